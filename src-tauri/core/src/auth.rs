@@ -1,0 +1,350 @@
+//! Local accounts, roles, and the one permission table every operation is checked against.
+
+use std::num::NonZeroU32;
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use uuid::Uuid;
+
+use crate::audit::AuditEvent;
+use crate::clock::now_rfc3339;
+use crate::error::{CoreError, Result};
+use crate::secret::Secret;
+use crate::store::Store;
+
+pub const PASSWORD_ITERATIONS: u32 = 600_000;
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Registrar,
+    ProgramManager,
+    Approver,
+    Finance,
+    Auditor,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] =
+        [Role::Admin, Role::Registrar, Role::ProgramManager, Role::Approver, Role::Finance, Role::Auditor];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Registrar => "registrar",
+            Role::ProgramManager => "program_manager",
+            Role::Approver => "approver",
+            Role::Finance => "finance",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| {
+            CoreError::InvalidInput(format!(
+                "unknown role {s:?}; roles are {}",
+                Role::ALL.map(|r| r.as_str()).join(", ")
+            ))
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// See registrants, households and lists, with personal fields masked.
+    RegistryRead,
+    /// See personal fields unmasked (each reveal is audited) and export them.
+    PersonalDataReveal,
+    /// Create, edit and disable registrants.
+    RegistrantWrite,
+    /// Import CSV files into the registry.
+    ImportRun,
+    /// Export registrants to CSV.
+    ExportRun,
+    /// Change office settings, lists, ID types and custom fields.
+    SettingsManage,
+    /// Add, change and disable user accounts.
+    UsersManage,
+    /// Read the audit log and verify its chain.
+    AuditRead,
+    /// Make and restore backups.
+    BackupRun,
+}
+
+impl Permission {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::RegistryRead => "registry_read",
+            Permission::PersonalDataReveal => "personal_data_reveal",
+            Permission::RegistrantWrite => "registrant_write",
+            Permission::ImportRun => "import_run",
+            Permission::ExportRun => "export_run",
+            Permission::SettingsManage => "settings_manage",
+            Permission::UsersManage => "users_manage",
+            Permission::AuditRead => "audit_read",
+            Permission::BackupRun => "backup_run",
+        }
+    }
+}
+
+/// The permission table: the only place that says which role may do what.
+pub fn role_permissions(role: Role) -> &'static [Permission] {
+    use Permission::*;
+    match role {
+        Role::Admin => &[
+            RegistryRead,
+            PersonalDataReveal,
+            RegistrantWrite,
+            ImportRun,
+            ExportRun,
+            SettingsManage,
+            UsersManage,
+            AuditRead,
+            BackupRun,
+        ],
+        Role::Registrar => &[RegistryRead, PersonalDataReveal, RegistrantWrite, ImportRun, ExportRun],
+        Role::ProgramManager => &[RegistryRead, PersonalDataReveal, ExportRun],
+        Role::Approver => &[RegistryRead],
+        Role::Finance => &[RegistryRead],
+        // Reads everything, changes nothing, sees personal data masked.
+        Role::Auditor => &[RegistryRead, ExportRun, AuditRead],
+    }
+}
+
+/// An authenticated user. Only `login` makes one, so holding a `Session` proves the password was checked.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub(crate) user_id: Uuid,
+    pub(crate) username: String,
+    pub(crate) role: Role,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SessionInfo {
+    pub user_id: Uuid,
+    pub username: String,
+    pub role: Role,
+    pub permissions: Vec<Permission>,
+}
+
+impl Session {
+    pub fn user_id(&self) -> Uuid {
+        self.user_id
+    }
+    pub fn username(&self) -> &str {
+        &self.username
+    }
+    pub fn role(&self) -> Role {
+        self.role
+    }
+    pub fn may(&self, p: Permission) -> bool {
+        role_permissions(self.role).contains(&p)
+    }
+    pub fn info(&self) -> SessionInfo {
+        SessionInfo {
+            user_id: self.user_id,
+            username: self.username.clone(),
+            role: self.role,
+            permissions: role_permissions(self.role).to_vec(),
+        }
+    }
+}
+
+/// Checks the permission; a refusal is written to the audit log (in its own transaction) before returning.
+pub fn require(store: &Store, session: &Session, permission: Permission, action: &'static str) -> Result<()> {
+    if session.may(permission) {
+        return Ok(());
+    }
+    store.write(|tx| {
+        tx.audit(
+            AuditEvent::new(session, action)
+                .denied()
+                .details(serde_json::json!({ "permission": permission.as_str() })),
+        )
+    })?;
+    Err(CoreError::PermissionDenied { role: session.role.as_str().into(), permission: permission.as_str().into() })
+}
+
+pub fn hash_password(password: &Secret) -> String {
+    let mut salt = [0u8; 16];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut salt).expect("system random");
+    let mut out = [0u8; 32];
+    ring::pbkdf2::derive(
+        ring::pbkdf2::PBKDF2_HMAC_SHA256,
+        NonZeroU32::new(PASSWORD_ITERATIONS).expect("positive"),
+        &salt,
+        password.expose().as_bytes(),
+        &mut out,
+    );
+    format!("pbkdf2-sha256${PASSWORD_ITERATIONS}${}${}", B64.encode(salt), B64.encode(out))
+}
+
+fn verify_password(stored: &str, password: &Secret) -> bool {
+    let parts: Vec<&str> = stored.split('$').collect();
+    let [scheme, iterations, salt, hash] = parts[..] else { return false };
+    let (Ok(iterations), Ok(salt), Ok(hash)) = (iterations.parse::<u32>(), B64.decode(salt), B64.decode(hash)) else {
+        return false;
+    };
+    let Some(iterations) = NonZeroU32::new(iterations) else { return false };
+    scheme == "pbkdf2-sha256"
+        && ring::pbkdf2::verify(ring::pbkdf2::PBKDF2_HMAC_SHA256, iterations, &salt, password.expose().as_bytes(), &hash)
+            .is_ok()
+}
+
+pub fn validate_new_password(password: &Secret) -> Result<()> {
+    if password.expose().chars().count() < MIN_PASSWORD_CHARS {
+        return Err(CoreError::InvalidInput(format!("a password must have at least {MIN_PASSWORD_CHARS} characters")));
+    }
+    Ok(())
+}
+
+pub fn validate_username(username: &str) -> Result<()> {
+    let ok = (3..=64).contains(&username.len())
+        && username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if !ok {
+        return Err(CoreError::InvalidInput(
+            "a username has 3 to 64 letters, digits, dots, dashes or underscores".into(),
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct User {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub created_at: String,
+}
+
+pub(crate) fn insert_user(
+    conn: &rusqlite::Connection,
+    username: &str,
+    display_name: &str,
+    role: Role,
+    password: &Secret,
+) -> Result<User> {
+    validate_username(username)?;
+    validate_new_password(password)?;
+    let exists: bool =
+        conn.query_row("SELECT EXISTS (SELECT 1 FROM users WHERE username = ?1)", [username], |r| r.get(0))?;
+    if exists {
+        return Err(CoreError::AlreadyExists { what: format!("user {username}") });
+    }
+    let user = User {
+        id: Uuid::now_v7(),
+        username: username.into(),
+        display_name: display_name.into(),
+        role,
+        disabled: false,
+        created_at: now_rfc3339(),
+    };
+    conn.execute(
+        "INSERT INTO users (id, username, display_name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![user.id, user.username, user.display_name, role.as_str(), hash_password(password), user.created_at],
+    )?;
+    Ok(user)
+}
+
+pub fn login(store: &Store, username: &str, password: &Secret) -> Result<Session> {
+    let row: Option<(Uuid, String, String, bool)> = store.read(|c| {
+        Ok(c.query_row(
+            "SELECT id, role, password_hash, disabled FROM users WHERE username = ?1",
+            [username],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?)
+    })?;
+    let session = match row {
+        Some((id, role, hash, false)) if verify_password(&hash, password) => {
+            Some(Session { user_id: id, username: username.into(), role: Role::parse(&role)? })
+        }
+        Some(_) => None,
+        None => {
+            // Spend the same time as a real check so timing does not reveal which usernames exist.
+            let _ = verify_password(&hash_password(&Secret::new("")), password);
+            None
+        }
+    };
+    store.write(|tx| {
+        let mut ev = AuditEvent {
+            actor: session.as_ref(),
+            action: "login",
+            entity: Some("user"),
+            entity_id: Some(username.to_string()),
+            outcome: crate::audit::Outcome::Ok,
+            details: serde_json::Value::Null,
+        };
+        if session.is_none() {
+            ev = ev.denied();
+        }
+        tx.audit(ev)
+    })?;
+    session.ok_or(CoreError::AuthenticationFailed)
+}
+
+pub fn add_user(
+    store: &Store,
+    session: &Session,
+    username: &str,
+    display_name: &str,
+    role: Role,
+    password: &Secret,
+) -> Result<User> {
+    require(store, session, Permission::UsersManage, "user.add")?;
+    store.write(|tx| {
+        let user = insert_user(tx.conn(), username, display_name, role, password)?;
+        tx.audit(
+            AuditEvent::new(session, "user.add")
+                .on("user", user.id.to_string())
+                .details(serde_json::json!({ "username": user.username, "role": role.as_str() })),
+        )?;
+        Ok(user)
+    })
+}
+
+pub fn list_users(store: &Store, session: &Session) -> Result<Vec<User>> {
+    require(store, session, Permission::UsersManage, "user.list")?;
+    store.read(|c| {
+        let mut stmt =
+            c.prepare("SELECT id, username, display_name, role, disabled, created_at FROM users ORDER BY username")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?, r.get(4)?, r.get(5)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, username, display_name, role, disabled, created_at) = row?;
+            out.push(User { id, username, display_name, role: Role::parse(&role)?, disabled, created_at });
+        }
+        Ok(out)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_hash_verifies_only_the_right_password() {
+        let h = hash_password(&Secret::new("a long password"));
+        assert!(verify_password(&h, &Secret::new("a long password")));
+        assert!(!verify_password(&h, &Secret::new("a long passwore")));
+        assert!(!verify_password("garbage", &Secret::new("a long password")));
+    }
+
+    #[test]
+    fn auditor_reads_but_never_writes_or_reveals() {
+        let p = role_permissions(Role::Auditor);
+        assert!(p.contains(&Permission::AuditRead));
+        assert!(!p.contains(&Permission::RegistrantWrite));
+        assert!(!p.contains(&Permission::PersonalDataReveal));
+    }
+}

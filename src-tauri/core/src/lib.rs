@@ -1,0 +1,16 @@
+//! Domain logic of the Beneficiary Registry. No Tauri, no HTTP: every transport calls in through `br-api`.
+
+pub mod audit;
+pub mod auth;
+pub mod clock;
+pub mod error;
+pub mod normalize;
+pub mod outbox;
+pub mod registry;
+mod registry_handle;
+pub mod search;
+pub mod secret;
+pub mod store;
+
+pub use error::{CoreError, ErrorCode, Result};
+pub use registry_handle::{CreateRegistry, Registry, RegistryInfo};

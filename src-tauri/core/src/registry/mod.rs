@@ -1,0 +1,7 @@
+//! Registrants: individuals and groups, their IDs, memberships, lists and custom fields.
+
+pub mod model;
+pub mod read;
+pub mod service;
+pub mod settings;
+pub mod write;

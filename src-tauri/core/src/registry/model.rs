@@ -1,0 +1,216 @@
+//! Registrants (individuals and groups), their IDs and memberships, as the API sees them.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum RegistrantKind {
+    Individual,
+    Group,
+}
+
+impl RegistrantKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RegistrantKind::Individual => "individual",
+            RegistrantKind::Group => "group",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "individual" => Some(RegistrantKind::Individual),
+            "group" => Some(RegistrantKind::Group),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum RegistrantStatus {
+    Active,
+    Disabled,
+}
+
+impl RegistrantStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RegistrantStatus::Active => "active",
+            RegistrantStatus::Disabled => "disabled",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(RegistrantStatus::Active),
+            "disabled" => Some(RegistrantStatus::Disabled),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct IdDocument {
+    pub id_type: String,
+    pub value: String,
+    pub expiry: Option<String>,
+}
+
+/// The synced content of a registrant: what the change log carries and what an edit may change.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct RegistrantFields {
+    pub external_id: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    /// Groups only: the household's name.
+    pub group_name: Option<String>,
+    pub sex: Option<String>,
+    /// ISO date.
+    pub birth_date: Option<String>,
+    pub birth_date_approx: bool,
+    pub phone: Option<String>,
+    pub area: Option<String>,
+    pub tags: Vec<String>,
+    #[ts(type = "Record<string, unknown>")]
+    pub custom: BTreeMap<String, serde_json::Value>,
+    pub ids: Vec<IdDocument>,
+}
+
+/// A registrant as shown: personal fields masked unless the caller asked to reveal them and may.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Registrant {
+    pub id: Uuid,
+    pub kind: RegistrantKind,
+    pub reference: String,
+    pub status: RegistrantStatus,
+    pub disabled_reason: Option<String>,
+    pub registered_on: String,
+    pub version: String,
+    pub fields: RegistrantFields,
+    /// True when names, IDs, phones and birth dates are masked.
+    pub masked: bool,
+}
+
+/// One line of a list: enough to recognise a record without revealing it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RegistrantSummary {
+    pub id: Uuid,
+    pub kind: RegistrantKind,
+    pub reference: String,
+    /// Masked unless revealed.
+    pub display_name: String,
+    pub sex: Option<String>,
+    /// Masked to the year unless revealed.
+    pub birth_date: Option<String>,
+    pub area: Option<String>,
+    pub status: RegistrantStatus,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct MembershipLink {
+    /// The other side: the group (on an individual's page) or the member (on a group's page).
+    pub registrant: RegistrantSummary,
+    pub kind: String,
+    pub is_head: bool,
+    pub start_date: String,
+    pub end_date: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at: String,
+    pub username: Option<String>,
+    pub action: String,
+    pub outcome: String,
+    #[ts(type = "unknown")]
+    pub details: serde_json::Value,
+}
+
+/// Everything the beneficiary page shows.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RegistrantDetail {
+    pub registrant: Registrant,
+    /// For an individual: the households they belong to.
+    pub groups: Vec<MembershipLink>,
+    /// For a group: its members.
+    pub members: Vec<MembershipLink>,
+    pub history: Vec<AuditEntry>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ListName {
+    IdType,
+    Sex,
+    MembershipKind,
+    Area,
+    Tag,
+}
+
+impl ListName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListName::IdType => "id_type",
+            ListName::Sex => "sex",
+            ListName::MembershipKind => "membership_kind",
+            ListName::Area => "area",
+            ListName::Tag => "tag",
+        }
+    }
+    /// Lists that must be configured before use; areas and tags are checked only once an office lists some.
+    pub fn strict(self) -> bool {
+        matches!(self, ListName::IdType | ListName::Sex | ListName::MembershipKind)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct ListItem {
+    pub code: String,
+    pub label: String,
+    pub parent: Option<String>,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum CustomFieldType {
+    Text,
+    Integer,
+    Decimal,
+    Date,
+    Boolean,
+    Choice,
+}
+
+impl CustomFieldType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CustomFieldType::Text => "text",
+            CustomFieldType::Integer => "integer",
+            CustomFieldType::Decimal => "decimal",
+            CustomFieldType::Date => "date",
+            CustomFieldType::Boolean => "boolean",
+            CustomFieldType::Choice => "choice",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Text, Self::Integer, Self::Decimal, Self::Date, Self::Boolean, Self::Choice]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct CustomField {
+    pub name: String,
+    pub label: String,
+    pub field_type: CustomFieldType,
+    pub choices: Vec<String>,
+    pub required: bool,
+    /// Personal fields are masked like names.
+    pub personal: bool,
+}

@@ -1,0 +1,284 @@
+//! Registry operations: each checks the session's permission and writes its rows, audit entry and
+//! change-log op in one transaction.
+
+use rusqlite::{params, Connection};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use uuid::Uuid;
+
+use super::model::*;
+use super::read::{self, mask_fields};
+use super::settings::Settings;
+use super::write::{self, StoredRow};
+use crate::audit::AuditEvent;
+use crate::auth::{require, Permission, Session};
+use crate::error::{CoreError, Result};
+use crate::store::Store;
+
+pub fn read_custom_fields(conn: &Connection) -> Result<Vec<CustomField>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT name, label, field_type, choices, required, personal FROM custom_fields ORDER BY name")?;
+    let rows = stmt.query_map([], |r| {
+        let choices: Option<String> = r.get(3)?;
+        Ok(CustomField {
+            name: r.get(0)?,
+            label: r.get(1)?,
+            field_type: CustomFieldType::parse(&r.get::<_, String>(2)?).unwrap_or(CustomFieldType::Text),
+            choices: choices.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_default(),
+            required: r.get(4)?,
+            personal: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn personal_custom(conn: &Connection) -> Result<Vec<String>> {
+    Ok(read_custom_fields(conn)?.into_iter().filter(|f| f.personal).map(|f| f.name).collect())
+}
+
+/// Field names whose values differ, with masked values: the audit log never holds personal data.
+pub fn masked_diff(before: Option<&RegistrantFields>, after: &RegistrantFields, personal: &[String]) -> serde_json::Value {
+    let mut b = before.cloned().unwrap_or_default();
+    let mut a = after.clone();
+    mask_fields(&mut b, personal);
+    mask_fields(&mut a, personal);
+    let bj = serde_json::to_value(&b).unwrap_or_default();
+    let aj = serde_json::to_value(&a).unwrap_or_default();
+    let mut changes = serde_json::Map::new();
+    if let (Some(bo), Some(ao)) = (bj.as_object(), aj.as_object()) {
+        for (k, av) in ao {
+            let bv = bo.get(k).cloned().unwrap_or(serde_json::Value::Null);
+            if &bv != av {
+                let entry = if before.is_some() { serde_json::json!({ "before": bv, "after": av }) } else { av.clone() };
+                changes.insert(k.clone(), entry);
+            }
+        }
+    }
+    serde_json::Value::Object(changes)
+}
+
+/// Resolves an id or a reference number to the stored row.
+pub fn resolve(conn: &Connection, key: &RegistrantKey) -> Result<StoredRow> {
+    let found = match key {
+        RegistrantKey::Id(id) => write::find_by_id(conn, *id)?,
+        RegistrantKey::Reference(r) => write::find_by_reference(conn, r)?,
+    };
+    found.ok_or_else(|| CoreError::not_found("registrant"))
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum RegistrantKey {
+    Id(Uuid),
+    Reference(String),
+}
+
+pub fn get_detail(store: &Store, session: &Session, key: &RegistrantKey, reveal: bool) -> Result<RegistrantDetail> {
+    require(store, session, Permission::RegistryRead, "registrant.view")?;
+    if reveal {
+        require(store, session, Permission::PersonalDataReveal, "registrant.reveal")?;
+    }
+    let detail = store.read(|c| {
+        let row = resolve(c, key)?;
+        let (mut registrant, _) = read::load(c, row.rowid)?.ok_or_else(|| CoreError::not_found("registrant"))?;
+        if !reveal {
+            mask_fields(&mut registrant.fields, &personal_custom(c)?);
+            registrant.masked = true;
+        }
+        let links = read::memberships(c, row.rowid, row.kind, reveal)?;
+        let (groups, members) = match row.kind {
+            RegistrantKind::Individual => (links, Vec::new()),
+            RegistrantKind::Group => (Vec::new(), links),
+        };
+        Ok(RegistrantDetail { history: read::history(c, row.id)?, registrant, groups, members })
+    })?;
+    if reveal {
+        store.write(|tx| {
+            tx.audit(AuditEvent::new(session, "registrant.reveal").on("registrant", detail.registrant.id.to_string()))
+        })?;
+    }
+    Ok(detail)
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct HouseholdLink {
+    pub group: RegistrantKey,
+    /// A membership kind code, e.g. `head`, `spouse`, `child`.
+    pub kind: String,
+}
+
+pub fn create(
+    store: &Store,
+    session: &Session,
+    kind: RegistrantKind,
+    mut fields: RegistrantFields,
+    household: Option<HouseholdLink>,
+) -> Result<Registrant> {
+    require(store, session, Permission::RegistrantWrite, "registrant.create")?;
+    store.write(|tx| {
+        let settings = Settings::load(tx.conn())?;
+        settings.validate(kind, &mut fields).map_err(|e| CoreError::InvalidInput(e.to_string()))?;
+        if let Some(link) = &household {
+            settings
+                .check_code(ListName::MembershipKind, "kind", &link.kind)
+                .map_err(|e| CoreError::InvalidInput(e.to_string()))?;
+        }
+        let row = write::insert(tx, kind, &fields, None)?;
+        if let Some(link) = household {
+            let group = resolve(tx.conn(), &link.group)?;
+            if group.kind != RegistrantKind::Group || kind != RegistrantKind::Individual {
+                return Err(CoreError::InvalidInput("only an individual can join a group".into()));
+            }
+            write::upsert_membership(tx, &group, &row, &link.kind)?;
+        }
+        let personal = personal_custom(tx.conn())?;
+        tx.audit(
+            AuditEvent::new(session, "registrant.create")
+                .on("registrant", row.id.to_string())
+                .details(serde_json::json!({ "reference": row.reference, "fields": masked_diff(None, &fields, &personal) })),
+        )?;
+        let (reg, _) = read::load(tx.conn(), row.rowid)?.ok_or_else(|| CoreError::Internal("row vanished".into()))?;
+        Ok(reg)
+    })
+}
+
+pub fn update(store: &Store, session: &Session, key: &RegistrantKey, mut fields: RegistrantFields, expected_version: Option<String>) -> Result<Registrant> {
+    require(store, session, Permission::RegistrantWrite, "registrant.update")?;
+    store.write(|tx| {
+        let row = resolve(tx.conn(), key)?;
+        if let Some(v) = expected_version {
+            if v != row.version {
+                return Err(CoreError::InvalidInput(format!(
+                    "registrant {} was changed by someone else since it was opened; reload it",
+                    row.reference
+                )));
+            }
+        }
+        if row.status == RegistrantStatus::Disabled {
+            return Err(CoreError::InvalidInput(format!("registrant {} is disabled", row.reference)));
+        }
+        Settings::load(tx.conn())?.validate(row.kind, &mut fields).map_err(|e| CoreError::InvalidInput(e.to_string()))?;
+        let (_, before) = read::load(tx.conn(), row.rowid)?.ok_or_else(|| CoreError::not_found("registrant"))?;
+        if write::update(tx, &row, &fields, None)? {
+            let personal = personal_custom(tx.conn())?;
+            tx.audit(
+                AuditEvent::new(session, "registrant.update")
+                    .on("registrant", row.id.to_string())
+                    .details(masked_diff(Some(&before), &fields, &personal)),
+            )?;
+        }
+        let (reg, _) = read::load(tx.conn(), row.rowid)?.ok_or_else(|| CoreError::not_found("registrant"))?;
+        Ok(reg)
+    })
+}
+
+pub fn disable(store: &Store, session: &Session, key: &RegistrantKey, reason: &str) -> Result<Registrant> {
+    require(store, session, Permission::RegistrantWrite, "registrant.disable")?;
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(CoreError::InvalidInput("disabling a registrant needs a reason".into()));
+    }
+    store.write(|tx| {
+        let row = resolve(tx.conn(), key)?;
+        if row.status == RegistrantStatus::Disabled {
+            return Err(CoreError::InvalidInput(format!("registrant {} is already disabled", row.reference)));
+        }
+        let (_, fields) = read::load(tx.conn(), row.rowid)?.ok_or_else(|| CoreError::not_found("registrant"))?;
+        write::set_disabled(tx, &row, &fields, reason)?;
+        tx.audit(
+            AuditEvent::new(session, "registrant.disable")
+                .on("registrant", row.id.to_string())
+                .details(serde_json::json!({ "reason": reason })),
+        )?;
+        let (reg, _) = read::load(tx.conn(), row.rowid)?.ok_or_else(|| CoreError::not_found("registrant"))?;
+        Ok(reg)
+    })
+}
+
+pub fn add_member(store: &Store, session: &Session, group: &RegistrantKey, member: &RegistrantKey, kind: &str) -> Result<()> {
+    require(store, session, Permission::RegistrantWrite, "membership.add")?;
+    store.write(|tx| {
+        Settings::load(tx.conn())?
+            .check_code(ListName::MembershipKind, "kind", kind)
+            .map_err(|e| CoreError::InvalidInput(e.to_string()))?;
+        let g = resolve(tx.conn(), group)?;
+        let m = resolve(tx.conn(), member)?;
+        if g.kind != RegistrantKind::Group || m.kind != RegistrantKind::Individual {
+            return Err(CoreError::InvalidInput("only an individual can join a group".into()));
+        }
+        write::upsert_membership(tx, &g, &m, kind)?;
+        tx.audit(
+            AuditEvent::new(session, "membership.add")
+                .on("registrant", g.id.to_string())
+                .details(serde_json::json!({ "member": m.reference, "kind": kind })),
+        )
+    })
+}
+
+pub fn list_items(store: &Store, session: &Session, list: ListName) -> Result<Vec<ListItem>> {
+    require(store, session, Permission::RegistryRead, "settings.view")?;
+    store.read(|c| {
+        let mut stmt =
+            c.prepare_cached("SELECT code, label, parent, active FROM list_items WHERE list = ?1 ORDER BY code")?;
+        let rows = stmt.query_map([list.as_str()], |r| {
+            Ok(ListItem { code: r.get(0)?, label: r.get(1)?, parent: r.get(2)?, active: r.get(3)? })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    })
+}
+
+pub fn upsert_list_item(store: &Store, session: &Session, list: ListName, item: ListItem) -> Result<()> {
+    require(store, session, Permission::SettingsManage, "settings.list_item")?;
+    let code = item.code.trim();
+    if code.is_empty() || code.len() > 64 || code.chars().any(|c| c.is_whitespace() || c == ',' || c == ';') {
+        return Err(CoreError::InvalidInput("a code has 1 to 64 characters, without spaces, commas or semicolons".into()));
+    }
+    store.write(|tx| {
+        tx.conn().execute(
+            "INSERT INTO list_items (list, code, label, parent, active) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (list, code) DO UPDATE SET label = excluded.label, parent = excluded.parent, active = excluded.active",
+            params![list.as_str(), code, item.label.trim(), item.parent, item.active],
+        )?;
+        tx.audit(
+            AuditEvent::new(session, "settings.list_item")
+                .details(serde_json::json!({ "list": list.as_str(), "code": code, "active": item.active })),
+        )
+    })
+}
+
+pub fn list_custom_fields(store: &Store, session: &Session) -> Result<Vec<CustomField>> {
+    require(store, session, Permission::RegistryRead, "settings.view")?;
+    store.read(read_custom_fields)
+}
+
+pub fn define_custom_field(store: &Store, session: &Session, field: CustomField) -> Result<()> {
+    require(store, session, Permission::SettingsManage, "settings.custom_field")?;
+    let ok = !field.name.is_empty()
+        && field.name.len() <= 64
+        && field.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !ok {
+        return Err(CoreError::InvalidInput("a custom field name has lower-case letters, digits and underscores".into()));
+    }
+    if field.field_type == CustomFieldType::Choice && field.choices.is_empty() {
+        return Err(CoreError::InvalidInput("a choice field needs at least one choice".into()));
+    }
+    store.write(|tx| {
+        tx.conn().execute(
+            "INSERT INTO custom_fields (name, label, field_type, choices, required, personal) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (name) DO UPDATE SET label = excluded.label, field_type = excluded.field_type,
+                choices = excluded.choices, required = excluded.required, personal = excluded.personal",
+            params![
+                field.name,
+                field.label,
+                field.field_type.as_str(),
+                serde_json::to_string(&field.choices)?,
+                field.required,
+                field.personal
+            ],
+        )?;
+        tx.audit(
+            AuditEvent::new(session, "settings.custom_field")
+                .details(serde_json::json!({ "name": field.name, "type": field.field_type.as_str() })),
+        )
+    })
+}

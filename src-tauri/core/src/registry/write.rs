@@ -1,0 +1,348 @@
+//! The single path by which registrant rows change: the row, its IDs, tags, name index entry and the
+//! change-log op are written together. Single edits and imports both come through here.
+
+use rusqlite::{params, OptionalExtension};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::model::{RegistrantFields, RegistrantKind, RegistrantStatus};
+use crate::clock::{now_rfc3339, today};
+use crate::error::{CoreError, Result};
+use crate::normalize::{fold_name, normalize_id_value, normalize_phone, sort_name};
+use crate::outbox::OpKind;
+use crate::store::Tx;
+
+/// What the change log carries for a registrant.
+#[derive(Serialize)]
+struct RegistrantOp<'a> {
+    kind: &'a str,
+    reference: &'a str,
+    status: &'a str,
+    disabled_reason: Option<&'a str>,
+    registered_on: &'a str,
+    #[serde(flatten)]
+    fields: &'a RegistrantFields,
+}
+
+/// A registrant row as the write path needs it.
+#[derive(Debug, Clone)]
+pub struct StoredRow {
+    pub rowid: i64,
+    pub id: Uuid,
+    pub reference: String,
+    pub kind: RegistrantKind,
+    pub version: String,
+    pub content_hash: Vec<u8>,
+    pub registered_on: String,
+    pub status: RegistrantStatus,
+    pub import_run: Option<i64>,
+}
+
+pub fn content_hash(kind: RegistrantKind, fields: &RegistrantFields) -> Result<Vec<u8>> {
+    let bytes = serde_json::to_vec(&(kind.as_str(), fields))?;
+    Ok(ring::digest::digest(&ring::digest::SHA256, &bytes).as_ref().to_vec())
+}
+
+const STORED_COLUMNS: &str =
+    "rowid, id, reference, kind, version, content_hash, registered_on, status, import_run";
+
+fn stored_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRow> {
+    Ok(StoredRow {
+        rowid: r.get(0)?,
+        id: r.get(1)?,
+        reference: r.get(2)?,
+        kind: RegistrantKind::parse(&r.get::<_, String>(3)?).unwrap_or(RegistrantKind::Individual),
+        version: r.get(4)?,
+        content_hash: r.get(5)?,
+        registered_on: r.get(6)?,
+        status: RegistrantStatus::parse(&r.get::<_, String>(7)?).unwrap_or(RegistrantStatus::Active),
+        import_run: r.get(8)?,
+    })
+}
+
+pub fn find_by_external_id(conn: &rusqlite::Connection, external_id: &str) -> Result<Option<StoredRow>> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {STORED_COLUMNS} FROM registrants WHERE external_id = ?1"))?
+        .query_row([external_id], stored_from_row)
+        .optional()?)
+}
+
+pub fn find_by_id(conn: &rusqlite::Connection, id: Uuid) -> Result<Option<StoredRow>> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {STORED_COLUMNS} FROM registrants WHERE id = ?1"))?
+        .query_row([id], stored_from_row)
+        .optional()?)
+}
+
+pub fn find_by_reference(conn: &rusqlite::Connection, reference: &str) -> Result<Option<StoredRow>> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {STORED_COLUMNS} FROM registrants WHERE reference = ?1"))?
+        .query_row([reference], stored_from_row)
+        .optional()?)
+}
+
+impl Tx<'_> {
+    /// The next human reference: office code and a sequence, e.g. `ADD-0000042`.
+    fn next_reference(&mut self) -> Result<String> {
+        let n: i64 = self.conn().query_row(
+            "UPDATE office SET next_reference = next_reference + 1 WHERE singleton = 1 RETURNING next_reference - 1",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(format!("{}-{n:07}", self.store().office().code))
+    }
+}
+
+fn name_for_index(kind: RegistrantKind, f: &RegistrantFields) -> String {
+    match kind {
+        RegistrantKind::Individual => {
+            fold_name(&format!("{} {}", f.given_name.as_deref().unwrap_or(""), f.family_name.as_deref().unwrap_or("")))
+        }
+        RegistrantKind::Group => fold_name(f.group_name.as_deref().unwrap_or("")),
+    }
+}
+
+fn sort_key(kind: RegistrantKind, f: &RegistrantFields) -> String {
+    match kind {
+        RegistrantKind::Individual => sort_name(f.given_name.as_deref(), f.family_name.as_deref()),
+        RegistrantKind::Group => sort_name(None, f.group_name.as_deref()),
+    }
+}
+
+fn write_children(tx: &Tx<'_>, rowid: i64, kind: RegistrantKind, f: &RegistrantFields) -> Result<()> {
+    let conn = tx.conn();
+    conn.prepare_cached("INSERT INTO name_index (rowid, name) VALUES (?1, ?2)")?
+        .execute(params![rowid, name_for_index(kind, f)])?;
+    let mut ids = conn.prepare_cached(
+        "INSERT INTO id_documents (registrant, id_type, value, value_norm, expiry) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for d in &f.ids {
+        ids.execute(params![rowid, d.id_type, d.value, normalize_id_value(&d.value), d.expiry])?;
+    }
+    let mut tags = conn.prepare_cached("INSERT INTO registrant_tags (registrant, tag) VALUES (?1, ?2)")?;
+    for t in &f.tags {
+        tags.execute(params![rowid, t])?;
+    }
+    Ok(())
+}
+
+fn clear_children(tx: &Tx<'_>, rowid: i64) -> Result<()> {
+    let conn = tx.conn();
+    conn.prepare_cached("DELETE FROM name_index WHERE rowid = ?1")?.execute([rowid])?;
+    conn.prepare_cached("DELETE FROM id_documents WHERE registrant = ?1")?.execute([rowid])?;
+    conn.prepare_cached("DELETE FROM registrant_tags WHERE registrant = ?1")?.execute([rowid])?;
+    Ok(())
+}
+
+fn json_or_null<T: Serialize>(v: &T, empty: bool) -> Result<Option<String>> {
+    Ok(if empty { None } else { Some(serde_json::to_string(v)?) })
+}
+
+/// Inserts a validated registrant and its change-log op.
+pub fn insert(tx: &mut Tx<'_>, kind: RegistrantKind, f: &RegistrantFields, import_run: Option<i64>) -> Result<StoredRow> {
+    let id = Uuid::now_v7();
+    let reference = tx.next_reference()?;
+    let registered_on = today().to_string();
+    let hash = content_hash(kind, f)?;
+    let version = tx.append_op(
+        "registrant",
+        id,
+        OpKind::Create,
+        &RegistrantOp {
+            kind: kind.as_str(),
+            reference: &reference,
+            status: "active",
+            disabled_reason: None,
+            registered_on: &registered_on,
+            fields: f,
+        },
+        None,
+    )?;
+    let office = tx.store().office().office_id;
+    let rowid = tx
+        .conn()
+        .prepare_cached(
+            "INSERT INTO registrants (id, kind, reference, external_id, given_name, family_name, group_name, sort_name,
+                sex, birth_date, birth_date_approx, phone, phone_norm, area, tags, custom, registered_on, office_id,
+                version, content_hash, import_run, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
+             RETURNING rowid",
+        )?
+        .query_row(
+            params![
+                id,
+                kind.as_str(),
+                reference,
+                f.external_id,
+                f.given_name,
+                f.family_name,
+                f.group_name,
+                sort_key(kind, f),
+                f.sex,
+                f.birth_date,
+                f.birth_date_approx,
+                f.phone,
+                f.phone.as_deref().and_then(normalize_phone),
+                f.area,
+                json_or_null(&f.tags, f.tags.is_empty())?,
+                json_or_null(&f.custom, f.custom.is_empty())?,
+                registered_on,
+                office,
+                version,
+                hash,
+                import_run,
+                now_rfc3339(),
+            ],
+            |r| r.get::<_, i64>(0),
+        )
+        .map_err(|e| unique_violation(e, "a registrant with this external id"))?;
+    write_children(tx, rowid, kind, f)?;
+    Ok(StoredRow {
+        rowid,
+        id,
+        reference,
+        kind,
+        version,
+        content_hash: hash,
+        registered_on,
+        status: RegistrantStatus::Active,
+        import_run,
+    })
+}
+
+/// Replaces a registrant's fields. Returns false (and writes nothing but the import mark) when the
+/// content is unchanged, so re-importing the same file is a no-op.
+pub fn update(tx: &mut Tx<'_>, row: &StoredRow, f: &RegistrantFields, import_run: Option<i64>) -> Result<bool> {
+    let hash = content_hash(row.kind, f)?;
+    if hash == row.content_hash {
+        if import_run.is_some() {
+            tx.conn().prepare_cached("UPDATE registrants SET import_run = ?2 WHERE rowid = ?1")?.execute(params![row.rowid, import_run])?;
+        }
+        return Ok(false);
+    }
+    let version = tx.append_op(
+        "registrant",
+        row.id,
+        OpKind::Update,
+        &RegistrantOp {
+            kind: row.kind.as_str(),
+            reference: &row.reference,
+            status: row.status.as_str(),
+            disabled_reason: None,
+            registered_on: &row.registered_on,
+            fields: f,
+        },
+        Some(&row.version),
+    )?;
+    tx.conn()
+        .prepare_cached(
+            "UPDATE registrants SET external_id = ?2, given_name = ?3, family_name = ?4, group_name = ?5, sort_name = ?6,
+                sex = ?7, birth_date = ?8, birth_date_approx = ?9, phone = ?10, phone_norm = ?11, area = ?12, tags = ?13,
+                custom = ?14, version = ?15, content_hash = ?16, import_run = coalesce(?17, import_run), updated_at = ?18
+             WHERE rowid = ?1",
+        )?
+        .execute(params![
+            row.rowid,
+            f.external_id,
+            f.given_name,
+            f.family_name,
+            f.group_name,
+            sort_key(row.kind, f),
+            f.sex,
+            f.birth_date,
+            f.birth_date_approx,
+            f.phone,
+            f.phone.as_deref().and_then(normalize_phone),
+            f.area,
+            json_or_null(&f.tags, f.tags.is_empty())?,
+            json_or_null(&f.custom, f.custom.is_empty())?,
+            version,
+            hash,
+            import_run,
+            now_rfc3339(),
+        ])
+        .map_err(|e| unique_violation(e, "a registrant with this external id"))?;
+    clear_children(tx, row.rowid)?;
+    write_children(tx, row.rowid, row.kind, f)?;
+    Ok(true)
+}
+
+/// Disables a registrant with a reason: registrants are never deleted.
+pub fn set_disabled(tx: &mut Tx<'_>, row: &StoredRow, f: &RegistrantFields, reason: &str) -> Result<String> {
+    let version = tx.append_op(
+        "registrant",
+        row.id,
+        OpKind::Disable,
+        &RegistrantOp {
+            kind: row.kind.as_str(),
+            reference: &row.reference,
+            status: "disabled",
+            disabled_reason: Some(reason),
+            registered_on: &row.registered_on,
+            fields: f,
+        },
+        Some(&row.version),
+    )?;
+    tx.conn().execute(
+        "UPDATE registrants SET status = 'disabled', disabled_reason = ?2, version = ?3, updated_at = ?4 WHERE rowid = ?1",
+        params![row.rowid, reason, version, now_rfc3339()],
+    )?;
+    Ok(version)
+}
+
+#[derive(Serialize)]
+struct MembershipOp<'a> {
+    group_id: Uuid,
+    individual_id: Uuid,
+    kind: &'a str,
+    is_head: bool,
+    start_date: &'a str,
+}
+
+/// Adds or changes an individual's membership of a group. One head per group.
+pub fn upsert_membership(tx: &mut Tx<'_>, group: &StoredRow, member: &StoredRow, kind: &str) -> Result<bool> {
+    let is_head = kind == "head";
+    let existing: Option<(String, bool)> = tx
+        .conn()
+        .prepare_cached("SELECT kind, is_head FROM memberships WHERE group_rowid = ?1 AND individual_rowid = ?2 AND end_date IS NULL")?
+        .query_row(params![group.rowid, member.rowid], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    if existing.as_ref().map(|(k, h)| k == kind && *h == is_head).unwrap_or(false) {
+        return Ok(false);
+    }
+    if is_head {
+        let other_head: bool = tx
+            .conn()
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM memberships WHERE group_rowid = ?1 AND is_head = 1 AND end_date IS NULL AND individual_rowid <> ?2)",
+            )?
+            .query_row(params![group.rowid, member.rowid], |r| r.get(0))?;
+        if other_head {
+            return Err(CoreError::InvalidInput(format!("household {} already has a head", group.reference)));
+        }
+    }
+    let start = today().to_string();
+    tx.conn()
+        .prepare_cached(
+            "INSERT INTO memberships (group_rowid, individual_rowid, kind, is_head, start_date) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (group_rowid, individual_rowid) DO UPDATE SET kind = excluded.kind, is_head = excluded.is_head",
+        )?
+        .execute(params![group.rowid, member.rowid, kind, is_head, start])?;
+    tx.append_op(
+        "membership",
+        member.id,
+        if existing.is_some() { OpKind::Update } else { OpKind::Create },
+        &MembershipOp { group_id: group.id, individual_id: member.id, kind, is_head, start_date: &start },
+        None,
+    )?;
+    Ok(true)
+}
+
+fn unique_violation(e: rusqlite::Error, what: &str) -> CoreError {
+    if let rusqlite::Error::SqliteFailure(f, _) = &e {
+        if f.code == rusqlite::ErrorCode::ConstraintViolation {
+            return CoreError::AlreadyExists { what: what.to_string() };
+        }
+    }
+    e.into()
+}

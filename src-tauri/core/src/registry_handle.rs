@@ -1,0 +1,116 @@
+//! `Registry`: an opened office registry, the handle every transport holds.
+
+use std::path::Path;
+
+use rusqlite::params;
+use serde::Serialize;
+use ts_rs::TS;
+use uuid::Uuid;
+
+use crate::audit::AuditEvent;
+use crate::auth::{self, Role, Session};
+use crate::clock::now_rfc3339;
+use crate::error::{CoreError, Result};
+use crate::secret::{DbKey, Secret};
+use crate::store::keys::{self, CredentialStore, KeyFile, KeySource, Unlock};
+use crate::store::Store;
+
+pub struct CreateRegistry {
+    pub office_code: String,
+    pub office_name: String,
+    pub admin_username: String,
+    pub admin_display_name: String,
+    pub admin_password: Secret,
+    pub recovery_passphrase: Secret,
+    pub use_credential_store: bool,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RegistryInfo {
+    pub office_id: Uuid,
+    pub office_code: String,
+    pub office_name: String,
+    pub key_source: KeySource,
+    /// Why the credential store was not used to open the registry, if it was not.
+    pub credential_store_note: Option<String>,
+    pub schema_version: i64,
+}
+
+#[derive(Debug)]
+pub struct Registry {
+    store: Store,
+}
+
+fn validate_office_code(code: &str) -> Result<()> {
+    let ok = (2..=8).contains(&code.len()) && code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+    if !ok {
+        return Err(CoreError::InvalidInput("an office code has 2 to 8 upper-case letters or digits".into()));
+    }
+    Ok(())
+}
+
+impl Registry {
+    /// Creates a new registry in `dir`: database, key file, office, and the first admin account.
+    pub fn create(dir: &Path, req: CreateRegistry) -> Result<(Registry, Session)> {
+        validate_office_code(&req.office_code)?;
+        if req.office_name.trim().is_empty() {
+            return Err(CoreError::InvalidInput("the office needs a name".into()));
+        }
+        keys::validate_passphrase(&req.recovery_passphrase)?;
+        auth::validate_username(&req.admin_username)?;
+        auth::validate_new_password(&req.admin_password)?;
+        let registry_id = Uuid::now_v7().to_string();
+        let key = DbKey::generate();
+        let key_file = KeyFile::wrap(&key, &req.recovery_passphrase, &registry_id)?;
+        let conn = Store::create(dir, key.clone(), &key_file)?;
+        let office_id = Uuid::now_v7();
+        conn.execute(
+            "INSERT INTO office (singleton, office_id, code, name, created_at) VALUES (1, ?1, ?2, ?3, ?4)",
+            params![office_id, req.office_code, req.office_name.trim(), now_rfc3339()],
+        )?;
+        let admin = auth::insert_user(&conn, &req.admin_username, &req.admin_display_name, Role::Admin, &req.admin_password)?;
+        drop(conn);
+        let mut source = KeySource::Passphrase;
+        let mut note = None;
+        if req.use_credential_store {
+            match CredentialStore::save(&registry_id, &key) {
+                Ok(()) => source = KeySource::CredentialStore,
+                Err(e) => note = Some(format!("the credential store is not available ({e}); the recovery passphrase will be needed to open this registry")),
+            }
+        }
+        let mut store = Store::open_created(dir, key, registry_id, source)?;
+        store.set_credential_store_note(note);
+        let session = Session { user_id: admin.id, username: admin.username.clone(), role: Role::Admin };
+        store.write(|tx| {
+            tx.audit(
+                AuditEvent::new(&session, "registry.create")
+                    .details(serde_json::json!({ "office_code": req.office_code, "admin": admin.username })),
+            )
+        })?;
+        Ok((Registry { store }, session))
+    }
+
+    pub fn open(dir: &Path, unlock: &Unlock<'_>) -> Result<Registry> {
+        Ok(Registry { store: Store::open(dir, unlock)? })
+    }
+
+    pub fn login(&self, username: &str, password: &Secret) -> Result<Session> {
+        auth::login(&self.store, username, password)
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn info(&self) -> RegistryInfo {
+        let o = self.store.office();
+        RegistryInfo {
+            office_id: o.office_id,
+            office_code: o.code.clone(),
+            office_name: o.name.clone(),
+            key_source: self.store.key_source(),
+            credential_store_note: self.store.credential_store_note().map(str::to_string),
+            schema_version: crate::store::migrations::SCHEMA_VERSION,
+        }
+    }
+}

@@ -1,0 +1,38 @@
+//! Ordered SQL migrations embedded in the binary, tracked by `PRAGMA user_version`.
+
+use rusqlite::Connection;
+
+use crate::error::{CoreError, Result};
+
+/// Each entry upgrades the schema from version `index` to `index + 1`. Never edit a released entry;
+/// append a new one.
+pub const MIGRATIONS: &[&str] = &[include_str!("../../migrations/0001_registry.sql")];
+
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+pub fn schema_version(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+}
+
+/// Refuses a database newer than this binary before anything is written to it.
+pub fn check_not_newer(conn: &Connection) -> Result<i64> {
+    let found = schema_version(conn)?;
+    if found > SCHEMA_VERSION {
+        return Err(CoreError::SchemaTooNew { found, supported: SCHEMA_VERSION });
+    }
+    Ok(found)
+}
+
+/// Applies every pending migration, each in its own transaction with its version bump.
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    let mut version = check_not_newer(conn)?;
+    while version < SCHEMA_VERSION {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute_batch(MIGRATIONS[version as usize])?;
+        tx.pragma_update(None, "user_version", version + 1)?;
+        tx.commit()?;
+        version += 1;
+        tracing::info!(version, "database migrated");
+    }
+    Ok(())
+}

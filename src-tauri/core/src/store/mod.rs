@@ -1,0 +1,280 @@
+//! The encrypted store: one SQLCipher file per office registry, one writer, a few readers.
+
+pub mod keys;
+pub mod migrations;
+pub mod pragmas;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use uuid::Uuid;
+
+use crate::clock::{Hlc, HlcStamp};
+use crate::error::{CoreError, Result};
+use crate::secret::DbKey;
+use keys::{KeyFile, KeySource, Unlock};
+
+pub const DB_FILE: &str = "registry.db";
+pub const KEY_FILE: &str = "registry.key";
+const MAX_READERS: usize = 4;
+
+pub fn db_path(dir: &Path) -> PathBuf {
+    dir.join(DB_FILE)
+}
+
+pub fn key_path(dir: &Path) -> PathBuf {
+    dir.join(KEY_FILE)
+}
+
+/// The office that owns this registry, read once at open.
+#[derive(Debug, Clone)]
+pub struct OfficeInfo {
+    pub office_id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub registry_id: String,
+}
+
+pub struct Store {
+    dir: PathBuf,
+    key: DbKey,
+    key_source: KeySource,
+    credential_store_note: Option<String>,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+    office: OfficeInfo,
+    hlc: Hlc,
+    audit_key: ring::hmac::Key,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("dir", &self.dir).field("office", &self.office.code).finish()
+    }
+}
+
+fn open_connection(path: &Path, flags: OpenFlags) -> Result<Connection> {
+    Connection::open_with_flags(path, flags).map_err(|e| CoreError::DatabaseCorrupt {
+        path: path.display().to_string(),
+        reason: format!("cannot open ({e})"),
+    })
+}
+
+fn audit_key_from(key: &DbKey) -> ring::hmac::Key {
+    // Derived, not stored: the chain can only be extended by someone holding the database key.
+    let prk = ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, b"br audit chain").extract(key.as_bytes());
+    let okm = prk.expand(&[b"audit-hmac-sha256"], ring::hmac::HMAC_SHA256).expect("fixed output length");
+    ring::hmac::Key::from(okm)
+}
+
+/// A database shorter than its own header says it is has been truncated. Only meaningful when no
+/// write-ahead log holds pages beyond the main file's end.
+fn check_not_truncated(conn: &Connection, path: &Path) -> Result<()> {
+    let wal = PathBuf::from(format!("{}-wal", path.display()));
+    if std::fs::metadata(&wal).map(|m| m.len() > 0).unwrap_or(false) {
+        return Ok(());
+    }
+    let file_len = std::fs::metadata(path).map_err(|e| CoreError::io("reading the database file", e))?.len();
+    let page_size: i64 = conn
+        .query_row("PRAGMA page_size", [], |r| r.get::<_, rusqlite::types::Value>(0))
+        .map(|v| match v {
+            // SQLCipher answers this pragma as text.
+            rusqlite::types::Value::Integer(i) => i,
+            rusqlite::types::Value::Text(t) => t.parse().unwrap_or(4096),
+            _ => 4096,
+        })?;
+    let page_count: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+    if file_len % page_size as u64 != 0 || (page_count * page_size) as u64 > file_len {
+        return Err(CoreError::DatabaseCorrupt {
+            path: path.display().to_string(),
+            reason: format!("the file is truncated ({file_len} bytes, its header expects {})", page_count * page_size),
+        });
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Creates the database file and key file in `dir` (which must not hold a registry yet).
+    pub fn create(dir: &Path, key: DbKey, key_file: &KeyFile) -> Result<Connection> {
+        std::fs::create_dir_all(dir).map_err(|e| CoreError::io(format!("creating {}", dir.display()), e))?;
+        let db = db_path(dir);
+        if db.exists() || key_path(dir).exists() {
+            return Err(CoreError::RegistryExists { path: dir.display().to_string() });
+        }
+        let mut conn = open_connection(&db, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)?;
+        pragmas::key_connection(&conn, &key, &db.display().to_string())?;
+        pragmas::configure(&conn, pragmas::Role::Writer)?;
+        migrations::migrate(&mut conn)?;
+        key_file.write(&key_path(dir))?;
+        Ok(conn)
+    }
+
+    /// Opens an existing registry. Nothing is written to the files until the key is proven, the file
+    /// is readable and its schema is not newer than this binary.
+    pub fn open(dir: &Path, unlock: &Unlock<'_>) -> Result<Store> {
+        let db = db_path(dir);
+        if !db.exists() {
+            return Err(CoreError::RegistryNotFound { path: dir.display().to_string() });
+        }
+        let key_file = KeyFile::read(&key_path(dir))?;
+        let resolved = keys::resolve_key(&key_file, unlock)?;
+        Self::open_with_key(dir, resolved.key, resolved.source, resolved.credential_store_note, key_file.registry_id)
+    }
+
+    fn open_with_key(
+        dir: &Path,
+        key: DbKey,
+        key_source: KeySource,
+        credential_store_note: Option<String>,
+        registry_id: String,
+    ) -> Result<Store> {
+        let db = db_path(dir);
+        let shown = db.display().to_string();
+        let mut conn = open_connection(&db, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+        pragmas::key_connection(&conn, &key, &shown)?;
+        check_not_truncated(&conn, &db)?;
+        migrations::check_not_newer(&conn)?;
+        pragmas::configure(&conn, pragmas::Role::Writer)?;
+        migrations::migrate(&mut conn)?;
+        let office = conn
+            .query_row("SELECT office_id, code, name FROM office WHERE singleton = 1", [], |r| {
+                Ok(OfficeInfo { office_id: r.get(0)?, code: r.get(1)?, name: r.get(2)?, registry_id: registry_id.clone() })
+            })
+            .optional()?
+            .ok_or_else(|| CoreError::DatabaseCorrupt { path: shown.clone(), reason: "no office record".into() })?;
+        let last_hlc: Option<String> =
+            conn.query_row("SELECT hlc FROM outbox ORDER BY seq DESC LIMIT 1", [], |r| r.get(0)).optional()?;
+        let last = last_hlc.as_deref().and_then(HlcStamp::parse).unwrap_or(HlcStamp { wall_ms: 0, counter: 0 });
+        Ok(Store {
+            dir: dir.to_path_buf(),
+            audit_key: audit_key_from(&key),
+            key,
+            key_source,
+            credential_store_note,
+            writer: Mutex::new(conn),
+            readers: Mutex::new(Vec::new()),
+            office,
+            hlc: Hlc::new(last),
+        })
+    }
+
+    /// Opens a freshly created registry with the key already in hand.
+    pub(crate) fn open_created(dir: &Path, key: DbKey, registry_id: String, source: KeySource) -> Result<Store> {
+        Self::open_with_key(dir, key, source, None, registry_id)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn office(&self) -> &OfficeInfo {
+        &self.office
+    }
+
+    pub fn key_source(&self) -> KeySource {
+        self.key_source
+    }
+
+    pub(crate) fn set_credential_store_note(&mut self, note: Option<String>) {
+        self.credential_store_note = note;
+    }
+
+    pub fn credential_store_note(&self) -> Option<&str> {
+        self.credential_store_note.as_deref()
+    }
+
+    pub(crate) fn audit_key(&self) -> &ring::hmac::Key {
+        &self.audit_key
+    }
+
+    pub(crate) fn hlc(&self) -> &Hlc {
+        &self.hlc
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction on the writer: domain rows, audit entries and change-log
+    /// ops commit together or not at all.
+    pub fn write<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.writer.lock().map_err(|_| CoreError::Internal("writer lock poisoned".into()))?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut wtx = Tx { tx, store: self, audit: None, outbox_next: None };
+        let value = f(&mut wtx)?;
+        wtx.finish()?;
+        Ok(value)
+    }
+
+    /// Runs `f` on a read-only connection from the pool, in one read transaction (a consistent view).
+    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = self.take_reader()?;
+        let result = (|| {
+            conn.execute_batch("BEGIN")?;
+            let out = f(&conn);
+            conn.execute_batch("COMMIT")?;
+            out
+        })();
+        let mut pool = self.readers.lock().map_err(|_| CoreError::Internal("reader pool poisoned".into()))?;
+        if pool.len() < MAX_READERS {
+            pool.push(conn);
+        }
+        result
+    }
+
+    fn take_reader(&self) -> Result<Connection> {
+        if let Some(c) = self.readers.lock().map_err(|_| CoreError::Internal("reader pool poisoned".into()))?.pop() {
+            return Ok(c);
+        }
+        let db = db_path(&self.dir);
+        let conn = open_connection(&db, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        pragmas::key_connection(&conn, &self.key, &db.display().to_string())?;
+        pragmas::configure(&conn, pragmas::Role::Reader)?;
+        Ok(conn)
+    }
+
+    /// A consistent copy of the encrypted database through SQLite's online backup, keyed like the original.
+    pub fn backup_database_to(&self, dest: &Path) -> Result<()> {
+        let mut out = open_connection(dest, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)?;
+        out.pragma_update(None, "key", self.key.pragma_value().as_str())?;
+        let conn = self.writer.lock().map_err(|_| CoreError::Internal("writer lock poisoned".into()))?;
+        let backup = rusqlite::backup::Backup::new(&conn, &mut out)?;
+        backup.run_to_completion(1024, std::time::Duration::from_millis(0), None)?;
+        Ok(())
+    }
+
+    /// Checkpoints the write-ahead log into the main file (before a backup or a size measurement).
+    pub fn checkpoint(&self) -> Result<()> {
+        let conn = self.writer.lock().map_err(|_| CoreError::Internal("writer lock poisoned".into()))?;
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+}
+
+/// A write transaction with the registry's bookkeeping: audit chain position and change-log sequence.
+pub struct Tx<'a> {
+    tx: rusqlite::Transaction<'a>,
+    store: &'a Store,
+    /// Next audit seq and the previous mac, loaded on first use.
+    pub(crate) audit: Option<(i64, Vec<u8>)>,
+    /// Next change-log sequence, loaded on first use.
+    pub(crate) outbox_next: Option<i64>,
+}
+
+impl<'a> Tx<'a> {
+    pub fn conn(&self) -> &rusqlite::Transaction<'a> {
+        &self.tx
+    }
+
+    pub fn store(&self) -> &'a Store {
+        self.store
+    }
+
+    fn finish(self) -> Result<()> {
+        if let Some((next_seq, mac)) = &self.audit {
+            self.tx.execute(
+                "UPDATE office SET audit_head_seq = ?1, audit_head_mac = ?2 WHERE singleton = 1",
+                rusqlite::params![next_seq - 1, mac],
+            )?;
+        }
+        self.tx.commit()?;
+        Ok(())
+    }
+}
