@@ -1,1 +1,108 @@
+//! The typed API of the Beneficiary Registry. Every transport (the desktop shell, `br`, `br serve`) calls
+//! `dispatch` (by name, with JSON) or `call` (typed); both go through the same `Operation::run`.
 
+mod error;
+pub mod ops;
+pub mod typescript;
+
+use std::sync::atomic::AtomicBool;
+
+use br_core::auth::Session;
+use br_core::secret::Secret;
+use br_core::store::keys::Unlock;
+use br_core::{CreateRegistry, Registry};
+use serde::Serialize;
+use ts_rs::TS;
+
+pub use error::{ApiError, ErrorCode};
+use ops::Operation;
+
+/// Progress of long work, streamed to the UI as events.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Progress {
+    Import(br_core::io::import::ImportProgress),
+}
+
+/// What an operation runs against: the open registry, a progress sink and a cancel flag.
+pub struct Context<'a> {
+    pub registry: &'a Registry,
+    pub progress: &'a (dyn Fn(Progress) + Sync),
+    pub cancel: &'a AtomicBool,
+}
+
+/// Runs one operation, typed.
+pub fn call<O: Operation>(ctx: &Context<'_>, session: &Session, request: O) -> Result<O::Response, ApiError> {
+    let span = tracing::info_span!("command", name = O::NAME, user = session.username());
+    let _guard = span.enter();
+    request.run(ctx, session).map_err(|e| {
+        tracing::warn!(code = e.code().as_str(), "command failed");
+        ApiError::from(e)
+    })
+}
+
+fn call_json<O: Operation>(ctx: &Context<'_>, session: &Session, payload: serde_json::Value) -> Result<serde_json::Value, ApiError> {
+    let request: O = serde_json::from_value(payload)
+        .map_err(|e| ApiError::invalid(format!("invalid request for {}: {e}", O::NAME)))?;
+    let response = call(ctx, session, request)?;
+    serde_json::to_value(response).map_err(|e| ApiError { code: ErrorCode::Internal, message: e.to_string(), details: None })
+}
+
+/// Declares every operation once: the dispatcher's table and the TypeScript operation map come from it.
+macro_rules! operations {
+    ($($op:ty),* $(,)?) => {
+        /// Runs the operation named `command` with a JSON request.
+        pub fn dispatch(ctx: &Context<'_>, session: &Session, command: &str, payload: serde_json::Value) -> Result<serde_json::Value, ApiError> {
+            $(if command == <$op as Operation>::NAME { return call_json::<$op>(ctx, session, payload); })*
+            Err(ApiError::invalid(format!("unknown command {command:?}")))
+        }
+
+        /// Every operation's name, request type and response type, for the generated TypeScript.
+        pub(crate) fn operation_table(v: &mut typescript::Collector) {
+            $(v.operation::<$op>();)*
+        }
+    };
+}
+
+operations!(
+    ops::SessionInfoRequest,
+    ops::RegistryInfoRequest,
+    br_core::search::SearchRequest,
+    ops::GetRegistrantRequest,
+    ops::CreateRegistrantRequest,
+    ops::UpdateRegistrantRequest,
+    ops::DisableRegistrantRequest,
+    ops::AddMemberRequest,
+    ops::GetListRequest,
+    ops::UpsertListItemRequest,
+    ops::ListCustomFieldsRequest,
+    ops::DefineCustomFieldRequest,
+    ops::ListUsersRequest,
+    ops::AddUserRequest,
+    ops::ImportRequest,
+    ops::ExportRequest,
+    ops::AuditVerifyRequest,
+    ops::BackupRequest,
+);
+
+/// Registry lifecycle: the calls a transport makes before it has a session.
+pub mod lifecycle {
+    use super::*;
+    use std::path::Path;
+
+    pub fn create_registry(dir: &Path, req: CreateRegistry) -> Result<(Registry, Session), ApiError> {
+        Registry::create(dir, req).map_err(ApiError::from)
+    }
+
+    pub fn open_registry(dir: &Path, unlock: &Unlock<'_>) -> Result<Registry, ApiError> {
+        Registry::open(dir, unlock).map_err(ApiError::from)
+    }
+
+    pub fn login(registry: &Registry, username: &str, password: &Secret) -> Result<Session, ApiError> {
+        registry.login(username, password).map_err(ApiError::from)
+    }
+
+    pub fn restore_backup(from: &Path, target: &Path, unlock: &Unlock<'_>) -> Result<Registry, ApiError> {
+        br_core::backup::restore(from, target, unlock).map_err(ApiError::from)
+    }
+}

@@ -2,14 +2,17 @@
 
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod clock;
 pub mod error;
+pub mod io;
 pub mod normalize;
 pub mod outbox;
 pub mod registry;
 mod registry_handle;
 pub mod search;
 pub mod secret;
+pub mod synth;
 pub mod store;
 
 pub use error::{CoreError, ErrorCode, Result};

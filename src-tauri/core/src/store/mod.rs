@@ -240,12 +240,24 @@ impl Store {
         Ok(())
     }
 
+    /// Refreshes the query planner's statistics after bulk changes (bounded work, a few milliseconds).
+    pub fn optimize(&self) -> Result<()> {
+        let conn = self.writer.lock().map_err(|_| CoreError::Internal("writer lock poisoned".into()))?;
+        conn.execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")?;
+        Ok(())
+    }
+
     /// Checkpoints the write-ahead log into the main file (before a backup or a size measurement).
     pub fn checkpoint(&self) -> Result<()> {
         let conn = self.writer.lock().map_err(|_| CoreError::Internal("writer lock poisoned".into()))?;
         conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(())
     }
+}
+
+pub(crate) struct Savepoint {
+    audit: Option<(i64, Vec<u8>)>,
+    outbox_next: Option<i64>,
 }
 
 /// A write transaction with the registry's bookkeeping: audit chain position and change-log sequence.
@@ -265,6 +277,25 @@ impl<'a> Tx<'a> {
 
     pub fn store(&self) -> &'a Store {
         self.store
+    }
+
+    /// Marks a point the transaction can return to, with the bookkeeping counters as they are now.
+    pub(crate) fn savepoint(&mut self) -> Result<Savepoint> {
+        self.tx.execute_batch("SAVEPOINT unit")?;
+        Ok(Savepoint { audit: self.audit.clone(), outbox_next: self.outbox_next })
+    }
+
+    pub(crate) fn release(&mut self) -> Result<()> {
+        self.tx.execute_batch("RELEASE unit")?;
+        Ok(())
+    }
+
+    /// Undoes everything since the savepoint, counters included, so the change log stays gapless.
+    pub(crate) fn rollback_to(&mut self, sp: Savepoint) -> Result<()> {
+        self.tx.execute_batch("ROLLBACK TO unit; RELEASE unit")?;
+        self.audit = sp.audit;
+        self.outbox_next = sp.outbox_next;
+        Ok(())
     }
 
     fn finish(self) -> Result<()> {

@@ -1,0 +1,36 @@
+//! The boundary error: `{code, message, details}` with the closed code list of `br_core::ErrorCode`.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+pub use br_core::ErrorCode;
+
+#[derive(Debug, Clone, Serialize, TS, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    pub code: ErrorCode,
+    /// English, for logs and the CLI; the UI shows its own translation of `code`.
+    pub message: String,
+    #[ts(type = "unknown")]
+    pub details: Option<serde_json::Value>,
+}
+
+impl From<br_core::CoreError> for ApiError {
+    fn from(e: br_core::CoreError) -> Self {
+        let details = match &e {
+            br_core::CoreError::SchemaTooNew { found, supported } => {
+                Some(serde_json::json!({ "found": found, "supported": supported }))
+            }
+            br_core::CoreError::AuditChainBroken { seq, .. } => Some(serde_json::json!({ "seq": seq })),
+            br_core::CoreError::PermissionDenied { permission, .. } => Some(serde_json::json!({ "permission": permission })),
+            _ => None,
+        };
+        ApiError { code: e.code(), message: e.to_string(), details }
+    }
+}
+
+impl ApiError {
+    pub fn invalid(message: impl Into<String>) -> Self {
+        ApiError { code: ErrorCode::InvalidInput, message: message.into(), details: None }
+    }
+}

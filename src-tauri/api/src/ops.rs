@@ -1,0 +1,275 @@
+//! One request type and one response type per operation. Each `run` is a thin call into `br-core`.
+
+use std::path::PathBuf;
+
+use br_core::audit::AuditVerifyReport;
+use br_core::auth::{Role, Session, SessionInfo, User};
+use br_core::io::export::{ExportOptions, ExportSummary};
+use br_core::io::import::{ImportOptions, ImportSummary};
+use br_core::registry::model::*;
+use br_core::registry::service::{self, HouseholdLink, RegistrantKey};
+use br_core::search::{SearchRequest, SearchResponse};
+use br_core::secret::Secret;
+use br_core::{Registry, RegistryInfo};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use br_core::backup::{self, BackupSummary};
+use crate::Context;
+
+/// An operation of the API: its wire name, request (Self) and response.
+pub trait Operation: DeserializeOwned + TS + 'static {
+    const NAME: &'static str;
+    type Response: Serialize + TS + 'static;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Self::Response>;
+}
+
+fn registry<'a>(ctx: &Context<'a>) -> &'a Registry {
+    ctx.registry
+}
+
+/// An answer with nothing to say beyond success.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Done {
+    pub ok: bool,
+}
+
+const DONE: Done = Done { ok: true };
+
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+pub struct SessionInfoRequest {}
+impl Operation for SessionInfoRequest {
+    const NAME: &'static str = "session.info";
+    type Response = SessionInfo;
+    fn run(self, _: &Context<'_>, session: &Session) -> br_core::Result<SessionInfo> {
+        Ok(session.info())
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+pub struct RegistryInfoRequest {}
+impl Operation for RegistryInfoRequest {
+    const NAME: &'static str = "registry.info";
+    type Response = RegistryInfo;
+    fn run(self, ctx: &Context<'_>, _: &Session) -> br_core::Result<RegistryInfo> {
+        Ok(registry(ctx).info())
+    }
+}
+
+impl Operation for SearchRequest {
+    const NAME: &'static str = "registrants.search";
+    type Response = SearchResponse;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<SearchResponse> {
+        br_core::search::search(registry(ctx).store(), session, &self)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct GetRegistrantRequest {
+    pub key: RegistrantKey,
+    #[serde(default)]
+    pub reveal: bool,
+}
+impl Operation for GetRegistrantRequest {
+    const NAME: &'static str = "registrants.get";
+    type Response = RegistrantDetail;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<RegistrantDetail> {
+        service::get_detail(registry(ctx).store(), session, &self.key, self.reveal)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct CreateRegistrantRequest {
+    pub kind: RegistrantKind,
+    pub fields: RegistrantFields,
+    pub household: Option<HouseholdLink>,
+}
+impl Operation for CreateRegistrantRequest {
+    const NAME: &'static str = "registrants.create";
+    type Response = Registrant;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Registrant> {
+        service::create(registry(ctx).store(), session, self.kind, self.fields, self.household)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct UpdateRegistrantRequest {
+    pub key: RegistrantKey,
+    pub fields: RegistrantFields,
+    /// The version the editor started from; a newer stored version refuses the edit.
+    pub expected_version: Option<String>,
+}
+impl Operation for UpdateRegistrantRequest {
+    const NAME: &'static str = "registrants.update";
+    type Response = Registrant;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Registrant> {
+        service::update(registry(ctx).store(), session, &self.key, self.fields, self.expected_version)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct DisableRegistrantRequest {
+    pub key: RegistrantKey,
+    pub reason: String,
+}
+impl Operation for DisableRegistrantRequest {
+    const NAME: &'static str = "registrants.disable";
+    type Response = Registrant;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Registrant> {
+        service::disable(registry(ctx).store(), session, &self.key, &self.reason)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct AddMemberRequest {
+    pub group: RegistrantKey,
+    pub member: RegistrantKey,
+    pub kind: String,
+}
+impl Operation for AddMemberRequest {
+    const NAME: &'static str = "memberships.add";
+    type Response = Done;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Done> {
+        service::add_member(registry(ctx).store(), session, &self.group, &self.member, &self.kind).map(|_| DONE)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct GetListRequest {
+    pub list: ListName,
+}
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ListItems {
+    pub items: Vec<ListItem>,
+}
+impl Operation for GetListRequest {
+    const NAME: &'static str = "lists.get";
+    type Response = ListItems;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<ListItems> {
+        service::list_items(registry(ctx).store(), session, self.list).map(|items| ListItems { items })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct UpsertListItemRequest {
+    pub list: ListName,
+    pub item: ListItem,
+}
+impl Operation for UpsertListItemRequest {
+    const NAME: &'static str = "lists.upsert";
+    type Response = Done;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Done> {
+        service::upsert_list_item(registry(ctx).store(), session, self.list, self.item).map(|_| DONE)
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+pub struct ListCustomFieldsRequest {}
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CustomFields {
+    pub fields: Vec<CustomField>,
+}
+impl Operation for ListCustomFieldsRequest {
+    const NAME: &'static str = "custom_fields.list";
+    type Response = CustomFields;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<CustomFields> {
+        service::list_custom_fields(registry(ctx).store(), session).map(|fields| CustomFields { fields })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct DefineCustomFieldRequest {
+    pub field: CustomField,
+}
+impl Operation for DefineCustomFieldRequest {
+    const NAME: &'static str = "custom_fields.define";
+    type Response = Done;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Done> {
+        service::define_custom_field(registry(ctx).store(), session, self.field).map(|_| DONE)
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+pub struct ListUsersRequest {}
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Users {
+    pub users: Vec<User>,
+}
+impl Operation for ListUsersRequest {
+    const NAME: &'static str = "users.list";
+    type Response = Users;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Users> {
+        br_core::auth::list_users(registry(ctx).store(), session).map(|users| Users { users })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct AddUserRequest {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    #[ts(type = "string")]
+    pub password: Secret,
+}
+impl Operation for AddUserRequest {
+    const NAME: &'static str = "users.add";
+    type Response = User;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<User> {
+        br_core::auth::add_user(registry(ctx).store(), session, &self.username, &self.display_name, self.role, &self.password)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct ImportRequest {
+    /// Path of the CSV file on the machine that runs the registry.
+    pub path: String,
+    #[serde(default)]
+    pub options: ImportOptions,
+}
+impl Operation for ImportRequest {
+    const NAME: &'static str = "import.run";
+    type Response = ImportSummary;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<ImportSummary> {
+        let emit = |p: &br_core::io::import::ImportProgress| (ctx.progress)(crate::Progress::Import(p.clone()));
+        br_core::io::import::import_csv(registry(ctx).store(), session, &PathBuf::from(self.path), &self.options, &emit, ctx.cancel)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct ExportRequest {
+    pub path: String,
+    #[serde(default)]
+    pub options: ExportOptions,
+}
+impl Operation for ExportRequest {
+    const NAME: &'static str = "export.run";
+    type Response = ExportSummary;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<ExportSummary> {
+        br_core::io::export::export_csv(registry(ctx).store(), session, &PathBuf::from(self.path), &self.options)
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+pub struct AuditVerifyRequest {}
+impl Operation for AuditVerifyRequest {
+    const NAME: &'static str = "audit.verify";
+    type Response = AuditVerifyReport;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<AuditVerifyReport> {
+        br_core::auth::require(registry(ctx).store(), session, br_core::auth::Permission::AuditRead, "audit.verify")?;
+        br_core::audit::verify(registry(ctx).store())
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct BackupRequest {
+    /// A folder that does not exist yet; the backup is written into it.
+    pub destination: String,
+}
+impl Operation for BackupRequest {
+    const NAME: &'static str = "backup.create";
+    type Response = BackupSummary;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<BackupSummary> {
+        backup::create(registry(ctx), session, &PathBuf::from(self.destination))
+    }
+}

@@ -1,0 +1,63 @@
+//! Generates `ui/src/api/bindings.ts` from the Rust types: every request, response and the types they
+//! use, the operation map the UI's client is typed by, and the error codes.
+
+use std::collections::BTreeMap;
+
+use ts_rs::{TypeVisitor, TS};
+
+use crate::ops::Operation;
+
+#[derive(Default)]
+pub struct Collector {
+    decls: BTreeMap<String, String>,
+    ops: Vec<(String, String, String)>,
+}
+
+impl TypeVisitor for Collector {
+    fn visit<T: TS + 'static + ?Sized>(&mut self) {
+        if T::output_path().is_none() {
+            return;
+        }
+        let name = T::ident();
+        if self.decls.contains_key(&name) {
+            return;
+        }
+        // ts-rs writes 64-bit integers as `bigint`, but serde_json sends them as JSON numbers; every count,
+        // sequence and size here stays far below 2^53, so `number` is the truthful type.
+        let decl = T::decl().replace(": bigint", ": number").replace("bigint | null", "number | null");
+        self.decls.insert(name, format!("export {decl}"));
+        T::visit_dependencies(self);
+    }
+}
+
+impl Collector {
+    pub(crate) fn operation<O: Operation>(&mut self) {
+        self.visit::<O>();
+        self.visit::<O::Response>();
+        self.ops.push((O::NAME.to_string(), O::name(), <O::Response as TS>::name()));
+    }
+}
+
+pub fn bindings() -> String {
+    let mut c = Collector::default();
+    crate::operation_table(&mut c);
+    c.visit::<crate::ApiError>();
+    c.visit::<crate::Progress>();
+    let mut out = String::from(
+        "// Generated from the Rust types (src-tauri/api). Do not edit: run `BR_UPDATE_BINDINGS=1 cargo test -p br-api --test bindings`.\n\n",
+    );
+    for decl in c.decls.values() {
+        out.push_str(decl);
+        out.push_str("\n\n");
+    }
+    out.push_str("/** Every API operation: name -> [request, response]. */\nexport type Operations = {\n");
+    for (name, req, res) in &c.ops {
+        out.push_str(&format!("  \"{name}\": [{req}, {res}];\n"));
+    }
+    out.push_str("};\n\n/** The closed list of error codes. */\nexport const ERROR_CODES: ErrorCode[] = [\n");
+    for code in br_core::ErrorCode::ALL {
+        out.push_str(&format!("  \"{}\",\n", code.as_str()));
+    }
+    out.push_str("];\n");
+    out
+}

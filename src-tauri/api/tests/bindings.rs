@@ -1,0 +1,29 @@
+//! The committed TypeScript bindings must match the Rust types: this fails when they are stale.
+
+use std::path::PathBuf;
+
+#[test]
+fn committed_typescript_bindings_are_current() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/api/bindings.ts");
+    let fresh = br_api::typescript::bindings();
+    if std::env::var_os("BR_UPDATE_BINDINGS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &fresh).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == fresh,
+        "ui/src/api/bindings.ts is stale; regenerate it with BR_UPDATE_BINDINGS=1 cargo test -p br-api --test bindings"
+    );
+}
+
+#[test]
+fn bindings_declare_every_operation_and_error_code() {
+    let b = br_api::typescript::bindings();
+    for op in ["\"registrants.search\"", "\"import.run\"", "\"audit.verify\"", "\"backup.create\""] {
+        assert!(b.contains(op), "missing operation {op}");
+    }
+    assert!(b.contains("export type ApiError"));
+    assert!(b.contains("\"permission_denied\""));
+    assert!(b.contains("export type SearchRequest"));
+}

@@ -1,0 +1,555 @@
+//! CSV import. A parser thread reads, maps and validates rows and groups them into units (one
+//! household's contiguous rows, or one individual); the calling thread writes units in batches, each
+//! batch one transaction and each unit all-or-nothing. Memory stays constant in the file's size: rows
+//! repeated inside the file are found through the `import_run` mark on the rows themselves.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::Instant;
+
+use rusqlite::params;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::mapping::{ColumnMapping, ResolvedColumns, Target};
+use super::prescan::prescan;
+use crate::audit::AuditEvent;
+use crate::auth::{require, Permission, Session};
+use crate::clock::now_rfc3339;
+use crate::error::{CoreError, Result};
+use crate::registry::model::{IdDocument, ListName, RegistrantFields, RegistrantKind};
+use crate::registry::settings::{FieldError, Settings};
+use crate::registry::write::{self, StoredRow};
+use crate::store::{Store, Tx};
+
+/// Longest accepted cell; longer ones reject their row.
+pub const MAX_FIELD_BYTES: usize = 64 * 1024;
+pub const DEFAULT_BATCH_ROWS: usize = 10_000;
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ImportProgress {
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+    pub rows_read: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub rejected: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportStatus {
+    Completed,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ImportSummary {
+    pub run_id: i64,
+    pub status: ImportStatus,
+    pub rows_read: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub rejected: u64,
+    pub households_created: u64,
+    /// Source columns no field is mapped to: read, not stored.
+    pub unmapped_columns: Vec<String>,
+    /// Where rejected rows were written (original columns plus line, column and reason).
+    pub rejects_file: Option<String>,
+    pub elapsed_ms: u64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[serde(default)]
+pub struct ImportOptions {
+    pub mapping: Option<ColumnMapping>,
+    /// Rows per transaction; 10,000 when absent.
+    pub batch_rows: Option<usize>,
+    /// Where to write rejected rows; beside the input as `<name>.rejects.csv` when absent.
+    pub rejects_path: Option<String>,
+}
+
+struct Row {
+    line: u64,
+    raw: csv::StringRecord,
+    fields: RegistrantFields,
+    household_name: Option<String>,
+    relationship: Option<String>,
+}
+
+struct Reject {
+    line: u64,
+    raw: csv::StringRecord,
+    column: String,
+    reason: String,
+}
+
+/// Rows written together or not at all.
+struct Unit {
+    household: Option<String>,
+    rows: Vec<Row>,
+}
+
+struct Batch {
+    units: Vec<Unit>,
+    rejects: Vec<Reject>,
+    bytes_done: u64,
+    rows_read: u64,
+}
+
+struct Parser<'a> {
+    cols: ResolvedColumns,
+    mapping: &'a ColumnMapping,
+    settings: &'a Settings,
+    headers: csv::StringRecord,
+}
+
+/// A cell as the spreadsheet-formula neutraliser wrote it (`'=...`) reads back as the original.
+fn unneutralise(s: &str) -> &str {
+    match s.strip_prefix('\'') {
+        Some(rest) if matches!(rest.chars().next(), Some('=' | '+' | '-' | '@')) => rest,
+        _ => s,
+    }
+}
+
+impl Parser<'_> {
+    fn column_name(&self, target: &str) -> String {
+        let idx = self.cols.targets.iter().position(|t| t.as_ref().map(|t| t.name()) == Some(target.to_string()));
+        match idx.and_then(|i| self.headers.get(i)) {
+            Some(h) if h != target => format!("{h} ({target})"),
+            _ => target.to_string(),
+        }
+    }
+
+    fn parse_row(&self, rec: &csv::StringRecord) -> std::result::Result<(RegistrantFields, Option<String>, Option<String>, Option<String>), FieldError> {
+        if rec.len() != self.cols.targets.len() {
+            return Err(FieldError::new(
+                "(row)",
+                format!("has {} cells, the header has {}", rec.len(), self.cols.targets.len()),
+            ));
+        }
+        let mut f = RegistrantFields::default();
+        let (mut hh_ref, mut hh_name, mut relationship) = (None, None, None);
+        for (cell, target) in rec.iter().zip(&self.cols.targets) {
+            let Some(target) = target else { continue };
+            if cell.len() > MAX_FIELD_BYTES {
+                return Err(FieldError::new(target.name(), format!("longer than {MAX_FIELD_BYTES} bytes")));
+            }
+            let cell = unneutralise(cell.trim());
+            if cell.is_empty() {
+                continue;
+            }
+            let name = target.name();
+            let value = self.mapping.map_value(&name, cell).to_string();
+            match target {
+                Target::ExternalId => f.external_id = Some(value),
+                Target::GivenName => f.given_name = Some(value),
+                Target::FamilyName => f.family_name = Some(value),
+                Target::Sex => f.sex = Some(value),
+                Target::BirthDate => {
+                    let iso = match &self.cols.date_format {
+                        Some(fmt) => time::Date::parse(&value, &fmt[0])
+                            .map(|d| d.to_string())
+                            .map_err(|_| FieldError::new(name.clone(), "not a date in the mapping's date format"))?,
+                        None => value,
+                    };
+                    f.birth_date = Some(iso);
+                }
+                Target::BirthDateApprox => {
+                    f.birth_date_approx = match value.to_ascii_lowercase().as_str() {
+                        "true" | "yes" | "1" => true,
+                        "false" | "no" | "0" => false,
+                        _ => return Err(FieldError::new(name, "not true or false")),
+                    }
+                }
+                Target::Phone => f.phone = Some(value),
+                Target::Area => f.area = Some(value),
+                Target::Tags => f.tags = value.split(';').map(str::to_string).collect(),
+                Target::HouseholdRef => hh_ref = Some(value),
+                Target::HouseholdName => hh_name = Some(value),
+                Target::Relationship => relationship = Some(value.to_lowercase()),
+                Target::Id(t) => f.ids.push(IdDocument { id_type: t.clone(), value, expiry: None }),
+                Target::Custom(c) => {
+                    f.custom.insert(c.clone(), serde_json::Value::String(value));
+                }
+            }
+        }
+        if f.external_id.is_none() {
+            return Err(FieldError::new("external_id", "is required"));
+        }
+        self.settings.validate(RegistrantKind::Individual, &mut f)?;
+        if let Some(r) = &relationship {
+            self.settings.check_code(ListName::MembershipKind, "relationship", r)?;
+        }
+        if hh_ref.is_some() && relationship.is_none() {
+            return Err(FieldError::new("relationship", "is required for a member of a household"));
+        }
+        if let Some(h) = &hh_ref {
+            if h.chars().count() > 200 || crate::registry::settings::looks_like_formula(h) {
+                return Err(FieldError::new("household_ref", "not a valid household reference"));
+            }
+        }
+        Ok((f, hh_ref, hh_name, relationship))
+    }
+
+    /// Reads the whole file, sending batches of units; stops early when the writer hangs up.
+    fn run(&self, reader: &mut csv::Reader<std::fs::File>, batch_rows: usize, tx: mpsc::SyncSender<Result<Batch>>) {
+        let mut batch = Batch { units: Vec::new(), rejects: Vec::new(), bytes_done: 0, rows_read: 0 };
+        let mut batch_len = 0usize;
+        let mut current: Option<Unit> = None;
+        let mut current_rejects: Vec<Reject> = Vec::new();
+        let mut rec = csv::StringRecord::new();
+        // Rows of a unit whose other row failed are rejected too: a household is never half-imported.
+        let close_unit = |unit: Unit, unit_rejects: &mut Vec<Reject>, batch: &mut Batch| {
+            if unit_rejects.is_empty() {
+                batch.units.push(unit);
+                return;
+            }
+            let first = &unit_rejects[0];
+            let why = format!("household rejected with line {} ({}: {})", first.line, first.column, first.reason);
+            for r in unit.rows {
+                batch.rejects.push(Reject { line: r.line, raw: r.raw, column: "household_ref".into(), reason: why.clone() });
+            }
+            batch.rejects.append(unit_rejects);
+        };
+        loop {
+            let more = match reader.read_record(&mut rec) {
+                Ok(m) => m,
+                Err(e) => {
+                    let _ = tx.send(Err(CoreError::ImportFileInvalid(format!("{e}"))));
+                    return;
+                }
+            };
+            if more {
+                let line = rec.position().map(|p| p.line()).unwrap_or(0);
+                batch.rows_read += 1;
+                batch_len += 1;
+                let parsed = self.parse_row(&rec);
+                let hh = match &parsed {
+                    Ok((_, h, _, _)) => h.clone(),
+                    // A rejected row still belongs to its household, if the household column is readable.
+                    Err(_) => self
+                        .cols
+                        .targets
+                        .iter()
+                        .position(|t| t == &Some(Target::HouseholdRef))
+                        .and_then(|i| rec.get(i))
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty()),
+                };
+                let same_unit = hh.is_some() && current.as_ref().map(|u| u.household == hh).unwrap_or(false);
+                if !same_unit {
+                    if let Some(u) = current.take() {
+                        close_unit(u, &mut current_rejects, &mut batch);
+                    }
+                    if batch_len >= batch_rows {
+                        batch.bytes_done = rec.position().map(|p| p.byte()).unwrap_or(0);
+                        let full = std::mem::replace(&mut batch, Batch { units: Vec::new(), rejects: Vec::new(), bytes_done: 0, rows_read: 0 });
+                        batch_len = 1;
+                        if tx.send(Ok(full)).is_err() {
+                            return;
+                        }
+                    }
+                    current = Some(Unit { household: hh, rows: Vec::new() });
+                }
+                let unit = current.as_mut().expect("unit opened above");
+                match parsed {
+                    Ok((fields, _, household_name, relationship)) => {
+                        if relationship.as_deref() == Some("head") && unit.rows.iter().any(|r| r.relationship.as_deref() == Some("head")) {
+                            current_rejects.push(Reject {
+                                line,
+                                raw: rec.clone(),
+                                column: self.column_name("relationship"),
+                                reason: "a second head for the same household".into(),
+                            });
+                        } else {
+                            unit.rows.push(Row { line, raw: rec.clone(), fields, household_name, relationship });
+                        }
+                    }
+                    Err(e) => current_rejects.push(Reject { line, raw: rec.clone(), column: self.column_name(&e.field), reason: e.reason }),
+                }
+            } else {
+                if let Some(u) = current.take() {
+                    close_unit(u, &mut current_rejects, &mut batch);
+                }
+                batch.bytes_done = u64::MAX;
+                let _ = tx.send(Ok(batch));
+                return;
+            }
+        }
+    }
+}
+
+struct RejectsFile {
+    path: PathBuf,
+    headers: csv::StringRecord,
+    writer: Option<csv::Writer<std::fs::File>>,
+}
+
+impl RejectsFile {
+    fn write(&mut self, r: &Reject) -> Result<()> {
+        if self.writer.is_none() {
+            let mut w = csv::Writer::from_path(&self.path)
+                .map_err(|e| CoreError::io(format!("creating {}", self.path.display()), e.into()))?;
+            let mut h = self.headers.clone();
+            for c in super::mapping::REJECT_COLUMNS {
+                h.push_field(c);
+            }
+            w.write_record(&h).map_err(|e| CoreError::io("writing the rejects file", e.into()))?;
+            self.writer = Some(w);
+        }
+        let w = self.writer.as_mut().expect("opened above");
+        let mut rec: Vec<String> = r.raw.iter().map(super::export::neutralise).collect();
+        rec.resize(self.headers.len(), String::new());
+        rec.extend([r.line.to_string(), r.column.clone(), r.reason.clone()]);
+        w.write_record(&rec).map_err(|e| CoreError::io("writing the rejects file", e.into()))
+    }
+
+    fn finish(&mut self) -> Result<Option<String>> {
+        match self.writer.take() {
+            Some(mut w) => {
+                w.flush().map_err(|e| CoreError::io("writing the rejects file", e))?;
+                Ok(Some(self.path.display().to_string()))
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Counts {
+    inserted: u64,
+    updated: u64,
+    unchanged: u64,
+    households_created: u64,
+}
+
+impl Counts {
+    fn add(&mut self, o: &Counts) {
+        self.inserted += o.inserted;
+        self.updated += o.updated;
+        self.unchanged += o.unchanged;
+        self.households_created += o.households_created;
+    }
+}
+
+/// Why a unit could not be written; its rows go to the rejects file.
+struct UnitReject {
+    line: u64,
+    column: &'static str,
+    reason: String,
+}
+
+fn write_unit(tx: &mut Tx<'_>, unit: &Unit, run: i64, counts: &mut Counts) -> Result<std::result::Result<(), UnitReject>> {
+    let first_line = unit.rows.first().map(|r| r.line).unwrap_or(0);
+    let group = match &unit.household {
+        None => None,
+        Some(href) => {
+            let head = unit.rows.iter().find(|r| r.relationship.as_deref() == Some("head")).or(unit.rows.first());
+            let existing = write::find_by_external_id(tx.conn(), href)?;
+            if let Some(g) = &existing {
+                if g.kind != RegistrantKind::Group {
+                    return Ok(Err(UnitReject { line: first_line, column: "household_ref", reason: "this household reference is an individual's external id".into() }));
+                }
+                if g.import_run == Some(run) {
+                    return Ok(Err(UnitReject {
+                        line: first_line,
+                        column: "household_ref",
+                        reason: "this household's rows must be next to each other in the file".into(),
+                    }));
+                }
+            }
+            let name = unit
+                .rows
+                .iter()
+                .find_map(|r| r.household_name.clone())
+                .unwrap_or_else(|| format!("Household {href}"));
+            let fields = RegistrantFields {
+                external_id: Some(href.clone()),
+                group_name: Some(name),
+                area: head.and_then(|h| h.fields.area.clone()),
+                ..Default::default()
+            };
+            Some(match existing {
+                Some(g) => {
+                    write::update(tx, &g, &fields, Some(run))?;
+                    g
+                }
+                None => {
+                    counts.households_created += 1;
+                    write::insert(tx, RegistrantKind::Group, &fields, Some(run))?
+                }
+            })
+        }
+    };
+    for row in &unit.rows {
+        let ext = row.fields.external_id.as_deref().expect("validated");
+        let stored: StoredRow = match write::find_by_external_id(tx.conn(), ext)? {
+            Some(existing) => {
+                if existing.import_run == Some(run) {
+                    return Ok(Err(UnitReject { line: row.line, column: "external_id", reason: "this external id appears earlier in this file".into() }));
+                }
+                if existing.kind != RegistrantKind::Individual {
+                    return Ok(Err(UnitReject { line: row.line, column: "external_id", reason: "this external id belongs to a household".into() }));
+                }
+                if write::update(tx, &existing, &row.fields, Some(run))? {
+                    counts.updated += 1;
+                } else {
+                    counts.unchanged += 1;
+                }
+                existing
+            }
+            None => {
+                counts.inserted += 1;
+                write::insert(tx, RegistrantKind::Individual, &row.fields, Some(run))?
+            }
+        };
+        if let (Some(g), Some(kind)) = (&group, &row.relationship) {
+            match write::upsert_membership(tx, g, &stored, kind) {
+                Ok(_) => {}
+                Err(CoreError::InvalidInput(reason)) => {
+                    return Ok(Err(UnitReject { line: row.line, column: "relationship", reason }))
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(Ok(()))
+}
+
+pub fn default_rejects_path(input: &Path) -> PathBuf {
+    let stem = input.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "import".into());
+    input.with_file_name(format!("{stem}.rejects.csv"))
+}
+
+/// Imports `path`. `progress` is called after each batch; setting `cancel` stops after the current batch,
+/// keeping what was committed (whole households only).
+pub fn import_csv(
+    store: &Store,
+    session: &Session,
+    path: &Path,
+    options: &ImportOptions,
+    progress: &dyn Fn(&ImportProgress),
+    cancel: &AtomicBool,
+) -> Result<ImportSummary> {
+    require(store, session, Permission::ImportRun, "import.run")?;
+    let started = Instant::now();
+    let scan = prescan(path)?;
+    let default_mapping = ColumnMapping::default();
+    let mapping = options.mapping.as_ref().unwrap_or(&default_mapping);
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(path)
+        .map_err(|e| CoreError::ImportFileInvalid(e.to_string()))?;
+    let headers = reader.headers().map_err(|e| CoreError::ImportFileInvalid(e.to_string()))?.clone();
+    let cols = mapping.resolve(&headers)?;
+    let unmapped_columns = cols.unmapped.clone();
+    let settings = store.read(Settings::load)?;
+    let file_name = path.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+    let run: i64 = store.write(|tx| {
+        Ok(tx.conn().query_row(
+            "INSERT INTO import_runs (started_at, file_name, user_id, status) VALUES (?1, ?2, ?3, 'running') RETURNING id",
+            params![now_rfc3339(), file_name, session.user_id()],
+            |r| r.get(0),
+        )?)
+    })?;
+    let mut rejects = RejectsFile {
+        path: options.rejects_path.as_ref().map(PathBuf::from).unwrap_or_else(|| default_rejects_path(path)),
+        headers: headers.clone(),
+        writer: None,
+    };
+    let parser = Parser { cols, mapping, settings: &settings, headers };
+    let batch_rows = options.batch_rows.unwrap_or(DEFAULT_BATCH_ROWS).max(1);
+    let mut counts = Counts::default();
+    let mut p = ImportProgress { bytes_done: 0, bytes_total: scan.bytes, rows_read: 0, inserted: 0, updated: 0, rejected: 0 };
+    let mut status = ImportStatus::Completed;
+    let outcome: Result<()> = std::thread::scope(|scope| {
+        let (sender, receiver) = mpsc::sync_channel::<Result<Batch>>(2);
+        let parser = &parser;
+        scope.spawn(move || parser.run(&mut reader, batch_rows, sender));
+        for batch in receiver.iter() {
+            if cancel.load(Ordering::Relaxed) {
+                status = ImportStatus::Cancelled;
+                break;
+            }
+            let batch = batch?;
+            let mut unit_rejects: Vec<Reject> = Vec::new();
+            store.write(|tx| {
+                for unit in &batch.units {
+                    let sp = tx.savepoint()?;
+                    let mut unit_counts = Counts::default();
+                    match write_unit(tx, unit, run, &mut unit_counts)? {
+                        Ok(()) => {
+                            tx.release()?;
+                            counts.add(&unit_counts);
+                        }
+                        Err(r) => {
+                            tx.rollback_to(sp)?;
+                            for row in &unit.rows {
+                                let reason = if row.line == r.line { r.reason.clone() } else { format!("household rejected with line {} ({}: {})", r.line, r.column, r.reason) };
+                                unit_rejects.push(Reject { line: row.line, raw: row.raw.clone(), column: r.column.to_string(), reason });
+                            }
+                        }
+                    }
+                }
+                Ok(())
+            })?;
+            for r in batch.rejects.iter().chain(unit_rejects.iter()) {
+                rejects.write(r)?;
+            }
+            p.rows_read += batch.rows_read;
+            p.rejected += (batch.rejects.len() + unit_rejects.len()) as u64;
+            p.inserted = counts.inserted;
+            p.updated = counts.updated;
+            p.bytes_done = batch.bytes_done.min(scan.bytes);
+            progress(&p);
+        }
+        Ok(())
+    });
+    outcome?;
+    let rejects_file = rejects.finish()?;
+    let summary = ImportSummary {
+        run_id: run,
+        status,
+        rows_read: p.rows_read,
+        inserted: counts.inserted,
+        updated: counts.updated,
+        unchanged: counts.unchanged,
+        rejected: p.rejected,
+        households_created: counts.households_created,
+        unmapped_columns,
+        rejects_file,
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    };
+    store.write(|tx| {
+        tx.conn().execute(
+            "UPDATE import_runs SET finished_at = ?2, status = ?3, rows_read = ?4, inserted = ?5, updated = ?6,
+                rejected = ?7, groups_formed = ?8 WHERE id = ?1",
+            params![
+                run,
+                now_rfc3339(),
+                if status == ImportStatus::Completed { "completed" } else { "cancelled" },
+                summary.rows_read,
+                summary.inserted,
+                summary.updated,
+                summary.rejected,
+                summary.households_created
+            ],
+        )?;
+        tx.audit(AuditEvent::new(session, "import.run").on("import_run", run.to_string()).details(serde_json::json!({
+            "file": file_name,
+            "status": if status == ImportStatus::Completed { "completed" } else { "cancelled" },
+            "rows_read": summary.rows_read,
+            "inserted": summary.inserted,
+            "updated": summary.updated,
+            "unchanged": summary.unchanged,
+            "rejected": summary.rejected,
+            "households_created": summary.households_created,
+            "unmapped_columns": summary.unmapped_columns,
+        })))
+    })?;
+    store.optimize()?;
+    Ok(summary)
+}

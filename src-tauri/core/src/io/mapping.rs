@@ -1,0 +1,166 @@
+//! The import format's columns and the column-mapping file that lets another system's export import
+//! without editing it. See docs/import-format.md.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::error::{CoreError, Result};
+
+/// A column mapping, usually read from a JSON file:
+/// `{"columns": {"Their header": "our_column"}, "values": {"sex": {"M": "male"}}, "date_format": "[day]/[month]/[year]"}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnMapping {
+    /// Source header -> one of the import format's columns.
+    #[serde(default)]
+    pub columns: BTreeMap<String, String>,
+    /// Per target column, source value -> our value (e.g. sex codes, relationship words).
+    #[serde(default)]
+    pub values: BTreeMap<String, BTreeMap<String, String>>,
+    /// Date format of the source, in the `time` crate's description syntax; ISO `YYYY-MM-DD` when absent.
+    #[serde(default)]
+    pub date_format: Option<String>,
+}
+
+/// What a column holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    ExternalId,
+    GivenName,
+    FamilyName,
+    Sex,
+    BirthDate,
+    BirthDateApprox,
+    Phone,
+    Area,
+    Tags,
+    HouseholdRef,
+    HouseholdName,
+    Relationship,
+    Id(String),
+    Custom(String),
+}
+
+impl Target {
+    pub fn parse(s: &str) -> Option<Target> {
+        let s = s.trim();
+        let lower = s.to_ascii_lowercase();
+        Some(match lower.as_str() {
+            "external_id" => Target::ExternalId,
+            "given_name" => Target::GivenName,
+            "family_name" => Target::FamilyName,
+            "sex" => Target::Sex,
+            "birth_date" => Target::BirthDate,
+            "birth_date_approx" => Target::BirthDateApprox,
+            "phone" => Target::Phone,
+            "area" => Target::Area,
+            "tags" => Target::Tags,
+            "household_ref" => Target::HouseholdRef,
+            "household_name" => Target::HouseholdName,
+            "relationship" => Target::Relationship,
+            _ => {
+                if let Some(t) = lower.strip_prefix("id:") {
+                    Target::Id(t.trim().to_string())
+                } else if let Some(c) = lower.strip_prefix("custom:") {
+                    Target::Custom(c.trim().to_string())
+                } else {
+                    return None;
+                }
+            }
+        })
+    }
+
+    pub fn name(&self) -> String {
+        match self {
+            Target::ExternalId => "external_id".into(),
+            Target::GivenName => "given_name".into(),
+            Target::FamilyName => "family_name".into(),
+            Target::Sex => "sex".into(),
+            Target::BirthDate => "birth_date".into(),
+            Target::BirthDateApprox => "birth_date_approx".into(),
+            Target::Phone => "phone".into(),
+            Target::Area => "area".into(),
+            Target::Tags => "tags".into(),
+            Target::HouseholdRef => "household_ref".into(),
+            Target::HouseholdName => "household_name".into(),
+            Target::Relationship => "relationship".into(),
+            Target::Id(t) => format!("id:{t}"),
+            Target::Custom(c) => format!("custom:{c}"),
+        }
+    }
+}
+
+/// Columns a rejects file adds; the importer skips them so a fixed rejects file imports as it is.
+pub const REJECT_COLUMNS: [&str; 3] = ["br_line", "br_column", "br_reason"];
+
+/// How the file's columns map onto targets.
+pub struct ResolvedColumns {
+    /// Per source column, its target, if any.
+    pub targets: Vec<Option<Target>>,
+    pub unmapped: Vec<String>,
+    pub date_format: Option<Vec<time::format_description::OwnedFormatItem>>,
+}
+
+impl ColumnMapping {
+    pub fn from_json(text: &str) -> Result<ColumnMapping> {
+        let m: ColumnMapping = serde_json::from_str(text).map_err(|e| CoreError::MappingInvalid(e.to_string()))?;
+        for (source, target) in &m.columns {
+            if Target::parse(target).is_none() {
+                return Err(CoreError::MappingInvalid(format!("column {source:?} maps to unknown column {target:?}")));
+            }
+        }
+        for target in m.values.keys() {
+            if !matches!(Target::parse(target), Some(Target::Sex | Target::Relationship | Target::BirthDateApprox | Target::Area)) {
+                return Err(CoreError::MappingInvalid(format!(
+                    "value mappings apply to sex, relationship, birth_date_approx and area, not {target:?}"
+                )));
+            }
+        }
+        Ok(m)
+    }
+
+    pub fn resolve(&self, headers: &csv::StringRecord) -> Result<ResolvedColumns> {
+        let mut targets = Vec::with_capacity(headers.len());
+        let mut unmapped = Vec::new();
+        let mut seen: BTreeMap<String, String> = BTreeMap::new();
+        for (i, h) in headers.iter().enumerate() {
+            let h = if i == 0 { h.trim_start_matches('\u{feff}') } else { h };
+            let target = self.columns.get(h).and_then(|t| Target::parse(t)).or_else(|| Target::parse(h));
+            match target {
+                Some(t) => {
+                    if let Some(prev) = seen.insert(t.name(), h.to_string()) {
+                        return Err(CoreError::MappingInvalid(format!(
+                            "columns {prev:?} and {h:?} both map to {}",
+                            t.name()
+                        )));
+                    }
+                    targets.push(Some(t));
+                }
+                None => {
+                    if !REJECT_COLUMNS.contains(&h) {
+                        unmapped.push(h.to_string());
+                    }
+                    targets.push(None);
+                }
+            }
+        }
+        if !seen.contains_key("external_id") || !(seen.contains_key("given_name") || seen.contains_key("family_name")) {
+            return Err(CoreError::ImportFileInvalid(format!(
+                "required columns missing: the file needs external_id and given_name or family_name (found: {})",
+                headers.iter().take(30).collect::<Vec<_>>().join(", ")
+            )));
+        }
+        let date_format = match &self.date_format {
+            Some(f) => Some(vec![time::format_description::parse_owned::<2>(f)
+                .map_err(|e| CoreError::MappingInvalid(format!("date_format: {e}")))?]),
+            None => None,
+        };
+        Ok(ResolvedColumns { targets, unmapped, date_format })
+    }
+
+    pub fn map_value<'a>(&'a self, target: &str, value: &'a str) -> &'a str {
+        self.values.get(target).and_then(|m| m.get(value)).map(String::as_str).unwrap_or(value)
+    }
+}
