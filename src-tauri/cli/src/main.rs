@@ -1,1 +1,157 @@
-fn main(){}
+//! `br`: the Beneficiary Registry command line. A transport over the `br-api` dispatcher: every command
+//! that touches a registry goes through `br_api::call`, like the desktop app and `br serve`.
+
+mod bench;
+mod commands;
+mod credentials;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "br", version, about = "Beneficiary Registry: an encrypted, offline registry of beneficiaries")]
+#[command(after_help = "Environment for scripts: BR_REGISTRY (registry folder), BR_USER and BR_PASSWORD (login), \
+BR_PASSPHRASE (recovery passphrase), BR_KEYRING=off (skip the OS credential store), BR_NEW_PASSWORD (password for `user add`).")]
+pub struct Cli {
+    /// The registry folder (holds registry.db and registry.key).
+    #[arg(long, global = true, env = "BR_REGISTRY", default_value = "registry")]
+    pub registry: PathBuf,
+    /// Print results as JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Create a new registry: office, first admin account (BR_USER/BR_PASSWORD) and recovery passphrase.
+    Init {
+        #[arg(long)]
+        office_code: String,
+        #[arg(long)]
+        office_name: String,
+        /// Admin's display name.
+        #[arg(long, default_value = "Administrator")]
+        admin_name: String,
+        /// A CSV of areas (columns code,label) to load into the area list.
+        #[arg(long)]
+        areas: Option<PathBuf>,
+    },
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage the configurable lists (id_type, sex, membership_kind, area, tag).
+    List {
+        #[command(subcommand)]
+        command: ListCommand,
+    },
+    /// Import individuals (with household columns) from a CSV file; see docs/import-format.md.
+    Import {
+        file: PathBuf,
+        /// A column-mapping JSON file for another system's export.
+        #[arg(long)]
+        mapping: Option<PathBuf>,
+        /// Where to write rejected rows (default: <file>.rejects.csv beside the input).
+        #[arg(long)]
+        rejects: Option<PathBuf>,
+        /// Rows per transaction.
+        #[arg(long)]
+        batch_rows: Option<usize>,
+    },
+    /// Export individuals to CSV in the import format; personal columns are masked unless --personal.
+    Export {
+        file: PathBuf,
+        /// Write personal data unmasked (needs the permission; audited).
+        #[arg(long)]
+        personal: bool,
+        #[arg(long)]
+        include_disabled: bool,
+    },
+    /// Find registrants by reference, ID value, phone or name, with filters.
+    Search(commands::SearchArgs),
+    /// Show one registrant by reference number or id.
+    Show {
+        reference: String,
+        /// Show personal fields unmasked (needs the permission; audited).
+        #[arg(long)]
+        reveal: bool,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Write a consistent copy of the encrypted database and its key file into a new folder.
+    Backup { destination: PathBuf },
+    /// Restore a backup folder into --registry (which must not hold a registry); needs the recovery passphrase.
+    Restore { backup: PathBuf },
+    /// Write a realistic synthetic registry (CSV in the import format, plus a truth file of planted duplicates).
+    Gen {
+        #[arg(long, default_value_t = 10_000)]
+        individuals: u64,
+        #[arg(long)]
+        out: PathBuf,
+        /// Share of rows that are planted duplicates.
+        #[arg(long, default_value_t = 0.02)]
+        duplicate_rate: f64,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Measure import, lookup, search and list speed on a generated registry (use a release build).
+    Bench {
+        #[arg(long, default_value_t = 1_000_000)]
+        individuals: u64,
+        /// Work folder (default: a temporary folder, removed afterwards).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Add a user; the password comes from BR_NEW_PASSWORD or a prompt.
+    Add {
+        username: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List users.
+    List,
+}
+
+#[derive(Subcommand)]
+pub enum ListCommand {
+    /// Add or change a list item.
+    Add { list: String, code: String, label: String },
+    /// Show a list.
+    Show { list: String },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Check the HMAC chain; reports the first broken entry.
+    Verify,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("BR_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match commands::run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            output::error(&cli, &e);
+            ExitCode::FAILURE
+        }
+    }
+}

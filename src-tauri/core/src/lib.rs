@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod backup;
+pub mod baseline;
 pub mod clock;
 pub mod error;
 pub mod io;

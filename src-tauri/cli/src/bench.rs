@@ -1,0 +1,225 @@
+//! `br bench`: generates a registry, then measures import against a raw-insert baseline, exact ID lookup,
+//! name search and filtered list pages through the API (the command layer every transport uses), the
+//! database size and the peak memory of the import.
+
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use br_api::ops::ImportRequest;
+use br_api::{call, ApiError, Context, Progress};
+use br_core::auth::Session;
+use br_core::search::{Filters, SearchRequest, SortKey};
+use br_core::secret::Secret;
+use br_core::{CreateRegistry, Registry};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::Serialize;
+
+use crate::output::print;
+use crate::Cli;
+
+#[derive(Serialize)]
+struct BenchReport {
+    individuals: u64,
+    gen_s: f64,
+    import_s: f64,
+    import_rows_per_s: f64,
+    raw_insert_s: f64,
+    raw_insert_rows_per_s: f64,
+    import_vs_raw: f64,
+    lookup_p50_ms: f64,
+    lookup_p99_ms: f64,
+    name_search_p50_ms: f64,
+    name_search_p95_ms: f64,
+    list_page_p50_ms: f64,
+    list_page_p95_ms: f64,
+    db_bytes: u64,
+    peak_rss_bytes: u64,
+    samples: usize,
+}
+
+fn no_progress(_: Progress) {}
+
+/// Peak resident memory of this process so far (VmHWM).
+fn peak_rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}
+
+/// Resets the peak so the import's own peak is measured, not the generator's.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let idx = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[idx].as_secs_f64() * 1000.0
+}
+
+fn create(dir: &Path) -> Result<(Registry, Session), ApiError> {
+    br_api::lifecycle::create_registry(
+        dir,
+        CreateRegistry {
+            office_code: "BEN".into(),
+            office_name: "Benchmark office".into(),
+            admin_username: "bench".into(),
+            admin_display_name: "Bench".into(),
+            admin_password: Secret::new("bench-password"),
+            recovery_passphrase: Secret::new("bench recovery passphrase"),
+            use_credential_store: false,
+        },
+    )
+}
+
+fn timed<T>(samples: &mut Vec<Duration>, f: impl FnOnce() -> Result<T, ApiError>) -> Result<T, ApiError> {
+    let t = Instant::now();
+    let out = f()?;
+    samples.push(t.elapsed());
+    Ok(out)
+}
+
+pub fn run(cli: &Cli, individuals: u64, dir: Option<&Path>) -> Result<(), ApiError> {
+    if cfg!(debug_assertions) {
+        crate::output::note("this is a debug build: numbers are meaningless; use `cargo run --release -p br-cli -- bench`");
+    }
+    let tmp;
+    let work = match dir {
+        Some(d) => d.to_path_buf(),
+        None => {
+            tmp = tempfile::tempdir().map_err(|e| ApiError::from(br_core::CoreError::io("creating a work folder", e)))?;
+            tmp.path().to_path_buf()
+        }
+    };
+    let say = |s: &str| if !cli.json { eprintln!("{s}") };
+    say(&format!("generating {individuals} individuals..."));
+    let t = Instant::now();
+    let gen = br_core::synth::generate(
+        &work.join("data"),
+        &br_core::synth::GenOptions { individuals, duplicate_rate: 0.02, seed: 7 },
+    )?;
+    let gen_s = t.elapsed().as_secs_f64();
+
+    let (registry, session) = create(&work.join("import"))?;
+    let cancel = AtomicBool::new(false);
+    let ctx = Context { registry: &registry, progress: &no_progress, cancel: &cancel };
+    crate::commands::load_areas_file(&ctx, &session, Path::new(&gen.areas_file))?;
+    say("importing...");
+    reset_peak_rss();
+    let t = Instant::now();
+    let summary = call(&ctx, &session, ImportRequest { path: gen.registrants_file.clone(), options: Default::default() })?;
+    let import_s = t.elapsed().as_secs_f64();
+    let peak = peak_rss_bytes();
+    if summary.rejected > 0 {
+        crate::output::note(&format!("{} generated rows were rejected", summary.rejected));
+    }
+
+    say("raw-insert baseline...");
+    let (baseline, _) = create(&work.join("baseline"))?;
+    let t = Instant::now();
+    let raw_rows = br_core::baseline::raw_insert_csv(baseline.store(), Path::new(&gen.registrants_file), 10_000)?;
+    let raw_insert_s = t.elapsed().as_secs_f64();
+    drop(baseline);
+
+    // Sample real values from the generated file for lookups and searches.
+    let mut ids = Vec::new();
+    let mut names = Vec::new();
+    let mut rdr = csv::Reader::from_path(&gen.registrants_file).map_err(|e| ApiError::invalid(e.to_string()))?;
+    let step = (individuals / 2000).max(1);
+    for (i, rec) in rdr.records().enumerate() {
+        if i as u64 % step != 0 {
+            continue;
+        }
+        let rec = rec.map_err(|e| ApiError::invalid(e.to_string()))?;
+        if let Some(id) = rec.get(10).filter(|s| !s.is_empty()) {
+            ids.push(id.to_string());
+        }
+        let family: String = rec.get(2).unwrap_or("").chars().take(3).collect();
+        names.push(format!("{} {family}", rec.get(1).unwrap_or("")));
+    }
+    let samples = 500.min(ids.len()).min(names.len());
+    say(&format!("measuring {samples} lookups, name searches and list pages..."));
+    let mut rng = StdRng::seed_from_u64(11);
+    let mut lookups = Vec::new();
+    for id in ids.iter().take(samples) {
+        let res = timed(&mut lookups, || {
+            call(&ctx, &session, SearchRequest { query: Some(id.clone()), ..Default::default() })
+        })?;
+        if res.items.is_empty() {
+            return Err(ApiError::invalid(format!("bench: ID lookup found nothing for a generated ID ({})", res.items.len())));
+        }
+    }
+    let mut searches = Vec::new();
+    for q in names.iter().take(samples) {
+        timed(&mut searches, || call(&ctx, &session, SearchRequest { query: Some(q.clone()), ..Default::default() }))?;
+    }
+    let mut pages = Vec::new();
+    let areas: Vec<&str> = br_core::synth::AREAS.iter().map(|a| a.0).collect();
+    for i in 0..samples {
+        let filters = Filters {
+            area: Some(areas[rng.random_range(0..areas.len())].to_string()),
+            sex: Some(if rng.random_bool(0.5) { "female" } else { "male" }.to_string()),
+            age_min: (i % 3 == 0).then_some(60),
+            ..Default::default()
+        };
+        let sort = if i % 2 == 0 { SortKey::Name } else { SortKey::Reference };
+        let first = timed(&mut pages, || {
+            call(&ctx, &session, SearchRequest { filters: filters.clone(), sort, limit: Some(50), ..Default::default() })
+        })?;
+        if let Some(cursor) = first.next_cursor {
+            timed(&mut pages, || {
+                call(&ctx, &session, SearchRequest { filters: filters.clone(), sort, limit: Some(50), cursor: Some(cursor), ..Default::default() })
+            })?;
+        }
+    }
+    for v in [&mut lookups, &mut searches, &mut pages] {
+        v.sort();
+    }
+    registry.store().checkpoint()?;
+    let db_bytes = std::fs::metadata(br_core::store::db_path(&work.join("import"))).map(|m| m.len()).unwrap_or(0);
+    let report = BenchReport {
+        individuals: summary.rows_read,
+        gen_s,
+        import_s,
+        import_rows_per_s: summary.rows_read as f64 / import_s,
+        raw_insert_s,
+        raw_insert_rows_per_s: raw_rows as f64 / raw_insert_s,
+        import_vs_raw: raw_insert_s / import_s,
+        lookup_p50_ms: percentile(&lookups, 0.50),
+        lookup_p99_ms: percentile(&lookups, 0.99),
+        name_search_p50_ms: percentile(&searches, 0.50),
+        name_search_p95_ms: percentile(&searches, 0.95),
+        list_page_p50_ms: percentile(&pages, 0.50),
+        list_page_p95_ms: percentile(&pages, 0.95),
+        db_bytes,
+        peak_rss_bytes: peak,
+        samples,
+    };
+    print(cli, &report, |r| {
+        [
+            format!("individuals                 {:>12}", r.individuals),
+            format!("generate                    {:>12.1} s", r.gen_s),
+            format!("import                      {:>12.0} rows/s  ({:.1} s)", r.import_rows_per_s, r.import_s),
+            format!("raw insert baseline         {:>12.0} rows/s  ({:.1} s)", r.raw_insert_rows_per_s, r.raw_insert_s),
+            format!("import / raw                {:>12.0} %", r.import_vs_raw * 100.0),
+            format!("exact ID lookup p50 / p99   {:>8.3} / {:.3} ms", r.lookup_p50_ms, r.lookup_p99_ms),
+            format!("name search p50 / p95       {:>8.3} / {:.3} ms", r.name_search_p50_ms, r.name_search_p95_ms),
+            format!("filtered list page p50/p95  {:>8.3} / {:.3} ms", r.list_page_p50_ms, r.list_page_p95_ms),
+            format!("database size               {:>12.1} MiB", r.db_bytes as f64 / 1048576.0),
+            format!("peak memory during import   {:>12.1} MiB", r.peak_rss_bytes as f64 / 1048576.0),
+        ]
+        .join("\n")
+    });
+    Ok(())
+}
