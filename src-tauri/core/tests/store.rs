@@ -1,0 +1,147 @@
+//! Opening a registry: every way it can go wrong gives a clear error and leaves the files as they were.
+
+mod common;
+
+use br_core::secret::Secret;
+use br_core::store::keys::Unlock;
+use br_core::{CoreError, ErrorCode, Registry};
+use common::*;
+
+fn reopen_ok(dir: &std::path::Path) {
+    Registry::open(dir, &unlock_with(PASSPHRASE)).expect("the registry still opens");
+}
+
+/// Closes the fixture's connections (checkpointing the WAL) and returns the registry folder.
+fn closed() -> (tempfile::TempDir, std::path::PathBuf) {
+    let f = Fixture::new();
+    let dir = f.reg_dir();
+    let Fixture { dir: tmp, registry, .. } = f;
+    drop(registry);
+    (tmp, dir)
+}
+
+#[test]
+fn wrong_passphrase_is_refused_and_nothing_changes() {
+    let (_tmp, dir) = closed();
+    let before = file_bytes(&dir);
+    let err = Registry::open(&dir, &unlock_with("not the passphrase at all")).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::WrongPassphrase);
+    assert_eq!(file_bytes(&dir), before);
+    reopen_ok(&dir);
+}
+
+#[test]
+fn missing_key_file_is_named() {
+    let (_tmp, dir) = closed();
+    std::fs::rename(dir.join("registry.key"), dir.join("elsewhere.key")).unwrap();
+    let err = Registry::open(&dir, &unlock_with(PASSPHRASE)).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::KeyFileMissing);
+    assert!(err.to_string().contains("registry.key"));
+    std::fs::rename(dir.join("elsewhere.key"), dir.join("registry.key")).unwrap();
+    reopen_ok(&dir);
+}
+
+#[test]
+fn key_in_neither_place_says_how_to_give_it() {
+    let (_tmp, dir) = closed();
+    let before = file_bytes(&dir);
+    let unlock = Unlock { use_credential_store: false, passphrase: None, prompt: None };
+    let err = Registry::open(&dir, &unlock).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::KeyUnavailable);
+    assert!(err.to_string().contains("BR_PASSPHRASE"));
+    assert_eq!(file_bytes(&dir), before);
+}
+
+#[test]
+fn a_truncated_database_is_reported_not_emptied() {
+    let (_tmp, dir) = closed();
+    let db = dir.join("registry.db");
+    let full = std::fs::read(&db).unwrap();
+    for cut in [full.len() / 2, full.len() - 4096, 5000] {
+        std::fs::write(&db, &full[..cut]).unwrap();
+        let before = file_bytes(&dir);
+        let err = Registry::open(&dir, &unlock_with(PASSPHRASE)).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::DatabaseCorrupt, "cut at {cut}: {err}");
+        assert_eq!(file_bytes(&dir), before, "the damaged file is left untouched for recovery");
+    }
+    std::fs::write(&db, &full).unwrap();
+    reopen_ok(&dir);
+}
+
+#[test]
+fn a_corrupted_first_page_is_reported() {
+    let (_tmp, dir) = closed();
+    let db = dir.join("registry.db");
+    let mut bytes = std::fs::read(&db).unwrap();
+    for b in &mut bytes[100..200] {
+        *b ^= 0x5a;
+    }
+    std::fs::write(&db, &bytes).unwrap();
+    let err = Registry::open(&dir, &unlock_with(PASSPHRASE)).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::DatabaseCorrupt);
+    assert_eq!(std::fs::read(&db).unwrap(), bytes);
+}
+
+#[test]
+fn a_database_from_a_newer_version_is_refused_untouched() {
+    let (_tmp, dir) = closed();
+    {
+        // Stamp the file as a future schema version, as a newer release would leave it.
+        let reg = Registry::open(&dir, &unlock_with(PASSPHRASE)).unwrap();
+        drop(reg);
+        let key_file = br_core::store::keys::KeyFile::read(&dir.join("registry.key")).unwrap();
+        let key = key_file.unwrap_key(&Secret::new(PASSPHRASE)).unwrap();
+        let conn = rusqlite::Connection::open(dir.join("registry.db")).unwrap();
+        conn.pragma_update(None, "key", format!("x'{}'", hex::encode(key.as_bytes()))).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+    }
+    let before = file_bytes(&dir);
+    let err = Registry::open(&dir, &unlock_with(PASSPHRASE)).unwrap_err();
+    assert!(matches!(err, CoreError::SchemaTooNew { found: 99, .. }), "{err}");
+    assert_eq!(file_bytes(&dir), before);
+}
+
+#[test]
+fn no_registry_and_existing_registry_are_clear() {
+    let tmp = tempfile::tempdir().unwrap();
+    let err = Registry::open(&tmp.path().join("nothing"), &unlock_with(PASSPHRASE)).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::RegistryNotFound);
+    let f = Fixture::new();
+    let err = Registry::create(
+        &f.reg_dir(),
+        br_core::CreateRegistry {
+            office_code: "TST".into(),
+            office_name: "Again".into(),
+            admin_username: "admin".into(),
+            admin_display_name: "Admin".into(),
+            admin_password: Secret::new(ADMIN_PASSWORD),
+            recovery_passphrase: Secret::new(PASSPHRASE),
+            use_credential_store: false,
+        },
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::RegistryExists);
+}
+
+#[test]
+fn the_file_on_disk_is_encrypted_and_holds_no_imported_value() {
+    let f = Fixture::new();
+    let csv = "external_id,given_name,family_name,phone,id:national_id\n\
+               X-1,Zebulonia,Quixotebury,+251911000777,NIDUNIQUE998877\n\
+               X-2,فاطمة,ሙሉጌታ,0911000888,NIDUNIQUE112233\n";
+    let path = f.file("people.csv", csv.as_bytes());
+    let s = f.import(&f.admin, &path, &Default::default()).unwrap();
+    assert_eq!(s.inserted, 2);
+    let dir = f.reg_dir();
+    let mut raw = Vec::new();
+    for name in ["registry.db", "registry.db-wal"] {
+        if let Ok(b) = std::fs::read(dir.join(name)) {
+            raw.extend(b);
+        }
+    }
+    assert!(!raw.starts_with(b"SQLite format 3"), "the header must not be plaintext");
+    for needle in ["Zebulonia", "Quixotebury", "911000777", "NIDUNIQUE998877", "فاطمة", "ሙሉጌታ", "NIDUNIQUE112233"] {
+        let n = needle.as_bytes();
+        assert!(!raw.windows(n.len()).any(|w| w == n), "{needle} found in the raw file");
+    }
+}
