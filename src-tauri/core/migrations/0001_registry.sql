@@ -64,7 +64,8 @@ CREATE TABLE registrants (
     disabled_reason   TEXT,
     registered_on     TEXT NOT NULL,
     office_id         BLOB NOT NULL,
-    version           TEXT NOT NULL,
+    -- Hybrid-logical-clock stamp of the last change (see clock.rs): wall ms << 20 | counter.
+    version           INTEGER NOT NULL,
     -- SHA-256 of the synced fields: a re-import of an unchanged row writes nothing.
     content_hash      BLOB NOT NULL,
     -- The import run that last wrote this row: finds duplicate external ids inside one file without
@@ -76,7 +77,6 @@ CREATE INDEX registrants_phone ON registrants (phone_norm) WHERE phone_norm IS N
 CREATE INDEX registrants_sort_name ON registrants (sort_name, rowid);
 CREATE INDEX registrants_area ON registrants (area, rowid);
 CREATE INDEX registrants_birth_date ON registrants (ifnull(birth_date, ''), rowid);
-CREATE INDEX registrants_sex ON registrants (sex, rowid);
 
 CREATE TABLE registrant_tags (
     registrant INTEGER NOT NULL REFERENCES registrants (rowid),
@@ -139,14 +139,15 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 -- Sync change log: one op per change to a synced entity, written in the same transaction as the change.
 CREATE TABLE outbox (
     seq            INTEGER PRIMARY KEY,
-    op_id          BLOB NOT NULL UNIQUE,
+    -- UUIDv7, unique by construction; the server keys ops on (office_id, seq).
+    op_id          BLOB NOT NULL,
     office_id      BLOB NOT NULL,
     entity         TEXT NOT NULL,
     entity_id      BLOB NOT NULL,
     kind           TEXT NOT NULL,
     payload        TEXT NOT NULL,
-    base_version   TEXT,
-    hlc            TEXT NOT NULL,
+    base_version   INTEGER,
+    hlc            INTEGER NOT NULL,
     schema_version INTEGER NOT NULL
 );
 

@@ -17,25 +17,26 @@ pub fn today() -> time::Date {
     now_utc().date()
 }
 
-/// A hybrid logical clock stamp: wall milliseconds, a counter for changes within the same millisecond
-/// (or while the wall clock is behind the last stamp), and the office id that breaks ties.
-/// Formatted so that string order is stamp order.
+/// A hybrid logical clock stamp: wall milliseconds, and a counter for changes within the same
+/// millisecond (or while the wall clock is behind the last stamp). Stored as one integer,
+/// `wall_ms << 20 | counter`, so integer order is stamp order; ties between offices are broken by the
+/// office id stored beside it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct HlcStamp {
     pub wall_ms: u64,
     pub counter: u32,
 }
 
+const COUNTER_BITS: u32 = 20;
+
 impl HlcStamp {
-    pub fn format(&self, office: &uuid::Uuid) -> String {
-        format!("{:015}-{:06}-{}", self.wall_ms, self.counter, office.simple())
+    pub fn to_i64(self) -> i64 {
+        ((self.wall_ms << COUNTER_BITS) | self.counter as u64) as i64
     }
 
-    pub fn parse(s: &str) -> Option<Self> {
-        let mut parts = s.splitn(3, '-');
-        let wall_ms = parts.next()?.parse().ok()?;
-        let counter = parts.next()?.parse().ok()?;
-        Some(HlcStamp { wall_ms, counter })
+    pub fn from_i64(v: i64) -> Self {
+        let v = v as u64;
+        HlcStamp { wall_ms: v >> COUNTER_BITS, counter: (v & ((1 << COUNTER_BITS) - 1)) as u32 }
     }
 }
 
@@ -52,8 +53,9 @@ impl Hlc {
     pub fn tick(&self) -> HlcStamp {
         let wall = now_utc().unix_timestamp_nanos() as u64 / 1_000_000;
         let mut last = self.last.lock().expect("clock lock");
-        let next = if wall > last.wall_ms {
-            HlcStamp { wall_ms: wall, counter: 0 }
+        let next = if wall > last.wall_ms || last.counter + 1 >= 1 << COUNTER_BITS {
+            // A full counter borrows the next millisecond rather than overflow into the wall time.
+            HlcStamp { wall_ms: wall.max(last.wall_ms + 1), counter: 0 }
         } else {
             HlcStamp { wall_ms: last.wall_ms, counter: last.counter + 1 }
         };
@@ -67,14 +69,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn stamps_are_strictly_increasing_and_sort_as_strings() {
-        let office = uuid::Uuid::now_v7();
-        let future = HlcStamp { wall_ms: u64::MAX / 2_000_000, counter: 5 };
+    fn stamps_are_strictly_increasing_and_sort_as_integers() {
+        // A clock far ahead of the wall (a laptop whose clock was wrong) still only moves forward.
+        let future = HlcStamp { wall_ms: 4_000_000_000_000, counter: 5 };
         let hlc = Hlc::new(future);
         let a = hlc.tick();
         let b = hlc.tick();
         assert!(a > future && b > a);
-        assert!(a.format(&office) < b.format(&office));
-        assert_eq!(HlcStamp::parse(&b.format(&office)), Some(b));
+        assert!(a.to_i64() < b.to_i64());
+        assert_eq!(HlcStamp::from_i64(b.to_i64()), b);
+        let full = Hlc::new(HlcStamp { wall_ms: future.wall_ms, counter: (1 << 20) - 1 });
+        let c = full.tick();
+        assert_eq!((c.wall_ms, c.counter), (future.wall_ms + 1, 0));
     }
 }

@@ -34,8 +34,8 @@ impl Tx<'_> {
         entity_id: Uuid,
         kind: OpKind,
         payload: &impl Serialize,
-        base_version: Option<&str>,
-    ) -> Result<String> {
+        base_version: Option<i64>,
+    ) -> Result<i64> {
         let seq = match self.outbox_next {
             Some(s) => s,
             None => {
@@ -45,7 +45,7 @@ impl Tx<'_> {
             }
         };
         let office = self.store().office().office_id;
-        let stamp = self.store().hlc().tick().format(&office);
+        let stamp = self.store().hlc().tick().to_i64();
         let payload = serde_json::to_string(payload)?;
         self.conn()
             .prepare_cached(

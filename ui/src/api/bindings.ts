@@ -96,7 +96,7 @@ export type HouseholdLink = { group: RegistrantKey,
  */
 kind: string, };
 
-export type IdDocument = { id_type: string, value: string, expiry: string | null, };
+export type IdDocument = { id_type: string, value: string, expiry?: string, };
 
 export type ImportOptions = { mapping: ColumnMapping | null, 
 /**
@@ -128,6 +128,8 @@ unmapped_columns: Array<string>,
  */
 rejects_file: string | null, elapsed_ms: number, };
 
+export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]?: JsonValue } | null;
+
 export type KeySource = "credential_store" | "passphrase";
 
 export type ListCustomFieldsRequest = Record<string, never>;
@@ -152,7 +154,11 @@ export type Permission = "registry_read" | "personal_data_reveal" | "registrant_
 
 export type Progress = { "kind": "import" } & ImportProgress;
 
-export type Registrant = { id: string, kind: RegistrantKind, reference: string, status: RegistrantStatus, disabled_reason: string | null, registered_on: string, version: string, fields: RegistrantFields, 
+export type Registrant = { id: string, kind: RegistrantKind, reference: string, status: RegistrantStatus, disabled_reason: string | null, registered_on: string, 
+/**
+ * The stamp of the last change, as a decimal string (64 bits do not fit a JavaScript number).
+ */
+version: string, fields: RegistrantFields, 
 /**
  * True when names, IDs, phones and birth dates are masked.
  */
@@ -168,15 +174,15 @@ groups: Array<MembershipLink>,
  */
 members: Array<MembershipLink>, history: Array<AuditEntry>, };
 
-export type RegistrantFields = { external_id: string | null, given_name: string | null, family_name: string | null, 
+export type RegistrantFields = { external_id?: string, given_name?: string, family_name?: string, 
 /**
  * Groups only: the household's name.
  */
-group_name: string | null, sex: string | null, 
+group_name?: string, sex?: string, 
 /**
  * ISO date.
  */
-birth_date: string | null, birth_date_approx: boolean, phone: string | null, area: string | null, tags: Array<string>, custom: Record<string, unknown>, ids: Array<IdDocument>, };
+birth_date?: string, birth_date_approx?: boolean, phone?: string, area?: string, tags?: Array<string>, custom?: { [key in string]?: JsonValue }, ids?: Array<IdDocument>, };
 
 export type RegistrantKey = { "id": string } | { "reference": string };
 

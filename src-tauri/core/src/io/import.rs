@@ -386,6 +386,7 @@ fn write_unit(tx: &mut Tx<'_>, unit: &Unit, run: i64, counts: &mut Counts) -> Re
     };
     for row in &unit.rows {
         let ext = row.fields.external_id.as_deref().expect("validated");
+        let mut is_new = false;
         let stored: StoredRow = match write::find_by_external_id(tx.conn(), ext)? {
             Some(existing) => {
                 if existing.import_run == Some(run) {
@@ -403,11 +404,12 @@ fn write_unit(tx: &mut Tx<'_>, unit: &Unit, run: i64, counts: &mut Counts) -> Re
             }
             None => {
                 counts.inserted += 1;
+                is_new = true;
                 write::insert(tx, RegistrantKind::Individual, &row.fields, Some(run))?
             }
         };
         if let (Some(g), Some(kind)) = (&group, &row.relationship) {
-            match write::upsert_membership(tx, g, &stored, kind) {
+            match write::upsert_membership(tx, g, &stored, kind, is_new) {
                 Ok(_) => {}
                 Err(CoreError::InvalidInput(reason)) => {
                     return Ok(Err(UnitReject { line: row.line, column: "relationship", reason }))
@@ -417,6 +419,52 @@ fn write_unit(tx: &mut Tx<'_>, unit: &Unit, run: i64, counts: &mut Counts) -> Re
         }
     }
     Ok(Ok(()))
+}
+
+/// Writes a batch in one transaction. Units that fail only at write time (an external id repeated in
+/// the file, a household split across the file, a second head already stored) are rare, so the batch is
+/// first written without savepoints, which would make the full-text index flush at every unit; if a
+/// unit fails, that attempt is rolled back and the batch is written again with a savepoint per unit.
+fn write_batch(store: &Store, units: &[Unit], run: i64) -> Result<(Counts, Vec<Reject>)> {
+    let fast = store.write(|tx| {
+        let mut counts = Counts::default();
+        for unit in units {
+            if write_unit(tx, unit, run, &mut counts)?.is_err() {
+                tx.abandon();
+                return Ok(None);
+            }
+        }
+        Ok(Some(counts))
+    })?;
+    if let Some(counts) = fast {
+        return Ok((counts, Vec::new()));
+    }
+    store.write(|tx| {
+        let mut counts = Counts::default();
+        let mut rejects = Vec::new();
+        for unit in units {
+            let sp = tx.savepoint()?;
+            let mut unit_counts = Counts::default();
+            match write_unit(tx, unit, run, &mut unit_counts)? {
+                Ok(()) => {
+                    tx.release()?;
+                    counts.add(&unit_counts);
+                }
+                Err(r) => {
+                    tx.rollback_to(sp)?;
+                    for row in &unit.rows {
+                        let reason = if row.line == r.line {
+                            r.reason.clone()
+                        } else {
+                            format!("household rejected with line {} ({}: {})", r.line, r.column, r.reason)
+                        };
+                        rejects.push(Reject { line: row.line, raw: row.raw.clone(), column: r.column.to_string(), reason });
+                    }
+                }
+            }
+        }
+        Ok((counts, rejects))
+    })
 }
 
 pub fn default_rejects_path(input: &Path) -> PathBuf {
@@ -475,27 +523,8 @@ pub fn import_csv(
                 break;
             }
             let batch = batch?;
-            let mut unit_rejects: Vec<Reject> = Vec::new();
-            store.write(|tx| {
-                for unit in &batch.units {
-                    let sp = tx.savepoint()?;
-                    let mut unit_counts = Counts::default();
-                    match write_unit(tx, unit, run, &mut unit_counts)? {
-                        Ok(()) => {
-                            tx.release()?;
-                            counts.add(&unit_counts);
-                        }
-                        Err(r) => {
-                            tx.rollback_to(sp)?;
-                            for row in &unit.rows {
-                                let reason = if row.line == r.line { r.reason.clone() } else { format!("household rejected with line {} ({}: {})", r.line, r.column, r.reason) };
-                                unit_rejects.push(Reject { line: row.line, raw: row.raw.clone(), column: r.column.to_string(), reason });
-                            }
-                        }
-                    }
-                }
-                Ok(())
-            })?;
+            let (batch_counts, unit_rejects) = write_batch(store, &batch.units, run)?;
+            counts.add(&batch_counts);
             for r in batch.rejects.iter().chain(unit_rejects.iter()) {
                 rejects.write(r)?;
             }

@@ -56,26 +56,54 @@ impl RegistrantStatus {
 pub struct IdDocument {
     pub id_type: String,
     pub value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub expiry: Option<String>,
 }
 
 /// The synced content of a registrant: what the change log carries and what an edit may change.
+/// Empty values are left out of the JSON (the change log holds a million of these), and read back as
+/// empty.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[serde(default)]
 pub struct RegistrantFields {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub external_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub given_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub family_name: Option<String>,
     /// Groups only: the household's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub group_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub sex: Option<String>,
     /// ISO date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub birth_date: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[ts(as = "Option<bool>", optional)]
     pub birth_date_approx: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub area: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<String>>", optional)]
     pub tags: Vec<String>,
-    #[ts(type = "Record<string, unknown>")]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[ts(as = "Option<BTreeMap<String, serde_json::Value>>", optional)]
     pub custom: BTreeMap<String, serde_json::Value>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<IdDocument>>", optional)]
     pub ids: Vec<IdDocument>,
 }
 
@@ -88,6 +116,7 @@ pub struct Registrant {
     pub status: RegistrantStatus,
     pub disabled_reason: Option<String>,
     pub registered_on: String,
+    /// The stamp of the last change, as a decimal string (64 bits do not fit a JavaScript number).
     pub version: String,
     pub fields: RegistrantFields,
     /// True when names, IDs, phones and birth dates are masked.

@@ -98,7 +98,7 @@ pub fn load(conn: &Connection, rowid: i64) -> Result<Option<(Registrant, Registr
                 status: RegistrantStatus::parse(&r.get::<_, String>(3)?).unwrap_or(RegistrantStatus::Active),
                 disabled_reason: r.get(4)?,
                 registered_on: r.get(5)?,
-                version: r.get(6)?,
+                version: r.get::<_, i64>(6)?.to_string(),
                 fields: fields.clone(),
                 masked: false,
             })

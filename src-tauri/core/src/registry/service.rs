@@ -129,7 +129,7 @@ pub fn create(
             if group.kind != RegistrantKind::Group || kind != RegistrantKind::Individual {
                 return Err(CoreError::InvalidInput("only an individual can join a group".into()));
             }
-            write::upsert_membership(tx, &group, &row, &link.kind)?;
+            write::upsert_membership(tx, &group, &row, &link.kind, true)?;
         }
         let personal = personal_custom(tx.conn())?;
         tx.audit(
@@ -147,7 +147,7 @@ pub fn update(store: &Store, session: &Session, key: &RegistrantKey, mut fields:
     store.write(|tx| {
         let row = resolve(tx.conn(), key)?;
         if let Some(v) = expected_version {
-            if v != row.version {
+            if v != row.version.to_string() {
                 return Err(CoreError::InvalidInput(format!(
                     "registrant {} was changed by someone else since it was opened; reload it",
                     row.reference
@@ -206,7 +206,7 @@ pub fn add_member(store: &Store, session: &Session, group: &RegistrantKey, membe
         if g.kind != RegistrantKind::Group || m.kind != RegistrantKind::Individual {
             return Err(CoreError::InvalidInput("only an individual can join a group".into()));
         }
-        write::upsert_membership(tx, &g, &m, kind)?;
+        write::upsert_membership(tx, &g, &m, kind, false)?;
         tx.audit(
             AuditEvent::new(session, "membership.add")
                 .on("registrant", g.id.to_string())

@@ -18,6 +18,7 @@ struct RegistrantOp<'a> {
     kind: &'a str,
     reference: &'a str,
     status: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
     disabled_reason: Option<&'a str>,
     registered_on: &'a str,
     #[serde(flatten)]
@@ -31,7 +32,7 @@ pub struct StoredRow {
     pub id: Uuid,
     pub reference: String,
     pub kind: RegistrantKind,
-    pub version: String,
+    pub version: i64,
     pub content_hash: Vec<u8>,
     pub registered_on: String,
     pub status: RegistrantStatus,
@@ -84,11 +85,11 @@ pub fn find_by_reference(conn: &rusqlite::Connection, reference: &str) -> Result
 impl Tx<'_> {
     /// The next human reference: office code and a sequence, e.g. `ADD-0000042`.
     fn next_reference(&mut self) -> Result<String> {
-        let n: i64 = self.conn().query_row(
-            "UPDATE office SET next_reference = next_reference + 1 WHERE singleton = 1 RETURNING next_reference - 1",
-            [],
-            |r| r.get(0),
-        )?;
+        let n = match self.reference_next {
+            Some(n) => n,
+            None => self.conn().prepare_cached("SELECT next_reference FROM office WHERE singleton = 1")?.query_row([], |r| r.get(0))?,
+        };
+        self.reference_next = Some(n + 1);
         Ok(format!("{}-{n:07}", self.store().office().code))
     }
 }
@@ -109,10 +110,9 @@ fn sort_key(kind: RegistrantKind, f: &RegistrantFields) -> String {
     }
 }
 
-fn write_children(tx: &Tx<'_>, rowid: i64, kind: RegistrantKind, f: &RegistrantFields) -> Result<()> {
+fn write_children(tx: &mut Tx<'_>, rowid: i64, kind: RegistrantKind, f: &RegistrantFields) -> Result<()> {
+    tx.name_index.push((rowid, Some(name_for_index(kind, f))));
     let conn = tx.conn();
-    conn.prepare_cached("INSERT INTO name_index (rowid, name) VALUES (?1, ?2)")?
-        .execute(params![rowid, name_for_index(kind, f)])?;
     let mut ids = conn.prepare_cached(
         "INSERT INTO id_documents (registrant, id_type, value, value_norm, expiry) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
@@ -126,9 +126,9 @@ fn write_children(tx: &Tx<'_>, rowid: i64, kind: RegistrantKind, f: &RegistrantF
     Ok(())
 }
 
-fn clear_children(tx: &Tx<'_>, rowid: i64) -> Result<()> {
+fn clear_children(tx: &mut Tx<'_>, rowid: i64) -> Result<()> {
+    tx.name_index.push((rowid, None));
     let conn = tx.conn();
-    conn.prepare_cached("DELETE FROM name_index WHERE rowid = ?1")?.execute([rowid])?;
     conn.prepare_cached("DELETE FROM id_documents WHERE registrant = ?1")?.execute([rowid])?;
     conn.prepare_cached("DELETE FROM registrant_tags WHERE registrant = ?1")?.execute([rowid])?;
     Ok(())
@@ -232,7 +232,7 @@ pub fn update(tx: &mut Tx<'_>, row: &StoredRow, f: &RegistrantFields, import_run
             registered_on: &row.registered_on,
             fields: f,
         },
-        Some(&row.version),
+        Some(row.version),
     )?;
     tx.conn()
         .prepare_cached(
@@ -268,7 +268,7 @@ pub fn update(tx: &mut Tx<'_>, row: &StoredRow, f: &RegistrantFields, import_run
 }
 
 /// Disables a registrant with a reason: registrants are never deleted.
-pub fn set_disabled(tx: &mut Tx<'_>, row: &StoredRow, f: &RegistrantFields, reason: &str) -> Result<String> {
+pub fn set_disabled(tx: &mut Tx<'_>, row: &StoredRow, f: &RegistrantFields, reason: &str) -> Result<i64> {
     let version = tx.append_op(
         "registrant",
         row.id,
@@ -281,7 +281,7 @@ pub fn set_disabled(tx: &mut Tx<'_>, row: &StoredRow, f: &RegistrantFields, reas
             registered_on: &row.registered_on,
             fields: f,
         },
-        Some(&row.version),
+        Some(row.version),
     )?;
     tx.conn().execute(
         "UPDATE registrants SET status = 'disabled', disabled_reason = ?2, version = ?3, updated_at = ?4 WHERE rowid = ?1",
@@ -300,13 +300,17 @@ struct MembershipOp<'a> {
 }
 
 /// Adds or changes an individual's membership of a group. One head per group.
-pub fn upsert_membership(tx: &mut Tx<'_>, group: &StoredRow, member: &StoredRow, kind: &str) -> Result<bool> {
+/// `member_is_new`: the member was inserted in this transaction, so it has no membership to look up.
+pub fn upsert_membership(tx: &mut Tx<'_>, group: &StoredRow, member: &StoredRow, kind: &str, member_is_new: bool) -> Result<bool> {
     let is_head = kind == "head";
-    let existing: Option<(String, bool)> = tx
-        .conn()
-        .prepare_cached("SELECT kind, is_head FROM memberships WHERE group_rowid = ?1 AND individual_rowid = ?2 AND end_date IS NULL")?
-        .query_row(params![group.rowid, member.rowid], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
+    let existing: Option<(String, bool)> = if member_is_new {
+        None
+    } else {
+        tx.conn()
+            .prepare_cached("SELECT kind, is_head FROM memberships WHERE group_rowid = ?1 AND individual_rowid = ?2 AND end_date IS NULL")?
+            .query_row(params![group.rowid, member.rowid], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+    };
     if existing.as_ref().map(|(k, h)| k == kind && *h == is_head).unwrap_or(false) {
         return Ok(false);
     }

@@ -6,7 +6,9 @@ use rusqlite::Connection;
 use crate::error::{CoreError, Result};
 use crate::secret::DbKey;
 
-pub const WRITER_CACHE_KIB: i64 = 64 * 1024;
+/// Big enough to keep the randomly-inserted indexes (names, birth dates, phones) of a million-row
+/// registry in memory during an import; pages are allocated only as they are used.
+pub const WRITER_CACHE_KIB: i64 = 160 * 1024;
 pub const READER_CACHE_KIB: i64 = 32 * 1024;
 pub const BUSY_TIMEOUT_MS: u64 = 5_000;
 pub const STATEMENT_CACHE: usize = 128;

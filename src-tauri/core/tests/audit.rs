@@ -1,0 +1,101 @@
+//! The audit chain detects edits, deletions and a cut-off tail, and never holds personal values.
+
+mod common;
+
+use br_core::audit::verify;
+use br_core::secret::Secret;
+use common::*;
+
+/// A raw connection to the fixture's database, as an attacker with the key would have.
+fn raw(f: &Fixture) -> rusqlite::Connection {
+    let key_file = br_core::store::keys::KeyFile::read(&f.reg_dir().join("registry.key")).unwrap();
+    let key = key_file.unwrap_key(&Secret::new(PASSPHRASE)).unwrap();
+    let conn = rusqlite::Connection::open(f.reg_dir().join("registry.db")).unwrap();
+    conn.pragma_update(None, "key", format!("x'{}'", hex::encode(key.as_bytes()))).unwrap();
+    conn.execute_batch("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;").unwrap();
+    conn
+}
+
+fn with_activity() -> Fixture {
+    let f = Fixture::new();
+    let p = f.file("a.csv", b"external_id,given_name,family_name,phone\nA1,Zebulonia,Quix,+251911000777\n");
+    f.import(&f.admin, &p, &Default::default()).unwrap();
+    for _ in 0..3 {
+        f.registry.login("admin", &Secret::new(ADMIN_PASSWORD)).unwrap();
+    }
+    f
+}
+
+#[test]
+fn an_untouched_chain_verifies() {
+    let f = with_activity();
+    let r = verify(f.registry.store()).unwrap();
+    assert!(r.ok, "{r:?}");
+    assert!(r.entries_checked >= 5);
+}
+
+#[test]
+fn the_log_refuses_updates_and_deletes_through_sql() {
+    let f = with_activity();
+    let err = f.registry.store().write(|tx| Ok(tx.conn().execute("DELETE FROM audit_log WHERE seq = 1", [])?));
+    assert!(err.is_err());
+}
+
+#[test]
+fn an_edited_entry_is_the_first_broken_link() {
+    let f = with_activity();
+    raw(&f).execute("UPDATE audit_log SET username = 'someone-else' WHERE seq = 3", []).unwrap();
+    let r = verify(f.registry.store()).unwrap();
+    assert!(!r.ok);
+    assert_eq!(r.first_broken_seq, Some(3));
+    assert_eq!(r.entries_checked, 2);
+}
+
+#[test]
+fn a_deleted_entry_is_found() {
+    let f = with_activity();
+    raw(&f).execute("DELETE FROM audit_log WHERE seq = 2", []).unwrap();
+    let r = verify(f.registry.store()).unwrap();
+    assert_eq!(r.first_broken_seq, Some(2));
+    assert!(r.reason.unwrap().contains("missing"));
+}
+
+#[test]
+fn a_cut_off_tail_is_found() {
+    let f = with_activity();
+    let conn = raw(&f);
+    let last: i64 = conn.query_row("SELECT max(seq) FROM audit_log", [], |r| r.get(0)).unwrap();
+    conn.execute("DELETE FROM audit_log WHERE seq = ?1", [last]).unwrap();
+    let r = verify(f.registry.store()).unwrap();
+    assert!(!r.ok);
+    assert_eq!(r.first_broken_seq, Some(last));
+}
+
+#[test]
+fn audit_details_hold_no_personal_values() {
+    let f = Fixture::new();
+    let s = br_core::registry::service::create(
+        f.registry.store(),
+        &f.admin,
+        br_core::registry::model::RegistrantKind::Individual,
+        br_core::registry::model::RegistrantFields {
+            given_name: Some("Zebulonia".into()),
+            family_name: Some("Quixotebury".into()),
+            phone: Some("+251911000777".into()),
+            birth_date: Some("1981-04-05".into()),
+            ids: vec![br_core::registry::model::IdDocument { id_type: "national_id".into(), value: "NIDSECRET4455".into(), expiry: None }],
+            ..Default::default()
+        },
+        None,
+    )
+    .unwrap();
+    let all: String = f
+        .registry
+        .store()
+        .read(|c| Ok(c.query_row("SELECT group_concat(details, ' ') FROM audit_log", [], |r| r.get(0))?))
+        .unwrap();
+    for needle in ["Zebulonia", "Quixotebury", "911000777", "NIDSECRET4455", "1981-04-05"] {
+        assert!(!all.contains(needle), "{needle} in the audit log");
+    }
+    assert!(all.contains(&s.reference));
+}
