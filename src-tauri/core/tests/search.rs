@@ -91,7 +91,7 @@ fn filters_sort_and_keyset_paging_visit_every_row_once() {
     let youngest_first = search(
         f.registry.store(),
         &f.admin,
-        &SearchRequest { sort: SortKey::BirthDate, descending: true, filters: Filters { age_max: Some(40), ..Default::default() }, reveal: true, ..Default::default() },
+        &SearchRequest { sort: SortKey::BirthDate, descending: true, filters: Filters { age_max: Some(41), ..Default::default() }, reveal: true, ..Default::default() },
     )
     .unwrap();
     assert_eq!(names(&youngest_first), ["ሙሉጌታ በቀለ", "Fatima Abdi", "أحمد الحسن"]);
