@@ -47,6 +47,9 @@ pub const AREAS: &[(&str, &str)] = &[
     ("D09", "Valley District"), ("D10", "Coastal District"), ("D11", "Market District"), ("D12", "Border District"),
 ];
 
+/// Household sizes drawn uniformly from this list (mean 4.6, as in rural household surveys).
+const HOUSEHOLD_SIZES: [u64; 16] = [1, 2, 2, 3, 3, 4, 4, 4, 5, 5, 5, 6, 6, 7, 8, 9];
+
 pub const HEADER: [&str; 12] = [
     "external_id", "given_name", "family_name", "sex", "birth_date", "birth_date_approx", "phone", "area",
     "household_ref", "relationship", "id:national_id", "tags",
@@ -209,8 +212,13 @@ pub fn generate(dir: &Path, opts: &GenOptions) -> Result<GenSummary> {
         let names = if p.female { FEMALE } else { MALE };
         (names[p.given][script].to_string(), FAMILY[p.family][script].to_string())
     };
+    // Each step writes either one duplicate row or a whole household, so the chance per step is set for
+    // the requested share of rows: p / (p + (1 - p) * mean) = rate.
+    let mean = HOUSEHOLD_SIZES.iter().sum::<u64>() as f64 / HOUSEHOLD_SIZES.len() as f64;
+    let rate = opts.duplicate_rate;
+    let p_duplicate = rate * mean / (1.0 - rate + rate * mean);
     while rows < opts.individuals {
-        if !pool.is_empty() && rng.random_bool(opts.duplicate_rate) {
+        if !pool.is_empty() && rng.random_bool(p_duplicate) {
             let orig = &pool[rng.random_range(0..pool.len())];
             let (mut given, mut family) = name_of(orig, orig.script);
             let mut dup = Person {
@@ -249,7 +257,7 @@ pub fn generate(dir: &Path, opts: &GenOptions) -> Result<GenSummary> {
         }
         households += 1;
         let href = format!("HH-{households:07}");
-        let size = *[1u64, 2, 2, 3, 3, 4, 4, 4, 5, 5, 5, 6, 6, 7, 8, 9].choose(&mut rng).expect("non-empty");
+        let size = *HOUSEHOLD_SIZES.choose(&mut rng).expect("non-empty");
         let size = size.min(opts.individuals - rows);
         let script = *[0usize, 0, 0, 0, 0, 1, 1, 1, 2, 2].choose(&mut rng).expect("non-empty");
         let family = rng.random_range(0..FAMILY.len());
@@ -289,4 +297,27 @@ pub fn generate(dir: &Path, opts: &GenOptions) -> Result<GenSummary> {
         truth_file: truth_path.display().to_string(),
         areas_file: areas_path.display().to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn planted_duplicates_match_the_rate_and_the_truth_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = generate(tmp.path(), &GenOptions { individuals: 20_000, duplicate_rate: 0.05, seed: 3 }).unwrap();
+        assert_eq!(s.individuals, 20_000);
+        let share = s.planted_duplicates as f64 / s.individuals as f64;
+        assert!((0.04..0.06).contains(&share), "planted share {share}");
+        let truth = std::fs::read_to_string(&s.truth_file).unwrap();
+        assert_eq!(truth.lines().count() as u64, s.planted_duplicates + 1);
+        let again = tempfile::tempdir().unwrap();
+        generate(again.path(), &GenOptions { individuals: 20_000, duplicate_rate: 0.05, seed: 3 }).unwrap();
+        assert_eq!(
+            std::fs::read(&s.registrants_file).unwrap(),
+            std::fs::read(again.path().join("registrants.csv")).unwrap(),
+            "the same seed gives the same registry"
+        );
+    }
 }

@@ -1,0 +1,151 @@
+//! `br` as a script uses it: non-interactive, credentials from the environment, JSON out.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const PASSPHRASE: &str = "correct horse battery staple";
+
+fn br(registry: &Path, user: &str, password: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_br"))
+        .args(args)
+        .env("BR_REGISTRY", registry)
+        .env("BR_USER", user)
+        .env("BR_PASSWORD", password)
+        .env("BR_PASSPHRASE", PASSPHRASE)
+        .env("BR_KEYRING", "off")
+        .env_remove("BR_NEW_PASSWORD")
+        .output()
+        .unwrap()
+}
+
+fn ok(o: Output) -> serde_json::Value {
+    assert!(o.status.success(), "stdout: {}\nstderr: {}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap_or(serde_json::Value::Null)
+}
+
+fn failed(o: Output) -> serde_json::Value {
+    assert!(!o.status.success(), "expected failure; stdout: {}", String::from_utf8_lossy(&o.stdout));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+#[test]
+fn gen_init_import_search_show_export_backup_restore_verify() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reg = tmp.path().join("reg");
+    let data = tmp.path().join("data");
+    let admin = |args: &[&str]| br(&reg, "admin", "admin-password-1", args);
+    let gen = ok(admin(&["--json", "gen", "--individuals", "300", "--out", data.to_str().unwrap()]));
+    assert_eq!(gen["individuals"], 300);
+    let truth = std::fs::read_to_string(data.join("duplicates-truth.csv")).unwrap();
+    assert_eq!(truth.lines().count() as u64 - 1, gen["planted_duplicates"].as_u64().unwrap());
+    let init = ok(admin(&[
+        "--json", "init", "--office-code", "ADD", "--office-name", "Addis", "--areas", data.join("areas.csv").to_str().unwrap(),
+    ]));
+    assert_eq!(init["key_source"], "passphrase");
+    let imported = ok(admin(&["--json", "import", data.join("registrants.csv").to_str().unwrap()]));
+    assert_eq!(imported["inserted"], 300);
+    assert_eq!(imported["rejected"], 0);
+    let first = std::fs::read_to_string(data.join("registrants.csv")).unwrap();
+    let row: Vec<&str> = first.lines().nth(1).unwrap().split(',').collect();
+    let found = ok(admin(&["--json", "search", row[10]]));
+    assert_eq!(found["matched_by"], "id_value");
+    let reference = found["items"][0]["reference"].as_str().unwrap().to_string();
+    let by_name = ok(admin(&["--json", "search", row[1], "--limit", "500", "--reveal"]));
+    assert!(by_name["items"].as_array().unwrap().iter().any(|i| i["reference"] == reference.as_str()));
+    let shown = ok(admin(&["--json", "show", &reference]));
+    assert_eq!(shown["registrant"]["masked"], true);
+    assert_eq!(shown["groups"].as_array().unwrap().len(), 1, "the person is in a household");
+    let text = admin(&["show", &reference]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("masked"));
+    let export = tmp.path().join("export.csv");
+    let e = ok(admin(&["--json", "export", export.to_str().unwrap()]));
+    assert_eq!((e["rows"].as_u64(), e["contains_personal_data"].as_bool()), (Some(300), Some(false)));
+    let exported = std::fs::read_to_string(&export).unwrap();
+    assert!(!exported.contains(row[10]), "IDs are masked in a non-personal export");
+    let personal = tmp.path().join("personal.csv");
+    let p = ok(admin(&["--json", "export", "--personal", personal.to_str().unwrap()]));
+    assert_eq!(p["contains_personal_data"], true);
+    let personal_text = std::fs::read_to_string(&personal).unwrap();
+    assert!(personal_text.contains(row[10]));
+    assert!(personal_text.contains(",'+2519"), "cells a spreadsheet would run (+...) are neutralised");
+    // The export is in the import format: it imports into another registry as it is.
+    let other = tmp.path().join("other");
+    ok(br(&other, "admin", "admin-password-1", &["init", "--office-code", "OTH", "--office-name", "Other"]));
+    let re = ok(br(&other, "admin", "admin-password-1", &["--json", "import", personal.to_str().unwrap()]));
+    assert_eq!((re["inserted"].as_u64(), re["rejected"].as_u64()), (Some(300), Some(0)), "{re}");
+    let backup = tmp.path().join("backup");
+    ok(admin(&["--json", "backup", backup.to_str().unwrap()]));
+    let restored = tmp.path().join("restored");
+    ok(br(&restored, "admin", "admin-password-1", &["--json", "restore", backup.to_str().unwrap()]));
+    let again = ok(br(&restored, "admin", "admin-password-1", &["--json", "search", row[10]]));
+    assert_eq!(again["items"][0]["reference"], reference.as_str());
+    let verify = ok(admin(&["--json", "audit", "verify"]));
+    assert_eq!(verify["ok"], true);
+}
+
+#[test]
+fn a_role_without_the_permission_is_refused_with_its_code() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reg = tmp.path().join("reg");
+    ok(br(&reg, "admin", "admin-password-1", &["init", "--office-code", "ADD", "--office-name", "Addis"]));
+    let add = Command::new(env!("CARGO_BIN_EXE_br"))
+        .args(["user", "add", "visitor", "--role", "auditor"])
+        .env("BR_REGISTRY", &reg)
+        .env("BR_USER", "admin")
+        .env("BR_PASSWORD", "admin-password-1")
+        .env("BR_PASSPHRASE", PASSPHRASE)
+        .env("BR_KEYRING", "off")
+        .env("BR_NEW_PASSWORD", "visitor-password-1")
+        .output()
+        .unwrap();
+    assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
+    let csv = tmp.path().join("a.csv");
+    std::fs::write(&csv, "external_id,given_name\nA1,Amina\n").unwrap();
+    let denied = failed(br(&reg, "visitor", "visitor-password-1", &["--json", "import", csv.to_str().unwrap()]));
+    assert_eq!(denied["code"], "permission_denied");
+    let wrong = failed(br(&reg, "visitor", "not-the-password", &["--json", "search", "x"]));
+    assert_eq!(wrong["code"], "authentication_failed");
+}
+
+#[test]
+fn without_a_key_source_the_error_says_what_to_set() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reg = tmp.path().join("reg");
+    ok(br(&reg, "admin", "admin-password-1", &["init", "--office-code", "ADD", "--office-name", "Addis"]));
+    let o = Command::new(env!("CARGO_BIN_EXE_br"))
+        .args(["--json", "search", "x"])
+        .env("BR_REGISTRY", &reg)
+        .env("BR_USER", "admin")
+        .env("BR_PASSWORD", "admin-password-1")
+        .env("BR_KEYRING", "off")
+        .env_remove("BR_PASSPHRASE")
+        .output()
+        .unwrap();
+    let e = failed(o);
+    assert_eq!(e["code"], "key_unavailable");
+    assert!(e["message"].as_str().unwrap().contains("BR_PASSPHRASE"));
+}
+
+#[test]
+fn an_unreachable_credential_store_falls_back_to_the_passphrase_and_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reg = tmp.path().join("reg");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_br"))
+            .args(args)
+            .env("BR_REGISTRY", &reg)
+            .env("BR_USER", "admin")
+            .env("BR_PASSWORD", "admin-password-1")
+            .env("BR_PASSPHRASE", PASSPHRASE)
+            .env_remove("BR_KEYRING")
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+            .output()
+            .unwrap()
+    };
+    let init = run(&["init", "--office-code", "ADD", "--office-name", "Addis"]);
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    assert!(String::from_utf8_lossy(&init.stderr).contains("credential store is not available"));
+    let search = run(&["search", "nobody"]);
+    assert!(search.status.success(), "{}", String::from_utf8_lossy(&search.stderr));
+    assert!(String::from_utf8_lossy(&search.stderr).contains("opened with the recovery passphrase"));
+}

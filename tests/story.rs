@@ -1,0 +1,103 @@
+//! One story across the crates, through the desktop app's entry point with JSON commands as the UI sends
+//! them: an office is created, a registrar imports the demo registry, finds, edits and disables people,
+//! an auditor verifies the chain and cannot change anything, and the change log is complete and gapless.
+
+use std::path::PathBuf;
+
+use beneficiary_registry::AppState;
+use br_core::secret::Secret;
+use br_core::CreateRegistry;
+use serde_json::json;
+
+fn none(_: br_api::Progress) {}
+
+fn demo_csv() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/demo/registrants.csv")
+}
+
+#[test]
+fn an_office_day_end_to_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("registry");
+    let mut app = AppState::create(
+        &dir,
+        CreateRegistry {
+            office_code: "DEMO".into(),
+            office_name: "Demo district".into(),
+            admin_username: "admin".into(),
+            admin_display_name: "Office admin".into(),
+            admin_password: Secret::new("admin-password-1"),
+            recovery_passphrase: Secret::new("demo recovery passphrase"),
+            use_credential_store: false,
+        },
+    )
+    .unwrap();
+    app.invoke("users.add", json!({"username": "officer", "display_name": "Program officer", "role": "registrar", "password": "officer-password-1"}), &none).unwrap();
+    app.invoke("users.add", json!({"username": "auditor", "display_name": "Visiting auditor", "role": "auditor", "password": "auditor-password-1"}), &none).unwrap();
+    for (code, label) in [("D01", "North"), ("D02", "South"), ("D03", "East"), ("D04", "West"), ("D05", "Central"), ("D06", "River"), ("D07", "Highland"), ("D08", "Lake"), ("D09", "Valley"), ("D10", "Coastal"), ("D11", "Market"), ("D12", "Border")] {
+        app.invoke("lists.upsert", json!({"list": "area", "item": {"code": code, "label": label, "parent": null, "active": true}}), &none).unwrap();
+    }
+
+    app.logout();
+    assert_eq!(app.invoke("registrants.search", json!({}), &none).unwrap_err().code, br_api::ErrorCode::SessionInvalid);
+    app.login("officer", &Secret::new("officer-password-1")).unwrap();
+    let progress = std::sync::Mutex::new(0u32);
+    let summary = app
+        .invoke("import.run", json!({"path": demo_csv(), "options": {"batch_rows": 100}}), &|_| *progress.lock().unwrap() += 1)
+        .unwrap();
+    assert_eq!(summary["rejected"], 0, "{summary}");
+    let rows = summary["inserted"].as_u64().unwrap();
+    assert!(rows >= 500);
+    assert!(*progress.lock().unwrap() >= 5, "progress events during the import");
+
+    let page = app.invoke("registrants.search", json!({"filters": {"area": "D01", "kind": "individual"}, "sort": "name", "limit": 10}), &none).unwrap();
+    let first = page["items"][0].clone();
+    assert!(first["display_name"].as_str().unwrap().contains('•'), "masked by default");
+    let key = json!({"reference": first["reference"]});
+    let detail = app.invoke("registrants.get", json!({"key": key, "reveal": true}), &none).unwrap();
+    let mut fields = detail["registrant"]["fields"].clone();
+    fields["phone"] = json!("+251 911 000 001");
+    let updated = app
+        .invoke("registrants.update", json!({"key": key, "fields": fields, "expected_version": detail["registrant"]["version"]}), &none)
+        .unwrap();
+    assert_eq!(updated["fields"]["phone"], "+251911000001");
+    let by_phone = app.invoke("registrants.search", json!({"query": "0911000001"}), &none).unwrap();
+    assert_eq!(by_phone["matched_by"], "phone");
+    assert_eq!(by_phone["items"][0]["reference"], first["reference"]);
+    app.invoke("registrants.disable", json!({"key": key, "reason": "moved out of the district"}), &none).unwrap();
+
+    app.logout();
+    app.login("auditor", &Secret::new("auditor-password-1")).unwrap();
+    let chain = app.invoke("audit.verify", json!({}), &none).unwrap();
+    assert_eq!(chain["ok"], true);
+    let refused = app.invoke("registrants.disable", json!({"key": {"reference": by_phone["items"][0]["reference"]}, "reason": "x"}), &none).unwrap_err();
+    assert_eq!(refused.code, br_api::ErrorCode::PermissionDenied);
+    let unknown = app.invoke("registrants.delete", json!({}), &none).unwrap_err();
+    assert_eq!(unknown.code, br_api::ErrorCode::InvalidInput);
+    let history = app.invoke("registrants.get", json!({"key": key}), &none).unwrap()["history"].clone();
+    let actions: Vec<&str> = history.as_array().unwrap().iter().map(|h| h["action"].as_str().unwrap()).collect();
+    assert!(actions.contains(&"registrant.disable") && actions.contains(&"registrant.update") && actions.contains(&"registrant.reveal"));
+    drop(app);
+
+    // The change log: gapless, and one create op per registrant, plus the two edits.
+    let reg = br_core::Registry::open(&dir, &br_core::store::keys::Unlock::with_passphrase(Secret::new("demo recovery passphrase"))).unwrap();
+    let (ops, max, creates, registrants): (i64, i64, i64, i64) = reg
+        .store()
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT (SELECT count(*) FROM outbox), (SELECT max(seq) FROM outbox),
+                        (SELECT count(*) FROM outbox WHERE entity = 'registrant' AND kind = 'create'),
+                        (SELECT count(*) FROM registrants)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(ops, max);
+    assert_eq!(creates, registrants);
+    let edits: i64 = reg
+        .store()
+        .read(|c| Ok(c.query_row("SELECT count(*) FROM outbox WHERE kind IN ('update', 'disable') AND entity = 'registrant'", [], |r| r.get(0))?))
+        .unwrap();
+    assert_eq!(edits, 2);
+}
