@@ -34,8 +34,26 @@ fn an_office_day_end_to_end() {
     .unwrap();
     app.invoke("users.add", json!({"username": "officer", "display_name": "Program officer", "role": "registrar", "password": "officer-password-1"}), &none).unwrap();
     app.invoke("users.add", json!({"username": "auditor", "display_name": "Visiting auditor", "role": "auditor", "password": "auditor-password-1"}), &none).unwrap();
-    for (code, label) in [("D01", "North"), ("D02", "South"), ("D03", "East"), ("D04", "West"), ("D05", "Central"), ("D06", "River"), ("D07", "Highland"), ("D08", "Lake"), ("D09", "Valley"), ("D10", "Coastal"), ("D11", "Market"), ("D12", "Border")] {
-        app.invoke("lists.upsert", json!({"list": "area", "item": {"code": code, "label": label, "parent": null, "active": true}}), &none).unwrap();
+    for (code, label) in [
+        ("D01", "North"),
+        ("D02", "South"),
+        ("D03", "East"),
+        ("D04", "West"),
+        ("D05", "Central"),
+        ("D06", "River"),
+        ("D07", "Highland"),
+        ("D08", "Lake"),
+        ("D09", "Valley"),
+        ("D10", "Coastal"),
+        ("D11", "Market"),
+        ("D12", "Border"),
+    ] {
+        app.invoke(
+            "lists.upsert",
+            json!({"list": "area", "item": {"code": code, "label": label, "parent": null, "active": true}}),
+            &none,
+        )
+        .unwrap();
     }
 
     app.logout();
@@ -43,14 +61,22 @@ fn an_office_day_end_to_end() {
     app.login("officer", &Secret::new("officer-password-1")).unwrap();
     let progress = std::sync::Mutex::new(0u32);
     let summary = app
-        .invoke("import.run", json!({"path": demo_csv(), "options": {"batch_rows": 100}}), &|_| *progress.lock().unwrap() += 1)
+        .invoke("import.run", json!({"path": demo_csv(), "options": {"batch_rows": 100}}), &|_| {
+            *progress.lock().unwrap() += 1
+        })
         .unwrap();
     assert_eq!(summary["rejected"], 0, "{summary}");
     let rows = summary["inserted"].as_u64().unwrap();
     assert!(rows >= 500);
     assert!(*progress.lock().unwrap() >= 5, "progress events during the import");
 
-    let page = app.invoke("registrants.search", json!({"filters": {"area": "D01", "kind": "individual"}, "sort": "name", "limit": 10}), &none).unwrap();
+    let page = app
+        .invoke(
+            "registrants.search",
+            json!({"filters": {"area": "D01", "kind": "individual"}, "sort": "name", "limit": 10}),
+            &none,
+        )
+        .unwrap();
     let first = page["items"][0].clone();
     assert!(first["display_name"].as_str().unwrap().contains('•'), "masked by default");
     let key = json!({"reference": first["reference"]});
@@ -58,7 +84,11 @@ fn an_office_day_end_to_end() {
     let mut fields = detail["registrant"]["fields"].clone();
     fields["phone"] = json!("+251 911 000 001");
     let updated = app
-        .invoke("registrants.update", json!({"key": key, "fields": fields, "expected_version": detail["registrant"]["version"]}), &none)
+        .invoke(
+            "registrants.update",
+            json!({"key": key, "fields": fields, "expected_version": detail["registrant"]["version"]}),
+            &none,
+        )
         .unwrap();
     assert_eq!(updated["fields"]["phone"], "+251911000001");
     let by_phone = app.invoke("registrants.search", json!({"query": "0911000001"}), &none).unwrap();
@@ -70,17 +100,31 @@ fn an_office_day_end_to_end() {
     app.login("auditor", &Secret::new("auditor-password-1")).unwrap();
     let chain = app.invoke("audit.verify", json!({}), &none).unwrap();
     assert_eq!(chain["ok"], true);
-    let refused = app.invoke("registrants.disable", json!({"key": {"reference": by_phone["items"][0]["reference"]}, "reason": "x"}), &none).unwrap_err();
+    let refused = app
+        .invoke(
+            "registrants.disable",
+            json!({"key": {"reference": by_phone["items"][0]["reference"]}, "reason": "x"}),
+            &none,
+        )
+        .unwrap_err();
     assert_eq!(refused.code, br_api::ErrorCode::PermissionDenied);
     let unknown = app.invoke("registrants.delete", json!({}), &none).unwrap_err();
     assert_eq!(unknown.code, br_api::ErrorCode::InvalidInput);
     let history = app.invoke("registrants.get", json!({"key": key}), &none).unwrap()["history"].clone();
     let actions: Vec<&str> = history.as_array().unwrap().iter().map(|h| h["action"].as_str().unwrap()).collect();
-    assert!(actions.contains(&"registrant.disable") && actions.contains(&"registrant.update") && actions.contains(&"registrant.reveal"));
+    assert!(
+        actions.contains(&"registrant.disable")
+            && actions.contains(&"registrant.update")
+            && actions.contains(&"registrant.reveal")
+    );
     drop(app);
 
     // The change log: gapless, and one create op per registrant, plus the two edits.
-    let reg = br_core::Registry::open(&dir, &br_core::store::keys::Unlock::with_passphrase(Secret::new("demo recovery passphrase"))).unwrap();
+    let reg = br_core::Registry::open(
+        &dir,
+        &br_core::store::keys::Unlock::with_passphrase(Secret::new("demo recovery passphrase")),
+    )
+    .unwrap();
     let (ops, max, creates, registrants): (i64, i64, i64, i64) = reg
         .store()
         .read(|c| {
@@ -97,7 +141,13 @@ fn an_office_day_end_to_end() {
     assert_eq!(creates, registrants);
     let edits: i64 = reg
         .store()
-        .read(|c| Ok(c.query_row("SELECT count(*) FROM outbox WHERE kind IN ('update', 'disable') AND entity = 'registrant'", [], |r| r.get(0))?))
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT count(*) FROM outbox WHERE kind IN ('update', 'disable') AND entity = 'registrant'",
+                [],
+                |r| r.get(0),
+            )?)
+        })
         .unwrap();
     assert_eq!(edits, 2);
 }

@@ -22,7 +22,9 @@ impl From<br_core::CoreError> for ApiError {
                 Some(serde_json::json!({ "found": found, "supported": supported }))
             }
             br_core::CoreError::AuditChainBroken { seq, .. } => Some(serde_json::json!({ "seq": seq })),
-            br_core::CoreError::PermissionDenied { permission, .. } => Some(serde_json::json!({ "permission": permission })),
+            br_core::CoreError::PermissionDenied { permission, .. } => {
+                Some(serde_json::json!({ "permission": permission }))
+            }
             _ => None,
         };
         ApiError { code: e.code(), message: e.to_string(), details }

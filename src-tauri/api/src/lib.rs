@@ -41,11 +41,19 @@ pub fn call<O: Operation>(ctx: &Context<'_>, session: &Session, request: O) -> R
     })
 }
 
-fn call_json<O: Operation>(ctx: &Context<'_>, session: &Session, payload: serde_json::Value) -> Result<serde_json::Value, ApiError> {
+fn call_json<O: Operation>(
+    ctx: &Context<'_>,
+    session: &Session,
+    payload: serde_json::Value,
+) -> Result<serde_json::Value, ApiError> {
     let request: O = serde_json::from_value(payload)
         .map_err(|e| ApiError::invalid(format!("invalid request for {}: {e}", O::NAME)))?;
     let response = call(ctx, session, request)?;
-    serde_json::to_value(response).map_err(|e| ApiError { code: ErrorCode::Internal, message: e.to_string(), details: None })
+    serde_json::to_value(response).map_err(|e| ApiError {
+        code: ErrorCode::Internal,
+        message: e.to_string(),
+        details: None,
+    })
 }
 
 /// Declares every operation once: the dispatcher's table and the TypeScript operation map come from it.

@@ -15,8 +15,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use br_core::backup::{self, BackupSummary};
 use crate::Context;
+use br_core::backup::{self, BackupSummary};
 
 /// An operation of the API: its wire name, request (Self) and response.
 pub trait Operation: DeserializeOwned + TS + 'static {
@@ -216,7 +216,14 @@ impl Operation for AddUserRequest {
     const NAME: &'static str = "users.add";
     type Response = User;
     fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<User> {
-        br_core::auth::add_user(registry(ctx).store(), session, &self.username, &self.display_name, self.role, &self.password)
+        br_core::auth::add_user(
+            registry(ctx).store(),
+            session,
+            &self.username,
+            &self.display_name,
+            self.role,
+            &self.password,
+        )
     }
 }
 
@@ -232,7 +239,14 @@ impl Operation for ImportRequest {
     type Response = ImportSummary;
     fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<ImportSummary> {
         let emit = |p: &br_core::io::import::ImportProgress| (ctx.progress)(crate::Progress::Import(p.clone()));
-        br_core::io::import::import_csv(registry(ctx).store(), session, &PathBuf::from(self.path), &self.options, &emit, ctx.cancel)
+        br_core::io::import::import_csv(
+            registry(ctx).store(),
+            session,
+            &PathBuf::from(self.path),
+            &self.options,
+            &emit,
+            ctx.cancel,
+        )
     }
 }
 

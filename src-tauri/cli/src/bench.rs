@@ -92,17 +92,24 @@ fn timed<T>(samples: &mut Vec<Duration>, f: impl FnOnce() -> Result<T, ApiError>
 
 pub fn run(cli: &Cli, individuals: u64, dir: Option<&Path>) -> Result<(), ApiError> {
     if cfg!(debug_assertions) {
-        crate::output::note("this is a debug build: numbers are meaningless; use `cargo run --release -p br-cli -- bench`");
+        crate::output::note(
+            "this is a debug build: numbers are meaningless; use `cargo run --release -p br-cli -- bench`",
+        );
     }
     let tmp;
     let work = match dir {
         Some(d) => d.to_path_buf(),
         None => {
-            tmp = tempfile::tempdir().map_err(|e| ApiError::from(br_core::CoreError::io("creating a work folder", e)))?;
+            tmp =
+                tempfile::tempdir().map_err(|e| ApiError::from(br_core::CoreError::io("creating a work folder", e)))?;
             tmp.path().to_path_buf()
         }
     };
-    let say = |s: &str| if !cli.json { eprintln!("{s}") };
+    let say = |s: &str| {
+        if !cli.json {
+            eprintln!("{s}")
+        }
+    };
     say(&format!("generating {individuals} individuals..."));
     let t = Instant::now();
     let gen = br_core::synth::generate(
@@ -118,7 +125,8 @@ pub fn run(cli: &Cli, individuals: u64, dir: Option<&Path>) -> Result<(), ApiErr
     say("importing...");
     reset_peak_rss();
     let t = Instant::now();
-    let summary = call(&ctx, &session, ImportRequest { path: gen.registrants_file.clone(), options: Default::default() })?;
+    let summary =
+        call(&ctx, &session, ImportRequest { path: gen.registrants_file.clone(), options: Default::default() })?;
     let import_s = t.elapsed().as_secs_f64();
     let peak = peak_rss_bytes();
     if summary.rejected > 0 {
@@ -138,7 +146,7 @@ pub fn run(cli: &Cli, individuals: u64, dir: Option<&Path>) -> Result<(), ApiErr
     let mut rdr = csv::Reader::from_path(&gen.registrants_file).map_err(|e| ApiError::invalid(e.to_string()))?;
     let step = (individuals / 2000).max(1);
     for (i, rec) in rdr.records().enumerate() {
-        if i as u64 % step != 0 {
+        if !(i as u64).is_multiple_of(step) {
             continue;
         }
         let rec = rec.map_err(|e| ApiError::invalid(e.to_string()))?;
@@ -157,7 +165,10 @@ pub fn run(cli: &Cli, individuals: u64, dir: Option<&Path>) -> Result<(), ApiErr
             call(&ctx, &session, SearchRequest { query: Some(id.clone()), ..Default::default() })
         })?;
         if res.items.is_empty() {
-            return Err(ApiError::invalid(format!("bench: ID lookup found nothing for a generated ID ({})", res.items.len())));
+            return Err(ApiError::invalid(format!(
+                "bench: ID lookup found nothing for a generated ID ({})",
+                res.items.len()
+            )));
         }
     }
     let mut searches = Vec::new();
@@ -175,11 +186,25 @@ pub fn run(cli: &Cli, individuals: u64, dir: Option<&Path>) -> Result<(), ApiErr
         };
         let sort = if i % 2 == 0 { SortKey::Name } else { SortKey::Reference };
         let first = timed(&mut pages, || {
-            call(&ctx, &session, SearchRequest { filters: filters.clone(), sort, limit: Some(50), ..Default::default() })
+            call(
+                &ctx,
+                &session,
+                SearchRequest { filters: filters.clone(), sort, limit: Some(50), ..Default::default() },
+            )
         })?;
         if let Some(cursor) = first.next_cursor {
             timed(&mut pages, || {
-                call(&ctx, &session, SearchRequest { filters: filters.clone(), sort, limit: Some(50), cursor: Some(cursor), ..Default::default() })
+                call(
+                    &ctx,
+                    &session,
+                    SearchRequest {
+                        filters: filters.clone(),
+                        sort,
+                        limit: Some(50),
+                        cursor: Some(cursor),
+                        ..Default::default()
+                    },
+                )
             })?;
         }
     }

@@ -10,7 +10,7 @@ use br_core::auth::{Role, Session};
 use br_core::io::export::ExportOptions;
 use br_core::io::import::ImportOptions;
 use br_core::io::mapping::ColumnMapping;
-use br_core::registry::model::{ListItem, ListName, RegistrantStatus, RegistrantKind};
+use br_core::registry::model::{ListItem, ListName, RegistrantKind, RegistrantStatus};
 use br_core::registry::service::RegistrantKey;
 use br_core::search::{Filters, SearchRequest, SortKey};
 use br_core::{CreateRegistry, Registry};
@@ -103,7 +103,8 @@ fn parse_list(s: &str) -> Result<ListName, ApiError> {
 }
 
 pub fn load_areas_file(ctx: &Context<'_>, session: &Session, path: &Path) -> Result<usize, ApiError> {
-    let mut r = csv::Reader::from_path(path).map_err(|e| ApiError::invalid(format!("reading {}: {e}", path.display())))?;
+    let mut r =
+        csv::Reader::from_path(path).map_err(|e| ApiError::invalid(format!("reading {}: {e}", path.display())))?;
     let mut n = 0;
     for rec in r.records() {
         let rec = rec.map_err(|e| ApiError::invalid(format!("reading {}: {e}", path.display())))?;
@@ -120,7 +121,7 @@ fn import_progress_printer() -> impl Fn(Progress) + Sync {
     move |p: Progress| {
         let Progress::Import(p) = p;
         if tty {
-            let pct = if p.bytes_total > 0 { p.bytes_done * 100 / p.bytes_total } else { 0 };
+            let pct = (p.bytes_done * 100).checked_div(p.bytes_total).unwrap_or(0);
             eprint!("\rimporting {pct:>3}%  {} rows read, {} rejected   ", p.rows_read, p.rejected);
         }
     }
@@ -168,43 +169,63 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
             });
             Ok(())
         }
-        Command::User { command: UserCommand::Add { username, role, name } } => with_session(cli, &no_progress, |ctx, s| {
-            let role = Role::parse(role)?;
-            let password = credentials::new_secret("BR_NEW_PASSWORD", "New user's password")?;
-            let user = call(
-                ctx,
-                s,
-                AddUserRequest { username: username.clone(), display_name: name.clone().unwrap_or_else(|| username.clone()), role, password },
-            )?;
-            print(cli, &user, |u| format!("added {} ({})", u.username, u.role.as_str()));
-            Ok(())
-        }),
+        Command::User { command: UserCommand::Add { username, role, name } } => {
+            with_session(cli, &no_progress, |ctx, s| {
+                let role = Role::parse(role)?;
+                let password = credentials::new_secret("BR_NEW_PASSWORD", "New user's password")?;
+                let user = call(
+                    ctx,
+                    s,
+                    AddUserRequest {
+                        username: username.clone(),
+                        display_name: name.clone().unwrap_or_else(|| username.clone()),
+                        role,
+                        password,
+                    },
+                )?;
+                print(cli, &user, |u| format!("added {} ({})", u.username, u.role.as_str()));
+                Ok(())
+            })
+        }
         Command::User { command: UserCommand::List } => with_session(cli, &no_progress, |ctx, s| {
             let users = call(ctx, s, ListUsersRequest {})?;
             print(cli, &users, |u| {
                 u.users
                     .iter()
-                    .map(|u| format!("{:<20} {:<16} {}{}", u.username, u.role.as_str(), u.display_name, if u.disabled { " (disabled)" } else { "" }))
+                    .map(|u| {
+                        format!(
+                            "{:<20} {:<16} {}{}",
+                            u.username,
+                            u.role.as_str(),
+                            u.display_name,
+                            if u.disabled { " (disabled)" } else { "" }
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join("\n")
             });
             Ok(())
         }),
-        Command::List { command: ListCommand::Add { list, code, label } } => with_session(cli, &no_progress, |ctx, s| {
-            let item = ListItem { code: code.clone(), label: label.clone(), parent: None, active: true };
-            let done = call(ctx, s, UpsertListItemRequest { list: parse_list(list)?, item })?;
-            print(cli, &done, |_| format!("{list}: {code} = {label}"));
-            Ok(())
-        }),
+        Command::List { command: ListCommand::Add { list, code, label } } => {
+            with_session(cli, &no_progress, |ctx, s| {
+                let item = ListItem { code: code.clone(), label: label.clone(), parent: None, active: true };
+                let done = call(ctx, s, UpsertListItemRequest { list: parse_list(list)?, item })?;
+                print(cli, &done, |_| format!("{list}: {code} = {label}"));
+                Ok(())
+            })
+        }
         Command::List { command: ListCommand::Show { list } } => with_session(cli, &no_progress, |ctx, s| {
             let items = call(ctx, s, GetListRequest { list: parse_list(list)? })?;
-            print(cli, &items, |l| l.items.iter().map(|i| format!("{:<16} {}", i.code, i.label)).collect::<Vec<_>>().join("\n"));
+            print(cli, &items, |l| {
+                l.items.iter().map(|i| format!("{:<16} {}", i.code, i.label)).collect::<Vec<_>>().join("\n")
+            });
             Ok(())
         }),
         Command::Import { file, mapping, rejects, batch_rows } => {
             let mapping = match mapping {
                 Some(p) => {
-                    let text = std::fs::read_to_string(p).map_err(|e| io_err(&format!("reading {}", p.display()), e))?;
+                    let text =
+                        std::fs::read_to_string(p).map_err(|e| io_err(&format!("reading {}", p.display()), e))?;
                     Some(ColumnMapping::from_json(&text)?)
                 }
                 None => None,
@@ -216,7 +237,11 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
                     s,
                     ImportRequest {
                         path: file.display().to_string(),
-                        options: ImportOptions { mapping, batch_rows: *batch_rows, rejects_path: rejects.as_ref().map(|p| p.display().to_string()) },
+                        options: ImportOptions {
+                            mapping,
+                            batch_rows: *batch_rows,
+                            rejects_path: rejects.as_ref().map(|p| p.display().to_string()),
+                        },
                     },
                 )?;
                 if std::io::stderr().is_terminal() {
@@ -266,7 +291,8 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
         Command::Search(a) => with_session(cli, &no_progress, |ctx, s| {
             let status: Option<RegistrantStatus> = parse_choice(&a.status, "status is active or disabled")?;
             let kind: Option<RegistrantKind> = parse_choice(&a.kind, "kind is individual or group")?;
-            let sort: SortKey = parse_choice(&Some(a.sort.clone()), "sort is reference, name or birth_date")?.unwrap_or_default();
+            let sort: SortKey =
+                parse_choice(&Some(a.sort.clone()), "sort is reference, name or birth_date")?.unwrap_or_default();
             let req = SearchRequest {
                 query: a.query.clone(),
                 filters: Filters {
@@ -346,7 +372,10 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
                     t.push(format!("  {:<14} {v}", format!("{k}:")));
                 }
                 for g in &d.groups {
-                    t.push(format!("  household:     {} {} ({})", g.registrant.reference, g.registrant.display_name, g.kind));
+                    t.push(format!(
+                        "  household:     {} {} ({})",
+                        g.registrant.reference, g.registrant.display_name, g.kind
+                    ));
                 }
                 if !d.members.is_empty() {
                     t.push("  members:".into());
@@ -387,13 +416,17 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
         }),
         Command::Backup { destination } => with_session(cli, &no_progress, |ctx, s| {
             let b = call(ctx, s, BackupRequest { destination: destination.display().to_string() })?;
-            print(cli, &b, |b| format!("backup written to {} ({} bytes of encrypted database)", b.path, b.database_bytes));
+            print(cli, &b, |b| {
+                format!("backup written to {} ({} bytes of encrypted database)", b.path, b.database_bytes)
+            });
             Ok(())
         }),
         Command::Restore { backup } => {
             let registry = lifecycle::restore_backup(backup, &cli.registry, &credentials::unlock())?;
             let info = registry.info();
-            print(cli, &info, |i| format!("restored {} ({}) into {}", i.office_name, i.office_code, cli.registry.display()));
+            print(cli, &info, |i| {
+                format!("restored {} ({}) into {}", i.office_name, i.office_code, cli.registry.display())
+            });
             Ok(())
         }
         Command::Gen { individuals, out, duplicate_rate, seed } => {

@@ -19,7 +19,12 @@ fn br(registry: &Path, user: &str, password: &str, args: &[&str]) -> Output {
 }
 
 fn ok(o: Output) -> serde_json::Value {
-    assert!(o.status.success(), "stdout: {}\nstderr: {}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
     serde_json::from_slice(&o.stdout).unwrap_or(serde_json::Value::Null)
 }
 
@@ -39,7 +44,14 @@ fn gen_init_import_search_show_export_backup_restore_verify() {
     let truth = std::fs::read_to_string(data.join("duplicates-truth.csv")).unwrap();
     assert_eq!(truth.lines().count() as u64 - 1, gen["planted_duplicates"].as_u64().unwrap());
     let init = ok(admin(&[
-        "--json", "init", "--office-code", "ADD", "--office-name", "Addis", "--areas", data.join("areas.csv").to_str().unwrap(),
+        "--json",
+        "init",
+        "--office-code",
+        "ADD",
+        "--office-name",
+        "Addis",
+        "--areas",
+        data.join("areas.csv").to_str().unwrap(),
     ]));
     assert_eq!(init["key_source"], "passphrase");
     let imported = ok(admin(&["--json", "import", data.join("registrants.csv").to_str().unwrap()]));

@@ -38,7 +38,14 @@ pub struct AuditEvent<'s> {
 
 impl<'s> AuditEvent<'s> {
     pub fn new(actor: &'s Session, action: &'static str) -> Self {
-        AuditEvent { actor: Some(actor), action, entity: None, entity_id: None, outcome: Outcome::Ok, details: serde_json::Value::Null }
+        AuditEvent {
+            actor: Some(actor),
+            action,
+            entity: None,
+            entity_id: None,
+            outcome: Outcome::Ok,
+            details: serde_json::Value::Null,
+        }
     }
     pub fn on(mut self, entity: &'static str, id: impl Into<String>) -> Self {
         self.entity = Some(entity);

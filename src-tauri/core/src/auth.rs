@@ -163,9 +163,7 @@ pub fn require(store: &Store, session: &Session, permission: Permission, action:
     }
     store.write(|tx| {
         tx.audit(
-            AuditEvent::new(session, action)
-                .denied()
-                .details(serde_json::json!({ "permission": permission.as_str() })),
+            AuditEvent::new(session, action).denied().details(serde_json::json!({ "permission": permission.as_str() })),
         )
     })?;
     Err(CoreError::PermissionDenied { role: session.role.as_str().into(), permission: permission.as_str().into() })
@@ -193,8 +191,14 @@ fn verify_password(stored: &str, password: &Secret) -> bool {
     };
     let Some(iterations) = NonZeroU32::new(iterations) else { return false };
     scheme == "pbkdf2-sha256"
-        && ring::pbkdf2::verify(ring::pbkdf2::PBKDF2_HMAC_SHA256, iterations, &salt, password.expose().as_bytes(), &hash)
-            .is_ok()
+        && ring::pbkdf2::verify(
+            ring::pbkdf2::PBKDF2_HMAC_SHA256,
+            iterations,
+            &salt,
+            password.expose().as_bytes(),
+            &hash,
+        )
+        .is_ok()
 }
 
 pub fn validate_new_password(password: &Secret) -> Result<()> {
@@ -256,11 +260,9 @@ pub(crate) fn insert_user(
 
 pub fn login(store: &Store, username: &str, password: &Secret) -> Result<Session> {
     let row: Option<(Uuid, String, String, bool)> = store.read(|c| {
-        Ok(c.query_row(
-            "SELECT id, role, password_hash, disabled FROM users WHERE username = ?1",
-            [username],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
+        Ok(c.query_row("SELECT id, role, password_hash, disabled FROM users WHERE username = ?1", [username], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
         .optional()?)
     })?;
     let session = match row {
@@ -316,9 +318,8 @@ pub fn list_users(store: &Store, session: &Session) -> Result<Vec<User>> {
     store.read(|c| {
         let mut stmt =
             c.prepare("SELECT id, username, display_name, role, disabled, created_at FROM users ORDER BY username")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?, r.get(4)?, r.get(5)?))
-        })?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?, r.get(4)?, r.get(5)?)))?;
         let mut out = Vec::new();
         for row in rows {
             let (id, username, display_name, role, disabled, created_at) = row?;

@@ -98,8 +98,8 @@ pub fn create(registry: &Registry, session: &Session, dest: &Path) -> Result<Bac
 pub fn restore(from: &Path, target: &Path, unlock: &Unlock<'_>) -> Result<Registry> {
     let text = std::fs::read_to_string(from.join(MANIFEST))
         .map_err(|e| CoreError::io(format!("reading the backup manifest in {}", from.display()), e))?;
-    let manifest: Manifest =
-        serde_json::from_str(&text).map_err(|e| CoreError::InvalidInput(format!("the backup manifest is invalid: {e}")))?;
+    let manifest: Manifest = serde_json::from_str(&text)
+        .map_err(|e| CoreError::InvalidInput(format!("the backup manifest is invalid: {e}")))?;
     if manifest.format != FORMAT {
         return Err(CoreError::InvalidInput(format!("unknown backup format {}", manifest.format)));
     }
@@ -139,7 +139,8 @@ pub fn restore(from: &Path, target: &Path, unlock: &Unlock<'_>) -> Result<Regist
     }
     std::fs::create_dir_all(target).map_err(|e| CoreError::io(format!("creating {}", target.display()), e))?;
     for f in [DB_FILE, KEY_FILE] {
-        std::fs::rename(staging.join(f), target.join(f)).map_err(|e| CoreError::io(format!("moving {f} into place"), e))?;
+        std::fs::rename(staging.join(f), target.join(f))
+            .map_err(|e| CoreError::io(format!("moving {f} into place"), e))?;
     }
     let _ = std::fs::remove_dir_all(&staging);
     Registry::open(target, unlock)

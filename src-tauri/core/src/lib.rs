@@ -13,8 +13,8 @@ pub mod registry;
 mod registry_handle;
 pub mod search;
 pub mod secret;
-pub mod synth;
 pub mod store;
+pub mod synth;
 
 pub use error::{CoreError, ErrorCode, Result};
 pub use registry_handle::{CreateRegistry, Registry, RegistryInfo};

@@ -39,7 +39,10 @@ pub fn sort_name(given: Option<&str>, family: Option<&str>) -> String {
 
 /// ID values: compatibility-normalised, upper case, separators (space, dash, dot, slash) removed.
 pub fn normalize_id_value(s: &str) -> String {
-    s.nfkc().filter(|c| !c.is_whitespace() && !matches!(c, '-' | '.' | '/' | '_')).flat_map(char::to_uppercase).collect()
+    s.nfkc()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '-' | '.' | '/' | '_'))
+        .flat_map(char::to_uppercase)
+        .collect()
 }
 
 /// Number of trailing digits a phone is matched on: the national significant number in most of the

@@ -68,7 +68,8 @@ impl Registry {
             "INSERT INTO office (singleton, office_id, code, name, created_at) VALUES (1, ?1, ?2, ?3, ?4)",
             params![office_id, req.office_code, req.office_name.trim(), now_rfc3339()],
         )?;
-        let admin = auth::insert_user(&conn, &req.admin_username, &req.admin_display_name, Role::Admin, &req.admin_password)?;
+        let admin =
+            auth::insert_user(&conn, &req.admin_username, &req.admin_display_name, Role::Admin, &req.admin_password)?;
         drop(conn);
         let mut source = KeySource::Passphrase;
         let mut note = None;

@@ -7,8 +7,8 @@ use rusqlite::types::Value;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::auth::{require, Permission, Session};
 use crate::audit::AuditEvent;
+use crate::auth::{require, Permission, Session};
 use crate::error::{CoreError, Result};
 use crate::normalize::{fold_name, normalize_id_value, normalize_phone};
 use crate::registry::model::{RegistrantKind, RegistrantStatus, RegistrantSummary};
@@ -157,7 +157,10 @@ fn build(req: &SearchRequest, restrict: Option<Restrict>, limit: u32) -> Result<
     eq("r.kind", &f.kind.map(|k| k.as_str().to_string()), &mut sql);
     if let Some(tag) = &f.tag {
         params.push(Value::Text(tag.clone()));
-        sql.push_str(&format!(" AND r.rowid IN (SELECT registrant FROM registrant_tags WHERE tag = ?{})", params.len()));
+        sql.push_str(&format!(
+            " AND r.rowid IN (SELECT registrant FROM registrant_tags WHERE tag = ?{})",
+            params.len()
+        ));
     }
     if f.age_min.is_some() || f.age_max.is_some() {
         let (earliest, latest) = age_bounds(f.age_min, f.age_max);
@@ -195,7 +198,12 @@ fn build(req: &SearchRequest, restrict: Option<Restrict>, limit: u32) -> Result<
     Ok(Query { sql, params })
 }
 
-fn run(conn: &rusqlite::Connection, q: &Query, limit: u32, reveal: bool) -> Result<(Vec<RegistrantSummary>, Option<String>)> {
+fn run(
+    conn: &rusqlite::Connection,
+    q: &Query,
+    limit: u32,
+    reveal: bool,
+) -> Result<(Vec<RegistrantSummary>, Option<String>)> {
     let mut stmt = conn.prepare_cached(&q.sql)?;
     let mut rows = stmt.query(rusqlite::params_from_iter(q.params.iter()))?;
     let mut items = Vec::new();

@@ -17,42 +17,118 @@ use crate::error::{CoreError, Result};
 type Name = [&'static str; 3];
 
 const MALE: &[Name] = &[
-    ["Ahmed", "أحمد", "አህመድ"], ["Mohammed", "محمد", "መሐመድ"], ["Ali", "علي", "አሊ"], ["Omar", "عمر", "ዑመር"],
-    ["Yusuf", "يوسف", "ዩሱፍ"], ["Ibrahim", "إبراهيم", "ኢብራሂም"], ["Hassan", "حسن", "ሐሰን"], ["Khalid", "خالد", "ኻሊድ"],
-    ["Abdullahi", "عبدالله", "አብዱላሂ"], ["Musa", "موسى", "ሙሳ"], ["Dawit", "داويت", "ዳዊት"], ["Tesfaye", "تسفاي", "ተስፋዬ"],
-    ["Girma", "غيرما", "ግርማ"], ["Solomon", "سليمان", "ሰለሞን"], ["Samuel", "صموئيل", "ሳሙኤል"], ["Daniel", "دانيال", "ዳንኤል"],
-    ["Jean", "جان", "ዣን"], ["Pierre", "بيير", "ፒየር"], ["Moussa", "موسى", "ሙሳ"], ["Mamadou", "مامادو", "ማማዱ"],
-    ["Idris", "إدريس", "ኢድሪስ"], ["Bilal", "بلال", "ቢላል"], ["Tariq", "طارق", "ጣሪቅ"], ["Hamza", "حمزة", "ሐምዛ"],
+    ["Ahmed", "أحمد", "አህመድ"],
+    ["Mohammed", "محمد", "መሐመድ"],
+    ["Ali", "علي", "አሊ"],
+    ["Omar", "عمر", "ዑመር"],
+    ["Yusuf", "يوسف", "ዩሱፍ"],
+    ["Ibrahim", "إبراهيم", "ኢብራሂም"],
+    ["Hassan", "حسن", "ሐሰን"],
+    ["Khalid", "خالد", "ኻሊድ"],
+    ["Abdullahi", "عبدالله", "አብዱላሂ"],
+    ["Musa", "موسى", "ሙሳ"],
+    ["Dawit", "داويت", "ዳዊት"],
+    ["Tesfaye", "تسفاي", "ተስፋዬ"],
+    ["Girma", "غيرما", "ግርማ"],
+    ["Solomon", "سليمان", "ሰለሞን"],
+    ["Samuel", "صموئيل", "ሳሙኤል"],
+    ["Daniel", "دانيال", "ዳንኤል"],
+    ["Jean", "جان", "ዣን"],
+    ["Pierre", "بيير", "ፒየር"],
+    ["Moussa", "موسى", "ሙሳ"],
+    ["Mamadou", "مامادو", "ማማዱ"],
+    ["Idris", "إدريس", "ኢድሪስ"],
+    ["Bilal", "بلال", "ቢላል"],
+    ["Tariq", "طارق", "ጣሪቅ"],
+    ["Hamza", "حمزة", "ሐምዛ"],
 ];
 const FEMALE: &[Name] = &[
-    ["Fatima", "فاطمة", "ፋጢማ"], ["Aisha", "عائشة", "አይሻ"], ["Amina", "أمينة", "አሚና"], ["Khadija", "خديجة", "ኸዲጃ"],
-    ["Maryam", "مريم", "መርየም"], ["Zainab", "زينب", "ዘይነብ"], ["Halima", "حليمة", "ሐሊማ"], ["Hawa", "حواء", "ሐዋ"],
-    ["Almaz", "ألماز", "አልማዝ"], ["Tigist", "تيجيست", "ትግስት"], ["Meseret", "مسرت", "መሰረት"], ["Hanna", "حنا", "ሐና"],
-    ["Sara", "سارة", "ሳራ"], ["Ruth", "روث", "ሩት"], ["Marie", "ماري", "ማሪ"], ["Aminata", "أميناتا", "አሚናታ"],
-    ["Fanta", "فانتا", "ፋንታ"], ["Awa", "عوا", "አዋ"], ["Salma", "سلمى", "ሰልማ"], ["Nour", "نور", "ኑር"],
-    ["Layla", "ليلى", "ላይላ"], ["Huda", "هدى", "ሁዳ"], ["Rahma", "رحمة", "ራሕማ"], ["Selam", "سلام", "ሰላም"],
+    ["Fatima", "فاطمة", "ፋጢማ"],
+    ["Aisha", "عائشة", "አይሻ"],
+    ["Amina", "أمينة", "አሚና"],
+    ["Khadija", "خديجة", "ኸዲጃ"],
+    ["Maryam", "مريم", "መርየም"],
+    ["Zainab", "زينب", "ዘይነብ"],
+    ["Halima", "حليمة", "ሐሊማ"],
+    ["Hawa", "حواء", "ሐዋ"],
+    ["Almaz", "ألماز", "አልማዝ"],
+    ["Tigist", "تيجيست", "ትግስት"],
+    ["Meseret", "مسرت", "መሰረት"],
+    ["Hanna", "حنا", "ሐና"],
+    ["Sara", "سارة", "ሳራ"],
+    ["Ruth", "روث", "ሩት"],
+    ["Marie", "ماري", "ማሪ"],
+    ["Aminata", "أميناتا", "አሚናታ"],
+    ["Fanta", "فانتا", "ፋንታ"],
+    ["Awa", "عوا", "አዋ"],
+    ["Salma", "سلمى", "ሰልማ"],
+    ["Nour", "نور", "ኑር"],
+    ["Layla", "ليلى", "ላይላ"],
+    ["Huda", "هدى", "ሁዳ"],
+    ["Rahma", "رحمة", "ራሕማ"],
+    ["Selam", "سلام", "ሰላም"],
 ];
 const FAMILY: &[Name] = &[
-    ["Abdi", "عبدي", "አብዲ"], ["Mohamed", "محمد", "መሐመድ"], ["Hussein", "حسين", "ሁሴን"], ["Osman", "عثمان", "ዑስማን"],
-    ["Bekele", "بقلي", "በቀለ"], ["Tadesse", "تاديسي", "ታደሰ"], ["Haile", "هايلي", "ኃይሌ"], ["Mengistu", "منغيستو", "መንግሥቱ"],
-    ["Diallo", "ديالو", "ዲያሎ"], ["Traoré", "تراوري", "ትራኦሬ"], ["Konaté", "كوناتي", "ኮናቴ"], ["Camara", "كامارا", "ካማራ"],
-    ["Yousef", "يوسف", "ዩሱፍ"], ["Saleh", "صالح", "ሳሊሕ"], ["Nasser", "ناصر", "ናስር"], ["Haddad", "حداد", "ሐዳድ"],
-    ["Kebede", "كبدي", "ከበደ"], ["Alemu", "ألمو", "አለሙ"], ["Getachew", "غيتاشو", "ጌታቸው"], ["Wolde", "ولدي", "ወልዴ"],
-    ["Sow", "سو", "ሶው"], ["Ba", "با", "ባ"], ["Cissé", "سيسي", "ሲሴ"], ["Keita", "كيتا", "ኬይታ"],
-    ["Farah", "فرح", "ፋራህ"], ["Ismail", "إسماعيل", "ኢስማኢል"], ["Jama", "جامع", "ጃማ"], ["Warsame", "ورسمي", "ዋርሳሜ"],
+    ["Abdi", "عبدي", "አብዲ"],
+    ["Mohamed", "محمد", "መሐመድ"],
+    ["Hussein", "حسين", "ሁሴን"],
+    ["Osman", "عثمان", "ዑስማን"],
+    ["Bekele", "بقلي", "በቀለ"],
+    ["Tadesse", "تاديسي", "ታደሰ"],
+    ["Haile", "هايلي", "ኃይሌ"],
+    ["Mengistu", "منغيستو", "መንግሥቱ"],
+    ["Diallo", "ديالو", "ዲያሎ"],
+    ["Traoré", "تراوري", "ትራኦሬ"],
+    ["Konaté", "كوناتي", "ኮናቴ"],
+    ["Camara", "كامارا", "ካማራ"],
+    ["Yousef", "يوسف", "ዩሱፍ"],
+    ["Saleh", "صالح", "ሳሊሕ"],
+    ["Nasser", "ناصر", "ናስር"],
+    ["Haddad", "حداد", "ሐዳድ"],
+    ["Kebede", "كبدي", "ከበደ"],
+    ["Alemu", "ألمو", "አለሙ"],
+    ["Getachew", "غيتاشو", "ጌታቸው"],
+    ["Wolde", "ولدي", "ወልዴ"],
+    ["Sow", "سو", "ሶው"],
+    ["Ba", "با", "ባ"],
+    ["Cissé", "سيسي", "ሲሴ"],
+    ["Keita", "كيتا", "ኬይታ"],
+    ["Farah", "فرح", "ፋራህ"],
+    ["Ismail", "إسماعيل", "ኢስማኢል"],
+    ["Jama", "جامع", "ጃማ"],
+    ["Warsame", "ورسمي", "ዋርሳሜ"],
 ];
 pub const AREAS: &[(&str, &str)] = &[
-    ("D01", "North District"), ("D02", "South District"), ("D03", "East District"), ("D04", "West District"),
-    ("D05", "Central District"), ("D06", "River District"), ("D07", "Highland District"), ("D08", "Lake District"),
-    ("D09", "Valley District"), ("D10", "Coastal District"), ("D11", "Market District"), ("D12", "Border District"),
+    ("D01", "North District"),
+    ("D02", "South District"),
+    ("D03", "East District"),
+    ("D04", "West District"),
+    ("D05", "Central District"),
+    ("D06", "River District"),
+    ("D07", "Highland District"),
+    ("D08", "Lake District"),
+    ("D09", "Valley District"),
+    ("D10", "Coastal District"),
+    ("D11", "Market District"),
+    ("D12", "Border District"),
 ];
 
 /// Household sizes drawn uniformly from this list (mean 4.6, as in rural household surveys).
 const HOUSEHOLD_SIZES: [u64; 16] = [1, 2, 2, 3, 3, 4, 4, 4, 5, 5, 5, 6, 6, 7, 8, 9];
 
 pub const HEADER: [&str; 12] = [
-    "external_id", "given_name", "family_name", "sex", "birth_date", "birth_date_approx", "phone", "area",
-    "household_ref", "relationship", "id:national_id", "tags",
+    "external_id",
+    "given_name",
+    "family_name",
+    "sex",
+    "birth_date",
+    "birth_date_approx",
+    "phone",
+    "area",
+    "household_ref",
+    "relationship",
+    "id:national_id",
+    "tags",
 ];
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -122,7 +198,17 @@ impl Ids {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn person(&mut self, rng: &mut StdRng, female: bool, family: usize, script: usize, min: i32, max: i32, area: &'static str, phone_p: f64) -> Person {
+    fn person(
+        &mut self,
+        rng: &mut StdRng,
+        female: bool,
+        family: usize,
+        script: usize,
+        min: i32,
+        max: i32,
+        area: &'static str,
+        phone_p: f64,
+    ) -> Person {
         let names = if female { FEMALE } else { MALE };
         let adult = min >= 18;
         Person {
@@ -150,7 +236,15 @@ struct Out {
 }
 
 impl Out {
-    fn person(&mut self, p: &Person, given: &str, family: &str, household: &str, relationship: &str, approx: bool) -> Result<()> {
+    fn person(
+        &mut self,
+        p: &Person,
+        given: &str,
+        family: &str,
+        household: &str,
+        relationship: &str,
+        approx: bool,
+    ) -> Result<()> {
         let rec = [
             p.external_id.as_str(),
             given,
@@ -270,7 +364,10 @@ pub fn generate(dir: &Path, opts: &GenOptions) -> Result<GenSummary> {
                 _ if rng.random_bool(0.05) => (60, 95, "parent", rng.random_bool(0.5)),
                 _ => (0, 20, "child", rng.random_bool(0.5)),
             };
-            members.push((ids.person(&mut rng, female, family, script, min, max, area, if min >= 18 { 0.3 } else { 0.02 }), rel));
+            members.push((
+                ids.person(&mut rng, female, family, script, min, max, area, if min >= 18 { 0.3 } else { 0.02 }),
+                rel,
+            ));
         }
         for (p, rel) in members {
             let (given, family) = name_of(&p, p.script);

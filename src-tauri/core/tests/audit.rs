@@ -83,7 +83,11 @@ fn audit_details_hold_no_personal_values() {
             family_name: Some("Quixotebury".into()),
             phone: Some("+251911000777".into()),
             birth_date: Some("1981-04-05".into()),
-            ids: vec![br_core::registry::model::IdDocument { id_type: "national_id".into(), value: "NIDSECRET4455".into(), expiry: None }],
+            ids: vec![br_core::registry::model::IdDocument {
+                id_type: "national_id".into(),
+                value: "NIDSECRET4455".into(),
+                expiry: None,
+            }],
             ..Default::default()
         },
         None,

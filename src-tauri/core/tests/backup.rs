@@ -23,7 +23,8 @@ fn a_backup_restores_elsewhere_with_the_passphrase() {
     assert!(!target.join("registry.db").exists(), "nothing is left behind by a failed restore");
     let restored = backup::restore(&dest, &target, &unlock_with(PASSPHRASE)).unwrap();
     let admin = restored.login("admin", &br_core::secret::Secret::new(ADMIN_PASSWORD)).unwrap();
-    let r = search(restored.store(), &admin, &SearchRequest { query: Some("diallo".into()), ..Default::default() }).unwrap();
+    let r = search(restored.store(), &admin, &SearchRequest { query: Some("diallo".into()), ..Default::default() })
+        .unwrap();
     assert_eq!(r.items.len(), 2);
     assert!(br_core::audit::verify(restored.store()).unwrap().ok);
     let err = backup::restore(&dest, &target, &unlock_with(PASSPHRASE)).err().unwrap();

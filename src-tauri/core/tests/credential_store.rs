@@ -15,7 +15,9 @@ fn the_key_is_kept_in_the_credential_store_and_the_passphrase_is_not_needed() {
     let _ = CredentialStore::delete(&probe);
     if !available {
         assert!(!required, "BR_TEST_CREDENTIAL_STORE=1 but no Secret Service is reachable");
-        eprintln!("no Secret Service here: credential-store test not run (set BR_TEST_CREDENTIAL_STORE=1 to require it)");
+        eprintln!(
+            "no Secret Service here: credential-store test not run (set BR_TEST_CREDENTIAL_STORE=1 to require it)"
+        );
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -43,7 +45,8 @@ fn the_key_is_kept_in_the_credential_store_and_the_passphrase_is_not_needed() {
     // Losing the stored key falls back to the passphrase, which puts the key back.
     CredentialStore::delete(&registry_id).unwrap();
     assert_eq!(Registry::open(&dir, &no_passphrase).unwrap_err().code(), br_core::ErrorCode::KeyUnavailable);
-    let with_passphrase = Unlock { use_credential_store: true, passphrase: Some(Secret::new(common::PASSPHRASE)), prompt: None };
+    let with_passphrase =
+        Unlock { use_credential_store: true, passphrase: Some(Secret::new(common::PASSPHRASE)), prompt: None };
     let r = Registry::open(&dir, &with_passphrase).unwrap();
     assert_eq!(r.info().key_source, KeySource::Passphrase);
     drop(r);

@@ -10,7 +10,8 @@ use br_core::io::mapping::ColumnMapping;
 use br_core::ErrorCode;
 use common::*;
 
-const HEADER: &str = "external_id,given_name,family_name,sex,birth_date,phone,household_ref,relationship,id:national_id";
+const HEADER: &str =
+    "external_id,given_name,family_name,sex,birth_date,phone,household_ref,relationship,id:national_id";
 
 fn rejects(path: &str) -> Vec<csv::StringRecord> {
     csv::Reader::from_path(path).unwrap().records().map(|r| r.unwrap()).collect()
@@ -40,14 +41,18 @@ fn imports_individuals_and_forms_households() {
 #[test]
 fn reimporting_the_same_file_updates_instead_of_duplicating() {
     let f = Fixture::new();
-    let csv = format!("{HEADER}\nA1,Amina,Diallo,female,1980-01-02,,H1,head,\nA2,Moussa,Diallo,male,1978-05-06,,H1,spouse,\n");
+    let csv = format!(
+        "{HEADER}\nA1,Amina,Diallo,female,1980-01-02,,H1,head,\nA2,Moussa,Diallo,male,1978-05-06,,H1,spouse,\n"
+    );
     let p = f.file("a.csv", csv.as_bytes());
     f.import(&f.admin, &p, &Default::default()).unwrap();
     let ops = f.assert_outbox_gapless();
     let again = f.import(&f.admin, &p, &Default::default()).unwrap();
     assert_eq!((again.inserted, again.updated, again.unchanged, again.households_created), (0, 0, 2, 0));
     assert_eq!(f.assert_outbox_gapless(), ops, "an unchanged re-import writes no change-log op");
-    let changed = format!("{HEADER}\nA1,Amina,Diallo-Sow,female,1980-01-02,,H1,head,\nA2,Moussa,Diallo,male,1978-05-06,,H1,spouse,\n");
+    let changed = format!(
+        "{HEADER}\nA1,Amina,Diallo-Sow,female,1980-01-02,,H1,head,\nA2,Moussa,Diallo,male,1978-05-06,,H1,spouse,\n"
+    );
     let p2 = f.file("b.csv", changed.as_bytes());
     let third = f.import(&f.admin, &p2, &Default::default()).unwrap();
     assert_eq!((third.inserted, third.updated, third.unchanged), (0, 1, 1));
@@ -79,7 +84,9 @@ fn bad_rows_go_to_the_rejects_file_with_line_column_and_reason() {
     let s = f.import(&f.admin, &p, &Default::default()).unwrap();
     assert_eq!((s.inserted, s.rejected), (2, 5));
     let rows = rejects(s.rejects_file.as_deref().unwrap());
-    let find = |line: &str| rows.iter().find(|r| r.get(9) == Some(line)).unwrap_or_else(|| panic!("line {line} not in rejects"));
+    let find = |line: &str| {
+        rows.iter().find(|r| r.get(9) == Some(line)).unwrap_or_else(|| panic!("line {line} not in rejects"))
+    };
     assert_eq!(find("3").get(10), Some("birth_date"));
     assert_eq!(find("4").get(10), Some("given_name"));
     assert!(find("4").get(11).unwrap().contains("longer than"));
@@ -118,7 +125,10 @@ fn a_household_is_never_half_imported() {
     let line2 = rows.iter().find(|r| r.get(9) == Some("2")).unwrap();
     assert!(line2.get(11).unwrap().contains("household rejected with line 3"));
     assert!(rows.iter().any(|r| r.get(11).unwrap().contains("second head")));
-    assert_eq!(count(&f, "SELECT count(*) FROM registrants WHERE external_id IN ('A1','A2','A3','B1','B2','H1','H2')"), 0);
+    assert_eq!(
+        count(&f, "SELECT count(*) FROM registrants WHERE external_id IN ('A1','A2','A3','B1','B2','H1','H2')"),
+        0
+    );
     f.assert_outbox_gapless();
 }
 
@@ -141,7 +151,11 @@ fn whole_file_errors_import_nothing() {
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("latin1.csv", b"external_id,given_name\nA1,Ren\xe9e\n".to_vec(), "line 2: the file is not UTF-8"),
         ("nocols.csv", b"id,name\n1,Amina\n".to_vec(), "required columns missing"),
-        ("quotes.csv", b"external_id,given_name\nA1,\"Amina\nA2,Moussa\n".to_vec(), "line 2: a quote opens a field that is never closed"),
+        (
+            "quotes.csv",
+            b"external_id,given_name\nA1,\"Amina\nA2,Moussa\n".to_vec(),
+            "line 2: a quote opens a field that is never closed",
+        ),
         ("empty.csv", Vec::new(), "empty"),
     ];
     for (name, bytes, expected) in cases {
@@ -222,7 +236,10 @@ fn progress_is_reported_and_cancel_keeps_whole_households() {
     assert!(seen.len() >= 2 && seen.windows(2).all(|w| w[0] <= w[1]), "progress grows: {seen:?}");
     assert!(s.inserted > 0 && s.inserted < 1200);
     // Every household written has all four members: a batch never splits a household.
-    let partial = count(&f, "SELECT count(*) FROM (SELECT group_rowid, count(*) n FROM memberships GROUP BY group_rowid HAVING n <> 4)");
+    let partial = count(
+        &f,
+        "SELECT count(*) FROM (SELECT group_rowid, count(*) n FROM memberships GROUP BY group_rowid HAVING n <> 4)",
+    );
     assert_eq!(partial, 0);
     assert_eq!(s.inserted % 4, 0);
     f.assert_outbox_gapless();

@@ -10,7 +10,12 @@ use br_core::ErrorCode;
 use common::*;
 
 fn person(given: &str, family: &str) -> RegistrantFields {
-    RegistrantFields { given_name: Some(given.into()), family_name: Some(family.into()), sex: Some("female".into()), ..Default::default() }
+    RegistrantFields {
+        given_name: Some(given.into()),
+        family_name: Some(family.into()),
+        sex: Some("female".into()),
+        ..Default::default()
+    }
 }
 
 fn ops_for(f: &Fixture, id: uuid::Uuid) -> Vec<(String, Option<i64>, i64)> {
@@ -18,7 +23,8 @@ fn ops_for(f: &Fixture, id: uuid::Uuid) -> Vec<(String, Option<i64>, i64)> {
         .store()
         .read(|c| {
             let mut st = c.prepare("SELECT kind, base_version, hlc FROM outbox WHERE entity_id = ?1 ORDER BY seq")?;
-            let v = st.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<Vec<_>>>()?;
+            let v =
+                st.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(v)
         })
         .unwrap()
@@ -28,7 +34,14 @@ fn ops_for(f: &Fixture, id: uuid::Uuid) -> Vec<(String, Option<i64>, i64)> {
 fn every_change_appends_one_op_with_increasing_stamps() {
     let f = Fixture::new();
     let store = f.registry.store();
-    let group = service::create(store, &f.admin, RegistrantKind::Group, RegistrantFields { group_name: Some("Household 1".into()), ..Default::default() }, None).unwrap();
+    let group = service::create(
+        store,
+        &f.admin,
+        RegistrantKind::Group,
+        RegistrantFields { group_name: Some("Household 1".into()), ..Default::default() },
+        None,
+    )
+    .unwrap();
     let head = service::create(
         store,
         &f.admin,
@@ -48,7 +61,11 @@ fn every_change_appends_one_op_with_increasing_stamps() {
     assert_eq!(service::disable(store, &f.admin, &key, "again").unwrap_err().code(), ErrorCode::InvalidInput);
     let ops = ops_for(&f, head.id);
     let kinds: Vec<&str> = ops.iter().map(|o| o.0.as_str()).collect();
-    assert_eq!(kinds, ["create", "create", "update", "disable"], "registrant create, membership create, update, disable");
+    assert_eq!(
+        kinds,
+        ["create", "create", "update", "disable"],
+        "registrant create, membership create, update, disable"
+    );
     assert!(ops.windows(2).all(|w| w[0].2 < w[1].2), "stamps increase");
     assert_eq!(ops[2].1.map(|v| v.to_string()), Some(head.version.clone()), "an update names the version it replaced");
     assert_eq!(f.assert_outbox_gapless(), 5);
@@ -62,7 +79,14 @@ fn every_change_appends_one_op_with_increasing_stamps() {
 fn one_head_per_group() {
     let f = Fixture::new();
     let store = f.registry.store();
-    let group = service::create(store, &f.admin, RegistrantKind::Group, RegistrantFields { group_name: Some("H".into()), ..Default::default() }, None).unwrap();
+    let group = service::create(
+        store,
+        &f.admin,
+        RegistrantKind::Group,
+        RegistrantFields { group_name: Some("H".into()), ..Default::default() },
+        None,
+    )
+    .unwrap();
     let link = |k: &str| Some(HouseholdLink { group: RegistrantKey::Id(group.id), kind: k.into() });
     service::create(store, &f.admin, RegistrantKind::Individual, person("A", "B"), link("head")).unwrap();
     let before = f.fingerprint();
@@ -77,9 +101,19 @@ fn validation_names_the_field() {
     let store = f.registry.store();
     let cases = [
         (RegistrantFields { given_name: Some("=cmd()".into()), ..Default::default() }, "given_name"),
-        (RegistrantFields { given_name: Some("A".into()), birth_date: Some("2999-01-01".into()), ..Default::default() }, "birth_date"),
+        (
+            RegistrantFields {
+                given_name: Some("A".into()),
+                birth_date: Some("2999-01-01".into()),
+                ..Default::default()
+            },
+            "birth_date",
+        ),
         (RegistrantFields { given_name: Some("A".into()), sex: Some("x".into()), ..Default::default() }, "sex"),
-        (RegistrantFields { given_name: Some("A".into()), phone: Some("call me".into()), ..Default::default() }, "phone"),
+        (
+            RegistrantFields { given_name: Some("A".into()), phone: Some("call me".into()), ..Default::default() },
+            "phone",
+        ),
         (RegistrantFields::default(), "given_name"),
     ];
     for (fields, field) in cases {
@@ -96,7 +130,14 @@ fn custom_fields_are_typed_and_lists_are_checked() {
     service::define_custom_field(
         store,
         &f.admin,
-        CustomField { name: "land_hectares".into(), label: "Land".into(), field_type: CustomFieldType::Decimal, choices: vec![], required: false, personal: false },
+        CustomField {
+            name: "land_hectares".into(),
+            label: "Land".into(),
+            field_type: CustomFieldType::Decimal,
+            choices: vec![],
+            required: false,
+            personal: false,
+        },
     )
     .unwrap();
     let mut ok = person("A", "B");
@@ -104,13 +145,25 @@ fn custom_fields_are_typed_and_lists_are_checked() {
     service::create(store, &f.admin, RegistrantKind::Individual, ok, None).unwrap();
     let mut bad = person("A", "B");
     bad.custom.insert("land_hectares".into(), serde_json::json!("a lot"));
-    assert!(service::create(store, &f.admin, RegistrantKind::Individual, bad, None).unwrap_err().to_string().contains("custom:land_hectares"));
+    assert!(service::create(store, &f.admin, RegistrantKind::Individual, bad, None)
+        .unwrap_err()
+        .to_string()
+        .contains("custom:land_hectares"));
     // Areas are free until the office lists some; then only listed codes pass.
     let mut area = person("A", "B");
     area.area = Some("Z9".into());
     service::create(store, &f.admin, RegistrantKind::Individual, area.clone(), None).unwrap();
-    service::upsert_list_item(store, &f.admin, ListName::Area, ListItem { code: "D01".into(), label: "North".into(), parent: None, active: true }).unwrap();
-    assert!(service::create(store, &f.admin, RegistrantKind::Individual, area, None).unwrap_err().to_string().contains("D01"));
+    service::upsert_list_item(
+        store,
+        &f.admin,
+        ListName::Area,
+        ListItem { code: "D01".into(), label: "North".into(), parent: None, active: true },
+    )
+    .unwrap();
+    assert!(service::create(store, &f.admin, RegistrantKind::Individual, area, None)
+        .unwrap_err()
+        .to_string()
+        .contains("D01"));
 }
 
 #[test]
@@ -123,10 +176,23 @@ fn roles_are_enforced_in_core_and_refusals_audited() {
     let before = f.fingerprint();
     let err = service::create(store, &approver, RegistrantKind::Individual, person("C", "D"), None).unwrap_err();
     assert_eq!(err.code(), ErrorCode::PermissionDenied);
-    let err = br_core::auth::add_user(store, &registrar, "sneaky", "S", Role::Admin, &br_core::secret::Secret::new("password-123")).unwrap_err();
+    let err = br_core::auth::add_user(
+        store,
+        &registrar,
+        "sneaky",
+        "S",
+        Role::Admin,
+        &br_core::secret::Secret::new("password-123"),
+    )
+    .unwrap_err();
     assert_eq!(err.code(), ErrorCode::PermissionDenied);
     assert_eq!(f.fingerprint(), before);
-    let denied: i64 = store.read(|c| Ok(c.query_row("SELECT count(*) FROM audit_log WHERE outcome = 'denied'", [], |r| r.get(0))?)).unwrap();
+    let denied: i64 = store
+        .read(|c| Ok(c.query_row("SELECT count(*) FROM audit_log WHERE outcome = 'denied'", [], |r| r.get(0))?))
+        .unwrap();
     assert_eq!(denied, 2);
-    assert_eq!(f.registry.login("reg.one", &br_core::secret::Secret::new("wrong-password")).unwrap_err().code(), ErrorCode::AuthenticationFailed);
+    assert_eq!(
+        f.registry.login("reg.one", &br_core::secret::Secret::new("wrong-password")).unwrap_err().code(),
+        ErrorCode::AuthenticationFailed
+    );
 }

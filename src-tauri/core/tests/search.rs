@@ -9,7 +9,8 @@ use common::*;
 
 fn fixture() -> Fixture {
     let f = Fixture::new();
-    let csv = "external_id,given_name,family_name,sex,birth_date,phone,area,tags,household_ref,relationship,id:national_id\n\
+    let csv =
+        "external_id,given_name,family_name,sex,birth_date,phone,area,tags,household_ref,relationship,id:national_id\n\
         E1,Éloïse,Dupont-Lefèvre,female,1950-01-01,+251 91 123 4567,D01,elderly;widow,H1,head,NID-154 272 521\n\
         E2,أحمد,الحسن,male,1985-06-01,,D02,,H2,head,\n\
         E3,ሙሉጌታ,በቀለ,male,2010-06-01,,D01,,H2,child,\n\
@@ -29,7 +30,12 @@ fn age_today(year: i32, month: u8, day: u8) -> u32 {
 }
 
 fn q(f: &Fixture, query: &str) -> br_core::search::SearchResponse {
-    search(f.registry.store(), &f.admin, &SearchRequest { query: Some(query.into()), reveal: true, ..Default::default() }).unwrap()
+    search(
+        f.registry.store(),
+        &f.admin,
+        &SearchRequest { query: Some(query.into()), reveal: true, ..Default::default() },
+    )
+    .unwrap()
 }
 
 fn names(r: &br_core::search::SearchResponse) -> Vec<String> {
@@ -89,37 +95,67 @@ fn filters_sort_and_keyset_paging_visit_every_row_once() {
     let older = search(
         f.registry.store(),
         &f.admin,
-        &SearchRequest { filters: Filters { age_min: Some(60), area: Some("D01".into()), ..Default::default() }, reveal: true, ..Default::default() },
+        &SearchRequest {
+            filters: Filters { age_min: Some(60), area: Some("D01".into()), ..Default::default() },
+            reveal: true,
+            ..Default::default()
+        },
     )
     .unwrap();
     assert_eq!(names(&older), ["Éloïse Dupont-Lefèvre"]);
-    let tagged = search(f.registry.store(), &f.admin, &SearchRequest { filters: Filters { tag: Some("widow".into()), ..Default::default() }, ..Default::default() }).unwrap();
+    let tagged = search(
+        f.registry.store(),
+        &f.admin,
+        &SearchRequest { filters: Filters { tag: Some("widow".into()), ..Default::default() }, ..Default::default() },
+    )
+    .unwrap();
     assert_eq!(tagged.items.len(), 1);
     let youngest_first = search(
         f.registry.store(),
         &f.admin,
-        &SearchRequest { sort: SortKey::BirthDate, descending: true, filters: Filters { age_max: Some(age_today(1985, 6, 1)), ..Default::default() }, reveal: true, ..Default::default() },
+        &SearchRequest {
+            sort: SortKey::BirthDate,
+            descending: true,
+            filters: Filters { age_max: Some(age_today(1985, 6, 1)), ..Default::default() },
+            reveal: true,
+            ..Default::default()
+        },
     )
     .unwrap();
     assert_eq!(names(&youngest_first), ["ሙሉጌታ በቀለ", "Fatima Abdi", "أحمد الحسن"]);
-    let bad = search(f.registry.store(), &f.admin, &SearchRequest { cursor: Some("garbage".into()), ..Default::default() }).unwrap_err();
+    let bad =
+        search(f.registry.store(), &f.admin, &SearchRequest { cursor: Some("garbage".into()), ..Default::default() })
+            .unwrap_err();
     assert_eq!(bad.code(), ErrorCode::InvalidInput);
 }
 
 #[test]
 fn results_are_masked_unless_revealed_and_reveal_is_audited() {
     let f = fixture();
-    let masked = search(f.registry.store(), &f.admin, &SearchRequest { query: Some("fatima".into()), ..Default::default() }).unwrap();
+    let masked =
+        search(f.registry.store(), &f.admin, &SearchRequest { query: Some("fatima".into()), ..Default::default() })
+            .unwrap();
     assert_eq!(masked.items[0].display_name, "F••• A•••");
     assert_eq!(masked.items[0].birth_date.as_deref(), Some("1990-••-••"));
     q(&f, "fatima");
     let reveals: i64 = f
         .registry
         .store()
-        .read(|c| Ok(c.query_row("SELECT count(*) FROM audit_log WHERE action = 'registrant.reveal' AND outcome = 'ok'", [], |r| r.get(0))?))
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT count(*) FROM audit_log WHERE action = 'registrant.reveal' AND outcome = 'ok'",
+                [],
+                |r| r.get(0),
+            )?)
+        })
         .unwrap();
     assert_eq!(reveals, 1);
     let auditor = f.user("the.auditor", Role::Auditor);
-    let err = search(f.registry.store(), &auditor, &SearchRequest { query: Some("fatima".into()), reveal: true, ..Default::default() }).unwrap_err();
+    let err = search(
+        f.registry.store(),
+        &auditor,
+        &SearchRequest { query: Some("fatima".into()), reveal: true, ..Default::default() },
+    )
+    .unwrap_err();
     assert_eq!(err.code(), ErrorCode::PermissionDenied);
 }

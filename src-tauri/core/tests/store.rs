@@ -140,7 +140,8 @@ fn the_file_on_disk_is_encrypted_and_holds_no_imported_value() {
         }
     }
     assert!(!raw.starts_with(b"SQLite format 3"), "the header must not be plaintext");
-    for needle in ["Zebulonia", "Quixotebury", "911000777", "NIDUNIQUE998877", "فاطمة", "ሙሉጌታ", "NIDUNIQUE112233"] {
+    for needle in ["Zebulonia", "Quixotebury", "911000777", "NIDUNIQUE998877", "فاطمة", "ሙሉጌታ", "NIDUNIQUE112233"]
+    {
         let n = needle.as_bytes();
         assert!(!raw.windows(n.len()).any(|w| w == n), "{needle} found in the raw file");
     }

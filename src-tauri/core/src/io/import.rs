@@ -79,6 +79,9 @@ struct Row {
     relationship: Option<String>,
 }
 
+/// A row's fields, household reference, household name and relationship.
+type ParsedRow = (RegistrantFields, Option<String>, Option<String>, Option<String>);
+
 struct Reject {
     line: u64,
     raw: csv::StringRecord,
@@ -123,7 +126,7 @@ impl Parser<'_> {
         }
     }
 
-    fn parse_row(&self, rec: &csv::StringRecord) -> std::result::Result<(RegistrantFields, Option<String>, Option<String>, Option<String>), FieldError> {
+    fn parse_row(&self, rec: &csv::StringRecord) -> std::result::Result<ParsedRow, FieldError> {
         if rec.len() != self.cols.targets.len() {
             return Err(FieldError::new(
                 "(row)",
@@ -210,7 +213,12 @@ impl Parser<'_> {
             let first = &unit_rejects[0];
             let why = format!("household rejected with line {} ({}: {})", first.line, first.column, first.reason);
             for r in unit.rows {
-                batch.rejects.push(Reject { line: r.line, raw: r.raw, column: "household_ref".into(), reason: why.clone() });
+                batch.rejects.push(Reject {
+                    line: r.line,
+                    raw: r.raw,
+                    column: "household_ref".into(),
+                    reason: why.clone(),
+                });
             }
             batch.rejects.append(unit_rejects);
         };
@@ -246,7 +254,10 @@ impl Parser<'_> {
                     }
                     if batch_len >= batch_rows {
                         batch.bytes_done = rec.position().map(|p| p.byte()).unwrap_or(0);
-                        let full = std::mem::replace(&mut batch, Batch { units: Vec::new(), rejects: Vec::new(), bytes_done: 0, rows_read: 0 });
+                        let full = std::mem::replace(
+                            &mut batch,
+                            Batch { units: Vec::new(), rejects: Vec::new(), bytes_done: 0, rows_read: 0 },
+                        );
                         batch_len = 1;
                         if tx.send(Ok(full)).is_err() {
                             return;
@@ -257,7 +268,9 @@ impl Parser<'_> {
                 let unit = current.as_mut().expect("unit opened above");
                 match parsed {
                     Ok((fields, _, household_name, relationship)) => {
-                        if relationship.as_deref() == Some("head") && unit.rows.iter().any(|r| r.relationship.as_deref() == Some("head")) {
+                        if relationship.as_deref() == Some("head")
+                            && unit.rows.iter().any(|r| r.relationship.as_deref() == Some("head"))
+                        {
                             current_rejects.push(Reject {
                                 line,
                                 raw: rec.clone(),
@@ -268,7 +281,12 @@ impl Parser<'_> {
                             unit.rows.push(Row { line, raw: rec.clone(), fields, household_name, relationship });
                         }
                     }
-                    Err(e) => current_rejects.push(Reject { line, raw: rec.clone(), column: self.column_name(&e.field), reason: e.reason }),
+                    Err(e) => current_rejects.push(Reject {
+                        line,
+                        raw: rec.clone(),
+                        column: self.column_name(&e.field),
+                        reason: e.reason,
+                    }),
                 }
             } else {
                 if let Some(u) = current.take() {
@@ -342,7 +360,12 @@ struct UnitReject {
     reason: String,
 }
 
-fn write_unit(tx: &mut Tx<'_>, unit: &Unit, run: i64, counts: &mut Counts) -> Result<std::result::Result<(), UnitReject>> {
+fn write_unit(
+    tx: &mut Tx<'_>,
+    unit: &Unit,
+    run: i64,
+    counts: &mut Counts,
+) -> Result<std::result::Result<(), UnitReject>> {
     let first_line = unit.rows.first().map(|r| r.line).unwrap_or(0);
     let group = match &unit.household {
         None => None,
@@ -351,7 +374,11 @@ fn write_unit(tx: &mut Tx<'_>, unit: &Unit, run: i64, counts: &mut Counts) -> Re
             let existing = write::find_by_external_id(tx.conn(), href)?;
             if let Some(g) = &existing {
                 if g.kind != RegistrantKind::Group {
-                    return Ok(Err(UnitReject { line: first_line, column: "household_ref", reason: "this household reference is an individual's external id".into() }));
+                    return Ok(Err(UnitReject {
+                        line: first_line,
+                        column: "household_ref",
+                        reason: "this household reference is an individual's external id".into(),
+                    }));
                 }
                 if g.import_run == Some(run) {
                     return Ok(Err(UnitReject {
@@ -361,11 +388,8 @@ fn write_unit(tx: &mut Tx<'_>, unit: &Unit, run: i64, counts: &mut Counts) -> Re
                     }));
                 }
             }
-            let name = unit
-                .rows
-                .iter()
-                .find_map(|r| r.household_name.clone())
-                .unwrap_or_else(|| format!("Household {href}"));
+            let name =
+                unit.rows.iter().find_map(|r| r.household_name.clone()).unwrap_or_else(|| format!("Household {href}"));
             let fields = RegistrantFields {
                 external_id: Some(href.clone()),
                 group_name: Some(name),
@@ -390,10 +414,18 @@ fn write_unit(tx: &mut Tx<'_>, unit: &Unit, run: i64, counts: &mut Counts) -> Re
         let stored: StoredRow = match write::find_by_external_id(tx.conn(), ext)? {
             Some(existing) => {
                 if existing.import_run == Some(run) {
-                    return Ok(Err(UnitReject { line: row.line, column: "external_id", reason: "this external id appears earlier in this file".into() }));
+                    return Ok(Err(UnitReject {
+                        line: row.line,
+                        column: "external_id",
+                        reason: "this external id appears earlier in this file".into(),
+                    }));
                 }
                 if existing.kind != RegistrantKind::Individual {
-                    return Ok(Err(UnitReject { line: row.line, column: "external_id", reason: "this external id belongs to a household".into() }));
+                    return Ok(Err(UnitReject {
+                        line: row.line,
+                        column: "external_id",
+                        reason: "this external id belongs to a household".into(),
+                    }));
                 }
                 if write::update(tx, &existing, &row.fields, Some(run))? {
                     counts.updated += 1;
@@ -458,7 +490,12 @@ fn write_batch(store: &Store, units: &[Unit], run: i64) -> Result<(Counts, Vec<R
                         } else {
                             format!("household rejected with line {} ({}: {})", r.line, r.column, r.reason)
                         };
-                        rejects.push(Reject { line: row.line, raw: row.raw.clone(), column: r.column.to_string(), reason });
+                        rejects.push(Reject {
+                            line: row.line,
+                            raw: row.raw.clone(),
+                            column: r.column.to_string(),
+                            reason,
+                        });
                     }
                 }
             }
@@ -511,7 +548,8 @@ pub fn import_csv(
     let parser = Parser { cols, mapping, settings: &settings, headers };
     let batch_rows = options.batch_rows.unwrap_or(DEFAULT_BATCH_ROWS).max(1);
     let mut counts = Counts::default();
-    let mut p = ImportProgress { bytes_done: 0, bytes_total: scan.bytes, rows_read: 0, inserted: 0, updated: 0, rejected: 0 };
+    let mut p =
+        ImportProgress { bytes_done: 0, bytes_total: scan.bytes, rows_read: 0, inserted: 0, updated: 0, rejected: 0 };
     let mut status = ImportStatus::Completed;
     let outcome: Result<()> = std::thread::scope(|scope| {
         let (sender, receiver) = mpsc::sync_channel::<Result<Batch>>(2);

@@ -112,7 +112,10 @@ impl ColumnMapping {
             }
         }
         for target in m.values.keys() {
-            if !matches!(Target::parse(target), Some(Target::Sex | Target::Relationship | Target::BirthDateApprox | Target::Area)) {
+            if !matches!(
+                Target::parse(target),
+                Some(Target::Sex | Target::Relationship | Target::BirthDateApprox | Target::Area)
+            ) {
                 return Err(CoreError::MappingInvalid(format!(
                     "value mappings apply to sex, relationship, birth_date_approx and area, not {target:?}"
                 )));

@@ -1,7 +1,5 @@
 //! Reading registrants back, masked unless revealed.
 
-use std::collections::BTreeMap;
-
 use rusqlite::{Connection, OptionalExtension};
 use uuid::Uuid;
 
@@ -13,7 +11,8 @@ use crate::error::Result;
 use crate::normalize::{mask_date, mask_name, mask_tail};
 
 /// Columns every summary query selects, in this order.
-pub const SUMMARY_COLUMNS: &str = "r.id, r.kind, r.reference, r.given_name, r.family_name, r.group_name, r.sex, r.birth_date, r.area, r.status";
+pub const SUMMARY_COLUMNS: &str =
+    "r.id, r.kind, r.reference, r.given_name, r.family_name, r.group_name, r.sex, r.birth_date, r.area, r.status";
 
 pub fn summary_from_row(r: &rusqlite::Row<'_>, reveal: bool) -> rusqlite::Result<RegistrantSummary> {
     let kind = RegistrantKind::parse(&r.get::<_, String>(1)?).unwrap_or(RegistrantKind::Individual);
@@ -23,11 +22,8 @@ pub fn summary_from_row(r: &rusqlite::Row<'_>, reveal: bool) -> rusqlite::Result
     let birth: Option<String> = r.get(7)?;
     let display_name = match kind {
         RegistrantKind::Individual => {
-            let parts: Vec<String> = [given, family]
-                .into_iter()
-                .flatten()
-                .map(|n| if reveal { n } else { mask_name(&n) })
-                .collect();
+            let parts: Vec<String> =
+                [given, family].into_iter().flatten().map(|n| if reveal { n } else { mask_name(&n) }).collect();
             parts.join(" ")
         }
         RegistrantKind::Group => group.map(|g| if reveal { g } else { mask_name(&g) }).unwrap_or_default(),
@@ -45,10 +41,8 @@ pub fn summary_from_row(r: &rusqlite::Row<'_>, reveal: bool) -> rusqlite::Result
 }
 
 pub fn mask_fields(f: &mut RegistrantFields, personal_custom: &[String]) {
-    for n in [&mut f.given_name, &mut f.family_name, &mut f.group_name] {
-        if let Some(v) = n {
-            *v = mask_name(v);
-        }
+    for v in [&mut f.given_name, &mut f.family_name, &mut f.group_name].into_iter().flatten() {
+        *v = mask_name(v);
     }
     if let Some(b) = &mut f.birth_date {
         *b = mask_date(b);
@@ -88,7 +82,7 @@ pub fn load(conn: &Connection, rowid: i64) -> Result<Option<(Registrant, Registr
                 phone: r.get(14)?,
                 area: r.get(15)?,
                 tags: tags.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default(),
-                custom: custom.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_else(BTreeMap::new),
+                custom: custom.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_default(),
                 ids: Vec::new(),
             };
             Ok(Registrant {

@@ -16,8 +16,9 @@ use crate::error::{CoreError, Result};
 use crate::store::Store;
 
 pub fn read_custom_fields(conn: &Connection) -> Result<Vec<CustomField>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT name, label, field_type, choices, required, personal FROM custom_fields ORDER BY name")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT name, label, field_type, choices, required, personal FROM custom_fields ORDER BY name",
+    )?;
     let rows = stmt.query_map([], |r| {
         let choices: Option<String> = r.get(3)?;
         Ok(CustomField {
@@ -37,7 +38,11 @@ fn personal_custom(conn: &Connection) -> Result<Vec<String>> {
 }
 
 /// Field names whose values differ, with masked values: the audit log never holds personal data.
-pub fn masked_diff(before: Option<&RegistrantFields>, after: &RegistrantFields, personal: &[String]) -> serde_json::Value {
+pub fn masked_diff(
+    before: Option<&RegistrantFields>,
+    after: &RegistrantFields,
+    personal: &[String],
+) -> serde_json::Value {
     let mut b = before.cloned().unwrap_or_default();
     let mut a = after.clone();
     mask_fields(&mut b, personal);
@@ -49,7 +54,8 @@ pub fn masked_diff(before: Option<&RegistrantFields>, after: &RegistrantFields, 
         for (k, av) in ao {
             let bv = bo.get(k).cloned().unwrap_or(serde_json::Value::Null);
             if &bv != av {
-                let entry = if before.is_some() { serde_json::json!({ "before": bv, "after": av }) } else { av.clone() };
+                let entry =
+                    if before.is_some() { serde_json::json!({ "before": bv, "after": av }) } else { av.clone() };
                 changes.insert(k.clone(), entry);
             }
         }
@@ -132,17 +138,21 @@ pub fn create(
             write::upsert_membership(tx, &group, &row, &link.kind, true)?;
         }
         let personal = personal_custom(tx.conn())?;
-        tx.audit(
-            AuditEvent::new(session, "registrant.create")
-                .on("registrant", row.id.to_string())
-                .details(serde_json::json!({ "reference": row.reference, "fields": masked_diff(None, &fields, &personal) })),
-        )?;
+        tx.audit(AuditEvent::new(session, "registrant.create").on("registrant", row.id.to_string()).details(
+            serde_json::json!({ "reference": row.reference, "fields": masked_diff(None, &fields, &personal) }),
+        ))?;
         let (reg, _) = read::load(tx.conn(), row.rowid)?.ok_or_else(|| CoreError::Internal("row vanished".into()))?;
         Ok(reg)
     })
 }
 
-pub fn update(store: &Store, session: &Session, key: &RegistrantKey, mut fields: RegistrantFields, expected_version: Option<String>) -> Result<Registrant> {
+pub fn update(
+    store: &Store,
+    session: &Session,
+    key: &RegistrantKey,
+    mut fields: RegistrantFields,
+    expected_version: Option<String>,
+) -> Result<Registrant> {
     require(store, session, Permission::RegistrantWrite, "registrant.update")?;
     store.write(|tx| {
         let row = resolve(tx.conn(), key)?;
@@ -157,7 +167,9 @@ pub fn update(store: &Store, session: &Session, key: &RegistrantKey, mut fields:
         if row.status == RegistrantStatus::Disabled {
             return Err(CoreError::InvalidInput(format!("registrant {} is disabled", row.reference)));
         }
-        Settings::load(tx.conn())?.validate(row.kind, &mut fields).map_err(|e| CoreError::InvalidInput(e.to_string()))?;
+        Settings::load(tx.conn())?
+            .validate(row.kind, &mut fields)
+            .map_err(|e| CoreError::InvalidInput(e.to_string()))?;
         let (_, before) = read::load(tx.conn(), row.rowid)?.ok_or_else(|| CoreError::not_found("registrant"))?;
         if write::update(tx, &row, &fields, None)? {
             let personal = personal_custom(tx.conn())?;
@@ -195,7 +207,13 @@ pub fn disable(store: &Store, session: &Session, key: &RegistrantKey, reason: &s
     })
 }
 
-pub fn add_member(store: &Store, session: &Session, group: &RegistrantKey, member: &RegistrantKey, kind: &str) -> Result<()> {
+pub fn add_member(
+    store: &Store,
+    session: &Session,
+    group: &RegistrantKey,
+    member: &RegistrantKey,
+    kind: &str,
+) -> Result<()> {
     require(store, session, Permission::RegistrantWrite, "membership.add")?;
     store.write(|tx| {
         Settings::load(tx.conn())?
@@ -231,7 +249,9 @@ pub fn upsert_list_item(store: &Store, session: &Session, list: ListName, item: 
     require(store, session, Permission::SettingsManage, "settings.list_item")?;
     let code = item.code.trim();
     if code.is_empty() || code.len() > 64 || code.chars().any(|c| c.is_whitespace() || c == ',' || c == ';') {
-        return Err(CoreError::InvalidInput("a code has 1 to 64 characters, without spaces, commas or semicolons".into()));
+        return Err(CoreError::InvalidInput(
+            "a code has 1 to 64 characters, without spaces, commas or semicolons".into(),
+        ));
     }
     store.write(|tx| {
         tx.conn().execute(
@@ -257,7 +277,9 @@ pub fn define_custom_field(store: &Store, session: &Session, field: CustomField)
         && field.name.len() <= 64
         && field.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if !ok {
-        return Err(CoreError::InvalidInput("a custom field name has lower-case letters, digits and underscores".into()));
+        return Err(CoreError::InvalidInput(
+            "a custom field name has lower-case letters, digits and underscores".into(),
+        ));
     }
     if field.field_type == CustomFieldType::Choice && field.choices.is_empty() {
         return Err(CoreError::InvalidInput("a choice field needs at least one choice".into()));

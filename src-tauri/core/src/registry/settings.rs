@@ -58,7 +58,8 @@ impl Settings {
                 lists.entry(name.as_str()).or_default().insert(r.get(1)?);
             }
         }
-        let custom_fields = super::service::read_custom_fields(conn)?.into_iter().map(|f| (f.name.clone(), f)).collect();
+        let custom_fields =
+            super::service::read_custom_fields(conn)?.into_iter().map(|f| (f.name.clone(), f)).collect();
         Ok(Settings { lists, custom_fields })
     }
 
@@ -74,7 +75,10 @@ impl Settings {
         let mut codes: Vec<&String> = known.map(|k| k.iter().collect()).unwrap_or_default();
         codes.sort();
         let shown: Vec<&str> = codes.iter().take(12).map(|s| s.as_str()).collect();
-        Err(FieldError::new(field, format!("unknown {} code {code:?}; known codes: {}", list.as_str(), shown.join(", "))))
+        Err(FieldError::new(
+            field,
+            format!("unknown {} code {code:?}; known codes: {}", list.as_str(), shown.join(", ")),
+        ))
     }
 
     /// Trims, normalises and checks every field in place.
@@ -95,9 +99,12 @@ impl Settings {
         for v in [&mut f.birth_date, &mut f.phone, &mut f.area] {
             clean(v);
         }
-        for (field, v) in
-            [("external_id", &f.external_id), ("given_name", &f.given_name), ("family_name", &f.family_name), ("group_name", &f.group_name)]
-        {
+        for (field, v) in [
+            ("external_id", &f.external_id),
+            ("given_name", &f.given_name),
+            ("family_name", &f.family_name),
+            ("group_name", &f.group_name),
+        ] {
             if let Some(s) = v {
                 if s.chars().count() > MAX_TEXT_CHARS {
                     return Err(FieldError::new(field, format!("longer than {MAX_TEXT_CHARS} characters")));
@@ -139,7 +146,10 @@ impl Settings {
             }
         }
         if let Some(p) = &f.phone {
-            f.phone = Some(clean_phone(p).ok_or_else(|| FieldError::new("phone", "not a phone number (digits, optional leading +)"))?);
+            f.phone = Some(
+                clean_phone(p)
+                    .ok_or_else(|| FieldError::new("phone", "not a phone number (digits, optional leading +)"))?,
+            );
         }
         if let Some(a) = &f.area {
             self.check_code(ListName::Area, "area", a)?;
@@ -210,9 +220,15 @@ fn check_custom(def: &CustomField, v: &serde_json::Value) -> std::result::Result
             // Kept as text so no precision is lost to floating point.
             let ok = text.parse::<f64>().map(|x| x.is_finite()).unwrap_or(false)
                 && text.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-');
-            if ok { Ok(Value::String(text)) } else { Err("not a decimal number".into()) }
+            if ok {
+                Ok(Value::String(text))
+            } else {
+                Err("not a decimal number".into())
+            }
         }
-        CustomFieldType::Date => parse_date(&text).map(|_| Value::String(text)).ok_or_else(|| "not a YYYY-MM-DD date".into()),
+        CustomFieldType::Date => {
+            parse_date(&text).map(|_| Value::String(text)).ok_or_else(|| "not a YYYY-MM-DD date".into())
+        }
         CustomFieldType::Boolean => match text.to_lowercase().as_str() {
             "true" | "yes" | "1" => Ok(Value::Bool(true)),
             "false" | "no" | "0" => Ok(Value::Bool(false)),

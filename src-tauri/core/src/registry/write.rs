@@ -44,8 +44,7 @@ pub fn content_hash(kind: RegistrantKind, fields: &RegistrantFields) -> Result<V
     Ok(ring::digest::digest(&ring::digest::SHA256, &bytes).as_ref().to_vec())
 }
 
-const STORED_COLUMNS: &str =
-    "rowid, id, reference, kind, version, content_hash, registered_on, status, import_run";
+const STORED_COLUMNS: &str = "rowid, id, reference, kind, version, content_hash, registered_on, status, import_run";
 
 fn stored_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRow> {
     Ok(StoredRow {
@@ -87,7 +86,10 @@ impl Tx<'_> {
     fn next_reference(&mut self) -> Result<String> {
         let n = match self.reference_next {
             Some(n) => n,
-            None => self.conn().prepare_cached("SELECT next_reference FROM office WHERE singleton = 1")?.query_row([], |r| r.get(0))?,
+            None => self
+                .conn()
+                .prepare_cached("SELECT next_reference FROM office WHERE singleton = 1")?
+                .query_row([], |r| r.get(0))?,
         };
         self.reference_next = Some(n + 1);
         Ok(format!("{}-{n:07}", self.store().office().code))
@@ -139,7 +141,12 @@ fn json_or_null<T: Serialize>(v: &T, empty: bool) -> Result<Option<String>> {
 }
 
 /// Inserts a validated registrant and its change-log op.
-pub fn insert(tx: &mut Tx<'_>, kind: RegistrantKind, f: &RegistrantFields, import_run: Option<i64>) -> Result<StoredRow> {
+pub fn insert(
+    tx: &mut Tx<'_>,
+    kind: RegistrantKind,
+    f: &RegistrantFields,
+    import_run: Option<i64>,
+) -> Result<StoredRow> {
     let id = Uuid::now_v7();
     let reference = tx.next_reference()?;
     let registered_on = today().to_string();
@@ -216,7 +223,9 @@ pub fn update(tx: &mut Tx<'_>, row: &StoredRow, f: &RegistrantFields, import_run
     let hash = content_hash(row.kind, f)?;
     if hash == row.content_hash {
         if import_run.is_some() {
-            tx.conn().prepare_cached("UPDATE registrants SET import_run = ?2 WHERE rowid = ?1")?.execute(params![row.rowid, import_run])?;
+            tx.conn()
+                .prepare_cached("UPDATE registrants SET import_run = ?2 WHERE rowid = ?1")?
+                .execute(params![row.rowid, import_run])?;
         }
         return Ok(false);
     }
@@ -301,7 +310,13 @@ struct MembershipOp<'a> {
 
 /// Adds or changes an individual's membership of a group. One head per group.
 /// `member_is_new`: the member was inserted in this transaction, so it has no membership to look up.
-pub fn upsert_membership(tx: &mut Tx<'_>, group: &StoredRow, member: &StoredRow, kind: &str, member_is_new: bool) -> Result<bool> {
+pub fn upsert_membership(
+    tx: &mut Tx<'_>,
+    group: &StoredRow,
+    member: &StoredRow,
+    kind: &str,
+    member_is_new: bool,
+) -> Result<bool> {
     let is_head = kind == "head";
     let existing: Option<(String, bool)> = if member_is_new {
         None

@@ -116,10 +116,8 @@ impl KeyFile {
             }
             Err(e) => return Err(CoreError::io(format!("reading {}", path.display()), e)),
         };
-        let kf: KeyFile = serde_json::from_str(&text).map_err(|e| CoreError::KeyFileInvalid {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
+        let kf: KeyFile = serde_json::from_str(&text)
+            .map_err(|e| CoreError::KeyFileInvalid { path: path.display().to_string(), reason: e.to_string() })?;
         if kf.format != KEY_FILE_FORMAT || kf.kdf != "pbkdf2-hmac-sha256" {
             return Err(CoreError::KeyFileInvalid {
                 path: path.display().to_string(),
@@ -216,9 +214,7 @@ pub fn resolve_key(key_file: &KeyFile, unlock: &Unlock<'_>) -> Result<ResolvedKe
     };
     let Some(passphrase) = passphrase else {
         return Err(CoreError::KeyUnavailable {
-            reason: format!(
-                "{note}, and no recovery passphrase was given (set BR_PASSPHRASE or run interactively)"
-            ),
+            reason: format!("{note}, and no recovery passphrase was given (set BR_PASSPHRASE or run interactively)"),
         });
     };
     let key = key_file.unwrap_key(&passphrase)?;

@@ -78,9 +78,8 @@ fn check_not_truncated(conn: &Connection, path: &Path) -> Result<()> {
         return Ok(());
     }
     let file_len = std::fs::metadata(path).map_err(|e| CoreError::io("reading the database file", e))?.len();
-    let page_size: i64 = conn
-        .query_row("PRAGMA page_size", [], |r| r.get::<_, rusqlite::types::Value>(0))
-        .map(|v| match v {
+    let page_size: i64 =
+        conn.query_row("PRAGMA page_size", [], |r| r.get::<_, rusqlite::types::Value>(0)).map(|v| match v {
             // SQLCipher answers this pragma as text.
             rusqlite::types::Value::Integer(i) => i,
             rusqlite::types::Value::Text(t) => t.parse().unwrap_or(4096),
@@ -141,7 +140,12 @@ impl Store {
         migrations::migrate(&mut conn)?;
         let office = conn
             .query_row("SELECT office_id, code, name FROM office WHERE singleton = 1", [], |r| {
-                Ok(OfficeInfo { office_id: r.get(0)?, code: r.get(1)?, name: r.get(2)?, registry_id: registry_id.clone() })
+                Ok(OfficeInfo {
+                    office_id: r.get(0)?,
+                    code: r.get(1)?,
+                    name: r.get(2)?,
+                    registry_id: registry_id.clone(),
+                })
             })
             .optional()?
             .ok_or_else(|| CoreError::DatabaseCorrupt { path: shown.clone(), reason: "no office record".into() })?;
@@ -198,7 +202,15 @@ impl Store {
     pub fn write<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
         let mut conn = self.writer.lock().map_err(|_| CoreError::Internal("writer lock poisoned".into()))?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut wtx = Tx { tx, store: self, audit: None, outbox_next: None, reference_next: None, name_index: Vec::new(), abandoned: false };
+        let mut wtx = Tx {
+            tx,
+            store: self,
+            audit: None,
+            outbox_next: None,
+            reference_next: None,
+            name_index: Vec::new(),
+            abandoned: false,
+        };
         let value = f(&mut wtx)?;
         if wtx.abandoned {
             // Dropping the transaction rolls it back.

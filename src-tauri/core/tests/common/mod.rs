@@ -43,7 +43,15 @@ impl Fixture {
     }
 
     pub fn user(&self, username: &str, role: Role) -> Session {
-        br_core::auth::add_user(self.registry.store(), &self.admin, username, username, role, &Secret::new("user-password-1")).unwrap();
+        br_core::auth::add_user(
+            self.registry.store(),
+            &self.admin,
+            username,
+            username,
+            role,
+            &Secret::new("user-password-1"),
+        )
+        .unwrap();
         self.registry.login(username, &Secret::new("user-password-1")).unwrap()
     }
 
@@ -86,7 +94,9 @@ impl Fixture {
             .store()
             .read(|c| {
                 let (n, min, max): (i64, Option<i64>, Option<i64>) =
-                    c.query_row("SELECT count(*), min(seq), max(seq) FROM outbox", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                    c.query_row("SELECT count(*), min(seq), max(seq) FROM outbox", [], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    })?;
                 if n > 0 {
                     assert_eq!(min, Some(1), "change log starts at 1");
                     assert_eq!(max, Some(n), "change log has gaps");
