@@ -13,11 +13,16 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== tests (real encrypted databases, the real credential store over D-Bus)"
 # With this set, a missing Secret Service fails the credential-store test instead of skipping it.
 export BR_TEST_CREDENTIAL_STORE=1
-dbus-run-session -- bash scripts/lib/with-keyring.sh cargo test --workspace --locked
+mkdir -p target/test-output
+dbus-run-session -- bash scripts/lib/with-keyring.sh cargo test --workspace --locked 2>&1 | tee target/test-output/cargo-test.log
+# The whole suite's count as the closing line (cargo's own last lines are the empty doc-test runs).
+totals=$(grep -E '^test result:' target/test-output/cargo-test.log \
+    | sed -E 's/.* ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/' \
+    | awk '{p += $1; f += $2} END {print p, f}')
+read -r passed failed <<<"$totals"
 
 echo "== benchmark smoke run (release build; checks the bench works, asserts no timing)"
 cargo build --release --locked -p br-cli
-mkdir -p target/test-output
 target/release/br bench --individuals 20000 --json > target/test-output/bench-smoke.json
 python3 - <<'PY'
 import json
@@ -30,3 +35,4 @@ assert r["individuals"] == 20000, r
 print("bench smoke:", {k: r[k] for k in keys})
 PY
 echo "== all checks passed"
+echo "$passed passed, $failed failed"

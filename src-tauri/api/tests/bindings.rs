@@ -27,3 +27,12 @@ fn bindings_declare_every_operation_and_error_code() {
     assert!(b.contains("\"permission_denied\""));
     assert!(b.contains("export type SearchRequest"));
 }
+
+#[test]
+fn every_error_code_is_documented() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/error-codes.md");
+    let doc = std::fs::read_to_string(path).unwrap();
+    for code in br_api::ErrorCode::ALL {
+        assert!(doc.contains(&format!("| `{}` |", code.as_str())), "docs/error-codes.md lacks {}", code.as_str());
+    }
+}
