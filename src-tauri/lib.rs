@@ -58,8 +58,51 @@ impl AppState {
             message: "log in first".into(),
             details: None,
         })?;
-        self.cancel.store(false, Ordering::Relaxed);
+        // A new long operation starts uncancelled; other commands (a search while an import runs) must
+        // not clear a cancel the user asked for.
+        if br_api::is_long_running(command) {
+            self.cancel.store(false, Ordering::Relaxed);
+        }
         let ctx = Context { registry: &self.registry, progress, cancel: &self.cancel };
         br_api::dispatch(&ctx, session, command, payload)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_command_run_during_an_import_does_not_swallow_its_cancel() {
+        let tmp = tempfile::tempdir().unwrap();
+        let app = AppState::create(
+            &tmp.path().join("reg"),
+            CreateRegistry {
+                office_code: "TST".into(),
+                office_name: "Test".into(),
+                admin_username: "admin".into(),
+                admin_display_name: "Admin".into(),
+                admin_password: Secret::new("admin-password-1"),
+                recovery_passphrase: Secret::new("correct horse battery staple"),
+                use_credential_store: false,
+            },
+        )
+        .unwrap();
+        let mut csv = String::from("external_id,given_name\n");
+        for i in 0..2_000 {
+            csv.push_str(&format!("P{i},Name{i}\n"));
+        }
+        let path = tmp.path().join("people.csv");
+        std::fs::write(&path, csv).unwrap();
+        // The user presses cancel, and the list refreshes (a search) before the next batch starts.
+        let on_progress = |_: Progress| {
+            app.cancel();
+            app.invoke("registrants.search", serde_json::json!({}), &|_| {}).unwrap();
+        };
+        let summary = app
+            .invoke("import.run", serde_json::json!({"path": path, "options": {"batch_rows": 100}}), &on_progress)
+            .unwrap();
+        assert_eq!(summary["status"], "cancelled");
+        assert!(summary["inserted"].as_u64().unwrap() < 2_000);
     }
 }

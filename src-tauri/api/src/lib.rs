@@ -65,6 +65,12 @@ macro_rules! operations {
             Err(ApiError::invalid(format!("unknown command {command:?}")))
         }
 
+        /// Whether `command` is long work that a cancel request applies to.
+        pub fn is_long_running(command: &str) -> bool {
+            $(if command == <$op as Operation>::NAME { return <$op as Operation>::LONG_RUNNING; })*
+            false
+        }
+
         /// Every operation's name, request type and response type, for the generated TypeScript.
         pub(crate) fn operation_table(v: &mut typescript::Collector) {
             $(v.operation::<$op>();)*

@@ -21,6 +21,8 @@ use br_core::backup::{self, BackupSummary};
 /// An operation of the API: its wire name, request (Self) and response.
 pub trait Operation: DeserializeOwned + TS + 'static {
     const NAME: &'static str;
+    /// Long work that reports progress and honours the cancel flag.
+    const LONG_RUNNING: bool = false;
     type Response: Serialize + TS + 'static;
     fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Self::Response>;
 }
@@ -236,6 +238,7 @@ pub struct ImportRequest {
 }
 impl Operation for ImportRequest {
     const NAME: &'static str = "import.run";
+    const LONG_RUNNING: bool = true;
     type Response = ImportSummary;
     fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<ImportSummary> {
         let emit = |p: &br_core::io::import::ImportProgress| (ctx.progress)(crate::Progress::Import(p.clone()));

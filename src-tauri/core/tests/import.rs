@@ -248,3 +248,22 @@ fn progress_is_reported_and_cancel_keeps_whole_households() {
     assert_eq!(rest.inserted + rest.unchanged, 1200);
     assert_eq!(count(&f, "SELECT count(*) FROM registrants WHERE kind = 'individual'"), 1200);
 }
+
+#[test]
+fn an_import_that_fails_midway_is_recorded_as_failed() {
+    let f = Fixture::new();
+    let p = f.file(
+        "a.csv",
+        format!("{HEADER}\nA1,Good,Row,female,1980-01-02,,,,\nA2,Bad,Date,female,1980-02-30,,,,\n").as_bytes(),
+    );
+    let opts = ImportOptions { rejects_path: Some("/nonexistent-folder/rejects.csv".into()), ..Default::default() };
+    let err = f.import(&f.admin, &p, &opts).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Io);
+    assert_eq!(count(&f, "SELECT count(*) FROM import_runs WHERE status = 'failed'"), 1);
+    assert_eq!(count(&f, "SELECT count(*) FROM import_runs WHERE status = 'running'"), 0);
+    assert_eq!(
+        count(&f, "SELECT count(*) FROM audit_log WHERE action = 'import.run' AND details LIKE '%\"failed\"%'"),
+        1
+    );
+    assert!(br_core::audit::verify(f.registry.store()).unwrap().ok);
+}
