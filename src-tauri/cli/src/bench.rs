@@ -136,7 +136,11 @@ pub fn run(cli: &Cli, individuals: u64, dir: Option<&Path>) -> Result<(), ApiErr
     say("raw-insert baseline...");
     let (baseline, _) = create(&work.join("baseline"))?;
     let t = Instant::now();
-    let raw_rows = br_core::baseline::raw_insert_csv(baseline.store(), Path::new(&gen.registrants_file), 10_000)?;
+    let raw_rows = br_core::baseline::raw_insert_csv(
+        baseline.store(),
+        Path::new(&gen.registrants_file),
+        br_core::io::import::DEFAULT_BATCH_ROWS,
+    )?;
     let raw_insert_s = t.elapsed().as_secs_f64();
     drop(baseline);
 
