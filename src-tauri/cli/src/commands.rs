@@ -241,6 +241,7 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
                             mapping,
                             batch_rows: *batch_rows,
                             rejects_path: rejects.as_ref().map(|p| p.display().to_string()),
+                            defer_list_indexes: None,
                         },
                     },
                 )?;

@@ -267,3 +267,41 @@ fn an_import_that_fails_midway_is_recorded_as_failed() {
     );
     assert!(br_core::audit::verify(f.registry.store()).unwrap().ok);
 }
+
+#[test]
+fn a_large_import_builds_the_list_indexes_at_the_end() {
+    let f = Fixture::new();
+    let csv = format!("{HEADER}\nA1,Amina,Diallo,female,1980-01-02,,H1,head,\nA2,Moussa,Diallo,male,1978-05-06,,H1,spouse,\nB1,Fatou,Sow,female,1970-01-01,,,,\n");
+    let p = f.file("a.csv", csv.as_bytes());
+    let phases = std::sync::Mutex::new(Vec::new());
+    let opts = ImportOptions { defer_list_indexes: Some(true), ..Default::default() };
+    let s = import_csv(
+        f.registry.store(),
+        &f.admin,
+        &p,
+        &opts,
+        &|pr| phases.lock().unwrap().push(pr.phase),
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    assert_eq!(s.inserted, 3);
+    assert_eq!(phases.into_inner().unwrap().last(), Some(&br_core::io::import::ImportPhase::Indexing));
+    let indexes = count(&f, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ('registrants_sort_name', 'registrants_area', 'registrants_area_reference', 'registrants_birth_date')");
+    assert_eq!(indexes, 4);
+    let page = br_core::search::search(
+        f.registry.store(),
+        &f.admin,
+        &br_core::search::SearchRequest {
+            sort: br_core::search::SortKey::Name,
+            reveal: true,
+            filters: br_core::search::Filters {
+                kind: Some(br_core::registry::model::RegistrantKind::Individual),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let names: Vec<&str> = page.items.iter().map(|i| i.display_name.as_str()).collect();
+    assert_eq!(names, ["Amina Diallo", "Moussa Diallo", "Fatou Sow"]);
+}

@@ -146,3 +146,40 @@ fn the_file_on_disk_is_encrypted_and_holds_no_imported_value() {
         assert!(!raw.windows(n.len()).any(|w| w == n), "{needle} found in the raw file");
     }
 }
+
+#[test]
+fn list_index_definitions_match_the_schema() {
+    let f = Fixture::new();
+    for (name, sql) in br_core::store::list_indexes::LIST_INDEXES {
+        let stored: String = f
+            .registry
+            .store()
+            .read(|c| Ok(c.query_row("SELECT sql FROM sqlite_master WHERE name = ?1", [name], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(stored, sql, "migration 0001 and list_indexes.rs disagree on {name}");
+    }
+}
+
+#[test]
+fn list_indexes_lost_in_a_crash_are_rebuilt_at_open() {
+    let (_tmp, dir) = closed();
+    {
+        let key_file = br_core::store::keys::KeyFile::read(&dir.join("registry.key")).unwrap();
+        let key = key_file.unwrap_key(&Secret::new(PASSPHRASE)).unwrap();
+        let conn = rusqlite::Connection::open(dir.join("registry.db")).unwrap();
+        conn.pragma_update(None, "key", format!("x'{}'", hex::encode(key.as_bytes()))).unwrap();
+        br_core::store::list_indexes::drop_all(&conn).unwrap();
+    }
+    let reg = Registry::open(&dir, &unlock_with(PASSPHRASE)).unwrap();
+    let n: i64 = reg
+        .store()
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'registrants_%'",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(n, 5, "four list indexes and the phone index");
+}

@@ -106,9 +106,16 @@ batch_rows: number | null,
 /**
  * Where to write rejected rows; beside the input as `<name>.rejects.csv` when absent.
  */
-rejects_path: string | null, };
+rejects_path: string | null, 
+/**
+ * Build the list indexes after the import instead of row by row. Absent: yes when the file is large
+ * (an estimated 100,000 rows or more) and at least half the size of the registry.
+ */
+defer_list_indexes: boolean | null, };
 
-export type ImportProgress = { bytes_done: number, bytes_total: number, rows_read: number, inserted: number, updated: number, rejected: number, };
+export type ImportPhase = "writing" | "indexing";
+
+export type ImportProgress = { phase: ImportPhase, bytes_done: number, bytes_total: number, rows_read: number, inserted: number, updated: number, rejected: number, };
 
 export type ImportRequest = { 
 /**

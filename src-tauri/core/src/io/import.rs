@@ -32,8 +32,18 @@ pub const DEFAULT_BATCH_ROWS: usize = 50_000;
 /// Progress is reported this often inside a batch, so a file of one batch still shows movement.
 const PROGRESS_EVERY_ROWS: u64 = 5_000;
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportPhase {
+    /// Reading, checking and writing rows.
+    Writing,
+    /// Building the list indexes after a large import.
+    Indexing,
+}
+
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ImportProgress {
+    pub phase: ImportPhase,
     pub bytes_done: u64,
     pub bytes_total: u64,
     pub rows_read: u64,
@@ -74,7 +84,14 @@ pub struct ImportOptions {
     pub batch_rows: Option<usize>,
     /// Where to write rejected rows; beside the input as `<name>.rejects.csv` when absent.
     pub rejects_path: Option<String>,
+    /// Build the list indexes after the import instead of row by row. Absent: yes when the file is large
+    /// (an estimated 100,000 rows or more) and at least half the size of the registry.
+    pub defer_list_indexes: Option<bool>,
 }
+
+/// Bytes per row of a typical import file, to estimate a file's rows from its size.
+const TYPICAL_ROW_BYTES: u64 = 80;
+const DEFER_INDEXES_MIN_ROWS: u64 = 100_000;
 
 struct Row {
     line: u64,
@@ -515,6 +532,23 @@ fn write_batch(store: &Store, units: &[Unit], run: i64, on_rows: &dyn Fn(u64)) -
     })
 }
 
+/// What the progress bar shows while the list indexes are built: everything read.
+fn indexing_progress(outcome: &Result<ImportSummary>, bytes_total: u64) -> ImportProgress {
+    let (rows_read, inserted, updated, rejected) = match outcome {
+        Ok(s) => (s.rows_read, s.inserted, s.updated, s.rejected),
+        Err(_) => (0, 0, 0, 0),
+    };
+    ImportProgress {
+        phase: ImportPhase::Indexing,
+        bytes_done: bytes_total,
+        bytes_total,
+        rows_read,
+        inserted,
+        updated,
+        rejected,
+    }
+}
+
 pub fn default_rejects_path(input: &Path) -> PathBuf {
     let stem = input.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "import".into());
     input.with_file_name(format!("{stem}.rejects.csv"))
@@ -551,6 +585,19 @@ pub fn import_csv(
             |r| r.get(0),
         )?)
     })?;
+    let defer_indexes = match options.defer_list_indexes {
+        Some(defer) => defer,
+        None => {
+            let estimated_rows = scan.bytes / TYPICAL_ROW_BYTES;
+            let existing = store.read(|c| {
+                Ok(c.query_row("SELECT ifnull(max(rowid), 0) FROM registrants", [], |r| r.get::<_, i64>(0))?)
+            })? as u64;
+            estimated_rows >= DEFER_INDEXES_MIN_ROWS && estimated_rows * 2 >= existing
+        }
+    };
+    if defer_indexes {
+        store.write(|tx| crate::store::list_indexes::drop_all(tx.conn()))?;
+    }
     let outcome = (|| -> Result<ImportSummary> {
         let mut rejects = RejectsFile {
             path: options.rejects_path.as_ref().map(PathBuf::from).unwrap_or_else(|| default_rejects_path(path)),
@@ -561,6 +608,7 @@ pub fn import_csv(
         let batch_rows = options.batch_rows.unwrap_or(DEFAULT_BATCH_ROWS).max(1);
         let mut counts = Counts::default();
         let mut p = ImportProgress {
+            phase: ImportPhase::Writing,
             bytes_done: 0,
             bytes_total: scan.bytes,
             rows_read: 0,
@@ -647,6 +695,17 @@ pub fn import_csv(
         })?;
         Ok(summary)
     })();
+    // Whatever happened, the list indexes are whole again before this returns.
+    let outcome = if defer_indexes {
+        progress(&indexing_progress(&outcome, scan.bytes));
+        match store.write(|tx| crate::store::list_indexes::ensure_all(tx.conn())) {
+            // The import's own error says more; a failed rebuild is also repeated at the next start.
+            Err(e) if outcome.is_ok() => Err(e),
+            _ => outcome,
+        }
+    } else {
+        outcome
+    };
     let summary = match outcome {
         Ok(summary) => summary,
         Err(e) => {

@@ -1,6 +1,7 @@
 //! The encrypted store: one SQLCipher file per office registry, one writer, a few readers.
 
 pub mod keys;
+pub mod list_indexes;
 pub mod migrations;
 pub mod pragmas;
 
@@ -138,6 +139,10 @@ impl Store {
         migrations::check_not_newer(&conn)?;
         pragmas::configure(&conn, pragmas::Role::Writer)?;
         migrations::migrate(&mut conn)?;
+        let rebuilt = list_indexes::ensure_all(&conn)?;
+        if rebuilt > 0 {
+            tracing::warn!(rebuilt, "list indexes were missing (an import was cut short) and have been rebuilt");
+        }
         let office = conn
             .query_row("SELECT office_id, code, name FROM office WHERE singleton = 1", [], |r| {
                 Ok(OfficeInfo {
