@@ -8,7 +8,7 @@ use br_api::ops::*;
 use br_api::{call, lifecycle, ApiError, Context, Progress};
 use br_core::auth::{Role, Session};
 use br_core::io::export::ExportOptions;
-use br_core::io::import::ImportOptions;
+use br_core::io::import::{ImportOptions, ImportPhase};
 use br_core::io::mapping::ColumnMapping;
 use br_core::registry::model::{ListItem, ListName, RegistrantKind, RegistrantStatus};
 use br_core::registry::service::RegistrantKey;
@@ -122,7 +122,12 @@ fn import_progress_printer() -> impl Fn(Progress) + Sync {
         let Progress::Import(p) = p;
         if tty {
             let pct = (p.bytes_done * 100).checked_div(p.bytes_total).unwrap_or(0);
-            eprint!("\rimporting {pct:>3}%  {} rows read, {} rejected   ", p.rows_read, p.rejected);
+            match p.phase {
+                ImportPhase::Writing => {
+                    eprint!("\rimporting {pct:>3}%  {} rows read, {} rejected   ", p.rows_read, p.rejected)
+                }
+                ImportPhase::Indexing => eprint!("\rbuilding list indexes...                              "),
+            }
         }
     }
 }
