@@ -6,9 +6,10 @@ use rusqlite::Connection;
 use crate::error::{CoreError, Result};
 use crate::secret::DbKey;
 
-/// Big enough to keep the randomly-inserted indexes (names, birth dates, phones) of a million-row
-/// registry in memory during an import; pages are allocated only as they are used.
-pub const WRITER_CACHE_KIB: i64 = 160 * 1024;
+/// Measured on a million-row import: 96, 160 and 256 MiB import at the same speed (what costs is pages
+/// written per commit, not cache misses), so the smallest keeps the import's peak memory lowest (385 MB,
+/// index builds included). Pages are allocated only as they are used.
+pub const WRITER_CACHE_KIB: i64 = 96 * 1024;
 pub const READER_CACHE_KIB: i64 = 32 * 1024;
 pub const BUSY_TIMEOUT_MS: u64 = 5_000;
 pub const STATEMENT_CACHE: usize = 128;
