@@ -30,18 +30,16 @@ fn ops_for(f: &Fixture, id: uuid::Uuid) -> Vec<(String, Option<i64>, i64)> {
         .unwrap()
 }
 
+fn new_group(f: &Fixture, name: &str) -> Registrant {
+    let fields = RegistrantFields { group_name: Some(name.into()), ..Default::default() };
+    service::create(f.registry.store(), &f.admin, RegistrantKind::Group, fields, None).unwrap()
+}
+
 #[test]
 fn every_change_appends_one_op_with_increasing_stamps() {
     let f = Fixture::new();
     let store = f.registry.store();
-    let group = service::create(
-        store,
-        &f.admin,
-        RegistrantKind::Group,
-        RegistrantFields { group_name: Some("Household 1".into()), ..Default::default() },
-        None,
-    )
-    .unwrap();
+    let group = new_group(&f, "Household 1");
     let head = service::create(
         store,
         &f.admin,
@@ -79,14 +77,7 @@ fn every_change_appends_one_op_with_increasing_stamps() {
 fn one_head_per_group() {
     let f = Fixture::new();
     let store = f.registry.store();
-    let group = service::create(
-        store,
-        &f.admin,
-        RegistrantKind::Group,
-        RegistrantFields { group_name: Some("H".into()), ..Default::default() },
-        None,
-    )
-    .unwrap();
+    let group = new_group(&f, "H");
     let link = |k: &str| Some(HouseholdLink { group: RegistrantKey::Id(group.id), kind: k.into() });
     service::create(store, &f.admin, RegistrantKind::Individual, person("A", "B"), link("head")).unwrap();
     let before = f.fingerprint();
