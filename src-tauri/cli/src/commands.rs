@@ -2,13 +2,13 @@
 
 use std::io::IsTerminal;
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use br_api::ops::*;
 use br_api::{call, lifecycle, ApiError, Context, Progress};
 use br_core::auth::{Role, Session};
 use br_core::io::export::ExportOptions;
-use br_core::io::import::{ImportOptions, ImportPhase};
+use br_core::io::import::{ImportOptions, ImportPhase, ImportStatus};
 use br_core::io::mapping::ColumnMapping;
 use br_core::registry::model::{ListItem, ListName, RegistrantKind, RegistrantStatus};
 use br_core::registry::service::RegistrantKey;
@@ -57,6 +57,23 @@ pub struct SearchArgs {
 
 fn no_progress(_: Progress) {}
 
+/// Set by Ctrl-C during an import: the import stops after its current batch.
+static CANCEL: AtomicBool = AtomicBool::new(false);
+
+/// The first Ctrl-C cancels the import cleanly; a second one exits at once (the open transaction rolls
+/// back, and list indexes an import had set aside are rebuilt at the next start).
+fn cancel_on_ctrl_c() {
+    let installed = ctrlc::set_handler(|| {
+        if CANCEL.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\ncancelling after the current batch (whole households only are kept); Ctrl-C again to stop now");
+    });
+    if let Err(e) = installed {
+        note(&format!("Ctrl-C will stop the import without a clean cancel ({e})"));
+    }
+}
+
 fn io_err(context: &str, e: std::io::Error) -> ApiError {
     ApiError::from(br_core::CoreError::io(context, e))
 }
@@ -86,8 +103,7 @@ fn with_session<T>(
 ) -> Result<T, ApiError> {
     let registry = open(cli)?;
     let session = login(&registry)?;
-    let cancel = AtomicBool::new(false);
-    let ctx = Context { registry: &registry, progress, cancel: &cancel };
+    let ctx = Context { registry: &registry, progress, cancel: &CANCEL };
     f(&ctx, &session)
 }
 
@@ -236,6 +252,7 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
                 None => None,
             };
             let printer = import_progress_printer();
+            cancel_on_ctrl_c();
             with_session(cli, &printer, |ctx, s| {
                 let summary = call(
                     ctx,
@@ -255,7 +272,12 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
                 }
                 print(cli, &summary, |s| {
                     let mut t = format!(
-                        "{} rows read in {:.1} s: {} inserted, {} updated, {} unchanged, {} rejected; {} households created",
+                        "{}{} rows read in {:.1} s: {} inserted, {} updated, {} unchanged, {} rejected; {} households created",
+                        if s.status == ImportStatus::Cancelled {
+                            "CANCELLED (import the file again to finish; nothing is duplicated): "
+                        } else {
+                            ""
+                        },
                         s.rows_read,
                         s.elapsed_ms as f64 / 1000.0,
                         s.inserted,

@@ -161,3 +161,44 @@ fn an_unreachable_credential_store_falls_back_to_the_passphrase_and_says_so() {
     assert!(search.status.success(), "{}", String::from_utf8_lossy(&search.stderr));
     assert!(String::from_utf8_lossy(&search.stderr).contains("opened with the recovery passphrase"));
 }
+
+#[test]
+fn ctrl_c_cancels_an_import_after_its_batch_and_a_second_import_completes_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reg = tmp.path().join("reg");
+    let data = tmp.path().join("data");
+    ok(br(&reg, "admin", "admin-password-1", &["gen", "--individuals", "60000", "--out", data.to_str().unwrap()]));
+    ok(br(&reg, "admin", "admin-password-1", &["init", "--office-code", "ADD", "--office-name", "Addis"]));
+    let file = data.join("registrants.csv");
+    let child = Command::new(env!("CARGO_BIN_EXE_br"))
+        .args(["--json", "import", file.to_str().unwrap(), "--batch-rows", "1000"])
+        .env("BR_REGISTRY", &reg)
+        .env("BR_USER", "admin")
+        .env("BR_PASSWORD", "admin-password-1")
+        .env("BR_PASSPHRASE", PASSPHRASE)
+        .env("BR_KEYRING", "off")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the import has committed something, then press Ctrl-C once.
+    let started = std::time::Instant::now();
+    loop {
+        let rows =
+            ok(br(&reg, "admin", "admin-password-1", &["--json", "search", "--kind", "individual", "--limit", "1"]));
+        if !rows["items"].as_array().unwrap().is_empty() {
+            break;
+        }
+        assert!(started.elapsed().as_secs() < 120, "the import never committed a batch");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let out = child.wait_with_output().unwrap();
+    let summary = ok(out);
+    assert_eq!(summary["status"], "cancelled", "{summary}");
+    let inserted = summary["inserted"].as_u64().unwrap();
+    assert!(inserted > 0 && inserted < 60_000, "{summary}");
+    let rest = ok(br(&reg, "admin", "admin-password-1", &["--json", "import", file.to_str().unwrap()]));
+    assert_eq!(rest["inserted"].as_u64().unwrap() + rest["unchanged"].as_u64().unwrap(), 60_000);
+    assert_eq!(ok(br(&reg, "admin", "admin-password-1", &["--json", "audit", "verify"]))["ok"], true);
+}

@@ -305,3 +305,47 @@ fn a_large_import_builds_the_list_indexes_at_the_end() {
     let names: Vec<&str> = page.items.iter().map(|i| i.display_name.as_str()).collect();
     assert_eq!(names, ["Amina Diallo", "Moussa Diallo", "Fatou Sow"]);
 }
+
+#[test]
+fn a_file_of_only_bad_rows_leaves_the_registry_exactly_as_it_was() {
+    let f = Fixture::new();
+    let good = f.file("good.csv", format!("{HEADER}\nA1,Amina,Diallo,female,1980-01-02,,H1,head,\n").as_bytes());
+    f.import(&f.admin, &good, &Default::default()).unwrap();
+    let before = f.fingerprint();
+    let huge = "y".repeat(1 << 20);
+    let bad = format!(
+        "{HEADER}\nB1,Bad,Date,female,1980-02-30,,,,\nB2,{huge},Huge,male,,,,,\nB3,@SUM(A1),Formula,male,,,,,\nB4,Bad,Sex,x,,,,,\nA9,Second,Head,male,,,H1,head,\n"
+    );
+    let p = f.file("bad.csv", bad.as_bytes());
+    let s = f.import(&f.admin, &p, &Default::default()).unwrap();
+    assert_eq!((s.inserted, s.updated, s.rejected), (0, 0, 5));
+    assert_eq!(f.fingerprint(), before);
+    f.assert_outbox_gapless();
+}
+
+#[test]
+fn moving_someone_to_another_household_ends_the_old_membership() {
+    let f = Fixture::new();
+    let first = f.file(
+        "m1.csv",
+        format!("{HEADER}\nA1,Amina,Diallo,female,1980-01-02,,H1,head,\nA2,Awa,Diallo,female,2000-01-02,,H1,child,\n")
+            .as_bytes(),
+    );
+    f.import(&f.admin, &first, &Default::default()).unwrap();
+    let ops = f.assert_outbox_gapless();
+    let moved = f.file(
+        "m2.csv",
+        format!("{HEADER}\nA1,Amina,Diallo,female,1980-01-02,,H1,head,\nA2,Awa,Diallo,female,2000-01-02,,H2,head,\n")
+            .as_bytes(),
+    );
+    let s = f.import(&f.admin, &moved, &Default::default()).unwrap();
+    assert_eq!((s.rejected, s.households_created, s.unchanged), (0, 1, 2));
+    let active = count(&f, "SELECT count(*) FROM memberships m JOIN registrants r ON r.rowid = m.individual_rowid WHERE r.external_id = 'A2' AND m.end_date IS NULL");
+    let ended = count(&f, "SELECT count(*) FROM memberships m JOIN registrants r ON r.rowid = m.individual_rowid WHERE r.external_id = 'A2' AND m.end_date IS NOT NULL");
+    assert_eq!((active, ended), (1, 1), "one current household, the old membership kept with its end date");
+    // New group, its membership, and the ended membership: three ops.
+    assert_eq!(f.assert_outbox_gapless(), ops + 3);
+    let again = f.import(&f.admin, &moved, &Default::default()).unwrap();
+    assert_eq!((again.unchanged, again.households_created), (2, 0));
+    assert_eq!(f.assert_outbox_gapless(), ops + 3, "re-importing the same file changes nothing");
+}

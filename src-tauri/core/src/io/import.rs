@@ -462,6 +462,9 @@ fn write_unit(
                 write::insert(tx, RegistrantKind::Individual, &row.fields, Some(run))?
             }
         };
+        if let (Some(g), false) = (&group, is_new) {
+            write::end_other_memberships(tx, &stored, g)?;
+        }
         if let (Some(g), Some(kind)) = (&group, &row.relationship) {
             match write::upsert_membership(tx, g, &stored, kind, is_new) {
                 Ok(_) => {}

@@ -306,6 +306,43 @@ struct MembershipOp<'a> {
     kind: &'a str,
     is_head: bool,
     start_date: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_date: Option<&'a str>,
+}
+
+/// Ends the member's active memberships of groups other than `keep`: an import names one household per
+/// person, so moving someone to another household ends the old membership (kept, with its end date).
+pub fn end_other_memberships(tx: &mut Tx<'_>, member: &StoredRow, keep: &StoredRow) -> Result<usize> {
+    let others: Vec<(i64, Uuid, String, bool, String)> = tx
+        .conn()
+        .prepare_cached(
+            "SELECT m.group_rowid, g.id, m.kind, m.is_head, m.start_date FROM memberships m
+             JOIN registrants g ON g.rowid = m.group_rowid
+             WHERE m.individual_rowid = ?1 AND m.group_rowid <> ?2 AND m.end_date IS NULL",
+        )?
+        .query_map(params![member.rowid, keep.rowid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let end = today().to_string();
+    for (group_rowid, group_id, kind, is_head, start) in &others {
+        tx.conn()
+            .prepare_cached("UPDATE memberships SET end_date = ?3 WHERE group_rowid = ?1 AND individual_rowid = ?2")?
+            .execute(params![group_rowid, member.rowid, end])?;
+        tx.append_op(
+            "membership",
+            member.id,
+            OpKind::Update,
+            &MembershipOp {
+                group_id: *group_id,
+                individual_id: member.id,
+                kind,
+                is_head: *is_head,
+                start_date: start,
+                end_date: Some(&end),
+            },
+            None,
+        )?;
+    }
+    Ok(others.len())
 }
 
 /// Adds or changes an individual's membership of a group. One head per group.
@@ -351,7 +388,14 @@ pub fn upsert_membership(
         "membership",
         member.id,
         if existing.is_some() { OpKind::Update } else { OpKind::Create },
-        &MembershipOp { group_id: group.id, individual_id: member.id, kind, is_head, start_date: &start },
+        &MembershipOp {
+            group_id: group.id,
+            individual_id: member.id,
+            kind,
+            is_head,
+            start_date: &start,
+            end_date: None,
+        },
         None,
     )?;
     Ok(true)
