@@ -183,3 +183,25 @@ fn list_indexes_lost_in_a_crash_are_rebuilt_at_open() {
         .unwrap();
     assert_eq!(n, 5, "four list indexes and the phone index");
 }
+
+#[test]
+fn closing_a_registry_leaves_one_self_contained_file() {
+    let f = Fixture::new();
+    let p = f.file("a.csv", b"external_id,given_name\nA1,Amina\nA2,Moussa\n");
+    f.import(&f.admin, &p, &Default::default()).unwrap();
+    // Use the reader pool, as every search does.
+    br_core::search::search(f.registry.store(), &f.admin, &Default::default()).unwrap();
+    let dir = f.reg_dir();
+    let Fixture { dir: _tmp, registry, .. } = f;
+    drop(registry);
+    assert!(!dir.join("registry.db-wal").exists(), "the write-ahead log was checkpointed into the file and removed");
+    // The database file alone (as a person copying it would take it) holds everything.
+    let copy = _tmp.path().join("copy");
+    std::fs::create_dir_all(&copy).unwrap();
+    for name in ["registry.db", "registry.key"] {
+        std::fs::copy(dir.join(name), copy.join(name)).unwrap();
+    }
+    let reg = Registry::open(&copy, &unlock_with(PASSPHRASE)).unwrap();
+    let n: i64 = reg.store().read(|c| Ok(c.query_row("SELECT count(*) FROM registrants", [], |r| r.get(0))?)).unwrap();
+    assert_eq!(n, 2);
+}

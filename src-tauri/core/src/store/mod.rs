@@ -42,8 +42,11 @@ pub struct Store {
     key: DbKey,
     key_source: KeySource,
     credential_store_note: Option<String>,
-    writer: Mutex<Connection>,
+    // Field order is drop order: the read-only connections must close before the writer, so that the
+    // writer, closing last, checkpoints the write-ahead log into the file and removes it. (A read-only
+    // connection closing last cannot, which left `registry.db-wal` behind holding recent changes.)
     readers: Mutex<Vec<Connection>>,
+    writer: Mutex<Connection>,
     office: OfficeInfo,
     hlc: Hlc,
     audit_key: ring::hmac::Key,
