@@ -18,7 +18,7 @@ fn a_version_1_registry_upgrades_with_its_data_chain_and_change_log_intact() {
         std::fs::copy(frozen.join(f), dir.join(f)).unwrap();
     }
     let reg = Registry::open(&dir, &common::unlock_with("frozen schema v1 passphrase")).unwrap();
-    let version = reg.store().read(|c| schema_version(c)).unwrap();
+    let version = reg.store().read(schema_version).unwrap();
     assert_eq!(version, SCHEMA_VERSION);
     let admin = reg.login("admin", &Secret::new("frozen-admin-password")).unwrap();
     reg.login("officer", &Secret::new("frozen-officer-pass")).unwrap();
