@@ -74,13 +74,14 @@ pub fn export_csv(store: &Store, session: &Session, path: &Path, options: &Expor
         let mut n = 0u64;
         for rowid in rowids {
             let rowid = rowid?;
-            let Some((reg, mut f)) = read::load(conn, rowid)? else { continue };
+            let Some(mut reg) = read::load(conn, rowid)? else { continue };
             if reg.kind != RegistrantKind::Individual {
                 continue;
             }
             if !options.include_personal {
-                mask_fields(&mut f, &personal);
+                mask_fields(&mut reg.fields, &personal);
             }
+            let f = &reg.fields;
             let hh: Option<(Option<String>, String, Option<String>, String)> = household
                 .query_row([rowid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
                 .map(Some)

@@ -61,7 +61,7 @@ pub fn mask_fields(f: &mut RegistrantFields, personal_custom: &[String]) {
 }
 
 /// The full record by rowid, unmasked; callers mask.
-pub fn load(conn: &Connection, rowid: i64) -> Result<Option<(Registrant, RegistrantFields)>> {
+pub fn load(conn: &Connection, rowid: i64) -> Result<Option<Registrant>> {
     let row = conn
         .prepare_cached(
             "SELECT id, kind, reference, status, disabled_reason, registered_on, version, external_id, given_name,
@@ -93,24 +93,18 @@ pub fn load(conn: &Connection, rowid: i64) -> Result<Option<(Registrant, Registr
                 disabled_reason: r.get(4)?,
                 registered_on: r.get(5)?,
                 version: r.get::<_, i64>(6)?.to_string(),
-                fields: fields.clone(),
+                fields,
                 masked: false,
             })
-            .map(|reg| (reg, fields))
         })
         .optional()?;
-    let Some((mut reg, mut fields)) = row else { return Ok(None) };
+    let Some(mut reg) = row else { return Ok(None) };
     let mut stmt =
         conn.prepare_cached("SELECT id_type, value, expiry FROM id_documents WHERE registrant = ?1 ORDER BY id_type")?;
-    fields.ids = stmt
+    reg.fields.ids = stmt
         .query_map([rowid], |r| Ok(IdDocument { id_type: r.get(0)?, value: r.get(1)?, expiry: r.get(2)? }))?
         .collect::<rusqlite::Result<_>>()?;
-    reg.fields = fields.clone();
-    Ok(Some((reg, fields)))
-}
-
-pub fn rowid_of(conn: &Connection, id: Uuid) -> Result<Option<i64>> {
-    Ok(conn.prepare_cached("SELECT rowid FROM registrants WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?)
+    Ok(Some(reg))
 }
 
 pub fn memberships(conn: &Connection, rowid: i64, kind: RegistrantKind, reveal: bool) -> Result<Vec<MembershipLink>> {

@@ -72,6 +72,11 @@ pub fn resolve(conn: &Connection, key: &RegistrantKey) -> Result<StoredRow> {
     found.ok_or_else(|| CoreError::not_found("registrant"))
 }
 
+/// The stored registrant behind a row already resolved in this transaction or read.
+fn load_existing(conn: &Connection, row: &StoredRow) -> Result<Registrant> {
+    read::load(conn, row.rowid)?.ok_or_else(|| CoreError::not_found("registrant"))
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum RegistrantKey {
@@ -86,7 +91,7 @@ pub fn get_detail(store: &Store, session: &Session, key: &RegistrantKey, reveal:
     }
     let detail = store.read(|c| {
         let row = resolve(c, key)?;
-        let (mut registrant, _) = read::load(c, row.rowid)?.ok_or_else(|| CoreError::not_found("registrant"))?;
+        let mut registrant = load_existing(c, &row)?;
         if !reveal {
             mask_fields(&mut registrant.fields, &personal_custom(c)?);
             registrant.masked = true;
@@ -141,8 +146,7 @@ pub fn create(
         tx.audit(AuditEvent::new(session, "registrant.create").on("registrant", row.id.to_string()).details(
             serde_json::json!({ "reference": row.reference, "fields": masked_diff(None, &fields, &personal) }),
         ))?;
-        let (reg, _) = read::load(tx.conn(), row.rowid)?.ok_or_else(|| CoreError::Internal("row vanished".into()))?;
-        Ok(reg)
+        load_existing(tx.conn(), &row)
     })
 }
 
@@ -170,7 +174,7 @@ pub fn update(
         Settings::load(tx.conn())?
             .validate(row.kind, &mut fields)
             .map_err(|e| CoreError::InvalidInput(e.to_string()))?;
-        let (_, before) = read::load(tx.conn(), row.rowid)?.ok_or_else(|| CoreError::not_found("registrant"))?;
+        let before = load_existing(tx.conn(), &row)?.fields;
         if write::update(tx, &row, &fields, None)? {
             let personal = personal_custom(tx.conn())?;
             tx.audit(
@@ -179,8 +183,7 @@ pub fn update(
                     .details(masked_diff(Some(&before), &fields, &personal)),
             )?;
         }
-        let (reg, _) = read::load(tx.conn(), row.rowid)?.ok_or_else(|| CoreError::not_found("registrant"))?;
-        Ok(reg)
+        load_existing(tx.conn(), &row)
     })
 }
 
@@ -195,15 +198,14 @@ pub fn disable(store: &Store, session: &Session, key: &RegistrantKey, reason: &s
         if row.status == RegistrantStatus::Disabled {
             return Err(CoreError::InvalidInput(format!("registrant {} is already disabled", row.reference)));
         }
-        let (_, fields) = read::load(tx.conn(), row.rowid)?.ok_or_else(|| CoreError::not_found("registrant"))?;
+        let fields = load_existing(tx.conn(), &row)?.fields;
         write::set_disabled(tx, &row, &fields, reason)?;
         tx.audit(
             AuditEvent::new(session, "registrant.disable")
                 .on("registrant", row.id.to_string())
                 .details(serde_json::json!({ "reason": reason })),
         )?;
-        let (reg, _) = read::load(tx.conn(), row.rowid)?.ok_or_else(|| CoreError::not_found("registrant"))?;
-        Ok(reg)
+        load_existing(tx.conn(), &row)
     })
 }
 
