@@ -349,3 +349,24 @@ fn moving_someone_to_another_household_ends_the_old_membership() {
     assert_eq!((again.unchanged, again.households_created), (2, 0));
     assert_eq!(f.assert_outbox_gapless(), ops + 3, "re-importing the same file changes nothing");
 }
+
+#[test]
+fn a_household_failing_at_write_time_points_its_other_rows_at_the_failing_line() {
+    let f = Fixture::new();
+    let first = f.file("h1.csv", format!("{HEADER}\nA1,Amina,Diallo,female,1980-01-02,,H1,head,\n").as_bytes());
+    f.import(&f.admin, &first, &Default::default()).unwrap();
+    // H1 already has a head in the registry: only the database can tell, so the unit fails while written.
+    let second = f.file(
+        "h1b.csv",
+        format!("{HEADER}\nA9,Moussa,Diallo,male,1978-05-06,,H1,head,\nA10,Awa,Diallo,female,2015-03-04,,H1,child,\n")
+            .as_bytes(),
+    );
+    let s = f.import(&f.admin, &second, &Default::default()).unwrap();
+    assert_eq!((s.inserted, s.rejected), (0, 2));
+    let rows = rejects(s.rejects_file.as_deref().unwrap());
+    let line = |n: &str| rows.iter().find(|r| r.get(9) == Some(n)).unwrap().clone();
+    assert_eq!(line("2").get(10), Some("relationship"));
+    assert!(line("2").get(11).unwrap().contains("already has a head"));
+    assert_eq!(line("3").get(10), Some("household_ref"), "the child's own cells are fine");
+    assert!(line("3").get(11).unwrap().contains("household rejected with line 2"));
+}

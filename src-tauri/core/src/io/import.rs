@@ -228,20 +228,11 @@ impl Parser<'_> {
         let mut rec = csv::StringRecord::new();
         // Rows of a unit whose other row failed are rejected too: a household is never half-imported.
         let close_unit = |unit: Unit, unit_rejects: &mut Vec<Reject>, batch: &mut Batch| {
-            if unit_rejects.is_empty() {
+            let Some(first) = unit_rejects.first() else {
                 batch.units.push(unit);
                 return;
-            }
-            let first = &unit_rejects[0];
-            let why = format!("household rejected with line {} ({}: {})", first.line, first.column, first.reason);
-            for r in unit.rows {
-                batch.rejects.push(Reject {
-                    line: r.line,
-                    raw: r.raw,
-                    column: "household_ref".into(),
-                    reason: why.clone(),
-                });
-            }
+            };
+            batch.rejects.extend(reject_with_household(&unit.rows, first.line, &first.column, &first.reason));
             batch.rejects.append(unit_rejects);
         };
         loop {
@@ -373,6 +364,20 @@ impl Counts {
         self.unchanged += o.unchanged;
         self.households_created += o.households_created;
     }
+}
+
+/// Rejects the rows of a household because another of its rows (at `line`) failed: a household is never
+/// half-imported, and each row says which line to fix.
+fn reject_with_household<'a>(
+    rows: impl IntoIterator<Item = &'a Row>,
+    line: u64,
+    column: &str,
+    reason: &str,
+) -> Vec<Reject> {
+    let why = format!("household rejected with line {line} ({column}: {reason})");
+    rows.into_iter()
+        .map(|row| Reject { line: row.line, raw: row.raw.clone(), column: "household_ref".into(), reason: why.clone() })
+        .collect()
 }
 
 /// Why a unit could not be written; its rows go to the rejects file.
@@ -515,19 +520,16 @@ fn write_batch(store: &Store, units: &[Unit], run: i64, on_rows: &dyn Fn(u64)) -
                 }
                 Err(r) => {
                     tx.rollback_to(sp)?;
-                    for row in &unit.rows {
-                        let reason = if row.line == r.line {
-                            r.reason.clone()
-                        } else {
-                            format!("household rejected with line {} ({}: {})", r.line, r.column, r.reason)
-                        };
+                    let (failed, others): (Vec<&Row>, Vec<&Row>) = unit.rows.iter().partition(|row| row.line == r.line);
+                    for row in failed {
                         rejects.push(Reject {
                             line: row.line,
                             raw: row.raw.clone(),
-                            column: r.column.to_string(),
-                            reason,
+                            column: r.column.into(),
+                            reason: r.reason.clone(),
                         });
                     }
+                    rejects.extend(reject_with_household(others, r.line, r.column, &r.reason));
                 }
             }
         }
