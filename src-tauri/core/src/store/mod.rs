@@ -205,10 +205,18 @@ impl Store {
         &self.hlc
     }
 
+    fn lock_writer(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
+        self.writer.lock().map_err(|_| CoreError::Internal("writer lock poisoned".into()))
+    }
+
+    fn lock_readers(&self) -> Result<std::sync::MutexGuard<'_, Vec<Connection>>> {
+        self.readers.lock().map_err(|_| CoreError::Internal("reader pool poisoned".into()))
+    }
+
     /// Runs `f` in one IMMEDIATE transaction on the writer: domain rows, audit entries and change-log
     /// ops commit together or not at all.
     pub fn write<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.writer.lock().map_err(|_| CoreError::Internal("writer lock poisoned".into()))?;
+        let mut conn = self.lock_writer()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut wtx = Tx {
             tx,
@@ -237,7 +245,7 @@ impl Store {
             conn.execute_batch("COMMIT")?;
             out
         })();
-        let mut pool = self.readers.lock().map_err(|_| CoreError::Internal("reader pool poisoned".into()))?;
+        let mut pool = self.lock_readers()?;
         if pool.len() < MAX_READERS {
             pool.push(conn);
         }
@@ -245,7 +253,7 @@ impl Store {
     }
 
     fn take_reader(&self) -> Result<Connection> {
-        if let Some(c) = self.readers.lock().map_err(|_| CoreError::Internal("reader pool poisoned".into()))?.pop() {
+        if let Some(c) = self.lock_readers()?.pop() {
             return Ok(c);
         }
         let db = db_path(&self.dir);
@@ -259,7 +267,7 @@ impl Store {
     pub fn backup_database_to(&self, dest: &Path) -> Result<()> {
         let mut out = open_connection(dest, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)?;
         out.pragma_update(None, "key", self.key.pragma_value().as_str())?;
-        let conn = self.writer.lock().map_err(|_| CoreError::Internal("writer lock poisoned".into()))?;
+        let conn = self.lock_writer()?;
         let backup = rusqlite::backup::Backup::new(&conn, &mut out)?;
         backup.run_to_completion(1024, std::time::Duration::from_millis(0), None)?;
         Ok(())
@@ -267,14 +275,14 @@ impl Store {
 
     /// Refreshes the query planner's statistics after bulk changes (bounded work, a few milliseconds).
     pub fn optimize(&self) -> Result<()> {
-        let conn = self.writer.lock().map_err(|_| CoreError::Internal("writer lock poisoned".into()))?;
+        let conn = self.lock_writer()?;
         conn.execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")?;
         Ok(())
     }
 
     /// Checkpoints the write-ahead log into the main file (before a backup or a size measurement).
     pub fn checkpoint(&self) -> Result<()> {
-        let conn = self.writer.lock().map_err(|_| CoreError::Internal("writer lock poisoned".into()))?;
+        let conn = self.lock_writer()?;
         conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(())
     }
