@@ -1,108 +1,84 @@
-//! The desktop application's state: the open registry, the logged-in session and the cancel flag of long
-//! work, and `invoke`, the one entry point every Tauri command forwards to (issue 3 adds the window and
-//! the one-line `#[tauri::command]` adapters over it). Tests drive it exactly as the UI will.
+//! The desktop shell: one window over the UI in `ui/`, and one command that hands each request to
+//! `br_api::app::App`, off the UI thread. Events (progress of long work, changed data) go to the window
+//! as `br-event`. Everything else lives in `br-core` and `br-api`.
 
-use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::PathBuf;
+use std::sync::Arc;
 
-use br_api::{lifecycle, ApiError, Context, ErrorCode, Progress};
-use br_core::auth::{Session, SessionInfo};
-use br_core::secret::Secret;
-use br_core::store::keys::Unlock;
-use br_core::{CreateRegistry, Registry};
+use br_api::app::{App, AppEvent, AppRequest};
+use br_api::{ApiError, ErrorCode};
+use tauri::{Emitter, Manager};
 
-pub struct AppState {
-    registry: Registry,
-    session: Option<Session>,
-    cancel: AtomicBool,
+/// The window's event name for `AppEvent`s.
+const EVENT: &str = "br-event";
+
+/// Where the registry lives: `--registry <folder>`, else `BR_REGISTRY`, else the app's data folder.
+fn registry_folder(app: &tauri::AppHandle) -> Result<PathBuf, tauri::Error> {
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--registry" {
+            if let Some(folder) = args.next() {
+                return Ok(PathBuf::from(folder));
+            }
+        } else if let Some(folder) = arg.strip_prefix("--registry=") {
+            return Ok(PathBuf::from(folder));
+        }
+    }
+    if let Some(folder) = std::env::var_os("BR_REGISTRY") {
+        return Ok(PathBuf::from(folder));
+    }
+    Ok(app.path().app_data_dir()?.join("registry"))
 }
 
-impl AppState {
-    /// Creates a registry (the first-run wizard) and logs its admin in.
-    pub fn create(dir: &Path, req: CreateRegistry) -> Result<AppState, ApiError> {
-        let (registry, session) = lifecycle::create_registry(dir, req)?;
-        Ok(AppState { registry, session: Some(session), cancel: AtomicBool::new(false) })
-    }
-
-    /// Opens an existing registry; nobody is logged in yet.
-    pub fn open(dir: &Path, unlock: &Unlock<'_>) -> Result<AppState, ApiError> {
-        Ok(AppState { registry: lifecycle::open_registry(dir, unlock)?, session: None, cancel: AtomicBool::new(false) })
-    }
-
-    pub fn login(&mut self, username: &str, password: &Secret) -> Result<SessionInfo, ApiError> {
-        let session = lifecycle::login(&self.registry, username, password)?;
-        let info = session.info();
-        self.session = Some(session);
-        Ok(info)
-    }
-
-    /// Locking and logging out both drop the session: nothing more runs until the next login.
-    pub fn logout(&mut self) {
-        self.session = None;
-    }
-
-    /// Asks the running long operation (an import) to stop after its current batch.
-    pub fn cancel(&self) {
-        self.cancel.store(true, Ordering::Relaxed);
-    }
-
-    /// Runs one API command for the logged-in user.
-    pub fn invoke(
-        &self,
-        command: &str,
-        payload: serde_json::Value,
-        progress: &(dyn Fn(Progress) + Sync),
-    ) -> Result<serde_json::Value, ApiError> {
-        let session = self.session.as_ref().ok_or_else(|| ApiError {
-            code: ErrorCode::SessionInvalid,
-            message: "log in first".into(),
-            details: None,
-        })?;
-        // A new long operation starts uncancelled; other commands (a search while an import runs) must
-        // not clear a cancel the user asked for.
-        if br_api::is_long_running(command) {
-            self.cancel.store(false, Ordering::Relaxed);
-        }
-        let ctx = Context { registry: &self.registry, progress, cancel: &self.cancel };
-        br_api::dispatch(&ctx, session, command, payload)
-    }
+#[tauri::command]
+async fn app_request(state: tauri::State<'_, Arc<App>>, request: AppRequest) -> Result<serde_json::Value, ApiError> {
+    let app = state.inner().clone();
+    tauri::async_runtime::spawn_blocking(move || app.handle(request)).await.map_err(|e| ApiError {
+        code: ErrorCode::Internal,
+        message: format!("the request stopped unexpectedly: {e}"),
+        details: None,
+    })?
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+fn log_plugin() -> tauri::plugin::TauriPlugin<tauri::Wry> {
+    use tauri_plugin_log::{RotationStrategy, Target, TargetKind};
+    tauri_plugin_log::Builder::new()
+        .clear_targets()
+        .target(Target::new(TargetKind::LogDir { file_name: Some("beneficiary-registry".into()) }))
+        .target(Target::new(TargetKind::Stderr))
+        .max_file_size(5_000_000)
+        .rotation_strategy(RotationStrategy::KeepSome(5))
+        .level(log::LevelFilter::Info)
+        .build()
+}
 
-    #[test]
-    fn a_command_run_during_an_import_does_not_swallow_its_cancel() {
-        let tmp = tempfile::tempdir().unwrap();
-        let app = AppState::create(
-            &tmp.path().join("reg"),
-            CreateRegistry {
-                office_code: "TST".into(),
-                office_name: "Test".into(),
-                admin_username: "admin".into(),
-                admin_display_name: "Admin".into(),
-                admin_password: Secret::new("admin-password-1"),
-                recovery_passphrase: Secret::new("correct horse battery staple"),
-                use_credential_store: false,
-            },
-        )
-        .unwrap();
-        let mut csv = String::from("external_id,given_name\n");
-        for i in 0..2_000 {
-            csv.push_str(&format!("P{i},Name{i}\n"));
-        }
-        let path = tmp.path().join("people.csv");
-        std::fs::write(&path, csv).unwrap();
-        // The user presses cancel, and the list refreshes (a search) before the next batch starts.
-        let on_progress = |_: Progress| {
-            app.cancel();
-            app.invoke("registrants.search", serde_json::json!({}), &|_| {}).unwrap();
-        };
-        let summary = app
-            .invoke("import.run", serde_json::json!({"path": path, "options": {"batch_rows": 100}}), &on_progress)
-            .unwrap();
-        assert_eq!(summary["status"], "cancelled");
-        assert!(summary["inserted"].as_u64().unwrap() < 2_000);
-    }
+pub fn run() {
+    tauri::Builder::default()
+        // First, so a second start only brings the running window forward: one instance per registry.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.unminimize();
+                let _ = window.set_focus();
+            }
+        }))
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(log_plugin())
+        .setup(|app| {
+            let folder = registry_folder(app.handle())?;
+            let use_credential_store = br_api::app::credential_store_enabled();
+            let handle = app.handle().clone();
+            let emit = move |event: AppEvent| {
+                if let Err(e) = handle.emit(EVENT, &event) {
+                    log::warn!("could not send an event to the window: {e}");
+                }
+            };
+            // The passphrase, when needed, is asked for in the window, never read from the environment.
+            let state = App::start(&folder, use_credential_store, None, Box::new(emit));
+            app.manage(Arc::new(state));
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![app_request])
+        .run(tauri::generate_context!())
+        .expect("the desktop window could not start");
 }

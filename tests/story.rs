@@ -4,12 +4,32 @@
 
 use std::path::PathBuf;
 
-use beneficiary_registry::AppState;
+use br_api::app::{App, AppRequest};
+use br_api::ApiError;
 use br_core::secret::Secret;
-use br_core::CreateRegistry;
 use serde_json::json;
 
-fn none(_: br_api::Progress) {}
+/// The UI's side of the app: the token it holds and the requests it sends.
+struct Client {
+    app: App,
+    token: String,
+}
+
+impl Client {
+    fn invoke(&self, command: &str, payload: serde_json::Value) -> Result<serde_json::Value, ApiError> {
+        self.app.handle(AppRequest::Call { token: self.token.clone(), command: command.into(), payload })
+    }
+
+    fn login(&mut self, username: &str, password: &str) {
+        let request = json!({"action": "login", "username": username, "password": password});
+        let login = self.app.handle(serde_json::from_value(request).unwrap()).unwrap();
+        self.token = login["token"].as_str().unwrap().to_string();
+    }
+
+    fn logout(&mut self) {
+        self.app.handle(AppRequest::Logout { token: self.token.clone() }).unwrap();
+    }
+}
 
 fn demo_csv() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/demo/registrants.csv")
@@ -19,21 +39,20 @@ fn demo_csv() -> PathBuf {
 fn an_office_day_end_to_end() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("registry");
-    let mut app = AppState::create(
-        &dir,
-        CreateRegistry {
-            office_code: "DEMO".into(),
-            office_name: "Demo district".into(),
-            admin_username: "admin".into(),
-            admin_display_name: "Office admin".into(),
-            admin_password: Secret::new("admin-password-1"),
-            recovery_passphrase: Secret::new("demo recovery passphrase"),
-            use_credential_store: false,
-        },
-    )
-    .unwrap();
-    app.invoke("users.add", json!({"username": "officer", "display_name": "Program officer", "role": "registrar", "password": "officer-password-1"}), &none).unwrap();
-    app.invoke("users.add", json!({"username": "auditor", "display_name": "Visiting auditor", "role": "auditor", "password": "auditor-password-1"}), &none).unwrap();
+    let app = App::start(&dir, false, None, Box::new(|_| {}));
+    let created = app
+        .handle(
+            serde_json::from_value(json!({
+                "action": "create", "office_code": "DEMO", "office_name": "Demo district",
+                "admin_username": "admin", "admin_display_name": "Office admin",
+                "admin_password": "admin-password-1", "recovery_passphrase": "demo recovery passphrase"
+            }))
+            .unwrap(),
+        )
+        .unwrap();
+    let mut app = Client { app, token: created["token"].as_str().unwrap().to_string() };
+    app.invoke("users.add", json!({"username": "officer", "display_name": "Program officer", "role": "registrar", "password": "officer-password-1"})).unwrap();
+    app.invoke("users.add", json!({"username": "auditor", "display_name": "Visiting auditor", "role": "auditor", "password": "auditor-password-1"})).unwrap();
     for (code, label) in [
         ("D01", "North"),
         ("D02", "South"),
@@ -51,14 +70,13 @@ fn an_office_day_end_to_end() {
         app.invoke(
             "lists.upsert",
             json!({"list": "area", "item": {"code": code, "label": label, "parent": null, "active": true}}),
-            &none,
         )
         .unwrap();
     }
 
     app.logout();
-    assert_eq!(app.invoke("registrants.search", json!({}), &none).unwrap_err().code, br_api::ErrorCode::SessionInvalid);
-    app.login("officer", &Secret::new("officer-password-1")).unwrap();
+    assert_eq!(app.invoke("registrants.search", json!({})).unwrap_err().code, br_api::ErrorCode::SessionInvalid);
+    app.login("officer", "officer-password-1");
     let progress = std::sync::Mutex::new(0u32);
     let summary = app
         .invoke("import.run", json!({"path": demo_csv(), "options": {"batch_rows": 100}}), &|_| {
@@ -74,43 +92,40 @@ fn an_office_day_end_to_end() {
         .invoke(
             "registrants.search",
             json!({"filters": {"area": "D01", "kind": "individual"}, "sort": "name", "limit": 10}),
-            &none,
         )
         .unwrap();
     let first = page["items"][0].clone();
     assert!(first["display_name"].as_str().unwrap().contains('•'), "masked by default");
     let key = json!({"reference": first["reference"]});
-    let detail = app.invoke("registrants.get", json!({"key": key, "reveal": true}), &none).unwrap();
+    let detail = app.invoke("registrants.get", json!({"key": key, "reveal": true})).unwrap();
     let mut fields = detail["registrant"]["fields"].clone();
     fields["phone"] = json!("+251 911 000 001");
     let updated = app
         .invoke(
             "registrants.update",
             json!({"key": key, "fields": fields, "expected_version": detail["registrant"]["version"]}),
-            &none,
         )
         .unwrap();
     assert_eq!(updated["fields"]["phone"], "+251911000001");
-    let by_phone = app.invoke("registrants.search", json!({"query": "0911000001"}), &none).unwrap();
+    let by_phone = app.invoke("registrants.search", json!({"query": "0911000001"})).unwrap();
     assert_eq!(by_phone["matched_by"], "phone");
     assert_eq!(by_phone["items"][0]["reference"], first["reference"]);
-    app.invoke("registrants.disable", json!({"key": key, "reason": "moved out of the district"}), &none).unwrap();
+    app.invoke("registrants.disable", json!({"key": key, "reason": "moved out of the district"})).unwrap();
 
     app.logout();
-    app.login("auditor", &Secret::new("auditor-password-1")).unwrap();
-    let chain = app.invoke("audit.verify", json!({}), &none).unwrap();
+    app.login("auditor", "auditor-password-1");
+    let chain = app.invoke("audit.verify", json!({})).unwrap();
     assert_eq!(chain["ok"], true);
     let refused = app
         .invoke(
             "registrants.disable",
             json!({"key": {"reference": by_phone["items"][0]["reference"]}, "reason": "x"}),
-            &none,
         )
         .unwrap_err();
     assert_eq!(refused.code, br_api::ErrorCode::PermissionDenied);
-    let unknown = app.invoke("registrants.delete", json!({}), &none).unwrap_err();
+    let unknown = app.invoke("registrants.delete", json!({})).unwrap_err();
     assert_eq!(unknown.code, br_api::ErrorCode::InvalidInput);
-    let history = app.invoke("registrants.get", json!({"key": key}), &none).unwrap()["history"].clone();
+    let history = app.invoke("registrants.get", json!({"key": key})).unwrap()["history"].clone();
     let actions: Vec<&str> = history.as_array().unwrap().iter().map(|h| h["action"].as_str().unwrap()).collect();
     assert!(
         actions.contains(&"registrant.disable")

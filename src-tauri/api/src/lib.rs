@@ -1,6 +1,7 @@
 //! The typed API of the Beneficiary Registry. Every transport (the desktop shell, `br`, `br serve`) calls
 //! `dispatch` (by name, with JSON) or `call` (typed); both go through the same `Operation::run`.
 
+pub mod app;
 mod error;
 pub mod ops;
 pub mod typescript;
@@ -71,6 +72,12 @@ macro_rules! operations {
             false
         }
 
+        /// The data sets `command` changes when it succeeds (see `Operation::CHANGES`).
+        pub fn changes_of(command: &str) -> &'static [&'static str] {
+            $(if command == <$op as Operation>::NAME { return <$op as Operation>::CHANGES; })*
+            &[]
+        }
+
         /// Every operation's name, request type and response type, for the generated TypeScript.
         pub(crate) fn operation_table(v: &mut typescript::Collector) {
             $(v.operation::<$op>();)*
@@ -97,6 +104,11 @@ operations!(
     ops::ExportRequest,
     ops::AuditVerifyRequest,
     ops::BackupRequest,
+    br_core::audit::AuditQuery,
+    ops::DashboardRequest,
+    ops::ImportPreviewRequest,
+    ops::ListMappingsRequest,
+    br_core::io::mapping::SavedMapping,
 );
 
 /// Registry lifecycle: the calls a transport makes before it has a session.

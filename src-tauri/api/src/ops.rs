@@ -6,6 +6,7 @@ use br_core::audit::AuditVerifyReport;
 use br_core::auth::{Role, Session, SessionInfo, User};
 use br_core::io::export::{ExportOptions, ExportSummary};
 use br_core::io::import::{ImportOptions, ImportSummary};
+use br_core::io::mapping::{self, ColumnMapping, SavedMapping};
 use br_core::registry::model::*;
 use br_core::registry::service::{self, HouseholdLink, RegistrantKey};
 use br_core::search::{SearchRequest, SearchResponse};
@@ -23,6 +24,8 @@ pub trait Operation: DeserializeOwned + TS + 'static {
     const NAME: &'static str;
     /// Long work that reports progress and honours the cancel flag.
     const LONG_RUNNING: bool = false;
+    /// The data sets a success changes, sent to every client as a change event so their caches refetch.
+    const CHANGES: &'static [&'static str] = &[];
     type Response: Serialize + TS + 'static;
     fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Self::Response>;
 }
@@ -89,6 +92,7 @@ pub struct CreateRegistrantRequest {
 }
 impl Operation for CreateRegistrantRequest {
     const NAME: &'static str = "registrants.create";
+    const CHANGES: &'static [&'static str] = &["registrants", "dashboard"];
     type Response = Registrant;
     fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Registrant> {
         service::create(registry(ctx).store(), session, self.kind, self.fields, self.household)
@@ -104,6 +108,7 @@ pub struct UpdateRegistrantRequest {
 }
 impl Operation for UpdateRegistrantRequest {
     const NAME: &'static str = "registrants.update";
+    const CHANGES: &'static [&'static str] = &["registrants", "dashboard"];
     type Response = Registrant;
     fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Registrant> {
         service::update(registry(ctx).store(), session, &self.key, self.fields, self.expected_version)
@@ -117,6 +122,7 @@ pub struct DisableRegistrantRequest {
 }
 impl Operation for DisableRegistrantRequest {
     const NAME: &'static str = "registrants.disable";
+    const CHANGES: &'static [&'static str] = &["registrants", "dashboard"];
     type Response = Registrant;
     fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Registrant> {
         service::disable(registry(ctx).store(), session, &self.key, &self.reason)
@@ -131,6 +137,7 @@ pub struct AddMemberRequest {
 }
 impl Operation for AddMemberRequest {
     const NAME: &'static str = "memberships.add";
+    const CHANGES: &'static [&'static str] = &["registrants"];
     type Response = Done;
     fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Done> {
         service::add_member(registry(ctx).store(), session, &self.group, &self.member, &self.kind).map(|_| DONE)
@@ -160,6 +167,7 @@ pub struct UpsertListItemRequest {
 }
 impl Operation for UpsertListItemRequest {
     const NAME: &'static str = "lists.upsert";
+    const CHANGES: &'static [&'static str] = &["lists"];
     type Response = Done;
     fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Done> {
         service::upsert_list_item(registry(ctx).store(), session, self.list, self.item).map(|_| DONE)
@@ -186,6 +194,7 @@ pub struct DefineCustomFieldRequest {
 }
 impl Operation for DefineCustomFieldRequest {
     const NAME: &'static str = "custom_fields.define";
+    const CHANGES: &'static [&'static str] = &["custom_fields"];
     type Response = Done;
     fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Done> {
         service::define_custom_field(registry(ctx).store(), session, self.field).map(|_| DONE)
@@ -216,6 +225,7 @@ pub struct AddUserRequest {
 }
 impl Operation for AddUserRequest {
     const NAME: &'static str = "users.add";
+    const CHANGES: &'static [&'static str] = &["users"];
     type Response = User;
     fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<User> {
         br_core::auth::add_user(
@@ -238,6 +248,7 @@ pub struct ImportRequest {
 }
 impl Operation for ImportRequest {
     const NAME: &'static str = "import.run";
+    const CHANGES: &'static [&'static str] = &["registrants", "dashboard", "imports"];
     const LONG_RUNNING: bool = true;
     type Response = ImportSummary;
     fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<ImportSummary> {
@@ -288,5 +299,65 @@ impl Operation for BackupRequest {
     type Response = BackupSummary;
     fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<BackupSummary> {
         backup::create(registry(ctx), session, &PathBuf::from(self.destination))
+    }
+}
+
+impl Operation for br_core::audit::AuditQuery {
+    const NAME: &'static str = "audit.list";
+    type Response = br_core::audit::AuditPage;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<br_core::audit::AuditPage> {
+        br_core::audit::list(registry(ctx).store(), session, &self)
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+pub struct DashboardRequest {}
+impl Operation for DashboardRequest {
+    const NAME: &'static str = "dashboard.stats";
+    type Response = br_core::dashboard::DashboardStats;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<br_core::dashboard::DashboardStats> {
+        br_core::dashboard::stats(registry(ctx).store(), session)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct ImportPreviewRequest {
+    pub path: String,
+    #[serde(default)]
+    pub mapping: Option<ColumnMapping>,
+    /// Rows to show; 20 when absent, at most 1,000.
+    #[serde(default)]
+    pub rows: Option<u32>,
+}
+impl Operation for ImportPreviewRequest {
+    const NAME: &'static str = "import.preview";
+    type Response = br_core::io::import::ImportPreview;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<br_core::io::import::ImportPreview> {
+        let rows = self.rows.unwrap_or(20) as usize;
+        br_core::io::import::preview_csv(registry(ctx).store(), session, &PathBuf::from(self.path), self.mapping.as_ref(), rows)
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+pub struct ListMappingsRequest {}
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SavedMappings {
+    pub mappings: Vec<SavedMapping>,
+}
+impl Operation for ListMappingsRequest {
+    const NAME: &'static str = "import.mappings";
+    type Response = SavedMappings;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<SavedMappings> {
+        Ok(SavedMappings { mappings: mapping::list_saved(registry(ctx).store(), session)? })
+    }
+}
+
+impl Operation for SavedMapping {
+    const NAME: &'static str = "import.mapping_save";
+    const CHANGES: &'static [&'static str] = &["mappings"];
+    type Response = Done;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Done> {
+        mapping::save(registry(ctx).store(), session, &self)?;
+        Ok(DONE)
     }
 }

@@ -43,6 +43,10 @@ pub fn bindings() -> String {
     crate::operation_table(&mut c);
     c.visit::<crate::ApiError>();
     c.visit::<crate::Progress>();
+    c.visit::<crate::app::AppRequest>();
+    c.visit::<crate::app::AppStatus>();
+    c.visit::<crate::app::AppEvent>();
+    c.visit::<crate::app::LoginResponse>();
     let mut out = String::from(
         "// Generated from the Rust types (src-tauri/api). Do not edit: run `BR_UPDATE_BINDINGS=1 cargo test -p br-api --test bindings`.\n\n",
     );

@@ -114,7 +114,7 @@ pub fn run(cli: &Cli, individuals: u64, dir: Option<&Path>) -> Result<(), ApiErr
     let t = Instant::now();
     let gen = br_core::synth::generate(
         &work.join("data"),
-        &br_core::synth::GenOptions { individuals, duplicate_rate: 0.02, seed: 7 },
+        &br_core::synth::GenOptions { individuals, duplicate_rate: 0.02, seed: 7, id_prefix: None },
     )?;
     let gen_s = t.elapsed().as_secs_f64();
 

@@ -457,10 +457,10 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
             });
             Ok(())
         }
-        Command::Gen { individuals, out, duplicate_rate, seed } => {
+        Command::Gen { individuals, out, duplicate_rate, seed, id_prefix } => {
             let summary = br_core::synth::generate(
                 out,
-                &br_core::synth::GenOptions { individuals: *individuals, duplicate_rate: *duplicate_rate, seed: *seed },
+                &br_core::synth::GenOptions { individuals: *individuals, duplicate_rate: *duplicate_rate, seed: *seed, id_prefix: id_prefix.clone() },
             )?;
             print(cli, &summary, |s| {
                 format!(
@@ -470,6 +470,11 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
             });
             Ok(())
         }
+        Command::Serve { listen, ui } => crate::serve::serve(crate::serve::ServeOptions {
+            registry: cli.registry.clone(),
+            listen: *listen,
+            ui: ui.clone(),
+        }),
         Command::Bench { individuals, dir } => crate::bench::run(cli, *individuals, dir.as_deref()),
     }
 }

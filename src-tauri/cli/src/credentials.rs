@@ -18,7 +18,7 @@ fn prompt(label: &str) -> Option<Secret> {
 }
 
 pub fn use_credential_store() -> bool {
-    !matches!(std::env::var("BR_KEYRING").as_deref(), Ok("off" | "0" | "false" | "no"))
+    br_api::app::credential_store_enabled()
 }
 
 pub fn passphrase_prompt() -> Option<Secret> {

@@ -5,6 +5,7 @@ mod bench;
 mod commands;
 mod credentials;
 mod output;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -102,6 +103,19 @@ pub enum Command {
         duplicate_rate: f64,
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// Put before every external id and household reference, to load several generated files side by side.
+        #[arg(long)]
+        id_prefix: Option<String>,
+    },
+    /// Serve the UI and the API over HTTP, so the registry works in a browser. Logging in is required; the
+    /// registry opens with the credential store or BR_PASSPHRASE, or the browser asks for the passphrase.
+    Serve {
+        /// Address to listen on; the default serves this machine only. Port 0 picks a free port.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// The built UI (`npm run build` writes it to ui/dist).
+        #[arg(long, env = "BR_UI_DIR", default_value = "ui/dist")]
+        ui: PathBuf,
     },
     /// Measure import, lookup, search and list speed on a generated registry (use a release build).
     Bench {

@@ -3,7 +3,7 @@
 //! tail are all detected by `verify`.
 
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::auth::Session;
@@ -11,7 +11,8 @@ use crate::clock::now_rfc3339;
 use crate::error::Result;
 use crate::store::{Store, Tx};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Ok,
     Denied,
@@ -214,4 +215,101 @@ fn verify_on(conn: &Connection, key: &ring::hmac::Key) -> Result<AuditVerifyRepo
         }
     }
     Ok(AuditVerifyReport { entries_checked: checked, ok: true, first_broken_seq: None, reason: None })
+}
+
+/// Filters of the audit log screen; every field narrows the list.
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[serde(default)]
+pub struct AuditQuery {
+    /// Actions starting with this, e.g. `registrant.` or `registrant.reveal`.
+    pub action: Option<String>,
+    pub username: Option<String>,
+    pub entity_id: Option<String>,
+    pub outcome: Option<Outcome>,
+    /// Inclusive UTC bounds, RFC 3339 or `YYYY-MM-DD`.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// The `next_before` of the previous page: entries older than this.
+    pub before: Option<i64>,
+    /// 1 to 500; 100 when absent.
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AuditLogEntry {
+    pub seq: i64,
+    pub at: String,
+    pub username: Option<String>,
+    pub action: String,
+    pub entity: Option<String>,
+    pub entity_id: Option<String>,
+    pub outcome: String,
+    /// Already masked when it was written.
+    pub details: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AuditPage {
+    /// Newest first.
+    pub entries: Vec<AuditLogEntry>,
+    pub next_before: Option<i64>,
+}
+
+pub fn list(store: &Store, session: &Session, query: &AuditQuery) -> Result<AuditPage> {
+    crate::auth::require(store, session, crate::auth::Permission::AuditRead, "audit.list")?;
+    let limit = query.limit.unwrap_or(100).clamp(1, 500);
+    let mut sql = String::from(
+        "SELECT seq, at, username, action, entity, entity_id, outcome, details FROM audit_log WHERE seq < ?1",
+    );
+    let mut args: Vec<Box<dyn rusqlite::ToSql>> = vec![Box::new(query.before.unwrap_or(i64::MAX))];
+    let mut add = |clause: &str, value: Box<dyn rusqlite::ToSql>| {
+        args.push(value);
+        sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
+    };
+    if let Some(a) = query.action.as_deref().filter(|a| !a.is_empty()) {
+        // substr instead of LIKE: an action typed with `%` or `_` matches literally.
+        add(" AND substr(action, 1, length(?)) = ?", Box::new(a.to_string()));
+    }
+    if let Some(u) = query.username.as_deref().filter(|u| !u.is_empty()) {
+        add(" AND username = ?", Box::new(u.to_string()));
+    }
+    if let Some(e) = query.entity_id.as_deref().filter(|e| !e.is_empty()) {
+        add(" AND entity_id = ?", Box::new(e.to_string()));
+    }
+    if let Some(o) = query.outcome {
+        add(" AND outcome = ?", Box::new(o.as_str().to_string()));
+    }
+    if let Some(f) = query.from.as_deref().filter(|f| !f.is_empty()) {
+        add(" AND at >= ?", Box::new(f.to_string()));
+    }
+    if let Some(t) = query.to.as_deref().filter(|t| !t.is_empty()) {
+        // A bare day includes the whole of that day.
+        let bound = if t.len() == 10 { format!("{t}T99") } else { t.to_string() };
+        add(" AND at <= ?", Box::new(bound));
+    }
+    add(" ORDER BY seq DESC LIMIT ?", Box::new(i64::from(limit) + 1));
+    store.read(|conn| {
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args.iter().map(|a| a.as_ref())), |r| {
+            let details: String = r.get(7)?;
+            Ok(AuditLogEntry {
+                seq: r.get(0)?,
+                at: r.get(1)?,
+                username: r.get(2)?,
+                action: r.get(3)?,
+                entity: r.get(4)?,
+                entity_id: r.get(5)?,
+                outcome: r.get(6)?,
+                details: serde_json::from_str(&details).unwrap_or(serde_json::Value::String(details)),
+            })
+        })?;
+        let mut entries = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        let next_before = if entries.len() > limit as usize {
+            entries.truncate(limit as usize);
+            entries.last().map(|e| e.seq)
+        } else {
+            None
+        };
+        Ok(AuditPage { entries, next_before })
+    })
 }

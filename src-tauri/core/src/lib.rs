@@ -5,6 +5,7 @@ pub mod auth;
 pub mod backup;
 pub mod baseline;
 pub mod clock;
+pub mod dashboard;
 pub mod error;
 pub mod io;
 pub mod normalize;

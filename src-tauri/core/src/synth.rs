@@ -146,6 +146,9 @@ pub struct GenOptions {
     /// Share of rows that are planted duplicates of an earlier person.
     pub duplicate_rate: f64,
     pub seed: u64,
+    /// Put before every external id and household reference (`X-SR-00000001`, `X-HH-0000001`), so several
+    /// generated files can go into one registry side by side.
+    pub id_prefix: Option<String>,
 }
 
 struct Person {
@@ -186,6 +189,7 @@ fn typo(rng: &mut StdRng, s: &str) -> String {
 }
 
 struct Ids {
+    prefix: String,
     next_person: u64,
     phone_seq: u64,
     nid_seq: u64,
@@ -194,7 +198,7 @@ struct Ids {
 impl Ids {
     fn external_id(&mut self) -> String {
         self.next_person += 1;
-        format!("SR-{:08}", self.next_person)
+        format!("{}SR-{:08}", self.prefix, self.next_person)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -297,7 +301,9 @@ pub fn generate(dir: &Path, opts: &GenOptions) -> Result<GenSummary> {
     // A bounded pool of earlier adults to copy duplicates from: memory stays constant.
     let mut pool: Vec<Person> = Vec::new();
     const POOL: usize = 20_000;
+    let prefix = opts.id_prefix.as_deref().map(|p| format!("{p}-")).unwrap_or_default();
     let mut ids = Ids {
+        prefix: prefix.clone(),
         next_person: 0,
         phone_seq: rng.random_range(10_000_000..20_000_000),
         nid_seq: rng.random_range(100_000_000..200_000_000),
@@ -350,7 +356,7 @@ pub fn generate(dir: &Path, opts: &GenOptions) -> Result<GenSummary> {
             continue;
         }
         households += 1;
-        let href = format!("HH-{households:07}");
+        let href = format!("{prefix}HH-{households:07}");
         let size = *HOUSEHOLD_SIZES.choose(&mut rng).expect("non-empty");
         let size = size.min(opts.individuals - rows);
         let script = *[0usize, 0, 0, 0, 0, 1, 1, 1, 2, 2].choose(&mut rng).expect("non-empty");
@@ -403,14 +409,14 @@ mod tests {
     #[test]
     fn planted_duplicates_match_the_rate_and_the_truth_file() {
         let tmp = tempfile::tempdir().unwrap();
-        let s = generate(tmp.path(), &GenOptions { individuals: 20_000, duplicate_rate: 0.05, seed: 3 }).unwrap();
+        let s = generate(tmp.path(), &GenOptions { individuals: 20_000, duplicate_rate: 0.05, seed: 3, id_prefix: None }).unwrap();
         assert_eq!(s.individuals, 20_000);
         let share = s.planted_duplicates as f64 / s.individuals as f64;
         assert!((0.04..0.06).contains(&share), "planted share {share}");
         let truth = std::fs::read_to_string(&s.truth_file).unwrap();
         assert_eq!(truth.lines().count() as u64, s.planted_duplicates + 1);
         let again = tempfile::tempdir().unwrap();
-        generate(again.path(), &GenOptions { individuals: 20_000, duplicate_rate: 0.05, seed: 3 }).unwrap();
+        generate(again.path(), &GenOptions { individuals: 20_000, duplicate_rate: 0.05, seed: 3, id_prefix: None }).unwrap();
         assert_eq!(
             std::fs::read(&s.registrants_file).unwrap(),
             std::fs::read(again.path().join("registrants.csv")).unwrap(),

@@ -10,7 +10,47 @@ export type ApiError = { code: ErrorCode,
  */
 message: string, details: unknown, };
 
+export type AppEvent = { "event": "progress", 
+/**
+ * The session's public id (never its token).
+ */
+session: string, command: string, progress: Progress, } | { "event": "changed", sets: Array<string>, } | { "event": "status", status: AppStatus, };
+
+export type AppRequest = { "action": "status" } | { "action": "create" } & CreateRegistryRequest | { "action": "unlock", passphrase: string, } | { "action": "restore", backup_folder: string, passphrase: string, } | { "action": "login", username: string, password: string, } | { "action": "logout", token: string, } | { "action": "cancel", token: string, } | { "action": "call", token: string, command: string, payload: JsonValue, };
+
+export type AppStatus = { "state": "no_registry", folder: string, } | { "state": "needs_passphrase", folder: string, reason: string, } | { "state": "ready", folder: string, office_code: string, office_name: string, credential_store_note: string | null, };
+
 export type AuditEntry = { seq: number, at: string, username: string | null, action: string, outcome: string, details: unknown, };
+
+export type AuditLogEntry = { seq: number, at: string, username: string | null, action: string, entity: string | null, entity_id: string | null, outcome: string, 
+/**
+ * Already masked when it was written.
+ */
+details: JsonValue, };
+
+export type AuditPage = { 
+/**
+ * Newest first.
+ */
+entries: Array<AuditLogEntry>, next_before: number | null, };
+
+export type AuditQuery = { 
+/**
+ * Actions starting with this, e.g. `registrant.` or `registrant.reveal`.
+ */
+action: string | null, username: string | null, entity_id: string | null, outcome: Outcome | null, 
+/**
+ * Inclusive UTC bounds, RFC 3339 or `YYYY-MM-DD`.
+ */
+from: string | null, to: string | null, 
+/**
+ * The `next_before` of the previous page: entries older than this.
+ */
+before: number | null, 
+/**
+ * 1 to 500; 100 when absent.
+ */
+limit: number | null, };
 
 export type AuditVerifyReport = { entries_checked: number, ok: boolean, 
 /**
@@ -42,7 +82,15 @@ values: { [key in string]?: { [key in string]?: string } },
  */
 date_format: string | null, };
 
+export type Count = { 
+/**
+ * The area, sex or band code; `None` where the registrant has none.
+ */
+key: string | null, count: number, };
+
 export type CreateRegistrantRequest = { kind: RegistrantKind, fields: RegistrantFields, household: HouseholdLink | null, };
+
+export type CreateRegistryRequest = { office_code: string, office_name: string, admin_username: string, admin_display_name: string, admin_password: string, recovery_passphrase: string, };
 
 export type CustomField = { name: string, label: string, field_type: CustomFieldType, choices: Array<string>, required: boolean, 
 /**
@@ -53,6 +101,18 @@ personal: boolean, };
 export type CustomFieldType = "text" | "integer" | "decimal" | "date" | "boolean" | "choice";
 
 export type CustomFields = { fields: Array<CustomField>, };
+
+export type DashboardRequest = Record<string, never>;
+
+export type DashboardStats = { individuals: number, groups: number, disabled: number, by_area: Array<Count>, by_sex: Array<Count>, 
+/**
+ * Active individuals by age band (`0-4`, `5-17`, `18-59`, `60+`, or `None` without a birth date).
+ */
+by_age_band: Array<Count>, 
+/**
+ * The last 30 days with an import.
+ */
+imports: Array<ImportDay>, };
 
 export type DefineCustomFieldRequest = { field: CustomField, };
 
@@ -98,6 +158,12 @@ kind: string, };
 
 export type IdDocument = { id_type: string, value: string, expiry?: string, };
 
+export type ImportDay = { 
+/**
+ * UTC day, `YYYY-MM-DD`.
+ */
+day: string, runs: number, inserted: number, updated: number, rejected: number, };
+
 export type ImportOptions = { mapping: ColumnMapping | null, 
 /**
  * Rows per transaction; 10,000 when absent.
@@ -114,6 +180,18 @@ rejects_path: string | null,
 defer_list_indexes: boolean | null, };
 
 export type ImportPhase = "writing" | "indexing";
+
+export type ImportPreview = { headers: Array<string>, 
+/**
+ * Per header, the import column it fills, if any.
+ */
+targets: Array<string | null>, unmapped: Array<string>, rows: Array<PreviewRow>, file_bytes: number, };
+
+export type ImportPreviewRequest = { path: string, mapping: ColumnMapping | null, 
+/**
+ * Rows to show; 20 when absent, at most 1,000.
+ */
+rows: number | null, };
 
 export type ImportProgress = { phase: ImportPhase, bytes_done: number, bytes_total: number, rows_read: number, inserted: number, updated: number, rejected: number, };
 
@@ -145,9 +223,13 @@ export type ListItem = { code: string, label: string, parent: string | null, act
 
 export type ListItems = { items: Array<ListItem>, };
 
+export type ListMappingsRequest = Record<string, never>;
+
 export type ListName = "id_type" | "sex" | "membership_kind" | "area" | "tag";
 
 export type ListUsersRequest = Record<string, never>;
+
+export type LoginResponse = { token: string, session: SessionInfo, };
 
 export type MatchedBy = "reference" | "id_value" | "phone" | "name" | "list";
 
@@ -157,7 +239,21 @@ export type MembershipLink = {
  */
 registrant: RegistrantSummary, kind: string, is_head: boolean, start_date: string, end_date: string | null, };
 
+export type Outcome = "ok" | "denied";
+
 export type Permission = "registry_read" | "personal_data_reveal" | "registrant_write" | "import_run" | "export_run" | "settings_manage" | "users_manage" | "audit_read" | "backup_run";
+
+export type PreviewError = { column: string, reason: string, };
+
+export type PreviewRow = { 
+/**
+ * Line in the file (the header is line 1).
+ */
+line: number, cells: Array<string>, 
+/**
+ * Why the import would reject this row, if it would.
+ */
+error: PreviewError | null, };
 
 export type Progress = { "kind": "import" } & ImportProgress;
 
@@ -217,6 +313,10 @@ export type RegistryInfoRequest = Record<string, never>;
 
 export type Role = "admin" | "registrar" | "program_manager" | "approver" | "finance" | "auditor";
 
+export type SavedMapping = { name: string, mapping: ColumnMapping, };
+
+export type SavedMappings = { mappings: Array<SavedMapping>, };
+
 export type SearchRequest = { 
 /**
  * One box for a reference number, an ID value, a phone or a name (prefixes match).
@@ -275,6 +375,11 @@ export type Operations = {
   "export.run": [ExportRequest, ExportSummary];
   "audit.verify": [AuditVerifyRequest, AuditVerifyReport];
   "backup.create": [BackupRequest, BackupSummary];
+  "audit.list": [AuditQuery, AuditPage];
+  "dashboard.stats": [DashboardRequest, DashboardStats];
+  "import.preview": [ImportPreviewRequest, ImportPreview];
+  "import.mappings": [ListMappingsRequest, SavedMappings];
+  "import.mapping_save": [SavedMapping, Done];
 };
 
 /** The closed list of error codes. */

@@ -733,3 +733,65 @@ pub fn import_csv(
     store.optimize()?;
     Ok(summary)
 }
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PreviewRow {
+    /// Line in the file (the header is line 1).
+    pub line: u64,
+    pub cells: Vec<String>,
+    /// Why the import would reject this row, if it would.
+    pub error: Option<PreviewError>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PreviewError {
+    pub column: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ImportPreview {
+    pub headers: Vec<String>,
+    /// Per header, the import column it fills, if any.
+    pub targets: Vec<Option<String>>,
+    pub unmapped: Vec<String>,
+    pub rows: Vec<PreviewRow>,
+    pub file_bytes: u64,
+}
+
+/// The file's first `rows` rows, each with the verdict the import would give it on its own (checks that
+/// need the whole household or the database, such as a repeated external id, happen during the import).
+pub fn preview_csv(
+    store: &Store,
+    session: &Session,
+    path: &Path,
+    mapping: Option<&ColumnMapping>,
+    rows: usize,
+) -> Result<ImportPreview> {
+    require(store, session, Permission::ImportRun, "import.preview")?;
+    let file_bytes =
+        std::fs::metadata(path).map_err(|e| CoreError::io(format!("opening {}", path.display()), e))?.len();
+    let default_mapping = ColumnMapping::default();
+    let mapping = mapping.unwrap_or(&default_mapping);
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(path)
+        .map_err(|e| CoreError::ImportFileInvalid(e.to_string()))?;
+    let headers = reader.headers().map_err(|e| CoreError::ImportFileInvalid(e.to_string()))?.clone();
+    let cols = mapping.resolve(&headers)?;
+    let targets = cols.targets.iter().map(|t| t.as_ref().map(Target::name)).collect();
+    let unmapped = cols.unmapped.clone();
+    let settings = store.read(Settings::load)?;
+    let parser = Parser { cols, mapping, settings: &settings, headers: headers.clone() };
+    let mut out = Vec::new();
+    for rec in reader.records().take(rows.min(1_000)) {
+        let rec = rec.map_err(|e| CoreError::ImportFileInvalid(e.to_string()))?;
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let error = parser
+            .parse_row(&rec)
+            .err()
+            .map(|e| PreviewError { column: parser.column_name(&e.field), reason: e.reason });
+        out.push(PreviewRow { line, cells: rec.iter().map(str::to_string).collect(), error });
+    }
+    Ok(ImportPreview { headers: headers.iter().map(str::to_string).collect(), targets, unmapped, rows: out, file_bytes })
+}

@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::audit::AuditEvent;
+use crate::auth::{require, Permission, Session};
 use crate::error::{CoreError, Result};
+use crate::store::Store;
 
 /// A column mapping, usually read from a JSON file:
 /// `{"columns": {"Their header": "our_column"}, "values": {"sex": {"M": "male"}}, "date_format": "[day]/[month]/[year]"}`.
@@ -166,4 +169,43 @@ impl ColumnMapping {
     pub fn map_value<'a>(&'a self, target: &str, value: &'a str) -> &'a str {
         self.values.get(target).and_then(|m| m.get(value)).map(String::as_str).unwrap_or(value)
     }
+}
+
+/// A column mapping kept in the registry under a name, so next month's file imports the same way.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct SavedMapping {
+    pub name: String,
+    pub mapping: ColumnMapping,
+}
+
+pub fn list_saved(store: &Store, session: &Session) -> Result<Vec<SavedMapping>> {
+    require(store, session, Permission::ImportRun, "import.mappings")?;
+    store.read(|conn| {
+        let mut stmt = conn.prepare("SELECT name, mapping FROM saved_mappings ORDER BY name")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        rows.map(|row| {
+            let (name, json) = row?;
+            Ok(SavedMapping { name, mapping: ColumnMapping::from_json(&json)? })
+        })
+        .collect()
+    })
+}
+
+/// Saves (or replaces) a mapping; it is checked as it would be at import time, so a broken one is refused.
+pub fn save(store: &Store, session: &Session, saved: &SavedMapping) -> Result<()> {
+    require(store, session, Permission::ImportRun, "import.mapping_save")?;
+    let name = saved.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(CoreError::InvalidInput("a mapping needs a name of 1 to 100 characters".into()));
+    }
+    let json = serde_json::to_string(&saved.mapping).map_err(|e| CoreError::InvalidInput(e.to_string()))?;
+    ColumnMapping::from_json(&json)?;
+    store.write(|tx| {
+        tx.conn().execute(
+            "INSERT INTO saved_mappings (name, mapping) VALUES (?1, ?2)
+             ON CONFLICT (name) DO UPDATE SET mapping = excluded.mapping",
+            rusqlite::params![name, json],
+        )?;
+        tx.audit(AuditEvent::new(session, "import.mapping_save").details(serde_json::json!({ "name": name })))
+    })
 }

@@ -1,0 +1,419 @@
+//! The application as every transport serves it: one registry folder, which is missing, locked (its key
+//! needs the recovery passphrase) or open, and the logged-in sessions, each known by a random token.
+//! The desktop shell and `br serve` both hand each request to `App::handle` and forward `AppEvent`s.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use br_core::auth::{Session, SessionInfo};
+use br_core::secret::Secret;
+use br_core::store::keys::Unlock;
+use br_core::{CreateRegistry, Registry};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::{lifecycle, ApiError, Context, ErrorCode, Progress};
+
+/// A session unused this long is forgotten: the UI locks itself much sooner, this bounds a token left in
+/// a browser on another machine of the office network.
+const SESSION_IDLE_LIMIT: Duration = Duration::from_secs(8 * 3600);
+
+/// What the app is showing: the first-run wizard, the passphrase screen, or the login screen.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum AppStatus {
+    /// No registry in the folder yet: create one or restore a backup.
+    NoRegistry { folder: String },
+    /// A registry whose key the credential store could not give: the recovery passphrase opens it.
+    NeedsPassphrase { folder: String, reason: String },
+    /// Open; log in to work.
+    Ready { folder: String, office_code: String, office_name: String, credential_store_note: Option<String> },
+}
+
+#[derive(Deserialize, TS)]
+pub struct CreateRegistryRequest {
+    pub office_code: String,
+    pub office_name: String,
+    pub admin_username: String,
+    pub admin_display_name: String,
+    #[ts(type = "string")]
+    pub admin_password: Secret,
+    #[ts(type = "string")]
+    pub recovery_passphrase: Secret,
+}
+
+/// Every request a transport passes through, before and after login.
+#[derive(Deserialize, TS)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum AppRequest {
+    Status,
+    Create(CreateRegistryRequest),
+    Unlock {
+        #[ts(type = "string")]
+        passphrase: Secret,
+    },
+    /// Restores a backup folder into the (empty) registry folder.
+    Restore {
+        backup_folder: String,
+        #[ts(type = "string")]
+        passphrase: Secret,
+    },
+    Login {
+        username: String,
+        #[ts(type = "string")]
+        password: Secret,
+    },
+    Logout { token: String },
+    /// Asks the session's running long operation to stop after its current batch.
+    Cancel { token: String },
+    Call { token: String, command: String, payload: serde_json::Value },
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct LoginResponse {
+    pub token: String,
+    pub session: SessionInfo,
+}
+
+/// Sent to every client: progress of long work (for the session that started it) and which data sets
+/// changed (for everyone's caches).
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum AppEvent {
+    Progress {
+        /// The session's public id (never its token).
+        session: String,
+        command: String,
+        progress: Progress,
+    },
+    Changed {
+        sets: Vec<String>,
+    },
+    /// The registry went from one state to another (created, unlocked, restored).
+    Status {
+        status: AppStatus,
+    },
+}
+
+struct SessionEntry {
+    session: Session,
+    public_id: String,
+    cancel: Arc<AtomicBool>,
+    last_used: Instant,
+}
+
+pub struct App {
+    folder: PathBuf,
+    use_credential_store: bool,
+    registry: RwLock<Option<Arc<Registry>>>,
+    locked_reason: Mutex<Option<String>>,
+    sessions: Mutex<HashMap<String, SessionEntry>>,
+    events: Box<dyn Fn(AppEvent) + Send + Sync>,
+}
+
+/// Whether `BR_KEYRING` leaves the OS credential store on (`off`, `0`, `false` or `no` turn it off).
+pub fn credential_store_enabled() -> bool {
+    !matches!(std::env::var("BR_KEYRING").as_deref(), Ok("off" | "0" | "false" | "no"))
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    hex::encode(buf)
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError { code: ErrorCode::Internal, message: e.to_string(), details: None }
+}
+
+fn to_json<T: Serialize>(value: T) -> Result<serde_json::Value, ApiError> {
+    serde_json::to_value(value).map_err(internal)
+}
+
+impl App {
+    /// Opens the registry in `folder` if there is one and its key comes without a person: from the credential
+    /// store, or from `passphrase` (`BR_PASSPHRASE` for `br serve`). Otherwise the app starts locked or empty.
+    pub fn start(
+        folder: &Path,
+        use_credential_store: bool,
+        passphrase: Option<Secret>,
+        events: Box<dyn Fn(AppEvent) + Send + Sync>,
+    ) -> App {
+        let app = App {
+            folder: folder.to_path_buf(),
+            use_credential_store,
+            registry: RwLock::new(None),
+            locked_reason: Mutex::new(None),
+            sessions: Mutex::new(HashMap::new()),
+            events,
+        };
+        if app.has_registry() {
+            let unlock = Unlock { use_credential_store, passphrase, prompt: None };
+            match lifecycle::open_registry(folder, &unlock) {
+                Ok(registry) => app.set_registry(registry),
+                Err(e) => *app.locked_reason.lock().expect("lock") = Some(e.message),
+            }
+        }
+        app
+    }
+
+    fn has_registry(&self) -> bool {
+        self.folder.join(br_core::store::KEY_FILE).exists()
+    }
+
+    fn set_registry(&self, registry: Registry) {
+        *self.registry.write().expect("registry lock") = Some(Arc::new(registry));
+        *self.locked_reason.lock().expect("lock") = None;
+    }
+
+    fn registry(&self) -> Option<Arc<Registry>> {
+        self.registry.read().expect("registry lock").clone()
+    }
+
+    pub fn status(&self) -> AppStatus {
+        let folder = self.folder.display().to_string();
+        match self.registry() {
+            Some(r) => {
+                let info = r.info();
+                AppStatus::Ready {
+                    folder,
+                    office_code: info.office_code,
+                    office_name: info.office_name,
+                    credential_store_note: info.credential_store_note,
+                }
+            }
+            None if self.has_registry() => AppStatus::NeedsPassphrase {
+                folder,
+                reason: self.locked_reason.lock().expect("lock").clone().unwrap_or_default(),
+            },
+            None => AppStatus::NoRegistry { folder },
+        }
+    }
+
+    /// Handles one request. Blocking: transports run it off their async runtime.
+    pub fn handle(&self, request: AppRequest) -> Result<serde_json::Value, ApiError> {
+        match request {
+            AppRequest::Status => to_json(self.status()),
+            AppRequest::Create(req) => to_json(self.create(req)?),
+            AppRequest::Unlock { passphrase } => {
+                self.ensure_locked()?;
+                let registry = lifecycle::open_registry(&self.folder, &Unlock::with_passphrase(passphrase))?;
+                self.set_registry(registry);
+                self.status_changed()
+            }
+            AppRequest::Restore { backup_folder, passphrase } => {
+                if self.has_registry() {
+                    return Err(ApiError::invalid("this folder already holds a registry; restore into an empty one"));
+                }
+                let registry = lifecycle::restore_backup(
+                    Path::new(&backup_folder),
+                    &self.folder,
+                    &Unlock::with_passphrase(passphrase),
+                )?;
+                self.set_registry(registry);
+                self.status_changed()
+            }
+            AppRequest::Login { username, password } => {
+                let registry = self.open_registry()?;
+                let session = lifecycle::login(&registry, &username, &password)?;
+                to_json(self.add_session(session))
+            }
+            AppRequest::Logout { token } => {
+                self.sessions.lock().expect("sessions").remove(&token);
+                to_json(crate::ops::Done { ok: true })
+            }
+            AppRequest::Cancel { token } => {
+                let (_, _, cancel) = self.session(&token)?;
+                cancel.store(true, Ordering::Relaxed);
+                to_json(crate::ops::Done { ok: true })
+            }
+            AppRequest::Call { token, command, payload } => self.call(&token, &command, payload),
+        }
+    }
+
+    fn create(&self, req: CreateRegistryRequest) -> Result<LoginResponse, ApiError> {
+        if self.has_registry() {
+            return Err(ApiError::invalid("this folder already holds a registry"));
+        }
+        let (registry, session) = lifecycle::create_registry(
+            &self.folder,
+            CreateRegistry {
+                office_code: req.office_code,
+                office_name: req.office_name,
+                admin_username: req.admin_username,
+                admin_display_name: req.admin_display_name,
+                admin_password: req.admin_password,
+                recovery_passphrase: req.recovery_passphrase,
+                use_credential_store: self.use_credential_store,
+            },
+        )?;
+        self.set_registry(registry);
+        (self.events)(AppEvent::Status { status: self.status() });
+        Ok(self.add_session(session))
+    }
+
+    fn ensure_locked(&self) -> Result<(), ApiError> {
+        if self.registry().is_some() {
+            return Err(ApiError::invalid("the registry is already open"));
+        }
+        if !self.has_registry() {
+            return Err(ApiError::invalid("there is no registry in this folder yet"));
+        }
+        Ok(())
+    }
+
+    fn status_changed(&self) -> Result<serde_json::Value, ApiError> {
+        let status = self.status();
+        (self.events)(AppEvent::Status { status: status.clone() });
+        to_json(status)
+    }
+
+    fn open_registry(&self) -> Result<Arc<Registry>, ApiError> {
+        self.registry().ok_or_else(|| ApiError {
+            code: ErrorCode::SessionInvalid,
+            message: "the registry is not open yet".into(),
+            details: None,
+        })
+    }
+
+    fn add_session(&self, session: Session) -> LoginResponse {
+        let token = random_hex(32);
+        let info = session.info();
+        let entry = SessionEntry {
+            session,
+            public_id: random_hex(8),
+            cancel: Arc::new(AtomicBool::new(false)),
+            last_used: Instant::now(),
+        };
+        let mut sessions = self.sessions.lock().expect("sessions");
+        sessions.retain(|_, s| s.last_used.elapsed() < SESSION_IDLE_LIMIT);
+        sessions.insert(token.clone(), entry);
+        LoginResponse { token, session: info }
+    }
+
+    fn session(&self, token: &str) -> Result<(Session, String, Arc<AtomicBool>), ApiError> {
+        let mut sessions = self.sessions.lock().expect("sessions");
+        match sessions.get_mut(token) {
+            Some(s) if s.last_used.elapsed() < SESSION_IDLE_LIMIT => {
+                s.last_used = Instant::now();
+                Ok((s.session.clone(), s.public_id.clone(), s.cancel.clone()))
+            }
+            _ => {
+                sessions.remove(token);
+                Err(ApiError { code: ErrorCode::SessionInvalid, message: "log in first".into(), details: None })
+            }
+        }
+    }
+
+    /// Whether `token` is a live session (for transports that open a second channel, such as an event stream).
+    pub fn session_is_valid(&self, token: &str) -> bool {
+        self.session(token).is_ok()
+    }
+
+    /// Runs one API command for the session behind `token`.
+    pub fn call(&self, token: &str, command: &str, payload: serde_json::Value) -> Result<serde_json::Value, ApiError> {
+        let (session, public_id, cancel) = self.session(token)?;
+        let registry = self.open_registry()?;
+        // A new long operation starts uncancelled; other commands (a search while an import runs) must
+        // not clear a cancel the user asked for.
+        if crate::is_long_running(command) {
+            cancel.store(false, Ordering::Relaxed);
+        }
+        let progress = |p: Progress| {
+            (self.events)(AppEvent::Progress { session: public_id.clone(), command: command.to_string(), progress: p })
+        };
+        let ctx = Context { registry: &registry, progress: &progress, cancel: &cancel };
+        let result = crate::dispatch(&ctx, &session, command, payload)?;
+        let sets = crate::changes_of(command);
+        if !sets.is_empty() {
+            (self.events)(AppEvent::Changed { sets: sets.iter().map(|s| s.to_string()).collect() });
+        }
+        Ok(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::sync::{OnceLock, Weak};
+
+    fn create(app: &App) -> String {
+        let created = app
+            .handle(
+                serde_json::from_value(json!({
+                    "action": "create", "office_code": "TST", "office_name": "Test office",
+                    "admin_username": "admin", "admin_display_name": "Admin",
+                    "admin_password": "admin-password-1", "recovery_passphrase": "correct horse battery staple"
+                }))
+                .unwrap(),
+            )
+            .unwrap();
+        created["token"].as_str().unwrap().to_string()
+    }
+
+    #[test]
+    fn a_command_run_during_an_import_does_not_swallow_its_cancel() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut csv = String::from("external_id,given_name\n");
+        for i in 0..2_000 {
+            csv.push_str(&format!("P{i},Name{i}\n"));
+        }
+        let path = tmp.path().join("people.csv");
+        std::fs::write(&path, csv).unwrap();
+        // The user presses cancel, and the list refreshes (a search) before the next batch starts: both
+        // arrive while the import's progress event is being handled, as they do in the window.
+        let handle: Arc<OnceLock<(Weak<App>, String)>> = Arc::default();
+        let in_events = handle.clone();
+        let app = Arc::new(App::start(
+            &tmp.path().join("reg"),
+            false,
+            None,
+            Box::new(move |e| {
+                if let (AppEvent::Progress { .. }, Some((app, token))) = (e, in_events.get()) {
+                    let app = app.upgrade().unwrap();
+                    app.handle(AppRequest::Cancel { token: token.clone() }).unwrap();
+                    app.call(token, "registrants.search", json!({})).unwrap();
+                }
+            }),
+        ));
+        let token = create(&app);
+        handle.set((Arc::downgrade(&app), token.clone())).ok().unwrap();
+        let summary = app.call(&token, "import.run", json!({"path": path, "options": {"batch_rows": 100}})).unwrap();
+        assert_eq!(summary["status"], "cancelled");
+        assert!(summary["inserted"].as_u64().unwrap() < 2_000);
+    }
+
+    #[test]
+    fn tokens_are_checked_and_logout_ends_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        let app = App::start(&tmp.path().join("reg"), false, None, Box::new(|_| {}));
+        assert!(matches!(app.status(), AppStatus::NoRegistry { .. }));
+        let token = create(&app);
+        assert!(matches!(app.status(), AppStatus::Ready { .. }));
+        app.call(&token, "registrants.search", json!({})).unwrap();
+        let wrong = app.call("not-a-token", "registrants.search", json!({})).unwrap_err();
+        assert_eq!(wrong.code, ErrorCode::SessionInvalid);
+        app.handle(AppRequest::Logout { token: token.clone() }).unwrap();
+        assert_eq!(app.call(&token, "registrants.search", json!({})).unwrap_err().code, ErrorCode::SessionInvalid);
+    }
+
+    #[test]
+    fn a_registry_without_its_key_asks_for_the_passphrase_and_opens_with_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let folder = tmp.path().join("reg");
+        create(&App::start(&folder, false, None, Box::new(|_| {})));
+        let app = App::start(&folder, false, None, Box::new(|_| {}));
+        assert!(matches!(app.status(), AppStatus::NeedsPassphrase { .. }));
+        let login = serde_json::from_value(json!({"action": "login", "username": "admin", "password": "admin-password-1"}));
+        assert_eq!(app.handle(login.unwrap()).unwrap_err().code, ErrorCode::SessionInvalid);
+        let wrong = app.handle(AppRequest::Unlock { passphrase: Secret::new("not the passphrase at all") });
+        assert!(wrong.is_err());
+        app.handle(AppRequest::Unlock { passphrase: Secret::new("correct horse battery staple") }).unwrap();
+        assert!(matches!(app.status(), AppStatus::Ready { .. }));
+    }
+}

@@ -1,0 +1,178 @@
+//! `br serve`: the built UI and the same API over HTTP, so the registry also works in a browser (the
+//! browser tests, and an office that shares one PC's registry with a few others on its network).
+//!
+//! - `POST /api/app` takes the same `AppRequest` JSON the desktop shell takes; the session token travels
+//!   inside it, so a cross-site form cannot forge a call (and JSON bodies need CORS, which is not offered).
+//! - `GET /api/events?token=…` streams `AppEvent`s as server-sent events.
+//! - Everything else is the UI's files, with `index.html` for the app's own paths.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use br_api::app::{App, AppEvent, AppRequest};
+use br_api::{ApiError, ErrorCode};
+use futures_util::Stream;
+use tokio::sync::broadcast;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::StreamExt;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::credentials;
+
+/// The UI's own content policy: its scripts and styles only, no remote anything.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; \
+                   font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; \
+                   frame-ancestors 'none'";
+
+#[derive(Clone)]
+struct Shared {
+    app: Arc<App>,
+    events: broadcast::Sender<AppEvent>,
+}
+
+pub struct ServeOptions {
+    pub registry: PathBuf,
+    pub listen: SocketAddr,
+    pub ui: PathBuf,
+}
+
+fn status_of(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::SessionInvalid | ErrorCode::AuthenticationFailed => StatusCode::UNAUTHORIZED,
+        ErrorCode::PermissionDenied => StatusCode::FORBIDDEN,
+        ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::Busy => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Internal | ErrorCode::Io | ErrorCode::DatabaseCorrupt => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+fn error_response(e: ApiError) -> Response {
+    (status_of(e.code), Json(e)).into_response()
+}
+
+async fn app_request(State(shared): State<Shared>, body: axum::body::Bytes) -> Response {
+    // Parsed here rather than by the Json extractor so a malformed request gets our error shape.
+    let request: AppRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return error_response(ApiError::invalid(format!("not a valid request: {e}"))),
+    };
+    let app = shared.app.clone();
+    match tokio::task::spawn_blocking(move || app.handle(request)).await {
+        Ok(Ok(value)) => Json(value).into_response(),
+        Ok(Err(e)) => error_response(e),
+        Err(e) => error_response(ApiError {
+            code: ErrorCode::Internal,
+            message: format!("the request stopped unexpectedly: {e}"),
+            details: None,
+        }),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct EventsQuery {
+    token: String,
+}
+
+async fn events(
+    State(shared): State<Shared>,
+    Query(q): Query<EventsQuery>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Response> {
+    if !shared.app.session_is_valid(&q.token) {
+        return Err(error_response(ApiError {
+            code: ErrorCode::SessionInvalid,
+            message: "log in first".into(),
+            details: None,
+        }));
+    }
+    // A client that falls behind skips events rather than slowing the registry down; change events are
+    // hints to refetch, and progress is superseded by the next one.
+    let stream = BroadcastStream::new(shared.events.subscribe()).filter_map(|event| {
+        let event = event.ok()?;
+        Some(Ok(Event::default().event("br-event").json_data(&event).ok()?))
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+fn router(shared: Shared, ui: PathBuf) -> Router {
+    let index = ui.join("index.html");
+    let files = ServeDir::new(&ui).fallback(ServeFile::new(index));
+    Router::new()
+        .route("/api/app", post(app_request))
+        .route("/api/events", get(events))
+        .fallback_service(files)
+        .with_state(shared)
+        .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+}
+
+pub fn serve(options: ServeOptions) -> Result<(), ApiError> {
+    if !options.ui.join("index.html").exists() {
+        return Err(ApiError::invalid(format!(
+            "no built UI in {} (run `npm run build`, or pass --ui)",
+            options.ui.display()
+        )));
+    }
+    let (sender, _) = broadcast::channel(1024);
+    let events = sender.clone();
+    let unlock = credentials::unlock();
+    let app = App::start(
+        &options.registry,
+        unlock.use_credential_store,
+        unlock.passphrase,
+        Box::new(move |event| {
+            // No subscriber is not an error: nobody is looking.
+            let _ = events.send(event);
+        }),
+    );
+    let shared = Shared { app: Arc::new(app), events: sender };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| ApiError::invalid(format!("could not start the server: {e}")))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(options.listen)
+            .await
+            .map_err(|e| ApiError::invalid(format!("cannot listen on {}: {e}", options.listen)))?;
+        let address = listener.local_addr().map_err(|e| ApiError::invalid(e.to_string()))?;
+        // Scripts (and the browser tests) wait for this line; with port 0 it is the only way to learn the port.
+        println!("serving the registry at http://{address}/ (Ctrl-C stops)");
+        axum::serve(listener, router(shared, options.ui))
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(|e| ApiError::invalid(format!("the server stopped: {e}")))
+    })
+}
+
+/// Ctrl-C or SIGTERM: the server stops taking requests, finishes those running, and the registry closes
+/// cleanly (its write-ahead log checkpointed).
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+}

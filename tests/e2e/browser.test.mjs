@@ -1,0 +1,185 @@
+// The registry in a browser, against `br serve`: the journeys of a first morning and a Monday import, as a
+// program officer would click through them, with axe-core checks on each main page.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { ROOT, appRequest, br, launchChromium, screenshot, seriousViolations, serve, tempDir } from "./support.mjs";
+
+const ADMIN = { username: "admin", password: "admin-password-1" };
+let server;
+let browser;
+let page;
+let work;
+const axeFindings = {};
+
+async function checkAccessibility(name) {
+  axeFindings[name] = await seriousViolations(page);
+}
+
+before(async () => {
+  work = tempDir("br-browser-");
+  // A generated file large enough for the progress bar to be watched, and its areas.
+  br(["gen", "--individuals", "60000", "--out", join(work, "gen"), "--seed", "7", "--id-prefix", "GEN"]);
+  server = await serve(join(work, "registry"));
+  browser = await launchChromium();
+  const context = await browser.newContext({ viewport: { width: 1366, height: 850 } });
+  page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test("first morning: the wizard creates the registry and logs the admin in", async () => {
+  await page.goto(server.url);
+  await page.getByLabel("Office name").fill("Demo district");
+  await page.getByLabel("Office code").fill("DEMO");
+  await screenshot(page, "01-first-run-wizard");
+  await checkAccessibility("wizard");
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByLabel("User name").fill(ADMIN.username);
+  await page.getByLabel("Full name").fill("Office admin");
+  await page.getByLabel(/^Password/).fill(ADMIN.password);
+  await page.getByLabel("Type the password again").fill(ADMIN.password);
+  await page.getByRole("button", { name: "Next" }).click();
+  const passphrase = (await page.getByTestId("recovery-passphrase").textContent()).trim();
+  assert.match(passphrase, /^([a-z2-9]{4}-){5}[a-z2-9]{4}$/);
+  const create = page.getByRole("button", { name: "Create the registry" });
+  assert.equal(await create.isDisabled(), true, "creating needs the passphrase typed back");
+  await page.getByLabel("Type the passphrase back from your paper").fill(passphrase.toUpperCase().replaceAll("-", " "));
+  await create.click();
+  await page.getByRole("heading", { name: "Overview" }).waitFor();
+  await page.getByText("The registry is empty").waitFor();
+
+  // The office's areas, through the same API the UI uses.
+  const login = await appRequest(server.url, { action: "login", ...ADMIN });
+  const areas = readFileSync(join(ROOT, "assets/demo/areas.csv"), "utf8").trim().split("\n").slice(1);
+  for (const line of areas) {
+    const [code, label] = line.split(",");
+    await appRequest(server.url, {
+      action: "call",
+      token: login.token,
+      command: "lists.upsert",
+      payload: { list: "area", item: { code, label, parent: null, active: true } },
+    });
+  }
+  await appRequest(server.url, { action: "logout", token: login.token });
+});
+
+test("Monday import: preview, progress bar, summary", async () => {
+  await page.getByRole("link", { name: "Import" }).click();
+  await page.getByLabel("CSV file").fill(join(work, "gen/registrants.csv"));
+  await checkAccessibility("import");
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByText("Date format of the file").waitFor();
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByTestId("preview-verdict").waitFor();
+  assert.match(await page.getByTestId("preview-verdict").textContent(), /First 20 rows: 0 would be rejected/);
+  await screenshot(page, "03-import-preview");
+  await page.getByTestId("import-run").click();
+  // The bar moves: it is seen below 100% while the import runs, then the summary replaces it.
+  const bar = page.getByTestId("import-progress");
+  await bar.waitFor();
+  await page.waitForFunction(() => {
+    const el = document.querySelector('[data-testid="import-progress"] [role="progressbar"], [data-testid="import-progress"][role="progressbar"]');
+    const v = Number(el?.getAttribute("aria-valuenow") ?? 0);
+    return v > 0 && v < 100;
+  });
+  await screenshot(page, "04-import-progress");
+  await page.getByTestId("import-summary").waitFor({ timeout: 120_000 });
+  assert.equal(await page.getByTestId("summary-rows_read").textContent(), "60,600");
+  await screenshot(page, "05-import-summary");
+
+  // The demo file too: its first row is the person the next tests look for.
+  await page.getByRole("button", { name: "Import another file" }).click();
+  await page.getByLabel("CSV file").fill(join(ROOT, "assets/demo/registrants.csv"));
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByText("Date format of the file").waitFor();
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByTestId("import-run").click();
+  await page.getByTestId("import-summary").waitFor();
+  assert.equal(await page.getByTestId("summary-inserted").textContent(), "600");
+});
+
+test("search by name and by ID, open a beneficiary, reveal the ID and find the reveal in the audit log", async () => {
+  await page.getByRole("link", { name: "Home" }).click();
+  await page.getByTestId("stat-People").waitFor();
+  assert.equal(await page.getByTestId("stat-People").textContent(), "60,600");
+  await screenshot(page, "02-dashboard");
+  await checkAccessibility("home");
+
+  await page.getByLabel("Search", { exact: true }).first().fill("تراوري");
+  await page.keyboard.press("Enter");
+  await page.getByText("found by name").waitFor();
+  assert.ok((await page.getByTestId("registrant-row").count()) > 0);
+  await screenshot(page, "06-search-by-name");
+  await checkAccessibility("beneficiaries");
+
+  await page.getByTestId("list-search").fill("NID110336044");
+  await page.getByText("found by ID number").waitFor();
+  assert.equal(await page.getByTestId("registrant-row").count(), 1);
+  await page.getByTestId("registrant-row").getByRole("link").click();
+  await page.getByTestId("detail-name").waitFor();
+  const masked = await page.getByTestId("id-national_id").textContent();
+  assert.notEqual(masked, "NID110336044", "IDs are masked until revealed");
+  await screenshot(page, "07-beneficiary-masked");
+  await checkAccessibility("beneficiary");
+  await page.getByTestId("reveal").click();
+  await page.getByTestId("id-national_id").getByText("NID110336044").waitFor();
+  assert.equal(await page.getByTestId("detail-name").textContent(), "بلال تراوري");
+
+  await page.getByRole("link", { name: "Audit log" }).click();
+  await page.getByTestId("audit-action").fill("registrant.reveal");
+  await page.getByTestId("audit-table").getByText("registrant.reveal").first().waitFor();
+  await page.getByRole("button", { name: "Check the chain" }).click();
+  await page.getByTestId("audit-verify").getByText("The audit chain is intact").waitFor();
+  await screenshot(page, "08-audit-log");
+  await checkAccessibility("audit");
+});
+
+test("Arabic turns the page right-to-left; settings and households render", async () => {
+  await page.getByRole("link", { name: "Settings" }).click();
+  await page.getByRole("tab", { name: "Lists" }).click();
+  await page.getByText("Coastal").waitFor();
+  await checkAccessibility("settings");
+  await page.getByRole("link", { name: "Households" }).click();
+  await page.getByTestId("registrant-row").first().waitFor();
+
+  await page.getByRole("textbox", { name: "Language" }).first().click();
+  await page.getByRole("option", { name: "العربية" }).click();
+  await page.getByRole("link", { name: "الأسر" }).waitFor();
+  assert.equal(await page.evaluate(() => document.documentElement.dir), "rtl");
+  assert.equal(await page.evaluate(() => document.documentElement.lang), "ar");
+  await page.getByRole("link", { name: "الرئيسية" }).click();
+  await page.getByRole("heading", { name: "نظرة عامة" }).waitFor();
+  await screenshot(page, "09-arabic-dashboard");
+  await checkAccessibility("home-arabic");
+  await page.getByRole("textbox", { name: "اللغة" }).first().click();
+  await page.getByRole("option", { name: "English" }).click();
+  assert.equal(await page.evaluate(() => document.documentElement.dir), "ltr");
+});
+
+test("lock hides the registry and a login opens it again", async () => {
+  await page.getByTestId("user-menu").click();
+  await page.getByRole("menuitem", { name: "Lock" }).click();
+  await page.getByTestId("locked-notice").waitFor();
+  assert.equal(await page.getByText("بلال").count(), 0, "nothing of the registry stays on screen");
+  await screenshot(page, "10-locked");
+  await checkAccessibility("login");
+  await page.getByLabel("User name").fill(ADMIN.username);
+  await page.getByLabel(/^Password/).fill("wrong-password-here");
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByText("Wrong user name or password.").waitFor();
+  await page.getByLabel(/^Password/).fill(ADMIN.password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("heading", { name: "Overview" }).waitFor();
+});
+
+test("axe-core finds no serious or critical violations on the main pages", () => {
+  const failing = Object.entries(axeFindings).filter(([, v]) => v.length > 0);
+  assert.ok(Object.keys(axeFindings).length >= 8, `pages checked: ${Object.keys(axeFindings).join(", ")}`);
+  assert.deepEqual(failing, []);
+});

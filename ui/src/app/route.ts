@@ -1,0 +1,65 @@
+// The app's pages live in the URL's hash, so reloads and the browser's back button keep their place in
+// both the desktop window and `br serve`.
+import { useSyncExternalStore } from "react";
+
+export type Route =
+  | { page: "home" }
+  | { page: "beneficiaries"; query?: string }
+  | { page: "beneficiary"; reference: string }
+  | { page: "households" }
+  | { page: "import" }
+  | { page: "settings"; tab?: string }
+  | { page: "audit"; entityId?: string };
+
+export function parseRoute(hash: string): Route {
+  const [path, search = ""] = hash.replace(/^#\/?/, "").split("?");
+  const params = new URLSearchParams(search);
+  const [page, arg] = path.split("/").map(decodeURIComponent);
+  switch (page) {
+    case "beneficiaries":
+      return arg ? { page: "beneficiary", reference: arg } : { page: "beneficiaries", query: params.get("q") ?? undefined };
+    case "households":
+      return arg ? { page: "beneficiary", reference: arg } : { page: "households" };
+    case "import":
+      return { page: "import" };
+    case "settings":
+      return { page: "settings", tab: arg };
+    case "audit":
+      return { page: "audit", entityId: params.get("entity") ?? undefined };
+    default:
+      return { page: "home" };
+  }
+}
+
+export function hrefOf(route: Route): string {
+  switch (route.page) {
+    case "home":
+      return "#/";
+    case "beneficiaries":
+      return route.query ? `#/beneficiaries?q=${encodeURIComponent(route.query)}` : "#/beneficiaries";
+    case "beneficiary":
+      return `#/beneficiaries/${encodeURIComponent(route.reference)}`;
+    case "households":
+      return "#/households";
+    case "import":
+      return "#/import";
+    case "settings":
+      return route.tab ? `#/settings/${route.tab}` : "#/settings";
+    case "audit":
+      return route.entityId ? `#/audit?entity=${encodeURIComponent(route.entityId)}` : "#/audit";
+  }
+}
+
+export function navigate(route: Route) {
+  window.location.hash = hrefOf(route);
+}
+
+function subscribe(onChange: () => void) {
+  window.addEventListener("hashchange", onChange);
+  return () => window.removeEventListener("hashchange", onChange);
+}
+
+export function useRoute(): Route {
+  const hash = useSyncExternalStore(subscribe, () => window.location.hash);
+  return parseRoute(hash);
+}

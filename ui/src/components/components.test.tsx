@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { fireEvent, render, screen } from "@testing-library/react";
+import { MantineProvider } from "@mantine/core";
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import i18n from "i18next";
+import type { ReactNode } from "react";
+import { ApiFailure } from "../api/transport";
+import { SessionProvider } from "../app/session";
+import { Setup } from "../pages/Setup";
+import { ErrorNote } from "./ErrorNote";
+
+function wrap(node: ReactNode) {
+  return render(
+    <QueryClientProvider client={new QueryClient()}>
+      <MantineProvider>{node}</MantineProvider>
+    </QueryClientProvider>,
+  );
+}
+
+describe("ErrorNote", () => {
+  it("shows the translated message of an API error code, not the backend's English", async () => {
+    await i18n.changeLanguage("fr");
+    wrap(<ErrorNote error={new ApiFailure("permission_denied", "permission denied: registrant_write", null)} />);
+    expect(screen.getByRole("alert").textContent).toContain("Votre rôle ne le permet pas");
+    expect(screen.getByRole("alert").textContent).not.toContain("registrant_write");
+    await i18n.changeLanguage("en");
+  });
+
+  it("keeps the backend's detail for invalid input, which names the field", () => {
+    wrap(<ErrorNote error={new ApiFailure("invalid_input", "birth_date: not a date", null)} />);
+    expect(screen.getByRole("alert").textContent).toContain("birth_date: not a date");
+  });
+});
+
+describe("first-run wizard", () => {
+  it("will not create the registry until the passphrase is typed back", () => {
+    wrap(
+      <SessionProvider>
+        <Setup />
+      </SessionProvider>,
+    );
+    fireEvent.change(screen.getByLabelText(/^Office name/), { target: { value: "North office" } });
+    fireEvent.change(screen.getByLabelText(/^Office code/), { target: { value: "nth1" } });
+    expect((screen.getByLabelText(/^Office code/) as HTMLInputElement).value).toBe("NTH1");
+    fireEvent.click(screen.getByRole("button", { name: "Next" }));
+    fireEvent.change(screen.getByLabelText(/^Password/), { target: { value: "long-enough-pw" } });
+    fireEvent.change(screen.getByLabelText(/^Type the password again/), { target: { value: "long-enough-pw" } });
+    fireEvent.click(screen.getByRole("button", { name: "Next" }));
+    const passphrase = screen.getByTestId("recovery-passphrase").textContent!;
+    const create = screen.getByRole("button", { name: "Create the registry" }) as HTMLButtonElement;
+    expect(create.disabled).toBe(true);
+    fireEvent.change(screen.getByLabelText(/^Type the passphrase back/), { target: { value: "wrong" } });
+    expect(create.disabled).toBe(true);
+    fireEvent.change(screen.getByLabelText(/^Type the passphrase back/), { target: { value: passphrase } });
+    expect(create.disabled).toBe(false);
+  });
+});

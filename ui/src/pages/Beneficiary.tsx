@@ -1,0 +1,241 @@
+// One registrant: who they are, their IDs, household and members, custom fields and the record's history.
+// Programs, entitlements and payments have their tabs here already; the programs and cycles work fills them.
+import { useState } from "react";
+import { Anchor, Badge, Button, Card, Group, SimpleGrid, Stack, Table, Tabs, Text, Title } from "@mantine/core";
+import { IconEye, IconEyeOff } from "@tabler/icons-react";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTranslation } from "react-i18next";
+import type { MembershipLink, RegistrantDetail } from "../api/bindings";
+import { api } from "../api/client";
+import { hrefOf } from "../app/route";
+import { useSession } from "../app/session";
+import { CenteredLoader } from "../components/CenteredLoader";
+import { ErrorNote } from "../components/ErrorNote";
+import { useListLabels } from "../components/lists";
+import { DisableModal } from "../components/RegistrantList";
+
+function Field({ label, value, testId }: { label: string; value: string | null | undefined; testId?: string }) {
+  return (
+    <div>
+      <Text size="xs" c="dimmed">
+        {label}
+      </Text>
+      <Text data-testid={testId}>{value || "—"}</Text>
+    </div>
+  );
+}
+
+function Memberships({ links, title }: { links: MembershipLink[]; title: string }) {
+  const { t } = useTranslation();
+  const kindLabel = useListLabels("membership_kind");
+  return (
+    <Card withBorder>
+      <Title order={3} size="h5" mb="sm">
+        {title}
+      </Title>
+      {links.length === 0 ? (
+        <Text c="dimmed">{t("detail.no_household")}</Text>
+      ) : (
+        <Table>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>{t("fields.reference")}</Table.Th>
+              <Table.Th>{t("fields.name")}</Table.Th>
+              <Table.Th>{t("fields.relationship")}</Table.Th>
+              <Table.Th>{t("detail.since")}</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {links.map((m) => (
+              <Table.Tr key={m.registrant.id}>
+                <Table.Td>
+                  <Anchor href={hrefOf({ page: "beneficiary", reference: m.registrant.reference })}>{m.registrant.reference}</Anchor>
+                </Table.Td>
+                <Table.Td>{m.registrant.display_name}</Table.Td>
+                <Table.Td>
+                  {kindLabel(m.kind)} {m.is_head && <Badge size="xs">{t("detail.head")}</Badge>}
+                </Table.Td>
+                <Table.Td>{m.start_date}</Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      )}
+    </Card>
+  );
+}
+
+function History({ detail }: { detail: RegistrantDetail }) {
+  const { t, i18n } = useTranslation();
+  return (
+    <Table striped>
+      <Table.Thead>
+        <Table.Tr>
+          <Table.Th>{t("audit.at")}</Table.Th>
+          <Table.Th>{t("audit.user")}</Table.Th>
+          <Table.Th>{t("audit.action")}</Table.Th>
+          <Table.Th>{t("audit.details")}</Table.Th>
+        </Table.Tr>
+      </Table.Thead>
+      <Table.Tbody>
+        {detail.history.map((h) => (
+          <Table.Tr key={h.seq}>
+            <Table.Td>{new Date(h.at).toLocaleString(i18n.language)}</Table.Td>
+            <Table.Td>{h.username}</Table.Td>
+            <Table.Td>
+              <code>{h.action}</code>
+            </Table.Td>
+            <Table.Td>
+              <Text size="xs" ff="monospace" style={{ wordBreak: "break-all" }}>
+                {JSON.stringify(h.details)}
+              </Text>
+            </Table.Td>
+          </Table.Tr>
+        ))}
+      </Table.Tbody>
+    </Table>
+  );
+}
+
+export function Beneficiary({ reference }: { reference: string }) {
+  const { t } = useTranslation();
+  const { can } = useSession();
+  const queryClient = useQueryClient();
+  const [reveal, setReveal] = useState(false);
+  const [disableOpen, setDisableOpen] = useState(false);
+  const detail = useQuery({
+    queryKey: ["registrants", "detail", reference, reveal],
+    queryFn: () => api.call("registrants.get", { key: { reference }, reveal }),
+  });
+  const sexLabel = useListLabels("sex");
+  const areaLabel = useListLabels("area");
+  const idTypeLabel = useListLabels("id_type");
+  const customFields = useQuery({ queryKey: ["custom_fields"], queryFn: () => api.call("custom_fields.list", {}) });
+  if (detail.isPending) return <CenteredLoader />;
+  if (detail.error) return <ErrorNote error={detail.error} />;
+  const d = detail.data;
+  const r = d.registrant;
+  const f = r.fields;
+  const name = r.kind === "group" ? f.group_name : [f.given_name, f.family_name].filter(Boolean).join(" ");
+  const custom = Object.entries(f.custom ?? {});
+  return (
+    <Stack>
+      <Group justify="space-between">
+        <div>
+          <Title order={2} data-testid="detail-name">
+            {name || r.reference}
+          </Title>
+          <Group gap="xs">
+            <Text c="dimmed">{r.reference}</Text>
+            <Badge color={r.status === "active" ? "green" : "gray"}>{t(`status.${r.status}`)}</Badge>
+            <Badge variant="outline">{t(`kind.${r.kind}`)}</Badge>
+            {r.masked && <Badge color="yellow">{t("detail.masked")}</Badge>}
+          </Group>
+        </div>
+        <Group>
+          {can("personal_data_reveal") && (
+            <Button
+              variant="default"
+              leftSection={reveal ? <IconEyeOff size={16} /> : <IconEye size={16} />}
+              onClick={() => setReveal(!reveal)}
+              data-testid="reveal"
+            >
+              {reveal ? t("detail.hide") : t("detail.reveal")}
+            </Button>
+          )}
+          {can("registrant_write") && r.status === "active" && (
+            <Button color="red" variant="light" onClick={() => setDisableOpen(true)}>
+              {t("detail.disable")}
+            </Button>
+          )}
+        </Group>
+      </Group>
+      {r.status === "disabled" && r.disabled_reason && <Text c="dimmed">{t("detail.disabled_because", { reason: r.disabled_reason })}</Text>}
+      <Tabs defaultValue="overview" keepMounted={false}>
+        <Tabs.List>
+          <Tabs.Tab value="overview">{t("detail.overview")}</Tabs.Tab>
+          <Tabs.Tab value="household">{r.kind === "group" ? t("detail.members") : t("detail.household")}</Tabs.Tab>
+          <Tabs.Tab value="programs">{t("detail.programs")}</Tabs.Tab>
+          <Tabs.Tab value="entitlements">{t("detail.entitlements")}</Tabs.Tab>
+          <Tabs.Tab value="payments">{t("detail.payments")}</Tabs.Tab>
+          <Tabs.Tab value="history">{t("detail.history")}</Tabs.Tab>
+        </Tabs.List>
+        <Tabs.Panel value="overview" pt="md">
+          <Stack>
+            <Card withBorder>
+              <SimpleGrid cols={{ base: 1, sm: 2, md: 4 }}>
+                {r.kind === "individual" ? (
+                  <>
+                    <Field label={t("fields.given_name")} value={f.given_name} />
+                    <Field label={t("fields.family_name")} value={f.family_name} />
+                    <Field label={t("fields.sex")} value={f.sex && sexLabel(f.sex)} />
+                    <Field label={t("fields.birth_date")} value={f.birth_date && (f.birth_date_approx ? `~${f.birth_date}` : f.birth_date)} testId="detail-birth-date" />
+                  </>
+                ) : (
+                  <Field label={t("fields.group_name")} value={f.group_name} />
+                )}
+                <Field label={t("fields.phone")} value={f.phone} testId="detail-phone" />
+                <Field label={t("fields.area")} value={f.area && areaLabel(f.area)} />
+                <Field label={t("fields.external_id")} value={f.external_id} />
+                <Field label={t("fields.registered_on")} value={r.registered_on} />
+              </SimpleGrid>
+            </Card>
+            <Card withBorder>
+              <Title order={3} size="h5" mb="sm">
+                {t("detail.ids")}
+              </Title>
+              {(f.ids ?? []).length === 0 ? (
+                <Text c="dimmed">{t("detail.no_ids")}</Text>
+              ) : (
+                <Table>
+                  <Table.Tbody>
+                    {(f.ids ?? []).map((id) => (
+                      <Table.Tr key={`${id.id_type}-${id.value}`}>
+                        <Table.Td>{idTypeLabel(id.id_type)}</Table.Td>
+                        <Table.Td data-testid={`id-${id.id_type}`}>
+                          <code>{id.value}</code>
+                        </Table.Td>
+                        <Table.Td>{id.expiry ?? ""}</Table.Td>
+                      </Table.Tr>
+                    ))}
+                  </Table.Tbody>
+                </Table>
+              )}
+            </Card>
+            {custom.length > 0 && (
+              <Card withBorder>
+                <Title order={3} size="h5" mb="sm">
+                  {t("detail.custom_fields")}
+                </Title>
+                <SimpleGrid cols={{ base: 1, sm: 2, md: 4 }}>
+                  {custom.map(([key, value]) => (
+                    <Field key={key} label={customFields.data?.fields.find((c) => c.name === key)?.label ?? key} value={value === null || value === undefined ? "" : String(value)} />
+                  ))}
+                </SimpleGrid>
+              </Card>
+            )}
+          </Stack>
+        </Tabs.Panel>
+        <Tabs.Panel value="household" pt="md">
+          {r.kind === "group" ? <Memberships links={d.members} title={t("detail.members")} /> : <Memberships links={d.groups} title={t("detail.household")} />}
+        </Tabs.Panel>
+        {(["programs", "entitlements", "payments"] as const).map((tab) => (
+          <Tabs.Panel key={tab} value={tab} pt="md">
+            <Card withBorder>
+              <Text c="dimmed">{t(`detail.no_${tab}`)}</Text>
+            </Card>
+          </Tabs.Panel>
+        ))}
+        <Tabs.Panel value="history" pt="md">
+          <History detail={d} />
+        </Tabs.Panel>
+      </Tabs>
+      <DisableModal
+        opened={disableOpen}
+        references={[r.reference]}
+        onClose={() => setDisableOpen(false)}
+        onDone={() => void queryClient.invalidateQueries({ queryKey: ["registrants"] })}
+      />
+    </Stack>
+  );
+}

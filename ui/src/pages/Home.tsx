@@ -1,0 +1,115 @@
+// The dashboard: how many people the registry holds, where, who, and what the imports brought.
+import { BarChart, DonutChart, LineChart } from "@mantine/charts";
+import { Card, Group, SimpleGrid, Stack, Text, Title } from "@mantine/core";
+import { useQuery } from "@tanstack/react-query";
+import { useTranslation } from "react-i18next";
+import { api } from "../api/client";
+import { CenteredLoader } from "../components/CenteredLoader";
+import { ErrorNote } from "../components/ErrorNote";
+import { useListLabels } from "../components/lists";
+
+const SEX_COLORS: Record<string, string> = { female: "grape.6", male: "blue.6", other: "teal.6" };
+
+function Stat({ label, value }: { label: string; value: number }) {
+  const { i18n } = useTranslation();
+  return (
+    <Card withBorder>
+      <Text size="sm" c="dimmed">
+        {label}
+      </Text>
+      <Text fz={28} fw={700} data-testid={`stat-${label}`}>
+        {value.toLocaleString(i18n.language)}
+      </Text>
+    </Card>
+  );
+}
+
+export function Home() {
+  const { t, i18n } = useTranslation();
+  const stats = useQuery({ queryKey: ["dashboard"], queryFn: () => api.call("dashboard.stats", {}) });
+  const areaLabel = useListLabels("area");
+  const sexLabel = useListLabels("sex");
+  if (stats.isPending) return <CenteredLoader />;
+  if (stats.error) return <ErrorNote error={stats.error} />;
+  const s = stats.data;
+  const unknown = t("common.unknown");
+  return (
+    <Stack>
+      <Title order={2}>{t("home.title")}</Title>
+      <SimpleGrid cols={{ base: 1, sm: 3 }}>
+        <Stat label={t("home.individuals")} value={s.individuals} />
+        <Stat label={t("home.households")} value={s.groups} />
+        <Stat label={t("home.disabled")} value={s.disabled} />
+      </SimpleGrid>
+      {s.individuals === 0 ? (
+        <Card withBorder>
+          <Text>{t("home.empty")}</Text>
+        </Card>
+      ) : (
+        <SimpleGrid cols={{ base: 1, lg: 2 }}>
+          <Card withBorder>
+            <Title order={3} size="h5" mb="sm">
+              {t("home.by_area")}
+            </Title>
+            <BarChart
+              h={260}
+              data={s.by_area.map((c) => ({ area: c.key ? areaLabel(c.key) : unknown, count: c.count }))}
+              dataKey="area"
+              series={[{ name: "count", label: t("home.people"), color: "blue.6" }]}
+              valueFormatter={(v) => v.toLocaleString(i18n.language)}
+            />
+          </Card>
+          <Card withBorder>
+            <Title order={3} size="h5" mb="sm">
+              {t("home.by_sex")}
+            </Title>
+            <Group justify="center">
+              <DonutChart
+                size={200}
+                thickness={30}
+                withLabelsLine
+                withLabels
+                data={s.by_sex.map((c) => ({
+                  name: c.key ? sexLabel(c.key) : unknown,
+                  value: c.count,
+                  color: SEX_COLORS[c.key ?? ""] ?? "gray.5",
+                }))}
+              />
+            </Group>
+          </Card>
+          <Card withBorder>
+            <Title order={3} size="h5" mb="sm">
+              {t("home.by_age")}
+            </Title>
+            <BarChart
+              h={240}
+              data={s.by_age_band.map((c) => ({ band: c.key ?? unknown, count: c.count }))}
+              dataKey="band"
+              series={[{ name: "count", label: t("home.people"), color: "teal.6" }]}
+              valueFormatter={(v) => v.toLocaleString(i18n.language)}
+            />
+          </Card>
+          <Card withBorder>
+            <Title order={3} size="h5" mb="sm">
+              {t("home.imports")}
+            </Title>
+            {s.imports.length === 0 ? (
+              <Text c="dimmed">{t("home.no_imports")}</Text>
+            ) : (
+              <LineChart
+                h={240}
+                data={s.imports.map((d) => ({ day: d.day, inserted: d.inserted, updated: d.updated, rejected: d.rejected }))}
+                dataKey="day"
+                series={[
+                  { name: "inserted", label: t("import.inserted"), color: "blue.6" },
+                  { name: "updated", label: t("import.updated"), color: "teal.6" },
+                  { name: "rejected", label: t("import.rejected"), color: "red.6" },
+                ]}
+              />
+            )}
+          </Card>
+        </SimpleGrid>
+      )}
+    </Stack>
+  );
+}

@@ -1,0 +1,49 @@
+import { useState } from "react";
+import { Alert, Button, PasswordInput, TextInput } from "@mantine/core";
+import { IconLock } from "@tabler/icons-react";
+import { useTranslation } from "react-i18next";
+import type { AppStatus } from "../api/bindings";
+import { useSession } from "../app/session";
+import { AuthFrame } from "../components/AuthFrame";
+import { ErrorNote } from "../components/ErrorNote";
+
+export function Login({ status }: { status: Extract<AppStatus, { state: "ready" }> }) {
+  const { t } = useTranslation();
+  const { logIn, lockedByIdle } = useSession();
+  const [username, setUsername] = useState("");
+  const [password, setPassword] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  return (
+    <AuthFrame title={t("login.title")} subtitle={`${status.office_name} (${status.office_code})`}>
+      {lockedByIdle && (
+        <Alert icon={<IconLock />} color="gray" data-testid="locked-notice">
+          {t("login.locked")}
+        </Alert>
+      )}
+      {status.credential_store_note && <Alert color="yellow">{t("login.no_credential_store")}</Alert>}
+      <form
+        onSubmit={async (e) => {
+          e.preventDefault();
+          setBusy(true);
+          setError(null);
+          try {
+            await logIn(username.trim(), password);
+          } catch (err) {
+            setError(err);
+            setPassword("");
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        <TextInput label={t("login.username")} value={username} onChange={(e) => setUsername(e.currentTarget.value)} required autoFocus autoComplete="username" mb="sm" />
+        <PasswordInput label={t("login.password")} value={password} onChange={(e) => setPassword(e.currentTarget.value)} required autoComplete="current-password" mb="md" />
+        <ErrorNote error={error} />
+        <Button type="submit" fullWidth loading={busy} mt="md">
+          {t("login.submit")}
+        </Button>
+      </form>
+    </AuthFrame>
+  );
+}

@@ -1,0 +1,427 @@
+// Settings: the office, the registry's lists, custom fields, users and roles, this machine's preferences,
+// and backups.
+import { useState } from "react";
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  Checkbox,
+  Group,
+  NumberInput,
+  PasswordInput,
+  SegmentedControl,
+  Select,
+  SimpleGrid,
+  Stack,
+  Table,
+  Tabs,
+  Text,
+  TextInput,
+  Title,
+  useMantineColorScheme,
+  type MantineColorScheme,
+} from "@mantine/core";
+import { notifications } from "@mantine/notifications";
+import { useQuery } from "@tanstack/react-query";
+import { useTranslation } from "react-i18next";
+import type { CustomFieldType, ListName, Role } from "../api/bindings";
+import { api } from "../api/client";
+import { errorMessage } from "../api/errors";
+import { LANGUAGES, prefs, type Language } from "../app/prefs";
+import { navigate } from "../app/route";
+import { useSession } from "../app/session";
+import { ErrorNote } from "../components/ErrorNote";
+import { useList } from "../components/lists";
+import { FolderField } from "../components/PathField";
+
+const LISTS: ListName[] = ["area", "id_type", "membership_kind", "sex", "tag"];
+const ROLES: Role[] = ["admin", "registrar", "program_manager", "approver", "finance", "auditor"];
+const FIELD_TYPES: CustomFieldType[] = ["text", "integer", "decimal", "date", "boolean", "choice"];
+
+/** Runs a write and says how it went. */
+async function attempt(t: (k: string) => string, action: () => Promise<unknown>, done: string): Promise<boolean> {
+  try {
+    await action();
+    notifications.show({ color: "green", message: done });
+    return true;
+  } catch (e) {
+    notifications.show({ color: "red", message: errorMessage(t as never, e) });
+    return false;
+  }
+}
+
+function Office() {
+  const { t } = useTranslation();
+  const info = useQuery({ queryKey: ["registry"], queryFn: () => api.call("registry.info", {}) });
+  if (info.error) return <ErrorNote error={info.error} />;
+  const i = info.data;
+  return (
+    <Card withBorder>
+      <SimpleGrid cols={{ base: 1, sm: 2 }}>
+        <div>
+          <Text size="xs" c="dimmed">
+            {t("setup.office_name")}
+          </Text>
+          <Text>{i?.office_name}</Text>
+        </div>
+        <div>
+          <Text size="xs" c="dimmed">
+            {t("setup.office_code")}
+          </Text>
+          <Text>{i?.office_code}</Text>
+        </div>
+        <div>
+          <Text size="xs" c="dimmed">
+            {t("settings.key_source")}
+          </Text>
+          <Text>{i && t(`settings.key_source_${i.key_source}`)}</Text>
+        </div>
+        <div>
+          <Text size="xs" c="dimmed">
+            {t("settings.schema_version")}
+          </Text>
+          <Text>{i?.schema_version}</Text>
+        </div>
+      </SimpleGrid>
+    </Card>
+  );
+}
+
+function Lists() {
+  const { t } = useTranslation();
+  const { can } = useSession();
+  const [list, setList] = useState<ListName>("area");
+  const items = useList(list);
+  const [item, setItem] = useState({ code: "", label: "" });
+  return (
+    <Stack>
+      <SegmentedControl value={list} onChange={(v) => setList(v as ListName)} data={LISTS.map((l) => ({ value: l, label: t(`lists.${l}`) }))} />
+      <ErrorNote error={items.error} />
+      <Table striped withTableBorder>
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>{t("settings.code")}</Table.Th>
+            <Table.Th>{t("settings.label")}</Table.Th>
+            <Table.Th>{t("fields.status")}</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {(items.data ?? []).map((i) => (
+            <Table.Tr key={i.code}>
+              <Table.Td>
+                <code>{i.code}</code>
+              </Table.Td>
+              <Table.Td>{i.label}</Table.Td>
+              <Table.Td>
+                {can("settings_manage") ? (
+                  <Checkbox
+                    label={t("settings.active")}
+                    checked={i.active}
+                    onChange={(e) => {
+                      const active = e.currentTarget.checked;
+                      void attempt(t, () => api.call("lists.upsert", { list, item: { ...i, active } }), t("settings.saved"));
+                    }}
+                  />
+                ) : (
+                  <Badge color={i.active ? "green" : "gray"}>{i.active ? t("settings.active") : t("settings.inactive")}</Badge>
+                )}
+              </Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+      {can("settings_manage") && (
+        <Group align="end">
+          <TextInput label={t("settings.code")} value={item.code} onChange={(e) => setItem({ ...item, code: e.currentTarget.value })} />
+          <TextInput label={t("settings.label")} value={item.label} onChange={(e) => setItem({ ...item, label: e.currentTarget.value })} />
+          <Button
+            disabled={!item.code.trim() || !item.label.trim()}
+            onClick={async () => {
+              const ok = await attempt(
+                t,
+                () => api.call("lists.upsert", { list, item: { code: item.code.trim(), label: item.label.trim(), parent: null, active: true } }),
+                t("settings.saved"),
+              );
+              if (ok) setItem({ code: "", label: "" });
+            }}
+          >
+            {t("settings.add_item")}
+          </Button>
+        </Group>
+      )}
+    </Stack>
+  );
+}
+
+function CustomFields() {
+  const { t } = useTranslation();
+  const { can } = useSession();
+  const fields = useQuery({ queryKey: ["custom_fields"], queryFn: () => api.call("custom_fields.list", {}) });
+  const empty = { name: "", label: "", field_type: "text" as CustomFieldType, choices: "", required: false, personal: false };
+  const [field, setField] = useState(empty);
+  return (
+    <Stack>
+      <ErrorNote error={fields.error} />
+      <Table striped withTableBorder>
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>{t("settings.code")}</Table.Th>
+            <Table.Th>{t("settings.label")}</Table.Th>
+            <Table.Th>{t("settings.field_type")}</Table.Th>
+            <Table.Th>{t("settings.flags")}</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {(fields.data?.fields ?? []).map((f) => (
+            <Table.Tr key={f.name}>
+              <Table.Td>
+                <code>{f.name}</code>
+              </Table.Td>
+              <Table.Td>{f.label}</Table.Td>
+              <Table.Td>
+                {t(`settings.types.${f.field_type}`)}
+                {f.choices.length > 0 && ` (${f.choices.join(", ")})`}
+              </Table.Td>
+              <Table.Td>
+                {f.required && <Badge mr={4}>{t("settings.required")}</Badge>}
+                {f.personal && <Badge color="yellow">{t("settings.personal")}</Badge>}
+              </Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+      {(fields.data?.fields ?? []).length === 0 && <Text c="dimmed">{t("settings.no_custom_fields")}</Text>}
+      {can("settings_manage") && (
+        <Card withBorder>
+          <SimpleGrid cols={{ base: 1, sm: 3 }}>
+            <TextInput label={t("settings.code")} value={field.name} onChange={(e) => setField({ ...field, name: e.currentTarget.value })} />
+            <TextInput label={t("settings.label")} value={field.label} onChange={(e) => setField({ ...field, label: e.currentTarget.value })} />
+            <Select
+              label={t("settings.field_type")}
+              allowDeselect={false}
+              data={FIELD_TYPES.map((f) => ({ value: f, label: t(`settings.types.${f}`) }))}
+              value={field.field_type}
+              onChange={(v) => v && setField({ ...field, field_type: v as CustomFieldType })}
+            />
+            {field.field_type === "choice" && (
+              <TextInput label={t("settings.choices")} description={t("settings.choices_hint")} value={field.choices} onChange={(e) => setField({ ...field, choices: e.currentTarget.value })} />
+            )}
+            <Checkbox mt="lg" label={t("settings.required")} checked={field.required} onChange={(e) => setField({ ...field, required: e.currentTarget.checked })} />
+            <Checkbox mt="lg" label={t("settings.personal")} checked={field.personal} onChange={(e) => setField({ ...field, personal: e.currentTarget.checked })} />
+          </SimpleGrid>
+          <Group mt="md">
+            <Button
+              disabled={!field.name.trim() || !field.label.trim()}
+              onClick={async () => {
+                const choices = field.choices.split(",").map((c) => c.trim()).filter(Boolean);
+                const ok = await attempt(
+                  t,
+                  () => api.call("custom_fields.define", { field: { ...field, name: field.name.trim(), label: field.label.trim(), choices } }),
+                  t("settings.saved"),
+                );
+                if (ok) setField(empty);
+              }}
+            >
+              {t("settings.define_field")}
+            </Button>
+          </Group>
+        </Card>
+      )}
+    </Stack>
+  );
+}
+
+function Users() {
+  const { t, i18n } = useTranslation();
+  const users = useQuery({ queryKey: ["users"], queryFn: () => api.call("users.list", {}) });
+  const empty = { username: "", display_name: "", role: "registrar" as Role, password: "" };
+  const [user, setUser] = useState(empty);
+  return (
+    <Stack>
+      <ErrorNote error={users.error} />
+      <Table striped withTableBorder>
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>{t("login.username")}</Table.Th>
+            <Table.Th>{t("setup.admin_name")}</Table.Th>
+            <Table.Th>{t("settings.role")}</Table.Th>
+            <Table.Th>{t("settings.created")}</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {(users.data?.users ?? []).map((u) => (
+            <Table.Tr key={u.id}>
+              <Table.Td>{u.username}</Table.Td>
+              <Table.Td>{u.display_name}</Table.Td>
+              <Table.Td>
+                {t(`roles.${u.role}`)} {u.disabled && <Badge color="gray">{t("status.disabled")}</Badge>}
+              </Table.Td>
+              <Table.Td>{new Date(u.created_at).toLocaleDateString(i18n.language)}</Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+      <Card withBorder>
+        <Title order={3} size="h5" mb="sm">
+          {t("settings.add_user")}
+        </Title>
+        <SimpleGrid cols={{ base: 1, sm: 2 }}>
+          <TextInput label={t("login.username")} value={user.username} onChange={(e) => setUser({ ...user, username: e.currentTarget.value })} />
+          <TextInput label={t("setup.admin_name")} value={user.display_name} onChange={(e) => setUser({ ...user, display_name: e.currentTarget.value })} />
+          <Select
+            label={t("settings.role")}
+            allowDeselect={false}
+            data={ROLES.map((r) => ({ value: r, label: t(`roles.${r}`) }))}
+            value={user.role}
+            onChange={(v) => v && setUser({ ...user, role: v as Role })}
+          />
+          <PasswordInput label={t("login.password")} description={t("setup.password_hint")} value={user.password} onChange={(e) => setUser({ ...user, password: e.currentTarget.value })} />
+        </SimpleGrid>
+        <Group mt="md">
+          <Button
+            disabled={!user.username.trim() || user.password.length < 10}
+            onClick={async () => {
+              const ok = await attempt(
+                t,
+                () => api.call("users.add", { ...user, username: user.username.trim(), display_name: user.display_name.trim() || user.username.trim() }),
+                t("settings.user_added"),
+              );
+              if (ok) setUser(empty);
+            }}
+          >
+            {t("settings.add_user")}
+          </Button>
+        </Group>
+      </Card>
+    </Stack>
+  );
+}
+
+function Preferences() {
+  const { t, i18n } = useTranslation();
+  const { colorScheme, setColorScheme } = useMantineColorScheme();
+  const [lockMinutes, setLockMinutes] = useState(prefs.lockMinutes());
+  return (
+    <Card withBorder>
+      <Stack maw={420}>
+        <Select
+          label={t("settings.language")}
+          allowDeselect={false}
+          data={LANGUAGES.map((l) => ({ value: l.code, label: l.label }))}
+          value={i18n.language}
+          onChange={(v) => {
+            if (!v) return;
+            prefs.setLanguage(v as Language);
+            void i18n.changeLanguage(v);
+          }}
+        />
+        <div>
+          <Text size="sm" fw={500} mb={4}>
+            {t("settings.theme")}
+          </Text>
+          <SegmentedControl
+            value={colorScheme}
+            onChange={(v) => setColorScheme(v as MantineColorScheme)}
+            data={[
+              { value: "light", label: t("theme.light") },
+              { value: "dark", label: t("theme.dark") },
+              { value: "auto", label: t("theme.auto") },
+            ]}
+          />
+        </div>
+        <NumberInput
+          label={t("settings.lock_minutes")}
+          description={t("settings.lock_minutes_hint")}
+          min={1}
+          max={240}
+          value={lockMinutes}
+          onChange={(v) => {
+            if (typeof v !== "number") return;
+            setLockMinutes(v);
+            prefs.setLockMinutes(v);
+          }}
+        />
+      </Stack>
+    </Card>
+  );
+}
+
+function Backup() {
+  const { t, i18n } = useTranslation();
+  const [folder, setFolder] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [done, setDone] = useState<{ path: string; bytes: number } | null>(null);
+  return (
+    <Card withBorder>
+      <Stack maw={640}>
+        <Text size="sm">{t("settings.backup_hint")}</Text>
+        <FolderField label={t("settings.backup_folder")} value={folder} onChange={setFolder} />
+        <ErrorNote error={error} />
+        {done && (
+          <Alert color="green">
+            {t("settings.backup_done", { path: done.path, size: (done.bytes / 1e6).toLocaleString(i18n.language, { maximumFractionDigits: 1 }) })}
+          </Alert>
+        )}
+        <Group>
+          <Button
+            loading={busy}
+            disabled={!folder.trim()}
+            onClick={async () => {
+              setBusy(true);
+              setError(null);
+              setDone(null);
+              try {
+                const s = await api.call("backup.create", { destination: folder.trim() });
+                setDone({ path: s.path, bytes: s.database_bytes });
+              } catch (e) {
+                setError(e);
+              } finally {
+                setBusy(false);
+              }
+            }}
+          >
+            {t("settings.backup_now")}
+          </Button>
+        </Group>
+        <Text size="sm" c="dimmed">
+          {t("settings.restore_hint")}
+        </Text>
+      </Stack>
+    </Card>
+  );
+}
+
+export function Settings({ tab }: { tab?: string }) {
+  const { t } = useTranslation();
+  const { can } = useSession();
+  const tabs = [
+    { value: "office", label: t("settings.office"), body: <Office /> },
+    { value: "lists", label: t("settings.lists"), body: <Lists /> },
+    { value: "fields", label: t("settings.custom_fields"), body: <CustomFields /> },
+    ...(can("users_manage") ? [{ value: "users", label: t("settings.users"), body: <Users /> }] : []),
+    { value: "preferences", label: t("settings.preferences"), body: <Preferences /> },
+    ...(can("backup_run") ? [{ value: "backup", label: t("settings.backup"), body: <Backup /> }] : []),
+  ];
+  const active = tabs.some((x) => x.value === tab) ? tab! : "office";
+  return (
+    <Stack>
+      <Title order={2}>{t("nav.settings")}</Title>
+      <Tabs value={active} onChange={(v) => v && navigate({ page: "settings", tab: v })} keepMounted={false}>
+        <Tabs.List>
+          {tabs.map((x) => (
+            <Tabs.Tab key={x.value} value={x.value}>
+              {x.label}
+            </Tabs.Tab>
+          ))}
+        </Tabs.List>
+        {tabs.map((x) => (
+          <Tabs.Panel key={x.value} value={x.value} pt="md">
+            {x.body}
+          </Tabs.Panel>
+        ))}
+      </Tabs>
+    </Stack>
+  );
+}
