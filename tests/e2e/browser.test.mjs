@@ -3,7 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readFileSync } from "node:fs";
+import { copyFileSync, readFileSync } from "node:fs";
 import { ROOT, appRequest, br, launchChromium, screenshot, seriousViolations, serve, tempDir } from "./support.mjs";
 
 const ADMIN = { username: "admin", password: "admin-password-1" };
@@ -21,6 +21,8 @@ before(async () => {
   work = tempDir("br-browser-");
   // A generated file large enough for the progress bar to be watched, and its areas.
   br(["gen", "--individuals", "60000", "--out", join(work, "gen"), "--seed", "7", "--id-prefix", "GEN"]);
+  // A copy, so the rejects file the import writes beside it stays out of the repository.
+  copyFileSync(join(ROOT, "assets/demo/registrants.csv"), join(work, "demo.csv"));
   server = await serve(join(work, "registry"));
   browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1366, height: 850 } });
@@ -90,12 +92,12 @@ test("Monday import: preview, progress bar, summary", async () => {
   });
   await screenshot(page, "04-import-progress");
   await page.getByTestId("import-summary").waitFor({ timeout: 120_000 });
-  assert.equal(await page.getByTestId("summary-rows_read").textContent(), "60,600");
+  assert.equal(await page.getByTestId("summary-rows_read").textContent(), "60,000");
   await screenshot(page, "05-import-summary");
 
   // The demo file too: its first row is the person the next tests look for.
   await page.getByRole("button", { name: "Import another file" }).click();
-  await page.getByLabel("CSV file").fill(join(ROOT, "assets/demo/registrants.csv"));
+  await page.getByLabel("CSV file").fill(join(work, "demo.csv"));
   await page.getByRole("button", { name: "Next" }).click();
   await page.getByText("Date format of the file").waitFor();
   await page.getByRole("button", { name: "Next" }).click();
@@ -106,8 +108,8 @@ test("Monday import: preview, progress bar, summary", async () => {
 
 test("search by name and by ID, open a beneficiary, reveal the ID and find the reveal in the audit log", async () => {
   await page.getByRole("link", { name: "Home" }).click();
-  await page.getByTestId("stat-People").waitFor();
-  assert.equal(await page.getByTestId("stat-People").textContent(), "60,600");
+  // The cached count shows at once and is replaced when the refetch the import's change event asked for lands.
+  await page.getByTestId("stat-People").filter({ hasText: "60,600" }).waitFor();
   await screenshot(page, "02-dashboard");
   await checkAccessibility("home");
 

@@ -1,10 +1,12 @@
 import { useEffect } from "react";
 import {
+  Badge,
   DirectionProvider,
   MantineProvider,
   createTheme,
   localStorageColorSchemeManager,
   useDirection,
+  type CSSVariablesResolver,
 } from "@mantine/core";
 import { Notifications } from "@mantine/notifications";
 import { useTranslation } from "react-i18next";
@@ -16,7 +18,25 @@ import { Login } from "../pages/Login";
 import { Unlock } from "../pages/Unlock";
 import { CenteredLoader } from "../components/CenteredLoader";
 
-const theme = createTheme({ primaryColor: "blue", defaultRadius: "md" });
+const theme = createTheme({
+  primaryColor: "blue",
+  defaultRadius: "md",
+  primaryShade: { light: 8, dark: 7 },
+  autoContrast: true,
+  // A coloured dot beside text in the normal colour: tinted text on a tinted background is too faint.
+  components: { Badge: Badge.extend({ defaultProps: { variant: "dot" } }) },
+});
+
+/** Mantine's light-scheme dimmed text and light-variant colours are below WCAG AA contrast; these are not. */
+const LIGHT_VARIANT_COLORS = ["blue", "green", "gray", "red", "yellow", "orange", "teal", "grape"];
+const cssVariablesResolver: CSSVariablesResolver = () => ({
+  variables: {},
+  light: {
+    "--mantine-color-dimmed": "var(--mantine-color-gray-7)",
+    ...Object.fromEntries(LIGHT_VARIANT_COLORS.map((c) => [`--mantine-color-${c}-light-color`, `var(--mantine-color-${c}-9)`])),
+  },
+  dark: {},
+});
 const colorSchemeManager = localStorageColorSchemeManager({ key: "br.colorScheme" });
 
 function Screens() {
@@ -45,7 +65,7 @@ export function App() {
   return (
     <DirectionProvider initialDirection={dir} detectDirection={false}>
       <DirectionSync dir={dir} />
-      <MantineProvider theme={theme} colorSchemeManager={colorSchemeManager} defaultColorScheme="auto">
+      <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver} colorSchemeManager={colorSchemeManager} defaultColorScheme="auto">
         <Notifications position="top-center" />
         <SessionProvider>
           <Screens />

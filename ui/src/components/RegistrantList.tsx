@@ -121,7 +121,7 @@ export function RegistrantList({ kind, initialQuery }: { kind: RegistrantKind; i
         accessorKey: "status",
         header: t("fields.status"),
         cell: ({ getValue }) => (
-          <Badge variant="light" color={getValue() === "active" ? "green" : "gray"}>
+          <Badge color={getValue() === "active" ? "green" : "gray"}>
             {t(`status.${getValue() as RegistrantStatus}`)}
           </Badge>
         ),

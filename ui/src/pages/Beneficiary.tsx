@@ -128,7 +128,7 @@ export function Beneficiary({ reference }: { reference: string }) {
           <Group gap="xs">
             <Text c="dimmed">{r.reference}</Text>
             <Badge color={r.status === "active" ? "green" : "gray"}>{t(`status.${r.status}`)}</Badge>
-            <Badge variant="outline">{t(`kind.${r.kind}`)}</Badge>
+            <Badge color="gray">{t(`kind.${r.kind}`)}</Badge>
             {r.masked && <Badge color="yellow">{t("detail.masked")}</Badge>}
           </Group>
         </div>

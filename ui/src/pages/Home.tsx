@@ -1,6 +1,7 @@
 // The dashboard: how many people the registry holds, where, who, and what the imports brought.
 import { BarChart, DonutChart, LineChart } from "@mantine/charts";
-import { Card, Group, SimpleGrid, Stack, Text, Title } from "@mantine/core";
+import { Card, Group, SimpleGrid, Stack, Table, Text, Title, VisuallyHidden } from "@mantine/core";
+import type { ReactNode } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { api } from "../api/client";
@@ -20,6 +21,34 @@ function Stat({ label, value }: { label: string; value: number }) {
       <Text fz={28} fw={700} data-testid={`stat-${label}`}>
         {value.toLocaleString(i18n.language)}
       </Text>
+    </Card>
+  );
+}
+
+/** A chart for the eye, and the same numbers as a table for screen readers. */
+function ChartCard({ title, rows, children }: { title: string; rows: [string, number][]; children: ReactNode }) {
+  const { i18n } = useTranslation();
+  return (
+    <Card withBorder>
+      <Title order={3} size="h5" mb="sm">
+        {title}
+      </Title>
+      <div aria-hidden inert>
+        {children}
+      </div>
+      <VisuallyHidden>
+        <Table>
+          <Table.Caption>{title}</Table.Caption>
+          <Table.Tbody>
+            {rows.map(([label, value]) => (
+              <Table.Tr key={label}>
+                <Table.Th>{label}</Table.Th>
+                <Table.Td>{value.toLocaleString(i18n.language)}</Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </VisuallyHidden>
     </Card>
   );
 }
@@ -47,10 +76,7 @@ export function Home() {
         </Card>
       ) : (
         <SimpleGrid cols={{ base: 1, lg: 2 }}>
-          <Card withBorder>
-            <Title order={3} size="h5" mb="sm">
-              {t("home.by_area")}
-            </Title>
+          <ChartCard title={t("home.by_area")} rows={s.by_area.map((c) => [c.key ? areaLabel(c.key) : unknown, c.count])}>
             <BarChart
               h={260}
               data={s.by_area.map((c) => ({ area: c.key ? areaLabel(c.key) : unknown, count: c.count }))}
@@ -58,11 +84,8 @@ export function Home() {
               series={[{ name: "count", label: t("home.people"), color: "blue.6" }]}
               valueFormatter={(v) => v.toLocaleString(i18n.language)}
             />
-          </Card>
-          <Card withBorder>
-            <Title order={3} size="h5" mb="sm">
-              {t("home.by_sex")}
-            </Title>
+          </ChartCard>
+          <ChartCard title={t("home.by_sex")} rows={s.by_sex.map((c) => [c.key ? sexLabel(c.key) : unknown, c.count])}>
             <Group justify="center">
               <DonutChart
                 size={200}
@@ -76,11 +99,8 @@ export function Home() {
                 }))}
               />
             </Group>
-          </Card>
-          <Card withBorder>
-            <Title order={3} size="h5" mb="sm">
-              {t("home.by_age")}
-            </Title>
+          </ChartCard>
+          <ChartCard title={t("home.by_age")} rows={s.by_age_band.map((c) => [c.key ?? unknown, c.count])}>
             <BarChart
               h={240}
               data={s.by_age_band.map((c) => ({ band: c.key ?? unknown, count: c.count }))}
@@ -88,11 +108,8 @@ export function Home() {
               series={[{ name: "count", label: t("home.people"), color: "teal.6" }]}
               valueFormatter={(v) => v.toLocaleString(i18n.language)}
             />
-          </Card>
-          <Card withBorder>
-            <Title order={3} size="h5" mb="sm">
-              {t("home.imports")}
-            </Title>
+          </ChartCard>
+          <ChartCard title={t("home.imports")} rows={s.imports.map((d) => [d.day, d.inserted + d.updated])}>
             {s.imports.length === 0 ? (
               <Text c="dimmed">{t("home.no_imports")}</Text>
             ) : (
@@ -107,7 +124,7 @@ export function Home() {
                 ]}
               />
             )}
-          </Card>
+          </ChartCard>
         </SimpleGrid>
       )}
     </Stack>

@@ -227,11 +227,11 @@ export function ImportWizard() {
                         <Table.Td>{r.line}</Table.Td>
                         <Table.Td>
                           {r.error ? (
-                            <Badge color="red" variant="light" title={r.error.reason}>
+                            <Badge color="red" title={r.error.reason}>
                               {r.error.column}: {r.error.reason}
                             </Badge>
                           ) : (
-                            <Badge color="green" variant="light">
+                            <Badge color="green">
                               {t("import.ok")}
                             </Badge>
                           )}
