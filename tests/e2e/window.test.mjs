@@ -47,9 +47,16 @@ before(async () => {
     hostname: "127.0.0.1",
     port,
     logLevel: "warn",
-    capabilities: { browserName: "wry", "tauri:options": { application: APP } },
+    capabilities: { browserName: "wry", "tauri:options": { application: APP }, "wdio:enforceWebDriverClassic": true },
   });
-  await (await browser.$("h1=Open the registry")).waitForDisplayed({ timeout: 30_000 });
+  try {
+    await (await browser.$("h1=Open the registry")).waitForDisplayed({ timeout: 30_000 });
+  } catch (e) {
+    // What the window showed instead, for whoever reads the failure.
+    await browser.saveScreenshot(join(SCREENSHOTS, "window-failure.png")).catch(() => {});
+    writeFileSync(join(OUTPUT, "window-failure.html"), await browser.getPageSource().catch(() => ""));
+    throw e;
+  }
   startupMs = Date.now() - started;
 });
 
