@@ -1,38 +1,75 @@
 #!/usr/bin/env bash
-# Sets up what is missing and runs every test. Fails when any check or test fails.
-set -euo pipefail
+# Sets up what is missing and runs every test: Rust (fmt, clippy, the workspace's tests), the UI (types,
+# Vitest), the browser (Playwright against `br serve`, axe-core), the real desktop window (tauri-driver),
+# the .deb and .rpm installers (the .deb installed and started), and a benchmark smoke run.
+# Every stage runs even when an earlier one failed; the exit status is non-zero when any failed.
+set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/setup.sh
+set -e
 ensure_build_tools
-ensure_apt dbus dbus-x11 gnome-keyring python3
+ensure_apt "${DESKTOP_BUILD_PACKAGES[@]}" "${DESKTOP_TEST_PACKAGES[@]}"
+ensure_npm_packages
+ensure_tauri_driver
+set +e
 
-echo "== formatting and lints"
-cargo fmt --all -- --check
-cargo clippy --workspace --all-targets --locked -- -D warnings
+OUT=target/test-output
+mkdir -p "$OUT"
+passed=0
+failed=0
+failed_stages=()
 
-echo "== tests (real encrypted databases, the real credential store over D-Bus)"
+# Runs one stage, its output also in $OUT/<name>.log; counts its tests with the given parser.
+stage() {
+    local name=$1 counter=$2
+    shift 2
+    echo
+    echo "== $name"
+    "$@" 2>&1 | tee "$OUT/$name.log"
+    local status=${PIPESTATUS[0]}
+    local counts
+    counts=$("$counter" "$OUT/$name.log")
+    read -r p f <<<"$counts"
+    if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
+        f=1 # a stage that failed outside any test (a build, a lint) counts as one failure
+    fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+    [ "$status" -eq 0 ] || failed_stages+=("$name")
+}
+
+count_none() { echo "0 0"; }
+count_cargo() {
+    grep -E '^test result:' "$1" | sed -E 's/.* ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/' \
+        | awk '{p += $1; f += $2} END {print p + 0, f + 0}'
+}
+count_vitest() {
+    local line
+    line=$(sed 's/\x1b\[[0-9;]*m//g' "$1" | grep -E '^\s+Tests\s' | tail -1)
+    echo "$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+' || echo 0) $(grep -oE '[0-9]+ failed' <<<"$line" | grep -oE '[0-9]+' || echo 0)"
+}
+count_node() {
+    echo "$(grep -E '^# pass ' "$1" | awk '{s += $3} END {print s + 0}') $(grep -E '^# fail ' "$1" | awk '{s += $3} END {print s + 0}')"
+}
+
+stage ui-build count_none npm run build
+stage ui-types count_none npm run typecheck
+stage ui-unit count_vitest npm run test:unit
+stage rust-fmt count_none cargo fmt --all -- --check
+stage rust-clippy count_none cargo clippy --workspace --all-targets --locked -- -D warnings
 # With this set, a missing Secret Service fails the credential-store test instead of skipping it.
 export BR_TEST_CREDENTIAL_STORE=1
-mkdir -p target/test-output
-dbus-run-session -- bash scripts/lib/with-keyring.sh cargo test --workspace --locked 2>&1 | tee target/test-output/cargo-test.log
-# The whole suite's count as the closing line (cargo's own last lines are the empty doc-test runs).
-totals=$(grep -E '^test result:' target/test-output/cargo-test.log \
-    | sed -E 's/.* ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/' \
-    | awk '{p += $1; f += $2} END {print p, f}')
-read -r passed failed <<<"$totals"
+stage rust-tests count_cargo dbus-run-session -- bash scripts/lib/with-keyring.sh cargo test --workspace --locked
+stage browser count_node node --test --test-concurrency=1 tests/e2e/browser.test.mjs
+stage window count_node xvfb-run -a -s "-screen 0 1366x900x24" node --test tests/e2e/window.test.mjs
+stage installers count_node bash scripts/installers.sh
+stage bench-smoke count_none bash scripts/bench-smoke.sh
 
-echo "== benchmark smoke run (release build; checks the bench works, asserts no timing)"
-cargo build --release --locked -p br-cli
-target/release/br bench --individuals 20000 --json > target/test-output/bench-smoke.json
-python3 - <<'PY'
-import json
-r = json.load(open("target/test-output/bench-smoke.json"))
-keys = ["import_rows_per_s", "raw_insert_rows_per_s", "import_vs_raw", "lookup_p99_ms", "name_search_p95_ms",
-        "list_page_p95_ms", "db_bytes", "peak_rss_bytes"]
-missing = [k for k in keys if k not in r]
-assert not missing, f"bench JSON lacks {missing}"
-assert r["individuals"] == 20000, r
-print("bench smoke:", {k: r[k] for k in keys})
-PY
-echo "== all checks passed"
+echo
+if [ ${#failed_stages[@]} -eq 0 ]; then
+    echo "== all stages passed"
+else
+    echo "== failed stages: ${failed_stages[*]}"
+fi
 echo "$passed passed, $failed failed"
+[ ${#failed_stages[@]} -eq 0 ]

@@ -4,7 +4,10 @@
 
 use std::path::PathBuf;
 
-use br_api::app::{App, AppRequest};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use br_api::app::{App, AppEvent, AppRequest};
 use br_api::ApiError;
 use br_core::secret::Secret;
 use serde_json::json;
@@ -39,7 +42,18 @@ fn demo_csv() -> PathBuf {
 fn an_office_day_end_to_end() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("registry");
-    let app = App::start(&dir, false, None, Box::new(|_| {}));
+    let progress = Arc::new(AtomicUsize::new(0));
+    let seen = progress.clone();
+    let app = App::start(
+        &dir,
+        false,
+        None,
+        Box::new(move |event| {
+            if matches!(event, AppEvent::Progress { .. }) {
+                seen.fetch_add(1, Ordering::Relaxed);
+            }
+        }),
+    );
     let created = app
         .handle(
             serde_json::from_value(json!({
@@ -77,16 +91,11 @@ fn an_office_day_end_to_end() {
     app.logout();
     assert_eq!(app.invoke("registrants.search", json!({})).unwrap_err().code, br_api::ErrorCode::SessionInvalid);
     app.login("officer", "officer-password-1");
-    let progress = std::sync::Mutex::new(0u32);
-    let summary = app
-        .invoke("import.run", json!({"path": demo_csv(), "options": {"batch_rows": 100}}), &|_| {
-            *progress.lock().unwrap() += 1
-        })
-        .unwrap();
+    let summary = app.invoke("import.run", json!({"path": demo_csv(), "options": {"batch_rows": 100}})).unwrap();
     assert_eq!(summary["rejected"], 0, "{summary}");
     let rows = summary["inserted"].as_u64().unwrap();
     assert!(rows >= 500);
-    assert!(*progress.lock().unwrap() >= 5, "progress events during the import");
+    assert!(progress.load(Ordering::Relaxed) >= 5, "progress events during the import");
 
     let page = app
         .invoke(
@@ -117,10 +126,7 @@ fn an_office_day_end_to_end() {
     let chain = app.invoke("audit.verify", json!({})).unwrap();
     assert_eq!(chain["ok"], true);
     let refused = app
-        .invoke(
-            "registrants.disable",
-            json!({"key": {"reference": by_phone["items"][0]["reference"]}, "reason": "x"}),
-        )
+        .invoke("registrants.disable", json!({"key": {"reference": by_phone["items"][0]["reference"]}, "reason": "x"}))
         .unwrap_err();
     assert_eq!(refused.code, br_api::ErrorCode::PermissionDenied);
     let unknown = app.invoke("registrants.delete", json!({})).unwrap_err();

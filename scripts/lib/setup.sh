@@ -36,3 +36,35 @@ ensure_build_tools() {
     ensure_apt build-essential pkg-config perl make ca-certificates
     ensure_rust
 }
+
+# What the desktop app builds against (Tauri 2 on WebKitGTK), what its tests drive it with (Xvfb,
+# WebKitWebDriver, Debian's Chromium) and the D-Bus keyring the credential-store tests use.
+DESKTOP_BUILD_PACKAGES=(libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev
+    libayatana-appindicator3-dev file)
+DESKTOP_TEST_PACKAGES=(xvfb xauth imagemagick webkit2gtk-driver chromium dbus dbus-x11 gnome-keyring rpm python3)
+
+# Node.js 18 or newer with npm: the machine's, else Debian's.
+ensure_node() {
+    if ! command -v npm >/dev/null 2>&1 || ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)'; then
+        ensure_apt nodejs npm
+    fi
+}
+
+# The UI's and the tests' npm packages, exactly as package-lock.json pins them; installed again only when
+# the lock file changed since the last install.
+ensure_npm_packages() {
+    ensure_node
+    local want
+    want=$(sha256sum package-lock.json | cut -d' ' -f1)
+    if [ "$(cat node_modules/.br-lock-sha256 2>/dev/null)" != "$want" ]; then
+        npm ci --no-audit --no-fund
+        echo "$want" > node_modules/.br-lock-sha256
+    fi
+}
+
+# tauri-driver, the WebDriver bridge to the desktop window (from crates.io).
+ensure_tauri_driver() {
+    if ! command -v tauri-driver >/dev/null 2>&1; then
+        cargo install tauri-driver --locked
+    fi
+}

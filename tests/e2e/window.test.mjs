@@ -10,6 +10,8 @@ import { ROOT, OUTPUT, SCREENSHOTS, br, tempDir } from "./support.mjs";
 
 const APP = process.env.BR_APP ?? join(ROOT, "target/debug/beneficiary-registry");
 const PASSPHRASE = "window test recovery passphrase";
+// Screenshots of the installed app get their own names beside those of the debug binary.
+const PREFIX = process.env.SHOT_PREFIX ?? "";
 let driver;
 let browser;
 let work;
@@ -53,8 +55,8 @@ before(async () => {
     await (await browser.$("h1=Open the registry")).waitForDisplayed({ timeout: 30_000 });
   } catch (e) {
     // What the window showed instead, for whoever reads the failure.
-    await browser.saveScreenshot(join(SCREENSHOTS, "window-failure.png")).catch(() => {});
-    writeFileSync(join(OUTPUT, "window-failure.html"), await browser.getPageSource().catch(() => ""));
+    await browser.saveScreenshot(join(SCREENSHOTS, `${PREFIX}window-failure.png`)).catch(() => {});
+    writeFileSync(join(OUTPUT, `${PREFIX}window-failure.html`), await browser.getPageSource().catch(() => ""));
     throw e;
   }
   startupMs = Date.now() - started;
@@ -70,7 +72,7 @@ async function shot(name) {
   // show the old frame).
   await browser.execute(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   await browser.pause(150);
-  await browser.saveScreenshot(join(SCREENSHOTS, `window-${name}.png`));
+  await browser.saveScreenshot(join(SCREENSHOTS, `${PREFIX}window-${name}.png`));
 }
 
 async function fill(label, value) {
@@ -102,7 +104,7 @@ test("the window opens the registry with the passphrase, logs in, searches and o
   await shot("04-beneficiary");
 
   // The whole screen, window decorations included, as a person would see it.
-  execFileSync("import", ["-window", "root", join(SCREENSHOTS, "window-05-screen.png")]);
-  writeFileSync(join(OUTPUT, "window-startup.json"), JSON.stringify({ start_to_first_screen_ms: startupMs }) + "\n");
+  execFileSync("import", ["-window", "root", join(SCREENSHOTS, `${PREFIX}window-05-screen.png`)]);
+  writeFileSync(join(OUTPUT, `${PREFIX}window-startup.json`), JSON.stringify({ start_to_first_screen_ms: startupMs }) + "\n");
   console.log(`start to the first screen (WebDriver session + window + UI): ${startupMs} ms`);
 });

@@ -67,10 +67,18 @@ pub enum AppRequest {
         #[ts(type = "string")]
         password: Secret,
     },
-    Logout { token: String },
+    Logout {
+        token: String,
+    },
     /// Asks the session's running long operation to stop after its current batch.
-    Cancel { token: String },
-    Call { token: String, command: String, payload: serde_json::Value },
+    Cancel {
+        token: String,
+    },
+    Call {
+        token: String,
+        command: String,
+        payload: serde_json::Value,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -409,7 +417,8 @@ mod tests {
         create(&App::start(&folder, false, None, Box::new(|_| {})));
         let app = App::start(&folder, false, None, Box::new(|_| {}));
         assert!(matches!(app.status(), AppStatus::NeedsPassphrase { .. }));
-        let login = serde_json::from_value(json!({"action": "login", "username": "admin", "password": "admin-password-1"}));
+        let login =
+            serde_json::from_value(json!({"action": "login", "username": "admin", "password": "admin-password-1"}));
         assert_eq!(app.handle(login.unwrap()).unwrap_err().code, ErrorCode::SessionInvalid);
         let wrong = app.handle(AppRequest::Unlock { passphrase: Secret::new("not the passphrase at all") });
         assert!(wrong.is_err());

@@ -334,7 +334,13 @@ impl Operation for ImportPreviewRequest {
     type Response = br_core::io::import::ImportPreview;
     fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<br_core::io::import::ImportPreview> {
         let rows = self.rows.unwrap_or(20) as usize;
-        br_core::io::import::preview_csv(registry(ctx).store(), session, &PathBuf::from(self.path), self.mapping.as_ref(), rows)
+        br_core::io::import::preview_csv(
+            registry(ctx).store(),
+            session,
+            &PathBuf::from(self.path),
+            self.mapping.as_ref(),
+            rows,
+        )
     }
 }
 

@@ -34,6 +34,11 @@ struct BenchReport {
     name_search_p95_ms: f64,
     list_page_p50_ms: f64,
     list_page_p95_ms: f64,
+    /// Through `App::handle` with the JSON the UI sends (100-row pages, as the list asks for).
+    ui_list_page_p95_ms: f64,
+    ui_next_page_p95_ms: f64,
+    ui_search_p95_ms: f64,
+    ui_dashboard_ms: f64,
     db_bytes: u64,
     peak_rss_bytes: u64,
     samples: usize,
@@ -68,6 +73,75 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[idx].as_secs_f64() * 1000.0
 }
 
+const BENCH_PASSWORD: &str = "bench-password";
+const BENCH_PASSPHRASE: &str = "bench recovery passphrase";
+
+/// Latencies the UI sees: requests as JSON through the same `App::handle` the desktop shell and `br serve`
+/// call, for list pages (first and next, with filters), searches and the dashboard.
+struct UiLatencies {
+    first_pages: Vec<Duration>,
+    next_pages: Vec<Duration>,
+    searches: Vec<Duration>,
+    dashboard: Duration,
+}
+
+fn ui_latencies(folder: &Path, queries: &[String], samples: usize) -> Result<UiLatencies, ApiError> {
+    use br_api::app::{App, AppRequest};
+    use serde_json::json;
+    let app = App::start(folder, false, Some(Secret::new(BENCH_PASSPHRASE)), Box::new(|_| {}));
+    let login = app.handle(
+        serde_json::from_value(json!({"action": "login", "username": "bench", "password": BENCH_PASSWORD}))
+            .map_err(|e| ApiError::invalid(e.to_string()))?,
+    )?;
+    let token = login["token"].as_str().unwrap_or_default().to_string();
+    let call = |command: &str, payload: serde_json::Value| {
+        app.handle(AppRequest::Call { token: token.clone(), command: command.into(), payload })
+    };
+    let areas: Vec<&str> = br_core::synth::AREAS.iter().map(|a| a.0).collect();
+    let mut rng = StdRng::seed_from_u64(13);
+    let mut out = UiLatencies { first_pages: vec![], next_pages: vec![], searches: vec![], dashboard: Duration::ZERO };
+    for i in 0..samples {
+        let filters = json!({
+            "area": (i % 4 != 0).then(|| areas[rng.random_range(0..areas.len())]),
+            "sex": (i % 2 == 0).then_some("female"),
+            "age_min": (i % 3 == 0).then_some(60), "age_max": null, "tag": null,
+            "status": "active", "kind": "individual",
+        });
+        let sort = ["reference", "name", "birth_date"][i % 3];
+        let page = |cursor: Option<&str>| {
+            json!({"query": null, "filters": filters, "sort": sort, "descending": i % 5 == 0, "limit": 100,
+                   "cursor": cursor, "reveal": false})
+        };
+        let first = timed(&mut out.first_pages, || call("registrants.search", page(None)))?;
+        if let Some(cursor) = first["next_cursor"].as_str() {
+            let mut cursor = cursor.to_string();
+            // A user scrolling: several pages in a row.
+            for _ in 0..3 {
+                let next = timed(&mut out.next_pages, || call("registrants.search", page(Some(&cursor))))?;
+                match next["next_cursor"].as_str() {
+                    Some(c) => cursor = c.to_string(),
+                    None => break,
+                }
+            }
+        }
+        let q = &queries[i % queries.len()];
+        timed(&mut out.searches, || {
+            call(
+                "registrants.search",
+                json!({"query": q, "filters": {"status": "active", "kind": "individual"}, "sort": "reference",
+                       "descending": false, "limit": 100, "cursor": null, "reveal": false}),
+            )
+        })?;
+    }
+    let t = Instant::now();
+    call("dashboard.stats", json!({}))?;
+    out.dashboard = t.elapsed();
+    for v in [&mut out.first_pages, &mut out.next_pages, &mut out.searches] {
+        v.sort();
+    }
+    Ok(out)
+}
+
 fn create(dir: &Path) -> Result<(Registry, Session), ApiError> {
     br_api::lifecycle::create_registry(
         dir,
@@ -76,8 +150,8 @@ fn create(dir: &Path) -> Result<(Registry, Session), ApiError> {
             office_name: "Benchmark office".into(),
             admin_username: "bench".into(),
             admin_display_name: "Bench".into(),
-            admin_password: Secret::new("bench-password"),
-            recovery_passphrase: Secret::new("bench recovery passphrase"),
+            admin_password: Secret::new(BENCH_PASSWORD),
+            recovery_passphrase: Secret::new(BENCH_PASSPHRASE),
             use_credential_store: false,
         },
     )
@@ -217,6 +291,11 @@ pub fn run(cli: &Cli, individuals: u64, dir: Option<&Path>) -> Result<(), ApiErr
     }
     registry.store().checkpoint()?;
     let db_bytes = std::fs::metadata(br_core::store::db_path(&work.join("import"))).map(|m| m.len()).unwrap_or(0);
+    drop(registry);
+    say("measuring requests through the command layer, as the UI sends them...");
+    let mut queries: Vec<String> = ids.iter().take(samples / 2).cloned().collect();
+    queries.extend(names.iter().take(samples / 2).cloned());
+    let ui = ui_latencies(&work.join("import"), &queries, samples)?;
     let report = BenchReport {
         individuals: summary.rows_read,
         gen_s,
@@ -231,6 +310,10 @@ pub fn run(cli: &Cli, individuals: u64, dir: Option<&Path>) -> Result<(), ApiErr
         name_search_p95_ms: percentile(&searches, 0.95),
         list_page_p50_ms: percentile(&pages, 0.50),
         list_page_p95_ms: percentile(&pages, 0.95),
+        ui_list_page_p95_ms: percentile(&ui.first_pages, 0.95),
+        ui_next_page_p95_ms: percentile(&ui.next_pages, 0.95),
+        ui_search_p95_ms: percentile(&ui.searches, 0.95),
+        ui_dashboard_ms: ui.dashboard.as_secs_f64() * 1000.0,
         db_bytes,
         peak_rss_bytes: peak,
         samples,
@@ -245,6 +328,9 @@ pub fn run(cli: &Cli, individuals: u64, dir: Option<&Path>) -> Result<(), ApiErr
             format!("exact ID lookup p50 / p99   {:>8.3} / {:.3} ms", r.lookup_p50_ms, r.lookup_p99_ms),
             format!("name search p50 / p95       {:>8.3} / {:.3} ms", r.name_search_p50_ms, r.name_search_p95_ms),
             format!("filtered list page p50/p95  {:>8.3} / {:.3} ms", r.list_page_p50_ms, r.list_page_p95_ms),
+            format!("UI list page / next page p95 {:>6.3} / {:.3} ms", r.ui_list_page_p95_ms, r.ui_next_page_p95_ms),
+            format!("UI search (ID or name) p95  {:>8.3} ms", r.ui_search_p95_ms),
+            format!("UI dashboard                {:>8.1} ms", r.ui_dashboard_ms),
             format!("database size               {:>12.1} MiB", r.db_bytes as f64 / 1048576.0),
             format!("peak memory during import   {:>12.1} MiB", r.peak_rss_bytes as f64 / 1048576.0),
         ]

@@ -460,7 +460,12 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
         Command::Gen { individuals, out, duplicate_rate, seed, id_prefix } => {
             let summary = br_core::synth::generate(
                 out,
-                &br_core::synth::GenOptions { individuals: *individuals, duplicate_rate: *duplicate_rate, seed: *seed, id_prefix: id_prefix.clone() },
+                &br_core::synth::GenOptions {
+                    individuals: *individuals,
+                    duplicate_rate: *duplicate_rate,
+                    seed: *seed,
+                    id_prefix: id_prefix.clone(),
+                },
             )?;
             print(cli, &summary, |s| {
                 format!(

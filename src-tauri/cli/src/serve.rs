@@ -19,17 +19,17 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use br_api::app::{App, AppEvent, AppRequest};
 use br_api::{ApiError, ErrorCode};
-use futures_util::Stream;
-use tokio::sync::broadcast;
+use futures_util::{Stream, StreamExt};
+use tokio::sync::{broadcast, watch};
 use tokio_stream::wrappers::BroadcastStream;
-use tokio_stream::StreamExt;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::credentials;
 
 /// The UI's own content policy: its scripts and styles only, no remote anything.
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; \
+const CSP: &str =
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; \
                    font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; \
                    frame-ancestors 'none'";
 
@@ -37,6 +37,9 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsa
 struct Shared {
     app: Arc<App>,
     events: broadcast::Sender<AppEvent>,
+    /// Becomes true when the server is asked to stop: event streams end so the stop does not wait for
+    /// browsers to close their tabs.
+    stopping: watch::Receiver<bool>,
 }
 
 pub struct ServeOptions {
@@ -96,10 +99,15 @@ async fn events(
     }
     // A client that falls behind skips events rather than slowing the registry down; change events are
     // hints to refetch, and progress is superseded by the next one.
-    let stream = BroadcastStream::new(shared.events.subscribe()).filter_map(|event| {
-        let event = event.ok()?;
-        Some(Ok(Event::default().event("br-event").json_data(&event).ok()?))
-    });
+    let mut stopping = shared.stopping.clone();
+    let stream = BroadcastStream::new(shared.events.subscribe())
+        .filter_map(|event| async move {
+            let event = event.ok()?;
+            Some(Ok(Event::default().event("br-event").json_data(&event).ok()?))
+        })
+        .take_until(async move {
+            let _ = stopping.wait_for(|stop| *stop).await;
+        });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
@@ -135,7 +143,8 @@ pub fn serve(options: ServeOptions) -> Result<(), ApiError> {
             let _ = events.send(event);
         }),
     );
-    let shared = Shared { app: Arc::new(app), events: sender };
+    let (stop, stopping) = watch::channel(false);
+    let shared = Shared { app: Arc::new(app), events: sender, stopping };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -148,7 +157,10 @@ pub fn serve(options: ServeOptions) -> Result<(), ApiError> {
         // Scripts (and the browser tests) wait for this line; with port 0 it is the only way to learn the port.
         println!("serving the registry at http://{address}/ (Ctrl-C stops)");
         axum::serve(listener, router(shared, options.ui))
-            .with_graceful_shutdown(shutdown_signal())
+            .with_graceful_shutdown(async move {
+                shutdown_signal().await;
+                let _ = stop.send(true);
+            })
             .await
             .map_err(|e| ApiError::invalid(format!("the server stopped: {e}")))
     })

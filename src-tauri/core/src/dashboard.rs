@@ -40,7 +40,8 @@ pub struct DashboardStats {
 }
 
 /// Bands a program manager plans by: young children, school age, working age, elderly.
-const AGE_BANDS: &[(&str, u32, Option<u32>)] = &[("0-4", 0, Some(4)), ("5-17", 5, Some(17)), ("18-59", 18, Some(59)), ("60+", 60, None)];
+const AGE_BANDS: &[(&str, u32, Option<u32>)] =
+    &[("0-4", 0, Some(4)), ("5-17", 5, Some(17)), ("18-59", 18, Some(59)), ("60+", 60, None)];
 
 pub fn stats(store: &Store, session: &Session) -> Result<DashboardStats> {
     require(store, session, Permission::RegistryRead, "dashboard.stats")?;

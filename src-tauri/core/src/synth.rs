@@ -409,14 +409,17 @@ mod tests {
     #[test]
     fn planted_duplicates_match_the_rate_and_the_truth_file() {
         let tmp = tempfile::tempdir().unwrap();
-        let s = generate(tmp.path(), &GenOptions { individuals: 20_000, duplicate_rate: 0.05, seed: 3, id_prefix: None }).unwrap();
+        let s =
+            generate(tmp.path(), &GenOptions { individuals: 20_000, duplicate_rate: 0.05, seed: 3, id_prefix: None })
+                .unwrap();
         assert_eq!(s.individuals, 20_000);
         let share = s.planted_duplicates as f64 / s.individuals as f64;
         assert!((0.04..0.06).contains(&share), "planted share {share}");
         let truth = std::fs::read_to_string(&s.truth_file).unwrap();
         assert_eq!(truth.lines().count() as u64, s.planted_duplicates + 1);
         let again = tempfile::tempdir().unwrap();
-        generate(again.path(), &GenOptions { individuals: 20_000, duplicate_rate: 0.05, seed: 3, id_prefix: None }).unwrap();
+        generate(again.path(), &GenOptions { individuals: 20_000, duplicate_rate: 0.05, seed: 3, id_prefix: None })
+            .unwrap();
         assert_eq!(
             std::fs::read(&s.registrants_file).unwrap(),
             std::fs::read(again.path().join("registrants.csv")).unwrap(),

@@ -793,5 +793,11 @@ pub fn preview_csv(
             .map(|e| PreviewError { column: parser.column_name(&e.field), reason: e.reason });
         out.push(PreviewRow { line, cells: rec.iter().map(str::to_string).collect(), error });
     }
-    Ok(ImportPreview { headers: headers.iter().map(str::to_string).collect(), targets, unmapped, rows: out, file_bytes })
+    Ok(ImportPreview {
+        headers: headers.iter().map(str::to_string).collect(),
+        targets,
+        unmapped,
+        rows: out,
+        file_bytes,
+    })
 }

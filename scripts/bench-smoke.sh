@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Checks that `br bench` runs and reports every measure (release build, 20,000 people). Asserts no timing:
+# speed is quoted from full runs, never enforced by a test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --locked -p br-cli
+target/release/br bench --individuals 20000 --json > target/test-output/bench-smoke.json
+python3 - <<'PY'
+import json
+r = json.load(open("target/test-output/bench-smoke.json"))
+keys = ["import_rows_per_s", "raw_insert_rows_per_s", "import_vs_raw", "lookup_p99_ms", "name_search_p95_ms",
+        "list_page_p95_ms", "ui_list_page_p95_ms", "ui_next_page_p95_ms", "ui_search_p95_ms", "ui_dashboard_ms",
+        "db_bytes", "peak_rss_bytes"]
+missing = [k for k in keys if k not in r]
+assert not missing, f"bench JSON lacks {missing}"
+assert r["individuals"] == 20000, r
+print("bench smoke:", {k: r[k] for k in keys})
+PY

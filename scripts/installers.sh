@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Builds the .deb and .rpm installers offline (release build), checks both hold the app, installs the .deb
+# and drives the installed app's real window (the same test as the debug binary, under Xvfb).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+npx tauri build --ci --bundles deb rpm
+deb=$(ls -t target/release/bundle/deb/*.deb | head -1)
+rpm_file=$(ls -t target/release/bundle/rpm/*.rpm | head -1)
+echo "built: $deb ($(du -h "$deb" | cut -f1)), $rpm_file ($(du -h "$rpm_file" | cut -f1))"
+dpkg-deb --contents "$deb" | grep -q '/usr/bin/beneficiary-registry$'
+rpm -qpl "$rpm_file" | grep -q '^/usr/bin/beneficiary-registry$'
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+$sudo dpkg -i "$deb"
+test -x /usr/bin/beneficiary-registry
+test -f /usr/share/applications/"Beneficiary Registry".desktop
+BR_APP=/usr/bin/beneficiary-registry SHOT_PREFIX=installed- \
+    xvfb-run -a -s "-screen 0 1366x900x24" node --test tests/e2e/window.test.mjs

@@ -1,0 +1,161 @@
+//! `br serve` over real HTTP: the UI's files with their security headers, the app API with its error
+//! shapes and status codes, the event stream, and a clean stop on SIGTERM.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(registry: &Path, ui: &Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_br"))
+        .args(["--registry", registry.to_str().unwrap(), "serve", "--listen", "127.0.0.1:0", "--ui"])
+        .arg(ui)
+        .env("BR_KEYRING", "off")
+        .env_remove("BR_PASSPHRASE")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line.split("http://").nth(1).unwrap().trim_end().trim_end_matches('/').split(' ').next().unwrap();
+    let addr = addr.trim_end_matches('/').to_string();
+    Server { child, addr }
+}
+
+/// One HTTP/1.1 request; returns the status, the headers (lower-cased) and the body.
+fn http(addr: &str, method: &str, path: &str, body: Option<&str>) -> (u16, String, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    let body = body.unwrap_or("");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let (head, body) = out.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, head.to_ascii_lowercase(), body.to_string())
+}
+
+fn api(addr: &str, request: serde_json::Value) -> (u16, serde_json::Value) {
+    let (status, _, body) = http(addr, "POST", "/api/app", Some(&request.to_string()));
+    (status, serde_json::from_str(&body).unwrap_or(serde_json::Value::Null))
+}
+
+#[test]
+fn serves_the_ui_and_the_api_with_errors_in_their_shape_and_stops_cleanly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ui = tmp.path().join("ui");
+    std::fs::create_dir_all(&ui).unwrap();
+    std::fs::write(ui.join("index.html"), "<!doctype html><title>UI</title>").unwrap();
+    let registry = tmp.path().join("reg");
+    let mut server = serve(&registry, &ui);
+    let addr = server.addr.clone();
+
+    // The UI, for its own paths too, with a content policy.
+    let (status, headers, body) = http(&addr, "GET", "/beneficiaries/DEMO-0000001", None);
+    assert_eq!(status, 200);
+    assert!(body.contains("<title>UI</title>"));
+    assert!(headers.contains("content-security-policy: default-src 'self'; script-src 'self'"));
+    assert!(headers.contains("x-content-type-options: nosniff"));
+
+    // First run: no registry; create one.
+    assert_eq!(api(&addr, serde_json::json!({"action": "status"})).1["state"], "no_registry");
+    let (status, created) = api(
+        &addr,
+        serde_json::json!({"action": "create", "office_code": "SRV", "office_name": "Served office",
+            "admin_username": "admin", "admin_display_name": "Admin", "admin_password": "admin-password-1",
+            "recovery_passphrase": "correct horse battery staple"}),
+    );
+    assert_eq!(status, 200, "{created}");
+    let token = created["token"].as_str().unwrap().to_string();
+
+    // Bad input, each with its code and status.
+    let (status, e) = api(
+        &addr,
+        serde_json::json!({"action": "call", "token": "forged", "command": "registrants.search", "payload": {}}),
+    );
+    assert_eq!((status, e["code"].as_str()), (401, Some("session_invalid")));
+    let (status, _, body) = http(&addr, "POST", "/api/app", Some("{not json"));
+    let e: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((status, e["code"].as_str()), (400, Some("invalid_input")));
+    let (status, e) =
+        api(&addr, serde_json::json!({"action": "login", "username": "admin", "password": "wrong-password"}));
+    assert_eq!((status, e["code"].as_str()), (401, Some("authentication_failed")));
+    let (status, e) = api(
+        &addr,
+        serde_json::json!({"action": "call", "token": token, "command": "registrants.create",
+        "payload": {"kind": "individual", "fields": {"birth_date": "1990-02-31"}, "household": null}}),
+    );
+    assert_eq!((status, e["code"].as_str()), (400, Some("invalid_input")));
+    let (status, _, _) = http(&addr, "GET", "/api/events?token=forged", None);
+    assert_eq!(status, 401);
+
+    // The event stream tells the change of a list to whoever listens.
+    let mut events = TcpStream::connect(&addr).unwrap();
+    write!(events, "GET /api/events?token={token} HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    events.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let (status, done) = api(
+        &addr,
+        serde_json::json!({"action": "call", "token": token, "command": "lists.upsert",
+        "payload": {"list": "area", "item": {"code": "D01", "label": "North", "parent": null, "active": true}}}),
+    );
+    assert_eq!((status, done["ok"].as_bool()), (200, Some(true)));
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    while !seen.contains("\"changed\"") {
+        let n = events.read(&mut buf).expect("an event within 10 s");
+        assert!(n > 0, "stream closed: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    assert!(seen.contains("\"sets\":[\"lists\"]"), "{seen}");
+
+    // SIGTERM: a clean exit, and the registry opens again.
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    // The event stream is still open, as a browser tab keeps it: the stop must not wait for it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "br serve did not stop within 10 s of SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    drop(events);
+    assert!(status.success(), "{status:?}");
+    let reopened = br_core::Registry::open(
+        &registry,
+        &br_core::store::keys::Unlock::with_passphrase(br_core::secret::Secret::new("correct horse battery staple")),
+    );
+    assert!(reopened.is_ok());
+}
+
+#[test]
+fn refuses_to_start_without_a_built_ui() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_br"))
+        .args(["--registry", tmp.path().join("reg").to_str().unwrap(), "serve", "--listen", "127.0.0.1:0", "--ui"])
+        .arg(tmp.path().join("missing"))
+        .env("BR_KEYRING", "off")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("npm run build"));
+}

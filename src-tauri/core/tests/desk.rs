@@ -1,0 +1,180 @@
+//! What the desktop screens read beyond the registry itself: dashboard counts, the filtered audit log, the
+//! import preview and saved column mappings. Real encrypted registries, real CSV files.
+
+mod common;
+
+use br_core::audit::{AuditQuery, Outcome};
+use br_core::auth::Role;
+use br_core::io::import::ImportOptions;
+use br_core::io::mapping::{self, ColumnMapping, SavedMapping};
+use br_core::registry::model::{ListItem, ListName};
+use br_core::registry::service;
+use br_core::ErrorCode;
+use common::Fixture;
+
+const PEOPLE: &str = "external_id,given_name,family_name,sex,birth_date,area,household_ref,relationship\n\
+P1,Amina,Diallo,female,1950-01-01,D01,H1,head\n\
+P2,Omar,Diallo,male,2015-06-01,D01,H1,child\n\
+P3,Sara,Bekele,female,1990-03-03,D02,,\n\
+P4,Yonas,Bekele,male,,D02,,\n\
+P5,Bad,Date,female,1990-13-45,D02,,\n";
+
+fn areas(f: &Fixture) {
+    for code in ["D01", "D02"] {
+        let item = ListItem { code: code.into(), label: code.into(), parent: None, active: true };
+        service::upsert_list_item(f.registry.store(), &f.admin, ListName::Area, item).unwrap();
+    }
+}
+
+fn with_people() -> Fixture {
+    let f = Fixture::new();
+    areas(&f);
+    let path = f.file("people.csv", PEOPLE.as_bytes());
+    let summary = f.import(&f.admin, &path, &ImportOptions::default()).unwrap();
+    assert_eq!(summary.rejected, 1);
+    f
+}
+
+#[test]
+fn dashboard_counts_people_households_areas_sexes_age_bands_and_imports() {
+    let f = with_people();
+    let s = br_core::dashboard::stats(f.registry.store(), &f.admin).unwrap();
+    assert_eq!((s.individuals, s.groups, s.disabled), (4, 1, 0));
+    let count = |list: &[br_core::dashboard::Count], key: Option<&str>| {
+        list.iter().find(|c| c.key.as_deref() == key).map(|c| c.count).unwrap_or(0)
+    };
+    assert_eq!((count(&s.by_area, Some("D01")), count(&s.by_area, Some("D02"))), (2, 2));
+    assert_eq!((count(&s.by_sex, Some("female")), count(&s.by_sex, Some("male"))), (2, 2));
+    assert_eq!(count(&s.by_age_band, Some("60+")), 1);
+    assert_eq!(count(&s.by_age_band, Some("5-17")), 1);
+    assert_eq!(count(&s.by_age_band, Some("18-59")), 1);
+    assert_eq!(count(&s.by_age_band, None), 1, "no birth date");
+    assert_eq!(s.imports.len(), 1);
+    assert_eq!((s.imports[0].inserted, s.imports[0].rejected), (4, 1));
+}
+
+#[test]
+fn the_audit_log_filters_by_action_user_outcome_and_pages_newest_first() {
+    let f = with_people();
+    let auditor = f.user("visitor", Role::Auditor);
+    // A refusal, audited as denied.
+    let err = br_core::io::export::export_csv(
+        f.registry.store(),
+        &auditor,
+        &f.dir.path().join("out.csv"),
+        &br_core::io::export::ExportOptions { include_personal: true, include_disabled: false },
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::PermissionDenied);
+
+    let all = br_core::audit::list(f.registry.store(), &auditor, &AuditQuery::default()).unwrap();
+    assert!(all.entries.windows(2).all(|w| w[0].seq > w[1].seq), "newest first");
+    let denied = br_core::audit::list(
+        f.registry.store(),
+        &auditor,
+        &AuditQuery { outcome: Some(Outcome::Denied), ..Default::default() },
+    )
+    .unwrap();
+    assert_eq!(denied.entries.len(), 1);
+    assert_eq!(denied.entries[0].username.as_deref(), Some("visitor"));
+    let imports = br_core::audit::list(
+        f.registry.store(),
+        &auditor,
+        &AuditQuery { action: Some("import.".into()), username: Some("admin".into()), ..Default::default() },
+    )
+    .unwrap();
+    assert!(!imports.entries.is_empty() && imports.entries.iter().all(|e| e.action.starts_with("import.")));
+    // A `%` in the filter is a literal character, not a wildcard.
+    let literal = br_core::audit::list(
+        f.registry.store(),
+        &auditor,
+        &AuditQuery { action: Some("%".into()), ..Default::default() },
+    )
+    .unwrap();
+    assert!(literal.entries.is_empty());
+
+    // Pages of two: every entry once, in order, then no cursor.
+    let mut seen = Vec::new();
+    let mut before = None;
+    loop {
+        let page = br_core::audit::list(
+            f.registry.store(),
+            &auditor,
+            &AuditQuery { limit: Some(2), before, ..Default::default() },
+        )
+        .unwrap();
+        seen.extend(page.entries.iter().map(|e| e.seq));
+        match page.next_before {
+            Some(b) => before = Some(b),
+            None => break,
+        }
+    }
+    assert_eq!(seen, all.entries.iter().map(|e| e.seq).collect::<Vec<_>>());
+
+    let registrar = f.user("clerk", Role::Registrar);
+    let refused = br_core::audit::list(f.registry.store(), &registrar, &AuditQuery::default()).unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::PermissionDenied);
+}
+
+#[test]
+fn the_preview_gives_each_row_the_verdict_of_the_import_and_writes_nothing() {
+    let f = Fixture::new();
+    areas(&f);
+    let path = f.file("people.csv", PEOPLE.as_bytes());
+    let before = br_core::dashboard::stats(f.registry.store(), &f.admin).unwrap();
+    let p = br_core::io::import::preview_csv(f.registry.store(), &f.admin, &path, None, 20).unwrap();
+    assert_eq!(p.headers.len(), 8);
+    assert_eq!(p.targets[1].as_deref(), Some("given_name"));
+    assert_eq!(p.rows.len(), 5);
+    assert!(p.rows[..4].iter().all(|r| r.error.is_none()));
+    let bad = p.rows[4].error.as_ref().expect("an impossible date is rejected");
+    assert_eq!((p.rows[4].line, bad.column.as_str()), (6, "birth_date"));
+    let after = br_core::dashboard::stats(f.registry.store(), &f.admin).unwrap();
+    assert_eq!((before.individuals, after.individuals), (0, 0));
+
+    // Another system's headers, mapped.
+    let sr = f.file("sr.csv", "Code,Nom,Prénom,Sexe\nS1,Diallo,Awa,F\nS2,Diallo,Ali,X\n".as_bytes());
+    let mut mapping: ColumnMapping = serde_json::from_value(serde_json::json!({
+        "columns": {"Code": "external_id", "Nom": "family_name", "Prénom": "given_name", "Sexe": "sex"},
+        "values": {"sex": {"F": "female"}}
+    }))
+    .unwrap();
+    let p = br_core::io::import::preview_csv(f.registry.store(), &f.admin, &sr, Some(&mapping), 20).unwrap();
+    let targets: Vec<Option<String>> =
+        ["external_id", "family_name", "given_name", "sex"].iter().map(|t| Some(t.to_string())).collect();
+    assert_eq!(p.targets, targets);
+    assert!(p.rows[0].error.is_none());
+    assert_eq!(p.rows[1].error.as_ref().unwrap().column, "Sexe (sex)", "X is not a sex code");
+    // Without an external id column the file cannot be imported at all, and the preview says so.
+    mapping.columns.remove("Code");
+    let err = br_core::io::import::preview_csv(f.registry.store(), &f.admin, &sr, Some(&mapping), 20).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ImportFileInvalid);
+
+    let auditor = f.user("visitor", Role::Auditor);
+    let refused = br_core::io::import::preview_csv(f.registry.store(), &auditor, &path, None, 20).unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::PermissionDenied);
+}
+
+#[test]
+fn saved_mappings_round_trip_are_replaced_by_name_and_refuse_unknown_columns() {
+    let f = Fixture::new();
+    let m: ColumnMapping = serde_json::from_value(serde_json::json!({"columns": {"Nom": "family_name"}})).unwrap();
+    mapping::save(f.registry.store(), &f.admin, &SavedMapping { name: "SR export".into(), mapping: m.clone() })
+        .unwrap();
+    let mut m2 = m.clone();
+    m2.date_format = Some("[day]/[month]/[year]".into());
+    mapping::save(f.registry.store(), &f.admin, &SavedMapping { name: "SR export".into(), mapping: m2.clone() })
+        .unwrap();
+    let saved = mapping::list_saved(f.registry.store(), &f.admin).unwrap();
+    assert_eq!(saved.len(), 1);
+    assert_eq!(saved[0].mapping, m2);
+
+    let mut broken = m.clone();
+    broken.columns.insert("X".into(), "shoe_size".into());
+    let err =
+        mapping::save(f.registry.store(), &f.admin, &SavedMapping { name: "bad".into(), mapping: broken }).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::MappingInvalid);
+    let err = mapping::save(f.registry.store(), &f.admin, &SavedMapping { name: "  ".into(), mapping: m }).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
+    assert_eq!(mapping::list_saved(f.registry.store(), &f.admin).unwrap().len(), 1);
+}
