@@ -7,8 +7,11 @@ npx tauri build --ci --bundles deb rpm
 deb=$(ls -t target/release/bundle/deb/*.deb | head -1)
 rpm_file=$(ls -t target/release/bundle/rpm/*.rpm | head -1)
 echo "built: $deb ($(du -h "$deb" | cut -f1)), $rpm_file ($(du -h "$rpm_file" | cut -f1))"
-dpkg-deb --contents "$deb" | grep -q '/usr/bin/beneficiary-registry$'
-rpm -qpl "$rpm_file" | grep -q '^/usr/bin/beneficiary-registry$'
+# Listed first and searched after: `grep -q` closing the pipe early would fail the lister under pipefail.
+deb_files=$(dpkg-deb --contents "$deb")
+rpm_files=$(rpm -qpl "$rpm_file")
+grep -qE '(^| |\./)usr/bin/beneficiary-registry$' <<<"$deb_files"
+grep -q '^/usr/bin/beneficiary-registry$' <<<"$rpm_files"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 $sudo dpkg -i "$deb"
