@@ -168,10 +168,10 @@ fn build(req: &SearchRequest, restrict: Option<Restrict>, limit: u32) -> Result<
         // the birth-date index: an age band holds a large share of a registry, and sorting it all to show
         // fifty rows is what made filtered pages slow.
         let col = if req.sort == SortKey::BirthDate { "ifnull(r.birth_date, '')" } else { "+ifnull(r.birth_date, '')" };
-        if let Some(e) = earliest {
-            params.push(Value::Text(e));
-            sql.push_str(&format!(" AND {col} >= ?{}", params.len()));
-        }
+        // Always a lower bound: people without a birth date sit at the start of the birth-date index (as
+        // ''), and a scan that starts there walks past all of them before the first match.
+        params.push(Value::Text(earliest.unwrap_or_else(|| "0".into())));
+        sql.push_str(&format!(" AND {col} >= ?{}", params.len()));
         params.push(Value::Text(latest.unwrap_or_else(|| "9999".into())));
         sql.push_str(&format!(" AND {col} <= ?{} AND r.birth_date IS NOT NULL", params.len()));
     }

@@ -7,12 +7,16 @@ use rusqlite::Connection;
 
 use crate::error::Result;
 
-/// Name and definition of each list index, exactly as migration 0001 creates it (a test checks this).
-pub const LIST_INDEXES: [(&str, &str); 4] = [
+/// Name and definition of each list index, exactly as the migrations create it (a test checks this).
+pub const LIST_INDEXES: [(&str, &str); 5] = [
     ("registrants_sort_name", "CREATE INDEX registrants_sort_name ON registrants (sort_name, rowid)"),
     ("registrants_area", "CREATE INDEX registrants_area ON registrants (area, sort_name, rowid)"),
     ("registrants_area_reference", "CREATE INDEX registrants_area_reference ON registrants (area, rowid)"),
     ("registrants_birth_date", "CREATE INDEX registrants_birth_date ON registrants (ifnull(birth_date, ''), rowid)"),
+    (
+        "registrants_area_birth_date",
+        "CREATE INDEX registrants_area_birth_date ON registrants (area, ifnull(birth_date, ''), rowid)",
+    ),
 ];
 
 pub fn drop_all(conn: &Connection) -> Result<()> {
