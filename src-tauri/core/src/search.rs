@@ -37,6 +37,7 @@ pub enum SortKey {
     #[default]
     Reference,
     Name,
+    /// Individuals only: households have no birth date.
     BirthDate,
 }
 
@@ -126,8 +127,13 @@ struct Restrict {
 }
 
 fn build(req: &SearchRequest, restrict: Option<Restrict>, limit: u32) -> Result<Query> {
+    // Households have no birth date: sorted "by birth date" they come in registration order.
+    let sort = match (req.sort, req.filters.kind) {
+        (SortKey::BirthDate, Some(RegistrantKind::Group)) => SortKey::Reference,
+        (sort, _) => sort,
+    };
     let mut sql = format!("SELECT {SUMMARY_COLUMNS}, ");
-    let sort_expr = match req.sort {
+    let sort_expr = match sort {
         SortKey::Reference => "NULL",
         SortKey::Name => "r.sort_name",
         SortKey::BirthDate => "ifnull(r.birth_date, '')",
@@ -154,7 +160,19 @@ fn build(req: &SearchRequest, restrict: Option<Restrict>, limit: u32) -> Result<
     eq("r.area", &f.area, &mut sql);
     eq("r.sex", &f.sex, &mut sql);
     eq("r.status", &f.status.map(|s| s.as_str().to_string()), &mut sql);
-    eq("r.kind", &f.kind.map(|k| k.as_str().to_string()), &mut sql);
+    // Only people have birth dates: a list sorted by birth date is a list of individuals. The kind is
+    // written as a literal, not a parameter, so the planner can use the birth-date indexes, which hold
+    // individuals only.
+    let kind = match (f.kind, sort) {
+        (None, SortKey::BirthDate) => Some(RegistrantKind::Individual),
+        (kind, _) => kind,
+    };
+    if let Some(kind) = kind {
+        // In registration order the rowid is the order: a unary `+` keeps the planner off the indexes of one
+        // kind, which would sort every household to show a page of them.
+        let col = if sort == SortKey::Reference { "+r.kind" } else { "r.kind" };
+        sql.push_str(&format!(" AND {col} = '{}'", kind.as_str()));
+    }
     if let Some(tag) = &f.tag {
         params.push(Value::Text(tag.clone()));
         sql.push_str(&format!(
@@ -167,7 +185,7 @@ fn build(req: &SearchRequest, restrict: Option<Restrict>, limit: u32) -> Result<
         // Unless the list is sorted by birth date, a unary `+` keeps the planner from driving the page from
         // the birth-date index: an age band holds a large share of a registry, and sorting it all to show
         // fifty rows is what made filtered pages slow.
-        let col = if req.sort == SortKey::BirthDate { "ifnull(r.birth_date, '')" } else { "+ifnull(r.birth_date, '')" };
+        let col = if sort == SortKey::BirthDate { "ifnull(r.birth_date, '')" } else { "+ifnull(r.birth_date, '')" };
         // Always a lower bound: people without a birth date sit at the start of the birth-date index (as
         // ''), and a scan that starts there walks past all of them before the first match.
         params.push(Value::Text(earliest.unwrap_or_else(|| "0".into())));
@@ -178,7 +196,7 @@ fn build(req: &SearchRequest, restrict: Option<Restrict>, limit: u32) -> Result<
     let (cmp, dir) = if req.descending { ("<", "DESC") } else { (">", "ASC") };
     if let Some(c) = &req.cursor {
         let c = decode_cursor(c)?;
-        if req.sort == SortKey::Reference {
+        if sort == SortKey::Reference {
             params.push(Value::Integer(c.rowid));
             sql.push_str(&format!(" AND r.rowid {cmp} ?{}", params.len()));
         } else {
@@ -188,7 +206,7 @@ fn build(req: &SearchRequest, restrict: Option<Restrict>, limit: u32) -> Result<
             sql.push_str(&format!(" AND ({sort_expr}, r.rowid) {cmp} (?{}, ?{n})", n - 1));
         }
     }
-    if req.sort == SortKey::Reference {
+    if sort == SortKey::Reference {
         sql.push_str(&format!(" ORDER BY r.rowid {dir}"));
     } else {
         sql.push_str(&format!(" ORDER BY {sort_expr} {dir}, r.rowid {dir}"));

@@ -209,7 +209,8 @@ export function RegistrantList({ kind, initialQuery }: { kind: RegistrantKind; i
           data={[
             { value: "reference", label: t("fields.reference") },
             { value: "name", label: t("fields.name") },
-            { value: "birth_date", label: t("fields.birth_date") },
+            // Households have no birth date.
+            ...(kind === "individual" ? [{ value: "birth_date", label: t("fields.birth_date") }] : []),
           ]}
           value={sort}
           onChange={(v) => v && setSort(v as SortKey)}

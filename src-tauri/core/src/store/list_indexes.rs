@@ -8,14 +8,25 @@ use rusqlite::Connection;
 use crate::error::Result;
 
 /// Name and definition of each list index, exactly as the migrations create it (a test checks this).
-pub const LIST_INDEXES: [(&str, &str); 5] = [
+pub const LIST_INDEXES: [(&str, &str); 7] = [
     ("registrants_sort_name", "CREATE INDEX registrants_sort_name ON registrants (sort_name, rowid)"),
     ("registrants_area", "CREATE INDEX registrants_area ON registrants (area, sort_name, rowid)"),
     ("registrants_area_reference", "CREATE INDEX registrants_area_reference ON registrants (area, rowid)"),
-    ("registrants_birth_date", "CREATE INDEX registrants_birth_date ON registrants (ifnull(birth_date, ''), rowid)"),
+    (
+        "registrants_birth_date",
+        "CREATE INDEX registrants_birth_date ON registrants (ifnull(birth_date, ''), rowid) WHERE kind = 'individual'",
+    ),
     (
         "registrants_area_birth_date",
-        "CREATE INDEX registrants_area_birth_date ON registrants (area, ifnull(birth_date, ''), rowid)",
+        "CREATE INDEX registrants_area_birth_date ON registrants (area, ifnull(birth_date, ''), rowid)\n    WHERE kind = 'individual'",
+    ),
+    (
+        "registrants_group_name",
+        "CREATE INDEX registrants_group_name ON registrants (sort_name, rowid) WHERE kind = 'group'",
+    ),
+    (
+        "registrants_area_group_name",
+        "CREATE INDEX registrants_area_group_name ON registrants (area, sort_name, rowid) WHERE kind = 'group'",
     ),
 ];
 
@@ -39,6 +50,10 @@ pub fn ensure_all(conn: &Connection) -> Result<usize> {
             conn.execute_batch(sql)?;
             built += 1;
         }
+    }
+    if built > 0 {
+        // Fresh statistics: an index without any beside others with old ones misleads the planner.
+        conn.execute_batch("PRAGMA analysis_limit = 1000; ANALYZE registrants;")?;
     }
     Ok(built)
 }
