@@ -57,7 +57,10 @@ ensure_npm_packages() {
     local want
     want=$(sha256sum package-lock.json | cut -d' ' -f1)
     if [ "$(cat node_modules/.br-lock-sha256 2>/dev/null)" != "$want" ]; then
-        npm ci --no-audit --no-fund
+        # `npm install`, not `npm ci`: this npm writes lock files with only this platform's optional packages
+        # (esbuild, rollup, the Tauri CLI) and `npm ci` then refuses them as out of sync. With a lock file
+        # present `npm install` installs exactly its versions and leaves it unchanged.
+        npm install --no-audit --no-fund
         echo "$want" > node_modules/.br-lock-sha256
     fi
 }

@@ -236,7 +236,7 @@ pub struct AuditQuery {
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
-pub struct AuditLogEntry {
+pub struct AuditEntry {
     pub seq: i64,
     pub at: String,
     pub username: Option<String>,
@@ -251,16 +251,31 @@ pub struct AuditLogEntry {
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct AuditPage {
     /// Newest first.
-    pub entries: Vec<AuditLogEntry>,
+    pub entries: Vec<AuditEntry>,
     pub next_before: Option<i64>,
+}
+
+/// The columns `entry_from_row` reads, in its order.
+pub(crate) const ENTRY_COLUMNS: &str = "seq, at, username, action, entity, entity_id, outcome, details";
+
+pub(crate) fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
+    let details: String = r.get(7)?;
+    Ok(AuditEntry {
+        seq: r.get(0)?,
+        at: r.get(1)?,
+        username: r.get(2)?,
+        action: r.get(3)?,
+        entity: r.get(4)?,
+        entity_id: r.get(5)?,
+        outcome: r.get(6)?,
+        details: serde_json::from_str(&details).unwrap_or(serde_json::Value::String(details)),
+    })
 }
 
 pub fn list(store: &Store, session: &Session, query: &AuditQuery) -> Result<AuditPage> {
     crate::auth::require(store, session, crate::auth::Permission::AuditRead, "audit.list")?;
     let limit = query.limit.unwrap_or(100).clamp(1, 500);
-    let mut sql = String::from(
-        "SELECT seq, at, username, action, entity, entity_id, outcome, details FROM audit_log WHERE seq < ?1",
-    );
+    let mut sql = format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq < ?1");
     let mut args: Vec<Box<dyn rusqlite::ToSql>> = vec![Box::new(query.before.unwrap_or(i64::MAX))];
     let mut add = |clause: &str, value: Box<dyn rusqlite::ToSql>| {
         args.push(value);
@@ -290,19 +305,7 @@ pub fn list(store: &Store, session: &Session, query: &AuditQuery) -> Result<Audi
     add(" ORDER BY seq DESC LIMIT ?", Box::new(i64::from(limit) + 1));
     store.read(|conn| {
         let mut stmt = conn.prepare(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(args.iter().map(|a| a.as_ref())), |r| {
-            let details: String = r.get(7)?;
-            Ok(AuditLogEntry {
-                seq: r.get(0)?,
-                at: r.get(1)?,
-                username: r.get(2)?,
-                action: r.get(3)?,
-                entity: r.get(4)?,
-                entity_id: r.get(5)?,
-                outcome: r.get(6)?,
-                details: serde_json::from_str(&details).unwrap_or(serde_json::Value::String(details)),
-            })
-        })?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args.iter().map(|a| a.as_ref())), entry_from_row)?;
         let mut entries = rows.collect::<rusqlite::Result<Vec<_>>>()?;
         let next_before = if entries.len() > limit as usize {
             entries.truncate(limit as usize);

@@ -20,9 +20,7 @@ export type AppRequest = { "action": "status" } | { "action": "create" } & Creat
 
 export type AppStatus = { "state": "no_registry", folder: string, } | { "state": "needs_passphrase", folder: string, reason: string, } | { "state": "ready", folder: string, office_code: string, office_name: string, credential_store_note: string | null, };
 
-export type AuditEntry = { seq: number, at: string, username: string | null, action: string, outcome: string, details: unknown, };
-
-export type AuditLogEntry = { seq: number, at: string, username: string | null, action: string, entity: string | null, entity_id: string | null, outcome: string, 
+export type AuditEntry = { seq: number, at: string, username: string | null, action: string, entity: string | null, entity_id: string | null, outcome: string, 
 /**
  * Already masked when it was written.
  */
@@ -32,7 +30,7 @@ export type AuditPage = {
 /**
  * Newest first.
  */
-entries: Array<AuditLogEntry>, next_before: number | null, };
+entries: Array<AuditEntry>, next_before: number | null, };
 
 export type AuditQuery = { 
 /**

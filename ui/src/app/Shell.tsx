@@ -7,7 +7,6 @@ import {
   Group,
   Menu,
   NavLink,
-  Select,
   Text,
   TextInput,
   Title,
@@ -32,7 +31,6 @@ import {
 } from "@tabler/icons-react";
 import { useTranslation } from "react-i18next";
 import type { Permission } from "../api/bindings";
-import { LANGUAGES, prefs, type Language } from "./prefs";
 import { hrefOf, navigate, useRoute, type Route } from "./route";
 import { useSession } from "./session";
 import { Home } from "../pages/Home";
@@ -42,6 +40,7 @@ import { Households } from "../pages/Households";
 import { ImportWizard } from "../pages/ImportWizard";
 import { Settings } from "../pages/Settings";
 import { AuditLog } from "../pages/AuditLog";
+import { LanguageSelect } from "../components/LanguageSelect";
 
 interface NavItem {
   route: Route;
@@ -70,7 +69,7 @@ function Page({ route }: { route: Route }) {
 }
 
 export function Shell() {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const { status, login, lock, logOut, can } = useSession();
   const route = useRoute();
   const [opened, { toggle }] = useDisclosure();
@@ -123,18 +122,7 @@ export function Shell() {
             />
           </form>
           <Group gap="xs" wrap="nowrap">
-            <Select
-              w={120}
-              aria-label={t("settings.language")}
-              data={LANGUAGES.map((l) => ({ value: l.code, label: l.label }))}
-              value={i18n.language}
-              allowDeselect={false}
-              onChange={(v) => {
-                if (!v) return;
-                prefs.setLanguage(v as Language);
-                void i18n.changeLanguage(v);
-              }}
-            />
+            <LanguageSelect width={120} />
             <Tooltip label={dark ? t("theme.light") : t("theme.dark")}>
               <ActionIcon
                 variant="default"

@@ -1,11 +1,11 @@
 import type { ReactNode } from "react";
-import { Center, Group, Image, Paper, Select, Stack, Text, Title } from "@mantine/core";
+import { Center, Group, Image, Paper, Stack, Text, Title } from "@mantine/core";
 import { useTranslation } from "react-i18next";
-import { LANGUAGES, prefs, type Language } from "../app/prefs";
+import { LanguageSelect } from "./LanguageSelect";
 
 /** The frame of the screens before login: product name, language choice, one card. */
 export function AuthFrame({ title, subtitle, children, width = 460 }: { title: string; subtitle?: string; children: ReactNode; width?: number }) {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   return (
     <Center mih="100vh" p="md" component="main">
       <Stack w={width} maw="100%">
@@ -14,18 +14,7 @@ export function AuthFrame({ title, subtitle, children, width = 460 }: { title: s
             <Image src="./icon.png" w={36} h={36} alt="" />
             <Text fw={700}>{t("app.name")}</Text>
           </Group>
-          <Select
-            w={130}
-            aria-label={t("settings.language")}
-            data={LANGUAGES.map((l) => ({ value: l.code, label: l.label }))}
-            value={i18n.language}
-            allowDeselect={false}
-            onChange={(v) => {
-              if (!v) return;
-              prefs.setLanguage(v as Language);
-              void i18n.changeLanguage(v);
-            }}
-          />
+          <LanguageSelect width={130} />
         </Group>
         <Paper withBorder shadow="sm" p="xl">
           <Stack>

@@ -7,6 +7,7 @@ import { useTranslation } from "react-i18next";
 import type { AuditQuery, AuditVerifyReport, Outcome } from "../api/bindings";
 import { api } from "../api/client";
 import { ErrorNote } from "../components/ErrorNote";
+import { useAction } from "../components/useAction";
 
 const EMPTY: AuditQuery = { action: null, username: null, entity_id: null, outcome: null, from: null, to: null, before: null, limit: 100 };
 
@@ -14,8 +15,7 @@ export function AuditLog({ entityId }: { entityId?: string }) {
   const { t, i18n } = useTranslation();
   const [filters, setFilters] = useState<AuditQuery>({ ...EMPTY, entity_id: entityId ?? null });
   const [verify, setVerify] = useState<AuditVerifyReport | null>(null);
-  const [verifyError, setVerifyError] = useState<unknown>(null);
-  const [verifying, setVerifying] = useState(false);
+  const verifying = useAction();
   const log = useInfiniteQuery({
     queryKey: ["audit", filters],
     initialPageParam: null as number | null,
@@ -30,23 +30,13 @@ export function AuditLog({ entityId }: { entityId?: string }) {
         <Title order={2}>{t("nav.audit")}</Title>
         <Button
           leftSection={<IconShieldCheck size={16} />}
-          loading={verifying}
-          onClick={async () => {
-            setVerifying(true);
-            setVerifyError(null);
-            try {
-              setVerify(await api.call("audit.verify", {}));
-            } catch (e) {
-              setVerifyError(e);
-            } finally {
-              setVerifying(false);
-            }
-          }}
+          loading={verifying.busy}
+          onClick={() => void verifying.run(async () => setVerify(await api.call("audit.verify", {})))}
         >
           {t("audit.verify")}
         </Button>
       </Group>
-      <ErrorNote error={verifyError} />
+      <ErrorNote error={verifying.error} />
       {verify && (
         <Alert color={verify.ok ? "green" : "red"} data-testid="audit-verify">
           {verify.ok

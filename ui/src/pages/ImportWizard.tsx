@@ -28,6 +28,7 @@ import { useSession } from "../app/session";
 import { ErrorNote } from "../components/ErrorNote";
 import { useList } from "../components/lists";
 import { FileField } from "../components/PathField";
+import { useAction } from "../components/useAction";
 
 /** The import format's own columns (docs/import-format.md); IDs and custom fields are added per registry. */
 export const IMPORT_COLUMNS = [
@@ -69,7 +70,6 @@ export function ImportWizard() {
   const [mappingName, setMappingName] = useState("");
   const [preview, setPreview] = useState<ImportPreview | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
   const [running, setRunning] = useState(false);
   const [summary, setSummary] = useState<ImportSummary | null>(null);
   const saved = useQuery({ queryKey: ["mappings"], queryFn: () => api.call("import.mappings", {}) });
@@ -84,20 +84,9 @@ export function ImportWizard() {
     [t, idTypes.data, customFields.data],
   );
 
-  const loadPreview = async (m: ColumnMapping) => {
-    setBusy(true);
-    setError(null);
-    try {
-      const p = await api.call("import.preview", { path, mapping: m, rows: 20 });
-      setPreview(p);
-      return p;
-    } catch (e) {
-      setError(e);
-      return null;
-    } finally {
-      setBusy(false);
-    }
-  };
+  const previewing = useAction();
+  const loadPreview = (m: ColumnMapping) =>
+    previewing.run(async () => setPreview(await api.call("import.preview", { path, mapping: m, rows: 20 })));
 
   const live = progress["import.run"];
   const rejectedInPreview = preview?.rows.filter((r) => r.error).length ?? 0;
@@ -121,11 +110,11 @@ export function ImportWizard() {
                   setMapping(saved.data?.mappings.find((m) => m.name === name)?.mapping ?? EMPTY_MAPPING);
                 }}
               />
-              <ErrorNote error={error} />
+              <ErrorNote error={previewing.error} />
               <Group>
                 <Button
                   disabled={!path.trim()}
-                  loading={busy}
+                  loading={previewing.busy}
                   onClick={async () => {
                     if (await loadPreview(mapping)) setStep(1);
                   }}
@@ -178,13 +167,13 @@ export function ImportWizard() {
                     {t("import.save_mapping")}
                   </Button>
                 </Group>
-                <ErrorNote error={error} />
+                <ErrorNote error={previewing.error} />
                 <Group>
                   <Button variant="default" onClick={() => setStep(0)}>
                     {t("common.back")}
                   </Button>
                   <Button
-                    loading={busy}
+                    loading={previewing.busy}
                     onClick={async () => {
                       if (await loadPreview(mapping)) setStep(2);
                     }}

@@ -6,14 +6,14 @@ import type { AppStatus } from "../api/bindings";
 import { useSession } from "../app/session";
 import { AuthFrame } from "../components/AuthFrame";
 import { ErrorNote } from "../components/ErrorNote";
+import { useAction } from "../components/useAction";
 
 export function Login({ status }: { status: Extract<AppStatus, { state: "ready" }> }) {
   const { t } = useTranslation();
   const { logIn, lockedByIdle } = useSession();
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   return (
     <AuthFrame title={t("login.title")} subtitle={`${status.office_name} (${status.office_code})`}>
       {lockedByIdle && (
@@ -25,16 +25,7 @@ export function Login({ status }: { status: Extract<AppStatus, { state: "ready" 
       <form
         onSubmit={async (e) => {
           e.preventDefault();
-          setBusy(true);
-          setError(null);
-          try {
-            await logIn(username.trim(), password);
-          } catch (err) {
-            setError(err);
-            setPassword("");
-          } finally {
-            setBusy(false);
-          }
+          if (!(await run(() => logIn(username.trim(), password)))) setPassword("");
         }}
       >
         <TextInput label={t("login.username")} value={username} onChange={(e) => setUsername(e.currentTarget.value)} required autoFocus autoComplete="username" mb="sm" />

@@ -28,12 +28,14 @@ import { useTranslation } from "react-i18next";
 import type { CustomFieldType, ListName, Role } from "../api/bindings";
 import { api } from "../api/client";
 import { errorMessage } from "../api/errors";
-import { LANGUAGES, prefs, type Language } from "../app/prefs";
+import { prefs } from "../app/prefs";
+import { LanguageSelect } from "../components/LanguageSelect";
 import { navigate } from "../app/route";
 import { useSession } from "../app/session";
 import { ErrorNote } from "../components/ErrorNote";
 import { useList } from "../components/lists";
 import { FolderField } from "../components/PathField";
+import { useAction } from "../components/useAction";
 
 const LISTS: ListName[] = ["area", "id_type", "membership_kind", "sex", "tag"];
 const ROLES: Role[] = ["admin", "registrar", "program_manager", "approver", "finance", "auditor"];
@@ -299,23 +301,13 @@ function Users() {
 }
 
 function Preferences() {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const { colorScheme, setColorScheme } = useMantineColorScheme();
   const [lockMinutes, setLockMinutes] = useState(prefs.lockMinutes());
   return (
     <Card withBorder>
       <Stack maw={420}>
-        <Select
-          label={t("settings.language")}
-          allowDeselect={false}
-          data={LANGUAGES.map((l) => ({ value: l.code, label: l.label }))}
-          value={i18n.language}
-          onChange={(v) => {
-            if (!v) return;
-            prefs.setLanguage(v as Language);
-            void i18n.changeLanguage(v);
-          }}
-        />
+        <LanguageSelect label={t("settings.language")} />
         <div>
           <Text size="sm" fw={500} mb={4}>
             {t("settings.theme")}
@@ -350,8 +342,7 @@ function Preferences() {
 function Backup() {
   const { t, i18n } = useTranslation();
   const [folder, setFolder] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   const [done, setDone] = useState<{ path: string; bytes: number } | null>(null);
   return (
     <Card withBorder>
@@ -368,18 +359,12 @@ function Backup() {
           <Button
             loading={busy}
             disabled={!folder.trim()}
-            onClick={async () => {
-              setBusy(true);
-              setError(null);
+            onClick={() => {
               setDone(null);
-              try {
+              void run(async () => {
                 const s = await api.call("backup.create", { destination: folder.trim() });
                 setDone({ path: s.path, bytes: s.database_bytes });
-              } catch (e) {
-                setError(e);
-              } finally {
-                setBusy(false);
-              }
+              });
             }}
           >
             {t("settings.backup_now")}

@@ -9,6 +9,7 @@ import { generatePassphrase, samePassphrase } from "../app/passphrase";
 import { AuthFrame } from "../components/AuthFrame";
 import { ErrorNote } from "../components/ErrorNote";
 import { FolderField } from "../components/PathField";
+import { useAction } from "../components/useAction";
 
 function CreateRegistry() {
   const { t } = useTranslation();
@@ -18,8 +19,7 @@ function CreateRegistry() {
   const [admin, setAdmin] = useState({ username: "admin", name: "", password: "", confirm: "" });
   const passphrase = useMemo(() => generatePassphrase(), []);
   const [typedBack, setTypedBack] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
 
   const codeOk = /^[A-Z0-9]{2,8}$/.test(office.code);
   const officeOk = office.name.trim().length > 0 && codeOk;
@@ -87,24 +87,18 @@ function CreateRegistry() {
           <Button
             loading={busy}
             disabled={!samePassphrase(typedBack, passphrase)}
-            onClick={async () => {
-              setBusy(true);
-              setError(null);
-              try {
-                await create({
+            onClick={() =>
+              void run(() =>
+                create({
                   office_code: office.code,
                   office_name: office.name.trim(),
                   admin_username: admin.username.trim(),
                   admin_display_name: admin.name.trim() || admin.username.trim(),
                   admin_password: admin.password,
                   recovery_passphrase: passphrase,
-                });
-              } catch (e) {
-                setError(e);
-              } finally {
-                setBusy(false);
-              }
-            }}
+                }),
+              )
+            }
           >
             {t("setup.create")}
           </Button>
@@ -119,21 +113,12 @@ function RestoreBackup() {
   const { restore } = useSession();
   const [folder, setFolder] = useState("");
   const [passphrase, setPassphrase] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   return (
     <form
-      onSubmit={async (e) => {
+      onSubmit={(e) => {
         e.preventDefault();
-        setBusy(true);
-        setError(null);
-        try {
-          await restore(folder, passphrase);
-        } catch (err) {
-          setError(err);
-        } finally {
-          setBusy(false);
-        }
+        void run(() => restore(folder, passphrase));
       }}
     >
       <Text size="sm" mb="sm">

@@ -5,29 +5,21 @@ import type { AppStatus } from "../api/bindings";
 import { useSession } from "../app/session";
 import { AuthFrame } from "../components/AuthFrame";
 import { ErrorNote } from "../components/ErrorNote";
+import { useAction } from "../components/useAction";
 
 /** The registry's key is not in this computer's credential store: the recovery passphrase opens it. */
 export function Unlock({ status }: { status: Extract<AppStatus, { state: "needs_passphrase" }> }) {
   const { t } = useTranslation();
   const { unlock } = useSession();
   const [passphrase, setPassphrase] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   return (
     <AuthFrame title={t("unlock.title")} subtitle={status.folder}>
       <Alert color="yellow">{t("unlock.why")}</Alert>
       <form
-        onSubmit={async (e) => {
+        onSubmit={(e) => {
           e.preventDefault();
-          setBusy(true);
-          setError(null);
-          try {
-            await unlock(passphrase);
-          } catch (err) {
-            setError(err);
-          } finally {
-            setBusy(false);
-          }
+          void run(() => unlock(passphrase));
         }}
       >
         <PasswordInput label={t("unlock.passphrase")} value={passphrase} onChange={(e) => setPassphrase(e.currentTarget.value)} required autoFocus mb="md" />

@@ -559,6 +559,18 @@ pub fn default_rejects_path(input: &Path) -> PathBuf {
     input.with_file_name(format!("{stem}.rejects.csv"))
 }
 
+/// Opens the file for reading rows after its header, and resolves the header against the mapping.
+fn open_csv(
+    path: &Path,
+    mapping: &ColumnMapping,
+) -> Result<(csv::Reader<std::fs::File>, csv::StringRecord, ResolvedColumns)> {
+    let invalid = |e: csv::Error| CoreError::ImportFileInvalid(e.to_string());
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_path(path).map_err(invalid)?;
+    let headers = reader.headers().map_err(invalid)?.clone();
+    let cols = mapping.resolve(&headers)?;
+    Ok((reader, headers, cols))
+}
+
 /// Imports `path`. `progress` is called after each batch; setting `cancel` stops after the current batch,
 /// keeping what was committed (whole households only).
 pub fn import_csv(
@@ -574,12 +586,7 @@ pub fn import_csv(
     let scan = prescan(path)?;
     let default_mapping = ColumnMapping::default();
     let mapping = options.mapping.as_ref().unwrap_or(&default_mapping);
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(path)
-        .map_err(|e| CoreError::ImportFileInvalid(e.to_string()))?;
-    let headers = reader.headers().map_err(|e| CoreError::ImportFileInvalid(e.to_string()))?.clone();
-    let cols = mapping.resolve(&headers)?;
+    let (mut reader, headers, cols) = open_csv(path, mapping)?;
     let unmapped_columns = cols.unmapped.clone();
     let settings = store.read(Settings::load)?;
     let file_name = path.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
@@ -773,12 +780,7 @@ pub fn preview_csv(
         std::fs::metadata(path).map_err(|e| CoreError::io(format!("opening {}", path.display()), e))?.len();
     let default_mapping = ColumnMapping::default();
     let mapping = mapping.unwrap_or(&default_mapping);
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(path)
-        .map_err(|e| CoreError::ImportFileInvalid(e.to_string()))?;
-    let headers = reader.headers().map_err(|e| CoreError::ImportFileInvalid(e.to_string()))?.clone();
-    let cols = mapping.resolve(&headers)?;
+    let (mut reader, headers, cols) = open_csv(path, mapping)?;
     let targets = cols.targets.iter().map(|t| t.as_ref().map(Target::name)).collect();
     let unmapped = cols.unmapped.clone();
     let settings = store.read(Settings::load)?;

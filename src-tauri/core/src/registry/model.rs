@@ -148,17 +148,6 @@ pub struct MembershipLink {
     pub end_date: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct AuditEntry {
-    pub seq: i64,
-    pub at: String,
-    pub username: Option<String>,
-    pub action: String,
-    pub outcome: String,
-    #[ts(type = "unknown")]
-    pub details: serde_json::Value,
-}
-
 /// Everything the beneficiary page shows.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct RegistrantDetail {
@@ -167,7 +156,7 @@ pub struct RegistrantDetail {
     pub groups: Vec<MembershipLink>,
     /// For a group: its members.
     pub members: Vec<MembershipLink>,
-    pub history: Vec<AuditEntry>,
+    pub history: Vec<crate::audit::AuditEntry>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]

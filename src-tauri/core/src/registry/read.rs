@@ -4,9 +4,9 @@ use rusqlite::{Connection, OptionalExtension};
 use uuid::Uuid;
 
 use super::model::{
-    AuditEntry, IdDocument, MembershipLink, Registrant, RegistrantFields, RegistrantKind, RegistrantStatus,
-    RegistrantSummary,
+    IdDocument, MembershipLink, Registrant, RegistrantFields, RegistrantKind, RegistrantStatus, RegistrantSummary,
 };
+use crate::audit::AuditEntry;
 use crate::error::Result;
 use crate::normalize::{mask_date, mask_name, mask_tail};
 
@@ -132,19 +132,10 @@ pub fn memberships(conn: &Connection, rowid: i64, kind: RegistrantKind, reveal: 
 }
 
 pub fn history(conn: &Connection, id: Uuid) -> Result<Vec<AuditEntry>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT seq, at, username, action, outcome, details FROM audit_log WHERE entity_id = ?1 ORDER BY seq DESC LIMIT 200",
-    )?;
-    let rows = stmt.query_map([id.to_string()], |r| {
-        let details: String = r.get(5)?;
-        Ok(AuditEntry {
-            seq: r.get(0)?,
-            at: r.get(1)?,
-            username: r.get(2)?,
-            action: r.get(3)?,
-            outcome: r.get(4)?,
-            details: serde_json::from_str(&details).unwrap_or(serde_json::Value::Null),
-        })
-    })?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {} FROM audit_log WHERE entity_id = ?1 ORDER BY seq DESC LIMIT 200",
+        crate::audit::ENTRY_COLUMNS
+    ))?;
+    let rows = stmt.query_map([id.to_string()], crate::audit::entry_from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
