@@ -9,7 +9,9 @@ ensure_build_tools
 ensure_apt "${DESKTOP_BUILD_PACKAGES[@]}" xvfb xauth imagemagick
 ensure_npm_packages
 npm run build
-cargo build --release --locked -p br-cli -p beneficiary-registry
+# Built one at a time: together, cargo unifies their features and builds every dependency a third time.
+cargo build --release --locked -p br-cli
+cargo build --release --locked -p beneficiary-registry
 BR="$PWD/target/release/br"
 APP="$PWD/target/release/beneficiary-registry"
 export BR_REGISTRY="${BR_REGISTRY:-$PWD/demo-registry}"
