@@ -17,6 +17,15 @@ pub fn today() -> time::Date {
     now_utc().date()
 }
 
+/// The same day `years` earlier: the last birth date of someone who is `years` old on `date`. On 29 February,
+/// in a year without one, that is the 28th: a person born on 1 March has not had that birthday yet.
+pub fn years_before(date: time::Date, years: u32) -> time::Date {
+    let year = date.year() - years as i32;
+    time::Date::from_calendar_date(year, date.month(), date.day())
+        .or_else(|_| time::Date::from_calendar_date(year, date.month(), 28))
+        .expect("the 28th exists in every month")
+}
+
 /// A hybrid logical clock stamp: wall milliseconds, and a counter for changes within the same
 /// millisecond (or while the wall clock is behind the last stamp). Stored as one integer,
 /// `wall_ms << 20 | counter`, so integer order is stamp order; ties between offices are broken by the
@@ -66,6 +75,14 @@ impl Hlc {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn years_before_a_leap_day_is_the_28th_of_february() {
+        use time::macros::date;
+        assert_eq!(super::years_before(date!(2028 - 02 - 29), 18), date!(2010 - 02 - 28));
+        assert_eq!(super::years_before(date!(2028 - 02 - 29), 4), date!(2024 - 02 - 29));
+        assert_eq!(super::years_before(date!(2026 - 11 - 22), 60), date!(1966 - 11 - 22));
+    }
+
     use super::*;
 
     #[test]

@@ -99,13 +99,7 @@ pub fn stats(store: &Store, session: &Session) -> Result<DashboardStats> {
 /// Birth dates are ISO text, so "born on or before today minus N years" is a string comparison.
 fn age_band_expr() -> String {
     let today = crate::clock::today();
-    let years_ago = |years: u32| {
-        let year = today.year() - years as i32;
-        // 29 February in a year without one counts from 1 March, as birthdays do.
-        time::Date::from_calendar_date(year, today.month(), today.day())
-            .unwrap_or_else(|_| time::Date::from_calendar_date(year, time::Month::March, 1).expect("1 March exists"))
-            .to_string()
-    };
+    let years_ago = |years: u32| crate::clock::years_before(today, years).to_string();
     let mut sql = String::from("CASE");
     for (band, min, max) in AGE_BANDS {
         let oldest = max.map(|m| format!(" AND birth_date > '{}'", years_ago(m + 1))).unwrap_or_default();

@@ -102,16 +102,10 @@ fn fts_query(q: &str) -> Option<String> {
 /// Birth-date bounds for an age range, as ISO strings.
 fn age_bounds(min: Option<u32>, max: Option<u32>) -> (Option<String>, Option<String>) {
     let today = crate::clock::today();
-    let years_ago = |y: u32| {
-        let year = today.year() - y as i32;
-        time::Date::from_calendar_date(year, today.month(), today.day())
-            .or_else(|_| time::Date::from_calendar_date(year, today.month(), 28))
-            .ok()
-    };
     // Aged at least `min`: born on or before today minus min years.
-    let latest = min.and_then(years_ago).map(|d| d.to_string());
+    let latest = min.map(|m| crate::clock::years_before(today, m).to_string());
     // Aged at most `max`: born after today minus (max + 1) years.
-    let earliest = max.and_then(|m| years_ago(m + 1)).and_then(|d| d.next_day()).map(|d| d.to_string());
+    let earliest = max.and_then(|m| crate::clock::years_before(today, m + 1).next_day()).map(|d| d.to_string());
     (earliest, latest)
 }
 
