@@ -62,6 +62,12 @@ pub fn bindings() -> String {
     for code in br_core::ErrorCode::ALL {
         out.push_str(&format!("  \"{}\",\n", code.as_str()));
     }
-    out.push_str("];\n");
+    out.push_str(
+        "];\n\n/** The import format's own columns (docs/import-format.md). */\nexport const IMPORT_COLUMNS = [\n",
+    );
+    for (name, _) in br_core::io::mapping::FIXED_COLUMNS {
+        out.push_str(&format!("  \"{name}\",\n"));
+    }
+    out.push_str("] as const;\n");
     out
 }

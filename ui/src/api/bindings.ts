@@ -404,3 +404,19 @@ export const ERROR_CODES: ErrorCode[] = [
   "io",
   "internal",
 ];
+
+/** The import format's own columns (docs/import-format.md). */
+export const IMPORT_COLUMNS = [
+  "external_id",
+  "given_name",
+  "family_name",
+  "sex",
+  "birth_date",
+  "birth_date_approx",
+  "phone",
+  "area",
+  "tags",
+  "household_ref",
+  "household_name",
+  "relationship",
+] as const;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ERROR_CODES } from "../api/bindings";
+import { ERROR_CODES, IMPORT_COLUMNS } from "../api/bindings";
 import { ar } from "./ar";
 import { en } from "./en";
 import { fr } from "./fr";
@@ -32,6 +32,12 @@ describe("translations", () => {
   it("every API error code has a message in every language", () => {
     for (const code of ERROR_CODES) {
       for (const messages of [en, fr, ar]) expect(messages.errors[code], code).toBeTruthy();
+    }
+  });
+
+  it("every column of the import format has a label in every language", () => {
+    for (const column of IMPORT_COLUMNS) {
+      for (const messages of [en, fr, ar]) expect(messages.import.columns[column], column).toBeTruthy();
     }
   });
 

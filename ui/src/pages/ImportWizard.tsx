@@ -21,7 +21,7 @@ import {
 import { notifications } from "@mantine/notifications";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
-import type { ColumnMapping, ImportPreview, ImportSummary } from "../api/bindings";
+import { IMPORT_COLUMNS, type ColumnMapping, type ImportPreview, type ImportSummary } from "../api/bindings";
 import { api } from "../api/client";
 import { errorMessage } from "../api/errors";
 import { useSession } from "../app/session";
@@ -29,22 +29,6 @@ import { ErrorNote } from "../components/ErrorNote";
 import { useList } from "../components/lists";
 import { FileField } from "../components/PathField";
 import { useAction } from "../components/useAction";
-
-/** The import format's own columns (docs/import-format.md); IDs and custom fields are added per registry. */
-export const IMPORT_COLUMNS = [
-  "external_id",
-  "given_name",
-  "family_name",
-  "sex",
-  "birth_date",
-  "birth_date_approx",
-  "phone",
-  "area",
-  "tags",
-  "household_ref",
-  "household_name",
-  "relationship",
-] as const;
 
 const EMPTY_MAPPING: ColumnMapping = { columns: {}, values: {}, date_format: null };
 

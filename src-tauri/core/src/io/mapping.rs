@@ -46,51 +46,45 @@ pub enum Target {
     Custom(String),
 }
 
+/// The import format's own columns, by name; IDs (`id:<type>`) and custom fields (`custom:<name>`) come
+/// from each registry's lists. The UI's column chooser is generated from this table.
+pub const FIXED_COLUMNS: [(&str, Target); 12] = [
+    ("external_id", Target::ExternalId),
+    ("given_name", Target::GivenName),
+    ("family_name", Target::FamilyName),
+    ("sex", Target::Sex),
+    ("birth_date", Target::BirthDate),
+    ("birth_date_approx", Target::BirthDateApprox),
+    ("phone", Target::Phone),
+    ("area", Target::Area),
+    ("tags", Target::Tags),
+    ("household_ref", Target::HouseholdRef),
+    ("household_name", Target::HouseholdName),
+    ("relationship", Target::Relationship),
+];
+
 impl Target {
     pub fn parse(s: &str) -> Option<Target> {
-        let s = s.trim();
-        let lower = s.to_ascii_lowercase();
-        Some(match lower.as_str() {
-            "external_id" => Target::ExternalId,
-            "given_name" => Target::GivenName,
-            "family_name" => Target::FamilyName,
-            "sex" => Target::Sex,
-            "birth_date" => Target::BirthDate,
-            "birth_date_approx" => Target::BirthDateApprox,
-            "phone" => Target::Phone,
-            "area" => Target::Area,
-            "tags" => Target::Tags,
-            "household_ref" => Target::HouseholdRef,
-            "household_name" => Target::HouseholdName,
-            "relationship" => Target::Relationship,
-            _ => {
-                if let Some(t) = lower.strip_prefix("id:") {
-                    Target::Id(t.trim().to_string())
-                } else if let Some(c) = lower.strip_prefix("custom:") {
-                    Target::Custom(c.trim().to_string())
-                } else {
-                    return None;
-                }
-            }
-        })
+        let lower = s.trim().to_ascii_lowercase();
+        if let Some((_, target)) = FIXED_COLUMNS.iter().find(|(name, _)| *name == lower) {
+            return Some(target.clone());
+        }
+        if let Some(t) = lower.strip_prefix("id:") {
+            Some(Target::Id(t.trim().to_string()))
+        } else {
+            lower.strip_prefix("custom:").map(|c| Target::Custom(c.trim().to_string()))
+        }
     }
 
     pub fn name(&self) -> String {
         match self {
-            Target::ExternalId => "external_id".into(),
-            Target::GivenName => "given_name".into(),
-            Target::FamilyName => "family_name".into(),
-            Target::Sex => "sex".into(),
-            Target::BirthDate => "birth_date".into(),
-            Target::BirthDateApprox => "birth_date_approx".into(),
-            Target::Phone => "phone".into(),
-            Target::Area => "area".into(),
-            Target::Tags => "tags".into(),
-            Target::HouseholdRef => "household_ref".into(),
-            Target::HouseholdName => "household_name".into(),
-            Target::Relationship => "relationship".into(),
             Target::Id(t) => format!("id:{t}"),
             Target::Custom(c) => format!("custom:{c}"),
+            fixed => FIXED_COLUMNS
+                .iter()
+                .find(|(_, target)| target == fixed)
+                .map(|(name, _)| name.to_string())
+                .expect("every other target is in FIXED_COLUMNS"),
         }
     }
 }
