@@ -30,8 +30,8 @@ fn serve(registry: &Path, ui: &Path) -> Server {
         .unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let addr = line.split("http://").nth(1).unwrap().trim_end().trim_end_matches('/').split(' ').next().unwrap();
-    let addr = addr.trim_end_matches('/').to_string();
+    // "serving the registry at http://127.0.0.1:PORT/ (Ctrl-C stops)"
+    let addr = line.split("http://").nth(1).unwrap().split('/').next().unwrap().to_string();
     Server { child, addr }
 }
 

@@ -11,19 +11,9 @@ import { hrefOf } from "../app/route";
 import { useSession } from "../app/session";
 import { CenteredLoader } from "../components/CenteredLoader";
 import { ErrorNote } from "../components/ErrorNote";
+import { Field } from "../components/Field";
 import { useListLabels } from "../components/lists";
 import { DisableModal } from "../components/RegistrantList";
-
-function Field({ label, value, testId }: { label: string; value: string | null | undefined; testId?: string }) {
-  return (
-    <div>
-      <Text size="xs" c="dimmed">
-        {label}
-      </Text>
-      <Text data-testid={testId}>{value || "—"}</Text>
-    </div>
-  );
-}
 
 function Memberships({ links, title }: { links: MembershipLink[]; title: string }) {
   const { t } = useTranslation();

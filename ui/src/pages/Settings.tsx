@@ -32,7 +32,9 @@ import { prefs } from "../app/prefs";
 import { LanguageSelect } from "../components/LanguageSelect";
 import { navigate } from "../app/route";
 import { useSession } from "../app/session";
+import { CenteredLoader } from "../components/CenteredLoader";
 import { ErrorNote } from "../components/ErrorNote";
+import { Field } from "../components/Field";
 import { useList } from "../components/lists";
 import { FolderField } from "../components/PathField";
 import { useAction } from "../components/useAction";
@@ -57,34 +59,15 @@ function Office() {
   const { t } = useTranslation();
   const info = useQuery({ queryKey: ["registry"], queryFn: () => api.call("registry.info", {}) });
   if (info.error) return <ErrorNote error={info.error} />;
+  if (!info.data) return <CenteredLoader />;
   const i = info.data;
   return (
     <Card withBorder>
       <SimpleGrid cols={{ base: 1, sm: 2 }}>
-        <div>
-          <Text size="xs" c="dimmed">
-            {t("setup.office_name")}
-          </Text>
-          <Text>{i?.office_name}</Text>
-        </div>
-        <div>
-          <Text size="xs" c="dimmed">
-            {t("setup.office_code")}
-          </Text>
-          <Text>{i?.office_code}</Text>
-        </div>
-        <div>
-          <Text size="xs" c="dimmed">
-            {t("settings.key_source")}
-          </Text>
-          <Text>{i && t(`settings.key_source_${i.key_source}`)}</Text>
-        </div>
-        <div>
-          <Text size="xs" c="dimmed">
-            {t("settings.schema_version")}
-          </Text>
-          <Text>{i?.schema_version}</Text>
-        </div>
+        <Field label={t("setup.office_name")} value={i.office_name} />
+        <Field label={t("setup.office_code")} value={i.office_code} />
+        <Field label={t("settings.key_source")} value={t(`settings.key_source_${i.key_source}`)} />
+        <Field label={t("settings.schema_version")} value={String(i.schema_version)} />
       </SimpleGrid>
     </Card>
   );
