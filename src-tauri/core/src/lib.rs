@@ -10,6 +10,7 @@ pub mod error;
 pub mod io;
 pub mod normalize;
 pub mod outbox;
+pub mod program;
 pub mod registry;
 mod registry_handle;
 pub mod search;

@@ -1,0 +1,4 @@
+//! Programs: their rules, memberships and the membership state machine.
+
+pub mod model;
+pub mod rules;
