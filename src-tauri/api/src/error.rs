@@ -25,6 +25,10 @@ impl From<br_core::CoreError> for ApiError {
             br_core::CoreError::PermissionDenied { permission, .. } => {
                 Some(serde_json::json!({ "permission": permission }))
             }
+            br_core::CoreError::RuleInvalid(e) => serde_json::to_value(e).ok(),
+            br_core::CoreError::TransitionNotAllowed { entity, from, to } => {
+                Some(serde_json::json!({ "entity": entity, "from": from, "to": to }))
+            }
             _ => None,
         };
         ApiError { code: e.code(), message: e.to_string(), details }

@@ -75,6 +75,10 @@ pub enum Permission {
     AuditRead,
     /// Make and restore backups.
     BackupRun,
+    /// Create and edit programs and their rules, enrol, pause, resume and exit members.
+    ProgramManage,
+    /// Run deduplication, decide duplicate groups and merge records.
+    DuplicatesManage,
 }
 
 impl Permission {
@@ -89,6 +93,8 @@ impl Permission {
             Permission::UsersManage => "users_manage",
             Permission::AuditRead => "audit_read",
             Permission::BackupRun => "backup_run",
+            Permission::ProgramManage => "program_manage",
+            Permission::DuplicatesManage => "duplicates_manage",
         }
     }
 }
@@ -107,9 +113,11 @@ pub fn role_permissions(role: Role) -> &'static [Permission] {
             UsersManage,
             AuditRead,
             BackupRun,
+            ProgramManage,
+            DuplicatesManage,
         ],
-        Role::Registrar => &[RegistryRead, PersonalDataReveal, RegistrantWrite, ImportRun, ExportRun],
-        Role::ProgramManager => &[RegistryRead, PersonalDataReveal, ExportRun],
+        Role::Registrar => &[RegistryRead, PersonalDataReveal, RegistrantWrite, ImportRun, ExportRun, DuplicatesManage],
+        Role::ProgramManager => &[RegistryRead, PersonalDataReveal, ExportRun, ProgramManage, DuplicatesManage],
         Role::Approver => &[RegistryRead],
         Role::Finance => &[RegistryRead],
         // Reads everything, changes nothing, sees personal data masked.

@@ -51,6 +51,12 @@ pub enum ErrorCode {
     Busy,
     /// A file could not be read or written.
     Io,
+    /// An eligibility rule or score is invalid; details give the position and the names that exist.
+    RuleInvalid,
+    /// The state machine does not allow this move (details: entity, from, to).
+    TransitionNotAllowed,
+    /// Records cannot be merged as they are (for example conflicting states in one program).
+    MergeConflict,
     /// An unexpected internal error; details are in the log.
     Internal,
 }
@@ -78,11 +84,14 @@ impl ErrorCode {
             ErrorCode::AuditChainBroken => "audit_chain_broken",
             ErrorCode::Busy => "busy",
             ErrorCode::Io => "io",
+            ErrorCode::RuleInvalid => "rule_invalid",
+            ErrorCode::TransitionNotAllowed => "transition_not_allowed",
+            ErrorCode::MergeConflict => "merge_conflict",
             ErrorCode::Internal => "internal",
         }
     }
 
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 24] = [
         ErrorCode::InvalidInput,
         ErrorCode::NotFound,
         ErrorCode::AlreadyExists,
@@ -103,6 +112,9 @@ impl ErrorCode {
         ErrorCode::AuditChainBroken,
         ErrorCode::Busy,
         ErrorCode::Io,
+        ErrorCode::RuleInvalid,
+        ErrorCode::TransitionNotAllowed,
+        ErrorCode::MergeConflict,
         ErrorCode::Internal,
     ];
 }
@@ -153,6 +165,12 @@ pub enum CoreError {
         #[source]
         source: std::io::Error,
     },
+    #[error("the rule is invalid: {0}")]
+    RuleInvalid(Box<crate::program::rules::RuleError>),
+    #[error("a {entity} cannot go from {from} to {to}")]
+    TransitionNotAllowed { entity: String, from: String, to: String },
+    #[error("cannot merge: {0}")]
+    MergeConflict(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -180,6 +198,9 @@ impl CoreError {
             CoreError::AuditChainBroken { .. } => ErrorCode::AuditChainBroken,
             CoreError::Busy => ErrorCode::Busy,
             CoreError::Io { .. } => ErrorCode::Io,
+            CoreError::RuleInvalid(_) => ErrorCode::RuleInvalid,
+            CoreError::TransitionNotAllowed { .. } => ErrorCode::TransitionNotAllowed,
+            CoreError::MergeConflict(_) => ErrorCode::MergeConflict,
             CoreError::Internal(_) => ErrorCode::Internal,
         }
     }

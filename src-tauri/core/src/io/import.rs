@@ -73,6 +73,8 @@ pub struct ImportSummary {
     pub unmapped_columns: Vec<String>,
     /// Where rejected rows were written (original columns plus line, column and reason).
     pub rejects_file: Option<String>,
+    /// Memberships created in programs that auto-enrol new registrants who match their rule.
+    pub auto_enrolled: u64,
     pub elapsed_ms: u64,
 }
 
@@ -674,6 +676,7 @@ pub fn import_csv(
             households_created: counts.households_created,
             unmapped_columns,
             rejects_file,
+            auto_enrolled: 0,
             elapsed_ms: started.elapsed().as_millis() as u64,
         };
         store.write(|tx| {
@@ -718,7 +721,7 @@ pub fn import_csv(
     } else {
         outcome
     };
-    let summary = match outcome {
+    let mut summary = match outcome {
         Ok(summary) => summary,
         Err(e) => {
             // What was committed stays (whole households); the run says it failed and the log says why.
@@ -738,6 +741,13 @@ pub fn import_csv(
         }
     };
     store.optimize()?;
+    summary.auto_enrolled = store.write(|tx| {
+        let mut n = 0;
+        for kind in [RegistrantKind::Individual, RegistrantKind::Group] {
+            n += crate::program::membership::auto_enrol(tx, session, kind, crate::program::select::Scope::ImportRun(run))?;
+        }
+        Ok(n)
+    })?;
     Ok(summary)
 }
 

@@ -1,4 +1,7 @@
 //! Programs: their rules, memberships and the membership state machine.
 
+pub mod membership;
 pub mod model;
 pub mod rules;
+pub mod select;
+pub mod service;

@@ -187,7 +187,8 @@ fn cel_age(today: time::Date) -> impl Fn(Value) -> Result<Value, ExecutionError>
 }
 
 /// What a rule must produce.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
 pub enum RuleKind {
     /// An eligibility rule: true or false.
     Condition,

@@ -1,0 +1,255 @@
+//! Reads registrants for a rule and evaluates it: the SQL part narrows the candidates, CEL decides each.
+//! Only what the rule reads is loaded (IDs, household, members and programs each cost a query per
+//! registrant, so a rule that does not mention them does not pay for them).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rusqlite::{params_from_iter, Connection};
+use uuid::Uuid;
+
+use super::rules::{CompiledRule, Evaluator, Facts, Subject, Verdict};
+use crate::error::{CoreError, Result};
+use crate::registry::model::RegistrantKind;
+
+/// Which registrants a selection looks at, beyond the target kind and `status = 'active'`.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    Everyone,
+    /// These rowids only (a person's selection, or newly created registrants).
+    Rowids(Vec<i64>),
+    /// Registrants last written by this import run.
+    ImportRun(i64),
+    /// Members of a program in one of these states.
+    Members { program: i64, states: Vec<&'static str> },
+}
+
+/// One evaluated registrant.
+#[derive(Debug, Clone)]
+pub struct Evaluated {
+    pub rowid: i64,
+    pub id: Uuid,
+    pub reference: String,
+    pub verdict: Verdict,
+    pub score: Option<f64>,
+}
+
+const COLUMNS: &str = "r.rowid, r.id, r.reference, r.kind, r.given_name, r.family_name, r.group_name, r.sex, \
+     r.birth_date, r.birth_date_approx, r.area, r.tags, r.status, r.registered_on, r.phone_norm IS NOT NULL, r.custom";
+
+fn facts_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Facts> {
+    let tags: Option<String> = r.get(11)?;
+    let custom: Option<String> = r.get(15)?;
+    Ok(Facts {
+        reference: r.get(2)?,
+        kind: r.get(3)?,
+        given_name: r.get(4)?,
+        family_name: r.get(5)?,
+        group_name: r.get(6)?,
+        sex: r.get(7)?,
+        birth_date: r.get(8)?,
+        birth_date_approx: r.get(9)?,
+        area: r.get(10)?,
+        tags: tags.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default(),
+        status: r.get(12)?,
+        registered_on: r.get(13)?,
+        has_phone: r.get(14)?,
+        custom: custom.and_then(|c| serde_json::from_str(&c).ok()),
+        ..Facts::default()
+    })
+}
+
+/// Loads the extra facts a rule needs for one registrant.
+struct Extras<'c> {
+    conn: &'c Connection,
+    rule: &'c CompiledRule,
+}
+
+impl Extras<'_> {
+    fn id_types(&self, rowid: i64) -> Result<Vec<String>> {
+        let mut st = self.conn.prepare_cached("SELECT id_type FROM id_documents WHERE registrant = ?1")?;
+        let rows = st.query_map([rowid], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn household_of(&self, individual: i64) -> Result<Option<i64>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT group_rowid FROM memberships WHERE individual_rowid = ?1 AND end_date IS NULL LIMIT 1",
+        )?;
+        let mut rows = st.query([individual])?;
+        Ok(match rows.next()? {
+            Some(r) => Some(r.get(0)?),
+            None => None,
+        })
+    }
+
+    fn size(&self, group: i64) -> Result<i64> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT count(*) FROM memberships WHERE group_rowid = ?1 AND end_date IS NULL")?
+            .query_row([group], |r| r.get(0))?)
+    }
+
+    fn group_facts(&self, group: i64) -> Result<Facts> {
+        let mut f = self
+            .conn
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM registrants r WHERE r.rowid = ?1"))?
+            .query_row([group], facts_from_row)?;
+        f.size = Some(self.size(group)?);
+        if self.rule.needs.household.contains("id_types") {
+            f.id_types = self.id_types(group)?;
+        }
+        Ok(f)
+    }
+
+    fn members(&self, group: i64) -> Result<Vec<Facts>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {COLUMNS}, m.kind, m.is_head FROM memberships m JOIN registrants r ON r.rowid = m.individual_rowid
+             WHERE m.group_rowid = ?1 AND m.end_date IS NULL"
+        ))?;
+        let rows = st.query_map([group], |r| {
+            let mut f = facts_from_row(r)?;
+            f.relationship = r.get(16)?;
+            f.is_head = r.get(17)?;
+            Ok((r.get::<_, i64>(0)?, f))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (rowid, mut f) = row?;
+            if self.rule.needs.members.contains("id_types") {
+                f.id_types = self.id_types(rowid)?;
+            }
+            out.push(f);
+        }
+        Ok(out)
+    }
+
+    fn programs(&self, rowid: i64) -> Result<Vec<String>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT p.code FROM program_memberships pm JOIN programs p ON p.rowid = pm.program
+             WHERE pm.registrant = ?1 AND pm.state IN ('enrolled', 'paused')",
+        )?;
+        let rows = st.query_map([rowid], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn complete(&self, rowid: i64, target: RegistrantKind, me: Facts) -> Result<Subject> {
+        let needs = &self.rule.needs;
+        let mut s = Subject { me, ..Subject::default() };
+        if needs.me.contains("id_types") {
+            s.me.id_types = self.id_types(rowid)?;
+        }
+        let household = match target {
+            RegistrantKind::Group => Some(rowid),
+            RegistrantKind::Individual if needs.uses_household || needs.uses_members || needs.me.contains("size") => {
+                self.household_of(rowid)?
+            }
+            RegistrantKind::Individual => None,
+        };
+        if let Some(g) = household {
+            if needs.me.contains("size") {
+                s.me.size = Some(self.size(g)?);
+            }
+            if needs.uses_household {
+                s.household = Some(if target == RegistrantKind::Group { s.me.clone() } else { self.group_facts(g)? });
+            }
+            if needs.uses_members {
+                s.members = self.members(g)?;
+            }
+        }
+        if needs.uses_programs {
+            s.programs = self.programs(rowid)?;
+        }
+        Ok(s)
+    }
+}
+
+/// What a selection reports as it goes.
+pub struct Selection<'a> {
+    pub rule: &'a CompiledRule,
+    pub score: Option<(&'a CompiledRule, f64)>,
+    pub target: RegistrantKind,
+    pub scope: Scope,
+}
+
+impl Selection<'_> {
+    /// The candidate query: the target, active registrants, the rule's SQL part and the scope.
+    fn query(&self) -> (String, Vec<rusqlite::types::Value>) {
+        use rusqlite::types::Value as V;
+        let mut sql = format!("SELECT {COLUMNS} FROM registrants r");
+        let mut conds = vec![format!("r.kind = '{}'", self.target.as_str()), "r.status = 'active'".to_string()];
+        let mut params: Vec<V> = Vec::new();
+        match &self.scope {
+            Scope::Everyone => {}
+            Scope::Rowids(ids) => {
+                // A person's selection: bounded by what a screen can select, and rarray is not compiled in.
+                conds.push(format!(
+                    "r.rowid IN ({})",
+                    ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+                ));
+            }
+            Scope::ImportRun(run) => {
+                conds.push("r.import_run = ?".into());
+                params.push(V::Integer(*run));
+            }
+            Scope::Members { program, states } => {
+                sql.push_str(" JOIN program_memberships pm ON pm.registrant = r.rowid");
+                conds.push("pm.program = ?".into());
+                params.push(V::Integer(*program));
+                conds.push(format!(
+                    "pm.state IN ({})",
+                    states.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ")
+                ));
+            }
+        }
+        conds.extend(self.rule.prefilter.sql.iter().cloned());
+        params.extend(self.rule.prefilter.params.iter().cloned());
+        sql.push_str(" WHERE ");
+        sql.push_str(&conds.join(" AND "));
+        (sql, params)
+    }
+
+    /// Evaluates every candidate and hands each result to `each`. Checks `cancel` as it goes.
+    pub fn run(
+        &self,
+        conn: &Connection,
+        cancel: &AtomicBool,
+        mut each: impl FnMut(Evaluated) -> Result<()>,
+    ) -> Result<()> {
+        let (sql, params) = self.query();
+        let evaluator = Evaluator::new(self.rule);
+        let scorer = self.score.map(|(rule, threshold)| (Evaluator::new(rule), threshold));
+        let extras = Extras { conn, rule: self.rule };
+        let score_extras = self.score.map(|(rule, _)| Extras { conn, rule });
+        let mut st = conn.prepare(&sql)?;
+        let mut rows = st.query(params_from_iter(params))?;
+        let mut n = 0u64;
+        while let Some(row) = rows.next()? {
+            n += 1;
+            if n % 4096 == 0 && cancel.load(Ordering::Relaxed) {
+                return Err(CoreError::Cancelled);
+            }
+            let rowid: i64 = row.get(0)?;
+            let id: Uuid = row.get(1)?;
+            let me = facts_from_row(row)?;
+            let reference = me.reference.clone();
+            let subject = extras.complete(rowid, self.target, me.clone())?;
+            let mut verdict = evaluator.verdict(&subject);
+            let mut score = None;
+            if let (Verdict::Match, Some((scorer, threshold)), Some(sx)) = (&verdict, &scorer, &score_extras) {
+                let subject = sx.complete(rowid, self.target, me)?;
+                match scorer.score(&subject) {
+                    Ok(s) => {
+                        score = Some(s);
+                        // A proxy-means test predicts welfare: those at or below the threshold qualify.
+                        if s > *threshold {
+                            verdict = Verdict::NoMatch;
+                        }
+                    }
+                    Err(e) => verdict = Verdict::Error(format!("score: {e}")),
+                }
+            }
+            each(Evaluated { rowid, id, reference, verdict, score })?;
+        }
+        Ok(())
+    }
+}
