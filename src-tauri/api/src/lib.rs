@@ -23,6 +23,7 @@ use ops::Operation;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Progress {
     Import(br_core::io::import::ImportProgress),
+    Enrolment(br_core::program::membership::EnrolmentProgress),
 }
 
 /// What an operation runs against: the open registry, a progress sink and a cancel flag.
@@ -109,6 +110,23 @@ operations!(
     ops::ImportPreviewRequest,
     ops::ListMappingsRequest,
     br_core::io::mapping::SavedMapping,
+    ops::ListProgramsRequest,
+    ops::GetProgramRequest,
+    ops::CreateProgramRequest,
+    ops::UpdateProgramRequest,
+    ops::SetProgramStateRequest,
+    ops::CheckRuleRequest,
+    br_core::program::service::PreviewRequest,
+    ops::EnrolRequest,
+    ops::VerifyMembersRequest,
+    ops::ChangeMembersRequest,
+    br_core::program::membership::MembersQuery,
+    ops::RegistrantProgramsRequest,
+    br_core::dedup::review::DedupRequest,
+    br_core::dedup::review::DuplicateQueueQuery,
+    ops::DecideDuplicatesRequest,
+    ops::MergeDuplicatesRequest,
+    ops::DedupQualityRequest,
 );
 
 /// Registry lifecycle: the calls a transport makes before it has a session.

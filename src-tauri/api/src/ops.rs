@@ -367,3 +367,265 @@ impl Operation for SavedMapping {
         Ok(DONE)
     }
 }
+
+// Programs, enrolment and deduplication.
+
+use br_core::dedup::review::{self as dedup, Decision, DedupQuality, DedupRequest, DedupSummary, DuplicateGroup, DuplicateQueue, DuplicateQueueQuery, MergeSummary};
+use br_core::program::membership::{self, EnrolmentSummary, MemberAction, MembersPage, MembersQuery};
+use br_core::program::model::{ProgramFields, ProgramMembership, ProgramState, ProgramSummary};
+use br_core::program::rules::RuleKind;
+use br_core::program::service::{self as programs, Preview, PreviewRequest, ProgramKey, RuleCheck};
+
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+pub struct ListProgramsRequest {
+    #[serde(default)]
+    pub include_archived: bool,
+}
+impl Operation for ListProgramsRequest {
+    const NAME: &'static str = "programs.list";
+    type Response = Vec<ProgramSummary>;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Vec<ProgramSummary>> {
+        programs::list(registry(ctx).store(), session, self.include_archived)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct GetProgramRequest {
+    pub program: ProgramKey,
+}
+impl Operation for GetProgramRequest {
+    const NAME: &'static str = "programs.get";
+    type Response = ProgramSummary;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<ProgramSummary> {
+        programs::get(registry(ctx).store(), session, &self.program)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct CreateProgramRequest {
+    pub fields: ProgramFields,
+}
+impl Operation for CreateProgramRequest {
+    const NAME: &'static str = "programs.create";
+    const CHANGES: &'static [&'static str] = &["programs"];
+    type Response = ProgramSummary;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<ProgramSummary> {
+        programs::create(registry(ctx).store(), session, self.fields)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct UpdateProgramRequest {
+    pub program: ProgramKey,
+    pub fields: ProgramFields,
+}
+impl Operation for UpdateProgramRequest {
+    const NAME: &'static str = "programs.update";
+    const CHANGES: &'static [&'static str] = &["programs"];
+    type Response = ProgramSummary;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<ProgramSummary> {
+        programs::update(registry(ctx).store(), session, &self.program, self.fields)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct SetProgramStateRequest {
+    pub program: ProgramKey,
+    #[serde(default)]
+    #[ts(optional)]
+    pub state: Option<ProgramState>,
+    /// Archive (true) or bring back (false) instead of changing the state.
+    #[serde(default)]
+    #[ts(optional)]
+    pub archived: Option<bool>,
+}
+impl Operation for SetProgramStateRequest {
+    const NAME: &'static str = "programs.set_state";
+    const CHANGES: &'static [&'static str] = &["programs"];
+    type Response = ProgramSummary;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<ProgramSummary> {
+        let store = registry(ctx).store();
+        match (self.state, self.archived) {
+            (Some(state), None) => programs::set_state(store, session, &self.program, state),
+            (None, Some(archived)) => programs::set_archived(store, session, &self.program, archived),
+            _ => Err(br_core::CoreError::InvalidInput("give either a state or archived".into())),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct CheckRuleRequest {
+    pub rule: String,
+    pub kind: RuleKind,
+    pub target: RegistrantKind,
+}
+impl Operation for CheckRuleRequest {
+    const NAME: &'static str = "programs.check_rule";
+    type Response = RuleCheck;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<RuleCheck> {
+        programs::check_rule(registry(ctx).store(), session, &self.rule, self.kind, self.target)
+    }
+}
+
+impl Operation for PreviewRequest {
+    const NAME: &'static str = "programs.preview";
+    const LONG_RUNNING: bool = true;
+    type Response = Preview;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Preview> {
+        programs::preview(registry(ctx).store(), session, &self, ctx.cancel)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct EnrolRequest {
+    pub program: ProgramKey,
+    /// These registrants; everyone eligible when absent.
+    #[serde(default)]
+    #[ts(optional)]
+    pub registrants: Option<Vec<RegistrantKey>>,
+}
+impl Operation for EnrolRequest {
+    const NAME: &'static str = "programs.enrol";
+    const CHANGES: &'static [&'static str] = &["programs", "memberships"];
+    const LONG_RUNNING: bool = true;
+    type Response = EnrolmentSummary;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<EnrolmentSummary> {
+        let store = registry(ctx).store();
+        match &self.registrants {
+            Some(keys) => membership::enrol_selected(store, session, &self.program, keys),
+            None => {
+                let emit = |p: &membership::EnrolmentProgress| (ctx.progress)(crate::Progress::Enrolment(p.clone()));
+                membership::enrol_eligible(store, session, &self.program, &emit, ctx.cancel)
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct VerifyMembersRequest {
+    pub program: ProgramKey,
+}
+impl Operation for VerifyMembersRequest {
+    const NAME: &'static str = "programs.verify";
+    const CHANGES: &'static [&'static str] = &["programs", "memberships"];
+    const LONG_RUNNING: bool = true;
+    type Response = EnrolmentSummary;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<EnrolmentSummary> {
+        let emit = |p: &membership::EnrolmentProgress| (ctx.progress)(crate::Progress::Enrolment(p.clone()));
+        membership::verify(registry(ctx).store(), session, &self.program, &emit, ctx.cancel)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct ChangeMembersRequest {
+    pub program: ProgramKey,
+    pub registrants: Vec<RegistrantKey>,
+    pub action: MemberAction,
+    #[serde(default)]
+    #[ts(optional)]
+    pub reason: Option<String>,
+    /// The exit date (YYYY-MM-DD); today when absent.
+    #[serde(default)]
+    #[ts(optional)]
+    pub date: Option<String>,
+}
+impl Operation for ChangeMembersRequest {
+    const NAME: &'static str = "programs.change_members";
+    const CHANGES: &'static [&'static str] = &["programs", "memberships"];
+    type Response = u64;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<u64> {
+        membership::change_members(
+            registry(ctx).store(),
+            session,
+            &self.program,
+            &self.registrants,
+            self.action,
+            self.reason.as_deref(),
+            self.date.as_deref(),
+        )
+    }
+}
+
+impl Operation for MembersQuery {
+    const NAME: &'static str = "programs.members";
+    type Response = MembersPage;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<MembersPage> {
+        membership::members(registry(ctx).store(), session, &self)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct RegistrantProgramsRequest {
+    pub key: RegistrantKey,
+}
+impl Operation for RegistrantProgramsRequest {
+    const NAME: &'static str = "registrants.programs";
+    type Response = Vec<ProgramMembership>;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Vec<ProgramMembership>> {
+        membership::of_registrant(registry(ctx).store(), session, &self.key)
+    }
+}
+
+impl Operation for DedupRequest {
+    const NAME: &'static str = "dedup.run";
+    const CHANGES: &'static [&'static str] = &["duplicates", "programs", "memberships"];
+    const LONG_RUNNING: bool = true;
+    type Response = DedupSummary;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<DedupSummary> {
+        dedup::run(registry(ctx).store(), session, &self, ctx.cancel)
+    }
+}
+
+impl Operation for DuplicateQueueQuery {
+    const NAME: &'static str = "dedup.queue";
+    type Response = DuplicateQueue;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<DuplicateQueue> {
+        dedup::queue(registry(ctx).store(), session, &self)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct DecideDuplicatesRequest {
+    pub group: uuid::Uuid,
+    pub decision: Decision,
+    #[serde(default)]
+    #[ts(optional)]
+    pub comment: Option<String>,
+}
+impl Operation for DecideDuplicatesRequest {
+    const NAME: &'static str = "dedup.decide";
+    const CHANGES: &'static [&'static str] = &["duplicates", "programs", "memberships"];
+    type Response = DuplicateGroup;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<DuplicateGroup> {
+        dedup::decide(registry(ctx).store(), session, self.group, self.decision, self.comment.as_deref())
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct MergeDuplicatesRequest {
+    pub group: uuid::Uuid,
+    /// The record that stays.
+    pub keep: RegistrantKey,
+}
+impl Operation for MergeDuplicatesRequest {
+    const NAME: &'static str = "dedup.merge";
+    const CHANGES: &'static [&'static str] = &["duplicates", "programs", "memberships", "registrants", "dashboard"];
+    type Response = MergeSummary;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<MergeSummary> {
+        dedup::merge(registry(ctx).store(), session, self.group, &self.keep)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct DedupQualityRequest {
+    /// The truth file `br gen` wrote beside the registrants file.
+    pub truth_file: String,
+}
+impl Operation for DedupQualityRequest {
+    const NAME: &'static str = "dedup.quality";
+    type Response = DedupQuality;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<DedupQuality> {
+        br_core::auth::require(registry(ctx).store(), session, br_core::auth::Permission::DuplicatesManage, "dedup.quality")?;
+        dedup::quality(registry(ctx).store(), std::path::Path::new(&self.truth_file))
+    }
+}

@@ -55,14 +55,14 @@ pub struct SearchArgs {
     reveal: bool,
 }
 
-fn no_progress(_: Progress) {}
+pub(crate) fn no_progress(_: Progress) {}
 
 /// Set by Ctrl-C during an import: the import stops after its current batch.
 static CANCEL: AtomicBool = AtomicBool::new(false);
 
 /// The first Ctrl-C cancels the import cleanly; a second one exits at once (the open transaction rolls
 /// back, and list indexes an import had set aside are rebuilt at the next start).
-fn cancel_on_ctrl_c() {
+pub(crate) fn cancel_on_ctrl_c() {
     let installed = ctrlc::set_handler(|| {
         if CANCEL.swap(true, Ordering::SeqCst) {
             std::process::exit(130);
@@ -96,7 +96,7 @@ fn login(registry: &Registry) -> Result<Session, ApiError> {
 }
 
 /// Opens the registry, logs in and runs `f` with a context whose progress goes to `progress`.
-fn with_session<T>(
+pub(crate) fn with_session<T>(
     cli: &Cli,
     progress: &(dyn Fn(Progress) + Sync),
     f: impl FnOnce(&Context<'_>, &Session) -> Result<T, ApiError>,
@@ -135,7 +135,7 @@ pub fn load_areas_file(ctx: &Context<'_>, session: &Session, path: &Path) -> Res
 fn import_progress_printer() -> impl Fn(Progress) + Sync {
     let tty = std::io::stderr().is_terminal();
     move |p: Progress| {
-        let Progress::Import(p) = p;
+        let Progress::Import(p) = p else { return };
         if tty {
             let pct = (p.bytes_done * 100).checked_div(p.bytes_total).unwrap_or(0);
             match p.phase {
@@ -414,7 +414,25 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
                 if r.masked {
                     t.push("  (personal fields masked; --reveal to show them, which is audited)".into());
                 }
-                t.push("  programs, entitlements, payments: none yet".into());
+                if d.programs.is_empty() {
+                    t.push("  programs:      none".into());
+                } else {
+                    t.push("  programs:".into());
+                    for p in &d.programs {
+                        let mut line = format!("    {:<10} {:<13}", p.program_code, p.state.as_str());
+                        if let Some(on) = &p.enrolled_on {
+                            line.push_str(&format!(" enrolled {on}"));
+                        }
+                        if let Some(on) = &p.exited_on {
+                            line.push_str(&format!(" exited {on}"));
+                        }
+                        if let Some(why) = &p.reason {
+                            line.push_str(&format!(" ({why})"));
+                        }
+                        t.push(line);
+                    }
+                }
+                t.push("  entitlements, payments: none yet".into());
                 t.join("\n")
             });
             Ok(())
@@ -480,6 +498,8 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
             listen: *listen,
             ui: ui.clone(),
         }),
+        Command::Program { command } => crate::programs::run_program(cli, command),
+        Command::Dedup { command } => crate::programs::run_dedup(cli, command),
         Command::Bench { individuals, dir } => crate::bench::run(cli, *individuals, dir.as_deref()),
     }
 }

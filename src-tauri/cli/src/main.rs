@@ -5,6 +5,7 @@ mod bench;
 mod commands;
 mod credentials;
 mod output;
+mod programs;
 mod serve;
 
 use std::path::PathBuf;
@@ -82,6 +83,16 @@ pub enum Command {
         /// Show personal fields unmasked (needs the permission; audited).
         #[arg(long)]
         reveal: bool,
+    },
+    /// Programs: create, rules, preview, enrol, verify, pause, resume, exit.
+    Program {
+        #[command(subcommand)]
+        command: programs::ProgramCommand,
+    },
+    /// Deduplication: find, review, decide, merge.
+    Dedup {
+        #[command(subcommand)]
+        command: programs::DedupCommand,
     },
     /// The audit log.
     Audit {

@@ -6,6 +6,7 @@ pub mod backup;
 pub mod baseline;
 pub mod clock;
 pub mod dashboard;
+pub mod dedup;
 pub mod error;
 pub mod io;
 pub mod normalize;

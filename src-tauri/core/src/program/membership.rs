@@ -54,8 +54,8 @@ pub struct EnrolmentSummary {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Existing {
-    id: Uuid,
-    state: MembershipState,
+    pub(crate) id: Uuid,
+    pub(crate) state: MembershipState,
 }
 
 pub(crate) fn existing(conn: &Connection, program: i64, registrant: i64) -> Result<Option<Existing>> {

@@ -156,6 +156,8 @@ pub struct RegistrantDetail {
     pub groups: Vec<MembershipLink>,
     /// For a group: its members.
     pub members: Vec<MembershipLink>,
+    /// Every program the registrant is in, with state and dates.
+    pub programs: Vec<crate::program::model::ProgramMembership>,
     pub history: Vec<crate::audit::AuditEntry>,
 }
 

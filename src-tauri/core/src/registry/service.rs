@@ -101,7 +101,8 @@ pub fn get_detail(store: &Store, session: &Session, key: &RegistrantKey, reveal:
             RegistrantKind::Individual => (links, Vec::new()),
             RegistrantKind::Group => (Vec::new(), links),
         };
-        Ok(RegistrantDetail { history: read::history(c, row.id)?, registrant, groups, members })
+        let programs = crate::program::membership::of_registrant_in(c, &RegistrantKey::Id(row.id))?;
+        Ok(RegistrantDetail { history: read::history(c, row.id)?, registrant, groups, members, programs })
     })?;
     if reveal {
         store.write(|tx| {

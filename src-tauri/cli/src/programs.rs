@@ -1,0 +1,406 @@
+//! `br program ...` and `br dedup ...`: thin adapters over the programs and deduplication operations.
+
+use std::io::IsTerminal;
+
+use br_api::ops::*;
+use br_api::{call, ApiError, Progress};
+use br_core::dedup::review::{Decision, DedupRequest, DuplicateQueueQuery};
+use br_core::program::membership::{MemberAction, MembersQuery};
+use br_core::program::model::{ProgramFields, ProgramState};
+use br_core::program::rules::RuleKind;
+use br_core::program::service::{PreviewRequest, ProgramKey};
+use br_core::registry::model::RegistrantKind;
+use br_core::registry::service::RegistrantKey;
+use clap::Subcommand;
+
+use crate::commands::{cancel_on_ctrl_c, no_progress, with_session};
+use crate::output::print;
+use crate::Cli;
+
+#[derive(Subcommand)]
+pub enum ProgramCommand {
+    /// Create a program (in draft).
+    Create {
+        code: String,
+        #[arg(long)]
+        name: String,
+        /// individual or group.
+        #[arg(long, default_value = "individual")]
+        target: String,
+        #[arg(long)]
+        currency: String,
+        /// The eligibility rule in CEL (see docs/programs.md); everyone when absent.
+        #[arg(long, default_value = "")]
+        rule: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Enrol new registrants who match as they are imported or created.
+        #[arg(long)]
+        auto_enrol: bool,
+    },
+    /// List programs with their member counts.
+    List {
+        #[arg(long)]
+        include_archived: bool,
+    },
+    /// Change a program's rule (the rest stays).
+    SetRule { code: String, rule: String },
+    /// Check a rule without saving it.
+    CheckRule {
+        rule: String,
+        #[arg(long, default_value = "individual")]
+        target: String,
+    },
+    /// How many registrants a program's rule (or --rule) selects, with a sample.
+    Preview {
+        code: String,
+        #[arg(long)]
+        rule: Option<String>,
+    },
+    /// draft -> active.
+    Activate { code: String },
+    /// active -> ended.
+    End { code: String },
+    /// Enrol the given references, or --all eligible.
+    Enrol {
+        code: String,
+        references: Vec<String>,
+        #[arg(long)]
+        all: bool,
+    },
+    /// Re-check enrolled members against the rule.
+    Verify { code: String },
+    /// Pause members.
+    Pause { code: String, references: Vec<String> },
+    /// Resume paused members.
+    Resume { code: String, references: Vec<String> },
+    /// Exit members, with a reason and optionally a date (YYYY-MM-DD).
+    Exit {
+        code: String,
+        references: Vec<String>,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// List a program's members (first page; --state to filter).
+    Members {
+        code: String,
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum DedupCommand {
+    /// Find duplicates registry-wide, or among a program's members.
+    Run {
+        #[arg(long)]
+        program: Option<String>,
+        #[arg(long)]
+        no_fuzzy: bool,
+        /// Measure precision and recall against a `br gen` truth file afterwards.
+        #[arg(long)]
+        truth: Option<std::path::PathBuf>,
+    },
+    /// The review queue, highest score first.
+    Queue {
+        #[arg(long)]
+        program: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Decide a group: duplicates or not-duplicates.
+    Decide {
+        group: uuid::Uuid,
+        decision: String,
+        #[arg(long)]
+        comment: Option<String>,
+    },
+    /// Merge a group into the record to keep (by reference).
+    Merge { group: uuid::Uuid, keep: String },
+}
+
+fn key(code: &str) -> ProgramKey {
+    ProgramKey::Code(code.to_uppercase())
+}
+
+fn refs(references: &[String]) -> Vec<RegistrantKey> {
+    references.iter().map(|r| RegistrantKey::Reference(r.to_uppercase())).collect()
+}
+
+fn target(s: &str) -> Result<RegistrantKind, ApiError> {
+    RegistrantKind::parse(s).ok_or_else(|| ApiError::invalid("the target is individual or group"))
+}
+
+fn enrolment_printer() -> impl Fn(Progress) + Sync {
+    let tty = std::io::stderr().is_terminal();
+    move |p: Progress| {
+        if let (Progress::Enrolment(p), true) = (p, tty) {
+            eprint!("\r{} {} / {}        ", p.phase, p.done, p.total);
+        }
+    }
+}
+
+fn summary_text(s: &br_core::program::membership::EnrolmentSummary) -> String {
+    format!(
+        "evaluated {}, enrolled {}, not eligible {}, already members {}, rule failed for {}{} ({} ms)",
+        s.evaluated,
+        s.enrolled,
+        s.not_eligible,
+        s.already_members,
+        s.errors,
+        if s.cancelled { ", cancelled" } else { "" },
+        s.elapsed_ms
+    )
+}
+
+pub fn run_program(cli: &Cli, command: &ProgramCommand) -> Result<(), ApiError> {
+    match command {
+        ProgramCommand::Create { code, name, target: t, currency, rule, description, auto_enrol } => {
+            let fields = ProgramFields {
+                code: code.clone(),
+                name: name.clone(),
+                description: description.clone(),
+                target: target(t)?,
+                currency: currency.clone(),
+                eligibility_rule: rule.clone(),
+                pmt_expression: None,
+                pmt_threshold: None,
+                auto_enrol: *auto_enrol,
+            };
+            with_session(cli, &no_progress, |ctx, s| {
+                let p = call(ctx, s, CreateProgramRequest { fields })?;
+                print(cli, &p, |p| format!("created program {} ({}, {})", p.program.code, p.program.name, p.program.state.as_str()));
+                Ok(())
+            })
+        }
+        ProgramCommand::List { include_archived } => with_session(cli, &no_progress, |ctx, s| {
+            let list = call(ctx, s, ListProgramsRequest { include_archived: *include_archived })?;
+            print(cli, &list, |l| {
+                l.iter()
+                    .map(|p| {
+                        format!(
+                            "{:<10} {:<8} {:<10} enrolled {:>8}  paused {:>6}  exited {:>6}  not eligible {:>7}  duplicated {:>5}  {}",
+                            p.program.code,
+                            p.program.state.as_str(),
+                            p.program.target.as_str(),
+                            p.counts.enrolled,
+                            p.counts.paused,
+                            p.counts.exited,
+                            p.counts.not_eligible,
+                            p.counts.duplicated,
+                            p.program.name
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+            Ok(())
+        }),
+        ProgramCommand::SetRule { code, rule } => with_session(cli, &no_progress, |ctx, s| {
+            let current = call(ctx, s, GetProgramRequest { program: key(code) })?.program;
+            let fields = ProgramFields {
+                code: current.code,
+                name: current.name,
+                description: current.description,
+                target: current.target,
+                currency: current.currency,
+                eligibility_rule: rule.clone(),
+                pmt_expression: current.pmt_expression,
+                pmt_threshold: current.pmt_threshold,
+                auto_enrol: current.auto_enrol,
+            };
+            let p = call(ctx, s, UpdateProgramRequest { program: key(code), fields })?;
+            print(cli, &p, |p| format!("program {} rule: {}", p.program.code, p.program.eligibility_rule));
+            Ok(())
+        }),
+        ProgramCommand::CheckRule { rule, target: t } => with_session(cli, &no_progress, |ctx, s| {
+            let c = call(ctx, s, CheckRuleRequest { rule: rule.clone(), kind: RuleKind::Condition, target: target(t)? })?;
+            print(cli, &c, |c| match &c.error {
+                None => format!("the rule is valid ({} condition(s) narrowed in the database)", c.indexed_conditions),
+                Some(e) => format!("the rule is invalid: {e}"),
+            });
+            if c.ok {
+                Ok(())
+            } else {
+                Err(ApiError::invalid("invalid rule"))
+            }
+        }),
+        ProgramCommand::Preview { code, rule } => {
+            cancel_on_ctrl_c();
+            with_session(cli, &no_progress, |ctx, s| {
+                let req = PreviewRequest { program: Some(key(code)), rule: rule.clone(), target: None, pmt_expression: None, pmt_threshold: None };
+                let p = call(ctx, s, req)?;
+                print(cli, &p, |p| {
+                    let mut t = vec![format!(
+                        "{} match (evaluated {}, rule failed for {}) in {} ms",
+                        p.matches, p.evaluated, p.errors, p.elapsed_ms
+                    )];
+                    if !p.sample.is_empty() {
+                        t.push(format!("  sample: {}", p.sample.join(" ")));
+                    }
+                    for (r, why) in &p.error_examples {
+                        t.push(format!("  failed: {r}: {why}"));
+                    }
+                    t.join("\n")
+                });
+                Ok(())
+            })
+        }
+        ProgramCommand::Activate { code } | ProgramCommand::End { code } => {
+            let state = if matches!(command, ProgramCommand::Activate { .. }) { ProgramState::Active } else { ProgramState::Ended };
+            with_session(cli, &no_progress, |ctx, s| {
+                let p = call(ctx, s, SetProgramStateRequest { program: key(code), state: Some(state), archived: None })?;
+                print(cli, &p, |p| format!("program {} is {}", p.program.code, p.program.state.as_str()));
+                Ok(())
+            })
+        }
+        ProgramCommand::Enrol { code, references, all } => {
+            if *all == !references.is_empty() {
+                return Err(ApiError::invalid("give references, or --all for everyone eligible"));
+            }
+            cancel_on_ctrl_c();
+            let printer = enrolment_printer();
+            with_session(cli, &printer, |ctx, s| {
+                let registrants = if *all { None } else { Some(refs(references)) };
+                let summary = call(ctx, s, EnrolRequest { program: key(code), registrants })?;
+                print(cli, &summary, summary_text);
+                Ok(())
+            })
+        }
+        ProgramCommand::Verify { code } => {
+            cancel_on_ctrl_c();
+            let printer = enrolment_printer();
+            with_session(cli, &printer, |ctx, s| {
+                let summary = call(ctx, s, VerifyMembersRequest { program: key(code) })?;
+                print(cli, &summary, summary_text);
+                Ok(())
+            })
+        }
+        ProgramCommand::Pause { code, references }
+        | ProgramCommand::Resume { code, references }
+        | ProgramCommand::Exit { code, references, .. } => {
+            let (action, reason, date) = match command {
+                ProgramCommand::Pause { .. } => (MemberAction::Pause, None, None),
+                ProgramCommand::Resume { .. } => (MemberAction::Resume, None, None),
+                ProgramCommand::Exit { reason, date, .. } => (MemberAction::Exit, Some(reason.clone()), date.clone()),
+                _ => unreachable!("matched above"),
+            };
+            with_session(cli, &no_progress, |ctx, s| {
+                let n = call(ctx, s, ChangeMembersRequest { program: key(code), registrants: refs(references), action, reason, date })?;
+                print(cli, &n, |n| format!("{n} member(s) changed"));
+                Ok(())
+            })
+        }
+        ProgramCommand::Members { code, state, limit } => with_session(cli, &no_progress, |ctx, s| {
+            let state = state
+                .as_deref()
+                .map(|x| br_core::program::model::MembershipState::parse(x).ok_or_else(|| ApiError::invalid("unknown state")))
+                .transpose()?;
+            let page = call(ctx, s, MembersQuery { program: key(code), state, after: None, limit: Some(*limit) })?;
+            print(cli, &page, |p| {
+                p.members
+                    .iter()
+                    .map(|m| {
+                        format!(
+                            "{:<14} {:<13} {:<10} {}",
+                            m.reference,
+                            m.state.as_str(),
+                            m.enrolled_on.as_deref().unwrap_or("-"),
+                            m.reason.as_deref().unwrap_or("")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+            Ok(())
+        }),
+    }
+}
+
+pub fn run_dedup(cli: &Cli, command: &DedupCommand) -> Result<(), ApiError> {
+    match command {
+        DedupCommand::Run { program, no_fuzzy, truth } => {
+            cancel_on_ctrl_c();
+            with_session(cli, &no_progress, |ctx, s| {
+                let req = DedupRequest { program: program.as_deref().map(key), exact: true, fuzzy: !no_fuzzy, households: true };
+                let summary = call(ctx, s, req)?;
+                print(cli, &summary, |d| {
+                    format!(
+                        "{} groups ({} of individuals, {} of households) among {} people; {} exact and {} fuzzy pairs; \
+                         load {} ms, compare {} ms, total {} ms{}",
+                        d.groups,
+                        d.individual_groups,
+                        d.household_groups,
+                        d.stats.people,
+                        d.stats.exact_pairs,
+                        d.stats.fuzzy_pairs,
+                        d.stats.load_ms,
+                        d.stats.compare_ms,
+                        d.elapsed_ms,
+                        if d.memberships_duplicated > 0 {
+                            format!("; {} memberships held as duplicated", d.memberships_duplicated)
+                        } else {
+                            String::new()
+                        }
+                    )
+                });
+                if let Some(truth) = truth {
+                    let q = call(ctx, s, DedupQualityRequest { truth_file: truth.display().to_string() })?;
+                    print(cli, &q, |q| {
+                        format!(
+                            "precision {:.4} ({} of {} pairs found are planted), recall {:.4} ({} of {} planted pairs found)",
+                            q.precision, q.predicted_pairs_correct, q.predicted_pairs, q.recall, q.truth_pairs_found, q.truth_pairs
+                        )
+                    });
+                }
+                Ok(())
+            })
+        }
+        DedupCommand::Queue { program, limit } => with_session(cli, &no_progress, |ctx, s| {
+            let q = call(
+                ctx,
+                s,
+                DuplicateQueueQuery { status: None, program: program.as_deref().map(key), after: None, limit: Some(*limit) },
+            )?;
+            print(cli, &q, |q| {
+                let mut t = vec![format!("{} open groups", q.open)];
+                for g in &q.groups {
+                    let refs: Vec<&str> = g.members.iter().map(|m| m.reference.as_str()).collect();
+                    t.push(format!("{} {:.2} {} [{}] {}", g.id, g.score, g.kind, g.reasons.join(", "), refs.join(" ")));
+                }
+                t.join("\n")
+            });
+            Ok(())
+        }),
+        DedupCommand::Decide { group, decision, comment } => {
+            let decision = match decision.as_str() {
+                "duplicates" => Decision::Duplicates,
+                "not-duplicates" | "not_duplicates" => Decision::NotDuplicates,
+                _ => return Err(ApiError::invalid("the decision is duplicates or not-duplicates")),
+            };
+            with_session(cli, &no_progress, |ctx, s| {
+                let g = call(ctx, s, DecideDuplicatesRequest { group: *group, decision, comment: comment.clone() })?;
+                print(cli, &g, |g| format!("group {} is now {:?}", g.id, g.status));
+                Ok(())
+            })
+        }
+        DedupCommand::Merge { group, keep } => with_session(cli, &no_progress, |ctx, s| {
+            let m = call(ctx, s, MergeDuplicatesRequest { group: *group, keep: RegistrantKey::Reference(keep.to_uppercase()) })?;
+            print(cli, &m, |m| {
+                format!(
+                    "kept {}, merged {}; {} IDs and {} memberships moved, {} memberships exited",
+                    m.kept,
+                    m.merged.join(" "),
+                    m.ids_moved,
+                    m.memberships_moved,
+                    m.memberships_exited
+                )
+            });
+            Ok(())
+        }),
+    }
+}

@@ -1,0 +1,5 @@
+//! Deduplication: finding duplicate registrants, the review queue, decisions and merges.
+
+pub mod find;
+pub mod names;
+pub mod review;

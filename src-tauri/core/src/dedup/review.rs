@@ -1,0 +1,704 @@
+//! Deduplication runs, the review queue, decisions and merges. Nothing is ever deleted: a merged record is
+//! disabled, points at the record that survived, and keeps whatever was not moved.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::AtomicBool;
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use uuid::Uuid;
+
+use super::find::{self, reason_names, FindStats, FoundGroup, Kinds};
+use crate::audit::AuditEvent;
+use crate::auth::{require, Permission, Session};
+use crate::clock::{now_rfc3339, today};
+use crate::error::{CoreError, Result};
+use crate::program::membership::{apply, existing, Move};
+use crate::program::model::MembershipState;
+use crate::program::service::{resolve as resolve_program, ProgramKey, StoredProgram};
+use crate::registry::model::RegistrantSummary;
+use crate::registry::read::{summary_from_row, SUMMARY_COLUMNS};
+use crate::registry::service::{resolve as resolve_registrant, RegistrantKey};
+use crate::registry::write::{self, StoredRow};
+use crate::store::{Store, Tx};
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct DedupRequest {
+    /// Only this program's members; registry-wide when absent.
+    #[serde(default)]
+    #[ts(optional)]
+    pub program: Option<ProgramKey>,
+    #[serde(default = "yes")]
+    pub exact: bool,
+    #[serde(default = "yes")]
+    pub fuzzy: bool,
+    #[serde(default = "yes")]
+    pub households: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DedupSummary {
+    pub groups: u64,
+    pub individual_groups: u64,
+    pub household_groups: u64,
+    /// Program memberships set to `duplicated` (program runs only).
+    pub memberships_duplicated: u64,
+    /// Program memberships back from `duplicated` because their group is gone.
+    pub memberships_restored: u64,
+    pub stats: FindStats,
+    pub elapsed_ms: u64,
+}
+
+/// Pairs already decided: declared not duplicates, or in a group decided as duplicates.
+fn decided_pairs(conn: &Connection) -> Result<HashSet<(i64, i64)>> {
+    let mut out: HashSet<(i64, i64)> = HashSet::new();
+    let mut st = conn.prepare("SELECT low, high FROM not_duplicates")?;
+    for row in st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))? {
+        out.insert(row?);
+    }
+    let mut st = conn.prepare(
+        "SELECT m.group_rowid, m.registrant FROM duplicate_members m JOIN duplicate_groups g ON g.rowid = m.group_rowid
+         WHERE g.status IN ('duplicates', 'merged') ORDER BY m.group_rowid",
+    )?;
+    let mut by_group: HashMap<i64, Vec<i64>> = HashMap::new();
+    for row in st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
+        let (g, r) = row?;
+        by_group.entry(g).or_default().push(r);
+    }
+    for members in by_group.values() {
+        for (k, &a) in members.iter().enumerate() {
+            for &b in &members[k + 1..] {
+                out.insert((a.min(b), a.max(b)));
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub fn run(store: &Store, session: &Session, req: &DedupRequest, cancel: &AtomicBool) -> Result<DedupSummary> {
+    require(store, session, Permission::DuplicatesManage, "dedup.run")?;
+    let started = std::time::Instant::now();
+    let kinds = Kinds { exact: req.exact, fuzzy: req.fuzzy, households: req.households };
+    let mut stats = FindStats::default();
+    let (program, groups) = store.read(|c| {
+        let program = match &req.program {
+            Some(k) => Some(resolve_program(c, k)?),
+            None => None,
+        };
+        let skip = decided_pairs(c)?;
+        let edges = find::find_individual_pairs(c, program.as_ref().map(|p| p.rowid), kinds, &skip, cancel, &mut stats)?;
+        let mut groups = find::group(&edges, "individual");
+        if kinds.households && program.is_none() {
+            let households = find::find_household_groups(c, &groups, &skip, &mut stats)?;
+            groups.extend(households);
+        }
+        Ok((program, groups))
+    })?;
+    let scope = program.as_ref().map(|p| p.rowid).unwrap_or(0);
+    store.write(|tx| {
+        let c = tx.conn();
+        c.execute(
+            "DELETE FROM duplicate_members WHERE group_rowid IN (SELECT rowid FROM duplicate_groups WHERE scope = ?1 AND status = 'open')",
+            [scope],
+        )?;
+        c.execute("DELETE FROM duplicate_groups WHERE scope = ?1 AND status = 'open'", [scope])?;
+        let now = now_rfc3339();
+        let mut insert_group = c.prepare_cached(
+            "INSERT INTO duplicate_groups (id, scope, kind, score, reasons, found_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        let mut insert_member = c.prepare_cached("INSERT INTO duplicate_members (group_rowid, registrant) VALUES (?1, ?2)")?;
+        for g in &groups {
+            let reasons = serde_json::to_string(&reason_names(g.reasons))?;
+            insert_group.execute(params![Uuid::now_v7(), scope, g.kind, g.score as f64, reasons, now])?;
+            let rowid = c.last_insert_rowid();
+            for r in &g.rowids {
+                insert_member.execute(params![rowid, r])?;
+            }
+        }
+        drop(insert_group);
+        drop(insert_member);
+        let (duplicated, restored) = match &program {
+            Some(p) => sync_program_states(tx, p, &groups)?,
+            None => (0, 0),
+        };
+        let summary = DedupSummary {
+            groups: groups.len() as u64,
+            individual_groups: groups.iter().filter(|g| g.kind == "individual").count() as u64,
+            household_groups: groups.iter().filter(|g| g.kind == "group").count() as u64,
+            memberships_duplicated: duplicated,
+            memberships_restored: restored,
+            stats: stats.clone(),
+            elapsed_ms: started.elapsed().as_millis() as u64,
+        };
+        tx.audit(AuditEvent::new(session, "dedup.run").details(serde_json::json!({
+            "program": program.as_ref().map(|p| p.program.code.clone()),
+            "groups": summary.groups,
+            "individual_groups": summary.individual_groups,
+            "household_groups": summary.household_groups,
+            "memberships_duplicated": duplicated,
+        })))?;
+        Ok(summary)
+    })
+}
+
+fn membership_row(tx: &Tx<'_>, program: i64, registrant: i64) -> Result<Option<(Uuid, MembershipState, Option<String>)>> {
+    Ok(tx
+        .conn()
+        .prepare_cached(
+            "SELECT r.id, pm.state, pm.state_before_duplicate FROM program_memberships pm JOIN registrants r ON r.rowid = pm.registrant
+             WHERE pm.program = ?1 AND pm.registrant = ?2",
+        )?
+        .query_row(params![program, registrant], |r| {
+            Ok((r.get(0)?, MembershipState::parse(&r.get::<_, String>(1)?).unwrap_or(MembershipState::Draft), r.get(2)?))
+        })
+        .optional()?)
+}
+
+/// Moves a `duplicated` membership back to where it was before.
+fn restore(tx: &mut Tx<'_>, p: &StoredProgram, registrant: i64) -> Result<bool> {
+    let Some((rid, state, before)) = membership_row(tx, p.rowid, registrant)? else { return Ok(false) };
+    if state != MembershipState::Duplicated {
+        return Ok(false);
+    }
+    let to = before.as_deref().and_then(MembershipState::parse).unwrap_or(MembershipState::Draft);
+    let current = existing(tx.conn(), p.rowid, registrant)?;
+    apply(
+        tx,
+        current.as_ref(),
+        Move { program: p, rowid: registrant, registrant_id: rid, to, reason: None, score: None, date: None },
+    )?;
+    Ok(true)
+}
+
+/// Within a program, members of open duplicate groups are `duplicated` until a person decides; members
+/// whose group is gone go back.
+fn sync_program_states(tx: &mut Tx<'_>, p: &StoredProgram, groups: &[FoundGroup]) -> Result<(u64, u64)> {
+    let in_groups: HashSet<i64> = groups.iter().flat_map(|g| g.rowids.iter().copied()).collect();
+    let currently: Vec<i64> = tx
+        .conn()
+        .prepare("SELECT registrant FROM program_memberships WHERE program = ?1 AND state = 'duplicated'")?
+        .query_map([p.rowid], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut restored = 0;
+    for r in currently.iter().filter(|r| !in_groups.contains(r)) {
+        // Still in a group a person has marked as duplicates: it waits for the merge.
+        let waiting: bool = tx.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM duplicate_members m JOIN duplicate_groups g ON g.rowid = m.group_rowid
+             WHERE m.registrant = ?1 AND g.scope = ?2 AND g.status = 'duplicates')",
+            params![r, p.rowid],
+            |row| row.get(0),
+        )?;
+        if !waiting && restore(tx, p, *r)? {
+            restored += 1;
+        }
+    }
+    let mut duplicated = 0;
+    for &r in &in_groups {
+        let Some((rid, state, _)) = membership_row(tx, p.rowid, r)? else { continue };
+        if matches!(state, MembershipState::Draft | MembershipState::Enrolled | MembershipState::Paused) {
+            let current = existing(tx.conn(), p.rowid, r)?;
+            apply(
+                tx,
+                current.as_ref(),
+                Move {
+                    program: p,
+                    rowid: r,
+                    registrant_id: rid,
+                    to: MembershipState::Duplicated,
+                    reason: Some("possible duplicate: awaiting a decision"),
+                    score: None,
+                    date: None,
+                },
+            )?;
+            duplicated += 1;
+        }
+    }
+    Ok((duplicated, restored))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupStatus {
+    Open,
+    Duplicates,
+    NotDuplicates,
+    Merged,
+}
+
+impl GroupStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            GroupStatus::Open => "open",
+            GroupStatus::Duplicates => "duplicates",
+            GroupStatus::NotDuplicates => "not_duplicates",
+            GroupStatus::Merged => "merged",
+        }
+    }
+    fn parse(s: &str) -> GroupStatus {
+        match s {
+            "duplicates" => GroupStatus::Duplicates,
+            "not_duplicates" => GroupStatus::NotDuplicates,
+            "merged" => GroupStatus::Merged,
+            _ => GroupStatus::Open,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DuplicateGroup {
+    pub id: Uuid,
+    pub kind: String,
+    pub score: f64,
+    pub reasons: Vec<String>,
+    pub status: GroupStatus,
+    /// The program whose members were compared; absent for registry-wide runs.
+    pub program_code: Option<String>,
+    pub found_at: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    pub comment: Option<String>,
+    pub members: Vec<RegistrantSummary>,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct DuplicateQueueQuery {
+    #[serde(default)]
+    #[ts(optional)]
+    pub status: Option<GroupStatus>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub program: Option<ProgramKey>,
+    /// Groups with a lower score than this come next (the queue is highest score first).
+    #[serde(default)]
+    #[ts(optional)]
+    pub after: Option<String>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DuplicateQueue {
+    pub groups: Vec<DuplicateGroup>,
+    pub cursor: Option<String>,
+    /// Open groups in this scope.
+    pub open: u64,
+}
+
+fn load_group(c: &Connection, rowid: i64) -> Result<DuplicateGroup> {
+    let (id, kind, score, reasons, status, program_code, found_at, decided_by, decided_at, comment) = c
+        .prepare_cached(
+            "SELECT g.id, g.kind, g.score, g.reasons, g.status, p.code, g.found_at, g.decided_by, g.decided_at, g.comment
+             FROM duplicate_groups g LEFT JOIN programs p ON p.rowid = g.scope WHERE g.rowid = ?1",
+        )?
+        .query_row([rowid], |r| {
+            Ok((
+                r.get::<_, Uuid>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, f64>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, Option<String>>(7)?,
+                r.get::<_, Option<String>>(8)?,
+                r.get::<_, Option<String>>(9)?,
+            ))
+        })?;
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {SUMMARY_COLUMNS} FROM duplicate_members m JOIN registrants r ON r.rowid = m.registrant
+         WHERE m.group_rowid = ?1 ORDER BY r.rowid"
+    ))?;
+    let members = st.query_map([rowid], |r| summary_from_row(r, false))?.collect::<rusqlite::Result<_>>()?;
+    Ok(DuplicateGroup {
+        id,
+        kind,
+        score,
+        reasons: serde_json::from_str(&reasons).unwrap_or_default(),
+        status: GroupStatus::parse(&status),
+        program_code,
+        found_at,
+        decided_by,
+        decided_at,
+        comment,
+        members,
+    })
+}
+
+pub fn queue(store: &Store, session: &Session, q: &DuplicateQueueQuery) -> Result<DuplicateQueue> {
+    require(store, session, Permission::RegistryRead, "dedup.queue")?;
+    let limit = q.limit.unwrap_or(50).clamp(1, 200) as i64;
+    store.read(|c| {
+        let scope = match &q.program {
+            Some(k) => resolve_program(c, k)?.rowid,
+            None => 0,
+        };
+        let status = q.status.unwrap_or(GroupStatus::Open).as_str();
+        // Cursor: "score:rowid" of the last group shown.
+        let (after_score, after_rowid) = match &q.after {
+            Some(cur) => {
+                let (s, r) = cur.split_once(':').ok_or_else(|| CoreError::InvalidInput("invalid cursor".into()))?;
+                (
+                    s.parse::<f64>().map_err(|_| CoreError::InvalidInput("invalid cursor".into()))?,
+                    r.parse::<i64>().map_err(|_| CoreError::InvalidInput("invalid cursor".into()))?,
+                )
+            }
+            None => (f64::INFINITY, 0),
+        };
+        let mut st = c.prepare(
+            "SELECT rowid, score FROM duplicate_groups WHERE scope = ?1 AND status = ?2
+               AND (score < ?3 OR (score = ?3 AND rowid > ?4))
+             ORDER BY score DESC, rowid LIMIT ?5",
+        )?;
+        let rows: Vec<(i64, f64)> = st
+            .query_map(params![scope, status, after_score, after_rowid, limit + 1], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let more = rows.len() as i64 > limit;
+        let rows: Vec<(i64, f64)> = rows.into_iter().take(limit as usize).collect();
+        let cursor = if more { rows.last().map(|(r, s)| format!("{s}:{r}")) } else { None };
+        let groups = rows.iter().map(|(r, _)| load_group(c, *r)).collect::<Result<_>>()?;
+        let open: i64 = c.query_row(
+            "SELECT count(*) FROM duplicate_groups WHERE scope = ?1 AND status = 'open'",
+            [scope],
+            |r| r.get(0),
+        )?;
+        Ok(DuplicateQueue { groups, cursor, open: open as u64 })
+    })
+}
+
+fn group_rowid(c: &Connection, id: Uuid) -> Result<(i64, i64, GroupStatus)> {
+    c.prepare_cached("SELECT rowid, scope, status FROM duplicate_groups WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, GroupStatus::parse(&r.get::<_, String>(2)?))))
+        .optional()?
+        .ok_or_else(|| CoreError::not_found("duplicate group"))
+}
+
+fn group_members(c: &Connection, rowid: i64) -> Result<Vec<i64>> {
+    Ok(c.prepare_cached("SELECT registrant FROM duplicate_members WHERE group_rowid = ?1 ORDER BY registrant")?
+        .query_map([rowid], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+/// Programs in which `registrant` is `duplicated`.
+fn duplicated_in(tx: &Tx<'_>, registrant: i64) -> Result<Vec<i64>> {
+    Ok(tx
+        .conn()
+        .prepare_cached("SELECT program FROM program_memberships WHERE registrant = ?1 AND state = 'duplicated'")?
+        .query_map([registrant], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+fn program_by_rowid(tx: &Tx<'_>, rowid: i64) -> Result<StoredProgram> {
+    let id: Uuid = tx.conn().query_row("SELECT id FROM programs WHERE rowid = ?1", [rowid], |r| r.get(0))?;
+    resolve_program(tx.conn(), &ProgramKey::Id(id))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Duplicates,
+    NotDuplicates,
+}
+
+/// A person's decision on a group. "Not duplicates" is remembered, so later runs do not propose the
+/// pair again, and the members' program memberships go back to where they were.
+pub fn decide(store: &Store, session: &Session, group: Uuid, decision: Decision, comment: Option<&str>) -> Result<DuplicateGroup> {
+    require(store, session, Permission::DuplicatesManage, "dedup.decide")?;
+    store.write(|tx| {
+        let (rowid, _, status) = group_rowid(tx.conn(), group)?;
+        if !matches!(status, GroupStatus::Open | GroupStatus::Duplicates) || (status == GroupStatus::Duplicates && decision == Decision::Duplicates) {
+            return Err(CoreError::TransitionNotAllowed {
+                entity: "duplicate group".into(),
+                from: status.as_str().into(),
+                to: match decision {
+                    Decision::Duplicates => "duplicates".into(),
+                    Decision::NotDuplicates => "not_duplicates".into(),
+                },
+            });
+        }
+        let members = group_members(tx.conn(), rowid)?;
+        let to = match decision {
+            Decision::Duplicates => GroupStatus::Duplicates,
+            Decision::NotDuplicates => GroupStatus::NotDuplicates,
+        };
+        tx.conn().execute(
+            "UPDATE duplicate_groups SET status = ?1, decided_by = ?2, decided_at = ?3, comment = ?4 WHERE rowid = ?5",
+            params![to.as_str(), session.username(), now_rfc3339(), comment, rowid],
+        )?;
+        if decision == Decision::NotDuplicates {
+            for (k, &a) in members.iter().enumerate() {
+                for &b in &members[k + 1..] {
+                    tx.conn().execute(
+                        "INSERT OR IGNORE INTO not_duplicates (low, high) VALUES (?1, ?2)",
+                        params![a.min(b), a.max(b)],
+                    )?;
+                }
+            }
+            for &m in &members {
+                for program in duplicated_in(tx, m)? {
+                    let still_open: bool = tx.conn().query_row(
+                        "SELECT EXISTS (SELECT 1 FROM duplicate_members dm JOIN duplicate_groups g ON g.rowid = dm.group_rowid
+                         WHERE dm.registrant = ?1 AND g.status IN ('open', 'duplicates') AND g.rowid <> ?2)",
+                        params![m, rowid],
+                        |r| r.get(0),
+                    )?;
+                    if !still_open {
+                        let p = program_by_rowid(tx, program)?;
+                        restore(tx, &p, m)?;
+                    }
+                }
+            }
+        }
+        tx.audit(AuditEvent::new(session, "dedup.decide").on("duplicate_group", group.to_string()).details(
+            serde_json::json!({ "decision": decision, "members": members.len(), "comment": comment }),
+        ))?;
+        load_group(tx.conn(), rowid)
+    })
+}
+
+/// What a merge did.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct MergeSummary {
+    pub kept: String,
+    pub merged: Vec<String>,
+    pub ids_moved: u64,
+    pub memberships_moved: u64,
+    pub memberships_exited: u64,
+}
+
+fn stored(tx: &Tx<'_>, rowid: i64) -> Result<StoredRow> {
+    let id: Uuid = tx.conn().query_row("SELECT id FROM registrants WHERE rowid = ?1", [rowid], |r| r.get(0))?;
+    resolve_registrant(tx.conn(), &RegistrantKey::Id(id))
+}
+
+/// Keeps one record of a group and merges the others into it: their IDs of types the survivor lacks and
+/// their program memberships move over, their household place too if the survivor has none; then they are
+/// disabled with a pointer to the survivor. Refused, with nothing changed, when two of them are in the
+/// same program in states that contradict each other.
+pub fn merge(store: &Store, session: &Session, group: Uuid, keep: &RegistrantKey) -> Result<MergeSummary> {
+    require(store, session, Permission::DuplicatesManage, "dedup.merge")?;
+    require(store, session, Permission::RegistrantWrite, "dedup.merge")?;
+    store.write(|tx| {
+        let (rowid, _, status) = group_rowid(tx.conn(), group)?;
+        if !matches!(status, GroupStatus::Open | GroupStatus::Duplicates) {
+            return Err(CoreError::TransitionNotAllowed {
+                entity: "duplicate group".into(),
+                from: status.as_str().into(),
+                to: "merged".into(),
+            });
+        }
+        let members = group_members(tx.conn(), rowid)?;
+        let survivor = resolve_registrant(tx.conn(), keep)?;
+        if !members.contains(&survivor.rowid) {
+            return Err(CoreError::InvalidInput(format!("{} is not in this group", survivor.reference)));
+        }
+        let others: Vec<StoredRow> =
+            members.iter().filter(|&&m| m != survivor.rowid).map(|&m| stored(tx, m)).collect::<Result<_>>()?;
+        let mut summary = MergeSummary {
+            kept: survivor.reference.clone(),
+            merged: others.iter().map(|o| o.reference.clone()).collect(),
+            ids_moved: 0,
+            memberships_moved: 0,
+            memberships_exited: 0,
+        };
+        let settled = |s: MembershipState| matches!(s, MembershipState::Enrolled | MembershipState::Paused | MembershipState::Exited);
+        let effective = |tx: &Tx<'_>, program: i64, r: i64| -> Result<Option<MembershipState>> {
+            Ok(membership_row(tx, program, r)?.map(|(_, s, before)| {
+                if s == MembershipState::Duplicated {
+                    before.as_deref().and_then(MembershipState::parse).unwrap_or(MembershipState::Draft)
+                } else {
+                    s
+                }
+            }))
+        };
+        // Check every program first: a refusal changes nothing.
+        for o in &others {
+            let programs: Vec<(i64, String)> = tx
+                .conn()
+                .prepare("SELECT pm.program, p.code FROM program_memberships pm JOIN programs p ON p.rowid = pm.program WHERE pm.registrant = ?1")?
+                .query_map([o.rowid], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            for (program, code) in programs {
+                let (Some(a), Some(b)) = (effective(tx, program, survivor.rowid)?, effective(tx, program, o.rowid)?) else {
+                    continue;
+                };
+                if settled(a) && settled(b) && a != b {
+                    return Err(CoreError::MergeConflict(format!(
+                        "in program {code}, {} is {} and {} is {}; settle one of them first",
+                        survivor.reference,
+                        a.as_str(),
+                        o.reference,
+                        b.as_str()
+                    )));
+                }
+            }
+        }
+        for o in &others {
+            summary.ids_moved += tx.conn().execute(
+                "UPDATE id_documents SET registrant = ?1 WHERE registrant = ?2
+                   AND id_type NOT IN (SELECT id_type FROM id_documents WHERE registrant = ?1)",
+                params![survivor.rowid, o.rowid],
+            )? as u64;
+            let programs: Vec<i64> = tx
+                .conn()
+                .prepare("SELECT program FROM program_memberships WHERE registrant = ?1")?
+                .query_map([o.rowid], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            for program in programs {
+                let p = program_by_rowid(tx, program)?;
+                let reason = format!("merged into {}", survivor.reference);
+                match membership_row(tx, program, survivor.rowid)? {
+                    None => {
+                        // The survivor takes over the membership, in the state it had before any duplicate hold.
+                        let state = effective(tx, program, o.rowid)?.unwrap_or(MembershipState::Draft);
+                        tx.conn().execute(
+                            "UPDATE program_memberships SET registrant = ?1, state = ?2, state_before_duplicate = NULL, updated_at = ?3
+                             WHERE program = ?4 AND registrant = ?5",
+                            params![survivor.rowid, state.as_str(), now_rfc3339(), program, o.rowid],
+                        )?;
+                        let moved = existing(tx.conn(), program, survivor.rowid)?.ok_or_else(|| CoreError::not_found("membership"))?;
+                        let version = tx.append_op(
+                            "program_membership",
+                            moved.id,
+                            crate::outbox::OpKind::Update,
+                            &serde_json::json!({ "program": p.program.id, "registrant": survivor.id, "state": state.as_str(), "merged_from": o.id }),
+                            None,
+                        )?;
+                        tx.conn().execute(
+                            "UPDATE program_memberships SET version = ?1 WHERE program = ?2 AND registrant = ?3",
+                            params![version, program, survivor.rowid],
+                        )?;
+                        summary.memberships_moved += 1;
+                    }
+                    Some(_) => {
+                        restore(tx, &p, survivor.rowid)?;
+                        if let Some(cur) = existing(tx.conn(), program, o.rowid)? {
+                            let to_exit = matches!(cur.state, MembershipState::Enrolled | MembershipState::Paused | MembershipState::Duplicated);
+                            if to_exit {
+                                apply(
+                                    tx,
+                                    Some(&cur),
+                                    Move { program: &p, rowid: o.rowid, registrant_id: o.id, to: MembershipState::Exited, reason: Some(&reason), score: None, date: None },
+                                )?;
+                                summary.memberships_exited += 1;
+                            }
+                        }
+                    }
+                }
+            }
+            // The household place: taken over if the survivor has none, else ended.
+            let survivor_household: bool = tx.conn().query_row(
+                "SELECT EXISTS (SELECT 1 FROM memberships WHERE individual_rowid = ?1 AND end_date IS NULL)",
+                [survivor.rowid],
+                |r| r.get(0),
+            )?;
+            if survivor_household {
+                tx.conn().execute(
+                    "UPDATE memberships SET end_date = ?1, is_head = 0 WHERE individual_rowid = ?2 AND end_date IS NULL",
+                    params![today().to_string(), o.rowid],
+                )?;
+            } else {
+                tx.conn().execute(
+                    "UPDATE memberships SET individual_rowid = ?1 WHERE individual_rowid = ?2 AND end_date IS NULL",
+                    params![survivor.rowid, o.rowid],
+                )?;
+            }
+            let fields = crate::registry::read::load(tx.conn(), o.rowid)?.ok_or_else(|| CoreError::not_found("registrant"))?.fields;
+            if o.status == crate::registry::model::RegistrantStatus::Active {
+                write::set_disabled(tx, o, &fields, &format!("merged into {}", survivor.reference))?;
+            }
+            tx.conn().execute("UPDATE registrants SET merged_into = ?1 WHERE rowid = ?2", params![survivor.rowid, o.rowid])?;
+        }
+        tx.conn().execute(
+            "UPDATE duplicate_groups SET status = 'merged', decided_by = ?1, decided_at = ?2 WHERE rowid = ?3",
+            params![session.username(), now_rfc3339(), rowid],
+        )?;
+        tx.audit(AuditEvent::new(session, "registrant.merge").on("registrant", survivor.id.to_string()).details(
+            serde_json::json!({
+                "kept": summary.kept, "merged": summary.merged, "ids_moved": summary.ids_moved,
+                "memberships_moved": summary.memberships_moved, "memberships_exited": summary.memberships_exited,
+            }),
+        ))?;
+        Ok(summary)
+    })
+}
+
+/// Precision and recall of the registry-wide individual groups against a generator's truth file.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DedupQuality {
+    pub truth_pairs: u64,
+    pub truth_pairs_found: u64,
+    pub predicted_pairs: u64,
+    pub predicted_pairs_correct: u64,
+    pub precision: f64,
+    pub recall: f64,
+}
+
+pub fn quality(store: &Store, truth_csv: &std::path::Path) -> Result<DedupQuality> {
+    let mut reader = csv::Reader::from_path(truth_csv).map_err(|e| CoreError::InvalidInput(format!("truth file: {e}")))?;
+    let pairs: Vec<(String, String)> = reader
+        .records()
+        .map(|r| r.map(|r| (r[0].to_string(), r[1].to_string())))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| CoreError::InvalidInput(format!("truth file: {e}")))?;
+    store.read(|c| {
+        let mut by_external: HashMap<String, i64> = HashMap::new();
+        let mut st = c.prepare("SELECT external_id, rowid FROM registrants WHERE external_id IS NOT NULL")?;
+        for row in st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))? {
+            let (e, r) = row?;
+            by_external.insert(e, r);
+        }
+        // Truth clusters: someone copied twice makes the two copies duplicates of each other too.
+        let truth_edges: Vec<find::Edge> = pairs
+            .iter()
+            .filter_map(|(a, b)| Some(find::Edge { a: *by_external.get(a)?, b: *by_external.get(b)?, score: 1.0, reasons: 0 }))
+            .collect();
+        let mut truth_cluster: HashMap<i64, usize> = HashMap::new();
+        for (i, g) in find::group(&truth_edges, "individual").iter().enumerate() {
+            for r in &g.rowids {
+                truth_cluster.insert(*r, i);
+            }
+        }
+        let mut predicted_group: HashMap<i64, i64> = HashMap::new();
+        let mut predicted_pairs = 0u64;
+        let mut correct = 0u64;
+        let mut st = c.prepare(
+            "SELECT m.group_rowid, m.registrant FROM duplicate_members m JOIN duplicate_groups g ON g.rowid = m.group_rowid
+             WHERE g.scope = 0 AND g.kind = 'individual' AND g.status <> 'not_duplicates' ORDER BY m.group_rowid",
+        )?;
+        let mut groups: HashMap<i64, Vec<i64>> = HashMap::new();
+        for row in st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
+            let (g, r) = row?;
+            groups.entry(g).or_default().push(r);
+            predicted_group.insert(r, g);
+        }
+        for members in groups.values() {
+            for (k, a) in members.iter().enumerate() {
+                for b in &members[k + 1..] {
+                    predicted_pairs += 1;
+                    if truth_cluster.get(a).is_some() && truth_cluster.get(a) == truth_cluster.get(b) {
+                        correct += 1;
+                    }
+                }
+            }
+        }
+        let found = truth_edges
+            .iter()
+            .filter(|e| predicted_group.get(&e.a).is_some() && predicted_group.get(&e.a) == predicted_group.get(&e.b))
+            .count() as u64;
+        let ratio = |a: u64, b: u64| if b == 0 { 1.0 } else { a as f64 / b as f64 };
+        Ok(DedupQuality {
+            truth_pairs: truth_edges.len() as u64,
+            truth_pairs_found: found,
+            predicted_pairs,
+            predicted_pairs_correct: correct,
+            precision: ratio(correct, predicted_pairs),
+            recall: ratio(found, truth_edges.len() as u64),
+        })
+    })
+}
