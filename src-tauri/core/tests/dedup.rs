@@ -1,0 +1,180 @@
+//! Deduplication on a real encrypted registry: quality against the generator's truth file, the review
+//! queue, decisions, merges and program holds.
+
+mod common;
+
+use std::sync::atomic::AtomicBool;
+
+use br_core::auth::Role;
+use br_core::dedup::review::{self, Decision, DedupRequest, DuplicateQueueQuery, GroupStatus};
+use br_core::io::import::ImportOptions;
+use br_core::program::membership;
+use br_core::program::model::{MembershipState, ProgramFields, ProgramState};
+use br_core::program::service::{self, ProgramKey};
+use br_core::registry::model::RegistrantKind;
+use br_core::registry::service::RegistrantKey;
+use br_core::synth::{generate, GenOptions};
+use br_core::ErrorCode;
+use common::Fixture;
+
+fn everything() -> DedupRequest {
+    DedupRequest { program: None, exact: true, fuzzy: true, households: true }
+}
+
+fn count(fx: &Fixture, sql: &str) -> i64 {
+    fx.registry.store().read(|c| Ok(c.query_row(sql, [], |r| r.get(0))?)).unwrap()
+}
+
+fn queue(fx: &Fixture, program: Option<ProgramKey>) -> review::DuplicateQueue {
+    review::queue(
+        fx.registry.store(),
+        &fx.admin,
+        &DuplicateQueueQuery { status: None, program, after: None, limit: Some(200) },
+    )
+    .unwrap()
+}
+
+#[test]
+fn planted_duplicates_are_found_with_high_precision_and_recall() {
+    let fx = Fixture::new();
+    let s = generate(fx.dir.path(), &GenOptions { individuals: 20_000, duplicate_rate: 0.05, seed: 5, id_prefix: None })
+        .unwrap();
+    fx.import(&fx.admin, std::path::Path::new(&s.registrants_file), &ImportOptions::default()).unwrap();
+    let summary = review::run(fx.registry.store(), &fx.admin, &everything(), &AtomicBool::new(false)).unwrap();
+    assert!(summary.stats.exact_pairs > 0 && summary.stats.fuzzy_pairs > 0);
+    let q = review::quality(fx.registry.store(), std::path::Path::new(&s.truth_file)).unwrap();
+    assert!(q.precision >= 0.95, "{q:?}");
+    assert!(q.recall >= 0.95, "{q:?}");
+    // Running again replaces the open groups instead of adding to them.
+    review::run(fx.registry.store(), &fx.admin, &everything(), &AtomicBool::new(false)).unwrap();
+    assert_eq!(count(&fx, "SELECT count(*) FROM duplicate_groups") as u64, summary.groups);
+}
+
+/// Two copies of one person across scripts, a second household holding the same people, and others.
+const FILE: &str = "external_id,given_name,family_name,sex,birth_date,phone,area,household_ref,relationship,id:national_id
+P1,Fatima,Ali,female,1980-03-04,+251911000001,D01,H1,head,NID1
+P2,Omar,Ali,male,2010-05-06,,D01,H1,child,
+P3,فاطمة,علي,female,1980-03-04,,D01,,,
+P4,Hassan,Musa,male,1970-01-01,+251911000002,D02,H2,head,NID2
+P5,Hassan,Musa,male,1970-01-01,,D02,,,NID2
+";
+
+fn small() -> Fixture {
+    let fx = Fixture::new();
+    let path = fx.file("people.csv", FILE.as_bytes());
+    fx.import(&fx.admin, &path, &ImportOptions::default()).unwrap();
+    fx
+}
+
+fn reference(fx: &Fixture, external: &str) -> String {
+    fx.registry
+        .store()
+        .read(|c| Ok(c.query_row("SELECT reference FROM registrants WHERE external_id = ?1", [external], |r| r.get(0))?))
+        .unwrap()
+}
+
+#[test]
+fn a_person_decides_and_merges_and_nothing_is_deleted() {
+    let fx = small();
+    let store = fx.registry.store();
+    let auditor = fx.user("auditor", Role::Auditor);
+    assert_eq!(review::run(store, &auditor, &everything(), &AtomicBool::new(false)).unwrap_err().code(), ErrorCode::PermissionDenied);
+    review::run(store, &fx.admin, &everything(), &AtomicBool::new(false)).unwrap();
+    let q = queue(&fx, None);
+    assert_eq!(q.open, 2, "{:?}", q.groups);
+    let (p1, p3, p4, p5) = (reference(&fx, "P1"), reference(&fx, "P3"), reference(&fx, "P4"), reference(&fx, "P5"));
+    let fatima = q.groups.iter().find(|g| g.members.iter().any(|m| m.reference == p1)).unwrap();
+    assert!(fatima.members.iter().any(|m| m.reference == p3), "Arabic and Latin spellings matched");
+    assert_eq!(fatima.reasons, vec!["similar_name_same_birth_date".to_string()]);
+    let hassan = q.groups.iter().find(|g| g.members.iter().any(|m| m.reference == p4)).unwrap();
+    assert!(hassan.reasons.contains(&"same_id".to_string()));
+
+    // Not duplicates: remembered, so the next run does not propose them again.
+    review::decide(store, &fx.admin, fatima.id, Decision::NotDuplicates, Some("sisters")).unwrap();
+    review::run(store, &fx.admin, &everything(), &AtomicBool::new(false)).unwrap();
+    assert_eq!(queue(&fx, None).open, 1);
+
+    // Enrol both Hassans in a program, then merge: P4 stays, P5 is disabled and points at P4.
+    let key = ProgramKey::Code("ALL".into());
+    service::create(
+        store,
+        &fx.admin,
+        ProgramFields {
+            code: "ALL".into(),
+            name: "All".into(),
+            description: String::new(),
+            target: RegistrantKind::Individual,
+            currency: "ETB".into(),
+            eligibility_rule: String::new(),
+            pmt_expression: None,
+            pmt_threshold: None,
+            auto_enrol: false,
+        },
+    )
+    .unwrap();
+    service::set_state(store, &fx.admin, &key, ProgramState::Active).unwrap();
+    membership::enrol_selected(store, &fx.admin, &key, &[RegistrantKey::Reference(p4.clone()), RegistrantKey::Reference(p5.clone())]).unwrap();
+
+    // Within the program, both are held as duplicated until a person decides.
+    let s = review::run(store, &fx.admin, &DedupRequest { program: Some(key.clone()), ..everything() }, &AtomicBool::new(false)).unwrap();
+    assert_eq!(s.memberships_duplicated, 2);
+    let in_program = queue(&fx, Some(key.clone()));
+    assert_eq!(in_program.open, 1);
+
+    // Conflicting states in one program: refused, nothing changed.
+    fx.registry.store().write(|tx| {
+        tx.conn().execute("UPDATE program_memberships SET state_before_duplicate = 'paused' WHERE registrant = (SELECT rowid FROM registrants WHERE reference = ?1)", [&p5])?;
+        Ok(())
+    }).unwrap();
+    let before = fx.fingerprint();
+    let e = review::merge(store, &fx.admin, in_program.groups[0].id, &RegistrantKey::Reference(p4.clone())).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::MergeConflict);
+    assert_eq!(fx.fingerprint(), before);
+    fx.registry.store().write(|tx| {
+        tx.conn().execute("UPDATE program_memberships SET state_before_duplicate = 'enrolled' WHERE registrant = (SELECT rowid FROM registrants WHERE reference = ?1)", [&p5])?;
+        Ok(())
+    }).unwrap();
+
+    let m = review::merge(store, &fx.admin, in_program.groups[0].id, &RegistrantKey::Reference(p4.clone())).unwrap();
+    assert_eq!(m.merged, vec![p5.clone()]);
+    assert_eq!(m.memberships_exited, 1);
+    let kept = membership::of_registrant(store, &fx.admin, &RegistrantKey::Reference(p4.clone())).unwrap();
+    assert_eq!(kept[0].state, MembershipState::Enrolled, "the survivor's hold is lifted");
+    let merged = membership::of_registrant(store, &fx.admin, &RegistrantKey::Reference(p5.clone())).unwrap();
+    assert_eq!(merged[0].state, MembershipState::Exited);
+    assert_eq!(
+        count(&fx, &format!("SELECT count(*) FROM registrants WHERE reference = '{p5}' AND status = 'disabled' AND merged_into IS NOT NULL")),
+        1
+    );
+    assert_eq!(count(&fx, "SELECT count(*) FROM registrants"), 7, "nothing deleted");
+    assert_eq!(count(&fx, "SELECT count(*) FROM audit_log WHERE action = 'registrant.merge'"), 1);
+    let merged_again = review::merge(store, &fx.admin, in_program.groups[0].id, &RegistrantKey::Reference(p4)).unwrap_err();
+    assert_eq!(merged_again.code(), ErrorCode::TransitionNotAllowed);
+    let group = queue(&fx, Some(key)).groups;
+    assert!(group.is_empty());
+    fx.assert_outbox_gapless();
+    let _ = GroupStatus::Merged;
+}
+
+#[test]
+fn households_with_the_same_members_are_duplicates() {
+    let fx = Fixture::new();
+    let csv = "external_id,given_name,family_name,sex,birth_date,area,household_ref,relationship
+A,Ali,Musa,male,1970-01-01,D01,H1,head
+B,Amina,Musa,female,1975-01-01,D01,H1,spouse
+";
+    let path = fx.file("a.csv", csv.as_bytes());
+    fx.import(&fx.admin, &path, &ImportOptions::default()).unwrap();
+    let store = fx.registry.store();
+    // A second household registered for the same two people.
+    let h2 = br_core::registry::service::create(store, &fx.admin, RegistrantKind::Group, br_core::registry::model::RegistrantFields { group_name: Some("Musa family".into()), area: Some("D01".into()), ..Default::default() }, None).unwrap();
+    for (ext, kind) in [("A", "head"), ("B", "spouse")] {
+        let r = reference(&fx, ext);
+        br_core::registry::service::add_member(store, &fx.admin, &RegistrantKey::Reference(h2.reference.clone()), &RegistrantKey::Reference(r), kind).unwrap();
+    }
+    let s = review::run(store, &fx.admin, &everything(), &AtomicBool::new(false)).unwrap();
+    assert_eq!(s.household_groups, 1);
+    let q = queue(&fx, None);
+    assert_eq!(q.groups[0].kind, "group");
+    assert_eq!(q.groups[0].reasons, vec!["same_members".to_string()]);
+}
