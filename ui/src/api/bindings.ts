@@ -66,6 +66,14 @@ destination: string, };
 
 export type BackupSummary = { path: string, database_bytes: number, created_at: string, };
 
+export type ChangeMembersRequest = { program: ProgramKey, registrants: Array<RegistrantKey>, action: MemberAction, reason?: string, 
+/**
+ * The exit date (YYYY-MM-DD); today when absent.
+ */
+date?: string, };
+
+export type CheckRuleRequest = { rule: string, kind: RuleKind, target: RegistrantKind, };
+
 export type ColumnMapping = { 
 /**
  * Source header -> one of the import format's columns.
@@ -85,6 +93,8 @@ export type Count = {
  * The area, sex or band code; `None` where the registrant has none.
  */
 key: string | null, count: number, };
+
+export type CreateProgramRequest = { fields: ProgramFields, };
 
 export type CreateRegistrantRequest = { kind: RegistrantKind, fields: RegistrantFields, household: HouseholdLink | null, };
 
@@ -112,13 +122,89 @@ by_age_band: Array<Count>,
  */
 imports: Array<ImportDay>, };
 
+export type DecideDuplicatesRequest = { group: string, decision: Decision, comment?: string, };
+
+export type Decision = "duplicates" | "not_duplicates";
+
+export type DedupQuality = { truth_pairs: number, truth_pairs_found: number, predicted_pairs: number, predicted_pairs_correct: number, precision: number, recall: number, };
+
+export type DedupQualityRequest = { 
+/**
+ * The truth file `br gen` wrote beside the registrants file.
+ */
+truth_file: string, };
+
+export type DedupRequest = { 
+/**
+ * Only this program's members; registry-wide when absent.
+ */
+program?: ProgramKey, exact: boolean, fuzzy: boolean, households: boolean, };
+
+export type DedupSummary = { groups: number, individual_groups: number, household_groups: number, 
+/**
+ * Program memberships set to `duplicated` (program runs only).
+ */
+memberships_duplicated: number, 
+/**
+ * Program memberships back from `duplicated` because their group is gone.
+ */
+memberships_restored: number, stats: FindStats, elapsed_ms: number, };
+
 export type DefineCustomFieldRequest = { field: CustomField, };
 
 export type DisableRegistrantRequest = { key: RegistrantKey, reason: string, };
 
 export type Done = { ok: boolean, };
 
-export type ErrorCode = "invalid_input" | "not_found" | "already_exists" | "permission_denied" | "authentication_failed" | "session_invalid" | "wrong_passphrase" | "key_file_missing" | "key_file_invalid" | "key_unavailable" | "database_corrupt" | "schema_too_new" | "registry_not_found" | "registry_exists" | "import_file_invalid" | "mapping_invalid" | "cancelled" | "audit_chain_broken" | "busy" | "io" | "internal";
+export type DuplicateGroup = { id: string, kind: string, score: number, reasons: Array<string>, status: GroupStatus, 
+/**
+ * The program whose members were compared; absent for registry-wide runs.
+ */
+program_code: string | null, found_at: string, decided_by: string | null, decided_at: string | null, comment: string | null, members: Array<RegistrantSummary>, };
+
+export type DuplicateQueue = { groups: Array<DuplicateGroup>, cursor: string | null, 
+/**
+ * Open groups in this scope.
+ */
+open: number, };
+
+export type DuplicateQueueQuery = { status?: GroupStatus, program?: ProgramKey, 
+/**
+ * Groups with a lower score than this come next (the queue is highest score first).
+ */
+after?: string, limit?: number, };
+
+export type EnrolRequest = { program: ProgramKey, 
+/**
+ * These registrants; everyone eligible when absent.
+ */
+registrants?: Array<RegistrantKey>, };
+
+export type EnrolmentProgress = { 
+/**
+ * `evaluating` the rule, then `writing` memberships.
+ */
+phase: string, done: number, total: number, };
+
+export type EnrolmentSummary = { 
+/**
+ * Registrants the rule was evaluated for.
+ */
+evaluated: number, enrolled: number, not_eligible: number, 
+/**
+ * Matches that were already members (enrolled, paused, exited or awaiting a duplicate decision).
+ */
+already_members: number, 
+/**
+ * Registrants the rule failed for; they were not enrolled.
+ */
+errors: number, 
+/**
+ * Stopped by a cancel between two batches: what is counted above was committed, nothing else.
+ */
+cancelled: boolean, elapsed_ms: number, };
+
+export type ErrorCode = "invalid_input" | "not_found" | "already_exists" | "permission_denied" | "authentication_failed" | "session_invalid" | "wrong_passphrase" | "key_file_missing" | "key_file_invalid" | "key_unavailable" | "database_corrupt" | "schema_too_new" | "registry_not_found" | "registry_exists" | "import_file_invalid" | "mapping_invalid" | "cancelled" | "audit_chain_broken" | "busy" | "io" | "rule_invalid" | "transition_not_allowed" | "merge_conflict" | "internal";
 
 export type ExportOptions = { 
 /**
@@ -144,9 +230,15 @@ export type Filters = { area: string | null, sex: string | null,
  */
 age_min: number | null, age_max: number | null, tag: string | null, status: RegistrantStatus | null, kind: RegistrantKind | null, };
 
+export type FindStats = { people: number, households: number, exact_pairs: number, fuzzy_pairs: number, comparisons: number, load_ms: number, compare_ms: number, };
+
 export type GetListRequest = { list: ListName, };
 
+export type GetProgramRequest = { program: ProgramKey, };
+
 export type GetRegistrantRequest = { key: RegistrantKey, reveal: boolean, };
+
+export type GroupStatus = "open" | "duplicates" | "not_duplicates" | "merged";
 
 export type HouseholdLink = { group: RegistrantKey, 
 /**
@@ -209,7 +301,11 @@ unmapped_columns: Array<string>,
 /**
  * Where rejected rows were written (original columns plus line, column and reason).
  */
-rejects_file: string | null, elapsed_ms: number, };
+rejects_file: string | null, 
+/**
+ * Memberships created in programs that auto-enrol new registrants who match their rule.
+ */
+auto_enrolled: number, elapsed_ms: number, };
 
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]?: JsonValue } | null;
 
@@ -225,11 +321,29 @@ export type ListMappingsRequest = Record<string, never>;
 
 export type ListName = "id_type" | "sex" | "membership_kind" | "area" | "tag";
 
+export type ListProgramsRequest = { include_archived: boolean, };
+
 export type ListUsersRequest = Record<string, never>;
 
 export type LoginResponse = { token: string, session: SessionInfo, };
 
 export type MatchedBy = "reference" | "id_value" | "phone" | "name" | "list";
+
+export type MemberAction = "pause" | "resume" | "exit";
+
+export type MembersPage = { members: Array<ProgramMembership>, 
+/**
+ * Pass as `after` for the next page; absent on the last page.
+ */
+cursor: string | null, };
+
+export type MembersQuery = { program: ProgramKey, state?: MembershipState, 
+/**
+ * The `cursor` of the previous page.
+ */
+after?: string, limit?: number, };
+
+export type MembershipCounts = { draft: number, enrolled: number, not_eligible: number, paused: number, exited: number, duplicated: number, };
 
 export type MembershipLink = { 
 /**
@@ -237,11 +351,49 @@ export type MembershipLink = {
  */
 registrant: RegistrantSummary, kind: string, is_head: boolean, start_date: string, end_date: string | null, };
 
+export type MembershipState = "draft" | "enrolled" | "not_eligible" | "paused" | "exited" | "duplicated";
+
+export type MergeDuplicatesRequest = { group: string, 
+/**
+ * The record that stays.
+ */
+keep: RegistrantKey, };
+
+export type MergeSummary = { kept: string, merged: Array<string>, ids_moved: number, memberships_moved: number, memberships_exited: number, };
+
 export type Outcome = "ok" | "denied";
 
-export type Permission = "registry_read" | "personal_data_reveal" | "registrant_write" | "import_run" | "export_run" | "settings_manage" | "users_manage" | "audit_read" | "backup_run";
+export type Permission = "registry_read" | "personal_data_reveal" | "registrant_write" | "import_run" | "export_run" | "settings_manage" | "users_manage" | "audit_read" | "backup_run" | "program_manage" | "duplicates_manage";
+
+export type Preview = { 
+/**
+ * Registrants the rule selects.
+ */
+matches: number, 
+/**
+ * Registrants the rule was evaluated for (those the SQL part let through).
+ */
+evaluated: number, 
+/**
+ * Registrants for whom the rule failed (for example a missing birth date); they do not match.
+ */
+errors: number, 
+/**
+ * Up to 20 references that match.
+ */
+sample: Array<string>, 
+/**
+ * Up to 5 references the rule failed for, with why.
+ */
+error_examples: Array<[string, string]>, elapsed_ms: number, };
 
 export type PreviewError = { column: string, reason: string, };
+
+export type PreviewRequest = { program?: ProgramKey, 
+/**
+ * A rule to preview instead of the program's saved one.
+ */
+rule?: string, target?: RegistrantKind, pmt_expression?: string, pmt_threshold?: number, };
 
 export type PreviewRow = { 
 /**
@@ -253,7 +405,21 @@ line: number, cells: Array<string>,
  */
 error: PreviewError | null, };
 
-export type Progress = { "kind": "import" } & ImportProgress;
+export type ProgramFields = { code: string, name: string, description: string, target: RegistrantKind, currency: string, eligibility_rule: string, pmt_expression?: string, pmt_threshold?: number, auto_enrol: boolean, };
+
+export type ProgramKey = { "id": string } | { "code": string };
+
+export type ProgramMembership = { id: string, program_id: string, program_code: string, program_name: string, registrant_id: string, reference: string, 
+/**
+ * Masked unless the caller may see personal data and asked to.
+ */
+name: string, area: string | null, state: MembershipState, enrolled_on: string | null, exited_on: string | null, reason: string | null, pmt_score: number | null, updated_at: string, };
+
+export type ProgramState = "draft" | "active" | "ended";
+
+export type ProgramSummary = { counts: MembershipCounts, id: string, code: string, name: string, description: string, target: RegistrantKind, currency: string, state: ProgramState, archived: boolean, eligibility_rule: string, pmt_expression: string | null, pmt_threshold: number | null, auto_enrol: boolean, created_at: string, updated_at: string, };
+
+export type Progress = { "kind": "import" } & ImportProgress | { "kind": "enrolment" } & EnrolmentProgress;
 
 export type Registrant = { id: string, kind: RegistrantKind, reference: string, status: RegistrantStatus, disabled_reason: string | null, registered_on: string, 
 /**
@@ -273,7 +439,11 @@ groups: Array<MembershipLink>,
 /**
  * For a group: its members.
  */
-members: Array<MembershipLink>, history: Array<AuditEntry>, };
+members: Array<MembershipLink>, 
+/**
+ * Every program the registrant is in, with state and dates.
+ */
+programs: Array<ProgramMembership>, history: Array<AuditEntry>, };
 
 export type RegistrantFields = { external_id?: string, given_name?: string, family_name?: string, 
 /**
@@ -288,6 +458,8 @@ birth_date?: string, birth_date_approx?: boolean, phone?: string, area?: string,
 export type RegistrantKey = { "id": string } | { "reference": string };
 
 export type RegistrantKind = "individual" | "group";
+
+export type RegistrantProgramsRequest = { key: RegistrantKey, };
 
 export type RegistrantStatus = "active" | "disabled";
 
@@ -310,6 +482,24 @@ credential_store_note: string | null, schema_version: number, };
 export type RegistryInfoRequest = Record<string, never>;
 
 export type Role = "admin" | "registrar" | "program_manager" | "approver" | "finance" | "auditor";
+
+export type RuleCheck = { ok: boolean, error: RuleError | null, 
+/**
+ * The parts of the rule the database narrows by before evaluating each registrant.
+ */
+indexed_conditions: number, };
+
+export type RuleError = { message: string, 
+/**
+ * Character offsets into the rule (start inclusive, end exclusive), when the error has a place.
+ */
+start: number | null, end: number | null, 
+/**
+ * For an unknown name: the names that exist there.
+ */
+known: Array<string>, };
+
+export type RuleKind = "condition" | "score";
 
 export type SavedMapping = { name: string, mapping: ColumnMapping, };
 
@@ -339,7 +529,15 @@ export type SessionInfo = { user_id: string, username: string, role: Role, permi
 
 export type SessionInfoRequest = Record<string, never>;
 
+export type SetProgramStateRequest = { program: ProgramKey, state?: ProgramState, 
+/**
+ * Archive (true) or bring back (false) instead of changing the state.
+ */
+archived?: boolean, };
+
 export type SortKey = "reference" | "name" | "birth_date";
+
+export type UpdateProgramRequest = { program: ProgramKey, fields: ProgramFields, };
 
 export type UpdateRegistrantRequest = { key: RegistrantKey, fields: RegistrantFields, 
 /**
@@ -352,6 +550,8 @@ export type UpsertListItemRequest = { list: ListName, item: ListItem, };
 export type User = { id: string, username: string, display_name: string, role: Role, disabled: boolean, created_at: string, };
 
 export type Users = { users: Array<User>, };
+
+export type VerifyMembersRequest = { program: ProgramKey, };
 
 /** Every API operation: name -> [request, response]. */
 export type Operations = {
@@ -378,6 +578,23 @@ export type Operations = {
   "import.preview": [ImportPreviewRequest, ImportPreview];
   "import.mappings": [ListMappingsRequest, SavedMappings];
   "import.mapping_save": [SavedMapping, Done];
+  "programs.list": [ListProgramsRequest, Array<ProgramSummary>];
+  "programs.get": [GetProgramRequest, ProgramSummary];
+  "programs.create": [CreateProgramRequest, ProgramSummary];
+  "programs.update": [UpdateProgramRequest, ProgramSummary];
+  "programs.set_state": [SetProgramStateRequest, ProgramSummary];
+  "programs.check_rule": [CheckRuleRequest, RuleCheck];
+  "programs.preview": [PreviewRequest, Preview];
+  "programs.enrol": [EnrolRequest, EnrolmentSummary];
+  "programs.verify": [VerifyMembersRequest, EnrolmentSummary];
+  "programs.change_members": [ChangeMembersRequest, bigint];
+  "programs.members": [MembersQuery, MembersPage];
+  "registrants.programs": [RegistrantProgramsRequest, Array<ProgramMembership>];
+  "dedup.run": [DedupRequest, DedupSummary];
+  "dedup.queue": [DuplicateQueueQuery, DuplicateQueue];
+  "dedup.decide": [DecideDuplicatesRequest, DuplicateGroup];
+  "dedup.merge": [MergeDuplicatesRequest, MergeSummary];
+  "dedup.quality": [DedupQualityRequest, DedupQuality];
 };
 
 /** The closed list of error codes. */
@@ -402,6 +619,9 @@ export const ERROR_CODES: ErrorCode[] = [
   "audit_chain_broken",
   "busy",
   "io",
+  "rule_invalid",
+  "transition_not_allowed",
+  "merge_conflict",
   "internal",
 ];
 

@@ -8,7 +8,7 @@ export function errorMessage(t: TFunction, error: unknown): string {
     const key = `errors.${error.code}`;
     const translated = t(key, { defaultValue: "" });
     // Invalid input: the backend's sentence names the field and the rule, which a generic text cannot.
-    if (error.code === "invalid_input" || error.code === "mapping_invalid" || error.code === "import_file_invalid") {
+    if (["invalid_input", "mapping_invalid", "import_file_invalid", "rule_invalid", "transition_not_allowed", "merge_conflict"].includes(error.code)) {
       return `${translated} ${error.message}`.trim();
     }
     return translated || error.message;

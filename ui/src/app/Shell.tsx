@@ -15,7 +15,9 @@ import {
 } from "@mantine/core";
 import { useDisclosure, useHotkeys } from "@mantine/hooks";
 import {
+  IconCopy,
   IconFileImport,
+  IconListCheck,
   IconHome,
   IconHomeHeart,
   IconListSearch,
@@ -40,6 +42,9 @@ import { Households } from "../pages/Households";
 import { ImportWizard } from "../pages/ImportWizard";
 import { Settings } from "../pages/Settings";
 import { AuditLog } from "../pages/AuditLog";
+import { Duplicates } from "../pages/Duplicates";
+import { Program } from "../pages/programs/Program";
+import { Programs } from "../pages/programs/Programs";
 import { LanguageSelect } from "../components/LanguageSelect";
 
 interface NavItem {
@@ -61,6 +66,12 @@ function Page({ route }: { route: Route }) {
       return <Households />;
     case "import":
       return <ImportWizard />;
+    case "programs":
+      return <Programs />;
+    case "program":
+      return <Program code={route.code} />;
+    case "duplicates":
+      return <Duplicates program={route.program} />;
     case "settings":
       return <Settings tab={route.tab} />;
     case "audit":
@@ -85,6 +96,8 @@ export function Shell() {
     { route: { page: "home" }, label: t("nav.home"), icon: <IconHome size={18} /> },
     { route: { page: "beneficiaries" }, label: t("nav.beneficiaries"), icon: <IconUsers size={18} /> },
     { route: { page: "households" }, label: t("nav.households"), icon: <IconHomeHeart size={18} /> },
+    { route: { page: "programs" }, label: t("nav.programs"), icon: <IconListCheck size={18} /> },
+    { route: { page: "duplicates" }, label: t("nav.duplicates"), icon: <IconCopy size={18} /> },
     { route: { page: "import" }, label: t("nav.import"), icon: <IconFileImport size={18} />, needs: "import_run" },
     { route: { page: "audit" }, label: t("nav.audit"), icon: <IconShieldCheck size={18} />, needs: "audit_read" },
     { route: { page: "settings" }, label: t("nav.settings"), icon: <IconSettings size={18} /> },
@@ -163,7 +176,7 @@ export function Shell() {
               href={hrefOf(n.route)}
               label={n.label}
               leftSection={n.icon}
-              active={route.page === n.route.page || (route.page === "beneficiary" && n.route.page === "beneficiaries")}
+              active={route.page === n.route.page || (route.page === "beneficiary" && n.route.page === "beneficiaries") || (route.page === "program" && n.route.page === "programs")}
             />
           ))}
         <Group gap={6} mt="md" px="sm" wrap="nowrap">

@@ -8,6 +8,9 @@ export type Route =
   | { page: "beneficiary"; reference: string }
   | { page: "households" }
   | { page: "import" }
+  | { page: "programs" }
+  | { page: "program"; code: string }
+  | { page: "duplicates"; program?: string }
   | { page: "settings"; tab?: string }
   | { page: "audit"; entityId?: string };
 
@@ -22,6 +25,10 @@ export function parseRoute(hash: string): Route {
       return arg ? { page: "beneficiary", reference: arg } : { page: "households" };
     case "import":
       return { page: "import" };
+    case "programs":
+      return arg ? { page: "program", code: arg } : { page: "programs" };
+    case "duplicates":
+      return { page: "duplicates", program: params.get("program") ?? undefined };
     case "settings":
       return { page: "settings", tab: arg };
     case "audit":
@@ -43,6 +50,12 @@ export function hrefOf(route: Route): string {
       return "#/households";
     case "import":
       return "#/import";
+    case "programs":
+      return "#/programs";
+    case "program":
+      return `#/programs/${encodeURIComponent(route.code)}`;
+    case "duplicates":
+      return route.program ? `#/duplicates?program=${encodeURIComponent(route.program)}` : "#/duplicates";
     case "settings":
       return route.tab ? `#/settings/${route.tab}` : "#/settings";
     case "audit":

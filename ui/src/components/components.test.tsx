@@ -55,3 +55,21 @@ describe("first-run wizard", () => {
     expect(create.disabled).toBe(false);
   });
 });
+
+describe("RuleEditor highlighting", () => {
+  it("colours variables, fields, functions, strings, numbers and operators, and keeps every character", async () => {
+    const { highlight } = await import("./RuleEditor");
+    const source = "age(me.birth_date) >= 60 && me.area in ['D01', \"D02\"]";
+    const pieces = highlight(source);
+    expect(pieces.map((p) => p.text).join("")).toBe(source);
+    const kind = (text: string) => pieces.find((p) => p.text === text)?.kind;
+    expect(kind("age")).toBe("function");
+    expect(kind("me")).toBe("variable");
+    expect(kind("birth_date")).toBe("field");
+    expect(kind(">=")).toBe("operator");
+    expect(kind("60")).toBe("number");
+    expect(kind("in")).toBe("keyword");
+    expect(kind("'D01'")).toBe("string");
+    expect(kind('"D02"')).toBe("string");
+  });
+});

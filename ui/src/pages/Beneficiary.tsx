@@ -1,5 +1,5 @@
 // One registrant: who they are, their IDs, household and members, custom fields and the record's history.
-// Programs, entitlements and payments have their tabs here already; the programs and cycles work fills them.
+// Entitlements and payments have their tabs here already; the cycles work fills them.
 import { useState } from "react";
 import { Anchor, Badge, Button, Card, Group, SimpleGrid, Stack, Table, Tabs, Text, Title } from "@mantine/core";
 import { IconEye, IconEyeOff } from "@tabler/icons-react";
@@ -209,7 +209,10 @@ export function Beneficiary({ reference }: { reference: string }) {
         <Tabs.Panel value="household" pt="md">
           {r.kind === "group" ? <Memberships links={d.members} title={t("detail.members")} /> : <Memberships links={d.groups} title={t("detail.household")} />}
         </Tabs.Panel>
-        {(["programs", "entitlements", "payments"] as const).map((tab) => (
+        <Tabs.Panel value="programs" pt="md">
+          <ProgramsOf detail={d} />
+        </Tabs.Panel>
+        {(["entitlements", "payments"] as const).map((tab) => (
           <Tabs.Panel key={tab} value={tab} pt="md">
             <Card withBorder>
               <Text c="dimmed">{t(`detail.no_${tab}`)}</Text>
@@ -227,5 +230,45 @@ export function Beneficiary({ reference }: { reference: string }) {
         onDone={() => void queryClient.invalidateQueries({ queryKey: ["registrants"] })}
       />
     </Stack>
+  );
+}
+
+/** Every program the person or household is in, with state and dates. */
+function ProgramsOf({ detail }: { detail: RegistrantDetail }) {
+  const { t } = useTranslation();
+  if (detail.programs.length === 0) {
+    return (
+      <Card withBorder>
+        <Text c="dimmed">{t("detail.no_programs")}</Text>
+      </Card>
+    );
+  }
+  return (
+    <Table striped withTableBorder data-testid="beneficiary-programs">
+      <Table.Thead>
+        <Table.Tr>
+          <Table.Th>{t("programs.name")}</Table.Th>
+          <Table.Th>{t("programs.state")}</Table.Th>
+          <Table.Th>{t("membership.enrolled_on")}</Table.Th>
+          <Table.Th>{t("membership.exited_on")}</Table.Th>
+          <Table.Th>{t("membership.reason")}</Table.Th>
+        </Table.Tr>
+      </Table.Thead>
+      <Table.Tbody>
+        {detail.programs.map((p) => (
+          <Table.Tr key={p.id}>
+            <Table.Td>
+              <Anchor href={hrefOf({ page: "program", code: p.program_code })}>{p.program_name}</Anchor> ({p.program_code})
+            </Table.Td>
+            <Table.Td>
+              <Badge color={p.state === "enrolled" ? "green" : p.state === "duplicated" ? "orange" : "gray"}>{t(`membership.${p.state}`)}</Badge>
+            </Table.Td>
+            <Table.Td>{p.enrolled_on ?? "—"}</Table.Td>
+            <Table.Td>{p.exited_on ?? "—"}</Table.Td>
+            <Table.Td>{p.reason ?? ""}</Table.Td>
+          </Table.Tr>
+        ))}
+      </Table.Tbody>
+    </Table>
   );
 }

@@ -72,7 +72,8 @@ export function ImportWizard() {
   const loadPreview = (m: ColumnMapping) =>
     previewing.run(async () => setPreview(await api.call("import.preview", { path, mapping: m, rows: 20 })));
 
-  const live = progress["import.run"];
+  const event = progress["import.run"];
+  const live = event?.kind === "import" ? event : undefined;
   const rejectedInPreview = preview?.rows.filter((r) => r.error).length ?? 0;
 
   return (

@@ -1,0 +1,179 @@
+// The duplicate review queue: groups found by a dedup run, highest score first, each shown side by side
+// so a person can decide "duplicates" or "not duplicates", or merge into the record to keep.
+import { useState } from "react";
+import { Anchor, Badge, Button, Card, Group, SimpleGrid, Stack, Table, Text, Textarea, Title } from "@mantine/core";
+import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { useTranslation } from "react-i18next";
+import type { DedupSummary, DuplicateGroup, GroupStatus } from "../api/bindings";
+import { api } from "../api/client";
+import { hrefOf } from "../app/route";
+import { useSession } from "../app/session";
+import { ErrorNote } from "../components/ErrorNote";
+import { useAction } from "../components/useAction";
+
+export function Duplicates({ program }: { program?: string }) {
+  const { t } = useTranslation();
+  const { can } = useSession();
+  const [status, setStatus] = useState<GroupStatus>("open");
+  const [current, setCurrent] = useState<DuplicateGroup | null>(null);
+  const [summary, setSummary] = useState<DedupSummary | null>(null);
+  const running = useAction();
+  const scope = program ? { code: program } : undefined;
+  const queue = useInfiniteQuery({
+    queryKey: ["duplicates", program ?? "", status],
+    initialPageParam: null as string | null,
+    queryFn: ({ pageParam }) => api.call("dedup.queue", { status, program: scope, after: pageParam ?? undefined, limit: 50 }),
+    getNextPageParam: (last) => last.cursor,
+  });
+  const groups = queue.data?.pages.flatMap((p) => p.groups) ?? [];
+  const open = queue.data?.pages[0]?.open ?? 0;
+  return (
+    <Stack>
+      <Group justify="space-between">
+        <Title order={2}>
+          {t("nav.duplicates")}
+          {program && <Text span c="dimmed"> · {program}</Text>}
+        </Title>
+        {can("duplicates_manage") && (
+          <Button
+            loading={running.busy}
+            data-testid="dedup-run"
+            onClick={() => void running.run(async () => setSummary(await api.call("dedup.run", { program: scope, exact: true, fuzzy: true, households: true })))}
+          >
+            {t("dedup.run")}
+          </Button>
+        )}
+      </Group>
+      <ErrorNote error={running.error} />
+      {summary && (
+        <Text data-testid="dedup-summary">
+          {t("dedup.summary", {
+            groups: summary.groups.toLocaleString(),
+            people: summary.stats.people.toLocaleString(),
+            households: summary.household_groups.toLocaleString(),
+            seconds: (summary.elapsed_ms / 1000).toFixed(1),
+          })}
+        </Text>
+      )}
+      <Group>
+        {(["open", "duplicates", "not_duplicates", "merged"] as GroupStatus[]).map((s) => (
+          <Button key={s} size="xs" variant={s === status ? "filled" : "default"} onClick={() => setStatus(s)}>
+            {t(`dedup.status_${s}`)}
+          </Button>
+        ))}
+        <Text size="sm">{t("dedup.open_count", { n: open.toLocaleString() })}</Text>
+      </Group>
+      <SimpleGrid cols={{ base: 1, md: 2 }}>
+        <Table striped highlightOnHover withTableBorder data-testid="dedup-queue">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>{t("dedup.score")}</Table.Th>
+              <Table.Th>{t("dedup.records")}</Table.Th>
+              <Table.Th>{t("dedup.reasons")}</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {groups.map((g) => (
+              <Table.Tr key={g.id} onClick={() => setCurrent(g)} style={{ cursor: "pointer" }} bg={current?.id === g.id ? "var(--mantine-primary-color-light)" : undefined}>
+                <Table.Td>{g.score.toFixed(2)}</Table.Td>
+                <Table.Td>
+                  <Anchor component="button" onClick={() => setCurrent(g)}>
+                    {g.members.map((m) => m.reference).join(" · ")}
+                  </Anchor>
+                </Table.Td>
+                <Table.Td>
+                  {g.reasons.map((r) => (
+                    <Badge key={r} mr={4}>{t(`dedup.reason_${r}`)}</Badge>
+                  ))}
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+        {current ? <Review key={current.id} group={current} onDone={() => setCurrent(null)} /> : <Text c="dimmed">{groups.length ? t("dedup.pick") : t("dedup.empty")}</Text>}
+      </SimpleGrid>
+      {queue.hasNextPage && (
+        <Group>
+          <Button variant="default" loading={queue.isFetchingNextPage} onClick={() => void queue.fetchNextPage()}>{t("programs.more")}</Button>
+        </Group>
+      )}
+    </Stack>
+  );
+}
+
+function Record({ reference }: { reference: string }) {
+  const { t } = useTranslation();
+  const d = useQuery({ queryKey: ["registrant", reference, false], queryFn: () => api.call("registrants.get", { key: { reference }, reveal: false }) });
+  if (!d.data) return <ErrorNote error={d.error} />;
+  const detail = d.data;
+  const r = detail.registrant;
+  const f = r.fields;
+  const rows: [string, string | null | undefined][] = [
+    [t("fields.given_name"), f.given_name],
+    [t("fields.family_name"), f.family_name ?? f.group_name],
+    [t("fields.sex"), f.sex],
+    [t("fields.birth_date"), f.birth_date],
+    [t("fields.phone"), f.phone],
+    [t("fields.area"), f.area],
+    [t("detail.ids"), (f.ids ?? []).map((i) => `${i.id_type}: ${i.value}`).join(", ")],
+    [t("detail.household"), detail.groups.map((g) => g.registrant.reference).join(", ")],
+    [t("detail.programs"), detail.programs.map((p) => `${p.program_code} (${t(`membership.${p.state}`)})`).join(", ")],
+  ];
+  return (
+    <Table withRowBorders={false}>
+      <Table.Tbody>
+        {rows.map(([k, v]) => (
+          <Table.Tr key={k}>
+            <Table.Td c="dimmed" w={130}>{k}</Table.Td>
+            <Table.Td>{v || "—"}</Table.Td>
+          </Table.Tr>
+        ))}
+      </Table.Tbody>
+    </Table>
+  );
+}
+
+function Review({ group, onDone }: { group: DuplicateGroup; onDone: () => void }) {
+  const { t } = useTranslation();
+  const { can } = useSession();
+  const [comment, setComment] = useState("");
+  const act = useAction();
+  const decidable = can("duplicates_manage") && (group.status === "open" || group.status === "duplicates");
+  return (
+    <Stack data-testid="dedup-review">
+      <SimpleGrid cols={group.members.length > 2 ? 3 : 2}>
+        {group.members.map((m) => (
+          <Card key={m.id} withBorder padding="sm">
+            <Group justify="space-between">
+              <Anchor href={hrefOf({ page: "beneficiary", reference: m.reference })} fw={700}>{m.reference}</Anchor>
+              {m.status === "disabled" && <Badge color="gray">{t("status.disabled")}</Badge>}
+            </Group>
+            <Record reference={m.reference} />
+            {decidable && group.kind === "individual" && (
+              <Button size="xs" mt="xs" variant="light" onClick={() => void act.run(async () => { await api.call("dedup.merge", { group: group.id, keep: { reference: m.reference } }); onDone(); })} data-testid={`merge-keep-${m.reference}`}>
+                {t("dedup.keep_this")}
+              </Button>
+            )}
+          </Card>
+        ))}
+      </SimpleGrid>
+      {decidable && (
+        <>
+          <Textarea label={t("dedup.comment")} value={comment} onChange={(e) => setComment(e.currentTarget.value)} />
+          <Group>
+            {group.status === "open" && (
+              <Button variant="default" onClick={() => void act.run(async () => { await api.call("dedup.decide", { group: group.id, decision: "duplicates", comment: comment || undefined }); onDone(); })}>
+                {t("dedup.are_duplicates")}
+              </Button>
+            )}
+            <Button variant="default" onClick={() => void act.run(async () => { await api.call("dedup.decide", { group: group.id, decision: "not_duplicates", comment: comment || undefined }); onDone(); })} data-testid="dedup-not-duplicates">
+              {t("dedup.not_duplicates")}
+            </Button>
+          </Group>
+        </>
+      )}
+      {group.decided_by && <Text size="sm" c="dimmed">{t("dedup.decided", { who: group.decided_by, at: group.decided_at })}</Text>}
+      <ErrorNote error={act.error} />
+    </Stack>
+  );
+}
