@@ -23,9 +23,12 @@ CREATE TABLE programs (
     updated_at       TEXT NOT NULL
 );
 
+-- No foreign key to registrants: registrants are never deleted, and checking one per insert reads the
+-- registrant's page, which made enrolling half a million people re-read (and decrypt) most of the
+-- registry: 19 s instead of a few.
 CREATE TABLE program_memberships (
     program          INTEGER NOT NULL REFERENCES programs (rowid),
-    registrant       INTEGER NOT NULL REFERENCES registrants (rowid),
+    registrant       INTEGER NOT NULL,
     id               BLOB NOT NULL,
     state            TEXT NOT NULL CHECK (state IN ('draft', 'enrolled', 'not_eligible', 'paused', 'exited', 'duplicated')),
     -- The state a `duplicated` membership returns to when a person decides the group is not duplicates.
@@ -64,7 +67,7 @@ CREATE INDEX duplicate_groups_status ON duplicate_groups (scope, status, score);
 
 CREATE TABLE duplicate_members (
     group_rowid INTEGER NOT NULL REFERENCES duplicate_groups (rowid) ON DELETE CASCADE,
-    registrant  INTEGER NOT NULL REFERENCES registrants (rowid),
+    registrant  INTEGER NOT NULL,
     PRIMARY KEY (group_rowid, registrant)
 ) WITHOUT ROWID;
 CREATE INDEX duplicate_members_registrant ON duplicate_members (registrant);
