@@ -370,7 +370,10 @@ impl Operation for SavedMapping {
 
 // Programs, enrolment and deduplication.
 
-use br_core::dedup::review::{self as dedup, Decision, DedupQuality, DedupRequest, DedupSummary, DuplicateGroup, DuplicateQueue, DuplicateQueueQuery, MergeSummary};
+use br_core::dedup::review::{
+    self as dedup, Decision, DedupQuality, DedupRequest, DedupSummary, DuplicateGroup, DuplicateQueue,
+    DuplicateQueueQuery, MergeSummary,
+};
 use br_core::program::membership::{self, EnrolmentSummary, MemberAction, MembersPage, MembersQuery};
 use br_core::program::model::{ProgramFields, ProgramMembership, ProgramState, ProgramSummary};
 use br_core::program::rules::RuleKind;
@@ -625,7 +628,12 @@ impl Operation for DedupQualityRequest {
     const NAME: &'static str = "dedup.quality";
     type Response = DedupQuality;
     fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<DedupQuality> {
-        br_core::auth::require(registry(ctx).store(), session, br_core::auth::Permission::DuplicatesManage, "dedup.quality")?;
+        br_core::auth::require(
+            registry(ctx).store(),
+            session,
+            br_core::auth::Permission::DuplicatesManage,
+            "dedup.quality",
+        )?;
         dedup::quality(registry(ctx).store(), std::path::Path::new(&self.truth_file))
     }
 }

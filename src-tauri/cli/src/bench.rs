@@ -42,6 +42,7 @@ struct BenchReport {
     db_bytes: u64,
     peak_rss_bytes: u64,
     samples: usize,
+    programs: crate::bench_programs::ProgramsReport,
 }
 
 fn no_progress(_: Progress) {}
@@ -296,6 +297,13 @@ pub fn run(cli: &Cli, individuals: u64, dir: Option<&Path>) -> Result<(), ApiErr
     let mut queries: Vec<String> = ids.iter().take(samples / 2).cloned().collect();
     queries.extend(names.iter().take(samples / 2).cloned());
     let ui = ui_latencies(&work.join("import"), &queries, samples)?;
+    say("measuring programs and deduplication...");
+    let reopened = Registry::open(
+        &work.join("import"),
+        &br_core::store::keys::Unlock::with_passphrase(Secret::new(BENCH_PASSPHRASE)),
+    )?;
+    let bench_session = reopened.login("bench", &Secret::new(BENCH_PASSWORD))?;
+    let programs = crate::bench_programs::run(&reopened, &bench_session, Path::new(&gen.truth_file))?;
     let report = BenchReport {
         individuals: summary.rows_read,
         gen_s,
@@ -317,6 +325,7 @@ pub fn run(cli: &Cli, individuals: u64, dir: Option<&Path>) -> Result<(), ApiErr
         db_bytes,
         peak_rss_bytes: peak,
         samples,
+        programs,
     };
     print(cli, &report, |r| {
         [
@@ -334,6 +343,9 @@ pub fn run(cli: &Cli, individuals: u64, dir: Option<&Path>) -> Result<(), ApiErr
             format!("database size               {:>12.1} MiB", r.db_bytes as f64 / 1048576.0),
             format!("peak memory during import   {:>12.1} MiB", r.peak_rss_bytes as f64 / 1048576.0),
         ]
+        .into_iter()
+        .chain(crate::bench_programs::lines(&r.programs))
+        .collect::<Vec<_>>()
         .join("\n")
     });
     Ok(())

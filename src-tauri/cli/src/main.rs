@@ -2,6 +2,7 @@
 //! that touches a registry goes through `br_api::call`, like the desktop app and `br serve`.
 
 mod bench;
+mod bench_programs;
 mod commands;
 mod credentials;
 mod output;

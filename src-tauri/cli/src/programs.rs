@@ -173,7 +173,9 @@ pub fn run_program(cli: &Cli, command: &ProgramCommand) -> Result<(), ApiError> 
             };
             with_session(cli, &no_progress, |ctx, s| {
                 let p = call(ctx, s, CreateProgramRequest { fields })?;
-                print(cli, &p, |p| format!("created program {} ({}, {})", p.program.code, p.program.name, p.program.state.as_str()));
+                print(cli, &p, |p| {
+                    format!("created program {} ({}, {})", p.program.code, p.program.name, p.program.state.as_str())
+                });
                 Ok(())
             })
         }
@@ -218,7 +220,8 @@ pub fn run_program(cli: &Cli, command: &ProgramCommand) -> Result<(), ApiError> 
             Ok(())
         }),
         ProgramCommand::CheckRule { rule, target: t } => with_session(cli, &no_progress, |ctx, s| {
-            let c = call(ctx, s, CheckRuleRequest { rule: rule.clone(), kind: RuleKind::Condition, target: target(t)? })?;
+            let c =
+                call(ctx, s, CheckRuleRequest { rule: rule.clone(), kind: RuleKind::Condition, target: target(t)? })?;
             print(cli, &c, |c| match &c.error {
                 None => format!("the rule is valid ({} condition(s) narrowed in the database)", c.indexed_conditions),
                 Some(e) => format!("the rule is invalid: {e}"),
@@ -232,7 +235,13 @@ pub fn run_program(cli: &Cli, command: &ProgramCommand) -> Result<(), ApiError> 
         ProgramCommand::Preview { code, rule } => {
             cancel_on_ctrl_c();
             with_session(cli, &no_progress, |ctx, s| {
-                let req = PreviewRequest { program: Some(key(code)), rule: rule.clone(), target: None, pmt_expression: None, pmt_threshold: None };
+                let req = PreviewRequest {
+                    program: Some(key(code)),
+                    rule: rule.clone(),
+                    target: None,
+                    pmt_expression: None,
+                    pmt_threshold: None,
+                };
                 let p = call(ctx, s, req)?;
                 print(cli, &p, |p| {
                     let mut t = vec![format!(
@@ -251,15 +260,20 @@ pub fn run_program(cli: &Cli, command: &ProgramCommand) -> Result<(), ApiError> 
             })
         }
         ProgramCommand::Activate { code } | ProgramCommand::End { code } => {
-            let state = if matches!(command, ProgramCommand::Activate { .. }) { ProgramState::Active } else { ProgramState::Ended };
+            let state = if matches!(command, ProgramCommand::Activate { .. }) {
+                ProgramState::Active
+            } else {
+                ProgramState::Ended
+            };
             with_session(cli, &no_progress, |ctx, s| {
-                let p = call(ctx, s, SetProgramStateRequest { program: key(code), state: Some(state), archived: None })?;
+                let p =
+                    call(ctx, s, SetProgramStateRequest { program: key(code), state: Some(state), archived: None })?;
                 print(cli, &p, |p| format!("program {} is {}", p.program.code, p.program.state.as_str()));
                 Ok(())
             })
         }
         ProgramCommand::Enrol { code, references, all } => {
-            if *all == !references.is_empty() {
+            if *all != references.is_empty() {
                 return Err(ApiError::invalid("give references, or --all for everyone eligible"));
             }
             cancel_on_ctrl_c();
@@ -290,7 +304,11 @@ pub fn run_program(cli: &Cli, command: &ProgramCommand) -> Result<(), ApiError> 
                 _ => unreachable!("matched above"),
             };
             with_session(cli, &no_progress, |ctx, s| {
-                let n = call(ctx, s, ChangeMembersRequest { program: key(code), registrants: refs(references), action, reason, date })?;
+                let n = call(
+                    ctx,
+                    s,
+                    ChangeMembersRequest { program: key(code), registrants: refs(references), action, reason, date },
+                )?;
                 print(cli, &n, |n| format!("{n} member(s) changed"));
                 Ok(())
             })
@@ -298,7 +316,9 @@ pub fn run_program(cli: &Cli, command: &ProgramCommand) -> Result<(), ApiError> 
         ProgramCommand::Members { code, state, limit } => with_session(cli, &no_progress, |ctx, s| {
             let state = state
                 .as_deref()
-                .map(|x| br_core::program::model::MembershipState::parse(x).ok_or_else(|| ApiError::invalid("unknown state")))
+                .map(|x| {
+                    br_core::program::model::MembershipState::parse(x).ok_or_else(|| ApiError::invalid("unknown state"))
+                })
                 .transpose()?;
             let page = call(ctx, s, MembersQuery { program: key(code), state, after: None, limit: Some(*limit) })?;
             print(cli, &page, |p| {
@@ -326,7 +346,12 @@ pub fn run_dedup(cli: &Cli, command: &DedupCommand) -> Result<(), ApiError> {
         DedupCommand::Run { program, no_fuzzy, truth } => {
             cancel_on_ctrl_c();
             with_session(cli, &no_progress, |ctx, s| {
-                let req = DedupRequest { program: program.as_deref().map(key), exact: true, fuzzy: !no_fuzzy, households: true };
+                let req = DedupRequest {
+                    program: program.as_deref().map(key),
+                    exact: true,
+                    fuzzy: !no_fuzzy,
+                    households: true,
+                };
                 let summary = call(ctx, s, req)?;
                 print(cli, &summary, |d| {
                     format!(
@@ -364,7 +389,12 @@ pub fn run_dedup(cli: &Cli, command: &DedupCommand) -> Result<(), ApiError> {
             let q = call(
                 ctx,
                 s,
-                DuplicateQueueQuery { status: None, program: program.as_deref().map(key), after: None, limit: Some(*limit) },
+                DuplicateQueueQuery {
+                    status: None,
+                    program: program.as_deref().map(key),
+                    after: None,
+                    limit: Some(*limit),
+                },
             )?;
             print(cli, &q, |q| {
                 let mut t = vec![format!("{} open groups", q.open)];
@@ -389,7 +419,11 @@ pub fn run_dedup(cli: &Cli, command: &DedupCommand) -> Result<(), ApiError> {
             })
         }
         DedupCommand::Merge { group, keep } => with_session(cli, &no_progress, |ctx, s| {
-            let m = call(ctx, s, MergeDuplicatesRequest { group: *group, keep: RegistrantKey::Reference(keep.to_uppercase()) })?;
+            let m = call(
+                ctx,
+                s,
+                MergeDuplicatesRequest { group: *group, keep: RegistrantKey::Reference(keep.to_uppercase()) },
+            )?;
             print(cli, &m, |m| {
                 format!(
                     "kept {}, merged {}; {} IDs and {} memberships moved, {} memberships exited",

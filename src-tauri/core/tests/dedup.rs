@@ -37,8 +37,9 @@ fn queue(fx: &Fixture, program: Option<ProgramKey>) -> review::DuplicateQueue {
 #[test]
 fn planted_duplicates_are_found_with_high_precision_and_recall() {
     let fx = Fixture::new();
-    let s = generate(fx.dir.path(), &GenOptions { individuals: 20_000, duplicate_rate: 0.05, seed: 5, id_prefix: None })
-        .unwrap();
+    let s =
+        generate(fx.dir.path(), &GenOptions { individuals: 20_000, duplicate_rate: 0.05, seed: 5, id_prefix: None })
+            .unwrap();
     fx.import(&fx.admin, std::path::Path::new(&s.registrants_file), &ImportOptions::default()).unwrap();
     let summary = review::run(fx.registry.store(), &fx.admin, &everything(), &AtomicBool::new(false)).unwrap();
     assert!(summary.stats.exact_pairs > 0 && summary.stats.fuzzy_pairs > 0);
@@ -51,7 +52,8 @@ fn planted_duplicates_are_found_with_high_precision_and_recall() {
 }
 
 /// Two copies of one person across scripts, a second household holding the same people, and others.
-const FILE: &str = "external_id,given_name,family_name,sex,birth_date,phone,area,household_ref,relationship,id:national_id
+const FILE: &str =
+    "external_id,given_name,family_name,sex,birth_date,phone,area,household_ref,relationship,id:national_id
 P1,Fatima,Ali,female,1980-03-04,+251911000001,D01,H1,head,NID1
 P2,Omar,Ali,male,2010-05-06,,D01,H1,child,
 P3,فاطمة,علي,female,1980-03-04,,D01,,,
@@ -69,7 +71,9 @@ fn small() -> Fixture {
 fn reference(fx: &Fixture, external: &str) -> String {
     fx.registry
         .store()
-        .read(|c| Ok(c.query_row("SELECT reference FROM registrants WHERE external_id = ?1", [external], |r| r.get(0))?))
+        .read(
+            |c| Ok(c.query_row("SELECT reference FROM registrants WHERE external_id = ?1", [external], |r| r.get(0))?),
+        )
         .unwrap()
 }
 
@@ -78,7 +82,10 @@ fn a_person_decides_and_merges_and_nothing_is_deleted() {
     let fx = small();
     let store = fx.registry.store();
     let auditor = fx.user("auditor", Role::Auditor);
-    assert_eq!(review::run(store, &auditor, &everything(), &AtomicBool::new(false)).unwrap_err().code(), ErrorCode::PermissionDenied);
+    assert_eq!(
+        review::run(store, &auditor, &everything(), &AtomicBool::new(false)).unwrap_err().code(),
+        ErrorCode::PermissionDenied
+    );
     review::run(store, &fx.admin, &everything(), &AtomicBool::new(false)).unwrap();
     let q = queue(&fx, None);
     assert_eq!(q.open, 2, "{:?}", q.groups);
@@ -113,10 +120,22 @@ fn a_person_decides_and_merges_and_nothing_is_deleted() {
     )
     .unwrap();
     service::set_state(store, &fx.admin, &key, ProgramState::Active).unwrap();
-    membership::enrol_selected(store, &fx.admin, &key, &[RegistrantKey::Reference(p4.clone()), RegistrantKey::Reference(p5.clone())]).unwrap();
+    membership::enrol_selected(
+        store,
+        &fx.admin,
+        &key,
+        &[RegistrantKey::Reference(p4.clone()), RegistrantKey::Reference(p5.clone())],
+    )
+    .unwrap();
 
     // Within the program, both are held as duplicated until a person decides.
-    let s = review::run(store, &fx.admin, &DedupRequest { program: Some(key.clone()), ..everything() }, &AtomicBool::new(false)).unwrap();
+    let s = review::run(
+        store,
+        &fx.admin,
+        &DedupRequest { program: Some(key.clone()), ..everything() },
+        &AtomicBool::new(false),
+    )
+    .unwrap();
     assert_eq!(s.memberships_duplicated, 2);
     let in_program = queue(&fx, Some(key.clone()));
     assert_eq!(in_program.open, 1);
@@ -127,7 +146,8 @@ fn a_person_decides_and_merges_and_nothing_is_deleted() {
         Ok(())
     }).unwrap();
     let before = fx.fingerprint();
-    let e = review::merge(store, &fx.admin, in_program.groups[0].id, &RegistrantKey::Reference(p4.clone())).unwrap_err();
+    let e =
+        review::merge(store, &fx.admin, in_program.groups[0].id, &RegistrantKey::Reference(p4.clone())).unwrap_err();
     assert_eq!(e.code(), ErrorCode::MergeConflict);
     assert_eq!(fx.fingerprint(), before);
     fx.registry.store().write(|tx| {
@@ -148,7 +168,8 @@ fn a_person_decides_and_merges_and_nothing_is_deleted() {
     );
     assert_eq!(count(&fx, "SELECT count(*) FROM registrants"), 7, "nothing deleted");
     assert_eq!(count(&fx, "SELECT count(*) FROM audit_log WHERE action = 'registrant.merge'"), 1);
-    let merged_again = review::merge(store, &fx.admin, in_program.groups[0].id, &RegistrantKey::Reference(p4)).unwrap_err();
+    let merged_again =
+        review::merge(store, &fx.admin, in_program.groups[0].id, &RegistrantKey::Reference(p4)).unwrap_err();
     assert_eq!(merged_again.code(), ErrorCode::TransitionNotAllowed);
     let group = queue(&fx, Some(key)).groups;
     assert!(group.is_empty());
@@ -167,10 +188,28 @@ B,Amina,Musa,female,1975-01-01,D01,H1,spouse
     fx.import(&fx.admin, &path, &ImportOptions::default()).unwrap();
     let store = fx.registry.store();
     // A second household registered for the same two people.
-    let h2 = br_core::registry::service::create(store, &fx.admin, RegistrantKind::Group, br_core::registry::model::RegistrantFields { group_name: Some("Musa family".into()), area: Some("D01".into()), ..Default::default() }, None).unwrap();
+    let h2 = br_core::registry::service::create(
+        store,
+        &fx.admin,
+        RegistrantKind::Group,
+        br_core::registry::model::RegistrantFields {
+            group_name: Some("Musa family".into()),
+            area: Some("D01".into()),
+            ..Default::default()
+        },
+        None,
+    )
+    .unwrap();
     for (ext, kind) in [("A", "head"), ("B", "spouse")] {
         let r = reference(&fx, ext);
-        br_core::registry::service::add_member(store, &fx.admin, &RegistrantKey::Reference(h2.reference.clone()), &RegistrantKey::Reference(r), kind).unwrap();
+        br_core::registry::service::add_member(
+            store,
+            &fx.admin,
+            &RegistrantKey::Reference(h2.reference.clone()),
+            &RegistrantKey::Reference(r),
+            kind,
+        )
+        .unwrap();
     }
     let s = review::run(store, &fx.admin, &everything(), &AtomicBool::new(false)).unwrap();
     assert_eq!(s.household_groups, 1);

@@ -31,11 +31,8 @@ fn fields(code: &str, rule: &str, target: RegistrantKind) -> ProgramFields {
 
 fn filled(individuals: u64) -> Fixture {
     let fx = Fixture::new();
-    let s = generate(
-        fx.dir.path(),
-        &GenOptions { individuals, duplicate_rate: 0.0, seed: 11, id_prefix: None },
-    )
-    .unwrap();
+    let s =
+        generate(fx.dir.path(), &GenOptions { individuals, duplicate_rate: 0.0, seed: 11, id_prefix: None }).unwrap();
     fx.import(&fx.admin, std::path::Path::new(&s.registrants_file), &ImportOptions::default()).unwrap();
     fx
 }
@@ -44,7 +41,13 @@ fn preview(fx: &Fixture, rule: &str, target: RegistrantKind) -> service::Preview
     service::preview(
         fx.registry.store(),
         &fx.admin,
-        &PreviewRequest { program: None, rule: Some(rule.into()), target: Some(target), pmt_expression: None, pmt_threshold: None },
+        &PreviewRequest {
+            program: None,
+            rule: Some(rule.into()),
+            target: Some(target),
+            pmt_expression: None,
+            pmt_threshold: None,
+        },
         &AtomicBool::new(false),
     )
     .unwrap()
@@ -58,10 +61,12 @@ fn count(fx: &Fixture, sql: &str) -> i64 {
 fn a_rule_is_checked_when_saved_and_a_bad_one_changes_nothing() {
     let fx = Fixture::new();
     let store = fx.registry.store();
-    let e = service::create(store, &fx.admin, fields("ELD", "age(me.birth_date) >= ", RegistrantKind::Individual)).unwrap_err();
-    assert_eq!(e.code(), ErrorCode::RuleInvalid);
-    let e = service::create(store, &fx.admin, fields("ELD", "me.birthdate <= '1960-01-01'", RegistrantKind::Individual))
+    let e = service::create(store, &fx.admin, fields("ELD", "age(me.birth_date) >= ", RegistrantKind::Individual))
         .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::RuleInvalid);
+    let e =
+        service::create(store, &fx.admin, fields("ELD", "me.birthdate <= '1960-01-01'", RegistrantKind::Individual))
+            .unwrap_err();
     assert_eq!(e.code(), ErrorCode::RuleInvalid);
     assert!(e.to_string().contains("birth_date"), "lists the fields that exist: {e}");
     assert_eq!(count(&fx, "SELECT count(*) FROM programs"), 0);
@@ -80,8 +85,16 @@ fn the_sql_part_of_a_rule_selects_exactly_what_cel_alone_selects() {
     let fx = filled(3_000);
     for (fast, slow, target) in [
         ("age(me.birth_date) >= 60", "age(me.birth_date) >= 60 || false", RegistrantKind::Individual),
-        ("me.age < 5 && me.sex == 'female'", "(me.age < 5 || false) && me.sex + '' == 'female'", RegistrantKind::Individual),
-        ("me.area in ['D01', 'D02'] && 18 <= me.age", "(me.area in ['D01', 'D02'] || false) && (18 <= me.age || false)", RegistrantKind::Individual),
+        (
+            "me.age < 5 && me.sex == 'female'",
+            "(me.age < 5 || false) && me.sex + '' == 'female'",
+            RegistrantKind::Individual,
+        ),
+        (
+            "me.area in ['D01', 'D02'] && 18 <= me.age",
+            "(me.area in ['D01', 'D02'] || false) && (18 <= me.age || false)",
+            RegistrantKind::Individual,
+        ),
     ] {
         let a = preview(&fx, fast, target);
         let b = preview(&fx, slow, target);
@@ -122,7 +135,12 @@ fn a_program_enrols_verifies_pauses_resumes_and_exits_with_every_move_checked() 
     let summary = service::get(store, &fx.admin, &key).unwrap();
     assert_eq!(summary.counts.enrolled, expected);
 
-    let page = membership::members(store, &fx.admin, &MembersQuery { program: key.clone(), state: None, after: None, limit: Some(5) }).unwrap();
+    let page = membership::members(
+        store,
+        &fx.admin,
+        &MembersQuery { program: key.clone(), state: None, after: None, limit: Some(5) },
+    )
+    .unwrap();
     assert_eq!(page.members.len(), 5);
     assert!(page.cursor.is_some());
     let refs: Vec<RegistrantKey> = page.members.iter().map(|m| RegistrantKey::Reference(m.reference.clone())).collect();
@@ -133,12 +151,24 @@ fn a_program_enrols_verifies_pauses_resumes_and_exits_with_every_move_checked() 
     assert_eq!(e.code(), ErrorCode::AlreadyExists);
     assert_eq!(fx.fingerprint(), before);
 
-    membership::change_members(store, &fx.admin, &key, &refs[..2], MemberAction::Pause, Some("moved away"), None).unwrap();
+    membership::change_members(store, &fx.admin, &key, &refs[..2], MemberAction::Pause, Some("moved away"), None)
+        .unwrap();
     membership::change_members(store, &fx.admin, &key, &refs[..1], MemberAction::Resume, None, None).unwrap();
-    let e = membership::change_members(store, &fx.admin, &key, &refs[2..3], MemberAction::Exit, None, None).unwrap_err();
+    let e =
+        membership::change_members(store, &fx.admin, &key, &refs[2..3], MemberAction::Exit, None, None).unwrap_err();
     assert_eq!(e.code(), ErrorCode::InvalidInput, "an exit needs a reason");
-    membership::change_members(store, &fx.admin, &key, &refs[2..3], MemberAction::Exit, Some("died"), Some("2026-01-31")).unwrap();
-    let e = membership::change_members(store, &fx.admin, &key, &refs[2..4], MemberAction::Resume, None, None).unwrap_err();
+    membership::change_members(
+        store,
+        &fx.admin,
+        &key,
+        &refs[2..3],
+        MemberAction::Exit,
+        Some("died"),
+        Some("2026-01-31"),
+    )
+    .unwrap();
+    let e =
+        membership::change_members(store, &fx.admin, &key, &refs[2..4], MemberAction::Resume, None, None).unwrap_err();
     assert_eq!(e.code(), ErrorCode::TransitionNotAllowed, "an exited member cannot resume");
     let programs = membership::of_registrant(store, &fx.admin, &refs[2]).unwrap();
     assert_eq!(programs.len(), 1);
@@ -155,7 +185,8 @@ fn a_program_enrols_verifies_pauses_resumes_and_exits_with_every_move_checked() 
     let after = service::get(store, &fx.admin, &key).unwrap().counts;
     assert_eq!(v.not_eligible, after.not_eligible);
     assert!(v.not_eligible > 0);
-    let reasons = count(&fx, "SELECT count(*) FROM program_memberships WHERE state = 'not_eligible' AND reason LIKE '%rule%'");
+    let reasons =
+        count(&fx, "SELECT count(*) FROM program_memberships WHERE state = 'not_eligible' AND reason LIKE '%rule%'");
     assert_eq!(reasons as u64, after.not_eligible);
     assert!(after.enrolled <= still);
 

@@ -145,7 +145,7 @@ fn load(conn: &Connection, program: Option<i64>, cancel: &AtomicBool) -> Result<
     let mut people = Vec::new();
     let format = time::macros::format_description!("[year]-[month]-[day]");
     while let Some(r) = rows.next()? {
-        if people.len() % 65_536 == 0 && cancel.load(Ordering::Relaxed) {
+        if people.len().is_multiple_of(65_536) && cancel.load(Ordering::Relaxed) {
             return Err(CoreError::Cancelled);
         }
         let mut name_ids = |raw: Option<String>| -> (u32, u32) {
@@ -303,12 +303,13 @@ pub fn find_individual_pairs(
                 }
             }
         };
-        let born_same_day =
-            buckets(p.iter().enumerate().filter_map(|(i, x)| x.day.map(|d| ((x.area, x.sex, d), i))));
+        let born_same_day = buckets(p.iter().enumerate().filter_map(|(i, x)| x.day.map(|d| ((x.area, x.sex, d), i))));
         for b in &born_same_day {
             compare(&mut edges, b, None);
         }
-        let same_name = buckets(p.iter().enumerate().filter(|(_, x)| x.day.is_some()).map(|(i, x)| ((x.area, x.sex, x.given, x.family), i)));
+        let same_name = buckets(
+            p.iter().enumerate().filter(|(_, x)| x.day.is_some()).map(|(i, x)| ((x.area, x.sex, x.given, x.family), i)),
+        );
         for mut b in same_name {
             b.sort_by_key(|&i| p[i].day);
             compare(&mut edges, &b, Some(3));
@@ -390,11 +391,16 @@ pub fn find_household_groups(
     }
     stats.households = members.len() as u64;
     let mut edges = Vec::new();
-    let by_members = buckets(members.iter().map(|(g, m)| {
-        let mut m = m.clone();
-        m.sort_unstable();
-        (m, *g)
-    }).map(|(m, g)| (m, g as usize)));
+    let by_members = buckets(
+        members
+            .iter()
+            .map(|(g, m)| {
+                let mut m = m.clone();
+                m.sort_unstable();
+                (m, *g)
+            })
+            .map(|(m, g)| (m, g as usize)),
+    );
     for b in by_members {
         for w in b.windows(2) {
             let (a, c) = (w[0] as i64, w[1] as i64);

@@ -91,7 +91,8 @@ pub fn run(store: &Store, session: &Session, req: &DedupRequest, cancel: &Atomic
             None => None,
         };
         let skip = decided_pairs(c)?;
-        let edges = find::find_individual_pairs(c, program.as_ref().map(|p| p.rowid), kinds, &skip, cancel, &mut stats)?;
+        let edges =
+            find::find_individual_pairs(c, program.as_ref().map(|p| p.rowid), kinds, &skip, cancel, &mut stats)?;
         let mut groups = find::group(&edges, "individual");
         if kinds.households && program.is_none() {
             let households = find::find_household_groups(c, &groups, &skip, &mut stats)?;
@@ -146,7 +147,11 @@ pub fn run(store: &Store, session: &Session, req: &DedupRequest, cancel: &Atomic
     })
 }
 
-fn membership_row(tx: &Tx<'_>, program: i64, registrant: i64) -> Result<Option<(Uuid, MembershipState, Option<String>)>> {
+fn membership_row(
+    tx: &Tx<'_>,
+    program: i64,
+    registrant: i64,
+) -> Result<Option<(Uuid, MembershipState, Option<String>)>> {
     Ok(tx
         .conn()
         .prepare_cached(
@@ -362,11 +367,10 @@ pub fn queue(store: &Store, session: &Session, q: &DuplicateQueueQuery) -> Resul
         let rows: Vec<(i64, f64)> = rows.into_iter().take(limit as usize).collect();
         let cursor = if more { rows.last().map(|(r, s)| format!("{s}:{r}")) } else { None };
         let groups = rows.iter().map(|(r, _)| load_group(c, *r)).collect::<Result<_>>()?;
-        let open: i64 = c.query_row(
-            "SELECT count(*) FROM duplicate_groups WHERE scope = ?1 AND status = 'open'",
-            [scope],
-            |r| r.get(0),
-        )?;
+        let open: i64 =
+            c.query_row("SELECT count(*) FROM duplicate_groups WHERE scope = ?1 AND status = 'open'", [scope], |r| {
+                r.get(0)
+            })?;
         Ok(DuplicateQueue { groups, cursor, open: open as u64 })
     })
 }
@@ -407,7 +411,13 @@ pub enum Decision {
 
 /// A person's decision on a group. "Not duplicates" is remembered, so later runs do not propose the
 /// pair again, and the members' program memberships go back to where they were.
-pub fn decide(store: &Store, session: &Session, group: Uuid, decision: Decision, comment: Option<&str>) -> Result<DuplicateGroup> {
+pub fn decide(
+    store: &Store,
+    session: &Session,
+    group: Uuid,
+    decision: Decision,
+    comment: Option<&str>,
+) -> Result<DuplicateGroup> {
     require(store, session, Permission::DuplicatesManage, "dedup.decide")?;
     store.write(|tx| {
         let (rowid, _, status) = group_rowid(tx.conn(), group)?;
@@ -640,7 +650,8 @@ pub struct DedupQuality {
 }
 
 pub fn quality(store: &Store, truth_csv: &std::path::Path) -> Result<DedupQuality> {
-    let mut reader = csv::Reader::from_path(truth_csv).map_err(|e| CoreError::InvalidInput(format!("truth file: {e}")))?;
+    let mut reader =
+        csv::Reader::from_path(truth_csv).map_err(|e| CoreError::InvalidInput(format!("truth file: {e}")))?;
     let pairs: Vec<(String, String)> = reader
         .records()
         .map(|r| r.map(|r| (r[0].to_string(), r[1].to_string())))
@@ -681,7 +692,7 @@ pub fn quality(store: &Store, truth_csv: &std::path::Path) -> Result<DedupQualit
             for (k, a) in members.iter().enumerate() {
                 for b in &members[k + 1..] {
                     predicted_pairs += 1;
-                    if truth_cluster.get(a).is_some() && truth_cluster.get(a) == truth_cluster.get(b) {
+                    if truth_cluster.contains_key(a) && truth_cluster.get(a) == truth_cluster.get(b) {
                         correct += 1;
                     }
                 }
@@ -689,7 +700,7 @@ pub fn quality(store: &Store, truth_csv: &std::path::Path) -> Result<DedupQualit
         }
         let found = truth_edges
             .iter()
-            .filter(|e| predicted_group.get(&e.a).is_some() && predicted_group.get(&e.a) == predicted_group.get(&e.b))
+            .filter(|e| predicted_group.contains_key(&e.a) && predicted_group.get(&e.a) == predicted_group.get(&e.b))
             .count() as u64;
         let ratio = |a: u64, b: u64| if b == 0 { 1.0 } else { a as f64 / b as f64 };
         Ok(DedupQuality {

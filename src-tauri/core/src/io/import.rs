@@ -744,7 +744,12 @@ pub fn import_csv(
     summary.auto_enrolled = store.write(|tx| {
         let mut n = 0;
         for kind in [RegistrantKind::Individual, RegistrantKind::Group] {
-            n += crate::program::membership::auto_enrol(tx, session, kind, crate::program::select::Scope::ImportRun(run))?;
+            n += crate::program::membership::auto_enrol(
+                tx,
+                session,
+                kind,
+                crate::program::select::Scope::ImportRun(run),
+            )?;
         }
         Ok(n)
     })?;

@@ -251,7 +251,15 @@ pub fn enrol_selected(
             apply(
                 tx,
                 current.as_ref(),
-                Move { program: &p, rowid: r.rowid, registrant_id: r.id, to, reason: reason.as_deref(), score, date: None },
+                Move {
+                    program: &p,
+                    rowid: r.rowid,
+                    registrant_id: r.id,
+                    to,
+                    reason: reason.as_deref(),
+                    score,
+                    date: None,
+                },
             )?;
             match to {
                 MembershipState::Enrolled => summary.enrolled += 1,
@@ -319,7 +327,7 @@ pub fn enrol_eligible(
         let mut pending = Vec::new();
         selection.run(c, cancel, |e| {
             summary.evaluated += 1;
-            if summary.evaluated % 50_000 == 0 {
+            if summary.evaluated.is_multiple_of(50_000) {
                 progress(&EnrolmentProgress { phase: "evaluating".into(), done: summary.evaluated, total: 0 });
             }
             match e.verdict {
@@ -462,9 +470,9 @@ pub fn verify(
                 )?;
             }
             tx.audit(
-                AuditEvent::new(session, "program.verify")
-                    .on("program", p.program.id.to_string())
-                    .details(serde_json::json!({ "program": p.program.code, "batch": n + 1, "not_eligible": batch.len() })),
+                AuditEvent::new(session, "program.verify").on("program", p.program.id.to_string()).details(
+                    serde_json::json!({ "program": p.program.code, "batch": n + 1, "not_eligible": batch.len() }),
+                ),
             )
         })?;
         summary.not_eligible += batch.len() as u64;
@@ -581,13 +589,25 @@ pub(crate) fn auto_enrol(tx: &mut Tx<'_>, session: &Session, kind: RegistrantKin
         matches.sort_unstable_by_key(|m| m.0);
         for (rowid, id, score) in matches {
             let current = existing(tx.conn(), p.rowid, rowid)?;
-            if current.as_ref().map(|c| !matches!(c.state, MembershipState::NotEligible | MembershipState::Draft)).unwrap_or(false) {
+            if current
+                .as_ref()
+                .map(|c| !matches!(c.state, MembershipState::NotEligible | MembershipState::Draft))
+                .unwrap_or(false)
+            {
                 continue;
             }
             apply(
                 tx,
                 current.as_ref(),
-                Move { program: &p, rowid, registrant_id: id, to: MembershipState::Enrolled, reason: None, score, date: None },
+                Move {
+                    program: &p,
+                    rowid,
+                    registrant_id: id,
+                    to: MembershipState::Enrolled,
+                    reason: None,
+                    score,
+                    date: None,
+                },
             )?;
             enrolled += 1;
         }
@@ -603,7 +623,8 @@ pub(crate) fn auto_enrol(tx: &mut Tx<'_>, session: &Session, kind: RegistrantKin
     Ok(total)
 }
 
-const MEMBERSHIP_COLUMNS: &str = "pm.id, p.id, p.code, p.name, r.id, r.reference, r.kind, r.given_name, r.family_name, \
+const MEMBERSHIP_COLUMNS: &str =
+    "pm.id, p.id, p.code, p.name, r.id, r.reference, r.kind, r.given_name, r.family_name, \
      r.group_name, r.area, pm.state, pm.enrolled_on, pm.exited_on, pm.reason, pm.pmt_score, pm.updated_at";
 
 fn membership_from_row(r: &rusqlite::Row<'_>, reveal: bool) -> rusqlite::Result<ProgramMembership> {
@@ -678,7 +699,9 @@ pub fn members(store: &Store, session: &Session, q: &MembersQuery) -> Result<Mem
         let mut st = c.prepare(&sql)?;
         let map = |r: &rusqlite::Row<'_>| Ok((membership_from_row(r, false)?, r.get::<_, i64>(17)?));
         let rows: Vec<(ProgramMembership, i64)> = match q.state {
-            Some(s) => st.query_map(params![p.rowid, after, limit + 1, s.as_str()], map)?.collect::<rusqlite::Result<_>>()?,
+            Some(s) => {
+                st.query_map(params![p.rowid, after, limit + 1, s.as_str()], map)?.collect::<rusqlite::Result<_>>()?
+            }
             None => st.query_map(params![p.rowid, after, limit + 1], map)?.collect::<rusqlite::Result<_>>()?,
         };
         let more = rows.len() as i64 > limit;

@@ -32,7 +32,10 @@ impl ProgramState {
     }
     /// `draft -> active -> ended`; nothing moves back.
     pub fn may_become(self, next: ProgramState) -> bool {
-        matches!((self, next), (ProgramState::Draft, ProgramState::Active) | (ProgramState::Active, ProgramState::Ended))
+        matches!(
+            (self, next),
+            (ProgramState::Draft, ProgramState::Active) | (ProgramState::Active, ProgramState::Ended)
+        )
     }
 }
 
@@ -78,15 +81,15 @@ impl MembershipState {
     /// dedup moves `draft | enrolled | paused -> duplicated`, and a person's decision moves it back.
     pub fn may_become(self, next: MembershipState) -> bool {
         use MembershipState::*;
-        match (self, next) {
-            (Draft, Enrolled | NotEligible) => true,
-            (Enrolled, Paused | Exited | NotEligible) => true,
-            (Paused, Enrolled | Exited) => true,
-            (NotEligible, Enrolled) => true,
-            (Draft | Enrolled | Paused, Duplicated) => true,
-            (Duplicated, Draft | Enrolled | Paused | Exited) => true,
-            _ => false,
-        }
+        matches!(
+            (self, next),
+            (Draft, Enrolled | NotEligible)
+                | (Enrolled, Paused | Exited | NotEligible)
+                | (Paused, Enrolled | Exited)
+                | (NotEligible, Enrolled)
+                | (Draft | Enrolled | Paused, Duplicated)
+                | (Duplicated, Draft | Enrolled | Paused | Exited)
+        )
     }
 }
 

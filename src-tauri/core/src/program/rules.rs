@@ -53,11 +53,7 @@ const VARIABLES: &[&str] = &["me", "household", "members", "programs"];
 const OUR_FUNCTIONS: &[&str] = &["age"];
 
 fn field_type(name: &str, member: bool) -> Option<Ty> {
-    REGISTRANT_FIELDS
-        .iter()
-        .chain(if member { MEMBER_FIELDS } else { &[] })
-        .find(|f| f.name == name)
-        .map(|f| f.ty)
+    REGISTRANT_FIELDS.iter().chain(if member { MEMBER_FIELDS } else { &[] }).find(|f| f.name == name).map(|f| f.ty)
 }
 
 fn field_names(member: bool) -> Vec<String> {
@@ -280,7 +276,11 @@ impl Checker<'_> {
                 let member = owner == 2;
                 let Some(ty) = field_type(&sel.field, member) else {
                     let whose = ["me", "household", "a member"][owner];
-                    return Err(self.error(e.id, format!("unknown field '{}' of {whose}", sel.field), field_names(member)));
+                    return Err(self.error(
+                        e.id,
+                        format!("unknown field '{}' of {whose}", sel.field),
+                        field_names(member),
+                    ));
                 };
                 let name = REGISTRANT_FIELDS
                     .iter()
@@ -371,7 +371,12 @@ impl Checker<'_> {
             "_<_" | "_<=_" | "_>_" | "_>=_" => {
                 let (a, b) = (args[0], args[1]);
                 let ordered = |t: Ty| t.numeric() || t == Ty::String || !t.known();
-                if a == Ty::Null || b == Ty::Null || !ordered(a) || !ordered(b) || (a.known() && b.known() && a.numeric() != b.numeric()) {
+                if a == Ty::Null
+                    || b == Ty::Null
+                    || !ordered(a)
+                    || !ordered(b)
+                    || (a.known() && b.known() && a.numeric() != b.numeric())
+                {
                     return mismatch(self, "an ordering comparison");
                 }
                 Ok(Ty::Bool)
@@ -405,7 +410,7 @@ impl Checker<'_> {
             }
             "_[_]" => Ok(Ty::Any),
             "age" => {
-                if target.is_some() || args.len() != 1 || !(args[0] == Ty::String || !args[0].known()) {
+                if target.is_some() || args.len() != 1 || (args[0] != Ty::String && args[0].known()) {
                     return Err(self.error(id, "age() takes one date, e.g. age(me.birth_date)".into(), vec![]));
                 }
                 Ok(Ty::Int)
@@ -422,7 +427,12 @@ impl Checker<'_> {
 }
 
 /// Checks and compiles a rule. `custom` lists the registry's custom fields.
-pub fn compile(source: &str, kind: RuleKind, target: RegistrantKind, custom: &[String]) -> Result<CompiledRule, RuleError> {
+pub fn compile(
+    source: &str,
+    kind: RuleKind,
+    target: RegistrantKind,
+    custom: &[String],
+) -> Result<CompiledRule, RuleError> {
     let source_trimmed = source.trim();
     let effective = if source_trimmed.is_empty() && kind == RuleKind::Condition { "true" } else { source_trimmed };
     let program = env().compile(effective).map_err(|errs| {
@@ -463,11 +473,48 @@ pub fn compile(source: &str, kind: RuleKind, target: RegistrantKind, custom: &[S
         let builtin = f.starts_with('_') || f.starts_with('@') || f.ends_with('_');
         let known = builtin
             || OUR_FUNCTIONS.contains(&f)
-            || ["size", "contains", "startsWith", "endsWith", "matches", "int", "double", "string", "has", "exists", "all", "exists_one", "map", "filter", "uint", "bool", "type", "dyn"]
-                .contains(&f);
+            || [
+                "size",
+                "contains",
+                "startsWith",
+                "endsWith",
+                "matches",
+                "int",
+                "double",
+                "string",
+                "has",
+                "exists",
+                "all",
+                "exists_one",
+                "map",
+                "filter",
+                "uint",
+                "bool",
+                "type",
+                "dyn",
+            ]
+            .contains(&f);
         if !known {
             let mut names: Vec<String> = OUR_FUNCTIONS.iter().map(|s| s.to_string()).collect();
-            names.extend(["size", "contains", "startsWith", "endsWith", "matches", "int", "double", "string", "has", "exists", "all", "exists_one", "map", "filter"].map(String::from));
+            names.extend(
+                [
+                    "size",
+                    "contains",
+                    "startsWith",
+                    "endsWith",
+                    "matches",
+                    "int",
+                    "double",
+                    "string",
+                    "has",
+                    "exists",
+                    "all",
+                    "exists_one",
+                    "map",
+                    "filter",
+                ]
+                .map(String::from),
+            );
             return Err(RuleError { message: format!("unknown function '{f}'"), start: None, end: None, known: names });
         }
     }
@@ -476,7 +523,8 @@ pub fn compile(source: &str, kind: RuleKind, target: RegistrantKind, custom: &[S
         checker.needs.uses_household |= !checker.needs.household.is_empty();
     }
     let needs = checker.needs;
-    let prefilter = if kind == RuleKind::Condition { prefilter(program.expression(), target) } else { Prefilter::default() };
+    let prefilter =
+        if kind == RuleKind::Condition { prefilter(program.expression(), target) } else { Prefilter::default() };
     Ok(CompiledRule { source: source_trimmed.to_string(), program, needs, prefilter })
 }
 
@@ -712,7 +760,8 @@ fn json_to_value(v: &serde_json::Value) -> Value {
 
 impl FactsEncoder {
     pub fn new(today: time::Date) -> Self {
-        let keys = REGISTRANT_FIELDS.iter().chain(MEMBER_FIELDS).map(|f| (f.name, Arc::new(f.name.to_string()))).collect();
+        let keys =
+            REGISTRANT_FIELDS.iter().chain(MEMBER_FIELDS).map(|f| (f.name, Arc::new(f.name.to_string()))).collect();
         FactsEncoder { keys, today }
     }
 
@@ -743,7 +792,11 @@ impl FactsEncoder {
                     Value::List(Arc::new(f.id_types.iter().map(|t| Value::String(Arc::new(t.clone()))).collect()))
                 }
                 "size" => f.size.map(Value::Int).unwrap_or(Value::Null),
-                "custom" => f.custom.as_ref().map(json_to_value).unwrap_or_else(|| Value::Map(Map { map: Arc::new(HashMap::new()) })),
+                "custom" => f
+                    .custom
+                    .as_ref()
+                    .map(json_to_value)
+                    .unwrap_or_else(|| Value::Map(Map { map: Arc::new(HashMap::new()) })),
                 "relationship" => opt_str(&f.relationship),
                 "is_head" => Value::Bool(f.is_head),
                 _ => continue,
@@ -942,7 +995,9 @@ mod tests {
 
     #[test]
     fn a_score_is_a_number() {
-        let rule = compile("double(me.size) * 2.5 + (me.has_phone ? 0.0 : 10.0)", RuleKind::Score, RegistrantKind::Group, &[]).unwrap();
+        let rule =
+            compile("double(me.size) * 2.5 + (me.has_phone ? 0.0 : 10.0)", RuleKind::Score, RegistrantKind::Group, &[])
+                .unwrap();
         let mut s = person("1980-01-01", "male");
         s.me.size = Some(4);
         assert_eq!(Evaluator::new(&rule).score(&s), Ok(20.0));

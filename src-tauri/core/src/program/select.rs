@@ -20,7 +20,10 @@ pub enum Scope {
     /// Registrants last written by this import run.
     ImportRun(i64),
     /// Members of a program in one of these states.
-    Members { program: i64, states: Vec<&'static str> },
+    Members {
+        program: i64,
+        states: Vec<&'static str>,
+    },
 }
 
 /// One evaluated registrant.
@@ -182,10 +185,8 @@ impl Selection<'_> {
             Scope::Everyone => {}
             Scope::Rowids(ids) => {
                 // A person's selection: bounded by what a screen can select, and rarray is not compiled in.
-                conds.push(format!(
-                    "r.rowid IN ({})",
-                    ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
-                ));
+                conds
+                    .push(format!("r.rowid IN ({})", ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")));
             }
             Scope::ImportRun(run) => {
                 conds.push("r.import_run = ?".into());
@@ -225,7 +226,7 @@ impl Selection<'_> {
         let mut n = 0u64;
         while let Some(row) = rows.next()? {
             n += 1;
-            if n % 4096 == 0 && cancel.load(Ordering::Relaxed) {
+            if n.is_multiple_of(4096) && cancel.load(Ordering::Relaxed) {
                 return Err(CoreError::Cancelled);
             }
             let rowid: i64 = row.get(0)?;

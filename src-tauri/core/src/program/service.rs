@@ -17,7 +17,8 @@ use crate::outbox::OpKind;
 use crate::registry::model::RegistrantKind;
 use crate::store::{Store, Tx};
 
-const PROGRAM_COLUMNS: &str = "rowid, id, code, name, description, target, currency, state, archived, eligibility_rule, \
+const PROGRAM_COLUMNS: &str =
+    "rowid, id, code, name, description, target, currency, state, archived, eligibility_rule, \
      pmt_expression, pmt_threshold, auto_enrol, created_at, updated_at, version";
 
 /// A program row with its rowid and version, as the write paths need it.
@@ -92,7 +93,8 @@ pub(crate) fn compile_rules(conn: &Connection, p: &Program) -> Result<ProgramRul
         .map_err(|e| CoreError::RuleInvalid(Box::new(e)))?;
     let score = match (&p.pmt_expression, p.pmt_threshold) {
         (Some(expr), Some(threshold)) if !expr.trim().is_empty() => Some((
-            rules::compile(expr, RuleKind::Score, p.target, &custom).map_err(|e| CoreError::RuleInvalid(Box::new(e)))?,
+            rules::compile(expr, RuleKind::Score, p.target, &custom)
+                .map_err(|e| CoreError::RuleInvalid(Box::new(e)))?,
             threshold,
         )),
         _ => None,
@@ -156,7 +158,8 @@ pub fn create(store: &Store, session: &Session, mut fields: ProgramFields) -> Re
     store.write(|tx| {
         validate(tx.conn(), &mut fields)?;
         let exists: bool =
-            tx.conn().query_row("SELECT EXISTS (SELECT 1 FROM programs WHERE code = ?1)", [&fields.code], |r| r.get(0))?;
+            tx.conn()
+                .query_row("SELECT EXISTS (SELECT 1 FROM programs WHERE code = ?1)", [&fields.code], |r| r.get(0))?;
         if exists {
             return Err(CoreError::AlreadyExists { what: format!("program {}", fields.code) });
         }
@@ -329,10 +332,7 @@ pub fn list(store: &Store, session: &Session, include_archived: bool) -> Result<
         ))?;
         let programs =
             st.query_map([include_archived], program_from_row)?.collect::<rusqlite::Result<Vec<StoredProgram>>>()?;
-        programs
-            .into_iter()
-            .map(|p| Ok(ProgramSummary { counts: counts(c, p.rowid)?, program: p.program }))
-            .collect()
+        programs.into_iter().map(|p| Ok(ProgramSummary { counts: counts(c, p.rowid)?, program: p.program })).collect()
     })
 }
 
@@ -345,7 +345,13 @@ pub struct RuleCheck {
     pub indexed_conditions: usize,
 }
 
-pub fn check_rule(store: &Store, session: &Session, source: &str, kind: RuleKind, target: RegistrantKind) -> Result<RuleCheck> {
+pub fn check_rule(
+    store: &Store,
+    session: &Session,
+    source: &str,
+    kind: RuleKind,
+    target: RegistrantKind,
+) -> Result<RuleCheck> {
     require(store, session, Permission::RegistryRead, "program.rule_check")?;
     let custom = store.read(custom_field_names)?;
     Ok(match rules::compile(source, kind, target, &custom) {

@@ -143,7 +143,12 @@ pub fn create(
             }
             write::upsert_membership(tx, &group, &row, &link.kind, true)?;
         }
-        crate::program::membership::auto_enrol(tx, session, kind, crate::program::select::Scope::Rowids(vec![row.rowid]))?;
+        crate::program::membership::auto_enrol(
+            tx,
+            session,
+            kind,
+            crate::program::select::Scope::Rowids(vec![row.rowid]),
+        )?;
         let personal = personal_custom(tx.conn())?;
         tx.audit(AuditEvent::new(session, "registrant.create").on("registrant", row.id.to_string()).details(
             serde_json::json!({ "reference": row.reference, "fields": masked_diff(None, &fields, &personal) }),

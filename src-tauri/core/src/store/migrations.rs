@@ -6,8 +6,9 @@ use crate::error::{CoreError, Result};
 
 /// Each entry upgrades the schema from version `index` to `index + 1`. Never edit a released entry;
 /// append a new one.
-pub const MIGRATIONS: &[&str] =
-    &[include_str!("../../migrations/0001_registry.sql"), include_str!("../../migrations/0002_birth_date_indexes.sql"),
+pub const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/0001_registry.sql"),
+    include_str!("../../migrations/0002_birth_date_indexes.sql"),
     include_str!("../../migrations/0003_programs.sql"),
 ];
 
