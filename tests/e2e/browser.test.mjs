@@ -142,6 +142,67 @@ test("search by name and by ID, open a beneficiary, reveal the ID and find the r
   await checkAccessibility("audit");
 });
 
+test("a new program: wizard, a rule with an error, the live count, enrol, pause, the beneficiary's programs", async () => {
+  await page.getByRole("link", { name: "Programs" }).click();
+  await page.getByTestId("program-new").click();
+  await page.getByTestId("program-code").fill("ELD");
+  await page.getByTestId("program-currency").fill("ETB");
+  await page.getByTestId("program-name").fill("Elderly grant");
+  await page.getByTestId("wizard-next").click();
+  await page.getByTestId("rule-editor").fill("me.birthdate <= '1960-01-01'");
+  await page.getByTestId("rule-error").getByText("unknown field 'birthdate' of me").waitFor();
+  await page.getByTestId("rule-error").getByText("birth_date", { exact: false }).first().waitFor();
+  assert.equal(await page.getByTestId("wizard-next").isDisabled(), true, "an invalid rule cannot go on");
+  await page.getByTestId("rule-editor").fill("age(me.birth_date) >= 65 && !('DIS' in programs)");
+  const count = page.getByTestId("rule-preview-count");
+  await count.waitFor();
+  const preview = Number((await count.textContent()).split(" ")[0].replace(/[^0-9]/g, ""));
+  assert.ok(preview > 100, `the rule selects people: ${preview}`);
+  await screenshot(page, "11-rule-editor");
+  await checkAccessibility("program-wizard");
+  await page.getByTestId("wizard-next").click();
+  await page.getByTestId("program-create").click();
+  await page.getByTestId("program-state").getByText("Draft").waitFor();
+  await page.getByTestId("program-activate").click();
+  await page.getByTestId("program-state").getByText("Active").waitFor();
+  await page.getByTestId("enrol-all").click();
+  await page.getByTestId("enrol-summary").waitFor();
+  await page.getByTestId("count-enrolled").filter({ hasText: preview.toLocaleString("en-US") }).waitFor();
+  await page.getByTestId("member-table").getByRole("checkbox").first().check();
+  await page.getByTestId("member-bulk-bar").getByRole("button", { name: "Pause" }).click();
+  await page.getByTestId("count-paused").filter({ hasText: "1" }).waitFor();
+  await screenshot(page, "12-program");
+  await checkAccessibility("program");
+
+  await page.getByRole("combobox", { name: "State" }).click();
+  await page.getByRole("option", { name: "Paused" }).click();
+  await page.getByTestId("member-table").getByRole("link").first().click();
+  await page.getByTestId("detail-name").waitFor();
+  await page.getByRole("tab", { name: "Programs" }).click();
+  await page.getByTestId("beneficiary-programs").getByText("Elderly grant").waitFor();
+  await page.getByTestId("beneficiary-programs").getByText("Paused").waitFor();
+});
+
+test("duplicates: found, compared side by side, one pair kept apart, one merged", async () => {
+  await page.getByRole("link", { name: "Duplicates" }).click();
+  await page.getByTestId("dedup-run").click();
+  await page.getByTestId("dedup-summary").waitFor();
+  const rows = page.getByTestId("dedup-queue").locator("tbody tr");
+  await rows.first().waitFor();
+  const open = async () => Number((await page.getByText(/^To review: /).textContent()).replace(/[^0-9]/g, ""));
+  const before = await open();
+  assert.ok(before > 100, `the planted duplicates are found: ${before}`);
+  await rows.first().click();
+  await page.getByTestId("dedup-review").waitFor();
+  await screenshot(page, "13-duplicates");
+  await checkAccessibility("duplicates");
+  await page.getByTestId("dedup-not-duplicates").click();
+  await page.getByText(`To review: ${(before - 1).toLocaleString("en-US")}`).waitFor();
+  await rows.first().click();
+  await page.getByTestId("dedup-review").getByRole("button", { name: /Keep this record/ }).first().click();
+  await page.getByText(`To review: ${(before - 2).toLocaleString("en-US")}`).waitFor();
+});
+
 test("Arabic turns the page right-to-left; settings and households render", async () => {
   await page.getByRole("link", { name: "Settings" }).click();
   await page.getByRole("tab", { name: "Lists" }).click();

@@ -489,7 +489,7 @@ pub struct EnrolRequest {
 }
 impl Operation for EnrolRequest {
     const NAME: &'static str = "programs.enrol";
-    const CHANGES: &'static [&'static str] = &["programs", "memberships"];
+    const CHANGES: &'static [&'static str] = &["programs", "memberships", "registrants"];
     const LONG_RUNNING: bool = true;
     type Response = EnrolmentSummary;
     fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<EnrolmentSummary> {
@@ -510,7 +510,7 @@ pub struct VerifyMembersRequest {
 }
 impl Operation for VerifyMembersRequest {
     const NAME: &'static str = "programs.verify";
-    const CHANGES: &'static [&'static str] = &["programs", "memberships"];
+    const CHANGES: &'static [&'static str] = &["programs", "memberships", "registrants"];
     const LONG_RUNNING: bool = true;
     type Response = EnrolmentSummary;
     fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<EnrolmentSummary> {
@@ -534,7 +534,7 @@ pub struct ChangeMembersRequest {
 }
 impl Operation for ChangeMembersRequest {
     const NAME: &'static str = "programs.change_members";
-    const CHANGES: &'static [&'static str] = &["programs", "memberships"];
+    const CHANGES: &'static [&'static str] = &["programs", "memberships", "registrants"];
     type Response = u64;
     fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<u64> {
         membership::change_members(
@@ -571,7 +571,7 @@ impl Operation for RegistrantProgramsRequest {
 
 impl Operation for DedupRequest {
     const NAME: &'static str = "dedup.run";
-    const CHANGES: &'static [&'static str] = &["duplicates", "programs", "memberships"];
+    const CHANGES: &'static [&'static str] = &["duplicates", "programs", "memberships", "registrants"];
     const LONG_RUNNING: bool = true;
     type Response = DedupSummary;
     fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<DedupSummary> {
@@ -597,7 +597,7 @@ pub struct DecideDuplicatesRequest {
 }
 impl Operation for DecideDuplicatesRequest {
     const NAME: &'static str = "dedup.decide";
-    const CHANGES: &'static [&'static str] = &["duplicates", "programs", "memberships"];
+    const CHANGES: &'static [&'static str] = &["duplicates", "programs", "memberships", "registrants"];
     type Response = DuplicateGroup;
     fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<DuplicateGroup> {
         dedup::decide(registry(ctx).store(), session, self.group, self.decision, self.comment.as_deref())

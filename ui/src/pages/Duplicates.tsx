@@ -103,7 +103,7 @@ export function Duplicates({ program }: { program?: string }) {
 
 function Record({ reference }: { reference: string }) {
   const { t } = useTranslation();
-  const d = useQuery({ queryKey: ["registrant", reference, false], queryFn: () => api.call("registrants.get", { key: { reference }, reveal: false }) });
+  const d = useQuery({ queryKey: ["registrants", "detail", reference, false], queryFn: () => api.call("registrants.get", { key: { reference }, reveal: false }) });
   if (!d.data) return <ErrorNote error={d.error} />;
   const detail = d.data;
   const r = detail.registrant;
