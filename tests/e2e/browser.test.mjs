@@ -174,7 +174,7 @@ test("a new program: wizard, a rule with an error, the live count, enrol, pause,
   await screenshot(page, "12-program");
   await checkAccessibility("program");
 
-  await page.getByRole("combobox", { name: "State" }).click();
+  await page.getByRole("textbox", { name: "State" }).click();
   await page.getByRole("option", { name: "Paused" }).click();
   await page.getByTestId("member-table").getByRole("link").first().click();
   await page.getByTestId("detail-name").waitFor();

@@ -165,9 +165,7 @@ export function RuleEditor({ value, onChange, target, kind = "condition", label,
         ) : (
           <Group gap="xs">
             {check?.ok && (
-              <Text size="sm" c="green.9">
-                {t("rules.valid")}
-              </Text>
+              <Text size="sm">{t("rules.valid")}</Text>
             )}
             {counting && <Loader size="xs" />}
             {preview && (

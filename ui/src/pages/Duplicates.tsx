@@ -1,7 +1,7 @@
 // The duplicate review queue: groups found by a dedup run, highest score first, each shown side by side
 // so a person can decide "duplicates" or "not duplicates", or merge into the record to keep.
 import { useState } from "react";
-import { Anchor, Badge, Button, Card, Group, SimpleGrid, Stack, Table, Text, Textarea, Title } from "@mantine/core";
+import { Anchor, Badge, Button, Card, Grid, Group, SimpleGrid, Stack, Table, Text, Textarea, Title } from "@mantine/core";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import type { DedupSummary, DuplicateGroup, GroupStatus } from "../api/bindings";
@@ -63,7 +63,8 @@ export function Duplicates({ program }: { program?: string }) {
         ))}
         <Text size="sm">{t("dedup.open_count", { n: open.toLocaleString() })}</Text>
       </Group>
-      <SimpleGrid cols={{ base: 1, md: 2 }}>
+      <Grid>
+        <Grid.Col span={{ base: 12, lg: 5 }}>
         <Table striped highlightOnHover withTableBorder data-testid="dedup-queue">
           <Table.Thead>
             <Table.Tr>
@@ -74,7 +75,7 @@ export function Duplicates({ program }: { program?: string }) {
           </Table.Thead>
           <Table.Tbody>
             {groups.map((g) => (
-              <Table.Tr key={g.id} onClick={() => setCurrent(g)} style={{ cursor: "pointer" }} bg={current?.id === g.id ? "var(--mantine-primary-color-light)" : undefined}>
+              <Table.Tr key={g.id} onClick={() => setCurrent(g)} style={{ cursor: "pointer" }} aria-selected={current?.id === g.id} fw={current?.id === g.id ? 700 : undefined}>
                 <Table.Td>{g.score.toFixed(2)}</Table.Td>
                 <Table.Td>
                   <Anchor component="button" onClick={() => setCurrent(g)}>
@@ -90,8 +91,11 @@ export function Duplicates({ program }: { program?: string }) {
             ))}
           </Table.Tbody>
         </Table>
-        {current ? <Review key={current.id} group={current} onDone={() => setCurrent(null)} /> : <Text c="dimmed">{groups.length ? t("dedup.pick") : t("dedup.empty")}</Text>}
-      </SimpleGrid>
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, lg: 7 }}>
+          {current ? <Review key={current.id} group={current} onDone={() => setCurrent(null)} /> : <Text c="dimmed">{groups.length ? t("dedup.pick") : t("dedup.empty")}</Text>}
+        </Grid.Col>
+      </Grid>
       {queue.hasNextPage && (
         <Group>
           <Button variant="default" loading={queue.isFetchingNextPage} onClick={() => void queue.fetchNextPage()}>{t("programs.more")}</Button>

@@ -238,7 +238,7 @@ function Members({ program, manage }: { program: ProgramSummary; manage: boolean
           <Button variant="default" loading={members.isFetchingNextPage} onClick={() => void members.fetchNextPage()}>{t("programs.more")}</Button>
         </Group>
       )}
-      <Modal opened={exit} onClose={() => setExit(false)} title={t("programs.exit")}>
+      <Modal opened={exit} onClose={() => setExit(false)} title={t("programs.exit")} closeButtonProps={{ "aria-label": t("common.cancel") }}>
         <Stack>
           <TextInput label={t("membership.reason")} required value={reason} onChange={(e) => setReason(e.currentTarget.value)} data-testid="exit-reason" />
           <TextInput label={t("programs.exit_date")} type="date" value={date} onChange={(e) => setDate(e.currentTarget.value)} />

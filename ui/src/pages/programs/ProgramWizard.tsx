@@ -32,7 +32,7 @@ export function ProgramWizard({ opened, onClose }: { opened: boolean; onClose: (
     onClose();
   };
   return (
-    <Modal opened={opened} onClose={close} title={t("programs.new")} size="xl">
+    <Modal opened={opened} onClose={close} title={t("programs.new")} size="xl" closeButtonProps={{ "aria-label": t("common.cancel") }}>
       <Stepper active={step} onStepClick={setStep} allowNextStepsSelect={false}>
         <Stepper.Step label={t("programs.step_basics")}>
           <Stack mt="md">
