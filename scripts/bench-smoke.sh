@@ -14,5 +14,8 @@ keys = ["import_rows_per_s", "raw_insert_rows_per_s", "import_vs_raw", "lookup_p
 missing = [k for k in keys if k not in r]
 assert not missing, f"bench JSON lacks {missing}"
 assert r["individuals"] == 20000, r
-print("bench smoke:", {k: r[k] for k in keys})
+p = r["programs"]
+assert p["enrol_elderly"] == p["preview_elderly_matches"] > 0, p
+assert p["dedup_precision"] >= 0.95 and p["dedup_recall"] >= 0.95, p
+print("bench smoke:", {k: r[k] for k in keys}, p)
 PY
