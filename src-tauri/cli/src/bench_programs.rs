@@ -31,6 +31,9 @@ pub struct ProgramsReport {
     pub enrol_adults_ms: f64,
     pub enrol_adults: u64,
     pub dedup_exact_ms: f64,
+    /// Of which: reading everyone, and comparing.
+    pub dedup_exact_load_ms: u64,
+    pub dedup_exact_compare_ms: u64,
     pub dedup_exact_groups: u64,
     pub dedup_fuzzy_ms: f64,
     pub dedup_groups: u64,
@@ -119,6 +122,8 @@ pub fn run(registry: &Registry, session: &Session, truth_file: &Path) -> Result<
         enrol_adults_ms,
         enrol_adults,
         dedup_exact_ms,
+        dedup_exact_load_ms: exact.stats.load_ms,
+        dedup_exact_compare_ms: exact.stats.compare_ms,
         dedup_exact_groups: exact.groups,
         dedup_fuzzy_ms,
         dedup_groups: all.groups,
@@ -137,7 +142,10 @@ pub fn lines(r: &ProgramsReport) -> Vec<String> {
         ),
         format!("enrol all eligible, elderly {:>8.0} ms  ({} enrolled)", r.enrol_elderly_ms, r.enrol_elderly),
         format!("enrol all eligible, adults  {:>8.0} ms  ({} enrolled)", r.enrol_adults_ms, r.enrol_adults),
-        format!("dedup, exact (IDs, phones)  {:>8.0} ms  ({} groups)", r.dedup_exact_ms, r.dedup_exact_groups),
+        format!(
+            "dedup, exact (IDs, phones)  {:>8.0} ms  ({} groups; load {} ms, compare {} ms)",
+            r.dedup_exact_ms, r.dedup_exact_groups, r.dedup_exact_load_ms, r.dedup_exact_compare_ms
+        ),
         format!("dedup, exact + fuzzy + hh   {:>8.0} ms  ({} groups)", r.dedup_fuzzy_ms, r.dedup_groups),
         format!(
             "dedup precision / recall    {:>8.4} / {:.4}  ({} planted pairs)",

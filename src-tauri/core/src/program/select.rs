@@ -178,7 +178,10 @@ impl Selection<'_> {
     /// The candidate query: the target, active registrants, the rule's SQL part and the scope.
     fn query(&self) -> (String, Vec<rusqlite::types::Value>) {
         use rusqlite::types::Value as V;
-        let mut sql = format!("SELECT {COLUMNS} FROM registrants r");
+        // A rule with no SQL part reads everyone: in table order, not through an index that would fetch
+        // each row at random.
+        let everyone = self.rule.prefilter.sql.is_empty() && matches!(self.scope, Scope::Everyone);
+        let mut sql = format!("SELECT {COLUMNS} FROM registrants r{}", if everyone { " NOT INDEXED" } else { "" });
         let mut conds = vec![format!("r.kind = '{}'", self.target.as_str()), "r.status = 'active'".to_string()];
         let mut params: Vec<V> = Vec::new();
         match &self.scope {
