@@ -114,6 +114,27 @@ fn the_sql_part_of_a_rule_selects_exactly_what_cel_alone_selects() {
 }
 
 #[test]
+fn a_proxy_means_score_and_its_threshold_select_like_the_same_condition_in_the_rule() {
+    let fx = filled(3_000);
+    let with_score = service::preview(
+        fx.registry.store(),
+        &fx.admin,
+        &PreviewRequest {
+            program: None,
+            rule: Some("me.age >= 18".into()),
+            target: Some(RegistrantKind::Individual),
+            pmt_expression: Some("double(size(me.id_types)) * 2.5".into()),
+            pmt_threshold: Some(0.0),
+        },
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    let as_rule = preview(&fx, "me.age >= 18 && size(me.id_types) == 0", RegistrantKind::Individual);
+    assert!(as_rule.matches > 0);
+    assert_eq!(with_score.matches, as_rule.matches);
+}
+
+#[test]
 fn a_program_enrols_verifies_pauses_resumes_and_exits_with_every_move_checked() {
     let fx = filled(3_000);
     let store = fx.registry.store();

@@ -51,6 +51,27 @@ const MEMBER_FIELDS: &[FieldDef] =
 
 const VARIABLES: &[&str] = &["me", "household", "members", "programs"];
 const OUR_FUNCTIONS: &[&str] = &["age"];
+/// The standard functions and macros a rule may use.
+const CEL_FUNCTIONS: &[&str] = &[
+    "size",
+    "contains",
+    "startsWith",
+    "endsWith",
+    "matches",
+    "int",
+    "uint",
+    "double",
+    "string",
+    "bool",
+    "has",
+    "exists",
+    "all",
+    "exists_one",
+    "map",
+    "filter",
+    "type",
+    "dyn",
+];
 
 fn field_type(name: &str, member: bool) -> Option<Ty> {
     REGISTRANT_FIELDS.iter().chain(if member { MEMBER_FIELDS } else { &[] }).find(|f| f.name == name).map(|f| f.ty)
@@ -470,51 +491,10 @@ pub fn compile(
         _ => {}
     }
     for f in program.references().functions() {
-        let builtin = f.starts_with('_') || f.starts_with('@') || f.ends_with('_');
-        let known = builtin
-            || OUR_FUNCTIONS.contains(&f)
-            || [
-                "size",
-                "contains",
-                "startsWith",
-                "endsWith",
-                "matches",
-                "int",
-                "double",
-                "string",
-                "has",
-                "exists",
-                "all",
-                "exists_one",
-                "map",
-                "filter",
-                "uint",
-                "bool",
-                "type",
-                "dyn",
-            ]
-            .contains(&f);
-        if !known {
-            let mut names: Vec<String> = OUR_FUNCTIONS.iter().map(|s| s.to_string()).collect();
-            names.extend(
-                [
-                    "size",
-                    "contains",
-                    "startsWith",
-                    "endsWith",
-                    "matches",
-                    "int",
-                    "double",
-                    "string",
-                    "has",
-                    "exists",
-                    "all",
-                    "exists_one",
-                    "map",
-                    "filter",
-                ]
-                .map(String::from),
-            );
+        // Operators are named `_+_`, `!_`, `@in`, ...
+        let operator = f.starts_with('_') || f.starts_with('@') || f.ends_with('_');
+        if !operator && !OUR_FUNCTIONS.contains(&f) && !CEL_FUNCTIONS.contains(&f) {
+            let names: Vec<String> = OUR_FUNCTIONS.iter().chain(CEL_FUNCTIONS).map(|s| s.to_string()).collect();
             return Err(RuleError { message: format!("unknown function '{f}'"), start: None, end: None, known: names });
         }
     }

@@ -2,6 +2,7 @@
 //! Only what the rule reads is loaded (IDs, household, members and programs each cost a query per
 //! registrant, so a rule that does not mention them does not pay for them).
 
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use rusqlite::{params_from_iter, Connection};
@@ -40,6 +41,58 @@ const COLUMNS: &str = "r.rowid, r.id, r.reference, r.kind, r.given_name, r.famil
      r.birth_date, r.birth_date_approx, r.area, r.tags, r.status, r.registered_on, r.phone_norm IS NOT NULL, r.custom";
 
 fn facts_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Facts> {
+    facts_from_row_for(r, None)
+}
+
+/// Decodes the fields in `only` (all when `None`), and the reference: a million registrants' names and
+/// custom fields are not allocated for a rule that reads their age.
+fn facts_from_row_for(r: &rusqlite::Row<'_>, only: Option<&BTreeSet<&'static str>>) -> rusqlite::Result<Facts> {
+    let Some(only) = only else { return all_facts(r) };
+    let want = |f: &str| only.contains(f);
+    let mut f = Facts { reference: r.get(2)?, ..Facts::default() };
+    if want("kind") {
+        f.kind = r.get(3)?;
+    }
+    if want("given_name") {
+        f.given_name = r.get(4)?;
+    }
+    if want("family_name") {
+        f.family_name = r.get(5)?;
+    }
+    if want("group_name") {
+        f.group_name = r.get(6)?;
+    }
+    if want("sex") {
+        f.sex = r.get(7)?;
+    }
+    if want("birth_date") || want("age") {
+        f.birth_date = r.get(8)?;
+    }
+    if want("birth_date_approx") {
+        f.birth_date_approx = r.get(9)?;
+    }
+    if want("area") {
+        f.area = r.get(10)?;
+    }
+    if want("tags") {
+        f.tags = r.get::<_, Option<String>>(11)?.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
+    }
+    if want("status") {
+        f.status = r.get(12)?;
+    }
+    if want("registered_on") {
+        f.registered_on = r.get(13)?;
+    }
+    if want("has_phone") {
+        f.has_phone = r.get(14)?;
+    }
+    if want("custom") {
+        f.custom = r.get::<_, Option<String>>(15)?.and_then(|c| serde_json::from_str(&c).ok());
+    }
+    Ok(f)
+}
+
+fn all_facts(r: &rusqlite::Row<'_>) -> rusqlite::Result<Facts> {
     let tags: Option<String> = r.get(11)?;
     let custom: Option<String> = r.get(15)?;
     Ok(Facts {
@@ -135,10 +188,11 @@ impl Extras<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn complete(&self, rowid: i64, target: RegistrantKind, me: Facts) -> Result<Subject> {
+    /// `ids_read`: the candidate query already brought the registrant's ID types.
+    fn complete(&self, rowid: i64, target: RegistrantKind, me: Facts, ids_read: bool) -> Result<Subject> {
         let needs = &self.rule.needs;
         let mut s = Subject { me, ..Subject::default() };
-        if needs.me.contains("id_types") {
+        if needs.me.contains("id_types") && !ids_read {
             s.me.id_types = self.id_types(rowid)?;
         }
         let household = match target {
@@ -181,7 +235,14 @@ impl Selection<'_> {
         // A rule with no SQL part reads everyone: in table order, not through an index that would fetch
         // each row at random.
         let everyone = self.rule.prefilter.sql.is_empty() && matches!(self.scope, Scope::Everyone);
-        let mut sql = format!("SELECT {COLUMNS} FROM registrants r{}", if everyone { " NOT INDEXED" } else { "" });
+        // The registrant's ID types in the same statement: a query per registrant from here costs more
+        // than the rule.
+        let ids = if self.rule.needs.me.contains("id_types") {
+            ", (SELECT group_concat(id_type, char(31)) FROM id_documents d WHERE d.registrant = r.rowid)"
+        } else {
+            ""
+        };
+        let mut sql = format!("SELECT {COLUMNS}{ids} FROM registrants r{}", if everyone { " NOT INDEXED" } else { "" });
         let mut conds = vec![format!("r.kind = '{}'", self.target.as_str()), "r.status = 'active'".to_string()];
         let mut params: Vec<V> = Vec::new();
         match &self.scope {
@@ -224,6 +285,11 @@ impl Selection<'_> {
         let scorer = self.score.map(|(rule, threshold)| (Evaluator::new(rule), threshold));
         let extras = Extras { conn, rule: self.rule };
         let score_extras = self.score.map(|(rule, _)| Extras { conn, rule });
+        let ids_read = self.rule.needs.me.contains("id_types");
+        // Decode only what the rule reads, unless a score (with its own needs) or a household program's
+        // `household` (the registrant itself) needs the rest.
+        let only = (self.score.is_none() && !(self.target == RegistrantKind::Group && self.rule.needs.uses_household))
+            .then(|| self.rule.needs.me.clone());
         let mut st = conn.prepare(&sql)?;
         let mut rows = st.query(params_from_iter(params))?;
         let mut n = 0u64;
@@ -234,13 +300,21 @@ impl Selection<'_> {
             }
             let rowid: i64 = row.get(0)?;
             let id: Uuid = row.get(1)?;
-            let me = facts_from_row(row)?;
+            let mut me = facts_from_row_for(row, only.as_ref())?;
+            if ids_read {
+                let joined: Option<String> = row.get(16)?;
+                me.id_types = joined.map(|j| j.split('\u{1f}').map(str::to_string).collect()).unwrap_or_default();
+            }
             let reference = me.reference.clone();
-            let subject = extras.complete(rowid, self.target, me.clone())?;
+            // The score's rule may read other fields: it gets its own copy, only when there is a score.
+            let for_score = scorer.as_ref().map(|_| me.clone());
+            let subject = extras.complete(rowid, self.target, me, ids_read)?;
             let mut verdict = evaluator.verdict(&subject);
             let mut score = None;
-            if let (Verdict::Match, Some((scorer, threshold)), Some(sx)) = (&verdict, &scorer, &score_extras) {
-                let subject = sx.complete(rowid, self.target, me)?;
+            if let (Verdict::Match, Some((scorer, threshold)), Some(sx), Some(me)) =
+                (&verdict, &scorer, &score_extras, for_score)
+            {
+                let subject = sx.complete(rowid, self.target, me, ids_read && sx.rule.needs.me.contains("id_types"))?;
                 match scorer.score(&subject) {
                     Ok(s) => {
                         score = Some(s);
