@@ -47,8 +47,7 @@ fn facts_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Facts> {
 /// Decodes the fields in `only` (all when `None`), and the reference: a million registrants' names and
 /// custom fields are not allocated for a rule that reads their age.
 fn facts_from_row_for(r: &rusqlite::Row<'_>, only: Option<&BTreeSet<&'static str>>) -> rusqlite::Result<Facts> {
-    let Some(only) = only else { return all_facts(r) };
-    let want = |f: &str| only.contains(f);
+    let want = |f: &str| only.is_none_or(|o| o.contains(f));
     let mut f = Facts { reference: r.get(2)?, ..Facts::default() };
     if want("kind") {
         f.kind = r.get(3)?;
@@ -90,28 +89,6 @@ fn facts_from_row_for(r: &rusqlite::Row<'_>, only: Option<&BTreeSet<&'static str
         f.custom = r.get::<_, Option<String>>(15)?.and_then(|c| serde_json::from_str(&c).ok());
     }
     Ok(f)
-}
-
-fn all_facts(r: &rusqlite::Row<'_>) -> rusqlite::Result<Facts> {
-    let tags: Option<String> = r.get(11)?;
-    let custom: Option<String> = r.get(15)?;
-    Ok(Facts {
-        reference: r.get(2)?,
-        kind: r.get(3)?,
-        given_name: r.get(4)?,
-        family_name: r.get(5)?,
-        group_name: r.get(6)?,
-        sex: r.get(7)?,
-        birth_date: r.get(8)?,
-        birth_date_approx: r.get(9)?,
-        area: r.get(10)?,
-        tags: tags.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default(),
-        status: r.get(12)?,
-        registered_on: r.get(13)?,
-        has_phone: r.get(14)?,
-        custom: custom.and_then(|c| serde_json::from_str(&c).ok()),
-        ..Facts::default()
-    })
 }
 
 /// Loads the extra facts a rule needs for one registrant.
