@@ -18,6 +18,14 @@ use ts_rs::TS;
 
 use crate::Context;
 use br_core::backup::{self, BackupSummary};
+use br_core::dedup::review::{
+    self as dedup, Decision, DedupQuality, DedupRequest, DedupSummary, DuplicateGroup, DuplicateQueue,
+    DuplicateQueueQuery, MergeSummary,
+};
+use br_core::program::membership::{self, EnrolmentSummary, MemberAction, MembersPage, MembersQuery};
+use br_core::program::model::{ProgramFields, ProgramMembership, ProgramState, ProgramSummary};
+use br_core::program::rules::RuleKind;
+use br_core::program::service::{self as programs, Preview, PreviewRequest, ProgramKey, RuleCheck};
 
 /// An operation of the API: its wire name, request (Self) and response.
 pub trait Operation: DeserializeOwned + TS + 'static {
@@ -369,15 +377,6 @@ impl Operation for SavedMapping {
 }
 
 // Programs, enrolment and deduplication.
-
-use br_core::dedup::review::{
-    self as dedup, Decision, DedupQuality, DedupRequest, DedupSummary, DuplicateGroup, DuplicateQueue,
-    DuplicateQueueQuery, MergeSummary,
-};
-use br_core::program::membership::{self, EnrolmentSummary, MemberAction, MembersPage, MembersQuery};
-use br_core::program::model::{ProgramFields, ProgramMembership, ProgramState, ProgramSummary};
-use br_core::program::rules::RuleKind;
-use br_core::program::service::{self as programs, Preview, PreviewRequest, ProgramKey, RuleCheck};
 
 #[derive(Debug, Clone, Default, Deserialize, TS)]
 pub struct ListProgramsRequest {

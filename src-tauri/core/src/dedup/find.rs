@@ -144,7 +144,6 @@ fn load(conn: &Connection, program: Option<i64>, cancel: &AtomicBool) -> Result<
     // Raw name -> (fold id, skeleton id): names repeat, transliteration is the costly part.
     let mut name_cache: HashMap<String, (u32, u32)> = HashMap::new();
     let mut people = Vec::new();
-    let format = time::macros::format_description!("[year]-[month]-[day]");
     while let Some(r) = rows.next()? {
         if people.len().is_multiple_of(65_536) && cancel.load(Ordering::Relaxed) {
             return Err(CoreError::Cancelled);
@@ -166,7 +165,7 @@ fn load(conn: &Connection, program: Option<i64>, cancel: &AtomicBool) -> Result<
             rowid: r.get(0)?,
             sex: labels.id(&r.get::<_, Option<String>>(1)?.unwrap_or_default()),
             area: labels.id(&r.get::<_, Option<String>>(2)?.unwrap_or_default()),
-            day: birth.and_then(|b| time::Date::parse(&b, format).ok()).map(|d| d.to_julian_day()),
+            day: birth.as_deref().and_then(crate::registry::settings::parse_date).map(|d| d.to_julian_day()),
             given,
             family,
             given_fold,
@@ -197,11 +196,14 @@ fn load(conn: &Connection, program: Option<i64>, cancel: &AtomicBool) -> Result<
     Ok(Loaded { people, names })
 }
 
-/// Two people carry different values for the same ID type, or different phones: not one person.
+/// Two people carry different values for the same ID type: not one person.
+fn ids_conflict(a: &Person, b: &Person) -> bool {
+    a.ids.iter().any(|(t, v)| b.ids.iter().any(|(t2, v2)| t == t2 && v != v2))
+}
+
+/// Different values for the same ID type, or different phones: not one person.
 fn identifiers_conflict(a: &Person, b: &Person) -> bool {
-    let ids = a.ids.iter().any(|(t, v)| b.ids.iter().any(|(t2, v2)| t == t2 && v != v2));
-    let phones = matches!((a.phone, b.phone), (Some(x), Some(y)) if x != y);
-    ids || phones
+    ids_conflict(a, b) || matches!((a.phone, b.phone), (Some(x), Some(y)) if x != y)
 }
 
 fn fuzzy_score(l: &Loaded, a: &Person, b: &Person) -> Option<(f32, u8)> {
@@ -284,8 +286,7 @@ pub fn find_individual_pairs(
             for (k, &i) in b.iter().enumerate() {
                 for &j in &b[k + 1..] {
                     let (a, c) = (&p[i], &p[j]);
-                    let ids_conflict = a.ids.iter().any(|(t, v)| c.ids.iter().any(|(t2, v2)| t == t2 && v != v2));
-                    if a.sex == c.sex && !ids_conflict {
+                    if a.sex == c.sex && !ids_conflict(a, c) {
                         add(&mut edges, a, c, 0.95, SAME_PHONE);
                     }
                 }

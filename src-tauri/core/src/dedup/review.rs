@@ -14,7 +14,7 @@ use crate::audit::AuditEvent;
 use crate::auth::{require, Permission, Session};
 use crate::clock::{now_rfc3339, today};
 use crate::error::{CoreError, Result};
-use crate::program::membership::{apply, existing, Move};
+use crate::program::membership::{apply, existing, Existing, Move};
 use crate::program::model::MembershipState;
 use crate::program::service::{resolve as resolve_program, ProgramKey, StoredProgram};
 use crate::registry::model::RegistrantSummary;
@@ -147,35 +147,61 @@ pub fn run(store: &Store, session: &Session, req: &DedupRequest, cancel: &Atomic
     })
 }
 
-fn membership_row(
-    tx: &Tx<'_>,
-    program: i64,
-    registrant: i64,
-) -> Result<Option<(Uuid, MembershipState, Option<String>)>> {
+/// A membership as dedup needs it: whose, its current state, and the state a duplicate hold keeps.
+struct HeldMembership {
+    registrant_id: Uuid,
+    current: Existing,
+    before_duplicate: Option<MembershipState>,
+}
+
+impl HeldMembership {
+    /// The state it has, or had before a duplicate hold.
+    fn effective(&self) -> MembershipState {
+        match self.current.state {
+            MembershipState::Duplicated => self.before_duplicate.unwrap_or(MembershipState::Draft),
+            s => s,
+        }
+    }
+}
+
+fn membership_row(tx: &Tx<'_>, program: i64, registrant: i64) -> Result<Option<HeldMembership>> {
     Ok(tx
         .conn()
         .prepare_cached(
-            "SELECT r.id, pm.state, pm.state_before_duplicate FROM program_memberships pm JOIN registrants r ON r.rowid = pm.registrant
-             WHERE pm.program = ?1 AND pm.registrant = ?2",
+            "SELECT r.id, pm.id, pm.state, pm.state_before_duplicate FROM program_memberships pm
+             JOIN registrants r ON r.rowid = pm.registrant WHERE pm.program = ?1 AND pm.registrant = ?2",
         )?
         .query_row(params![program, registrant], |r| {
-            Ok((r.get(0)?, MembershipState::parse(&r.get::<_, String>(1)?).unwrap_or(MembershipState::Draft), r.get(2)?))
+            let state = |i| -> rusqlite::Result<Option<MembershipState>> {
+                Ok(r.get::<_, Option<String>>(i)?.as_deref().and_then(MembershipState::parse))
+            };
+            Ok(HeldMembership {
+                registrant_id: r.get(0)?,
+                current: Existing { id: r.get(1)?, state: state(2)?.unwrap_or(MembershipState::Draft) },
+                before_duplicate: state(3)?,
+            })
         })
         .optional()?)
 }
 
 /// Moves a `duplicated` membership back to where it was before.
 fn restore(tx: &mut Tx<'_>, p: &StoredProgram, registrant: i64) -> Result<bool> {
-    let Some((rid, state, before)) = membership_row(tx, p.rowid, registrant)? else { return Ok(false) };
-    if state != MembershipState::Duplicated {
+    let Some(m) = membership_row(tx, p.rowid, registrant)? else { return Ok(false) };
+    if m.current.state != MembershipState::Duplicated {
         return Ok(false);
     }
-    let to = before.as_deref().and_then(MembershipState::parse).unwrap_or(MembershipState::Draft);
-    let current = existing(tx.conn(), p.rowid, registrant)?;
     apply(
         tx,
-        current.as_ref(),
-        Move { program: p, rowid: registrant, registrant_id: rid, to, reason: None, score: None, date: None },
+        Some(&m.current),
+        Move {
+            program: p,
+            rowid: registrant,
+            registrant_id: m.registrant_id,
+            to: m.effective(),
+            reason: None,
+            score: None,
+            date: None,
+        },
     )?;
     Ok(true)
 }
@@ -204,16 +230,15 @@ fn sync_program_states(tx: &mut Tx<'_>, p: &StoredProgram, groups: &[FoundGroup]
     }
     let mut duplicated = 0;
     for &r in &in_groups {
-        let Some((rid, state, _)) = membership_row(tx, p.rowid, r)? else { continue };
-        if matches!(state, MembershipState::Draft | MembershipState::Enrolled | MembershipState::Paused) {
-            let current = existing(tx.conn(), p.rowid, r)?;
+        let Some(m) = membership_row(tx, p.rowid, r)? else { continue };
+        if matches!(m.current.state, MembershipState::Draft | MembershipState::Enrolled | MembershipState::Paused) {
             apply(
                 tx,
-                current.as_ref(),
+                Some(&m.current),
                 Move {
                     program: p,
                     rowid: r,
-                    registrant_id: rid,
+                    registrant_id: m.registrant_id,
                     to: MembershipState::Duplicated,
                     reason: Some("possible duplicate: awaiting a decision"),
                     score: None,
@@ -518,13 +543,7 @@ pub fn merge(store: &Store, session: &Session, group: Uuid, keep: &RegistrantKey
         };
         let settled = |s: MembershipState| matches!(s, MembershipState::Enrolled | MembershipState::Paused | MembershipState::Exited);
         let effective = |tx: &Tx<'_>, program: i64, r: i64| -> Result<Option<MembershipState>> {
-            Ok(membership_row(tx, program, r)?.map(|(_, s, before)| {
-                if s == MembershipState::Duplicated {
-                    before.as_deref().and_then(MembershipState::parse).unwrap_or(MembershipState::Draft)
-                } else {
-                    s
-                }
-            }))
+            Ok(membership_row(tx, program, r)?.map(|m| m.effective()))
         };
         // Check every program first: a refusal changes nothing.
         for o in &others {

@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 use super::model::{MembershipState, ProgramMembership, ProgramState};
 use super::rules::Verdict;
-use super::select::{Scope, Selection};
-use super::service::{compile_rules, resolve, ProgramKey, StoredProgram};
+use super::select::Scope;
+use super::service::{resolve, ProgramKey, ProgramRules, StoredProgram};
 use crate::audit::AuditEvent;
 use crate::auth::{require, Permission, Session};
 use crate::clock::{now_rfc3339, today};
@@ -223,13 +223,8 @@ pub fn enrol_selected(
             }
             rows.push(r);
         }
-        let rules = compile_rules(tx.conn(), &p.program)?;
-        let selection = Selection {
-            rule: &rules.eligibility,
-            score: rules.score.as_ref().map(|(r, t)| (r, *t)),
-            target: p.program.target,
-            scope: Scope::Rowids(rows.iter().map(|r| r.rowid).collect()),
-        };
+        let rules = ProgramRules::of(tx.conn(), &p.program)?;
+        let selection = rules.selection(Scope::Rowids(rows.iter().map(|r| r.rowid).collect()));
         let mut verdicts: HashMap<i64, (Verdict, Option<f64>)> = HashMap::new();
         selection.run(tx.conn(), &AtomicBool::new(false), |e| {
             verdicts.insert(e.rowid, (e.verdict, e.score));
@@ -316,14 +311,9 @@ pub fn enrol_eligible(
     let (p, pending) = store.read(|c| {
         let p = resolve(c, program)?;
         require_open(&p)?;
-        let rules = compile_rules(c, &p.program)?;
+        let rules = ProgramRules::of(c, &p.program)?;
         let mut members = existing_map(c, p.rowid)?;
-        let selection = Selection {
-            rule: &rules.eligibility,
-            score: rules.score.as_ref().map(|(r, t)| (r, *t)),
-            target: p.program.target,
-            scope: Scope::Everyone,
-        };
+        let selection = rules.selection(Scope::Everyone);
         let mut pending = Vec::new();
         selection.run(c, cancel, |e| {
             summary.evaluated += 1;
@@ -400,7 +390,7 @@ pub fn verify(
     let (p, failing) = store.read(|c| {
         let p = resolve(c, program)?;
         require_open(&p)?;
-        let rules = compile_rules(c, &p.program)?;
+        let rules = ProgramRules::of(c, &p.program)?;
         // Every enrolled member, then strike out those the rule still selects: the rest no longer match
         // (including those the SQL part of the rule, or being disabled, leaves out).
         let mut enrolled: HashMap<i64, (Uuid, Existing)> = HashMap::new();
@@ -416,12 +406,7 @@ pub fn verify(
             }
         }
         summary.evaluated = enrolled.len() as u64;
-        let selection = Selection {
-            rule: &rules.eligibility,
-            score: rules.score.as_ref().map(|(r, t)| (r, *t)),
-            target: p.program.target,
-            scope: Scope::Members { program: p.rowid, states: vec!["enrolled"] },
-        };
+        let selection = rules.selection(Scope::Members { program: p.rowid, states: vec!["enrolled"] });
         let mut reasons: HashMap<i64, String> = HashMap::new();
         selection.run(c, cancel, |e| {
             match &e.verdict {
@@ -507,8 +492,8 @@ pub fn change_members(
         return Err(CoreError::InvalidInput("an exit needs a reason".into()));
     }
     if let Some(d) = date {
-        let parsed = time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]"))
-            .map_err(|_| CoreError::InvalidInput("the date is not a date (YYYY-MM-DD)".into()))?;
+        let parsed = crate::registry::settings::parse_date(d)
+            .ok_or_else(|| CoreError::InvalidInput("the date is not a date (YYYY-MM-DD)".into()))?;
         if parsed > today() {
             return Err(CoreError::InvalidInput("the exit date cannot be in the future".into()));
         }
@@ -571,13 +556,8 @@ pub(crate) fn auto_enrol(tx: &mut Tx<'_>, session: &Session, kind: RegistrantKin
     };
     let mut total = 0;
     for p in programs {
-        let rules = compile_rules(tx.conn(), &p.program)?;
-        let selection = Selection {
-            rule: &rules.eligibility,
-            score: rules.score.as_ref().map(|(r, t)| (r, *t)),
-            target: p.program.target,
-            scope: scope.clone(),
-        };
+        let rules = ProgramRules::of(tx.conn(), &p.program)?;
+        let selection = rules.selection(scope.clone());
         let mut matches = Vec::new();
         selection.run(tx.conn(), &AtomicBool::new(false), |e| {
             if e.verdict == Verdict::Match {

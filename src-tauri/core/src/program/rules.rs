@@ -18,6 +18,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use crate::registry::model::RegistrantKind;
+use crate::registry::settings::parse_date;
 
 /// A field of the maps a rule sees, with its type for the checker.
 struct FieldDef {
@@ -73,12 +74,9 @@ const CEL_FUNCTIONS: &[&str] = &[
     "dyn",
 ];
 
-fn field_type(name: &str, member: bool) -> Option<Ty> {
-    REGISTRANT_FIELDS.iter().chain(if member { MEMBER_FIELDS } else { &[] }).find(|f| f.name == name).map(|f| f.ty)
-}
-
-fn field_names(member: bool) -> Vec<String> {
-    REGISTRANT_FIELDS.iter().chain(if member { MEMBER_FIELDS } else { &[] }).map(|f| f.name.to_string()).collect()
+/// The fields of a registrant, and of a member when `member`.
+fn fields(member: bool) -> impl Iterator<Item = &'static FieldDef> {
+    REGISTRANT_FIELDS.iter().chain(if member { MEMBER_FIELDS } else { &[] })
 }
 
 /// A rule that cannot be saved, with where in the source it went wrong.
@@ -194,8 +192,7 @@ pub fn age_on(birth: time::Date, today: time::Date) -> i64 {
 fn cel_age(today: time::Date) -> impl Fn(Value) -> Result<Value, ExecutionError> + Send + Sync + 'static {
     move |v: Value| match v {
         Value::String(s) => {
-            let d = time::Date::parse(&s, time::macros::format_description!("[year]-[month]-[day]"))
-                .map_err(|_| ExecutionError::function_error("age", "not a date (YYYY-MM-DD)"))?;
+            let d = parse_date(&s).ok_or_else(|| ExecutionError::function_error("age", "not a date (YYYY-MM-DD)"))?;
             Ok(Value::Int(age_on(d, today)))
         }
         Value::Null => Err(ExecutionError::function_error("age", "no birth date")),
@@ -248,8 +245,8 @@ impl Checker<'_> {
                 LiteralValue::Null => Ty::Null,
             }),
             Expr::Ident(name) => {
-                if self.scoped(name).is_some() {
-                    return Ok(if self.scoped(name) == Some(true) { Ty::Map } else { Ty::Any });
+                if let Some(over_members) = self.scoped(name) {
+                    return Ok(if over_members { Ty::Map } else { Ty::Any });
                 }
                 match name.as_str() {
                     "me" | "household" => Ok(Ty::Map),
@@ -295,20 +292,14 @@ impl Checker<'_> {
                     return Ok(Ty::Any);
                 };
                 let member = owner == 2;
-                let Some(ty) = field_type(&sel.field, member) else {
+                let Some(&FieldDef { name, ty }) = fields(member).find(|f| f.name == sel.field) else {
                     let whose = ["me", "household", "a member"][owner];
                     return Err(self.error(
                         e.id,
                         format!("unknown field '{}' of {whose}", sel.field),
-                        field_names(member),
+                        fields(member).map(|f| f.name.to_string()).collect(),
                     ));
                 };
-                let name = REGISTRANT_FIELDS
-                    .iter()
-                    .chain(MEMBER_FIELDS)
-                    .find(|f| f.name == sel.field)
-                    .map(|f| f.name)
-                    .expect("field_type found it");
                 match owner {
                     0 => self.needs.me.insert(name),
                     1 => {
@@ -740,8 +731,7 @@ fn json_to_value(v: &serde_json::Value) -> Value {
 
 impl FactsEncoder {
     pub fn new(today: time::Date) -> Self {
-        let keys =
-            REGISTRANT_FIELDS.iter().chain(MEMBER_FIELDS).map(|f| (f.name, Arc::new(f.name.to_string()))).collect();
+        let keys = fields(true).map(|f| (f.name, Arc::new(f.name.to_string()))).collect();
         FactsEncoder { keys, today }
     }
 
@@ -760,7 +750,7 @@ impl FactsEncoder {
                 "age" => f
                     .birth_date
                     .as_deref()
-                    .and_then(|d| time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]")).ok())
+                    .and_then(parse_date)
                     .map(|d| Value::Int(age_on(d, self.today)))
                     .unwrap_or(Value::Null),
                 "area" => opt_str(&f.area),

@@ -75,31 +75,51 @@ pub fn resolve(conn: &Connection, key: &ProgramKey) -> Result<StoredProgram> {
 }
 
 pub(crate) fn custom_field_names(conn: &Connection) -> Result<Vec<String>> {
-    let mut st = conn.prepare_cached("SELECT name FROM custom_fields ORDER BY name")?;
-    let rows = st.query_map([], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(crate::registry::service::read_custom_fields(conn)?.into_iter().map(|f| f.name).collect())
 }
 
-/// The program's rules, compiled. A stored rule was checked when saved; it can only fail here if a custom
+/// A program's rules, compiled. A stored rule was checked when saved; it can only fail here if a custom
 /// field it names was removed since.
 pub struct ProgramRules {
+    pub target: RegistrantKind,
     pub eligibility: CompiledRule,
     pub score: Option<(CompiledRule, f64)>,
 }
 
-pub(crate) fn compile_rules(conn: &Connection, p: &Program) -> Result<ProgramRules> {
-    let custom = custom_field_names(conn)?;
-    let eligibility = rules::compile(&p.eligibility_rule, RuleKind::Condition, p.target, &custom)
-        .map_err(|e| CoreError::RuleInvalid(Box::new(e)))?;
-    let score = match (&p.pmt_expression, p.pmt_threshold) {
-        (Some(expr), Some(threshold)) if !expr.trim().is_empty() => Some((
-            rules::compile(expr, RuleKind::Score, p.target, &custom)
-                .map_err(|e| CoreError::RuleInvalid(Box::new(e)))?,
-            threshold,
-        )),
-        _ => None,
-    };
-    Ok(ProgramRules { eligibility, score })
+impl ProgramRules {
+    /// Compiles an eligibility rule and, when it has one, a proxy-means score with its threshold.
+    pub(crate) fn compile(
+        conn: &Connection,
+        target: RegistrantKind,
+        eligibility_rule: &str,
+        pmt_expression: Option<&str>,
+        pmt_threshold: Option<f64>,
+    ) -> Result<ProgramRules> {
+        let custom = custom_field_names(conn)?;
+        let invalid = |e| CoreError::RuleInvalid(Box::new(e));
+        let eligibility = rules::compile(eligibility_rule, RuleKind::Condition, target, &custom).map_err(invalid)?;
+        let score = match (pmt_expression, pmt_threshold) {
+            (Some(expr), Some(threshold)) if !expr.trim().is_empty() => {
+                Some((rules::compile(expr, RuleKind::Score, target, &custom).map_err(invalid)?, threshold))
+            }
+            _ => None,
+        };
+        Ok(ProgramRules { target, eligibility, score })
+    }
+
+    pub(crate) fn of(conn: &Connection, p: &Program) -> Result<ProgramRules> {
+        Self::compile(conn, p.target, &p.eligibility_rule, p.pmt_expression.as_deref(), p.pmt_threshold)
+    }
+
+    /// The registrants of `scope` these rules decide on.
+    pub(crate) fn selection(&self, scope: Scope) -> Selection<'_> {
+        Selection {
+            rule: &self.eligibility,
+            score: self.score.as_ref().map(|(r, t)| (r, *t)),
+            target: self.target,
+            scope,
+        }
+    }
 }
 
 fn validate(conn: &Connection, f: &mut ProgramFields) -> Result<()> {
@@ -127,23 +147,7 @@ fn validate(conn: &Connection, f: &mut ProgramFields) -> Result<()> {
         f.pmt_expression = None;
         f.pmt_threshold = None;
     }
-    let p = Program {
-        id: Uuid::nil(),
-        code: f.code.clone(),
-        name: f.name.clone(),
-        description: f.description.clone(),
-        target: f.target,
-        currency: f.currency.clone(),
-        state: ProgramState::Draft,
-        archived: false,
-        eligibility_rule: f.eligibility_rule.clone(),
-        pmt_expression: f.pmt_expression.clone(),
-        pmt_threshold: f.pmt_threshold,
-        auto_enrol: f.auto_enrol,
-        created_at: String::new(),
-        updated_at: String::new(),
-    };
-    compile_rules(conn, &p)?;
+    ProgramRules::compile(conn, f.target, &f.eligibility_rule, f.pmt_expression.as_deref(), f.pmt_threshold)?;
     Ok(())
 }
 
@@ -411,37 +415,15 @@ pub fn preview(
             None => None,
         };
         let target = req.target.or(base.as_ref().map(|p| p.target)).unwrap_or(RegistrantKind::Individual);
-        let mut p = base.unwrap_or_else(|| Program {
-            id: Uuid::nil(),
-            code: String::new(),
-            name: String::new(),
-            description: String::new(),
-            target,
-            currency: String::new(),
-            state: ProgramState::Draft,
-            archived: false,
-            eligibility_rule: String::new(),
-            pmt_expression: None,
-            pmt_threshold: None,
-            auto_enrol: false,
-            created_at: String::new(),
-            updated_at: String::new(),
-        });
-        p.target = target;
-        if let Some(rule) = &req.rule {
-            p.eligibility_rule = rule.clone();
-        }
-        if req.pmt_expression.is_some() {
-            p.pmt_expression = req.pmt_expression.clone();
-            p.pmt_threshold = req.pmt_threshold;
-        }
-        let rules = compile_rules(c, &p)?;
-        let selection = Selection {
-            rule: &rules.eligibility,
-            score: rules.score.as_ref().map(|(r, t)| (r, *t)),
-            target,
-            scope: Scope::Everyone,
+        // The request's rule and score, or else the program's saved ones.
+        let rule = req.rule.as_deref().or(base.as_ref().map(|p| p.eligibility_rule.as_str())).unwrap_or("");
+        let (pmt_expression, pmt_threshold) = match (&req.pmt_expression, &base) {
+            (Some(expr), _) => (Some(expr.as_str()), req.pmt_threshold),
+            (None, Some(p)) => (p.pmt_expression.as_deref(), p.pmt_threshold),
+            (None, None) => (None, None),
         };
+        let rules = ProgramRules::compile(c, target, rule, pmt_expression, pmt_threshold)?;
+        let selection = rules.selection(Scope::Everyone);
         let mut out = Preview {
             matches: 0,
             evaluated: 0,
