@@ -11,6 +11,7 @@ import { hrefOf } from "../app/route";
 import { useSession } from "../app/session";
 import { CenteredLoader } from "../components/CenteredLoader";
 import { ErrorNote } from "../components/ErrorNote";
+import { MembershipBadge } from "../components/MembershipBadge";
 import { Field } from "../components/Field";
 import { useListLabels } from "../components/lists";
 import { DisableModal } from "../components/RegistrantList";
@@ -261,7 +262,7 @@ function ProgramsOf({ detail }: { detail: RegistrantDetail }) {
               <Anchor href={hrefOf({ page: "program", code: p.program_code })}>{p.program_name}</Anchor> ({p.program_code})
             </Table.Td>
             <Table.Td>
-              <Badge color={p.state === "enrolled" ? "green" : p.state === "duplicated" ? "orange" : "gray"}>{t(`membership.${p.state}`)}</Badge>
+              <MembershipBadge state={p.state} />
             </Table.Td>
             <Table.Td>{p.enrolled_on ?? "—"}</Table.Td>
             <Table.Td>{p.exited_on ?? "—"}</Table.Td>

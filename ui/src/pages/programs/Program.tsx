@@ -10,6 +10,7 @@ import { hrefOf } from "../../app/route";
 import { useSession } from "../../app/session";
 import { CenteredLoader } from "../../components/CenteredLoader";
 import { ErrorNote } from "../../components/ErrorNote";
+import { MembershipBadge } from "../../components/MembershipBadge";
 import { RuleEditor } from "../../components/RuleEditor";
 import { useAction } from "../../components/useAction";
 import { STATE_COLOURS } from "./Programs";
@@ -224,7 +225,7 @@ function Members({ program, manage }: { program: ProgramSummary; manage: boolean
               <Table.Td>{m.name}</Table.Td>
               <Table.Td>{m.area}</Table.Td>
               <Table.Td>
-                <Badge color={m.state === "enrolled" ? "green" : m.state === "duplicated" ? "orange" : "gray"}>{t(`membership.${m.state}`)}</Badge>
+                <MembershipBadge state={m.state} />
               </Table.Td>
               <Table.Td>{m.enrolled_on}</Table.Td>
               <Table.Td>{m.reason}</Table.Td>
