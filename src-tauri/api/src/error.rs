@@ -29,6 +29,13 @@ impl From<br_core::CoreError> for ApiError {
             br_core::CoreError::TransitionNotAllowed { entity, from, to } => {
                 Some(serde_json::json!({ "entity": entity, "from": from, "to": to }))
             }
+            br_core::CoreError::FundsInsufficient { needed, available, shortfall, currency } => Some(
+                serde_json::json!({ "needed": needed, "available": available, "shortfall": shortfall, "currency": currency }),
+            ),
+            br_core::CoreError::EntitlementInvalid { count, examples } => Some(serde_json::json!({
+                "count": count,
+                "examples": examples.iter().map(|(r, why)| serde_json::json!({ "reference": r, "reason": why })).collect::<Vec<_>>(),
+            })),
             _ => None,
         };
         ApiError { code: e.code(), message: e.to_string(), details }

@@ -79,6 +79,15 @@ pub enum Permission {
     ProgramManage,
     /// Run deduplication, decide duplicate groups and merge records.
     DuplicatesManage,
+    /// Set a program's entitlement rule, stages and schedule; create cycles, generate and edit
+    /// entitlements, send cycles for approval.
+    CycleManage,
+    /// Approve or reject entitlements at the stages that name the user's role.
+    EntitlementApprove,
+    /// Post funds to programs.
+    FundManage,
+    /// Prepare payment batches, export payment files, mark them sent and import reconciliation files.
+    PaymentManage,
 }
 
 impl Permission {
@@ -95,6 +104,10 @@ impl Permission {
             Permission::BackupRun => "backup_run",
             Permission::ProgramManage => "program_manage",
             Permission::DuplicatesManage => "duplicates_manage",
+            Permission::CycleManage => "cycle_manage",
+            Permission::EntitlementApprove => "entitlement_approve",
+            Permission::FundManage => "fund_manage",
+            Permission::PaymentManage => "payment_manage",
         }
     }
 }
@@ -115,11 +128,18 @@ pub fn role_permissions(role: Role) -> &'static [Permission] {
             BackupRun,
             ProgramManage,
             DuplicatesManage,
+            CycleManage,
+            EntitlementApprove,
+            FundManage,
+            PaymentManage,
         ],
         Role::Registrar => &[RegistryRead, PersonalDataReveal, RegistrantWrite, ImportRun, ExportRun, DuplicatesManage],
-        Role::ProgramManager => &[RegistryRead, PersonalDataReveal, ExportRun, ProgramManage, DuplicatesManage],
-        Role::Approver => &[RegistryRead],
-        Role::Finance => &[RegistryRead],
+        Role::ProgramManager => {
+            &[RegistryRead, PersonalDataReveal, ExportRun, ProgramManage, DuplicatesManage, CycleManage]
+        }
+        // Approval is further limited to the stages that name the user's role (admins: stages naming admin).
+        Role::Approver => &[RegistryRead, EntitlementApprove],
+        Role::Finance => &[RegistryRead, ExportRun, FundManage, PaymentManage],
         // Reads everything, changes nothing, sees personal data masked.
         Role::Auditor => &[RegistryRead, ExportRun, AuditRead],
     }

@@ -57,6 +57,14 @@ pub enum ErrorCode {
     TransitionNotAllowed,
     /// Records cannot be merged as they are (for example conflicting states in one program).
     MergeConflict,
+    /// Approving would commit more than the program's posted funds (details: needed, available, shortfall,
+    /// currency).
+    FundsInsufficient,
+    /// An entitlement expression failed or gave an invalid amount for some registrants; nothing was
+    /// generated (details: count and examples of reference and reason).
+    EntitlementInvalid,
+    /// Separation of duties: the person who prepared or submitted a cycle may not approve it.
+    SelfApproval,
     /// An unexpected internal error; details are in the log.
     Internal,
 }
@@ -87,11 +95,14 @@ impl ErrorCode {
             ErrorCode::RuleInvalid => "rule_invalid",
             ErrorCode::TransitionNotAllowed => "transition_not_allowed",
             ErrorCode::MergeConflict => "merge_conflict",
+            ErrorCode::FundsInsufficient => "funds_insufficient",
+            ErrorCode::EntitlementInvalid => "entitlement_invalid",
+            ErrorCode::SelfApproval => "self_approval",
             ErrorCode::Internal => "internal",
         }
     }
 
-    pub const ALL: [ErrorCode; 24] = [
+    pub const ALL: [ErrorCode; 27] = [
         ErrorCode::InvalidInput,
         ErrorCode::NotFound,
         ErrorCode::AlreadyExists,
@@ -115,6 +126,9 @@ impl ErrorCode {
         ErrorCode::RuleInvalid,
         ErrorCode::TransitionNotAllowed,
         ErrorCode::MergeConflict,
+        ErrorCode::FundsInsufficient,
+        ErrorCode::EntitlementInvalid,
+        ErrorCode::SelfApproval,
         ErrorCode::Internal,
     ];
 }
@@ -171,6 +185,12 @@ pub enum CoreError {
     TransitionNotAllowed { entity: String, from: String, to: String },
     #[error("cannot merge: {0}")]
     MergeConflict(String),
+    #[error("approving needs {needed} {currency} (minor units) but only {available} are posted and not yet committed: {shortfall} short")]
+    FundsInsufficient { needed: i64, available: i64, shortfall: i64, currency: String },
+    #[error("the entitlement expression failed for {count} registrants (for example {}); nothing was generated", .examples.iter().map(|(r, why)| format!("{r}: {why}")).collect::<Vec<_>>().join("; "))]
+    EntitlementInvalid { count: u64, examples: Vec<(String, String)> },
+    #[error("{0} prepared or submitted this cycle and may not approve it")]
+    SelfApproval(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -201,6 +221,9 @@ impl CoreError {
             CoreError::RuleInvalid(_) => ErrorCode::RuleInvalid,
             CoreError::TransitionNotAllowed { .. } => ErrorCode::TransitionNotAllowed,
             CoreError::MergeConflict(_) => ErrorCode::MergeConflict,
+            CoreError::FundsInsufficient { .. } => ErrorCode::FundsInsufficient,
+            CoreError::EntitlementInvalid { .. } => ErrorCode::EntitlementInvalid,
+            CoreError::SelfApproval(_) => ErrorCode::SelfApproval,
             CoreError::Internal(_) => ErrorCode::Internal,
         }
     }

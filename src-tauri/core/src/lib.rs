@@ -7,6 +7,7 @@ pub mod baseline;
 pub mod clock;
 pub mod dashboard;
 pub mod dedup;
+pub mod disbursement;
 pub mod error;
 pub mod io;
 pub mod normalize;

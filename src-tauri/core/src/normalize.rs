@@ -68,6 +68,19 @@ pub fn clean_phone(s: &str) -> Option<String> {
     ok.then_some(t)
 }
 
+/// A financial address as `type:id@provider` (the DCI form, e.g. `msisdn:251911000000@telebirr` or
+/// `bban:0012345678@cbe`): a lower-case type, an id of letters, digits and `.-_+`, a provider. Spaces
+/// around it are dropped; the type and provider are folded to lower case.
+pub fn clean_financial_address(s: &str) -> Option<String> {
+    let t = s.trim();
+    let (kind, rest) = t.split_once(':')?;
+    let (id, provider) = rest.rsplit_once('@')?;
+    let word = |w: &str| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    let id_ok = !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+'));
+    (word(kind) && id_ok && word(provider))
+        .then(|| format!("{}:{id}@{}", kind.to_ascii_lowercase(), provider.to_ascii_lowercase()))
+}
+
 const MASK: &str = "•••";
 
 pub fn mask_name(s: &str) -> String {
@@ -96,6 +109,18 @@ pub fn mask_date(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn financial_addresses_are_type_id_at_provider() {
+        assert_eq!(
+            clean_financial_address(" MSISDN:+251911000000@TeleBirr ").as_deref(),
+            Some("msisdn:+251911000000@telebirr")
+        );
+        assert_eq!(clean_financial_address("bban:0012-3456@cbe").as_deref(), Some("bban:0012-3456@cbe"));
+        for bad in ["251911000000", "msisdn:@telebirr", "msisdn:123@", ":123@x", "msisdn:12 3@x", "a:b@c@"] {
+            assert_eq!(clean_financial_address(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn names_fold_across_diacritics_and_arabic_variants() {

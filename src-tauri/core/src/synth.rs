@@ -116,7 +116,7 @@ pub const AREAS: &[(&str, &str)] = &[
 /// Household sizes drawn uniformly from this list (mean 4.6, as in rural household surveys).
 const HOUSEHOLD_SIZES: [u64; 16] = [1, 2, 2, 3, 3, 4, 4, 4, 5, 5, 5, 6, 6, 7, 8, 9];
 
-pub const HEADER: [&str; 12] = [
+pub const HEADER: [&str; 13] = [
     "external_id",
     "given_name",
     "family_name",
@@ -124,6 +124,7 @@ pub const HEADER: [&str; 12] = [
     "birth_date",
     "birth_date_approx",
     "phone",
+    "financial_address",
     "area",
     "household_ref",
     "relationship",
@@ -249,6 +250,9 @@ impl Out {
         relationship: &str,
         approx: bool,
     ) -> Result<()> {
+        // People with a phone get a mobile-money wallet on it; the others have nowhere to be paid yet.
+        let wallet =
+            p.phone.as_deref().map(|ph| format!("msisdn:{}@telebirr", ph.trim_start_matches('+'))).unwrap_or_default();
         let rec = [
             p.external_id.as_str(),
             given,
@@ -257,6 +261,7 @@ impl Out {
             &p.birth.to_string(),
             if approx { "true" } else { "" },
             p.phone.as_deref().unwrap_or(""),
+            &wallet,
             p.area,
             household,
             relationship,

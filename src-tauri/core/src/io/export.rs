@@ -54,7 +54,7 @@ pub fn export_csv(store: &Store, session: &Session, path: &Path, options: &Expor
         let personal: Vec<String> = customs.iter().filter(|c| c.personal).map(|c| c.name.clone()).collect();
         let mut header: Vec<String> = [
             "reference", "external_id", "given_name", "family_name", "sex", "birth_date", "birth_date_approx", "phone",
-            "area", "tags", "household_ref", "household_name", "relationship", "status",
+            "financial_address", "area", "tags", "household_ref", "household_name", "relationship", "status",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -96,6 +96,7 @@ pub fn export_csv(store: &Store, session: &Session, path: &Path, options: &Expor
                 f.birth_date.clone().unwrap_or_default(),
                 if f.birth_date_approx { "true".into() } else { String::new() },
                 f.phone.clone().unwrap_or_default(),
+                f.financial_address.clone().unwrap_or_default(),
                 f.area.clone().unwrap_or_default(),
                 tags.into_iter().cloned().collect::<Vec<_>>().join(";"),
                 hh.as_ref().map(|h| h.0.clone().unwrap_or_else(|| h.1.clone())).unwrap_or_default(),

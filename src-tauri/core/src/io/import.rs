@@ -192,6 +192,7 @@ impl Parser<'_> {
                     }
                 }
                 Target::Phone => f.phone = Some(value),
+                Target::FinancialAddress => f.financial_address = Some(value),
                 Target::Area => f.area = Some(value),
                 Target::Tags => f.tags = value.split(';').map(str::to_string).collect(),
                 Target::HouseholdRef => hh_ref = Some(value),

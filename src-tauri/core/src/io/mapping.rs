@@ -37,6 +37,7 @@ pub enum Target {
     BirthDate,
     BirthDateApprox,
     Phone,
+    FinancialAddress,
     Area,
     Tags,
     HouseholdRef,
@@ -48,7 +49,7 @@ pub enum Target {
 
 /// The import format's own columns, by name; IDs (`id:<type>`) and custom fields (`custom:<name>`) come
 /// from each registry's lists. The UI's column chooser is generated from this table.
-pub const FIXED_COLUMNS: [(&str, Target); 12] = [
+pub const FIXED_COLUMNS: [(&str, Target); 13] = [
     ("external_id", Target::ExternalId),
     ("given_name", Target::GivenName),
     ("family_name", Target::FamilyName),
@@ -56,6 +57,7 @@ pub const FIXED_COLUMNS: [(&str, Target); 12] = [
     ("birth_date", Target::BirthDate),
     ("birth_date_approx", Target::BirthDateApprox),
     ("phone", Target::Phone),
+    ("financial_address", Target::FinancialAddress),
     ("area", Target::Area),
     ("tags", Target::Tags),
     ("household_ref", Target::HouseholdRef),

@@ -107,6 +107,8 @@ pub struct Program {
     pub pmt_expression: Option<String>,
     pub pmt_threshold: Option<f64>,
     pub auto_enrol: bool,
+    /// The entitlement rule, approval stages and cycle schedule.
+    pub disbursement: crate::disbursement::model::DisbursementSettings,
     pub created_at: String,
     pub updated_at: String,
 }

@@ -51,7 +51,8 @@ const MEMBER_FIELDS: &[FieldDef] =
     &[FieldDef { name: "relationship", ty: Ty::String }, FieldDef { name: "is_head", ty: Ty::Bool }];
 
 const VARIABLES: &[&str] = &["me", "household", "members", "programs"];
-const OUR_FUNCTIONS: &[&str] = &["age"];
+/// `min` and `max` cap and floor entitlement amounts: `min(10000 + 2500 * household.size, 20000)`.
+const OUR_FUNCTIONS: &[&str] = &["age", "min", "max"];
 /// The standard functions and macros a rule may use.
 const CEL_FUNCTIONS: &[&str] = &[
     "size",
@@ -426,6 +427,17 @@ impl Checker<'_> {
                     return Err(self.error(id, "age() takes one date, e.g. age(me.birth_date)".into(), vec![]));
                 }
                 Ok(Ty::Int)
+            }
+            "min" | "max" => {
+                if args.is_empty() || args.iter().any(|a| a.known() && !a.numeric() && *a != Ty::List) {
+                    return Err(self.error(
+                        id,
+                        format!("{f}() takes numbers, e.g. {f}(me.size * 5000, 20000)"),
+                        vec![],
+                    ));
+                }
+                let first = args[0];
+                Ok(if args.iter().all(|a| *a == first) && first.numeric() { first } else { Ty::Any })
             }
             "size" => Ok(Ty::Int),
             "contains" | "startsWith" | "endsWith" | "matches" | "exists" | "all" | "exists_one" => Ok(Ty::Bool),
@@ -820,6 +832,8 @@ impl<'r> Evaluator<'r> {
         let today = crate::clock::today();
         let mut root = Context::with_env(env());
         root.add_function("age", cel_age(today)).expect("age is not a standard function");
+        root.add_function("min", cel::functions::min).expect("min is registered once");
+        root.add_function("max", cel::functions::max).expect("max is registered once");
         Evaluator { root, encoder: FactsEncoder::new(today), rule }
     }
 
@@ -848,6 +862,21 @@ impl<'r> Evaluator<'r> {
             Ok(Value::Bool(false)) => Verdict::NoMatch,
             Ok(_) => Verdict::Error("the rule did not give true or false".into()),
             Err(e) => Verdict::Error(error_kind(&e)),
+        }
+    }
+
+    /// A whole, non-negative number: an entitlement's amount in minor units or its quantity. A fraction or
+    /// a negative number is an error, never rounded or clamped.
+    pub fn amount(&self, s: &Subject) -> Result<i64, String> {
+        match self.value(s) {
+            Ok(Value::Int(i)) if i >= 0 => Ok(i),
+            Ok(Value::UInt(u)) => i64::try_from(u).map_err(|_| "the amount is too large".to_string()),
+            Ok(Value::Float(f)) if f.fract() == 0.0 && f >= 0.0 && f < 9.0e15 => Ok(f as i64),
+            Ok(Value::Int(_)) => Err("the amount is negative".into()),
+            Ok(Value::Float(f)) if f < 0.0 => Err("the amount is negative".into()),
+            Ok(Value::Float(_)) => Err("the amount is not a whole number of minor units".into()),
+            Ok(_) => Err("the amount is not a number".into()),
+            Err(e) => Err(error_kind(&e)),
         }
     }
 

@@ -25,6 +25,8 @@ pub enum Scope {
         program: i64,
         states: Vec<&'static str>,
     },
+    /// The members of a disbursement cycle.
+    Cycle(i64),
 }
 
 /// One evaluated registrant.
@@ -242,12 +244,65 @@ impl Selection<'_> {
                     states.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ")
                 ));
             }
+            Scope::Cycle(cycle) => {
+                sql.push_str(" JOIN cycle_members cm ON cm.registrant = r.rowid");
+                conds.push("cm.cycle = ?".into());
+                params.push(V::Integer(*cycle));
+            }
         }
         conds.extend(self.rule.prefilter.sql.iter().cloned());
         params.extend(self.rule.prefilter.params.iter().cloned());
         sql.push_str(" WHERE ");
         sql.push_str(&conds.join(" AND "));
         (sql, params)
+    }
+
+    /// Reads every candidate, decoding the fields in `only` (all when `None`) and the ID types when the
+    /// rule reads them. Checks `cancel` as it goes.
+    fn each_row(
+        &self,
+        conn: &Connection,
+        cancel: &AtomicBool,
+        only: Option<&BTreeSet<&'static str>>,
+        mut each: impl FnMut(i64, Uuid, Facts) -> Result<()>,
+    ) -> Result<()> {
+        let (sql, params) = self.query();
+        let ids_read = self.rule.needs.me.contains("id_types");
+        let mut st = conn.prepare(&sql)?;
+        let mut rows = st.query(params_from_iter(params))?;
+        let mut n = 0u64;
+        while let Some(row) = rows.next()? {
+            n += 1;
+            if n.is_multiple_of(4096) && cancel.load(Ordering::Relaxed) {
+                return Err(CoreError::Cancelled);
+            }
+            let mut me = facts_from_row_for(row, only)?;
+            if ids_read {
+                let joined: Option<String> = row.get(16)?;
+                me.id_types = joined.map(|j| j.split('\u{1f}').map(str::to_string).collect()).unwrap_or_default();
+            }
+            each(row.get(0)?, row.get(1)?, me)?;
+        }
+        Ok(())
+    }
+
+    /// Hands every candidate to `each` with what the rule reads about it (its reference, rowid and id
+    /// beside), without evaluating: for expressions that give amounts rather than a verdict.
+    pub fn subjects(
+        &self,
+        conn: &Connection,
+        cancel: &AtomicBool,
+        mut each: impl FnMut(i64, Uuid, String, Subject) -> Result<()>,
+    ) -> Result<()> {
+        let extras = Extras { conn, rule: self.rule };
+        let ids_read = self.rule.needs.me.contains("id_types");
+        let only = (!(self.target == RegistrantKind::Group && self.rule.needs.uses_household))
+            .then(|| self.rule.needs.me.clone());
+        self.each_row(conn, cancel, only.as_ref(), |rowid, id, me| {
+            let reference = me.reference.clone();
+            let subject = extras.complete(rowid, self.target, me, ids_read)?;
+            each(rowid, id, reference, subject)
+        })
     }
 
     /// Evaluates every candidate and hands each result to `each`. Checks `cancel` as it goes.
@@ -257,7 +312,6 @@ impl Selection<'_> {
         cancel: &AtomicBool,
         mut each: impl FnMut(Evaluated) -> Result<()>,
     ) -> Result<()> {
-        let (sql, params) = self.query();
         let evaluator = Evaluator::new(self.rule);
         let scorer = self.score.map(|(rule, threshold)| (Evaluator::new(rule), threshold));
         let extras = Extras { conn, rule: self.rule };
@@ -267,21 +321,7 @@ impl Selection<'_> {
         // `household` (the registrant itself) needs the rest.
         let only = (self.score.is_none() && !(self.target == RegistrantKind::Group && self.rule.needs.uses_household))
             .then(|| self.rule.needs.me.clone());
-        let mut st = conn.prepare(&sql)?;
-        let mut rows = st.query(params_from_iter(params))?;
-        let mut n = 0u64;
-        while let Some(row) = rows.next()? {
-            n += 1;
-            if n.is_multiple_of(4096) && cancel.load(Ordering::Relaxed) {
-                return Err(CoreError::Cancelled);
-            }
-            let rowid: i64 = row.get(0)?;
-            let id: Uuid = row.get(1)?;
-            let mut me = facts_from_row_for(row, only.as_ref())?;
-            if ids_read {
-                let joined: Option<String> = row.get(16)?;
-                me.id_types = joined.map(|j| j.split('\u{1f}').map(str::to_string).collect()).unwrap_or_default();
-            }
+        self.each_row(conn, cancel, only.as_ref(), |rowid, id, me| {
             let reference = me.reference.clone();
             // The score's rule may read other fields: it gets its own copy, only when there is a score.
             let for_score = scorer.as_ref().map(|_| me.clone());
@@ -303,8 +343,7 @@ impl Selection<'_> {
                     Err(e) => verdict = Verdict::Error(format!("score: {e}")),
                 }
             }
-            each(Evaluated { rowid, id, reference, verdict, score })?;
-        }
-        Ok(())
+            each(Evaluated { rowid, id, reference, verdict, score })
+        })
     }
 }

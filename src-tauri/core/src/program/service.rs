@@ -12,6 +12,7 @@ use super::select::{Scope, Selection};
 use crate::audit::AuditEvent;
 use crate::auth::{require, Permission, Session};
 use crate::clock::now_rfc3339;
+use crate::disbursement::model::DisbursementSettings;
 use crate::error::{CoreError, Result};
 use crate::outbox::OpKind;
 use crate::registry::model::RegistrantKind;
@@ -19,7 +20,14 @@ use crate::store::{Store, Tx};
 
 const PROGRAM_COLUMNS: &str =
     "rowid, id, code, name, description, target, currency, state, archived, eligibility_rule, \
-     pmt_expression, pmt_threshold, auto_enrol, created_at, updated_at, version";
+     pmt_expression, pmt_threshold, auto_enrol, created_at, updated_at, version, entitlement_rule, approval_stages, \
+     recurrence";
+
+/// A JSON column written by this code; a value it cannot read is treated as absent rather than failing
+/// every read of the program.
+fn json_column<T: serde::de::DeserializeOwned>(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<T>> {
+    Ok(r.get::<_, Option<String>>(i)?.and_then(|s| serde_json::from_str(&s).ok()))
+}
 
 /// A program row with its rowid and version, as the write paths need it.
 #[derive(Debug, Clone)]
@@ -46,6 +54,11 @@ fn program_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredProgram> {
             pmt_expression: r.get(10)?,
             pmt_threshold: r.get(11)?,
             auto_enrol: r.get(12)?,
+            disbursement: DisbursementSettings {
+                entitlement: json_column(r, 16)?,
+                stages: json_column(r, 17)?.unwrap_or_default(),
+                recurrence: json_column(r, 18)?,
+            },
             created_at: r.get(13)?,
             updated_at: r.get(14)?,
         },
@@ -151,7 +164,7 @@ fn validate(conn: &Connection, f: &mut ProgramFields) -> Result<()> {
     Ok(())
 }
 
-fn write_op(tx: &mut Tx<'_>, p: &StoredProgram, kind: OpKind) -> Result<i64> {
+pub(crate) fn write_op(tx: &mut Tx<'_>, p: &StoredProgram, kind: OpKind) -> Result<i64> {
     let version = tx.append_op("program", p.program.id, kind, &p.program, Some(p.version))?;
     tx.conn().execute("UPDATE programs SET version = ?1 WHERE rowid = ?2", params![version, p.rowid])?;
     Ok(version)

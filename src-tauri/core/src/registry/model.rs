@@ -93,6 +93,10 @@ pub struct RegistrantFields {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub phone: Option<String>,
+    /// Where payments go, as `type:id@provider` (for example `msisdn:251911000000@telebirr`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub financial_address: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub area: Option<String>,

@@ -50,6 +50,9 @@ pub fn mask_fields(f: &mut RegistrantFields, personal_custom: &[String]) {
     if let Some(p) = &mut f.phone {
         *p = mask_tail(p, 3);
     }
+    if let Some(a) = &mut f.financial_address {
+        *a = mask_tail(a, 3);
+    }
     for d in &mut f.ids {
         d.value = mask_tail(&d.value, 3);
     }
@@ -65,7 +68,8 @@ pub fn load(conn: &Connection, rowid: i64) -> Result<Option<Registrant>> {
     let row = conn
         .prepare_cached(
             "SELECT id, kind, reference, status, disabled_reason, registered_on, version, external_id, given_name,
-                    family_name, group_name, sex, birth_date, birth_date_approx, phone, area, tags, custom
+                    family_name, group_name, sex, birth_date, birth_date_approx, phone, area, tags, custom,
+                    financial_address
              FROM registrants WHERE rowid = ?1",
         )?
         .query_row([rowid], |r| {
@@ -80,6 +84,7 @@ pub fn load(conn: &Connection, rowid: i64) -> Result<Option<Registrant>> {
                 birth_date: r.get(12)?,
                 birth_date_approx: r.get(13)?,
                 phone: r.get(14)?,
+                financial_address: r.get(18)?,
                 area: r.get(15)?,
                 tags: tags.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default(),
                 custom: custom.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_default(),

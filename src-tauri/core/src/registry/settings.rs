@@ -96,7 +96,7 @@ impl Settings {
         for v in [&mut f.external_id, &mut f.given_name, &mut f.family_name, &mut f.group_name, &mut f.sex] {
             clean(v);
         }
-        for v in [&mut f.birth_date, &mut f.phone, &mut f.area] {
+        for v in [&mut f.birth_date, &mut f.phone, &mut f.area, &mut f.financial_address] {
             clean(v);
         }
         for (field, v) in [
@@ -150,6 +150,12 @@ impl Settings {
                 clean_phone(p)
                     .ok_or_else(|| FieldError::new("phone", "not a phone number (digits, optional leading +)"))?,
             );
+        }
+        if let Some(a) = &f.financial_address {
+            f.financial_address =
+                Some(crate::normalize::clean_financial_address(a).ok_or_else(|| {
+                    FieldError::new("financial_address", "not a financial address (type:id@provider)")
+                })?);
         }
         if let Some(a) = &f.area {
             self.check_code(ListName::Area, "area", a)?;

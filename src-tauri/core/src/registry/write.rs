@@ -171,8 +171,8 @@ pub fn insert(
         .prepare_cached(
             "INSERT INTO registrants (id, kind, reference, external_id, given_name, family_name, group_name, sort_name,
                 sex, birth_date, birth_date_approx, phone, phone_norm, area, tags, custom, registered_on, office_id,
-                version, content_hash, import_run, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
+                version, content_hash, import_run, updated_at, financial_address)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)
              RETURNING rowid",
         )?
         .query_row(
@@ -199,6 +199,7 @@ pub fn insert(
                 hash,
                 import_run,
                 now_rfc3339(),
+                f.financial_address,
             ],
             |r| r.get::<_, i64>(0),
         )
@@ -247,7 +248,8 @@ pub fn update(tx: &mut Tx<'_>, row: &StoredRow, f: &RegistrantFields, import_run
         .prepare_cached(
             "UPDATE registrants SET external_id = ?2, given_name = ?3, family_name = ?4, group_name = ?5, sort_name = ?6,
                 sex = ?7, birth_date = ?8, birth_date_approx = ?9, phone = ?10, phone_norm = ?11, area = ?12, tags = ?13,
-                custom = ?14, version = ?15, content_hash = ?16, import_run = coalesce(?17, import_run), updated_at = ?18
+                custom = ?14, version = ?15, content_hash = ?16, import_run = coalesce(?17, import_run), updated_at = ?18,
+                financial_address = ?19
              WHERE rowid = ?1",
         )?
         .execute(params![
@@ -269,6 +271,7 @@ pub fn update(tx: &mut Tx<'_>, row: &StoredRow, f: &RegistrantFields, import_run
             hash,
             import_run,
             now_rfc3339(),
+            f.financial_address,
         ])
         .map_err(|e| unique_violation(e, "a registrant with this external id"))?;
     clear_children(tx, row.rowid)?;

@@ -10,6 +10,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_registry.sql"),
     include_str!("../../migrations/0002_birth_date_indexes.sql"),
     include_str!("../../migrations/0003_programs.sql"),
+    include_str!("../../migrations/0004_disbursement.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -1,0 +1,468 @@
+//! Entitlements: generated as drafts for every member of a draft cycle from the program's entitlement
+//! rule, edited one at a time (audited), listed per cycle and per beneficiary.
+//!
+//! Generation evaluates everyone first (a read) and writes nothing if the expression fails or gives an
+//! invalid amount for anyone; then it writes every entitlement in one transaction, so a cancel or a crash
+//! leaves the cycle as it was.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rand::Rng;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use uuid::Uuid;
+
+use super::cycle::{self, StoredCycle};
+use super::model::{ApprovalRecord, CycleState, EntitlementKind, EntitlementRule, EntitlementState, EntitlementView};
+use super::settings::{compile_expression, effective_stages};
+use crate::audit::AuditEvent;
+use crate::auth::{require, Permission, Session};
+use crate::clock::now_rfc3339;
+use crate::error::{CoreError, Result};
+use crate::outbox::OpKind;
+use crate::program::rules::Evaluator;
+use crate::program::select::{Scope, Selection};
+use crate::program::service::{resolve as resolve_program, ProgramKey};
+use crate::registry::service::{resolve as resolve_registrant, RegistrantKey};
+use crate::registry::settings::parse_date;
+use crate::store::Store;
+
+/// Entitlements per change-log op and per progress report.
+pub(crate) const BATCH: usize = 10_000;
+
+/// Progress of generation.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct GenerationProgress {
+    /// `evaluating`, then `writing`.
+    pub phase: String,
+    pub done: u64,
+    pub total: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, TS)]
+pub struct GenerationSummary {
+    pub members: u64,
+    pub generated: u64,
+    /// Members who are disabled: no entitlement.
+    pub skipped: u64,
+    pub total_amount: i64,
+    pub total_fee: i64,
+    pub total_quantity: i64,
+    pub elapsed_ms: u64,
+}
+
+/// One evaluated member, waiting to be written.
+struct Draft {
+    registrant: i64,
+    registrant_id: Uuid,
+    value: i64,
+}
+
+fn voucher_code(rng: &mut impl Rng) -> String {
+    // Crockford's alphabet: no I, L, O or U to misread at a counter. 12 characters, 60 bits.
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    (0..12).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+}
+
+/// Generates a draft cycle's entitlements from the program's rule, replacing any drafts it had.
+pub fn generate(
+    store: &Store,
+    session: &Session,
+    cycle: Uuid,
+    progress: &dyn Fn(&GenerationProgress),
+    cancel: &AtomicBool,
+) -> Result<GenerationSummary> {
+    require(store, session, Permission::CycleManage, "cycle.generate")?;
+    let started = std::time::Instant::now();
+    let (c, rule, drafts, members) = store.read(|conn| {
+        let c = cycle::resolve(conn, cycle)?;
+        require_draft(&c)?;
+        let p = resolve_program(conn, &ProgramKey::Id(c.cycle.program_id))?;
+        let rule = p.program.disbursement.entitlement.clone().ok_or_else(|| {
+            CoreError::InvalidInput(format!("program {} has no entitlement rule yet", p.program.code))
+        })?;
+        let compiled = compile_expression(conn, p.program.target, &rule.expression)?;
+        let members: i64 =
+            conn.query_row("SELECT count(*) FROM cycle_members WHERE cycle = ?1", [c.rowid], |r| r.get(0))?;
+        let evaluator = Evaluator::new(&compiled);
+        let selection =
+            Selection { rule: &compiled, score: None, target: p.program.target, scope: Scope::Cycle(c.rowid) };
+        let mut drafts = Vec::with_capacity(members as usize);
+        let mut failed = 0u64;
+        let mut examples = Vec::new();
+        selection.subjects(conn, cancel, |rowid, id, reference, subject| {
+            match evaluator.amount(&subject) {
+                Ok(value) => drafts.push(Draft { registrant: rowid, registrant_id: id, value }),
+                Err(why) => {
+                    failed += 1;
+                    if examples.len() < 20 {
+                        examples.push((reference, why));
+                    }
+                }
+            }
+            let done = drafts.len() as u64 + failed;
+            if done.is_multiple_of(50_000) {
+                progress(&GenerationProgress { phase: "evaluating".into(), done, total: members as u64 });
+            }
+            Ok(())
+        })?;
+        if failed > 0 {
+            return Err(CoreError::EntitlementInvalid { count: failed, examples });
+        }
+        drafts.sort_unstable_by_key(|d| d.registrant);
+        Ok((c, rule, drafts, members as u64))
+    })?;
+    let total = drafts.len() as u64;
+    store.write(|tx| {
+        let current = cycle::resolve(tx.conn(), cycle)?;
+        require_draft(&current)?;
+        if current.version != c.version {
+            return Err(CoreError::InvalidInput(
+                "the cycle changed while its entitlements were computed; generate again".into(),
+            ));
+        }
+        tx.conn().execute("DELETE FROM entitlements WHERE cycle = ?1", [c.rowid])?;
+        let start = parse_date(&c.cycle.start_date).ok_or_else(|| CoreError::Internal("cycle start date".into()))?;
+        let end = parse_date(&c.cycle.end_date).ok_or_else(|| CoreError::Internal("cycle end date".into()))?;
+        let valid_until = (end + time::Duration::days(rule.validity_days as i64)).to_string();
+        let valid_from = start.to_string();
+        let now = now_rfc3339();
+        let mut rng = rand::rng();
+        let mut summary = GenerationSummary { members, skipped: members - total, ..Default::default() };
+        for batch in drafts.chunks(BATCH) {
+            if cancel.load(Ordering::Relaxed) {
+                tx.abandon();
+                return Err(CoreError::Cancelled);
+            }
+            let mut op_rows = Vec::with_capacity(batch.len());
+            let mut insert = tx.conn().prepare_cached(
+                "INSERT INTO entitlements (id, cycle, registrant, kind, amount, fee, currency, product, quantity, unit,
+                     voucher_code, valid_from, valid_until, state, version, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'draft', 0, ?14)",
+            )?;
+            for d in batch {
+                let (amount, quantity) = match rule.kind {
+                    EntitlementKind::InKind => (0, Some(d.value)),
+                    _ => (d.value, None),
+                };
+                let fee = rule.fee.as_ref().map(|f| f.on(amount)).unwrap_or(0);
+                let code = (rule.kind == EntitlementKind::Voucher).then(|| voucher_code(&mut rng));
+                let id = Uuid::now_v7();
+                insert.execute(params![
+                    id,
+                    c.rowid,
+                    d.registrant,
+                    rule.kind.as_str(),
+                    amount,
+                    fee,
+                    c.cycle.currency,
+                    rule.product,
+                    quantity,
+                    rule.unit,
+                    code,
+                    valid_from,
+                    valid_until,
+                    now
+                ])?;
+                summary.total_amount += amount;
+                summary.total_fee += fee;
+                summary.total_quantity += quantity.unwrap_or(0);
+                op_rows.push(serde_json::json!([id, d.registrant_id, amount, fee, quantity, code]));
+            }
+            drop(insert);
+            tx.append_op(
+                "entitlement_batch",
+                Uuid::now_v7(),
+                OpKind::Create,
+                &serde_json::json!({
+                    "cycle": c.cycle.id, "kind": rule.kind, "currency": c.cycle.currency, "product": rule.product,
+                    "unit": rule.unit, "valid_from": valid_from, "valid_until": valid_until,
+                    "columns": ["id", "registrant", "amount", "fee", "quantity", "voucher_code"], "rows": op_rows,
+                }),
+                None,
+            )?;
+            summary.generated += batch.len() as u64;
+            progress(&GenerationProgress { phase: "writing".into(), done: summary.generated, total });
+        }
+        tx.conn().execute(
+            "UPDATE cycles SET prepared_by = ?1, updated_at = ?2 WHERE rowid = ?3",
+            params![session.username(), now, c.rowid],
+        )?;
+        let after = cycle::resolve(tx.conn(), cycle)?;
+        cycle::write_op(tx, &after, OpKind::Update)?;
+        tx.audit(AuditEvent::new(session, "cycle.generate").on("cycle", cycle.to_string()).details(
+            serde_json::json!({
+                "program": c.cycle.program_code, "rule": rule, "generated": summary.generated,
+                "total_amount": summary.total_amount, "total_fee": summary.total_fee,
+            }),
+        ))?;
+        summary.elapsed_ms = started.elapsed().as_millis() as u64;
+        Ok(summary)
+    })
+}
+
+fn require_draft(c: &StoredCycle) -> Result<()> {
+    if c.cycle.state != CycleState::Draft {
+        return Err(CoreError::TransitionNotAllowed {
+            entity: "cycle".into(),
+            from: c.cycle.state.as_str().into(),
+            to: "changing entitlements".into(),
+        });
+    }
+    Ok(())
+}
+
+/// A person's correction of one draft entitlement.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct EditEntitlement {
+    pub entitlement: Uuid,
+    /// Minor units (cash, voucher) or quantity (in-kind).
+    pub value: i64,
+    pub reason: String,
+}
+
+pub fn edit(store: &Store, session: &Session, req: &EditEntitlement) -> Result<EntitlementView> {
+    require(store, session, Permission::CycleManage, "entitlement.edit")?;
+    if req.value < 0 {
+        return Err(CoreError::InvalidInput("an amount or quantity cannot be negative".into()));
+    }
+    let reason = req.reason.trim();
+    if reason.is_empty() {
+        return Err(CoreError::InvalidInput("say why the entitlement changes".into()));
+    }
+    store.write(|tx| {
+        let (rowid, cycle_id, kind, amount, quantity, state): (i64, Uuid, String, i64, Option<i64>, String) = tx
+            .conn()
+            .query_row(
+                "SELECT e.rowid, c.id, e.kind, e.amount, e.quantity, e.state FROM entitlements e
+                 JOIN cycles c ON c.rowid = e.cycle WHERE e.id = ?1",
+                [req.entitlement],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            )
+            .optional()?
+            .ok_or_else(|| CoreError::not_found("entitlement"))?;
+        let c = cycle::resolve(tx.conn(), cycle_id)?;
+        require_draft(&c)?;
+        if state != EntitlementState::Draft.as_str() {
+            return Err(CoreError::TransitionNotAllowed {
+                entity: "entitlement".into(),
+                from: state,
+                to: "edited".into(),
+            });
+        }
+        let p = resolve_program(tx.conn(), &ProgramKey::Id(c.cycle.program_id))?;
+        let fee_rule = p.program.disbursement.entitlement.as_ref().and_then(|r: &EntitlementRule| r.fee.clone());
+        let in_kind = kind == EntitlementKind::InKind.as_str();
+        let (new_amount, new_quantity) = if in_kind { (0, Some(req.value)) } else { (req.value, None) };
+        let fee = fee_rule.map(|f| f.on(new_amount)).unwrap_or(0);
+        let version = tx.append_op(
+            "entitlement",
+            req.entitlement,
+            OpKind::Update,
+            &serde_json::json!({ "amount": new_amount, "fee": fee, "quantity": new_quantity, "reason": reason }),
+            None,
+        )?;
+        tx.conn().execute(
+            "UPDATE entitlements SET amount = ?1, fee = ?2, quantity = ?3, reason = ?4, version = ?5, updated_at = ?6
+             WHERE rowid = ?7",
+            params![new_amount, fee, new_quantity, reason, version, now_rfc3339(), rowid],
+        )?;
+        tx.audit(AuditEvent::new(session, "entitlement.edit").on("entitlement", req.entitlement.to_string()).details(
+            serde_json::json!({
+                "cycle": cycle_id, "before": { "amount": amount, "quantity": quantity },
+                "after": { "amount": new_amount, "quantity": new_quantity }, "reason": reason,
+            }),
+        ))?;
+        view(tx.conn(), rowid)
+    })
+}
+
+pub(crate) const VIEW_COLUMNS: &str =
+    "e.rowid, e.id, c.id, c.name, p.code, p.name, r.id, r.reference, e.kind, e.amount, \
+     e.fee, e.currency, e.product, e.quantity, e.unit, e.voucher_code, e.valid_from, e.valid_until, e.state, e.stage, \
+     e.reason, e.updated_at, e.cycle, p.approval_stages";
+
+pub(crate) const VIEW_FROM: &str = "FROM entitlements e JOIN cycles c ON c.rowid = e.cycle \
+     JOIN programs p ON p.rowid = c.program JOIN registrants r ON r.rowid = e.registrant";
+
+/// An entitlement row, with the cycle rowid and the program's stages to find its approvals.
+pub(crate) fn view_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(EntitlementView, i64, i64, String)> {
+    let kind = EntitlementKind::parse(&r.get::<_, String>(8)?).unwrap_or(EntitlementKind::Cash);
+    let id: Uuid = r.get(1)?;
+    let amount: i64 = r.get(9)?;
+    let currency: String = r.get(11)?;
+    let code: Option<String> = r.get(15)?;
+    let valid_until: String = r.get(17)?;
+    let qr_payload = code.as_ref().map(|c| format!("BRV1|{c}|{amount}|{currency}|{valid_until}|{id}"));
+    Ok((
+        EntitlementView {
+            id,
+            cycle_id: r.get(2)?,
+            cycle_name: r.get(3)?,
+            program_code: r.get(4)?,
+            program_name: r.get(5)?,
+            registrant_id: r.get(6)?,
+            reference: r.get(7)?,
+            kind,
+            amount,
+            fee: r.get(10)?,
+            currency,
+            product: r.get(12)?,
+            quantity: r.get(13)?,
+            unit: r.get(14)?,
+            voucher_code: code,
+            qr_payload,
+            valid_from: r.get(16)?,
+            valid_until,
+            state: EntitlementState::parse(&r.get::<_, String>(18)?).unwrap_or(EntitlementState::Draft),
+            stage: r.get(19)?,
+            reason: r.get(20)?,
+            updated_at: r.get(21)?,
+            approvals: Vec::new(),
+        },
+        r.get(0)?,
+        r.get(22)?,
+        r.get(23)?,
+    ))
+}
+
+pub(crate) fn approval_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApprovalRecord> {
+    Ok(ApprovalRecord {
+        id: r.get(0)?,
+        stage: r.get(1)?,
+        decision: r.get(2)?,
+        actor: r.get(3)?,
+        role: r.get(4)?,
+        comment: r.get(5)?,
+        entitlement_id: r.get(6)?,
+        count: r.get::<_, i64>(7)? as u64,
+        total: r.get(8)?,
+        at: r.get(9)?,
+    })
+}
+
+pub(crate) const APPROVAL_COLUMNS: &str =
+    "a.id, a.stage, a.decision, a.actor, a.role, a.comment, e.id, a.count, a.total, a.at";
+
+/// The decisions that applied to one entitlement: those made on it, and the latest decision on the
+/// whole cycle for each stage it has passed.
+fn approvals_of(
+    conn: &Connection,
+    v: &EntitlementView,
+    rowid: i64,
+    cycle: i64,
+    stages: &str,
+) -> Result<Vec<ApprovalRecord>> {
+    let stages: Vec<super::model::ApprovalStage> = serde_json::from_str(stages).unwrap_or_default();
+    let stages = effective_stages(&stages);
+    let passed: Vec<i64> = match v.state {
+        EntitlementState::Draft | EntitlementState::Cancelled => Vec::new(),
+        EntitlementState::Pending | EntitlementState::Rejected => {
+            (1..v.stage.unwrap_or(1)).filter(|s| applies(&stages, *s, v.amount)).collect()
+        }
+        _ => (1..=stages.len() as i64).filter(|s| applies(&stages, *s, v.amount)).collect(),
+    };
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {APPROVAL_COLUMNS} FROM approvals a LEFT JOIN entitlements e ON e.rowid = a.entitlement
+         WHERE a.cycle = ?1 AND (a.entitlement = ?2 OR a.entitlement IS NULL) ORDER BY a.rowid"
+    ))?;
+    let all: Vec<ApprovalRecord> =
+        st.query_map(params![cycle, rowid], approval_from_row)?.collect::<rusqlite::Result<_>>()?;
+    // A decision on the whole stage covered this entitlement unless one was made on it alone at that stage.
+    let own_stages: Vec<i64> = all.iter().filter(|a| a.entitlement_id.is_some()).map(|a| a.stage).collect();
+    let mut out: Vec<ApprovalRecord> = Vec::new();
+    for a in all {
+        if a.entitlement_id.is_some() {
+            out.push(a);
+        } else if passed.contains(&a.stage) && a.decision == "approved" && !own_stages.contains(&a.stage) {
+            out.retain(|o| o.entitlement_id.is_some() || o.stage != a.stage);
+            out.push(a);
+        }
+    }
+    out.sort_by(|a, b| a.at.cmp(&b.at));
+    Ok(out)
+}
+
+fn applies(stages: &[super::model::ApprovalStage], stage: i64, amount: i64) -> bool {
+    stages.get(stage as usize - 1).is_some_and(|s| s.above_amount.is_none_or(|min| amount > min))
+}
+
+pub(crate) fn view(conn: &Connection, rowid: i64) -> Result<EntitlementView> {
+    let (mut v, rowid, cycle, stages) = conn
+        .prepare_cached(&format!("SELECT {VIEW_COLUMNS} {VIEW_FROM} WHERE e.rowid = ?1"))?
+        .query_row([rowid], view_from_row)?;
+    v.approvals = approvals_of(conn, &v, rowid, cycle, &stages)?;
+    Ok(v)
+}
+
+/// Every entitlement of a registrant, newest cycle first: the beneficiary page's Entitlements tab.
+pub fn of_registrant(store: &Store, session: &Session, key: &RegistrantKey) -> Result<Vec<EntitlementView>> {
+    require(store, session, Permission::RegistryRead, "registrant.entitlements")?;
+    store.read(|c| of_registrant_in(c, key))
+}
+
+pub fn of_registrant_in(conn: &Connection, key: &RegistrantKey) -> Result<Vec<EntitlementView>> {
+    let r = resolve_registrant(conn, key)?;
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {VIEW_COLUMNS} {VIEW_FROM} WHERE e.registrant = ?1 ORDER BY c.start_date DESC, p.code"
+    ))?;
+    let rows: Vec<_> = st.query_map([r.rowid], view_from_row)?.collect::<rusqlite::Result<_>>()?;
+    rows.into_iter()
+        .map(|(mut v, rowid, cycle, stages)| {
+            v.approvals = approvals_of(conn, &v, rowid, cycle, &stages)?;
+            Ok(v)
+        })
+        .collect()
+}
+
+/// A page of a cycle's entitlements in registrant order, optionally of one state.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct EntitlementsQuery {
+    pub cycle: Uuid,
+    #[serde(default)]
+    #[ts(optional)]
+    pub state: Option<EntitlementState>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub after: Option<String>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct EntitlementsPage {
+    pub entitlements: Vec<EntitlementView>,
+    pub cursor: Option<String>,
+}
+
+pub fn list(store: &Store, session: &Session, q: &EntitlementsQuery) -> Result<EntitlementsPage> {
+    require(store, session, Permission::RegistryRead, "cycle.entitlements")?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 500) as i64;
+    let after: i64 = match &q.after {
+        Some(c) => c.parse().map_err(|_| CoreError::InvalidInput("invalid cursor".into()))?,
+        None => -1,
+    };
+    store.read(|conn| {
+        let c = cycle::resolve(conn, q.cycle)?;
+        let mut sql =
+            format!("SELECT {VIEW_COLUMNS}, e.registrant {VIEW_FROM} WHERE e.cycle = ?1 AND e.registrant > ?2");
+        if q.state.is_some() {
+            sql.push_str(" AND e.state = ?4");
+        }
+        sql.push_str(" ORDER BY e.registrant LIMIT ?3");
+        let mut st = conn.prepare_cached(&sql)?;
+        let map = |r: &rusqlite::Row<'_>| Ok((view_from_row(r)?.0, r.get::<_, i64>(24)?));
+        let rows: Vec<(EntitlementView, i64)> = match q.state {
+            Some(s) => {
+                st.query_map(params![c.rowid, after, limit + 1, s.as_str()], map)?.collect::<rusqlite::Result<_>>()?
+            }
+            None => st.query_map(params![c.rowid, after, limit + 1], map)?.collect::<rusqlite::Result<_>>()?,
+        };
+        let more = rows.len() as i64 > limit;
+        let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
+        let cursor = if more { rows.last().map(|(_, r)| r.to_string()) } else { None };
+        Ok(EntitlementsPage { entitlements: rows.into_iter().map(|(v, _)| v).collect(), cursor })
+    })
+}

@@ -1,0 +1,11 @@
+//! Disbursement: cycles, entitlements, approvals, funds and payments (design §4), and the status a
+//! beneficiary and a cycle show.
+
+pub mod approval;
+pub mod cycle;
+pub mod entitlement;
+pub mod funds;
+pub mod model;
+pub mod payment;
+pub mod settings;
+pub mod status;
