@@ -17,5 +17,10 @@ assert r["individuals"] == 20000, r
 p = r["programs"]
 assert p["enrol_elderly"] == p["preview_elderly_matches"] > 0, p
 assert p["dedup_precision"] >= 0.95 and p["dedup_recall"] >= 0.95, p
-print("bench smoke:", {k: r[k] for k in keys}, p)
+d = r["disbursement"]
+assert d["generated"] == d["cycle_members"] > 0, d
+assert d["approved"] == d["generated"] > 0, d
+assert d["payments"] + d["without_address"] == d["approved"], d
+assert d["reconcile_rows"] == d["payments"] == d["reconcile_paid"] + d["reconcile_failed"], d
+print("bench smoke:", {k: r[k] for k in keys}, p, d)
 PY

@@ -24,6 +24,8 @@ use ops::Operation;
 pub enum Progress {
     Import(br_core::io::import::ImportProgress),
     Enrolment(br_core::program::membership::EnrolmentProgress),
+    Generation(br_core::disbursement::entitlement::GenerationProgress),
+    Payment(br_core::disbursement::payment::PaymentProgress),
 }
 
 /// What an operation runs against: the open registry, a progress sink and a cancel flag.
@@ -127,6 +129,27 @@ operations!(
     ops::DecideDuplicatesRequest,
     ops::MergeDuplicatesRequest,
     ops::DedupQualityRequest,
+    ops::SetDisbursementRequest,
+    ops::ListCyclesRequest,
+    br_core::disbursement::cycle::CreateCycle,
+    ops::GetCycleRequest,
+    ops::RecheckCycleRequest,
+    ops::DeleteCycleRequest,
+    ops::GenerateEntitlementsRequest,
+    ops::CycleActionRequest,
+    br_core::disbursement::approval::Decide,
+    br_core::disbursement::entitlement::EntitlementsQuery,
+    br_core::disbursement::entitlement::EditEntitlement,
+    ops::RegistrantEntitlementsRequest,
+    ops::RegistrantPaymentsRequest,
+    ops::FundBalanceRequest,
+    br_core::disbursement::funds::AddFund,
+    ops::SetFundStateRequest,
+    br_core::disbursement::payment::PreparePayments,
+    ops::ExportPaymentFileRequest,
+    ops::MarkBatchSentRequest,
+    ops::ReconcileRequest,
+    br_core::disbursement::status::ExportEntitlements,
 );
 
 /// Registry lifecycle: the calls a transport makes before it has a session.

@@ -22,10 +22,23 @@ use br_core::dedup::review::{
     self as dedup, Decision, DedupQuality, DedupRequest, DedupSummary, DuplicateGroup, DuplicateQueue,
     DuplicateQueueQuery, MergeSummary,
 };
+use br_core::disbursement::approval::{Decide, WorkflowSummary};
+use br_core::disbursement::cycle::{CreateCycle, CycleAction, CycleCreated, RecheckSummary};
+use br_core::disbursement::entitlement::{
+    EditEntitlement, EntitlementsPage, EntitlementsQuery, GenerationProgress, GenerationSummary,
+};
+use br_core::disbursement::funds::AddFund;
+use br_core::disbursement::model::{
+    Cycle, CycleSummary, DisbursementSettings, EntitlementView, FundBalance, FundState, PaymentBatch, PaymentView,
+};
+use br_core::disbursement::payment::{PaymentFile, PaymentProgress, PreparePayments, PrepareSummary, ReconcileSummary};
+use br_core::disbursement::status::{EntitlementsExport, ExportEntitlements};
+use br_core::disbursement::{self, approval, cycle, entitlement, funds, payment};
 use br_core::program::membership::{self, EnrolmentSummary, MemberAction, MembersPage, MembersQuery};
 use br_core::program::model::{ProgramFields, ProgramMembership, ProgramState, ProgramSummary};
 use br_core::program::rules::RuleKind;
 use br_core::program::service::{self as programs, Preview, PreviewRequest, ProgramKey, RuleCheck};
+use uuid::Uuid;
 
 /// An operation of the API: its wire name, request (Self) and response.
 pub trait Operation: DeserializeOwned + TS + 'static {
@@ -634,5 +647,257 @@ impl Operation for DedupQualityRequest {
             "dedup.quality",
         )?;
         dedup::quality(registry(ctx).store(), std::path::Path::new(&self.truth_file))
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct SetDisbursementRequest {
+    pub program: ProgramKey,
+    pub settings: DisbursementSettings,
+}
+impl Operation for SetDisbursementRequest {
+    const NAME: &'static str = "programs.set_disbursement";
+    const CHANGES: &'static [&'static str] = &["programs"];
+    type Response = ProgramSummary;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<ProgramSummary> {
+        disbursement::settings::set(registry(ctx).store(), session, &self.program, self.settings)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct ListCyclesRequest {
+    pub program: ProgramKey,
+}
+impl Operation for ListCyclesRequest {
+    const NAME: &'static str = "cycles.list";
+    type Response = Vec<Cycle>;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Vec<Cycle>> {
+        cycle::list(registry(ctx).store(), session, &self.program)
+    }
+}
+
+impl Operation for CreateCycle {
+    const NAME: &'static str = "cycles.create";
+    const CHANGES: &'static [&'static str] = &["cycles"];
+    type Response = CycleCreated;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<CycleCreated> {
+        cycle::create_next(registry(ctx).store(), session, &self)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct GetCycleRequest {
+    pub cycle: Uuid,
+}
+impl Operation for GetCycleRequest {
+    const NAME: &'static str = "cycles.get";
+    type Response = CycleSummary;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<CycleSummary> {
+        disbursement::status::summary(registry(ctx).store(), session, self.cycle)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct RecheckCycleRequest {
+    pub cycle: Uuid,
+}
+impl Operation for RecheckCycleRequest {
+    const NAME: &'static str = "cycles.recheck";
+    const CHANGES: &'static [&'static str] = &["cycles", "entitlements"];
+    const LONG_RUNNING: bool = true;
+    type Response = RecheckSummary;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<RecheckSummary> {
+        cycle::recheck(registry(ctx).store(), session, self.cycle, ctx.cancel)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct DeleteCycleRequest {
+    pub cycle: Uuid,
+}
+impl Operation for DeleteCycleRequest {
+    const NAME: &'static str = "cycles.delete";
+    const CHANGES: &'static [&'static str] = &["cycles", "entitlements"];
+    type Response = Done;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Done> {
+        cycle::delete(registry(ctx).store(), session, self.cycle).map(|_| DONE)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct GenerateEntitlementsRequest {
+    pub cycle: Uuid,
+}
+impl Operation for GenerateEntitlementsRequest {
+    const NAME: &'static str = "cycles.generate";
+    const CHANGES: &'static [&'static str] = &["cycles", "entitlements"];
+    const LONG_RUNNING: bool = true;
+    type Response = GenerationSummary;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<GenerationSummary> {
+        let emit = |p: &GenerationProgress| (ctx.progress)(crate::Progress::Generation(p.clone()));
+        entitlement::generate(registry(ctx).store(), session, self.cycle, &emit, ctx.cancel)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct CycleActionRequest {
+    pub cycle: Uuid,
+    pub action: CycleAction,
+    #[serde(default)]
+    #[ts(optional)]
+    pub comment: Option<String>,
+}
+impl Operation for CycleActionRequest {
+    const NAME: &'static str = "cycles.act";
+    const CHANGES: &'static [&'static str] = &["cycles", "entitlements"];
+    type Response = WorkflowSummary;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<WorkflowSummary> {
+        approval::act(registry(ctx).store(), session, self.cycle, self.action, self.comment.as_deref())
+    }
+}
+
+impl Operation for Decide {
+    const NAME: &'static str = "cycles.decide";
+    const CHANGES: &'static [&'static str] = &["cycles", "entitlements", "funds"];
+    type Response = WorkflowSummary;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<WorkflowSummary> {
+        approval::decide(registry(ctx).store(), session, &self)
+    }
+}
+
+impl Operation for EntitlementsQuery {
+    const NAME: &'static str = "cycles.entitlements";
+    type Response = EntitlementsPage;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<EntitlementsPage> {
+        entitlement::list(registry(ctx).store(), session, &self)
+    }
+}
+
+impl Operation for EditEntitlement {
+    const NAME: &'static str = "entitlements.edit";
+    const CHANGES: &'static [&'static str] = &["cycles", "entitlements"];
+    type Response = EntitlementView;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<EntitlementView> {
+        entitlement::edit(registry(ctx).store(), session, &self)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct RegistrantEntitlementsRequest {
+    pub key: RegistrantKey,
+}
+impl Operation for RegistrantEntitlementsRequest {
+    const NAME: &'static str = "registrants.entitlements";
+    type Response = Vec<EntitlementView>;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Vec<EntitlementView>> {
+        entitlement::of_registrant(registry(ctx).store(), session, &self.key)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct RegistrantPaymentsRequest {
+    pub key: RegistrantKey,
+    #[serde(default)]
+    pub reveal: bool,
+}
+impl Operation for RegistrantPaymentsRequest {
+    const NAME: &'static str = "registrants.payments";
+    type Response = Vec<PaymentView>;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Vec<PaymentView>> {
+        payment::of_registrant(registry(ctx).store(), session, &self.key, self.reveal)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct FundBalanceRequest {
+    pub program: ProgramKey,
+}
+impl Operation for FundBalanceRequest {
+    const NAME: &'static str = "funds.balance";
+    type Response = FundBalance;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<FundBalance> {
+        funds::balance(registry(ctx).store(), session, &self.program)
+    }
+}
+
+impl Operation for AddFund {
+    const NAME: &'static str = "funds.add";
+    const CHANGES: &'static [&'static str] = &["funds", "cycles"];
+    type Response = FundBalance;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<FundBalance> {
+        funds::add(registry(ctx).store(), session, &self)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct SetFundStateRequest {
+    pub fund: Uuid,
+    pub state: FundState,
+}
+impl Operation for SetFundStateRequest {
+    const NAME: &'static str = "funds.set_state";
+    const CHANGES: &'static [&'static str] = &["funds", "cycles"];
+    type Response = FundBalance;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<FundBalance> {
+        funds::set_state(registry(ctx).store(), session, self.fund, self.state)
+    }
+}
+
+impl Operation for PreparePayments {
+    const NAME: &'static str = "payments.prepare";
+    const CHANGES: &'static [&'static str] = &["cycles", "entitlements", "payments"];
+    type Response = PrepareSummary;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<PrepareSummary> {
+        let emit = |p: &PaymentProgress| (ctx.progress)(crate::Progress::Payment(p.clone()));
+        payment::prepare(registry(ctx).store(), session, &self, &emit)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct ExportPaymentFileRequest {
+    pub batch: Uuid,
+    pub path: String,
+}
+impl Operation for ExportPaymentFileRequest {
+    const NAME: &'static str = "payments.export";
+    type Response = PaymentFile;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<PaymentFile> {
+        payment::export_file(registry(ctx).store(), session, self.batch, std::path::Path::new(&self.path))
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct MarkBatchSentRequest {
+    pub batch: Uuid,
+}
+impl Operation for MarkBatchSentRequest {
+    const NAME: &'static str = "payments.mark_sent";
+    const CHANGES: &'static [&'static str] = &["cycles", "payments"];
+    type Response = PaymentBatch;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<PaymentBatch> {
+        payment::mark_sent(registry(ctx).store(), session, self.batch)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct ReconcileRequest {
+    pub path: String,
+}
+impl Operation for ReconcileRequest {
+    const NAME: &'static str = "payments.reconcile";
+    const CHANGES: &'static [&'static str] = &["cycles", "entitlements", "payments"];
+    const LONG_RUNNING: bool = true;
+    type Response = ReconcileSummary;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<ReconcileSummary> {
+        let emit = |p: &PaymentProgress| (ctx.progress)(crate::Progress::Payment(p.clone()));
+        payment::reconcile(registry(ctx).store(), session, std::path::Path::new(&self.path), &emit, ctx.cancel)
+    }
+}
+
+impl Operation for ExportEntitlements {
+    const NAME: &'static str = "entitlements.export";
+    type Response = EntitlementsExport;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<EntitlementsExport> {
+        disbursement::status::export_approved(registry(ctx).store(), session, &self)
     }
 }

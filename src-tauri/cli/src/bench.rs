@@ -43,6 +43,7 @@ struct BenchReport {
     peak_rss_bytes: u64,
     samples: usize,
     programs: crate::bench_programs::ProgramsReport,
+    disbursement: crate::bench_disbursement::DisbursementReport,
 }
 
 fn no_progress(_: Progress) {}
@@ -304,6 +305,8 @@ pub fn run(cli: &Cli, individuals: u64, dir: Option<&Path>) -> Result<(), ApiErr
     )?;
     let bench_session = reopened.login("bench", &Secret::new(BENCH_PASSWORD))?;
     let programs = crate::bench_programs::run(&reopened, &bench_session, Path::new(&gen.truth_file))?;
+    let work = Path::new(&gen.truth_file).parent().unwrap_or(Path::new("."));
+    let disbursement = crate::bench_disbursement::run(&reopened, &bench_session, work)?;
     let report = BenchReport {
         individuals: summary.rows_read,
         gen_s,
@@ -326,6 +329,7 @@ pub fn run(cli: &Cli, individuals: u64, dir: Option<&Path>) -> Result<(), ApiErr
         peak_rss_bytes: peak,
         samples,
         programs,
+        disbursement,
     };
     print(cli, &report, |r| {
         [
@@ -345,6 +349,7 @@ pub fn run(cli: &Cli, individuals: u64, dir: Option<&Path>) -> Result<(), ApiErr
         ]
         .into_iter()
         .chain(crate::bench_programs::lines(&r.programs))
+        .chain(crate::bench_disbursement::lines(&r.disbursement))
         .collect::<Vec<_>>()
         .join("\n")
     });

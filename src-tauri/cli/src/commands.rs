@@ -432,7 +432,49 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
                         t.push(line);
                     }
                 }
-                t.push("  entitlements, payments: none yet".into());
+                if d.entitlements.is_empty() {
+                    t.push("  entitlements:  none".into());
+                } else {
+                    t.push("  entitlements:".into());
+                    for e in &d.entitlements {
+                        let what = match (e.quantity, &e.unit) {
+                            (Some(q), Some(u)) => format!("{q} {u} {}", e.product.as_deref().unwrap_or("")),
+                            _ => format!(
+                                "{} {}",
+                                br_core::money::format(e.amount, &e.currency),
+                                e.voucher_code.as_deref().unwrap_or("")
+                            ),
+                        };
+                        let approvals: Vec<String> = e
+                            .approvals
+                            .iter()
+                            .map(|a| format!("stage {} {} by {} {}", a.stage, a.decision, a.actor, &a.at[..10]))
+                            .collect();
+                        t.push(format!(
+                            "    {:<10} {:<12} {:<11} {}{}",
+                            e.program_code,
+                            e.cycle_name,
+                            e.state.as_str(),
+                            what.trim(),
+                            if approvals.is_empty() { String::new() } else { format!(" ({})", approvals.join("; ")) }
+                        ));
+                    }
+                }
+                if !d.payments.is_empty() {
+                    t.push("  payments:".into());
+                    for p in &d.payments {
+                        t.push(format!(
+                            "    {:<10} {:<12} {:<9} {} batch {} {}{}",
+                            p.program_code,
+                            p.cycle_name,
+                            p.state.as_str(),
+                            br_core::money::format(p.amount, &p.currency),
+                            p.batch_sequence,
+                            p.external_ref.as_deref().map(|r| format!("ref {r}")).unwrap_or_default(),
+                            p.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+                        ));
+                    }
+                }
                 t.join("\n")
             });
             Ok(())
@@ -500,6 +542,9 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
         }),
         Command::Program { command } => crate::programs::run_program(cli, command),
         Command::Dedup { command } => crate::programs::run_dedup(cli, command),
+        Command::Cycle { command } => crate::cycles::run_cycle(cli, command),
+        Command::Fund { command } => crate::cycles::run_fund(cli, command),
+        Command::Payment { command } => crate::cycles::run_payment(cli, command),
         Command::Bench { individuals, dir } => crate::bench::run(cli, *individuals, dir.as_deref()),
     }
 }

@@ -2,9 +2,11 @@
 //! that touches a registry goes through `br_api::call`, like the desktop app and `br serve`.
 
 mod bench;
+mod bench_disbursement;
 mod bench_programs;
 mod commands;
 mod credentials;
+mod cycles;
 mod output;
 mod programs;
 mod serve;
@@ -89,6 +91,21 @@ pub enum Command {
     Program {
         #[command(subcommand)]
         command: programs::ProgramCommand,
+    },
+    /// Disbursement cycles: entitlement rule and schedule, create, generate, submit, approve, export.
+    Cycle {
+        #[command(subcommand)]
+        command: cycles::CycleCommand,
+    },
+    /// Funds posted to programs.
+    Fund {
+        #[command(subcommand)]
+        command: cycles::FundCommand,
+    },
+    /// Payment batches: prepare, export the payment file, mark sent, reconcile.
+    Payment {
+        #[command(subcommand)]
+        command: cycles::PaymentCommand,
     },
     /// Deduplication: find, review, decide, merge.
     Dedup {

@@ -185,7 +185,7 @@ pub enum CoreError {
     TransitionNotAllowed { entity: String, from: String, to: String },
     #[error("cannot merge: {0}")]
     MergeConflict(String),
-    #[error("approving needs {needed} {currency} (minor units) but only {available} are posted and not yet committed: {shortfall} short")]
+    #[error("approving needs {} but only {} of the posted funds are not yet committed: {} short", crate::money::format(*.needed, .currency), crate::money::format(*.available, .currency), crate::money::format(*.shortfall, .currency))]
     FundsInsufficient { needed: i64, available: i64, shortfall: i64, currency: String },
     #[error("the entitlement expression failed for {count} registrants (for example {}); nothing was generated", .examples.iter().map(|(r, why)| format!("{r}: {why}")).collect::<Vec<_>>().join("; "))]
     EntitlementInvalid { count: u64, examples: Vec<(String, String)> },

@@ -10,6 +10,7 @@ pub mod dedup;
 pub mod disbursement;
 pub mod error;
 pub mod io;
+pub mod money;
 pub mod normalize;
 pub mod outbox;
 pub mod program;

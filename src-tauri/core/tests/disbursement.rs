@@ -265,7 +265,7 @@ fn a_cycle_runs_from_creation_to_reconciliation() {
     assert_eq!((a1_e.state, a1_e.stage), (EntitlementState::Pending, Some(2)));
     let e = decide(&o, &o.fx.admin, id, 2, DecisionKind::Approve, Some(vec![a1_e.id]), None).unwrap_err();
     assert_eq!(e.code(), ErrorCode::FundsInsufficient);
-    assert!(e.to_string().contains("8425 short"), "{e}");
+    assert!(e.to_string().contains("8425 XOF short"), "{e}");
     funds::add(
         store,
         &o.finance,

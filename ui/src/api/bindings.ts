@@ -1,5 +1,15 @@
 // Generated from the Rust types (src-tauri/api). Do not edit: run `BR_UPDATE_BINDINGS=1 cargo test -p br-api --test bindings`.
 
+export type AddFund = { program: ProgramKey, 
+/**
+ * Minor units of the program's currency.
+ */
+amount: number, 
+/**
+ * Must be the program's currency; said explicitly so a slip of the unit is caught.
+ */
+currency: string, reference: string, post: boolean, };
+
 export type AddMemberRequest = { group: RegistrantKey, member: RegistrantKey, kind: string, };
 
 export type AddUserRequest = { username: string, display_name: string, role: Role, password: string, };
@@ -19,6 +29,20 @@ session: string, command: string, progress: Progress, } | { "event": "changed", 
 export type AppRequest = { "action": "status" } | { "action": "create" } & CreateRegistryRequest | { "action": "unlock", passphrase: string, } | { "action": "restore", backup_folder: string, passphrase: string, } | { "action": "login", username: string, password: string, } | { "action": "logout", token: string, } | { "action": "cancel", token: string, } | { "action": "call", token: string, command: string, payload: JsonValue, };
 
 export type AppStatus = { "state": "no_registry", folder: string, } | { "state": "needs_passphrase", folder: string, reason: string, } | { "state": "ready", folder: string, office_code: string, office_name: string, credential_store_note: string | null, };
+
+export type ApprovalRecord = { id: string, stage: number, decision: string, actor: string, role: string, comment: string | null, 
+/**
+ * Absent when the decision covered every entitlement awaiting the stage.
+ */
+entitlement_id: string | null, count: number, total: number, at: string, };
+
+export type ApprovalStage = { name: string, role: Role, 
+/**
+ * The stage applies only to entitlements whose amount is above this (minor units).
+ */
+above_amount?: number, };
+
+export type AreaTotal = { area: string, count: number, amount: number, };
 
 export type AuditEntry = { seq: number, at: string, username: string | null, action: string, entity: string | null, entity_id: string | null, outcome: string, 
 /**
@@ -94,6 +118,12 @@ export type Count = {
  */
 key: string | null, count: number, };
 
+export type CreateCycle = { program: ProgramKey, 
+/**
+ * The schedule's name when absent.
+ */
+name?: string, members_from: MembersFrom, };
+
 export type CreateProgramRequest = { fields: ProgramFields, };
 
 export type CreateRegistrantRequest = { kind: RegistrantKind, fields: RegistrantFields, household: HouseholdLink | null, };
@@ -110,6 +140,34 @@ export type CustomFieldType = "text" | "integer" | "decimal" | "date" | "boolean
 
 export type CustomFields = { fields: Array<CustomField>, };
 
+export type Cycle = { id: string, program_id: string, program_code: string, currency: string, sequence: number, name: string, start_date: string, end_date: string, state: CycleState, prepared_by: string | null, submitted_by: string | null, created_at: string, updated_at: string, };
+
+export type CycleAction = "submit" | "send_back" | "cancel" | "end";
+
+export type CycleActionRequest = { cycle: string, action: CycleAction, comment?: string, };
+
+export type CycleCreated = { cycle: Cycle, members: number, 
+/**
+ * Members of the previous cycle left out because they are no longer enrolled.
+ */
+left_out: number, };
+
+export type CycleState = "draft" | "to_approve" | "approved" | "distributing" | "ended" | "cancelled";
+
+export type CycleSummary = { members: number, by_state: Array<StateTotal>, by_area: Array<AreaTotal>, total_count: number, total_amount: number, total_fee: number, 
+/**
+ * Posted funds of the program not yet committed to approved, paying or paid entitlements.
+ */
+funds_available: number, stages: Array<ApprovalStage>, 
+/**
+ * Pending entitlements per stage (index 0 = stage 1).
+ */
+pending_by_stage: Array<bigint>, approvals: Array<ApprovalRecord>, batches: Array<PaymentBatch>, 
+/**
+ * The largest amounts, for the approver's eye.
+ */
+largest: Array<EntitlementView>, id: string, program_id: string, program_code: string, currency: string, sequence: number, name: string, start_date: string, end_date: string, state: CycleState, prepared_by: string | null, submitted_by: string | null, created_at: string, updated_at: string, };
+
 export type DashboardRequest = Record<string, never>;
 
 export type DashboardStats = { individuals: number, groups: number, disabled: number, by_area: Array<Count>, by_sex: Array<Count>, 
@@ -122,9 +180,25 @@ by_age_band: Array<Count>,
  */
 imports: Array<ImportDay>, };
 
+export type Decide = { cycle: string, 
+/**
+ * 1-based.
+ */
+stage: number, decision: DecisionKind, 
+/**
+ * These entitlements only; every one awaiting the stage when absent.
+ */
+entitlements?: Array<string>, 
+/**
+ * Required for a rejection.
+ */
+comment?: string, };
+
 export type DecideDuplicatesRequest = { group: string, decision: Decision, comment?: string, };
 
 export type Decision = "duplicates" | "not_duplicates";
+
+export type DecisionKind = "approve" | "reject";
 
 export type DedupQuality = { truth_pairs: number, truth_pairs_found: number, predicted_pairs: number, predicted_pairs_correct: number, precision: number, recall: number, };
 
@@ -152,7 +226,19 @@ memberships_restored: number, stats: FindStats, elapsed_ms: number, };
 
 export type DefineCustomFieldRequest = { field: CustomField, };
 
+export type DeleteCycleRequest = { cycle: string, };
+
 export type DisableRegistrantRequest = { key: RegistrantKey, reason: string, };
+
+export type DisbursementSettings = { entitlement?: EntitlementRule, 
+/**
+ * Ordered; empty means one stage approved by the approver role.
+ */
+stages: Array<ApprovalStage>, 
+/**
+ * Absent: monthly from the first of next month.
+ */
+recurrence?: Recurrence, };
 
 export type Done = { ok: boolean, };
 
@@ -173,6 +259,12 @@ export type DuplicateQueueQuery = { status?: GroupStatus, program?: ProgramKey,
  * Groups with a lower score than this come next (the queue is highest score first).
  */
 after?: string, limit?: number, };
+
+export type EditEntitlement = { entitlement: string, 
+/**
+ * Minor units (cash, voucher) or quantity (in-kind).
+ */
+value: number, reason: string, };
 
 export type EnrolRequest = { program: ProgramKey, 
 /**
@@ -204,7 +296,47 @@ errors: number,
  */
 cancelled: boolean, elapsed_ms: number, };
 
-export type ErrorCode = "invalid_input" | "not_found" | "already_exists" | "permission_denied" | "authentication_failed" | "session_invalid" | "wrong_passphrase" | "key_file_missing" | "key_file_invalid" | "key_unavailable" | "database_corrupt" | "schema_too_new" | "registry_not_found" | "registry_exists" | "import_file_invalid" | "mapping_invalid" | "cancelled" | "audit_chain_broken" | "busy" | "io" | "rule_invalid" | "transition_not_allowed" | "merge_conflict" | "internal";
+export type EntitlementKind = "cash" | "in_kind" | "voucher";
+
+export type EntitlementRule = { kind: EntitlementKind, expression: string, fee?: TransferFee, 
+/**
+ * In-kind: what is given (e.g. "maize flour").
+ */
+product?: string, 
+/**
+ * In-kind: the quantity's unit (e.g. "kg").
+ */
+unit?: string, 
+/**
+ * Days an entitlement stays valid after its cycle ends; 0 = until the cycle's last day.
+ */
+validity_days: number, };
+
+export type EntitlementState = "draft" | "pending" | "approved" | "in_payment" | "paid" | "failed" | "rejected" | "cancelled" | "expired";
+
+export type EntitlementView = { id: string, cycle_id: string, cycle_name: string, program_code: string, program_name: string, registrant_id: string, reference: string, kind: EntitlementKind, amount: number, fee: number, currency: string, product: string | null, quantity: number | null, unit: string | null, voucher_code: string | null, 
+/**
+ * What a voucher's QR code encodes: `BRV1|code|amount|currency|valid_until|entitlement id`.
+ */
+qr_payload: string | null, valid_from: string, valid_until: string, state: EntitlementState, stage: number | null, reason: string | null, updated_at: string, 
+/**
+ * The approvals and rejections that applied to it, oldest first.
+ */
+approvals: Array<ApprovalRecord>, };
+
+export type EntitlementsExport = { rows: number, contains_personal_data: boolean, path: string, };
+
+export type EntitlementsPage = { entitlements: Array<EntitlementView>, cursor: string | null, };
+
+export type EntitlementsQuery = { cycle: string, state?: EntitlementState, after?: string, limit?: number, };
+
+export type ErrorCode = "invalid_input" | "not_found" | "already_exists" | "permission_denied" | "authentication_failed" | "session_invalid" | "wrong_passphrase" | "key_file_missing" | "key_file_invalid" | "key_unavailable" | "database_corrupt" | "schema_too_new" | "registry_not_found" | "registry_exists" | "import_file_invalid" | "mapping_invalid" | "cancelled" | "audit_chain_broken" | "busy" | "io" | "rule_invalid" | "transition_not_allowed" | "merge_conflict" | "funds_insufficient" | "entitlement_invalid" | "self_approval" | "internal";
+
+export type ExportEntitlements = { cycle: string, path: string, 
+/**
+ * Add the beneficiary's name and financial address unmasked (needs the permission; audited).
+ */
+include_personal: boolean, };
 
 export type ExportOptions = { 
 /**
@@ -215,6 +347,8 @@ include_personal: boolean,
  * Include disabled registrants.
  */
 include_disabled: boolean, };
+
+export type ExportPaymentFileRequest = { batch: string, path: string, };
 
 export type ExportRequest = { path: string, options: ExportOptions, };
 
@@ -231,6 +365,34 @@ export type Filters = { area: string | null, sex: string | null,
 age_min: number | null, age_max: number | null, tag: string | null, status: RegistrantStatus | null, kind: RegistrantKind | null, };
 
 export type FindStats = { people: number, households: number, exact_pairs: number, fuzzy_pairs: number, comparisons: number, load_ms: number, compare_ms: number, };
+
+export type Fund = { id: string, program_code: string, amount: number, currency: string, state: FundState, reference: string, created_by: string, posted_by: string | null, posted_at: string | null, created_at: string, };
+
+export type FundBalance = { program_code: string, currency: string, posted: number, 
+/**
+ * Approved, in payment, paid or failed (to be paid again) entitlements with their fees.
+ */
+committed: number, available: number, funds: Array<Fund>, };
+
+export type FundBalanceRequest = { program: ProgramKey, };
+
+export type FundState = "draft" | "posted" | "cancelled";
+
+export type GenerateEntitlementsRequest = { cycle: string, };
+
+export type GenerationProgress = { 
+/**
+ * `evaluating`, then `writing`.
+ */
+phase: string, done: number, total: number, };
+
+export type GenerationSummary = { members: number, generated: number, 
+/**
+ * Members who are disabled: no entitlement.
+ */
+skipped: number, total_amount: number, total_fee: number, total_quantity: number, elapsed_ms: number, };
+
+export type GetCycleRequest = { cycle: string, };
 
 export type GetListRequest = { list: ListName, };
 
@@ -313,6 +475,8 @@ export type KeySource = "credential_store" | "passphrase";
 
 export type ListCustomFieldsRequest = Record<string, never>;
 
+export type ListCyclesRequest = { program: ProgramKey, };
+
 export type ListItem = { code: string, label: string, parent: string | null, active: boolean, };
 
 export type ListItems = { items: Array<ListItem>, };
@@ -327,9 +491,13 @@ export type ListUsersRequest = Record<string, never>;
 
 export type LoginResponse = { token: string, session: SessionInfo, };
 
+export type MarkBatchSentRequest = { batch: string, };
+
 export type MatchedBy = "reference" | "id_value" | "phone" | "name" | "list";
 
 export type MemberAction = "pause" | "resume" | "exit";
+
+export type MembersFrom = "program" | "previous_cycle";
 
 export type MembersPage = { members: Array<ProgramMembership>, 
 /**
@@ -363,7 +531,47 @@ export type MergeSummary = { kept: string, merged: Array<string>, ids_moved: num
 
 export type Outcome = "ok" | "denied";
 
-export type Permission = "registry_read" | "personal_data_reveal" | "registrant_write" | "import_run" | "export_run" | "settings_manage" | "users_manage" | "audit_read" | "backup_run" | "program_manage" | "duplicates_manage";
+export type PaymentBatch = { id: string, cycle_id: string, sequence: number, state: string, count: number, total: number, created_by: string, created_at: string, sent_at: string | null, };
+
+export type PaymentFile = { path: string, summary_path: string, payments: number, total: number, currency: string, };
+
+export type PaymentProgress = { 
+/**
+ * `preparing`, `reading` or `applying`.
+ */
+phase: string, done: number, total: number, };
+
+export type PaymentState = "queued" | "sent" | "paid" | "failed" | "reversed";
+
+export type PaymentView = { id: string, batch_id: string, batch_sequence: number, entitlement_id: string, cycle_name: string, program_code: string, 
+/**
+ * Masked unless revealed.
+ */
+account: string | null, amount: number, currency: string, state: PaymentState, external_ref: string | null, reason: string | null, created_at: string, updated_at: string, };
+
+export type Period = "weekly" | "monthly" | "quarterly";
+
+export type Permission = "registry_read" | "personal_data_reveal" | "registrant_write" | "import_run" | "export_run" | "settings_manage" | "users_manage" | "audit_read" | "backup_run" | "program_manage" | "duplicates_manage" | "cycle_manage" | "entitlement_approve" | "fund_manage" | "payment_manage";
+
+export type PreparePayments = { cycle: string, 
+/**
+ * Payments per batch; 10,000 when absent.
+ */
+batch_size?: number, };
+
+export type PrepareSummary = { batches: Array<PaymentBatch>, payments: number, total: number, 
+/**
+ * Of the payments, how many pay again an entitlement whose last payment failed.
+ */
+retries: number, 
+/**
+ * Cash entitlements left approved because the payee has no financial address.
+ */
+without_address: number, 
+/**
+ * Approved entitlements that expired (valid-until passed) instead of being paid.
+ */
+expired: number, elapsed_ms: number, };
 
 export type Preview = { 
 /**
@@ -417,9 +625,51 @@ name: string, area: string | null, state: MembershipState, enrolled_on: string |
 
 export type ProgramState = "draft" | "active" | "ended";
 
-export type ProgramSummary = { counts: MembershipCounts, id: string, code: string, name: string, description: string, target: RegistrantKind, currency: string, state: ProgramState, archived: boolean, eligibility_rule: string, pmt_expression: string | null, pmt_threshold: number | null, auto_enrol: boolean, created_at: string, updated_at: string, };
+export type ProgramSummary = { counts: MembershipCounts, id: string, code: string, name: string, description: string, target: RegistrantKind, currency: string, state: ProgramState, archived: boolean, eligibility_rule: string, pmt_expression: string | null, pmt_threshold: number | null, auto_enrol: boolean, 
+/**
+ * The entitlement rule, approval stages and cycle schedule.
+ */
+disbursement: DisbursementSettings, created_at: string, updated_at: string, };
 
-export type Progress = { "kind": "import" } & ImportProgress | { "kind": "enrolment" } & EnrolmentProgress;
+export type Progress = { "kind": "import" } & ImportProgress | { "kind": "enrolment" } & EnrolmentProgress | { "kind": "generation" } & GenerationProgress | { "kind": "payment" } & PaymentProgress;
+
+export type RecheckCycleRequest = { cycle: string, };
+
+export type RecheckSummary = { checked: number, 
+/**
+ * Members removed from the cycle: no longer enrolled, or no longer matching the rule.
+ */
+removed: number, remaining: number, };
+
+export type ReconcileRequest = { path: string, };
+
+export type ReconcileSummary = { rows: number, paid: number, failed: number, 
+/**
+ * Paid payments the provider now reports failed: kept as reversals for a person to follow up.
+ */
+reversed: number, 
+/**
+ * Rows repeating a result already recorded (in this file or an earlier one).
+ */
+repeated: number, 
+/**
+ * Rows naming no payment of this registry: skipped.
+ */
+unknown: number, 
+/**
+ * Rows that cannot be read (bad id or status): skipped.
+ */
+invalid: number, 
+/**
+ * Up to 20 skipped rows: line and why.
+ */
+problems: Array<[bigint, string]>, elapsed_ms: number, };
+
+export type Recurrence = { period: Period, interval: number, 
+/**
+ * The first cycle's first day (YYYY-MM-DD).
+ */
+start: string, count?: number, until?: string, };
 
 export type Registrant = { id: string, kind: RegistrantKind, reference: string, status: RegistrantStatus, disabled_reason: string | null, registered_on: string, 
 /**
@@ -443,7 +693,17 @@ members: Array<MembershipLink>,
 /**
  * Every program the registrant is in, with state and dates.
  */
-programs: Array<ProgramMembership>, history: Array<AuditEntry>, };
+programs: Array<ProgramMembership>, 
+/**
+ * Every entitlement in every program and cycle, newest first, with its approvals.
+ */
+entitlements: Array<EntitlementView>, 
+/**
+ * Every payment attempt, newest first.
+ */
+payments: Array<PaymentView>, history: Array<AuditEntry>, };
+
+export type RegistrantEntitlementsRequest = { key: RegistrantKey, };
 
 export type RegistrantFields = { external_id?: string, given_name?: string, family_name?: string, 
 /**
@@ -453,11 +713,17 @@ group_name?: string, sex?: string,
 /**
  * ISO date.
  */
-birth_date?: string, birth_date_approx?: boolean, phone?: string, area?: string, tags?: Array<string>, custom?: { [key in string]?: JsonValue }, ids?: Array<IdDocument>, };
+birth_date?: string, birth_date_approx?: boolean, phone?: string, 
+/**
+ * Where payments go, as `type:id@provider` (for example `msisdn:251911000000@telebirr`).
+ */
+financial_address?: string, area?: string, tags?: Array<string>, custom?: { [key in string]?: JsonValue }, ids?: Array<IdDocument>, };
 
 export type RegistrantKey = { "id": string } | { "reference": string };
 
 export type RegistrantKind = "individual" | "group";
+
+export type RegistrantPaymentsRequest = { key: RegistrantKey, reveal: boolean, };
 
 export type RegistrantProgramsRequest = { key: RegistrantKey, };
 
@@ -529,6 +795,10 @@ export type SessionInfo = { user_id: string, username: string, role: Role, permi
 
 export type SessionInfoRequest = Record<string, never>;
 
+export type SetDisbursementRequest = { program: ProgramKey, settings: DisbursementSettings, };
+
+export type SetFundStateRequest = { fund: string, state: FundState, };
+
 export type SetProgramStateRequest = { program: ProgramKey, state?: ProgramState, 
 /**
  * Archive (true) or bring back (false) instead of changing the state.
@@ -536,6 +806,14 @@ export type SetProgramStateRequest = { program: ProgramKey, state?: ProgramState
 archived?: boolean, };
 
 export type SortKey = "reference" | "name" | "birth_date";
+
+export type StateTotal = { state: string, count: number, 
+/**
+ * Minor units.
+ */
+amount: number, fee: number, quantity: number, };
+
+export type TransferFee = { "type": "percent", basis_points: number, } | { "type": "fixed", amount: number, };
 
 export type UpdateProgramRequest = { program: ProgramKey, fields: ProgramFields, };
 
@@ -552,6 +830,24 @@ export type User = { id: string, username: string, display_name: string, role: R
 export type Users = { users: Array<User>, };
 
 export type VerifyMembersRequest = { program: ProgramKey, };
+
+export type WorkflowSummary = { 
+/**
+ * Entitlements the step changed.
+ */
+changed: number, 
+/**
+ * Their amount with fees, minor units.
+ */
+total: number, 
+/**
+ * Of those, how many are now fully approved.
+ */
+approved: number, 
+/**
+ * Still pending, at a later stage.
+ */
+pending: number, cycle_state: CycleState | null, };
 
 /** Every API operation: name -> [request, response]. */
 export type Operations = {
@@ -595,6 +891,27 @@ export type Operations = {
   "dedup.decide": [DecideDuplicatesRequest, DuplicateGroup];
   "dedup.merge": [MergeDuplicatesRequest, MergeSummary];
   "dedup.quality": [DedupQualityRequest, DedupQuality];
+  "programs.set_disbursement": [SetDisbursementRequest, ProgramSummary];
+  "cycles.list": [ListCyclesRequest, Array<Cycle>];
+  "cycles.create": [CreateCycle, CycleCreated];
+  "cycles.get": [GetCycleRequest, CycleSummary];
+  "cycles.recheck": [RecheckCycleRequest, RecheckSummary];
+  "cycles.delete": [DeleteCycleRequest, Done];
+  "cycles.generate": [GenerateEntitlementsRequest, GenerationSummary];
+  "cycles.act": [CycleActionRequest, WorkflowSummary];
+  "cycles.decide": [Decide, WorkflowSummary];
+  "cycles.entitlements": [EntitlementsQuery, EntitlementsPage];
+  "entitlements.edit": [EditEntitlement, EntitlementView];
+  "registrants.entitlements": [RegistrantEntitlementsRequest, Array<EntitlementView>];
+  "registrants.payments": [RegistrantPaymentsRequest, Array<PaymentView>];
+  "funds.balance": [FundBalanceRequest, FundBalance];
+  "funds.add": [AddFund, FundBalance];
+  "funds.set_state": [SetFundStateRequest, FundBalance];
+  "payments.prepare": [PreparePayments, PrepareSummary];
+  "payments.export": [ExportPaymentFileRequest, PaymentFile];
+  "payments.mark_sent": [MarkBatchSentRequest, PaymentBatch];
+  "payments.reconcile": [ReconcileRequest, ReconcileSummary];
+  "entitlements.export": [ExportEntitlements, EntitlementsExport];
 };
 
 /** The closed list of error codes. */
@@ -622,6 +939,9 @@ export const ERROR_CODES: ErrorCode[] = [
   "rule_invalid",
   "transition_not_allowed",
   "merge_conflict",
+  "funds_insufficient",
+  "entitlement_invalid",
+  "self_approval",
   "internal",
 ];
 
@@ -634,6 +954,7 @@ export const IMPORT_COLUMNS = [
   "birth_date",
   "birth_date_approx",
   "phone",
+  "financial_address",
   "area",
   "tags",
   "household_ref",

@@ -1,5 +1,5 @@
-// One registrant: who they are, their IDs, household and members, custom fields and the record's history.
-// Entitlements and payments have their tabs here already; the cycles work fills them.
+// One registrant: who they are, their IDs, household and members, programs, entitlements and payments
+// in every cycle, custom fields and the record's history.
 import { useState } from "react";
 import { Anchor, Badge, Button, Card, Group, SimpleGrid, Stack, Table, Tabs, Text, Title } from "@mantine/core";
 import { IconEye, IconEyeOff } from "@tabler/icons-react";
@@ -15,6 +15,7 @@ import { MembershipBadge } from "../components/MembershipBadge";
 import { Field } from "../components/Field";
 import { useListLabels } from "../components/lists";
 import { DisableModal } from "../components/RegistrantList";
+import { EntitlementsOf, PaymentsOf } from "../components/Disbursement";
 
 function Memberships({ links, title }: { links: MembershipLink[]; title: string }) {
   const { t } = useTranslation();
@@ -166,6 +167,7 @@ export function Beneficiary({ reference }: { reference: string }) {
                   <Field label={t("fields.group_name")} value={f.group_name} />
                 )}
                 <Field label={t("fields.phone")} value={f.phone} testId="detail-phone" />
+                <Field label={t("import.columns.financial_address")} value={f.financial_address} />
                 <Field label={t("fields.area")} value={f.area && areaLabel(f.area)} />
                 <Field label={t("fields.external_id")} value={f.external_id} />
                 <Field label={t("fields.registered_on")} value={r.registered_on} />
@@ -213,13 +215,12 @@ export function Beneficiary({ reference }: { reference: string }) {
         <Tabs.Panel value="programs" pt="md">
           <ProgramsOf detail={d} />
         </Tabs.Panel>
-        {(["entitlements", "payments"] as const).map((tab) => (
-          <Tabs.Panel key={tab} value={tab} pt="md">
-            <Card withBorder>
-              <Text c="dimmed">{t(`detail.no_${tab}`)}</Text>
-            </Card>
-          </Tabs.Panel>
-        ))}
+        <Tabs.Panel value="entitlements" pt="md">
+          <EntitlementsOf entitlements={d.entitlements} />
+        </Tabs.Panel>
+        <Tabs.Panel value="payments" pt="md">
+          <PaymentsOf payments={d.payments} />
+        </Tabs.Panel>
         <Tabs.Panel value="history" pt="md">
           <History detail={d} />
         </Tabs.Panel>

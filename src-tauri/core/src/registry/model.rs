@@ -162,6 +162,10 @@ pub struct RegistrantDetail {
     pub members: Vec<MembershipLink>,
     /// Every program the registrant is in, with state and dates.
     pub programs: Vec<crate::program::model::ProgramMembership>,
+    /// Every entitlement in every program and cycle, newest first, with its approvals.
+    pub entitlements: Vec<crate::disbursement::model::EntitlementView>,
+    /// Every payment attempt, newest first.
+    pub payments: Vec<crate::disbursement::model::PaymentView>,
     pub history: Vec<crate::audit::AuditEntry>,
 }
 

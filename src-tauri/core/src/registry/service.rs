@@ -101,8 +101,19 @@ pub fn get_detail(store: &Store, session: &Session, key: &RegistrantKey, reveal:
             RegistrantKind::Individual => (links, Vec::new()),
             RegistrantKind::Group => (Vec::new(), links),
         };
-        let programs = crate::program::membership::of_registrant_in(c, &RegistrantKey::Id(row.id))?;
-        Ok(RegistrantDetail { history: read::history(c, row.id)?, registrant, groups, members, programs })
+        let key = RegistrantKey::Id(row.id);
+        let programs = crate::program::membership::of_registrant_in(c, &key)?;
+        let entitlements = crate::disbursement::entitlement::of_registrant_in(c, &key)?;
+        let payments = crate::disbursement::payment::of_registrant_in(c, &key, reveal)?;
+        Ok(RegistrantDetail {
+            history: read::history(c, row.id)?,
+            registrant,
+            groups,
+            members,
+            programs,
+            entitlements,
+            payments,
+        })
     })?;
     if reveal {
         store.write(|tx| {
