@@ -170,8 +170,11 @@ fn write_report(registry: &Registry, path: &Path) -> Result<(), ApiError> {
             while let Some(r) = rows.next()? {
                 let id: uuid::Uuid = r.get(0)?;
                 n += 1;
-                let line =
-                    if n % 33 == 0 { format!("{id},failed,,account closed") } else { format!("{id},paid,TX{n:09},") };
+                let line = if n.is_multiple_of(33) {
+                    format!("{id},failed,,account closed")
+                } else {
+                    format!("{id},paid,TX{n:09},")
+                };
                 writeln!(w, "{line}").map_err(|e| br_core::CoreError::io("writing the reconciliation file", e))?;
             }
             Ok(())

@@ -24,7 +24,7 @@ use crate::output::print;
 use crate::Cli;
 
 #[derive(Clone, Copy, ValueEnum)]
-pub enum Kind {
+pub enum Benefit {
     Cash,
     InKind,
     Voucher,
@@ -43,7 +43,7 @@ pub enum CycleCommand {
     Configure {
         program: String,
         #[arg(long, value_enum, default_value = "cash")]
-        kind: Kind,
+        kind: Benefit,
         /// CEL giving the amount in minor units (cash, voucher) or the quantity (in-kind).
         #[arg(long)]
         amount: String,
@@ -321,9 +321,9 @@ pub fn run_cycle(cli: &Cli, command: &CycleCommand) -> Result<(), ApiError> {
                 _ => None,
             };
             let kind = match kind {
-                Kind::Cash => EntitlementKind::Cash,
-                Kind::InKind => EntitlementKind::InKind,
-                Kind::Voucher => EntitlementKind::Voucher,
+                Benefit::Cash => EntitlementKind::Cash,
+                Benefit::InKind => EntitlementKind::InKind,
+                Benefit::Voucher => EntitlementKind::Voucher,
             };
             let period = match every {
                 Every::Weekly => Period::Weekly,

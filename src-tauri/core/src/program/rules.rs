@@ -871,7 +871,7 @@ impl<'r> Evaluator<'r> {
         match self.value(s) {
             Ok(Value::Int(i)) if i >= 0 => Ok(i),
             Ok(Value::UInt(u)) => i64::try_from(u).map_err(|_| "the amount is too large".to_string()),
-            Ok(Value::Float(f)) if f.fract() == 0.0 && f >= 0.0 && f < 9.0e15 => Ok(f as i64),
+            Ok(Value::Float(f)) if f.fract() == 0.0 && (0.0..9.0e15).contains(&f) => Ok(f as i64),
             Ok(Value::Int(_)) => Err("the amount is negative".into()),
             Ok(Value::Float(f)) if f < 0.0 => Err("the amount is negative".into()),
             Ok(Value::Float(_)) => Err("the amount is not a whole number of minor units".into()),
