@@ -225,12 +225,14 @@ pub fn run(cli: &Cli, individuals: u64, dir: Option<&Path>) -> Result<(), ApiErr
     let mut names = Vec::new();
     let mut rdr = csv::Reader::from_path(&gen.registrants_file).map_err(|e| ApiError::invalid(e.to_string()))?;
     let step = (individuals / 2000).max(1);
+    let national_id =
+        br_core::synth::HEADER.iter().position(|h| *h == "id:national_id").expect("the generator writes national IDs");
     for (i, rec) in rdr.records().enumerate() {
         if !(i as u64).is_multiple_of(step) {
             continue;
         }
         let rec = rec.map_err(|e| ApiError::invalid(e.to_string()))?;
-        if let Some(id) = rec.get(10).filter(|s| !s.is_empty()) {
+        if let Some(id) = rec.get(national_id).filter(|s| !s.is_empty()) {
             ids.push(id.to_string());
         }
         let family: String = rec.get(2).unwrap_or("").chars().take(3).collect();
