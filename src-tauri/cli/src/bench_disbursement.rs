@@ -27,6 +27,8 @@ pub struct DisbursementReport {
     pub amount_expression: String,
     pub cycle_members: u64,
     pub generate_ms: f64,
+    /// Evaluating the amount for everyone, alongside the writing.
+    pub generate_evaluate_ms: u64,
     pub generated: u64,
     pub total_amount: i64,
     pub submit_ms: f64,
@@ -140,6 +142,7 @@ pub fn run(registry: &Registry, session: &Session, dir: &Path) -> Result<Disburs
         amount_expression,
         cycle_members: created.members,
         generate_ms,
+        generate_evaluate_ms: generated.evaluate_ms,
         generated: generated.generated,
         total_amount: generated.total_amount,
         submit_ms,

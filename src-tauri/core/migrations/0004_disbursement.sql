@@ -62,7 +62,9 @@ CREATE TABLE entitlements (
     updated_at   TEXT NOT NULL,
     UNIQUE (cycle, registrant)
 );
-CREATE INDEX entitlements_registrant ON entitlements (registrant);
+-- No index on the registrant alone: a beneficiary's entitlements are found through their program
+-- memberships and each program's cycles, probing (cycle, registrant); one index less to maintain for
+-- every entitlement written.
 CREATE UNIQUE INDEX entitlements_voucher_code ON entitlements (voucher_code) WHERE voucher_code IS NOT NULL;
 
 -- Every approval or rejection: of one entitlement, or (entitlement NULL) of every entitlement of the cycle

@@ -250,9 +250,13 @@ impl Out {
         relationship: &str,
         approx: bool,
     ) -> Result<()> {
-        // People with a phone get a mobile-money wallet on it; the others have nowhere to be paid yet.
-        let wallet =
-            p.phone.as_deref().map(|ph| format!("msisdn:{}@telebirr", ph.trim_start_matches('+'))).unwrap_or_default();
+        // People with a phone are paid into a mobile-money wallet on it; other adults with an ID have a bank
+        // account (numbered after their record, so no random draw changes the rest); the others have none.
+        let wallet = match (&p.phone, p.national_id.is_some()) {
+            (Some(ph), _) => format!("msisdn:{}@telebirr", ph.trim_start_matches('+')),
+            (None, true) => format!("bban:{}@cbe", p.external_id.replace('-', "")),
+            (None, false) => String::new(),
+        };
         let rec = [
             p.external_id.as_str(),
             given,

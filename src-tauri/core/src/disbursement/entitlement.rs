@@ -49,6 +49,8 @@ pub struct GenerationSummary {
     pub total_amount: i64,
     pub total_fee: i64,
     pub total_quantity: i64,
+    /// How long evaluating the expression for everyone took, alongside the writing.
+    pub evaluate_ms: u64,
     pub elapsed_ms: u64,
 }
 
@@ -65,7 +67,66 @@ fn voucher_code(rng: &mut impl Rng) -> String {
     (0..12).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
 }
 
+/// What evaluating a cycle's members found wrong.
+#[derive(Default)]
+struct Evaluation {
+    failed: u64,
+    examples: Vec<(String, String)>,
+    elapsed_ms: u64,
+}
+
+/// Evaluates the expression for every member of the cycle on a reader connection, handing the amounts
+/// to `send` a batch at a time in registrant order. Stops sending at the first failure but goes on
+/// counting failures, so the error can say how many.
+fn evaluate(
+    store: &Store,
+    target: crate::registry::model::RegistrantKind,
+    expression: &str,
+    cycle: i64,
+    cancel: &AtomicBool,
+    send: std::sync::mpsc::SyncSender<Vec<Draft>>,
+) -> Result<Evaluation> {
+    let started = std::time::Instant::now();
+    store.read(|conn| {
+        let compiled = compile_expression(conn, target, expression)?;
+        let evaluator = Evaluator::new(&compiled);
+        let selection = Selection { rule: &compiled, score: None, target, scope: Scope::Cycle(cycle) };
+        let mut out = Evaluation::default();
+        let mut chunk = Vec::with_capacity(BATCH);
+        selection.subjects(conn, cancel, |rowid, id, reference, subject| {
+            match evaluator.amount(&subject) {
+                Ok(value) if out.failed == 0 => {
+                    chunk.push(Draft { registrant: rowid, registrant_id: id, value });
+                    if chunk.len() == BATCH
+                        && send.send(std::mem::replace(&mut chunk, Vec::with_capacity(BATCH))).is_err()
+                    {
+                        // The writer gave up (its own error): nothing more to do.
+                        return Err(CoreError::Cancelled);
+                    }
+                }
+                Ok(_) => {}
+                Err(why) => {
+                    out.failed += 1;
+                    if out.examples.len() < 20 {
+                        out.examples.push((reference, why));
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        if out.failed == 0 && !chunk.is_empty() {
+            let _ = send.send(chunk);
+        }
+        out.elapsed_ms = started.elapsed().as_millis() as u64;
+        Ok(out)
+    })
+}
+
 /// Generates a draft cycle's entitlements from the program's rule, replacing any drafts it had.
+///
+/// The write transaction is open from the start, so nothing else changes the cycle meanwhile; a reader
+/// thread evaluates the expression while this one writes what it has evaluated so far. If the expression
+/// fails for anyone, or on a cancel, the transaction is rolled back and nothing was generated.
 pub fn generate(
     store: &Store,
     session: &Session,
@@ -75,53 +136,18 @@ pub fn generate(
 ) -> Result<GenerationSummary> {
     require(store, session, Permission::CycleManage, "cycle.generate")?;
     let started = std::time::Instant::now();
-    let (c, rule, drafts, members) = store.read(|conn| {
-        let c = cycle::resolve(conn, cycle)?;
+    store.write(|tx| {
+        let c = cycle::resolve(tx.conn(), cycle)?;
         require_draft(&c)?;
-        let p = resolve_program(conn, &ProgramKey::Id(c.cycle.program_id))?;
+        let p = resolve_program(tx.conn(), &ProgramKey::Id(c.cycle.program_id))?;
         let rule = p.program.disbursement.entitlement.clone().ok_or_else(|| {
             CoreError::InvalidInput(format!("program {} has no entitlement rule yet", p.program.code))
         })?;
-        let compiled = compile_expression(conn, p.program.target, &rule.expression)?;
+        // Checked here too, so a bad expression fails before any thread starts.
+        compile_expression(tx.conn(), p.program.target, &rule.expression)?;
         let members: i64 =
-            conn.query_row("SELECT count(*) FROM cycle_members WHERE cycle = ?1", [c.rowid], |r| r.get(0))?;
-        let evaluator = Evaluator::new(&compiled);
-        let selection =
-            Selection { rule: &compiled, score: None, target: p.program.target, scope: Scope::Cycle(c.rowid) };
-        let mut drafts = Vec::with_capacity(members as usize);
-        let mut failed = 0u64;
-        let mut examples = Vec::new();
-        selection.subjects(conn, cancel, |rowid, id, reference, subject| {
-            match evaluator.amount(&subject) {
-                Ok(value) => drafts.push(Draft { registrant: rowid, registrant_id: id, value }),
-                Err(why) => {
-                    failed += 1;
-                    if examples.len() < 20 {
-                        examples.push((reference, why));
-                    }
-                }
-            }
-            let done = drafts.len() as u64 + failed;
-            if done.is_multiple_of(50_000) {
-                progress(&GenerationProgress { phase: "evaluating".into(), done, total: members as u64 });
-            }
-            Ok(())
-        })?;
-        if failed > 0 {
-            return Err(CoreError::EntitlementInvalid { count: failed, examples });
-        }
-        drafts.sort_unstable_by_key(|d| d.registrant);
-        Ok((c, rule, drafts, members as u64))
-    })?;
-    let total = drafts.len() as u64;
-    store.write(|tx| {
-        let current = cycle::resolve(tx.conn(), cycle)?;
-        require_draft(&current)?;
-        if current.version != c.version {
-            return Err(CoreError::InvalidInput(
-                "the cycle changed while its entitlements were computed; generate again".into(),
-            ));
-        }
+            tx.conn().query_row("SELECT count(*) FROM cycle_members WHERE cycle = ?1", [c.rowid], |r| r.get(0))?;
+        let members = members as u64;
         tx.conn().execute("DELETE FROM entitlements WHERE cycle = ?1", [c.rowid])?;
         let start = parse_date(&c.cycle.start_date).ok_or_else(|| CoreError::Internal("cycle start date".into()))?;
         let end = parse_date(&c.cycle.end_date).ok_or_else(|| CoreError::Internal("cycle end date".into()))?;
@@ -129,74 +155,89 @@ pub fn generate(
         let valid_from = start.to_string();
         let now = now_rfc3339();
         let mut rng = rand::rng();
-        let mut summary = GenerationSummary { members, skipped: members - total, ..Default::default() };
-        for batch in drafts.chunks(BATCH) {
-            if cancel.load(Ordering::Relaxed) {
-                tx.abandon();
-                return Err(CoreError::Cancelled);
-            }
-            let mut op_rows = Vec::with_capacity(batch.len());
-            let mut insert = tx.conn().prepare_cached(
-                "INSERT INTO entitlements (id, cycle, registrant, kind, amount, fee, currency, product, quantity, unit,
-                     voucher_code, valid_from, valid_until, state, version, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'draft', 0, ?14)",
-            )?;
-            for d in batch {
-                let (amount, quantity) = match rule.kind {
-                    EntitlementKind::InKind => (0, Some(d.value)),
-                    _ => (d.value, None),
-                };
-                let fee = rule.fee.as_ref().map(|f| f.on(amount)).unwrap_or(0);
-                let code = (rule.kind == EntitlementKind::Voucher).then(|| voucher_code(&mut rng));
-                let id = Uuid::now_v7();
-                insert.execute(params![
-                    id,
-                    c.rowid,
-                    d.registrant,
-                    rule.kind.as_str(),
-                    amount,
-                    fee,
-                    c.cycle.currency,
-                    rule.product,
-                    quantity,
-                    rule.unit,
-                    code,
-                    valid_from,
-                    valid_until,
-                    now
-                ])?;
-                summary.total_amount += amount;
-                summary.total_fee += fee;
-                summary.total_quantity += quantity.unwrap_or(0);
-                op_rows.push(serde_json::json!([id, d.registrant_id, amount, fee, quantity, code]));
-            }
-            drop(insert);
-            tx.append_op(
-                "entitlement_batch",
-                Uuid::now_v7(),
-                OpKind::Create,
-                &serde_json::json!({
-                    "cycle": c.cycle.id, "kind": rule.kind, "currency": c.cycle.currency, "product": rule.product,
-                    "unit": rule.unit, "valid_from": valid_from, "valid_until": valid_until,
-                    "columns": ["id", "registrant", "amount", "fee", "quantity", "voucher_code"], "rows": op_rows,
-                }),
-                None,
-            )?;
-            summary.generated += batch.len() as u64;
-            progress(&GenerationProgress { phase: "writing".into(), done: summary.generated, total });
+        let mut summary = GenerationSummary { members, ..Default::default() };
+        let evaluation = std::thread::scope(|scope| -> Result<Evaluation> {
+            let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Draft>>(4);
+            let (target, expression, cycle_rowid) = (p.program.target, rule.expression.as_str(), c.rowid);
+            let evaluator = scope.spawn(move || evaluate(store, target, expression, cycle_rowid, cancel, send));
+            let written = (|| -> Result<()> {
+                for batch in receive.iter() {
+                    if cancel.load(Ordering::Relaxed) {
+                        return Err(CoreError::Cancelled);
+                    }
+                    let mut op_rows = Vec::with_capacity(batch.len());
+                    let mut insert = tx.conn().prepare_cached(
+                        "INSERT INTO entitlements (id, cycle, registrant, kind, amount, fee, currency, product, quantity,
+                             unit, voucher_code, valid_from, valid_until, state, version, updated_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'draft', 0, ?14)",
+                    )?;
+                    for d in &batch {
+                        let (amount, quantity) = match rule.kind {
+                            EntitlementKind::InKind => (0, Some(d.value)),
+                            _ => (d.value, None),
+                        };
+                        let fee = rule.fee.as_ref().map(|f| f.on(amount)).unwrap_or(0);
+                        let code = (rule.kind == EntitlementKind::Voucher).then(|| voucher_code(&mut rng));
+                        let id = Uuid::now_v7();
+                        insert.execute(params![
+                            id,
+                            c.rowid,
+                            d.registrant,
+                            rule.kind.as_str(),
+                            amount,
+                            fee,
+                            c.cycle.currency,
+                            rule.product,
+                            quantity,
+                            rule.unit,
+                            code,
+                            valid_from,
+                            valid_until,
+                            now
+                        ])?;
+                        summary.total_amount += amount;
+                        summary.total_fee += fee;
+                        summary.total_quantity += quantity.unwrap_or(0);
+                        op_rows.push(serde_json::json!([id, d.registrant_id, amount, fee, quantity, code]));
+                    }
+                    drop(insert);
+                    tx.append_op(
+                        "entitlement_batch",
+                        Uuid::now_v7(),
+                        OpKind::Create,
+                        &serde_json::json!({
+                            "cycle": c.cycle.id, "kind": rule.kind, "currency": c.cycle.currency, "product": rule.product,
+                            "unit": rule.unit, "valid_from": valid_from, "valid_until": valid_until,
+                            "columns": ["id", "registrant", "amount", "fee", "quantity", "voucher_code"], "rows": op_rows,
+                        }),
+                        None,
+                    )?;
+                    summary.generated += batch.len() as u64;
+                    progress(&GenerationProgress { phase: "writing".into(), done: summary.generated, total: members });
+                }
+                Ok(())
+            })();
+            // Dropping the receiver stops the evaluator if this side failed.
+            drop(receive);
+            let evaluated = evaluator.join().map_err(|_| CoreError::Internal("the evaluation thread panicked".into()))?;
+            written?;
+            evaluated
+        })?;
+        if evaluation.failed > 0 {
+            return Err(CoreError::EntitlementInvalid { count: evaluation.failed, examples: evaluation.examples });
         }
+        summary.evaluate_ms = evaluation.elapsed_ms;
+        summary.skipped = members - summary.generated;
         tx.conn().execute(
             "UPDATE cycles SET prepared_by = ?1, updated_at = ?2 WHERE rowid = ?3",
             params![session.username(), now, c.rowid],
         )?;
         let after = cycle::resolve(tx.conn(), cycle)?;
         cycle::write_op(tx, &after, OpKind::Update)?;
-        tx.audit(AuditEvent::new(session, "cycle.generate").on("cycle", cycle.to_string()).details(
-            serde_json::json!({
-                "program": c.cycle.program_code, "rule": rule, "generated": summary.generated,
-                "total_amount": summary.total_amount, "total_fee": summary.total_fee,
-            }),
-        ))?;
+        tx.audit(AuditEvent::new(session, "cycle.generate").on("cycle", cycle.to_string()).details(serde_json::json!({
+            "program": c.cycle.program_code, "rule": rule, "generated": summary.generated,
+            "total_amount": summary.total_amount, "total_fee": summary.total_fee,
+        })))?;
         summary.elapsed_ms = started.elapsed().as_millis() as u64;
         Ok(summary)
     })
@@ -282,6 +323,11 @@ pub(crate) const VIEW_COLUMNS: &str =
     "e.rowid, e.id, c.id, c.name, p.code, p.name, r.id, r.reference, e.kind, e.amount, \
      e.fee, e.currency, e.product, e.quantity, e.unit, e.voucher_code, e.valid_from, e.valid_until, e.state, e.stage, \
      e.reason, e.updated_at, e.cycle, p.approval_stages";
+
+/// The cycles a registrant can have entitlements in: those of the programs they are a member of. With
+/// `e.registrant = ?1` this probes the (cycle, registrant) index once per cycle.
+pub(crate) const CYCLES_OF_REGISTRANT: &str =
+    "SELECT cy.rowid FROM program_memberships pm JOIN cycles cy ON cy.program = pm.program WHERE pm.registrant = ?1";
 
 pub(crate) const VIEW_FROM: &str = "FROM entitlements e JOIN cycles c ON c.rowid = e.cycle \
      JOIN programs p ON p.rowid = c.program JOIN registrants r ON r.rowid = e.registrant";
@@ -405,7 +451,8 @@ pub fn of_registrant(store: &Store, session: &Session, key: &RegistrantKey) -> R
 pub fn of_registrant_in(conn: &Connection, key: &RegistrantKey) -> Result<Vec<EntitlementView>> {
     let r = resolve_registrant(conn, key)?;
     let mut st = conn.prepare_cached(&format!(
-        "SELECT {VIEW_COLUMNS} {VIEW_FROM} WHERE e.registrant = ?1 ORDER BY c.start_date DESC, p.code"
+        "SELECT {VIEW_COLUMNS} {VIEW_FROM} WHERE e.cycle IN ({CYCLES_OF_REGISTRANT}) AND e.registrant = ?1
+         ORDER BY c.start_date DESC, p.code"
     ))?;
     let rows: Vec<_> = st.query_map([r.rowid], view_from_row)?.collect::<rusqlite::Result<_>>()?;
     rows.into_iter()

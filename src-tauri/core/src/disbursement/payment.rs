@@ -12,6 +12,7 @@ use ts_rs::TS;
 use uuid::Uuid;
 
 use super::cycle::{self, StoredCycle};
+use super::entitlement::CYCLES_OF_REGISTRANT;
 use super::model::{CycleState, PaymentBatch, PaymentState, PaymentView};
 use crate::audit::AuditEvent;
 use crate::auth::{require, Permission, Session};
@@ -567,13 +568,13 @@ pub fn of_registrant(store: &Store, session: &Session, key: &RegistrantKey, reve
 
 pub fn of_registrant_in(conn: &Connection, key: &RegistrantKey, reveal: bool) -> Result<Vec<PaymentView>> {
     let r = resolve_registrant(conn, key)?;
-    let mut st = conn.prepare_cached(
+    let mut st = conn.prepare_cached(&format!(
         "SELECT pay.id, b.id, b.sequence, e.id, c.name, p.code, pay.account, pay.amount, pay.currency, pay.state,
                 pay.external_ref, pay.reason, pay.created_at, pay.updated_at
          FROM entitlements e JOIN payments pay ON pay.entitlement = e.rowid
          JOIN payment_batches b ON b.rowid = pay.batch JOIN cycles c ON c.rowid = e.cycle JOIN programs p ON p.rowid = c.program
-         WHERE e.registrant = ?1 ORDER BY pay.rowid DESC",
-    )?;
+         WHERE e.cycle IN ({CYCLES_OF_REGISTRANT}) AND e.registrant = ?1 ORDER BY pay.rowid DESC"
+    ))?;
     let rows = st.query_map([r.rowid], |row| {
         let account: Option<String> = row.get(6)?;
         Ok(PaymentView {
