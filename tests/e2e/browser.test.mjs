@@ -3,7 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { copyFileSync, readFileSync } from "node:fs";
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { ROOT, appRequest, br, launchChromium, screenshot, seriousViolations, serve, tempDir } from "./support.mjs";
 
 const ADMIN = { username: "admin", password: "admin-password-1" };
@@ -181,6 +181,115 @@ test("a new program: wizard, a rule with an error, the live count, enrol, pause,
   await page.getByRole("tab", { name: "Programs" }).click();
   await page.getByTestId("beneficiary-programs").getByText("Elderly grant").waitFor();
   await page.getByTestId("beneficiary-programs").getByText("Paused").waitFor();
+});
+
+/** Locks the app and logs in as another user, as people share the office laptop. */
+async function relogin(username, password = "user-password-1") {
+  await page.getByTestId("user-menu").click();
+  await page.getByRole("menuitem", { name: "Lock" }).click();
+  await page.getByLabel("User name").fill(username);
+  await page.getByLabel(/^Password/).fill(password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  // The app opens where it was locked.
+  await page.getByTestId("user-menu").waitFor();
+}
+
+/** Moves to a page of the app without reloading it (a reload would end the session, as it should). */
+async function go(hash) {
+  await page.evaluate((h) => {
+    window.location.hash = h;
+  }, hash);
+}
+
+test("a cycle: entitlements generated, approved by someone else once funds are posted, paid, reconciled; the beneficiary sees it", async () => {
+  const admin = await appRequest(server.url, { action: "login", ...ADMIN });
+  for (const [username, role] of [["amina", "approver"], ["fatou", "finance"]]) {
+    await appRequest(server.url, {
+      action: "call",
+      token: admin.token,
+      command: "users.add",
+      payload: { username, display_name: username, role, password: "user-password-1" },
+    });
+  }
+  await appRequest(server.url, { action: "logout", token: admin.token });
+
+  // The officer (admin here) sets the entitlement rule, creates the cycle, generates and sends it.
+  await page.getByRole("link", { name: "Programs" }).click();
+  await page.getByRole("link", { name: "ELD" }).click();
+  await page.getByTestId("tab-cycles").click();
+  await page.getByTestId("rule-editor").fill("min(10000 + 2500 * size(members), 30000)");
+  await page.getByTestId("disbursement-save").click();
+  await page.getByText("Saved.").waitFor();
+  await page.getByTestId("cycle-create").click();
+  await page.getByTestId("cycle-state").getByText("Draft").waitFor();
+  const cycleHash = new URL(page.url()).hash;
+  const cycleId = decodeURIComponent(cycleHash.split("/").pop());
+  await page.getByTestId("cycle-generate").click();
+  await page.getByTestId("cycle-message").getByText(/entitlements generated/).waitFor();
+  await page.getByTestId("cycle-submit").click();
+  await page.getByTestId("cycle-state").getByText("To approve").waitFor();
+
+  // The approver: no funds are posted yet, so the approval is refused and says so.
+  await relogin("amina");
+  await go(cycleHash);
+  await page.getByTestId("approve-stage-1").click();
+  await page.getByTestId("decision-comment").fill("Checked against the list");
+  await page.getByTestId("decision-confirm").click();
+  await page.getByText("Not enough posted funds for this approval.", { exact: false }).waitFor();
+  assert.equal(await page.getByTestId("cycle-state").textContent(), "To approve");
+  const finance = await appRequest(server.url, { action: "login", username: "fatou", password: "user-password-1" });
+  const call = (command, payload) => appRequest(server.url, { action: "call", token: finance.token, command, payload });
+  const summary = await call("cycles.get", { cycle: cycleId });
+  await call("funds.add", { program: { code: "ELD" }, amount: summary.total_amount + summary.total_fee, currency: "ETB", reference: "Treasury transfer", post: true });
+  await appRequest(server.url, { action: "logout", token: finance.token });
+  await page.getByTestId("approve-stage-1").click();
+  await page.getByTestId("decision-confirm").click();
+  await page.getByTestId("cycle-state").getByText("Approved").waitFor();
+  await page.getByTestId("approval-record").getByText(/amina/).waitFor();
+  await screenshot(page, "14-cycle-approved");
+  await checkAccessibility("cycle");
+
+  // Finance prepares the payments, writes the provider's file, marks it sent and imports the report.
+  await relogin("fatou");
+  await go(cycleHash);
+  await page.getByTestId("payments-prepare").click();
+  await page.getByTestId("cycle-message").getByText(/payments in 1 batches/).waitFor();
+  await page.getByTestId("batch-table").getByRole("button", { name: "Payment file" }).click();
+  await page.getByLabel("Save as").fill(join(work, "payments.csv"));
+  await page.getByTestId("payment-file-save").click();
+  await page.getByTestId("cycle-message").getByText(/payments written/).waitFor();
+  await page.getByTestId("batch-sent-1").click();
+  await page.getByTestId("batch-table").getByText("sent").waitFor();
+  const header = readFileSync(join(work, "payments.csv"), "utf8").trim().split("\n")[0].split(",");
+  const rows = readFileSync(join(work, "payments.csv"), "utf8").trim().split("\n").slice(1).map((l) => l.split(","));
+  assert.ok(rows.length > 10, `payments prepared: ${rows.length}`);
+  const col = (name) => header.indexOf(name);
+  const report = ["payment_id,status,external_ref,reason"];
+  rows.forEach((r, i) => report.push(i === 0 ? `${r[col("payment_id")]},failed,,wrong number` : `${r[col("payment_id")]},paid,TX-${i},`));
+  report.push(`${rows[1][col("payment_id")]},paid,TX-1,`, "01890000-0000-7000-8000-000000000000,paid,TX-X,");
+  writeFileSync(join(work, "report.csv"), report.join("\n") + "\n");
+  await page.getByLabel("The provider's report (CSV)").fill(join(work, "report.csv"));
+  await page.getByTestId("reconcile").click();
+  await page.getByTestId("cycle-message").getByText(`${rows.length + 2} rows: ${rows.length - 1} paid, 1 failed, 0 reversed, 1 repeated, 1 unknown, 0 unreadable.`).waitFor();
+  await page.getByTestId("cycle-paid").getByText((rows.length - 1).toLocaleString("en-US")).waitFor();
+  await page.getByTestId("cycle-failed").getByText("1").waitFor();
+  await screenshot(page, "15-cycle-paid");
+
+  // The visitor at the counter: her entitlement, who approved it, and the payment with its reference.
+  const paid = rows[1][col("beneficiary_reference")];
+  await go(`#/beneficiaries/${paid}`);
+  await page.getByRole("tab", { name: "Entitlements" }).click();
+  const entitlements = page.getByTestId("beneficiary-entitlements");
+  await entitlements.getByText("Paid").waitFor();
+  await entitlements.getByText(/stage 1: approved · amina/).waitFor();
+  await page.getByRole("tab", { name: "Payments" }).click();
+  await page.getByTestId("beneficiary-payments").getByText("TX-1", { exact: true }).waitFor();
+  await screenshot(page, "16-beneficiary-payments");
+  await checkAccessibility("beneficiary-payments");
+  await go(`#/beneficiaries/${rows[0][col("beneficiary_reference")]}`);
+  await page.getByRole("tab", { name: "Payments" }).click();
+  await page.getByTestId("beneficiary-payments").getByText("wrong number").waitFor();
+  await relogin(ADMIN.username, ADMIN.password);
 });
 
 test("duplicates: found, compared side by side, one pair kept apart, one merged", async () => {

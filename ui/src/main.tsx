@@ -3,6 +3,7 @@ import ReactDOM from "react-dom/client";
 import "@mantine/core/styles.css";
 import "@mantine/charts/styles.css";
 import "@mantine/notifications/styles.css";
+import "./print.css";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { App } from "./app/App";
 import { initI18n } from "./i18n";

@@ -110,6 +110,10 @@ CREATE TABLE payment_batches (
     state        TEXT NOT NULL DEFAULT 'prepared' CHECK (state IN ('prepared', 'sent')),
     count        INTEGER NOT NULL,
     total        INTEGER NOT NULL,
+    -- A batch's payments are written together, so they are the payments with rowids in this range (no
+    -- index on payments.batch to maintain for every payment).
+    first_payment INTEGER NOT NULL,
+    last_payment  INTEGER NOT NULL,
     created_by   TEXT NOT NULL,
     created_at   TEXT NOT NULL,
     sent_at      TEXT,
@@ -132,4 +136,3 @@ CREATE TABLE payments (
     updated_at   TEXT NOT NULL
 );
 CREATE INDEX payments_entitlement ON payments (entitlement);
-CREATE INDEX payments_batch ON payments (batch);

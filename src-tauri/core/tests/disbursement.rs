@@ -28,8 +28,8 @@ const PEOPLE: &str = "external_id,given_name,family_name,sex,birth_date,financia
 A1,Amina,Diallo,female,1980-01-02,msisdn:221770000001@wave,H1,head
 A2,Moussa,Diallo,male,1978-05-06,msisdn:221770000002@wave,H1,spouse
 A3,Awa,Diallo,female,2015-03-04,,H1,child
-B1,Fatou,Sow,female,1970-01-01,bban:0012345@cbao,H2,head
-B2,Ali,Sow,male,1971-01-01,,H2,spouse
+B1,Fatou,Sow,female,1970-01-01,bban:0012345@cbao,H2,spouse
+B2,Ali,Sow,male,1971-01-01,,H2,head
 C1,Ousmane,Ba,male,1990-01-01,msisdn:221770000009@orange,,
 ";
 
@@ -291,11 +291,12 @@ fn a_cycle_runs_from_creation_to_reconciliation() {
     );
     assert_eq!(entitlement_of(&o, &a2).state, EntitlementState::Rejected);
 
-    // Payments: A3 and B2 have nowhere to be paid; A1, B1 and C1 go in batches of two.
+    // Payments: the child A3 is paid through the head of her household; B2 heads his and has no address,
+    // so he cannot be paid yet. A1, A3, B1 and C1 go in batches of two.
     let prepared =
         payment::prepare(store, &o.finance, &PreparePayments { cycle: id, batch_size: Some(2) }, &|_| {}).unwrap();
-    assert_eq!((prepared.payments, prepared.without_address, prepared.batches.len()), (3, 2, 2));
-    assert_eq!(prepared.total, 16_000 + 15_000 + 11_000);
+    assert_eq!((prepared.payments, prepared.without_address, prepared.batches.len()), (4, 1, 2));
+    assert_eq!(prepared.total, 16_000 + 16_000 + 15_000 + 11_000);
     let out = o.fx.dir.path().join("batch1.csv");
     let file = payment::export_file(store, &o.finance, prepared.batches[0].id, &out).unwrap();
     assert_eq!(file.payments, 2);
@@ -303,8 +304,8 @@ fn a_cycle_runs_from_creation_to_reconciliation() {
     assert!(text.starts_with(
         "payment_id,batch_id,batch_sequence,beneficiary_reference,financial_address,amount_minor,currency"
     ));
-    assert!(text.contains("msisdn:221770000001@wave,16000,XOF"), "{text}");
-    assert!(std::fs::read_to_string(o.fx.dir.path().join("batch1.summary.csv")).unwrap().contains(",2,31000,XOF,"));
+    assert_eq!(text.matches("msisdn:221770000001@wave,16000,XOF").count(), 2, "A1 and, through her, A3: {text}");
+    assert!(std::fs::read_to_string(o.fx.dir.path().join("batch1.summary.csv")).unwrap().contains(",2,32000,XOF,"));
     for b in &prepared.batches {
         payment::mark_sent(store, &o.finance, b.id).unwrap();
     }
@@ -354,7 +355,7 @@ fn a_cycle_runs_from_creation_to_reconciliation() {
 
     let summary = status::summary(store, &o.fx.admin, id).unwrap();
     let by = |s: &str| summary.by_state.iter().find(|t| t.state == s).map(|t| t.count).unwrap_or(0);
-    assert_eq!((by("paid"), by("in_payment"), by("approved"), by("rejected")), (2, 1, 2, 1));
+    assert_eq!((by("paid"), by("in_payment"), by("approved"), by("rejected")), (2, 2, 1, 1));
     assert_eq!(summary.cycle.state, CycleState::Distributing);
     assert_eq!(summary.batches.len(), 3);
     let e = approval::act(store, &o.manager, id, CycleAction::End, None).unwrap_err();
@@ -413,7 +414,8 @@ fn a_cycle_runs_from_creation_to_reconciliation() {
     cycle::delete(store, &o.manager, next.cycle.id).unwrap();
     let e = cycle::delete(store, &o.manager, id).unwrap_err();
     assert_eq!(e.code(), ErrorCode::TransitionNotAllowed, "only a draft cycle is deleted");
-    let _ = a3;
+    let a3_pay = &payment::of_registrant(store, &o.fx.admin, &RegistrantKey::Reference(a3), true).unwrap()[0];
+    assert_eq!(a3_pay.account.as_deref(), Some("msisdn:221770000001@wave"), "paid through the head");
 
     assert!(br_core::audit::verify(store).unwrap().ok);
     o.fx.assert_outbox_gapless();

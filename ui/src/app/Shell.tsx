@@ -44,6 +44,7 @@ import { Settings } from "../pages/Settings";
 import { AuditLog } from "../pages/AuditLog";
 import { Duplicates } from "../pages/Duplicates";
 import { Program } from "../pages/programs/Program";
+import { Cycle } from "../pages/cycles/Cycle";
 import { Programs } from "../pages/programs/Programs";
 import { LanguageSelect } from "../components/LanguageSelect";
 
@@ -70,6 +71,8 @@ function Page({ route }: { route: Route }) {
       return <Programs />;
     case "program":
       return <Program code={route.code} />;
+    case "cycle":
+      return <Cycle id={route.id} />;
     case "duplicates":
       return <Duplicates program={route.program} />;
     case "settings":

@@ -10,6 +10,7 @@ export type Route =
   | { page: "import" }
   | { page: "programs" }
   | { page: "program"; code: string }
+  | { page: "cycle"; id: string }
   | { page: "duplicates"; program?: string }
   | { page: "settings"; tab?: string }
   | { page: "audit"; entityId?: string };
@@ -27,6 +28,8 @@ export function parseRoute(hash: string): Route {
       return { page: "import" };
     case "programs":
       return arg ? { page: "program", code: arg } : { page: "programs" };
+    case "cycles":
+      return arg ? { page: "cycle", id: arg } : { page: "programs" };
     case "duplicates":
       return { page: "duplicates", program: params.get("program") ?? undefined };
     case "settings":
@@ -54,6 +57,8 @@ export function hrefOf(route: Route): string {
       return "#/programs";
     case "program":
       return `#/programs/${encodeURIComponent(route.code)}`;
+    case "cycle":
+      return `#/cycles/${encodeURIComponent(route.id)}`;
     case "duplicates":
       return route.program ? `#/duplicates?program=${encodeURIComponent(route.program)}` : "#/duplicates";
     case "settings":

@@ -112,9 +112,18 @@ pub fn prepare(
         }
         let mut out = PrepareSummary { expired: expire_due(tx, c.rowid)?, ..Default::default() };
         // Cash needs somewhere to go; in-kind and vouchers are handed over, so their "payment" is a delivery.
+        // The payee: the registrant's own financial address, else their household head's (a child's grant
+        // goes to the caregiver; a household's to its head).
         let mut st = tx.conn().prepare(
-            "SELECT e.rowid, e.state, e.kind, r.financial_address, e.amount, e.currency FROM entitlements e
-             JOIN registrants r ON r.rowid = e.registrant
+            "SELECT e.rowid, e.state, e.kind,
+                    coalesce(r.financial_address, (
+                        SELECT h.financial_address FROM memberships mh JOIN registrants h ON h.rowid = mh.individual_rowid
+                        WHERE mh.is_head = 1 AND mh.end_date IS NULL AND mh.group_rowid = CASE WHEN r.kind = 'group'
+                            THEN r.rowid
+                            ELSE (SELECT m.group_rowid FROM memberships m WHERE m.individual_rowid = r.rowid AND m.end_date IS NULL LIMIT 1)
+                        END)),
+                    e.amount, e.currency
+             FROM entitlements e JOIN registrants r ON r.rowid = e.registrant
              WHERE e.cycle = ?1 AND e.state IN ('approved', 'failed') ORDER BY e.rowid",
         )?;
         let mut due: Vec<(i64, bool, Option<String>, i64, String)> = Vec::new();
@@ -148,29 +157,34 @@ pub fn prepare(
             sequence += 1;
             let batch_id = Uuid::now_v7();
             let total: i64 = chunk.iter().map(|d| d.3).sum();
+            let first: i64 =
+                tx.conn().query_row("SELECT ifnull(max(rowid), 0) + 1 FROM payments", [], |r| r.get(0))?;
+            let last = first + chunk.len() as i64 - 1;
             let batch_rowid: i64 = tx.conn().query_row(
-                "INSERT INTO payment_batches (id, cycle, sequence, count, total, created_by, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING rowid",
-                params![batch_id, c.rowid, sequence, chunk.len() as i64, total, session.username(), now],
+                "INSERT INTO payment_batches (id, cycle, sequence, count, total, first_payment, last_payment, created_by,
+                     created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING rowid",
+                params![batch_id, c.rowid, sequence, chunk.len() as i64, total, first, last, session.username(), now],
                 |r| r.get(0),
             )?;
             let mut ins = tx.conn().prepare_cached(
-                "INSERT INTO payments (id, batch, entitlement, account, amount, currency, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+                "INSERT INTO payments (rowid, id, batch, entitlement, account, amount, currency, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
             )?;
-            let mut mark = tx
-                .conn()
-                .prepare_cached("UPDATE entitlements SET state = 'in_payment', updated_at = ?2 WHERE rowid = ?1")?;
             let mut op_rows = Vec::with_capacity(chunk.len());
-            for (rowid, retry, address, amount, currency) in chunk {
+            for (n, (rowid, retry, address, amount, currency)) in chunk.iter().enumerate() {
                 let id = Uuid::now_v7();
-                ins.execute(params![id, batch_rowid, rowid, address, amount, currency, now])?;
-                mark.execute(params![rowid, now])?;
+                ins.execute(params![first + n as i64, id, batch_rowid, rowid, address, amount, currency, now])?;
                 out.retries += *retry as u64;
                 op_rows.push(serde_json::json!([id, rowid, amount]));
             }
             drop(ins);
-            drop(mark);
+            // One statement for the batch's entitlements rather than one per payment.
+            tx.conn().execute(
+                "UPDATE entitlements SET state = 'in_payment', updated_at = ?3
+                 WHERE rowid IN (SELECT entitlement FROM payments WHERE rowid BETWEEN ?1 AND ?2)",
+                params![first, last, now],
+            )?;
             tx.append_op(
                 "payment_batch",
                 batch_id,
@@ -195,12 +209,14 @@ pub fn prepare(
     })
 }
 
-fn resolve_batch(conn: &Connection, batch: Uuid) -> Result<(i64, StoredCycle, PaymentBatch)> {
-    let (rowid, cycle_id): (i64, Uuid) = conn
+/// A batch: its rowid, the rowids of its first and last payments, its cycle and what the API shows.
+fn resolve_batch(conn: &Connection, batch: Uuid) -> Result<(i64, (i64, i64), StoredCycle, PaymentBatch)> {
+    let (rowid, first, last, cycle_id): (i64, i64, i64, Uuid) = conn
         .query_row(
-            "SELECT b.rowid, c.id FROM payment_batches b JOIN cycles c ON c.rowid = b.cycle WHERE b.id = ?1",
+            "SELECT b.rowid, b.first_payment, b.last_payment, c.id FROM payment_batches b JOIN cycles c ON c.rowid = b.cycle
+             WHERE b.id = ?1",
             [batch],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .optional()?
         .ok_or_else(|| CoreError::not_found("payment batch"))?;
@@ -210,7 +226,7 @@ fn resolve_batch(conn: &Connection, batch: Uuid) -> Result<(i64, StoredCycle, Pa
         [rowid],
         batch_from_row,
     )?;
-    Ok((rowid, c, b))
+    Ok((rowid, (first, last), c, b))
 }
 
 /// What the payment file export wrote.
@@ -240,16 +256,16 @@ pub const PAYMENT_FILE_COLUMNS: [&str; 9] = [
 pub fn export_file(store: &Store, session: &Session, batch: Uuid, path: &Path) -> Result<PaymentFile> {
     require(store, session, Permission::PaymentManage, "payment.export")?;
     let file = store.read(|conn| {
-        let (rowid, c, b) = resolve_batch(conn, batch)?;
+        let (_, (first, last), c, b) = resolve_batch(conn, batch)?;
         let io = |e: std::io::Error| CoreError::io(format!("writing {}", path.display()), e);
         let mut w = csv::Writer::from_path(path).map_err(|e| CoreError::io(path.display().to_string(), e.into()))?;
         w.write_record(PAYMENT_FILE_COLUMNS).map_err(|e| io(e.into()))?;
         let mut st = conn.prepare(
             "SELECT p.id, r.reference, p.account, p.amount, p.currency, e.kind, e.valid_until FROM payments p
              JOIN entitlements e ON e.rowid = p.entitlement JOIN registrants r ON r.rowid = e.registrant
-             WHERE p.batch = ?1 ORDER BY p.rowid",
+             WHERE p.rowid BETWEEN ?1 AND ?2 ORDER BY p.rowid",
         )?;
-        let mut rows = st.query([rowid])?;
+        let mut rows = st.query([first, last])?;
         let mut n = 0u64;
         let mut total = 0i64;
         let batch_text = b.id.to_string();
@@ -324,7 +340,7 @@ pub fn export_file(store: &Store, session: &Session, batch: Uuid, path: &Path) -
 pub fn mark_sent(store: &Store, session: &Session, batch: Uuid) -> Result<PaymentBatch> {
     require(store, session, Permission::PaymentManage, "payment.mark_sent")?;
     store.write(|tx| {
-        let (rowid, _, b) = resolve_batch(tx.conn(), batch)?;
+        let (rowid, (first, last), _, b) = resolve_batch(tx.conn(), batch)?;
         if b.state != "prepared" {
             return Err(CoreError::TransitionNotAllowed {
                 entity: "payment batch".into(),
@@ -336,8 +352,8 @@ pub fn mark_sent(store: &Store, session: &Session, batch: Uuid) -> Result<Paymen
         tx.conn()
             .execute("UPDATE payment_batches SET state = 'sent', sent_at = ?2 WHERE rowid = ?1", params![rowid, now])?;
         tx.conn().execute(
-            "UPDATE payments SET state = 'sent', updated_at = ?2 WHERE batch = ?1 AND state = 'queued'",
-            params![rowid, now],
+            "UPDATE payments SET state = 'sent', updated_at = ?3 WHERE rowid BETWEEN ?1 AND ?2 AND state = 'queued'",
+            params![first, last, now],
         )?;
         tx.append_op(
             "payment_batch",
@@ -347,7 +363,7 @@ pub fn mark_sent(store: &Store, session: &Session, batch: Uuid) -> Result<Paymen
             None,
         )?;
         tx.audit(AuditEvent::new(session, "payment.mark_sent").on("payment_batch", batch.to_string()))?;
-        let (_, _, b) = resolve_batch(tx.conn(), batch)?;
+        let (_, _, _, b) = resolve_batch(tx.conn(), batch)?;
         Ok(b)
     })
 }

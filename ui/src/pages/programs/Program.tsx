@@ -14,6 +14,7 @@ import { MembershipBadge } from "../../components/MembershipBadge";
 import { RuleEditor } from "../../components/RuleEditor";
 import { useAction } from "../../components/useAction";
 import { STATE_COLOURS } from "./Programs";
+import { ProgramCycles } from "../cycles/ProgramCycles";
 
 const STATES: MembershipState[] = ["enrolled", "paused", "exited", "not_eligible", "duplicated", "draft"];
 
@@ -75,6 +76,7 @@ export function Program({ code }: { code: string }) {
         <Tabs.List>
           <Tabs.Tab value="members">{t("programs.members")}</Tabs.Tab>
           <Tabs.Tab value="rule">{t("programs.rule")}</Tabs.Tab>
+          <Tabs.Tab value="cycles" data-testid="tab-cycles">{t("cycle.cycles")}</Tabs.Tab>
           <Tabs.Tab value="duplicates">{t("nav.duplicates")}</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="members" pt="md">
@@ -82,6 +84,9 @@ export function Program({ code }: { code: string }) {
         </Tabs.Panel>
         <Tabs.Panel value="rule" pt="md">
           <RuleTab program={p} manage={manage} />
+        </Tabs.Panel>
+        <Tabs.Panel value="cycles" pt="md">
+          <ProgramCycles program={p} />
         </Tabs.Panel>
         <Tabs.Panel value="duplicates" pt="md">
           <ProgramDuplicates program={p} />
@@ -259,7 +264,7 @@ function RuleTab({ program, manage }: { program: ProgramSummary; manage: boolean
   const [rule, setRule] = useState(program.eligibility_rule);
   const [ok, setOk] = useState(true);
   const save = useAction();
-  const { counts: _counts, id: _id, state: _state, archived: _archived, created_at: _c, updated_at: _u, ...fields } = program;
+  const { counts: _counts, id: _id, state: _state, archived: _archived, created_at: _c, updated_at: _u, disbursement: _d, ...fields } = program;
   return (
     <Stack>
       <RuleEditor label={t("programs.rule")} value={rule} onChange={setRule} target={program.target} onValidity={setOk} />

@@ -1,0 +1,464 @@
+// One cycle: its numbers (by state and by area, funds, stages), the work its state allows for the user's
+// role (generate, send for approval, approve or reject, prepare payments, export, reconcile), its
+// entitlements, and a printable summary.
+import { useState } from "react";
+import { Alert, Anchor, Badge, Button, Card, Checkbox, Group, Modal, NumberInput, Progress, Select, SimpleGrid, Stack, Table, Text, TextInput, Textarea, Title } from "@mantine/core";
+import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { Bar, BarChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { useTranslation } from "react-i18next";
+import type { CycleSummary, EntitlementState, EntitlementView } from "../../api/bindings";
+import { api } from "../../api/client";
+import { hrefOf } from "../../app/route";
+import { useSession } from "../../app/session";
+import { CenteredLoader } from "../../components/CenteredLoader";
+import { formatMoney } from "../../components/Disbursement";
+import { ErrorNote } from "../../components/ErrorNote";
+import { FileField, SaveField } from "../../components/PathField";
+import { useAction } from "../../components/useAction";
+import { CYCLE_COLOURS } from "./ProgramCycles";
+
+const ENTITLEMENT_STATES: EntitlementState[] = ["draft", "pending", "approved", "in_payment", "paid", "failed", "rejected", "cancelled", "expired"];
+
+export function Cycle({ id }: { id: string }) {
+  const { t, i18n } = useTranslation();
+  const summary = useQuery({ queryKey: ["cycles", "get", id], queryFn: () => api.call("cycles.get", { cycle: id }) });
+  if (summary.isPending) return <CenteredLoader />;
+  if (!summary.data) return <ErrorNote error={summary.error} />;
+  const c = summary.data;
+  const money = (n: number) => formatMoney(n, c.currency, i18n.language);
+  const digits = new Intl.NumberFormat("en", { style: "currency", currency: c.currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  const compact = (minor: number) => new Intl.NumberFormat(i18n.language, { notation: "compact" }).format(minor / 10 ** digits);
+  const total = (s: string) => c.by_state.find((x) => x.state === s);
+  return (
+    <Stack className="printable">
+      <Group justify="space-between">
+        <div>
+          <Anchor href={hrefOf({ page: "program", code: c.program_code })}>{c.program_code}</Anchor>
+          <Title order={2}>
+            {t("cycle.title", { sequence: c.sequence, name: c.name })}
+          </Title>
+          <Group gap="xs">
+            <Badge color={CYCLE_COLOURS[c.state]} data-testid="cycle-state">{t(`cycle_state.${c.state}`)}</Badge>
+            <Text size="sm">
+              {c.start_date} – {c.end_date} · {t("cycle.members_n", { n: c.members.toLocaleString() })}
+              {c.prepared_by && ` · ${t("cycle.prepared_by", { user: c.prepared_by })}`}
+              {c.submitted_by && ` · ${t("cycle.submitted_by", { user: c.submitted_by })}`}
+            </Text>
+          </Group>
+        </div>
+        <Button variant="default" className="no-print" onClick={() => window.print()}>
+          {t("cycle.print")}
+        </Button>
+      </Group>
+      <SimpleGrid cols={{ base: 2, md: 4 }}>
+        <Card withBorder padding="sm">
+          <Text size="sm">{t("cycle.total")}</Text>
+          <Text fw={700} size="lg" data-testid="cycle-total">{money(c.total_amount)}</Text>
+          <Text size="xs">{t("cycle.fees", { fees: money(c.total_fee) })} · {c.total_count.toLocaleString()}</Text>
+        </Card>
+        <Card withBorder padding="sm">
+          <Text size="sm">{t("cycle.funds_available")}</Text>
+          <Text fw={700} size="lg" data-testid="cycle-funds">{money(c.funds_available)}</Text>
+        </Card>
+        <Card withBorder padding="sm">
+          <Text size="sm">{t("entitlement_state.paid")}</Text>
+          <Text fw={700} size="lg" data-testid="cycle-paid">{(total("paid")?.count ?? 0).toLocaleString()}</Text>
+          <Text size="xs">{money(total("paid")?.amount ?? 0)}</Text>
+        </Card>
+        <Card withBorder padding="sm">
+          <Text size="sm">{t("entitlement_state.failed")}</Text>
+          <Text fw={700} size="lg" data-testid="cycle-failed">{(total("failed")?.count ?? 0).toLocaleString()}</Text>
+          <Text size="xs">{money(total("failed")?.amount ?? 0)}</Text>
+        </Card>
+      </SimpleGrid>
+      <Work summary={c} />
+      <SimpleGrid cols={{ base: 1, md: 2 }}>
+        <Card withBorder>
+          <Title order={3} size="h5" mb="sm">{t("cycle.by_state")}</Title>
+          <Table data-testid="cycle-by-state">
+            <Table.Tbody>
+              {c.by_state.map((s) => (
+                <Table.Tr key={s.state}>
+                  <Table.Td>{t(`entitlement_state.${s.state}`)}</Table.Td>
+                  <Table.Td ta="end">{s.count.toLocaleString()}</Table.Td>
+                  <Table.Td ta="end">{s.quantity ? s.quantity.toLocaleString() : money(s.amount)}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Card>
+        <Card withBorder>
+          <Title order={3} size="h5" mb="sm">{t("cycle.by_area")}</Title>
+          <div style={{ height: 200 }} aria-hidden>
+            <ResponsiveContainer>
+              <BarChart data={c.by_area.map((a) => ({ area: a.area || "—", amount: a.amount }))}>
+                <XAxis dataKey="area" />
+                <YAxis width={56} tickFormatter={(v) => compact(Number(v))} />
+                <Tooltip formatter={(v) => money(Number(v))} />
+                <Bar dataKey="amount" fill="var(--mantine-color-blue-8)" />
+              </BarChart>
+            </ResponsiveContainer>
+          </div>
+        </Card>
+      </SimpleGrid>
+      <Card withBorder>
+        <Title order={3} size="h5" mb="sm">{t("cycle.approvals")}</Title>
+        {c.stages.map((s, i) => (
+          <Text key={i} size="sm">
+            {t("cycle.stage_line", { n: i + 1, name: s.name, role: t(`roles.${s.role}`), pending: (c.pending_by_stage[i] ?? 0).toLocaleString() })}
+            {s.above_amount != null && ` ${t("cycle.above", { amount: money(s.above_amount) })}`}
+          </Text>
+        ))}
+        {c.approvals.map((a) => (
+          <Text key={a.id} size="sm" data-testid="approval-record">
+            {a.at.slice(0, 16).replace("T", " ")} · {t("cycle.stage_n", { n: a.stage })} · {t(`cycle.decision_${a.decision}`)} · {a.actor} ({t(`roles.${a.role}`)}) ·{" "}
+            {a.count.toLocaleString()} / {money(a.total)}
+            {a.comment && ` · “${a.comment}”`}
+          </Text>
+        ))}
+      </Card>
+      {c.largest.length > 0 && (
+        <Card withBorder>
+          <Title order={3} size="h5" mb="sm">{t("cycle.largest")}</Title>
+          <Group gap="xs">
+            {c.largest.map((e) => (
+              <Badge key={e.id} variant="light">
+                {e.reference}: {e.kind === "in_kind" ? `${e.quantity} ${e.unit}` : money(e.amount)}
+              </Badge>
+            ))}
+          </Group>
+        </Card>
+      )}
+      <Entitlements summary={c} />
+    </Stack>
+  );
+}
+
+/** The buttons a user's role and the cycle's state allow, with progress for long work. */
+function Work({ summary: c }: { summary: CycleSummary }) {
+  const { t, i18n } = useTranslation();
+  const { can, progress, login } = useSession();
+  const session = login?.session;
+  const work = useAction();
+  const [message, setMessage] = useState<string | null>(null);
+  const [decide, setDecide] = useState<{ stage: number; approve: boolean } | null>(null);
+  const [comment, setComment] = useState("");
+  const [batchSize, setBatchSize] = useState<number | string>(10000);
+  const [exportPath, setExportPath] = useState("");
+  const [batch, setBatch] = useState<string | null>(null);
+  const [reportPath, setReportPath] = useState("");
+  const money = (n: number) => formatMoney(n, c.currency, i18n.language);
+  const manage = can("cycle_manage");
+  const pay = can("payment_manage");
+  const me = session?.username;
+  const mine = c.prepared_by === me || c.submitted_by === me;
+  const live = progress["cycles.generate"] ?? progress["payments.prepare"] ?? progress["payments.reconcile"];
+  const act = (action: "submit" | "send_back" | "cancel" | "end") =>
+    void work.run(async () => {
+      const r = await api.call("cycles.act", { cycle: c.id, action });
+      setMessage(t("cycle.changed", { n: r.changed.toLocaleString() }));
+    });
+  const prepared = c.batches.filter((b) => b.state === "prepared");
+  return (
+    <Card withBorder className="no-print">
+      <Stack>
+        <Group>
+          {manage && c.state === "draft" && (
+            <>
+              <Button
+                data-testid="cycle-generate"
+                loading={work.busy}
+                onClick={() =>
+                  void work.run(async () => {
+                    const g = await api.call("cycles.generate", { cycle: c.id });
+                    setMessage(t("cycle.generated", { n: g.generated.toLocaleString(), amount: money(g.total_amount), fees: money(g.total_fee) }));
+                  })
+                }
+              >
+                {t("cycle.generate")}
+              </Button>
+              <Button variant="default" onClick={() => void work.run(async () => { const r = await api.call("cycles.recheck", { cycle: c.id }); setMessage(t("cycle.rechecked", { removed: r.removed, remaining: r.remaining })); })}>
+                {t("cycle.recheck")}
+              </Button>
+              <Button variant="default" data-testid="cycle-submit" disabled={c.total_count === 0} onClick={() => act("submit")}>{t("cycle.submit")}</Button>
+            </>
+          )}
+          {manage && c.state === "to_approve" && <Button variant="default" onClick={() => act("send_back")}>{t("cycle.send_back")}</Button>}
+          {manage && (c.state === "draft" || c.state === "to_approve") && <Button variant="subtle" color="red" onClick={() => act("cancel")}>{t("cycle.cancel")}</Button>}
+          {manage && (c.state === "approved" || c.state === "distributing") && <Button variant="default" onClick={() => act("end")}>{t("cycle.end")}</Button>}
+        </Group>
+        {c.state === "to_approve" && can("entitlement_approve") && (
+          <Group>
+            {c.stages.map((s, i) =>
+              (c.pending_by_stage[i] ?? 0) > 0 && s.role === session?.role ? (
+                <Group key={i} gap="xs">
+                  <Button data-testid={`approve-stage-${i + 1}`} disabled={mine} onClick={() => { setComment(""); setDecide({ stage: i + 1, approve: true }); }}>
+                    {t("cycle.approve_stage", { n: i + 1, pending: (c.pending_by_stage[i] ?? 0).toLocaleString() })}
+                  </Button>
+                  <Button variant="light" color="red" disabled={mine} onClick={() => { setComment(""); setDecide({ stage: i + 1, approve: false }); }}>
+                    {t("cycle.reject_stage", { n: i + 1 })}
+                  </Button>
+                </Group>
+              ) : null,
+            )}
+            {mine && <Text size="sm" c="dimmed">{t("cycle.not_yours")}</Text>}
+          </Group>
+        )}
+        {pay && (c.state === "approved" || c.state === "distributing") && (
+          <Stack>
+            <Group align="end">
+              <NumberInput label={t("cycle.batch_size")} value={batchSize} onChange={setBatchSize} min={1} w={160} />
+              <Button
+                data-testid="payments-prepare"
+                loading={work.busy}
+                onClick={() =>
+                  void work.run(async () => {
+                    const p = await api.call("payments.prepare", { cycle: c.id, batch_size: Number(batchSize) || undefined });
+                    setMessage(t("cycle.prepared", { payments: p.payments.toLocaleString(), batches: p.batches.length, total: money(p.total), retries: p.retries, missing: p.without_address, expired: p.expired }));
+                  })
+                }
+              >
+                {t("cycle.prepare")}
+              </Button>
+            </Group>
+            {c.batches.length > 0 && (
+              <Table data-testid="batch-table">
+                <Table.Tbody>
+                  {c.batches.map((b) => (
+                    <Table.Tr key={b.id}>
+                      <Table.Td>{t("cycle.batch_n", { n: b.sequence })}</Table.Td>
+                      <Table.Td>{b.count.toLocaleString()}</Table.Td>
+                      <Table.Td>{money(b.total)}</Table.Td>
+                      <Table.Td>{t(`cycle.batch_${b.state}`)}</Table.Td>
+                      <Table.Td>
+                        <Group gap="xs">
+                          <Button size="xs" variant="default" onClick={() => { setBatch(b.id); setExportPath(""); }}>{t("cycle.payment_file")}</Button>
+                          {b.state === "prepared" && (
+                            <Button size="xs" variant="default" data-testid={`batch-sent-${b.sequence}`} onClick={() => void work.run(() => api.call("payments.mark_sent", { batch: b.id }))}>
+                              {t("cycle.mark_sent")}
+                            </Button>
+                          )}
+                        </Group>
+                      </Table.Td>
+                    </Table.Tr>
+                  ))}
+                </Table.Tbody>
+              </Table>
+            )}
+            {prepared.length === 0 && c.batches.length > 0 && (
+              <Group align="end">
+                <FileField label={t("cycle.reconcile_file")} value={reportPath} onChange={setReportPath} extensions={["csv"]} />
+                <Button
+                  data-testid="reconcile"
+                  disabled={!reportPath}
+                  onClick={() =>
+                    void work.run(async () => {
+                      const r = await api.call("payments.reconcile", { path: reportPath });
+                      setMessage(t("cycle.reconciled", { rows: r.rows, paid: r.paid, failed: r.failed, reversed: r.reversed, repeated: r.repeated, unknown: r.unknown, invalid: r.invalid }));
+                    })
+                  }
+                >
+                  {t("cycle.reconcile")}
+                </Button>
+              </Group>
+            )}
+          </Stack>
+        )}
+        {work.busy && live && "done" in live && (
+          <Group>
+            <Progress style={{ flex: 1 }} value={live.total ? (live.done * 100) / live.total : 5} animated aria-label={t("programs.progress")} />
+            <Text size="sm">{live.done.toLocaleString()}{live.total ? ` / ${live.total.toLocaleString()}` : ""}</Text>
+            <Button size="xs" variant="default" onClick={() => void api.cancel()}>{t("common.cancel")}</Button>
+          </Group>
+        )}
+        {message && <Alert color="green" data-testid="cycle-message">{message}</Alert>}
+        <ErrorNote error={work.error} />
+      </Stack>
+      <Modal opened={decide !== null} onClose={() => setDecide(null)} title={decide?.approve ? t("cycle.approve_title", { n: decide.stage }) : t("cycle.reject_title", { n: decide?.stage ?? 1 })} closeButtonProps={{ "aria-label": t("common.cancel") }}>
+        <Stack>
+          <Textarea label={t("cycle.comment")} required={!decide?.approve} value={comment} onChange={(e) => setComment(e.currentTarget.value)} data-testid="decision-comment" />
+          <Group justify="flex-end">
+            <Button
+              color={decide?.approve ? undefined : "red"}
+              disabled={!decide?.approve && !comment.trim()}
+              data-testid="decision-confirm"
+              onClick={() => {
+                const d = decide;
+                setDecide(null);
+                if (d)
+                  void work.run(async () => {
+                    const r = await api.call("cycles.decide", { cycle: c.id, stage: d.stage, decision: d.approve ? "approve" : "reject", comment: comment || undefined });
+                    setMessage(t("cycle.decided", { n: r.changed.toLocaleString(), approved: r.approved.toLocaleString(), pending: r.pending.toLocaleString() }));
+                  });
+              }}
+            >
+              {decide?.approve ? t("cycle.approve") : t("cycle.reject")}
+            </Button>
+          </Group>
+        </Stack>
+      </Modal>
+      <Modal opened={batch !== null} onClose={() => setBatch(null)} title={t("cycle.payment_file")} closeButtonProps={{ "aria-label": t("common.cancel") }}>
+        <Stack>
+          <SaveField label={t("cycle.save_as")} value={exportPath} onChange={setExportPath} extensions={["csv"]} />
+          <Text size="sm" c="dimmed">{t("cycle.payment_file_hint")}</Text>
+          <Group justify="flex-end">
+            <Button
+              disabled={!exportPath}
+              data-testid="payment-file-save"
+              onClick={() => {
+                const b = batch;
+                setBatch(null);
+                if (b)
+                  void work.run(async () => {
+                    const f = await api.call("payments.export", { batch: b, path: exportPath });
+                    setMessage(t("cycle.exported", { n: f.payments.toLocaleString(), path: f.path }));
+                  });
+              }}
+            >
+              {t("cycle.save")}
+            </Button>
+          </Group>
+        </Stack>
+      </Modal>
+    </Card>
+  );
+}
+
+/** The cycle's entitlements a page at a time; drafts can be corrected, pending ones decided one by one. */
+function Entitlements({ summary: c }: { summary: CycleSummary }) {
+  const { t, i18n } = useTranslation();
+  const { can } = useSession();
+  const [state, setState] = useState<EntitlementState | null>(null);
+  const [editing, setEditing] = useState<EntitlementView | null>(null);
+  const [value, setValue] = useState<number | string>("");
+  const [reason, setReason] = useState("");
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [rejecting, setRejecting] = useState(false);
+  const [comment, setComment] = useState("");
+  const work = useAction();
+  const page = useInfiniteQuery({
+    queryKey: ["entitlements", c.id, state],
+    initialPageParam: null as string | null,
+    queryFn: ({ pageParam }) => api.call("cycles.entitlements", { cycle: c.id, state: state ?? undefined, after: pageParam ?? undefined, limit: 100 }),
+    getNextPageParam: (last) => last.cursor,
+  });
+  const rows = page.data?.pages.flatMap((p) => p.entitlements) ?? [];
+  const money = (n: number) => formatMoney(n, c.currency, i18n.language);
+  const chosen = rows.filter((e) => selected.has(e.id));
+  const stage = chosen[0]?.stage ?? null;
+  const sameStage = chosen.length > 0 && chosen.every((e) => e.state === "pending" && e.stage === stage);
+  const decideChosen = (approve: boolean) =>
+    void work.run(async () => {
+      await api.call("cycles.decide", { cycle: c.id, stage: stage ?? 1, decision: approve ? "approve" : "reject", entitlements: [...selected], comment: comment || undefined });
+      setSelected(new Set());
+      setRejecting(false);
+    });
+  return (
+    <Card withBorder>
+      <Group justify="space-between" mb="sm">
+        <Title order={3} size="h5">{t("cycle.entitlements")}</Title>
+        <Group>
+          {can("entitlement_approve") && c.state === "to_approve" && sameStage && (
+            <Group gap="xs" className="no-print">
+              <Text size="sm">{t("programs.selected", { n: chosen.length })}</Text>
+              <Button size="xs" onClick={() => decideChosen(true)}>{t("cycle.approve")}</Button>
+              <Button size="xs" color="red" variant="light" onClick={() => setRejecting(true)}>{t("cycle.reject")}</Button>
+            </Group>
+          )}
+          <Select
+            w={200}
+            placeholder={t("programs.state")}
+            aria-label={t("programs.state")}
+            clearable
+            value={state}
+            onChange={(v) => setState(v as EntitlementState | null)}
+            data={ENTITLEMENT_STATES.map((s) => ({ value: s, label: t(`entitlement_state.${s}`) }))}
+          />
+        </Group>
+      </Group>
+      <ErrorNote error={work.error} />
+      <Table striped withTableBorder data-testid="entitlement-table">
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th w={40} />
+            <Table.Th>{t("fields.reference")}</Table.Th>
+            <Table.Th>{t("cycle.entitled_to")}</Table.Th>
+            <Table.Th>{t("cycle.fee")}</Table.Th>
+            <Table.Th>{t("programs.state")}</Table.Th>
+            <Table.Th>{t("membership.reason")}</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {rows.map((e) => (
+            <Table.Tr key={e.id}>
+              <Table.Td>
+                <Checkbox
+                  aria-label={e.reference}
+                  checked={selected.has(e.id)}
+                  onChange={(ev) => {
+                    const next = new Set(selected);
+                    if (ev.currentTarget.checked) next.add(e.id);
+                    else next.delete(e.id);
+                    setSelected(next);
+                  }}
+                />
+              </Table.Td>
+              <Table.Td>
+                <Anchor href={hrefOf({ page: "beneficiary", reference: e.reference })}>{e.reference}</Anchor>
+              </Table.Td>
+              <Table.Td>
+                {e.kind === "in_kind" ? `${e.quantity} ${e.unit} ${e.product}` : money(e.amount)}
+                {e.voucher_code && <Text size="xs">{e.voucher_code}</Text>}
+              </Table.Td>
+              <Table.Td>{e.fee ? money(e.fee) : ""}</Table.Td>
+              <Table.Td>
+                {t(`entitlement_state.${e.state}`)}
+                {e.state === "pending" && e.stage ? ` (${t("cycle.stage_n", { n: e.stage })})` : ""}
+              </Table.Td>
+              <Table.Td>
+                {e.reason}
+                {can("cycle_manage") && e.state === "draft" && c.state === "draft" && (
+                  <Button size="xs" variant="subtle" className="no-print" onClick={() => { setEditing(e); setValue(e.kind === "in_kind" ? (e.quantity ?? 0) : e.amount); setReason(""); }}>
+                    {t("cycle.edit")}
+                  </Button>
+                )}
+              </Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+      {!page.isPending && rows.length === 0 && <Text c="dimmed">{t("cycle.no_entitlements")}</Text>}
+      {page.hasNextPage && (
+        <Group className="no-print">
+          <Button variant="default" loading={page.isFetchingNextPage} onClick={() => void page.fetchNextPage()}>{t("programs.more")}</Button>
+        </Group>
+      )}
+      <Modal opened={editing !== null} onClose={() => setEditing(null)} title={t("cycle.edit_title", { reference: editing?.reference ?? "" })} closeButtonProps={{ "aria-label": t("common.cancel") }}>
+        <Stack>
+          <NumberInput label={editing?.kind === "in_kind" ? t("cycle.quantity") : t("cycle.amount_minor", { currency: c.currency })} value={value} onChange={setValue} min={0} allowDecimal={false} />
+          <TextInput label={t("membership.reason")} required value={reason} onChange={(ev) => setReason(ev.currentTarget.value)} />
+          <Group justify="flex-end">
+            <Button
+              disabled={!reason.trim() || value === ""}
+              onClick={() => {
+                const e = editing;
+                setEditing(null);
+                if (e) void work.run(() => api.call("entitlements.edit", { entitlement: e.id, value: Number(value), reason }));
+              }}
+            >
+              {t("cycle.save")}
+            </Button>
+          </Group>
+        </Stack>
+      </Modal>
+      <Modal opened={rejecting} onClose={() => setRejecting(false)} title={t("cycle.reject")} closeButtonProps={{ "aria-label": t("common.cancel") }}>
+        <Stack>
+          <Textarea label={t("cycle.comment")} required value={comment} onChange={(ev) => setComment(ev.currentTarget.value)} />
+          <Group justify="flex-end">
+            <Button color="red" disabled={!comment.trim()} onClick={() => decideChosen(false)}>{t("cycle.reject")}</Button>
+          </Group>
+        </Stack>
+      </Modal>
+    </Card>
+  );
+}

@@ -1,0 +1,277 @@
+// A program's disbursement: its entitlement rule, approval stages and schedule, its funds, and its cycles.
+import { useState } from "react";
+import { ActionIcon, Anchor, Badge, Button, Card, Group, NumberInput, Select, Stack, Switch, Table, Text, TextInput, Title } from "@mantine/core";
+import { IconTrash } from "@tabler/icons-react";
+import { useQuery } from "@tanstack/react-query";
+import { useTranslation } from "react-i18next";
+import type { ApprovalStage, DisbursementSettings, EntitlementKind, Period, ProgramSummary, Role } from "../../api/bindings";
+import { api } from "../../api/client";
+import { hrefOf, navigate } from "../../app/route";
+import { useSession } from "../../app/session";
+import { formatMoney } from "../../components/Disbursement";
+import { ErrorNote } from "../../components/ErrorNote";
+import { RuleEditor } from "../../components/RuleEditor";
+import { useAction } from "../../components/useAction";
+
+const ROLES: Role[] = ["approver", "admin", "program_manager", "finance", "registrar"];
+export const CYCLE_COLOURS: Record<string, string> = {
+  draft: "gray",
+  to_approve: "yellow",
+  approved: "blue",
+  distributing: "cyan",
+  ended: "green",
+  cancelled: "red",
+};
+
+export function ProgramCycles({ program }: { program: ProgramSummary }) {
+  const { can } = useSession();
+  return (
+    <Stack>
+      <Settings program={program} manage={can("cycle_manage") && program.state !== "ended"} />
+      <Funds program={program} manage={can("fund_manage")} />
+      <Cycles program={program} manage={can("cycle_manage") && program.state === "active"} />
+    </Stack>
+  );
+}
+
+function Settings({ program, manage }: { program: ProgramSummary; manage: boolean }) {
+  const { t } = useTranslation();
+  const current = program.disbursement;
+  const [kind, setKind] = useState<EntitlementKind>(current.entitlement?.kind ?? "cash");
+  const [expression, setExpression] = useState(current.entitlement?.expression ?? "");
+  const [ok, setOk] = useState(true);
+  const fee = current.entitlement?.fee;
+  const [feePercent, setFeePercent] = useState<number | string>(fee?.type === "percent" ? fee.basis_points / 100 : "");
+  const [product, setProduct] = useState(current.entitlement?.product ?? "");
+  const [unit, setUnit] = useState(current.entitlement?.unit ?? "");
+  const [validity, setValidity] = useState<number | string>(current.entitlement?.validity_days ?? 0);
+  const [stages, setStages] = useState<ApprovalStage[]>(current.stages.length ? current.stages : [{ name: t("cycle.default_stage"), role: "approver" }]);
+  const [period, setPeriod] = useState<Period>(current.recurrence?.period ?? "monthly");
+  const [start, setStart] = useState(current.recurrence?.start ?? "");
+  const save = useAction();
+  const [saved, setSaved] = useState(false);
+  const submit = () =>
+    void save.run(async () => {
+      setSaved(false);
+      const settings: DisbursementSettings = {
+        entitlement: {
+          kind,
+          expression,
+          fee: kind !== "in_kind" && feePercent !== "" && Number(feePercent) > 0 ? { type: "percent", basis_points: Math.round(Number(feePercent) * 100) } : undefined,
+          product: kind === "in_kind" ? product : undefined,
+          unit: kind === "in_kind" ? unit : undefined,
+          validity_days: Number(validity) || 0,
+        },
+        stages,
+        recurrence: start ? { period, interval: 1, start } : undefined,
+      };
+      await api.call("programs.set_disbursement", { program: { code: program.code }, settings });
+      setSaved(true);
+    });
+  return (
+    <Card withBorder>
+      <Title order={3} size="h5" mb="sm">
+        {t("cycle.settings")}
+      </Title>
+      <Stack>
+        <Group align="end">
+          <Select
+            label={t("cycle.kind")}
+            value={kind}
+            onChange={(v) => v && setKind(v as EntitlementKind)}
+            data={(["cash", "voucher", "in_kind"] as const).map((k) => ({ value: k, label: t(`cycle.kind_${k}`) }))}
+            disabled={!manage}
+            data-testid="entitlement-kind"
+          />
+          {kind !== "in_kind" && (
+            <NumberInput label={t("cycle.fee_percent")} value={feePercent} onChange={setFeePercent} min={0} max={100} decimalScale={2} disabled={!manage} w={160} />
+          )}
+          {kind === "in_kind" && (
+            <>
+              <TextInput label={t("cycle.product")} value={product} onChange={(e) => setProduct(e.currentTarget.value)} disabled={!manage} />
+              <TextInput label={t("cycle.unit")} value={unit} onChange={(e) => setUnit(e.currentTarget.value)} disabled={!manage} w={100} />
+            </>
+          )}
+          <NumberInput label={t("cycle.validity_days")} value={validity} onChange={setValidity} min={0} disabled={!manage} w={160} />
+        </Group>
+        <RuleEditor
+          label={kind === "in_kind" ? t("cycle.quantity_expression") : t("cycle.amount_expression", { currency: program.currency })}
+          value={expression}
+          onChange={setExpression}
+          target={program.target}
+          kind="score"
+          livePreview={false}
+          onValidity={setOk}
+        />
+        <Text size="sm" c="dimmed">{t("cycle.amount_help")}</Text>
+        <Text fw={500}>{t("cycle.stages")}</Text>
+        {stages.map((s, i) => (
+          <Group key={i} align="end">
+            <TextInput label={t("cycle.stage_name", { n: i + 1 })} value={s.name} disabled={!manage} onChange={(e) => setStages(stages.map((x, j) => (j === i ? { ...x, name: e.currentTarget.value } : x)))} />
+            <Select label={t("cycle.stage_role")} value={s.role} disabled={!manage} data={ROLES.map((r) => ({ value: r, label: t(`roles.${r}`) }))} onChange={(v) => v && setStages(stages.map((x, j) => (j === i ? { ...x, role: v as Role } : x)))} />
+            <NumberInput
+              label={t("cycle.stage_above", { currency: program.currency })}
+              value={s.above_amount ?? ""}
+              min={0}
+              disabled={!manage}
+              onChange={(v) => setStages(stages.map((x, j) => (j === i ? { ...x, above_amount: v === "" ? undefined : Number(v) } : x)))}
+            />
+            {manage && stages.length > 1 && (
+              <ActionIcon variant="subtle" color="red" aria-label={t("cycle.remove_stage")} onClick={() => setStages(stages.filter((_, j) => j !== i))}>
+                <IconTrash size={16} />
+              </ActionIcon>
+            )}
+          </Group>
+        ))}
+        {manage && (
+          <Group>
+            <Button size="xs" variant="default" onClick={() => setStages([...stages, { name: t("cycle.stage_name", { n: stages.length + 1 }), role: "admin" }])}>
+              {t("cycle.add_stage")}
+            </Button>
+          </Group>
+        )}
+        <Group align="end">
+          <Select label={t("cycle.period")} value={period} disabled={!manage} onChange={(v) => v && setPeriod(v as Period)} data={(["weekly", "monthly", "quarterly"] as const).map((p) => ({ value: p, label: t(`cycle.period_${p}`) }))} />
+          <TextInput label={t("cycle.schedule_start")} type="date" value={start} disabled={!manage} onChange={(e) => setStart(e.currentTarget.value)} />
+        </Group>
+        {manage && (
+          <Group>
+            <Button onClick={submit} loading={save.busy} disabled={!ok || !expression.trim()} data-testid="disbursement-save">
+              {t("cycle.save_settings")}
+            </Button>
+            {saved && <Text size="sm" c="green.9">{t("cycle.saved")}</Text>}
+          </Group>
+        )}
+        <ErrorNote error={save.error} />
+      </Stack>
+    </Card>
+  );
+}
+
+function Funds({ program, manage }: { program: ProgramSummary; manage: boolean }) {
+  const { t, i18n } = useTranslation();
+  const balance = useQuery({ queryKey: ["funds", program.code], queryFn: () => api.call("funds.balance", { program: { code: program.code } }) });
+  const [amount, setAmount] = useState<number | string>("");
+  const [reference, setReference] = useState("");
+  const [post, setPost] = useState(true);
+  const add = useAction();
+  const money = (n: number) => formatMoney(n, program.currency, i18n.language);
+  const digits = new Intl.NumberFormat("en", { style: "currency", currency: program.currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  return (
+    <Card withBorder>
+      <Title order={3} size="h5" mb="sm">
+        {t("cycle.funds")}
+      </Title>
+      {balance.data && (
+        <Text data-testid="funds-balance">
+          {t("cycle.funds_line", { posted: money(balance.data.posted), committed: money(balance.data.committed), available: money(balance.data.available) })}
+        </Text>
+      )}
+      {manage && (
+        <Group align="end" mt="sm">
+          <NumberInput label={t("cycle.fund_amount", { currency: program.currency })} value={amount} onChange={setAmount} min={0} decimalScale={digits} data-testid="fund-amount" />
+          <TextInput label={t("cycle.fund_reference")} value={reference} onChange={(e) => setReference(e.currentTarget.value)} />
+          <Switch label={t("cycle.fund_post")} checked={post} onChange={(e) => setPost(e.currentTarget.checked)} />
+          <Button
+            disabled={!amount || Number(amount) <= 0}
+            loading={add.busy}
+            data-testid="fund-add"
+            onClick={() =>
+              void add.run(async () => {
+                await api.call("funds.add", { program: { code: program.code }, amount: Math.round(Number(amount) * 10 ** digits), currency: program.currency, reference, post });
+                setAmount("");
+                setReference("");
+              })
+            }
+          >
+            {t("cycle.fund_add")}
+          </Button>
+        </Group>
+      )}
+      <ErrorNote error={add.error} />
+      {(balance.data?.funds.length ?? 0) > 0 && (
+        <Table mt="sm">
+          <Table.Tbody>
+            {balance.data?.funds.map((f) => (
+              <Table.Tr key={f.id}>
+                <Table.Td>{money(f.amount)}</Table.Td>
+                <Table.Td>{t(`cycle.fund_${f.state}`)}</Table.Td>
+                <Table.Td>{f.reference}</Table.Td>
+                <Table.Td>{f.created_by}</Table.Td>
+                <Table.Td>{f.created_at.slice(0, 10)}</Table.Td>
+                <Table.Td>
+                  {manage && f.state === "draft" && (
+                    <Button size="xs" variant="default" onClick={() => void add.run(() => api.call("funds.set_state", { fund: f.id, state: "posted" }))}>
+                      {t("cycle.fund_post")}
+                    </Button>
+                  )}
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      )}
+    </Card>
+  );
+}
+
+function Cycles({ program, manage }: { program: ProgramSummary; manage: boolean }) {
+  const { t } = useTranslation();
+  const cycles = useQuery({ queryKey: ["cycles", "list", program.code], queryFn: () => api.call("cycles.list", { program: { code: program.code } }) });
+  const create = useAction();
+  const list = cycles.data ?? [];
+  return (
+    <Card withBorder>
+      <Group justify="space-between" mb="sm">
+        <Title order={3} size="h5">
+          {t("cycle.cycles")}
+        </Title>
+        {manage && (
+          <Button
+            loading={create.busy}
+            data-testid="cycle-create"
+            onClick={() =>
+              void create.run(async () => {
+                const made = await api.call("cycles.create", { program: { code: program.code }, members_from: list.length ? "previous_cycle" : "program" });
+                navigate({ page: "cycle", id: made.cycle.id });
+              })
+            }
+          >
+            {t("cycle.create_next")}
+          </Button>
+        )}
+      </Group>
+      <ErrorNote error={create.error} />
+      {list.length === 0 ? (
+        <Text c="dimmed">{t("cycle.none")}</Text>
+      ) : (
+        <Table striped data-testid="cycle-table">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>{t("cycle.cycle")}</Table.Th>
+              <Table.Th>{t("cycle.dates")}</Table.Th>
+              <Table.Th>{t("programs.state")}</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {list.map((c) => (
+              <Table.Tr key={c.id}>
+                <Table.Td>
+                  <Anchor href={hrefOf({ page: "cycle", id: c.id })}>
+                    {c.sequence}. {c.name}
+                  </Anchor>
+                </Table.Td>
+                <Table.Td>
+                  {c.start_date} – {c.end_date}
+                </Table.Td>
+                <Table.Td>
+                  <Badge color={CYCLE_COLOURS[c.state]}>{t(`cycle_state.${c.state}`)}</Badge>
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      )}
+    </Card>
+  );
+}
