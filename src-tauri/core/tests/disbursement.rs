@@ -180,6 +180,12 @@ fn a_cycle_runs_from_creation_to_reconciliation() {
     let count = |sql: &str| -> i64 { store.read(|c| Ok(c.query_row(sql, [], |r| r.get(0))?)).unwrap() };
     assert_eq!(count("SELECT count(*) FROM entitlements"), 0);
 
+    // A cancel leaves the cycle as it was.
+    settings::set(store, &o.manager, &key(), cash_settings("10000", &first_of_this_month())).unwrap();
+    let e = entitlement::generate(store, &o.manager, id, &|_| {}, &AtomicBool::new(true)).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Cancelled);
+    assert_eq!(count("SELECT count(*) FROM entitlements"), 0);
+
     // Base amount plus an amount per household member, capped.
     settings::set(
         store,

@@ -45,6 +45,7 @@ import { AuditLog } from "../pages/AuditLog";
 import { Duplicates } from "../pages/Duplicates";
 import { Program } from "../pages/programs/Program";
 import { Cycle } from "../pages/cycles/Cycle";
+import { Vouchers } from "../pages/cycles/Vouchers";
 import { Programs } from "../pages/programs/Programs";
 import { LanguageSelect } from "../components/LanguageSelect";
 
@@ -73,6 +74,8 @@ function Page({ route }: { route: Route }) {
       return <Program code={route.code} />;
     case "cycle":
       return <Cycle id={route.id} />;
+    case "vouchers":
+      return <Vouchers cycle={route.cycle} />;
     case "duplicates":
       return <Duplicates program={route.program} />;
     case "settings":

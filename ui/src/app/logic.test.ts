@@ -40,6 +40,8 @@ describe("routes", () => {
       { page: "import" },
       { page: "settings", tab: "users" },
       { page: "audit", entityId: "abc" },
+      { page: "cycle", id: "01a21d23-19b5-7670-bbd3-eed55f9dfbf7" },
+      { page: "vouchers", cycle: "01a21d23-19b5-7670-bbd3-eed55f9dfbf7" },
     ];
     for (const r of routes) expect(parseRoute(hrefOf(r))).toEqual(r.page === "beneficiaries" ? r : { ...r });
   });

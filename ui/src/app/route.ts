@@ -11,6 +11,7 @@ export type Route =
   | { page: "programs" }
   | { page: "program"; code: string }
   | { page: "cycle"; id: string }
+  | { page: "vouchers"; cycle: string }
   | { page: "duplicates"; program?: string }
   | { page: "settings"; tab?: string }
   | { page: "audit"; entityId?: string };
@@ -28,8 +29,11 @@ export function parseRoute(hash: string): Route {
       return { page: "import" };
     case "programs":
       return arg ? { page: "program", code: arg } : { page: "programs" };
-    case "cycles":
+    case "cycles": {
+      const rest = path.split("/")[2];
+      if (arg && rest === "vouchers") return { page: "vouchers", cycle: arg };
       return arg ? { page: "cycle", id: arg } : { page: "programs" };
+    }
     case "duplicates":
       return { page: "duplicates", program: params.get("program") ?? undefined };
     case "settings":
@@ -59,6 +63,8 @@ export function hrefOf(route: Route): string {
       return `#/programs/${encodeURIComponent(route.code)}`;
     case "cycle":
       return `#/cycles/${encodeURIComponent(route.id)}`;
+    case "vouchers":
+      return `#/cycles/${encodeURIComponent(route.cycle)}/vouchers`;
     case "duplicates":
       return route.program ? `#/duplicates?program=${encodeURIComponent(route.program)}` : "#/duplicates";
     case "settings":

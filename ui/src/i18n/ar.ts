@@ -161,6 +161,11 @@ export const ar = {
     disabled_failed_other: "تعذّر تعطيل {{count}} سجل.",
   },
   cycle: {
+    vouchers: "القسائم",
+    vouchers_hint: "{{n}} قسيمة موافق عليها في هذه الصفحة. اطبعها أو احفظها بصيغة PDF من نافذة الطباعة.",
+    no_vouchers: "لا توجد قسائم موافق عليها في هذه الدورة بعد.",
+    voucher_qr: "رمز QR للقسيمة {{code}}",
+    valid_until: "صالحة حتى {{date}}",
     title: "الدورة {{sequence}}: {{name}}",
     cycles: "الدورات",
     none: "لا توجد دورات بعد.",

@@ -137,6 +137,11 @@ export const en = {
     disabled_failed_other: "{{count}} records could not be disabled.",
   },
   cycle: {
+    vouchers: "Vouchers",
+    vouchers_hint: "{{n}} approved vouchers on this page. Print them, or save them as a PDF from the print dialog.",
+    no_vouchers: "No approved vouchers in this cycle yet.",
+    voucher_qr: "QR code of voucher {{code}}",
+    valid_until: "Valid until {{date}}",
     title: "Cycle {{sequence}}: {{name}}",
     cycles: "Cycles",
     none: "No cycles yet.",

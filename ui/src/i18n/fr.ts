@@ -138,6 +138,11 @@ export const fr: Messages = {
     disabled_failed_other: "{{count}} fiches n'ont pas pu être désactivées.",
   },
   cycle: {
+    vouchers: "Bons",
+    vouchers_hint: "{{n}} bons approuvés sur cette page. Imprimez-les, ou enregistrez-les en PDF depuis la boîte d'impression.",
+    no_vouchers: "Aucun bon approuvé dans ce cycle pour l'instant.",
+    voucher_qr: "Code QR du bon {{code}}",
+    valid_until: "Valable jusqu'au {{date}}",
     title: "Cycle {{sequence}} : {{name}}",
     cycles: "Cycles",
     none: "Aucun cycle pour l'instant.",

@@ -198,7 +198,7 @@ pub fn generate(
                         summary.total_amount += amount;
                         summary.total_fee += fee;
                         summary.total_quantity += quantity.unwrap_or(0);
-                        op_rows.push(serde_json::json!([id, d.registrant_id, amount, fee, quantity, code]));
+                        op_rows.push((id, d.registrant_id, amount, fee, quantity, code));
                     }
                     drop(insert);
                     tx.append_op(

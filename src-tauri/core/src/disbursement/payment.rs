@@ -2,7 +2,6 @@
 //! provider receives, marking a batch sent, and the provider's reconciliation file. The file formats are in
 //! `docs/payments.md`.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -490,12 +489,10 @@ pub fn reconcile(
 fn apply_chunk(tx: &mut Tx<'_>, session: &Session, chunk: &[ResultRow], out: &mut ReconcileSummary) -> Result<()> {
     let now = now_rfc3339();
     let mut applied = Vec::new();
-    let mut cycles: HashMap<i64, u64> = HashMap::new();
     {
-        let mut find = tx.conn().prepare_cached(
-            "SELECT p.rowid, p.state, p.entitlement, e.state, e.cycle FROM payments p
-             JOIN entitlements e ON e.rowid = p.entitlement WHERE p.id = ?1",
-        )?;
+        let mut find = tx.conn().prepare_cached("SELECT rowid, state, entitlement FROM payments WHERE id = ?1")?;
+        // Read only for the rare late success of a failed payment.
+        let mut entitlement_state = tx.conn().prepare_cached("SELECT state FROM entitlements WHERE rowid = ?1")?;
         let mut set_payment = tx.conn().prepare_cached(
             "UPDATE payments SET state = ?2, external_ref = coalesce(?3, external_ref), reason = ?4, updated_at = ?5
              WHERE rowid = ?1",
@@ -504,16 +501,8 @@ fn apply_chunk(tx: &mut Tx<'_>, session: &Session, chunk: &[ResultRow], out: &mu
             .conn()
             .prepare_cached("UPDATE entitlements SET state = ?2, reason = ?3, updated_at = ?4 WHERE rowid = ?1")?;
         for row in chunk {
-            let Some((rowid, state, entitlement, e_state, cycle)) = find
-                .query_row([row.payment], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, i64>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, i64>(4)?,
-                    ))
-                })
+            let Some((rowid, state, entitlement)) = find
+                .query_row([row.payment], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))
                 .optional()?
             else {
                 out.unknown += 1;
@@ -525,7 +514,11 @@ fn apply_chunk(tx: &mut Tx<'_>, session: &Session, chunk: &[ResultRow], out: &mu
                 (PaymentState::Queued | PaymentState::Sent, true) => (PaymentState::Paid, Some("paid")),
                 (PaymentState::Queued | PaymentState::Sent, false) => (PaymentState::Failed, Some("failed")),
                 // A late success of a failed payment counts only if nothing else has paid it since.
-                (PaymentState::Failed, true) if e_state == "failed" => (PaymentState::Paid, Some("paid")),
+                (PaymentState::Failed, true)
+                    if entitlement_state.query_row([entitlement], |r| r.get::<_, String>(0))? == "failed" =>
+                {
+                    (PaymentState::Paid, Some("paid"))
+                }
                 (PaymentState::Paid, false) => (PaymentState::Reversed, None),
                 (PaymentState::Paid, true) | (PaymentState::Failed, false) | (PaymentState::Reversed, _) => {
                     out.repeated += 1;
@@ -555,8 +548,7 @@ fn apply_chunk(tx: &mut Tx<'_>, session: &Session, chunk: &[ResultRow], out: &mu
                 PaymentState::Failed => out.failed += 1,
                 _ => out.reversed += 1,
             }
-            *cycles.entry(cycle).or_default() += 1;
-            applied.push(serde_json::json!([row.payment, to, row.external_ref]));
+            applied.push((row.payment, to, row.external_ref.as_deref()));
         }
     }
     if applied.is_empty() {

@@ -46,9 +46,17 @@ export function Cycle({ id }: { id: string }) {
             </Text>
           </Group>
         </div>
-        <Button variant="default" className="no-print" onClick={() => window.print()}>
-          {t("cycle.print")}
-        </Button>
+        <Group className="no-print">
+          {/* A cycle's entitlements are all of its program's kind: the largest show which. */}
+          {c.largest.some((e) => e.kind === "voucher") && (
+            <Button variant="default" component="a" href={hrefOf({ page: "vouchers", cycle: c.id })} data-testid="cycle-vouchers">
+              {t("cycle.vouchers")}
+            </Button>
+          )}
+          <Button variant="default" onClick={() => window.print()}>
+            {t("cycle.print")}
+          </Button>
+        </Group>
       </Group>
       <SimpleGrid cols={{ base: 2, md: 4 }}>
         <Card withBorder padding="sm">
