@@ -189,8 +189,8 @@ fn write_report(registry: &Registry, path: &Path) -> Result<(), ApiError> {
 pub fn lines(r: &DisbursementReport) -> Vec<String> {
     vec![
         format!(
-            "generate entitlements       {:>8.0} ms  ({} for {} members)",
-            r.generate_ms, r.generated, r.cycle_members
+            "generate entitlements       {:>8.0} ms  ({} for {} members; evaluating alongside: {} ms)",
+            r.generate_ms, r.generated, r.cycle_members, r.generate_evaluate_ms
         ),
         format!("send for approval           {:>8.0} ms", r.submit_ms),
         format!("approve all (one stage)     {:>8.0} ms  ({} approved)", r.approve_all_ms, r.approved),

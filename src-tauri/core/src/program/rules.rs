@@ -708,6 +708,8 @@ pub struct Facts {
     pub custom: Option<serde_json::Value>,
     pub relationship: Option<String>,
     pub is_head: bool,
+    /// An individual's current household, when the candidate query read it (`None`: not read).
+    pub household: Option<Option<i64>>,
 }
 
 /// Builds CEL maps holding only the fields a rule reads, with the keys made once.
