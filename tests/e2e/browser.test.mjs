@@ -274,6 +274,14 @@ test("a cycle: entitlements generated, approved by someone else once funds are p
   await page.getByTestId("cycle-paid").getByText((rows.length - 1).toLocaleString("en-US")).waitFor();
   await page.getByTestId("cycle-failed").getByText("1").waitFor();
   await screenshot(page, "15-cycle-paid");
+  // The list of approved entitlements, without personal columns (finance may not reveal them).
+  await page.getByTestId("entitlements-export").click();
+  await page.getByLabel("Save as").fill(join(work, "approved.csv"));
+  await page.getByRole("dialog").getByRole("button", { name: "Save" }).click();
+  await page.getByTestId("cycle-message").getByText(/entitlements written to/).waitFor();
+  const approved = readFileSync(join(work, "approved.csv"), "utf8").trim().split("\n");
+  assert.match(approved[0], /^entitlement_id,program,cycle,reference,area,kind,amount_minor/);
+  assert.ok(!approved[0].includes("financial_address"), "no personal columns");
 
   // The visitor at the counter: her entitlement, who approved it, and the payment with its reference.
   const paid = rows[1][col("beneficiary_reference")];

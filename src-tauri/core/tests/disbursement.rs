@@ -170,6 +170,12 @@ fn a_cycle_runs_from_creation_to_reconciliation() {
         }
         other => panic!("{other:?}"),
     }
+    // A fraction of a minor unit is refused, never rounded.
+    settings::set(store, &o.manager, &key(), cash_settings("double(size(members)) * 2500.5", &first_of_this_month()))
+        .unwrap();
+    let e = entitlement::generate(store, &o.manager, id, &|_| {}, &never).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::EntitlementInvalid);
+    assert!(e.to_string().contains("whole number"), "{e}");
     // A negative amount is refused the same way, never clamped.
     settings::set(store, &o.manager, &key(), cash_settings("5000 - 2500 * size(members)", &first_of_this_month()))
         .unwrap();

@@ -390,7 +390,11 @@ export type GenerationSummary = { members: number, generated: number,
 /**
  * Members who are disabled: no entitlement.
  */
-skipped: number, total_amount: number, total_fee: number, total_quantity: number, elapsed_ms: number, };
+skipped: number, total_amount: number, total_fee: number, total_quantity: number, 
+/**
+ * How long evaluating the expression for everyone took, alongside the writing.
+ */
+evaluate_ms: number, elapsed_ms: number, };
 
 export type GetCycleRequest = { cycle: string, };
 

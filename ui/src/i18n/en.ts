@@ -137,6 +137,10 @@ export const en = {
     disabled_failed_other: "{{count}} records could not be disabled.",
   },
   cycle: {
+    export_approved: "Export approved entitlements",
+    export_personal: "With names and financial addresses (personal data; recorded in the audit log)",
+    exported_list: "{{n}} entitlements written to {{path}}.",
+    exported_personal: "{{n}} entitlements written to {{path}}. The file holds personal data: keep it safe.",
     vouchers: "Vouchers",
     vouchers_hint: "{{n}} approved vouchers on this page. Print them, or save them as a PDF from the print dialog.",
     no_vouchers: "No approved vouchers in this cycle yet.",

@@ -138,6 +138,10 @@ export const fr: Messages = {
     disabled_failed_other: "{{count}} fiches n'ont pas pu être désactivées.",
   },
   cycle: {
+    export_approved: "Exporter les droits approuvés",
+    export_personal: "Avec les noms et adresses financières (données personnelles ; inscrit au journal d'audit)",
+    exported_list: "{{n}} droits écrits dans {{path}}.",
+    exported_personal: "{{n}} droits écrits dans {{path}}. Le fichier contient des données personnelles : gardez-le en lieu sûr.",
     vouchers: "Bons",
     vouchers_hint: "{{n}} bons approuvés sur cette page. Imprimez-les, ou enregistrez-les en PDF depuis la boîte d'impression.",
     no_vouchers: "Aucun bon approuvé dans ce cycle pour l'instant.",

@@ -155,6 +155,9 @@ function Work({ summary: c }: { summary: CycleSummary }) {
   const [exportPath, setExportPath] = useState("");
   const [batch, setBatch] = useState<string | null>(null);
   const [reportPath, setReportPath] = useState("");
+  const [exporting, setExporting] = useState(false);
+  const [listPath, setListPath] = useState("");
+  const [personal, setPersonal] = useState(false);
   const money = (n: number) => formatMoney(n, c.currency, i18n.language);
   const manage = can("cycle_manage");
   const pay = can("payment_manage");
@@ -272,6 +275,13 @@ function Work({ summary: c }: { summary: CycleSummary }) {
             )}
           </Stack>
         )}
+        {can("export_run") && ["approved", "distributing", "ended"].includes(c.state) && (
+          <Group>
+            <Button variant="default" onClick={() => { setListPath(""); setExporting(true); }} data-testid="entitlements-export">
+              {t("cycle.export_approved")}
+            </Button>
+          </Group>
+        )}
         {work.busy && live && "done" in live && (
           <Group>
             <Progress style={{ flex: 1 }} value={live.total ? (live.done * 100) / live.total : 5} animated aria-label={t("programs.progress")} />
@@ -301,6 +311,28 @@ function Work({ summary: c }: { summary: CycleSummary }) {
               }}
             >
               {decide?.approve ? t("cycle.approve") : t("cycle.reject")}
+            </Button>
+          </Group>
+        </Stack>
+      </Modal>
+      <Modal opened={exporting} onClose={() => setExporting(false)} title={t("cycle.export_approved")} closeButtonProps={{ "aria-label": t("common.cancel") }}>
+        <Stack>
+          <SaveField label={t("cycle.save_as")} value={listPath} onChange={setListPath} extensions={["csv"]} />
+          {can("personal_data_reveal") && (
+            <Checkbox label={t("cycle.export_personal")} checked={personal} onChange={(e) => setPersonal(e.currentTarget.checked)} />
+          )}
+          <Group justify="flex-end">
+            <Button
+              disabled={!listPath}
+              onClick={() => {
+                setExporting(false);
+                void work.run(async () => {
+                  const r = await api.call("entitlements.export", { cycle: c.id, path: listPath, include_personal: personal });
+                  setMessage(t(r.contains_personal_data ? "cycle.exported_personal" : "cycle.exported_list", { n: r.rows.toLocaleString(), path: r.path }));
+                });
+              }}
+            >
+              {t("cycle.save")}
             </Button>
           </Group>
         </Stack>
