@@ -35,6 +35,17 @@ before(async () => {
   br(["init", "--office-code", "WIN", "--office-name", "Window test office", "--areas", join(ROOT, "assets/demo/areas.csv")], env);
   copyFileSync(join(ROOT, "assets/demo/registrants.csv"), join(work, "demo.csv"));
   br(["import", join(work, "demo.csv")], env);
+  // A cash program whose first cycle is approved, so the window can show a beneficiary's entitlement.
+  br(["program", "create", "CASH", "--name", "Cash transfer", "--currency", "ETB"], env);
+  br(["program", "activate", "CASH"], env);
+  br(["program", "enrol", "CASH", "--all"], env);
+  br(["cycle", "configure", "CASH", "--amount", "min(10000 + 2500 * size(members), 30000)"], env);
+  br(["cycle", "create", "CASH", "--from-program"], env);
+  br(["cycle", "generate", "CASH:1"], env);
+  br(["cycle", "submit", "CASH:1"], env);
+  br(["user", "add", "approver", "--role", "approver", "--name", "Approver"], { ...env, BR_NEW_PASSWORD: "approver-password-1" });
+  br(["fund", "add", "CASH", "100000000", "--currency", "ETB", "--post"], env);
+  br(["cycle", "approve", "CASH:1", "--stage", "1"], { ...env, BR_USER: "approver", BR_PASSWORD: "approver-password-1" });
 
   const port = 4444;
   driver = spawn(process.env.TAURI_DRIVER ?? "tauri-driver", ["--port", String(port)], {
@@ -102,6 +113,14 @@ test("the window opens the registry with the passphrase, logs in, searches and o
   await row.click();
   await (await browser.$('[data-testid="detail-name"]')).waitForDisplayed({ timeout: 20_000 });
   await shot("04-beneficiary");
+  await (await browser.$("button*=Entitlements")).click();
+  const entitlements = await browser.$('[data-testid="beneficiary-entitlements"]');
+  await entitlements.waitForDisplayed({ timeout: 20_000 });
+  const text = await entitlements.getText();
+  // (WebKit leaves the uppercase state badge out of the element's text; the approval line says it.)
+  assert.ok(text.includes("Cash transfer (CASH)"), text);
+  assert.ok(text.includes("stage 1: approved · approver"), text);
+  await shot("05-entitlements");
 
   // The whole screen, window decorations included, as a person would see it.
   execFileSync("import", ["-window", "root", join(SCREENSHOTS, `${PREFIX}window-05-screen.png`)]);
