@@ -13,6 +13,7 @@ pub mod io;
 pub mod money;
 pub mod normalize;
 pub mod outbox;
+mod paging;
 pub mod program;
 pub mod registry;
 mod registry_handle;

@@ -486,11 +486,8 @@ pub struct EntitlementsPage {
 
 pub fn list(store: &Store, session: &Session, q: &EntitlementsQuery) -> Result<EntitlementsPage> {
     require(store, session, Permission::RegistryRead, "cycle.entitlements")?;
-    let limit = q.limit.unwrap_or(100).clamp(1, 500) as i64;
-    let after: i64 = match &q.after {
-        Some(c) => c.parse().map_err(|_| CoreError::InvalidInput("invalid cursor".into()))?,
-        None => -1,
-    };
+    let limit = crate::paging::limit(q.limit);
+    let after = crate::paging::after(q.after.as_deref())?;
     store.read(|conn| {
         let c = cycle::resolve(conn, q.cycle)?;
         let mut sql =
@@ -507,9 +504,7 @@ pub fn list(store: &Store, session: &Session, q: &EntitlementsQuery) -> Result<E
             }
             None => st.query_map(params![c.rowid, after, limit + 1], map)?.collect::<rusqlite::Result<_>>()?,
         };
-        let more = rows.len() as i64 > limit;
-        let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
-        let cursor = if more { rows.last().map(|(_, r)| r.to_string()) } else { None };
-        Ok(EntitlementsPage { entitlements: rows.into_iter().map(|(v, _)| v).collect(), cursor })
+        let (entitlements, cursor) = crate::paging::page(rows, limit);
+        Ok(EntitlementsPage { entitlements, cursor })
     })
 }

@@ -199,14 +199,7 @@ pub fn export_approved(store: &Store, session: &Session, req: &ExportEntitlement
         w.flush().map_err(io)?;
         Ok(n)
     });
-    let rows = match rows {
-        Ok(n) => n,
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
-        }
-    };
-    std::fs::rename(&tmp, path).map_err(io)?;
+    let rows = crate::io::export::keep_if_written(rows, &tmp, path)?;
     store.write(|tx| {
         tx.audit(
             AuditEvent::new(session, "entitlements.export")

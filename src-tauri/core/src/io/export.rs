@@ -22,6 +22,21 @@ pub fn neutralise(cell: &str) -> String {
     }
 }
 
+/// Puts an export written to `tmp` in its place once it is complete, or removes it when writing failed: a
+/// reader of `path` never sees half a file.
+pub(crate) fn keep_if_written<T>(written: Result<T>, tmp: &Path, path: &Path) -> Result<T> {
+    match written {
+        Ok(v) => {
+            std::fs::rename(tmp, path).map_err(|e| CoreError::io(format!("writing {}", path.display()), e))?;
+            Ok(v)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(tmp);
+            Err(e)
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize, TS)]
 #[serde(default)]
 pub struct ExportOptions {
@@ -121,14 +136,7 @@ pub fn export_csv(store: &Store, session: &Session, path: &Path, options: &Expor
         w.flush().map_err(|e| CoreError::io("writing the export", e))?;
         Ok(n)
     });
-    let rows = match rows {
-        Ok(n) => n,
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
-        }
-    };
-    std::fs::rename(&tmp, path).map_err(|e| CoreError::io(format!("writing {}", path.display()), e))?;
+    let rows = keep_if_written(rows, &tmp, path)?;
     store.write(|tx| {
         tx.audit(AuditEvent::new(session, "export.run").details(serde_json::json!({
             "rows": rows,

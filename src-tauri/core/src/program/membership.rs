@@ -660,11 +660,8 @@ pub struct MembersPage {
 
 pub fn members(store: &Store, session: &Session, q: &MembersQuery) -> Result<MembersPage> {
     require(store, session, Permission::RegistryRead, "program.members_view")?;
-    let limit = q.limit.unwrap_or(100).clamp(1, 500) as i64;
-    let after: i64 = match &q.after {
-        Some(c) => c.parse().map_err(|_| CoreError::InvalidInput("invalid cursor".into()))?,
-        None => 0,
-    };
+    let limit = crate::paging::limit(q.limit);
+    let after = crate::paging::after(q.after.as_deref())?;
     store.read(|c| {
         let p = resolve(c, &q.program)?;
         let mut sql = format!(
@@ -684,10 +681,8 @@ pub fn members(store: &Store, session: &Session, q: &MembersQuery) -> Result<Mem
             }
             None => st.query_map(params![p.rowid, after, limit + 1], map)?.collect::<rusqlite::Result<_>>()?,
         };
-        let more = rows.len() as i64 > limit;
-        let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
-        let cursor = if more { rows.last().map(|(_, rowid)| rowid.to_string()) } else { None };
-        Ok(MembersPage { members: rows.into_iter().map(|(m, _)| m).collect(), cursor })
+        let (members, cursor) = crate::paging::page(rows, limit);
+        Ok(MembersPage { members, cursor })
     })
 }
 
