@@ -382,7 +382,7 @@ export type GenerateEntitlementsRequest = { cycle: string, };
 
 export type GenerationProgress = { 
 /**
- * `evaluating`, then `writing`.
+ * `writing`: entitlements written so far, of the cycle's members.
  */
 phase: string, done: number, total: number, };
 

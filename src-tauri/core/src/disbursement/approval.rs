@@ -6,7 +6,7 @@
 //! Whole-stage decisions are set-based (one UPDATE, one approval record, one change-log op naming the
 //! stage), so approving a million entitlements takes seconds; decisions on chosen entitlements record each.
 
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use uuid::Uuid;
@@ -23,17 +23,13 @@ use crate::outbox::OpKind;
 use crate::program::service::{resolve as resolve_program, ProgramKey};
 use crate::store::{Store, Tx};
 
-/// SQL for "the first stage after `after` that applies to the row's amount, or NULL": the SQL twin of
-/// `settings::next_stage`. Thresholds are integers from validated settings, so they are inlined.
+/// SQL for "the first stage after `after` that applies to the row's amount, or NULL" (NULL: approved).
 fn next_stage_sql(stages: &[ApprovalStage], after: usize) -> String {
     let arms: Vec<String> = stages
         .iter()
         .enumerate()
         .skip(after)
-        .map(|(i, s)| match s.above_amount {
-            None => format!("WHEN 1 THEN {}", i + 1),
-            Some(min) => format!("WHEN amount > {min} THEN {}", i + 1),
-        })
+        .map(|(i, s)| format!("WHEN {} THEN {}", s.condition_sql(), i + 1))
         .collect();
     if arms.is_empty() {
         "NULL".into()
@@ -256,7 +252,8 @@ pub fn decide(store: &Store, session: &Session, req: &Decide) -> Result<Workflow
             for id in ids {
                 let (rowid, state, at, money): (i64, String, Option<i64>, i64) = find
                     .query_row(params![id, c.rowid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-                    .map_err(|_| CoreError::not_found("entitlement in this cycle"))?;
+                    .optional()?
+                    .ok_or_else(|| CoreError::not_found("entitlement in this cycle"))?;
                 if state != "pending" || at != Some(k as i64) {
                     let to = if req.decision == DecisionKind::Approve { "approved" } else { "rejected" };
                     let from = if state == "pending" { format!("pending at stage {}", at.unwrap_or(0)) } else { state };

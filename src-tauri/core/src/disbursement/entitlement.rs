@@ -1,9 +1,9 @@
 //! Entitlements: generated as drafts for every member of a draft cycle from the program's entitlement
 //! rule, edited one at a time (audited), listed per cycle and per beneficiary.
 //!
-//! Generation evaluates everyone first (a read) and writes nothing if the expression fails or gives an
-//! invalid amount for anyone; then it writes every entitlement in one transaction, so a cancel or a crash
-//! leaves the cycle as it was.
+//! Generation writes every entitlement in one transaction while a reader thread evaluates the expression;
+//! if the expression fails or gives an invalid amount for anyone, or on a cancel or a crash, nothing is
+//! kept and the cycle stays as it was.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::cycle::{self, StoredCycle};
 use super::model::{ApprovalRecord, CycleState, EntitlementKind, EntitlementRule, EntitlementState, EntitlementView};
-use super::settings::{compile_expression, effective_stages};
+use super::settings::{applicable_stages, compile_expression, effective_stages};
 use crate::audit::AuditEvent;
 use crate::auth::{require, Permission, Session};
 use crate::clock::now_rfc3339;
@@ -34,7 +34,7 @@ pub(crate) const BATCH: usize = 10_000;
 /// Progress of generation.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct GenerationProgress {
-    /// `evaluating`, then `writing`.
+    /// `writing`: entitlements written so far, of the cycle's members.
     pub phase: String,
     pub done: u64,
     pub total: u64,
@@ -401,13 +401,13 @@ fn approvals_of(
     stages: &str,
 ) -> Result<Vec<ApprovalRecord>> {
     let stages: Vec<super::model::ApprovalStage> = serde_json::from_str(stages).unwrap_or_default();
-    let stages = effective_stages(&stages);
+    let through = applicable_stages(&effective_stages(&stages), v.amount);
     let passed: Vec<i64> = match v.state {
         EntitlementState::Draft | EntitlementState::Cancelled => Vec::new(),
         EntitlementState::Pending | EntitlementState::Rejected => {
-            (1..v.stage.unwrap_or(1)).filter(|s| applies(&stages, *s, v.amount)).collect()
+            through.into_iter().filter(|s| *s < v.stage.unwrap_or(1)).collect()
         }
-        _ => (1..=stages.len() as i64).filter(|s| applies(&stages, *s, v.amount)).collect(),
+        _ => through,
     };
     let mut st = conn.prepare_cached(&format!(
         "SELECT {APPROVAL_COLUMNS} FROM approvals a LEFT JOIN entitlements e ON e.rowid = a.entitlement
@@ -428,10 +428,6 @@ fn approvals_of(
     }
     out.sort_by(|a, b| a.at.cmp(&b.at));
     Ok(out)
-}
-
-fn applies(stages: &[super::model::ApprovalStage], stage: i64, amount: i64) -> bool {
-    stages.get(stage as usize - 1).is_some_and(|s| s.above_amount.is_none_or(|min| amount > min))
 }
 
 pub(crate) fn view(conn: &Connection, rowid: i64) -> Result<EntitlementView> {

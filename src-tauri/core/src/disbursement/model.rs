@@ -16,7 +16,6 @@ macro_rules! states {
         pub enum $name { $($variant),* }
 
         impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),*];
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),* }
             }
@@ -71,21 +70,6 @@ states!(
         Expired => "expired",
     }
 );
-
-impl EntitlementState {
-    pub fn may_become(self, next: EntitlementState) -> bool {
-        use EntitlementState::*;
-        matches!(
-            (self, next),
-            (Draft, Pending)
-                | (Pending, Pending | Approved | Rejected | Draft)
-                | (Approved, InPayment | Expired)
-                | (InPayment, Paid | Failed)
-                | (Failed, InPayment | Paid)
-                | (Draft | Pending | Approved, Cancelled)
-        )
-    }
-}
 
 states!(
     /// `queued -> sent -> paid | failed`; a provider's late failure of a paid payment makes it `reversed`.
@@ -166,6 +150,21 @@ pub struct ApprovalStage {
     #[serde(default)]
     #[ts(optional)]
     pub above_amount: Option<i64>,
+}
+
+impl ApprovalStage {
+    /// Whether an entitlement of `amount` goes through this stage.
+    pub fn applies_to(&self, amount: i64) -> bool {
+        self.above_amount.is_none_or(|min| amount > min)
+    }
+
+    /// The same condition in SQL over an `amount` column (thresholds are validated integers, so inlined).
+    pub(crate) fn condition_sql(&self) -> String {
+        match self.above_amount {
+            None => "1".into(),
+            Some(min) => format!("amount > {min}"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]

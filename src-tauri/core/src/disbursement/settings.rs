@@ -26,15 +26,9 @@ pub fn effective_stages(stages: &[ApprovalStage]) -> Vec<ApprovalStage> {
     }
 }
 
-/// The first stage after `after` (0 = none yet) that applies to `amount`, 1-based; `None` when no further
-/// stage applies and the entitlement is approved.
-pub fn next_stage(stages: &[ApprovalStage], after: usize, amount: i64) -> Option<usize> {
-    stages
-        .iter()
-        .enumerate()
-        .skip(after)
-        .find(|(_, s)| s.above_amount.is_none_or(|min| amount > min))
-        .map(|(i, _)| i + 1)
+/// The stages (1-based) an entitlement of `amount` goes through, in order.
+pub fn applicable_stages(stages: &[ApprovalStage], amount: i64) -> Vec<i64> {
+    stages.iter().enumerate().filter(|(_, s)| s.applies_to(amount)).map(|(i, _)| i as i64 + 1).collect()
 }
 
 /// Compiles an entitlement expression against the program's target.
@@ -239,10 +233,9 @@ mod tests {
             ApprovalStage { name: "District".into(), role: Role::Approver, above_amount: None },
             ApprovalStage { name: "Region".into(), role: Role::Admin, above_amount: Some(50_000) },
         ];
-        assert_eq!(next_stage(&stages, 0, 10_000), Some(1));
-        assert_eq!(next_stage(&stages, 1, 10_000), None);
-        assert_eq!(next_stage(&stages, 1, 60_000), Some(2));
-        assert_eq!(next_stage(&stages, 2, 60_000), None);
+        assert_eq!(applicable_stages(&stages, 10_000), vec![1]);
+        assert_eq!(applicable_stages(&stages, 50_000), vec![1], "only above the threshold");
+        assert_eq!(applicable_stages(&stages, 60_000), vec![1, 2]);
     }
 
     #[test]
