@@ -14,10 +14,14 @@ const ENTITLEMENT_COLOURS: Partial<Record<EntitlementState, string>> = {
 };
 const PAYMENT_COLOURS: Partial<Record<PaymentState, string>> = { paid: "green", failed: "red", reversed: "orange", sent: "cyan" };
 
+/** Decimals of a currency's minor unit (ETB 2, XOF 0, KWD 3), as ISO 4217 and the browser know them. */
+export function currencyDigits(currency: string): number {
+  return new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
+}
+
 /** Minor units of a currency, in the user's language: 12345 ETB is "ETB 123.45" in English. */
 export function formatMoney(minor: number, currency: string, language: string): string {
-  const digits = new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
-  return new Intl.NumberFormat(language, { style: "currency", currency }).format(minor / 10 ** digits);
+  return new Intl.NumberFormat(language, { style: "currency", currency }).format(minor / 10 ** currencyDigits(currency));
 }
 
 function what(e: EntitlementView, language: string): string {

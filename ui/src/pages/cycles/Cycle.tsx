@@ -11,7 +11,7 @@ import { api } from "../../api/client";
 import { hrefOf } from "../../app/route";
 import { useSession } from "../../app/session";
 import { CenteredLoader } from "../../components/CenteredLoader";
-import { formatMoney } from "../../components/Disbursement";
+import { currencyDigits, formatMoney } from "../../components/Disbursement";
 import { ErrorNote } from "../../components/ErrorNote";
 import { FileField, SaveField } from "../../components/PathField";
 import { useAction } from "../../components/useAction";
@@ -26,7 +26,7 @@ export function Cycle({ id }: { id: string }) {
   if (!summary.data) return <ErrorNote error={summary.error} />;
   const c = summary.data;
   const money = (n: number) => formatMoney(n, c.currency, i18n.language);
-  const digits = new Intl.NumberFormat("en", { style: "currency", currency: c.currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  const digits = currencyDigits(c.currency);
   const compact = (minor: number) => new Intl.NumberFormat(i18n.language, { notation: "compact" }).format(minor / 10 ** digits);
   const total = (s: string) => c.by_state.find((x) => x.state === s);
   return (

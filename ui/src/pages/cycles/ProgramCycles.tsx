@@ -8,7 +8,7 @@ import type { ApprovalStage, DisbursementSettings, EntitlementKind, Period, Prog
 import { api } from "../../api/client";
 import { hrefOf, navigate } from "../../app/route";
 import { useSession } from "../../app/session";
-import { formatMoney } from "../../components/Disbursement";
+import { currencyDigits, formatMoney } from "../../components/Disbursement";
 import { ErrorNote } from "../../components/ErrorNote";
 import { RuleEditor } from "../../components/RuleEditor";
 import { useAction } from "../../components/useAction";
@@ -156,7 +156,7 @@ function Funds({ program, manage }: { program: ProgramSummary; manage: boolean }
   const [post, setPost] = useState(true);
   const add = useAction();
   const money = (n: number) => formatMoney(n, program.currency, i18n.language);
-  const digits = new Intl.NumberFormat("en", { style: "currency", currency: program.currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  const digits = currencyDigits(program.currency);
   return (
     <Card withBorder>
       <Title order={3} size="h5" mb="sm">
