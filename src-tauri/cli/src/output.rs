@@ -5,20 +5,38 @@ use serde::Serialize;
 
 use crate::Cli;
 
+/// Writes one block to standard output. A reader that went away (`br search … | head`) is not an error:
+/// the work is done and committed, so the command ends quietly instead of panicking on the closed pipe.
+fn stdout_line(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{text}").and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error [io]: could not write the output: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"code\":\"internal\",\"message\":\"{e}\"}}"))
+}
+
 pub fn print<T: Serialize>(cli: &Cli, value: &T, text: impl FnOnce(&T) -> String) {
     if cli.json {
-        println!("{}", serde_json::to_string_pretty(value).expect("responses serialise"));
+        stdout_line(&json(value));
     } else {
         let t = text(value);
         if !t.is_empty() {
-            println!("{t}");
+            stdout_line(&t);
         }
     }
 }
 
 pub fn error(cli: &Cli, e: &ApiError) {
     if cli.json {
-        println!("{}", serde_json::to_string_pretty(e).expect("errors serialise"));
+        stdout_line(&json(e));
     }
     eprintln!("error [{}]: {}", e.code.as_str(), e.message);
 }

@@ -19,11 +19,13 @@ pub fn today() -> time::Date {
 
 /// The same day `years` earlier: the last birth date of someone who is `years` old on `date`. On 29 February,
 /// in a year without one, that is the 28th: a person born on 1 March has not had that birthday yet.
+/// Beyond the calendar's first year (any age above about 12,000 years) it is that first day.
 pub fn years_before(date: time::Date, years: u32) -> time::Date {
-    let year = date.year() - years as i32;
+    let year = i64::from(date.year()) - i64::from(years);
+    let Ok(year) = i32::try_from(year) else { return time::Date::MIN };
     time::Date::from_calendar_date(year, date.month(), date.day())
         .or_else(|_| time::Date::from_calendar_date(year, date.month(), 28))
-        .expect("the 28th exists in every month")
+        .unwrap_or(time::Date::MIN)
 }
 
 /// A hybrid logical clock stamp: wall milliseconds, and a counter for changes within the same
@@ -81,6 +83,9 @@ mod tests {
         assert_eq!(super::years_before(date!(2028 - 02 - 29), 18), date!(2010 - 02 - 28));
         assert_eq!(super::years_before(date!(2028 - 02 - 29), 4), date!(2024 - 02 - 29));
         assert_eq!(super::years_before(date!(2026 - 11 - 22), 60), date!(1966 - 11 - 22));
+        // `br search --age-min 20000` panicked here.
+        assert_eq!(super::years_before(date!(2026 - 11 - 22), 20_000), time::Date::MIN);
+        assert_eq!(super::years_before(date!(2026 - 11 - 22), u32::MAX), time::Date::MIN);
     }
 
     use super::*;

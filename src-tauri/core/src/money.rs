@@ -1,5 +1,14 @@
 //! Money as integer minor units of an ISO 4217 currency, and how many decimals each currency has.
 
+/// The largest amount (or quantity) one entitlement, fee, fund or payment may hold: 10^15 minor units, a
+/// thousand times any real transfer, and far enough below `i64::MAX` that sums of many stay exact.
+pub const MAX_MINOR: i64 = 1_000_000_000_000_000;
+
+/// Adds amounts, or says the sum cannot be counted (rather than wrapping to a wrong total).
+pub fn add(a: i64, b: i64) -> crate::Result<i64> {
+    a.checked_add(b).ok_or_else(|| crate::CoreError::InvalidInput("the total is too large to count".into()))
+}
+
 /// Decimals of a currency's minor unit: 2 unless ISO 4217 says otherwise.
 pub fn decimals(currency: &str) -> u32 {
     match currency {

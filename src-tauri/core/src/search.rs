@@ -16,6 +16,10 @@ use crate::registry::read::{summary_from_row, SUMMARY_COLUMNS};
 use crate::store::Store;
 
 pub const MAX_PAGE: u32 = 500;
+/// The oldest age a filter may ask for.
+pub const MAX_AGE: u32 = 150;
+/// A reference, an ID, a phone or a few names fit many times over.
+const MAX_QUERY_BYTES: usize = 500;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
 #[serde(default)]
@@ -271,6 +275,14 @@ pub fn search(store: &Store, session: &Session, req: &SearchRequest) -> Result<S
     let limit = req.limit.unwrap_or(50);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(CoreError::InvalidInput(format!("limit must be between 1 and {MAX_PAGE}")));
+    }
+    for (name, age) in [("age_min", req.filters.age_min), ("age_max", req.filters.age_max)] {
+        if age.is_some_and(|a| a > MAX_AGE) {
+            return Err(CoreError::InvalidInput(format!("{name} must be between 0 and {MAX_AGE} years")));
+        }
+    }
+    if req.query.as_deref().is_some_and(|q| q.len() > MAX_QUERY_BYTES) {
+        return Err(CoreError::InvalidInput(format!("a search has at most {MAX_QUERY_BYTES} characters")));
     }
     let query = req.query.as_deref().map(str::trim).filter(|q| !q.is_empty());
     let response = store.read(|conn| {

@@ -671,11 +671,17 @@ pub struct DedupQuality {
 pub fn quality(store: &Store, truth_csv: &std::path::Path) -> Result<DedupQuality> {
     let mut reader =
         csv::Reader::from_path(truth_csv).map_err(|e| CoreError::InvalidInput(format!("truth file: {e}")))?;
-    let pairs: Vec<(String, String)> = reader
-        .records()
-        .map(|r| r.map(|r| (r[0].to_string(), r[1].to_string())))
-        .collect::<std::result::Result<_, _>>()
-        .map_err(|e| CoreError::InvalidInput(format!("truth file: {e}")))?;
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| CoreError::InvalidInput(format!("truth file: {e}")))?;
+        let (Some(a), Some(b)) = (record.get(0), record.get(1)) else {
+            return Err(CoreError::InvalidInput(format!(
+                "truth file, line {}: each line holds two external ids (a pair of duplicates)",
+                i + 2
+            )));
+        };
+        pairs.push((a.to_string(), b.to_string()));
+    }
     store.read(|c| {
         let mut by_external: HashMap<String, i64> = HashMap::new();
         let mut st = c.prepare("SELECT external_id, rowid FROM registrants WHERE external_id IS NOT NULL")?;

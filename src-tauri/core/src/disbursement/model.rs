@@ -112,7 +112,11 @@ pub enum TransferFee {
 impl TransferFee {
     pub fn on(&self, amount: i64) -> i64 {
         match self {
-            TransferFee::Percent { basis_points } => (amount * *basis_points as i64 + 5_000) / 10_000,
+            // In 128 bits: the product of an amount and a rate overflows 64 (amounts are at most
+            // `money::MAX_MINOR` and rates at most 10,000, so the fee fits back in 64).
+            TransferFee::Percent { basis_points } => {
+                ((i128::from(amount) * i128::from(*basis_points) + 5_000) / 10_000) as i64
+            }
             TransferFee::Fixed { amount } => *amount,
         }
     }

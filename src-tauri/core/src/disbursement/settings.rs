@@ -17,6 +17,9 @@ use crate::registry::model::RegistrantKind;
 use crate::registry::settings::parse_date;
 use crate::store::Store;
 
+/// Ten years: a voucher valid longer is a mistake in the form.
+pub const MAX_VALIDITY_DAYS: u32 = 3_660;
+
 /// The stages that apply when a program names none.
 pub fn effective_stages(stages: &[ApprovalStage]) -> Vec<ApprovalStage> {
     if stages.is_empty() {
@@ -68,10 +71,15 @@ fn validate(conn: &rusqlite::Connection, target: RegistrantKind, s: &mut Disburs
             Some(TransferFee::Percent { basis_points }) if basis_points > 10_000 => {
                 return Err(CoreError::InvalidInput("a percentage fee is at most 100 % (10,000 basis points)".into()))
             }
-            Some(TransferFee::Fixed { amount }) if amount < 0 => {
+            Some(TransferFee::Fixed { amount }) if !(0..=crate::money::MAX_MINOR).contains(&amount) => {
                 return Err(CoreError::InvalidInput("a fixed fee is a non-negative amount in minor units".into()))
             }
             _ => {}
+        }
+        if e.validity_days > MAX_VALIDITY_DAYS {
+            return Err(CoreError::InvalidInput(format!(
+                "an entitlement stays valid at most {MAX_VALIDITY_DAYS} days after its cycle"
+            )));
         }
     }
     for (i, stage) in s.stages.iter_mut().enumerate() {
@@ -82,7 +90,7 @@ fn validate(conn: &rusqlite::Connection, target: RegistrantKind, s: &mut Disburs
         if stage.role == Role::Auditor {
             return Err(CoreError::InvalidInput("auditors change nothing and cannot approve".into()));
         }
-        if stage.above_amount.is_some_and(|a| a < 0) {
+        if stage.above_amount.is_some_and(|a| !(0..=crate::money::MAX_MINOR).contains(&a)) {
             return Err(CoreError::InvalidInput("a stage's threshold is a non-negative amount".into()));
         }
     }
@@ -142,12 +150,13 @@ pub fn set(
     })
 }
 
-fn add_months(d: Date, months: i32) -> Date {
-    let total = d.year() * 12 + (d.month() as i32 - 1) + months;
-    let (year, month) = (total.div_euclid(12), total.rem_euclid(12) + 1);
-    let month = Month::try_from(month as u8).expect("1..=12");
+/// The same day `months` later (the month's last day where it is shorter), or None past the calendar.
+fn add_months(d: Date, months: i64) -> Option<Date> {
+    let total = i64::from(d.year()) * 12 + (d.month() as i64 - 1) + months;
+    let year = i32::try_from(total.div_euclid(12)).ok()?;
+    let month = Month::try_from(total.rem_euclid(12) as u8 + 1).ok()?;
     let last = time::util::days_in_month(month, year);
-    Date::from_calendar_date(year, month, d.day().min(last)).expect("day clamped to the month")
+    Date::from_calendar_date(year, month, d.day().min(last)).ok()
 }
 
 /// The schedule a program without one follows: monthly from the first of next month.
@@ -157,7 +166,7 @@ pub fn default_recurrence() -> Recurrence {
     Recurrence {
         period: Period::Monthly,
         interval: 1,
-        start: add_months(first, 1).to_string(),
+        start: add_months(first, 1).unwrap_or(first).to_string(),
         count: None,
         until: None,
     }
@@ -172,16 +181,18 @@ pub fn cycle_dates(r: &Recurrence, sequence: i64) -> Result<(Date, Date, String)
             return Err(CoreError::InvalidInput(format!("the schedule has {count} cycles and all were created")));
         }
     }
-    let step = |n: i64| -> Date {
-        let n = n * r.interval as i64;
+    // A schedule that runs off the calendar (a start in 9999, a sequence in the millions) has no more cycles.
+    let beyond = || CoreError::InvalidInput("the schedule's next cycle would fall beyond the year 9999".into());
+    let step = |n: i64| -> Option<Date> {
+        let n = n.checked_mul(i64::from(r.interval))?;
         match r.period {
-            Period::Weekly => start + Duration::weeks(n),
-            Period::Monthly => add_months(start, n as i32),
-            Period::Quarterly => add_months(start, 3 * n as i32),
+            Period::Weekly => start.checked_add(Duration::weeks(n)),
+            Period::Monthly => add_months(start, n),
+            Period::Quarterly => add_months(start, n.checked_mul(3)?),
         }
     };
-    let from = step(sequence - 1);
-    let to = step(sequence) - Duration::days(1);
+    let from = step(sequence - 1).ok_or_else(beyond)?;
+    let to = step(sequence).and_then(|d| d.previous_day()).ok_or_else(beyond)?;
     if let Some(until) = r.until.as_deref().and_then(parse_date) {
         if from > until {
             return Err(CoreError::InvalidInput(format!("the schedule ends on {until}; no cycle starts after it")));
@@ -244,5 +255,32 @@ mod tests {
         assert_eq!(TransferFee::Percent { basis_points: 250 }.on(10_020), 251);
         assert_eq!(TransferFee::Percent { basis_points: 250 }.on(10_019), 250);
         assert_eq!(TransferFee::Fixed { amount: 300 }.on(10_000), 300);
+    }
+}
+
+#[cfg(test)]
+mod limits {
+    use super::*;
+
+    #[test]
+    fn a_schedule_starting_in_9999_ends_with_an_error_instead_of_a_panic() {
+        let r =
+            Recurrence { period: Period::Monthly, interval: 1, start: "9999-12-01".into(), count: None, until: None };
+        assert!(cycle_dates(&r, 1).is_err(), "its first cycle ends in the year 10000");
+        let weekly = Recurrence { period: Period::Weekly, interval: 24, ..r.clone() };
+        assert!(cycle_dates(&weekly, i64::MAX / 2).is_err());
+        let quarterly = Recurrence { period: Period::Quarterly, interval: 24, start: "2026-01-01".into(), ..r };
+        assert!(cycle_dates(&quarterly, i64::MAX).is_err());
+    }
+
+    #[test]
+    fn a_fee_on_the_largest_amount_does_not_overflow() {
+        use crate::disbursement::model::TransferFee;
+        let all = TransferFee::Percent { basis_points: 10_000 };
+        assert_eq!(all.on(crate::money::MAX_MINOR), crate::money::MAX_MINOR);
+        assert_eq!(
+            TransferFee::Percent { basis_points: 100 }.on(crate::money::MAX_MINOR),
+            crate::money::MAX_MINOR / 100
+        );
     }
 }

@@ -169,6 +169,13 @@ pub struct CompiledRule {
     pub prefilter: Prefilter,
 }
 
+impl CompiledRule {
+    /// The checked syntax tree.
+    pub(crate) fn expression(&self) -> &IdedExpr {
+        self.program.expression()
+    }
+}
+
 impl std::fmt::Debug for CompiledRule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CompiledRule").field("source", &self.source).finish()
@@ -450,6 +457,55 @@ impl Checker<'_> {
     }
 }
 
+/// The longest rule: a proxy-means test of fifty weighted terms fits in a tenth of it.
+pub const MAX_RULE_CHARS: usize = 4_000;
+/// Operators and nesting a rule may have. The parser, our checker and the evaluator all recurse over the
+/// rule's tree, so a rule of ten thousand `+` (a 20 KB request) overflowed the stack and killed the process.
+pub const MAX_RULE_OPERATORS: usize = 300;
+pub const MAX_RULE_NESTING: usize = 32;
+
+const OPERATOR_CHARS: &str = "+-*/%<>=!&|?:.,";
+
+/// Refuses, before anything parses it, a rule too long or too deep to be a person's rule.
+fn check_size(source: &str) -> Result<(), RuleError> {
+    let too = |message: String| Err(RuleError { message, start: None, end: None, known: vec![] });
+    if source.chars().count() > MAX_RULE_CHARS {
+        return too(format!("a rule has at most {MAX_RULE_CHARS} characters"));
+    }
+    let (mut depth, mut deepest, mut operators) = (0usize, 0usize, 0usize);
+    let mut in_string: Option<char> = None;
+    let mut previous = ' ';
+    for c in source.chars() {
+        match in_string {
+            Some(quote) => {
+                if c == quote && previous != '\\' {
+                    in_string = None;
+                }
+            }
+            None => match c {
+                '"' | '\'' => in_string = Some(c),
+                '(' | '[' | '{' => {
+                    depth += 1;
+                    deepest = deepest.max(depth);
+                }
+                ')' | ']' | '}' => depth = depth.saturating_sub(1),
+                // Each run of operator characters (`&&`, `>=`, `+`) is one operator; `.` and `,` join
+                // calls and arguments, which deepen the tree as well.
+                c if OPERATOR_CHARS.contains(c) && !OPERATOR_CHARS.contains(previous) => operators += 1,
+                _ => {}
+            },
+        }
+        previous = c;
+    }
+    if deepest > MAX_RULE_NESTING {
+        return too(format!("a rule nests at most {MAX_RULE_NESTING} brackets deep"));
+    }
+    if operators > MAX_RULE_OPERATORS {
+        return too(format!("a rule has at most {MAX_RULE_OPERATORS} operators; split it or simplify it"));
+    }
+    Ok(())
+}
+
 /// Checks and compiles a rule. `custom` lists the registry's custom fields.
 pub fn compile(
     source: &str,
@@ -458,6 +514,7 @@ pub fn compile(
     custom: &[String],
 ) -> Result<CompiledRule, RuleError> {
     let source_trimmed = source.trim();
+    check_size(source_trimmed)?;
     let effective = if source_trimmed.is_empty() && kind == RuleKind::Condition { "true" } else { source_trimmed };
     let program = env().compile(effective).map_err(|errs| {
         let first = errs.errors.first();
@@ -871,9 +928,16 @@ impl<'r> Evaluator<'r> {
     /// a negative number is an error, never rounded or clamped.
     pub fn amount(&self, s: &Subject) -> Result<i64, String> {
         match self.value(s) {
+            Ok(Value::Int(i)) if i > crate::money::MAX_MINOR => Err("the amount is too large".into()),
             Ok(Value::Int(i)) if i >= 0 => Ok(i),
-            Ok(Value::UInt(u)) => i64::try_from(u).map_err(|_| "the amount is too large".to_string()),
-            Ok(Value::Float(f)) if f.fract() == 0.0 && (0.0..9.0e15).contains(&f) => Ok(f as i64),
+            Ok(Value::UInt(u)) => i64::try_from(u)
+                .ok()
+                .filter(|v| *v <= crate::money::MAX_MINOR)
+                .ok_or_else(|| "the amount is too large".into()),
+            Ok(Value::Float(f)) if f.fract() == 0.0 && (0.0..=crate::money::MAX_MINOR as f64).contains(&f) => {
+                Ok(f as i64)
+            }
+            Ok(Value::Float(f)) if f > crate::money::MAX_MINOR as f64 => Err("the amount is too large".into()),
             Ok(Value::Int(_)) => Err("the amount is negative".into()),
             Ok(Value::Float(f)) if f < 0.0 => Err("the amount is negative".into()),
             Ok(Value::Float(_)) => Err("the amount is not a whole number of minor units".into()),

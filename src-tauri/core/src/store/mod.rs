@@ -142,6 +142,16 @@ impl Store {
         migrations::check_not_newer(&conn)?;
         pragmas::configure(&conn, pragmas::Role::Writer)?;
         migrations::migrate(&mut conn)?;
+        // An import still marked running was killed: the app runs one registry in one process, and an
+        // import that is really running in another (a `br import` beside the app) writes its own final
+        // status over this when it ends.
+        let interrupted = conn.execute(
+            "UPDATE import_runs SET status = 'interrupted', finished_at = ?1 WHERE status = 'running'",
+            [crate::clock::now_rfc3339()],
+        )?;
+        if interrupted > 0 {
+            tracing::warn!(interrupted, "imports that were cut short are marked interrupted");
+        }
         let rebuilt = list_indexes::ensure_all(&conn)?;
         if rebuilt > 0 {
             tracing::warn!(rebuilt, "list indexes were missing (an import was cut short) and have been rebuilt");
@@ -205,18 +215,28 @@ impl Store {
         &self.hlc
     }
 
-    fn lock_writer(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
-        self.writer.lock().map_err(|_| CoreError::Internal("writer lock poisoned".into()))
+    /// The writer connection. A panic while it was held left the lock poisoned, but the transaction it
+    /// was in has been rolled back (see `write`), so the connection is sound and the lock is taken back.
+    fn lock_writer(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.writer.lock().unwrap_or_else(|poisoned| {
+            self.writer.clear_poison();
+            poisoned.into_inner()
+        })
     }
 
-    fn lock_readers(&self) -> Result<std::sync::MutexGuard<'_, Vec<Connection>>> {
-        self.readers.lock().map_err(|_| CoreError::Internal("reader pool poisoned".into()))
+    fn lock_readers(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
+        // The pool is only pushed to and popped from: a panic elsewhere cannot leave it half-changed.
+        self.readers.lock().unwrap_or_else(|poisoned| {
+            self.readers.clear_poison();
+            poisoned.into_inner()
+        })
     }
 
     /// Runs `f` in one IMMEDIATE transaction on the writer: domain rows, audit entries and change-log
-    /// ops commit together or not at all.
+    /// ops commit together or not at all. A panic inside `f` (a bug reached by some input) rolls the
+    /// transaction back and becomes an `Internal` error: the registry stays writable for everyone else.
     pub fn write<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.lock_writer()?;
+        let mut conn = self.lock_writer();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut wtx = Tx {
             tx,
@@ -227,7 +247,8 @@ impl Store {
             name_index: Vec::new(),
             abandoned: false,
         };
-        let value = f(&mut wtx)?;
+        // On a panic, `?` returns here and drops `wtx`, and with it the transaction, which rolls it back.
+        let value = contain_panic("a write", std::panic::AssertUnwindSafe(|| f(&mut wtx)))?;
         if wtx.abandoned {
             // Dropping the transaction rolls it back.
             return Ok(value);
@@ -239,21 +260,27 @@ impl Store {
     /// Runs `f` on a read-only connection from the pool, in one read transaction (a consistent view).
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let conn = self.take_reader()?;
-        let result = (|| {
-            conn.execute_batch("BEGIN")?;
-            let out = f(&conn);
-            conn.execute_batch("COMMIT")?;
-            out
-        })();
-        let mut pool = self.lock_readers()?;
-        if pool.len() < MAX_READERS {
-            pool.push(conn);
+        let result = contain_panic(
+            "a read",
+            std::panic::AssertUnwindSafe(|| {
+                conn.execute_batch("BEGIN")?;
+                let out = f(&conn);
+                conn.execute_batch("COMMIT")?;
+                out
+            }),
+        );
+        if conn.is_autocommit() {
+            let mut pool = self.lock_readers();
+            if pool.len() < MAX_READERS {
+                pool.push(conn);
+            }
         }
+        // A connection left inside a transaction (a panic or a failed COMMIT) is dropped, not reused.
         result
     }
 
     fn take_reader(&self) -> Result<Connection> {
-        if let Some(c) = self.lock_readers()?.pop() {
+        if let Some(c) = self.lock_readers().pop() {
             return Ok(c);
         }
         let db = db_path(&self.dir);
@@ -267,7 +294,7 @@ impl Store {
     pub fn backup_database_to(&self, dest: &Path) -> Result<()> {
         let mut out = open_connection(dest, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)?;
         out.pragma_update(None, "key", self.key.pragma_value().as_str())?;
-        let conn = self.lock_writer()?;
+        let conn = self.lock_writer();
         let backup = rusqlite::backup::Backup::new(&conn, &mut out)?;
         backup.run_to_completion(1024, std::time::Duration::from_millis(0), None)?;
         Ok(())
@@ -275,17 +302,26 @@ impl Store {
 
     /// Refreshes the query planner's statistics after bulk changes (bounded work, a few milliseconds).
     pub fn optimize(&self) -> Result<()> {
-        let conn = self.lock_writer()?;
+        let conn = self.lock_writer();
         conn.execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")?;
         Ok(())
     }
 
     /// Checkpoints the write-ahead log into the main file (before a backup or a size measurement).
     pub fn checkpoint(&self) -> Result<()> {
-        let conn = self.lock_writer()?;
+        let conn = self.lock_writer();
         conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(())
     }
+}
+
+/// Runs `f`, turning a panic into an `Internal` error. The panic's message goes to the log (the hook
+/// prints it), never into the error: it may quote input.
+fn contain_panic<T>(what: &str, f: impl FnOnce() -> Result<T> + std::panic::UnwindSafe) -> Result<T> {
+    std::panic::catch_unwind(f).unwrap_or_else(|_| {
+        tracing::error!(what, "a panic was contained; the transaction was rolled back");
+        Err(CoreError::Internal(format!("{what} stopped on an unexpected error and changed nothing")))
+    })
 }
 
 pub(crate) struct Savepoint {
