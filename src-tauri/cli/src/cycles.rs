@@ -136,6 +136,9 @@ pub enum CycleCommand {
         /// Add names and financial addresses unmasked (needs the permission; audited).
         #[arg(long)]
         personal: bool,
+        /// Replace FILE if it exists (otherwise an existing file is refused).
+        #[arg(long)]
+        overwrite: bool,
     },
 }
 
@@ -169,7 +172,13 @@ pub enum PaymentCommand {
         batch_size: Option<u32>,
     },
     /// Write a batch's payment file (and NAME.summary.csv beside it); see docs/payments.md.
-    Export { batch: Uuid, file: PathBuf },
+    Export {
+        batch: Uuid,
+        file: PathBuf,
+        /// Replace the files if they exist (otherwise an existing file is refused).
+        #[arg(long)]
+        overwrite: bool,
+    },
     /// Mark a batch as sent to the provider.
     Sent { batch: Uuid },
     /// Import a provider's reconciliation file (payment_id,status,external_ref,reason).
@@ -451,7 +460,7 @@ pub fn run_cycle(cli: &Cli, command: &CycleCommand) -> Result<(), ApiError> {
         CycleCommand::Reject { cycle, stage, entitlements, comment } => {
             decide(cycle, *stage, entitlements, DecisionKind::Reject, Some(comment.clone()))
         }
-        CycleCommand::Export { cycle, file, personal } => with_session(cli, &no_progress, |ctx, s| {
+        CycleCommand::Export { cycle, file, personal, overwrite } => with_session(cli, &no_progress, |ctx, s| {
             let r = call(
                 ctx,
                 s,
@@ -459,6 +468,7 @@ pub fn run_cycle(cli: &Cli, command: &CycleCommand) -> Result<(), ApiError> {
                     cycle: cycle_id(ctx, s, cycle)?,
                     path: file.display().to_string(),
                     include_personal: *personal,
+                    overwrite: *overwrite,
                 },
             )?;
             print(cli, &r, |r| {
@@ -540,8 +550,10 @@ pub fn run_payment(cli: &Cli, command: &PaymentCommand) -> Result<(), ApiError> 
             });
             Ok(())
         }),
-        PaymentCommand::Export { batch, file } => with_session(cli, &no_progress, |ctx, s| {
-            let r = call(ctx, s, ExportPaymentFileRequest { batch: *batch, path: file.display().to_string() })?;
+        PaymentCommand::Export { batch, file, overwrite } => with_session(cli, &no_progress, |ctx, s| {
+            let request =
+                ExportPaymentFileRequest { batch: *batch, path: file.display().to_string(), overwrite: *overwrite };
+            let r = call(ctx, s, request)?;
             print(cli, &r, |r| {
                 format!(
                     "wrote {} payments ({}) to {} and the summary to {} (contains financial addresses)",

@@ -50,8 +50,15 @@ fn sha256_file(path: &Path) -> Result<String> {
     Ok(hex::encode(ctx.finish().as_ref()))
 }
 
+fn sync_file(path: &Path) -> Result<()> {
+    std::fs::File::open(path)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| CoreError::io(format!("flushing {}", path.display()), e))
+}
+
 pub fn create(registry: &Registry, session: &Session, dest: &Path) -> Result<BackupSummary> {
     require(registry.store(), session, Permission::BackupRun, "backup.create")?;
+    crate::io::output::check_outside_registry(registry.store().dir(), dest)?;
     if dest.exists() {
         return Err(CoreError::AlreadyExists { what: format!("backup folder {}", dest.display()) });
     }
@@ -72,7 +79,11 @@ pub fn create(registry: &Registry, session: &Session, dest: &Path) -> Result<Bac
             key_file_sha256: sha256_file(&dest.join(KEY_FILE))?,
         };
         let text = serde_json::to_string_pretty(&manifest).map_err(|e| CoreError::Internal(e.to_string()))?;
-        std::fs::write(dest.join(MANIFEST), text).map_err(|e| CoreError::io("writing the backup manifest", e))?;
+        // The copies are flushed to disk before the manifest that vouches for them is written.
+        for f in [DB_FILE, KEY_FILE] {
+            sync_file(&dest.join(f))?;
+        }
+        crate::io::output::write_small(&dest.join(MANIFEST), text.as_bytes(), false)?;
         let database_bytes = std::fs::metadata(dest.join(DB_FILE)).map(|m| m.len()).unwrap_or(0);
         Ok(BackupSummary { path: dest.display().to_string(), database_bytes, created_at })
     })();
@@ -129,19 +140,25 @@ pub fn restore(from: &Path, target: &Path, unlock: &Unlock<'_>) -> Result<Regist
     let staged = (|| {
         for f in [DB_FILE, KEY_FILE] {
             std::fs::copy(from.join(f), staging.join(f)).map_err(|e| CoreError::io(format!("copying {f}"), e))?;
+            sync_file(&staging.join(f))?;
         }
         drop(Registry::open(&staging, unlock)?);
+        crate::io::output::sync_folder(&staging);
         Ok(())
     })();
     if let Err(e) = staged {
         let _ = std::fs::remove_dir_all(&staging);
         return Err(e);
     }
-    std::fs::create_dir_all(target).map_err(|e| CoreError::io(format!("creating {}", target.display()), e))?;
-    for f in [DB_FILE, KEY_FILE] {
-        std::fs::rename(staging.join(f), target.join(f))
-            .map_err(|e| CoreError::io(format!("moving {f} into place"), e))?;
+    // One rename puts the whole registry in place: a kill leaves either no registry or all of it. An empty
+    // target folder (the app makes its data folder) is removed first; one with anything in it is kept.
+    if target.exists() {
+        std::fs::remove_dir(target)
+            .map_err(|e| CoreError::io(format!("{} must be empty to restore into it", target.display()), e))?;
     }
-    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::rename(&staging, target).map_err(|e| CoreError::io("moving the restored registry into place", e))?;
+    if let Some(parent) = target.parent() {
+        crate::io::output::sync_folder(parent);
+    }
     Registry::open(target, unlock)
 }

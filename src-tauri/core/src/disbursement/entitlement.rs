@@ -20,6 +20,7 @@ use crate::audit::AuditEvent;
 use crate::auth::{require, Permission, Session};
 use crate::clock::now_rfc3339;
 use crate::error::{CoreError, Result};
+use crate::money;
 use crate::outbox::OpKind;
 use crate::program::rules::Evaluator;
 use crate::program::select::{Scope, Selection};
@@ -151,7 +152,10 @@ pub fn generate(
         tx.conn().execute("DELETE FROM entitlements WHERE cycle = ?1", [c.rowid])?;
         let start = parse_date(&c.cycle.start_date).ok_or_else(|| CoreError::Internal("cycle start date".into()))?;
         let end = parse_date(&c.cycle.end_date).ok_or_else(|| CoreError::Internal("cycle end date".into()))?;
-        let valid_until = (end + time::Duration::days(rule.validity_days as i64)).to_string();
+        let valid_until = end
+            .checked_add(time::Duration::days(i64::from(rule.validity_days)))
+            .ok_or_else(|| CoreError::InvalidInput("the entitlement's validity ends after the calendar does".into()))?
+            .to_string();
         let valid_from = start.to_string();
         let now = now_rfc3339();
         let mut rng = rand::rng();
@@ -195,9 +199,9 @@ pub fn generate(
                             valid_until,
                             now
                         ])?;
-                        summary.total_amount += amount;
-                        summary.total_fee += fee;
-                        summary.total_quantity += quantity.unwrap_or(0);
+                        summary.total_amount = money::add(summary.total_amount, amount)?;
+                        summary.total_fee = money::add(summary.total_fee, fee)?;
+                        summary.total_quantity = money::add(summary.total_quantity, quantity.unwrap_or(0))?;
                         op_rows.push((id, d.registrant_id, amount, fee, quantity, code));
                     }
                     drop(insert);
@@ -267,6 +271,9 @@ pub fn edit(store: &Store, session: &Session, req: &EditEntitlement) -> Result<E
     require(store, session, Permission::CycleManage, "entitlement.edit")?;
     if req.value < 0 {
         return Err(CoreError::InvalidInput("an amount or quantity cannot be negative".into()));
+    }
+    if req.value > money::MAX_MINOR {
+        return Err(CoreError::InvalidInput(format!("an amount or quantity is at most {}", money::MAX_MINOR)));
     }
     let reason = req.reason.trim();
     if reason.is_empty() {

@@ -17,6 +17,9 @@ use crate::audit::AuditEvent;
 use crate::auth::{require, Permission, Session};
 use crate::clock::{now_rfc3339, today};
 use crate::error::{CoreError, Result};
+use crate::io::export::neutralise;
+use crate::io::output::OutputFile;
+use crate::money;
 use crate::normalize::mask_tail;
 use crate::outbox::OpKind;
 use crate::registry::service::{resolve as resolve_registrant, RegistrantKey};
@@ -252,12 +255,16 @@ pub const PAYMENT_FILE_COLUMNS: [&str; 9] = [
 ];
 
 /// Writes a batch's payment file (CSV) and its summary beside it (`NAME.summary.csv`).
-pub fn export_file(store: &Store, session: &Session, batch: Uuid, path: &Path) -> Result<PaymentFile> {
+pub fn export_file(store: &Store, session: &Session, batch: Uuid, path: &Path, overwrite: bool) -> Result<PaymentFile> {
     require(store, session, Permission::PaymentManage, "payment.export")?;
+    let summary_path = path.with_extension("summary.csv");
+    // Both files complete or neither: a bank must never receive half a batch.
+    let mut out = OutputFile::create(store.dir(), path, overwrite)?;
+    let mut summary_out = OutputFile::create(store.dir(), &summary_path, overwrite)?;
     let file = store.read(|conn| {
         let (_, (first, last), c, b) = resolve_batch(conn, batch)?;
         let io = |e: std::io::Error| CoreError::io(format!("writing {}", path.display()), e);
-        let mut w = csv::Writer::from_path(path).map_err(|e| CoreError::io(path.display().to_string(), e.into()))?;
+        let mut w = csv::Writer::from_writer(out.file());
         w.write_record(PAYMENT_FILE_COLUMNS).map_err(|e| io(e.into()))?;
         let mut st = conn.prepare(
             "SELECT p.id, r.reference, p.account, p.amount, p.currency, e.kind, e.valid_until FROM payments p
@@ -283,13 +290,13 @@ pub fn export_file(store: &Store, session: &Session, batch: Uuid, path: &Path) -
                 r.get(5)?,
                 r.get(6)?,
             ];
+            let rec = rec.map(|cell| neutralise(&cell));
             w.write_record(&rec).map_err(|e| io(e.into()))?;
             n += 1;
-            total += amount;
+            total = money::add(total, amount)?;
         }
         w.flush().map_err(io)?;
-        let summary_path = path.with_extension("summary.csv");
-        let mut s = csv::Writer::from_path(&summary_path).map_err(|e| io(e.into()))?;
+        let mut s = csv::Writer::from_writer(summary_out.file());
         s.write_record([
             "batch_id",
             "cycle_id",
@@ -303,7 +310,7 @@ pub fn export_file(store: &Store, session: &Session, batch: Uuid, path: &Path) -
             "prepared_at",
         ])
         .map_err(|e| io(e.into()))?;
-        s.write_record([
+        let summary = [
             batch_text.as_str(),
             &c.cycle.id.to_string(),
             &c.cycle.program_code,
@@ -314,8 +321,8 @@ pub fn export_file(store: &Store, session: &Session, batch: Uuid, path: &Path) -
             &c.cycle.currency,
             &b.created_by,
             &b.created_at,
-        ])
-        .map_err(|e| io(e.into()))?;
+        ];
+        s.write_record(summary.map(neutralise)).map_err(|e| io(e.into()))?;
         s.flush().map_err(io)?;
         Ok(PaymentFile {
             path: path.display().to_string(),
@@ -325,6 +332,8 @@ pub fn export_file(store: &Store, session: &Session, batch: Uuid, path: &Path) -
             currency: c.cycle.currency,
         })
     })?;
+    out.finish()?;
+    summary_out.finish()?;
     store.write(|tx| {
         tx.audit(
             AuditEvent::new(session, "payment.export")
@@ -594,8 +603,20 @@ fn apply_chunk(tx: &mut Tx<'_>, session: &Session, chunk: &[ResultRow], out: &mu
 /// Every payment of a registrant, newest first: the beneficiary page's Payments tab.
 pub fn of_registrant(store: &Store, session: &Session, key: &RegistrantKey, reveal: bool) -> Result<Vec<PaymentView>> {
     require(store, session, Permission::RegistryRead, "registrant.payments")?;
-    let reveal = reveal && session.may(Permission::PersonalDataReveal);
-    store.read(|c| of_registrant_in(c, key, reveal))
+    if !reveal {
+        return store.read(|c| of_registrant_in(c, key, false));
+    }
+    require(store, session, Permission::PersonalDataReveal, "registrant.reveal")?;
+    let (registrant, payments) =
+        store.read(|c| Ok((resolve_registrant(c, key)?.id, of_registrant_in(c, key, true)?)))?;
+    store.write(|tx| {
+        tx.audit(
+            AuditEvent::new(session, "registrant.reveal")
+                .on("registrant", registrant.to_string())
+                .details(serde_json::json!({ "fields": ["payment accounts"] })),
+        )
+    })?;
+    Ok(payments)
 }
 
 pub fn of_registrant_in(conn: &Connection, key: &RegistrantKey, reveal: bool) -> Result<Vec<PaymentView>> {

@@ -17,6 +17,7 @@ use crate::audit::AuditEvent;
 use crate::auth::{require, Permission, Session};
 use crate::error::{CoreError, Result};
 use crate::io::export::neutralise;
+use crate::io::output::OutputFile;
 use crate::program::service::{resolve as resolve_program, ProgramKey};
 use crate::store::Store;
 
@@ -121,6 +122,9 @@ pub struct ExportEntitlements {
     /// Add the beneficiary's name and financial address unmasked (needs the permission; audited).
     #[serde(default)]
     pub include_personal: bool,
+    /// Replace the file if it exists (the person confirmed it); otherwise an existing file is refused.
+    #[serde(default)]
+    pub overwrite: bool,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -137,11 +141,11 @@ pub fn export_approved(store: &Store, session: &Session, req: &ExportEntitlement
         require(store, session, Permission::PersonalDataReveal, "entitlements.export_personal")?;
     }
     let path = Path::new(&req.path);
-    let tmp = path.with_extension("csv.partial");
     let io = |e: std::io::Error| CoreError::io(format!("writing {}", path.display()), e);
+    let mut out = OutputFile::create(store.dir(), path, req.overwrite)?;
     let rows = store.read(|conn| {
         let c = cycle::resolve(conn, req.cycle)?;
-        let mut w = csv::Writer::from_path(&tmp).map_err(|e| io(e.into()))?;
+        let mut w = csv::Writer::from_writer(out.file());
         let mut header = vec![
             "entitlement_id", "program", "cycle", "reference", "area", "kind", "amount_minor", "fee_minor", "currency",
             "product", "quantity", "unit", "voucher_code", "valid_from", "valid_until", "state",
@@ -198,8 +202,8 @@ pub fn export_approved(store: &Store, session: &Session, req: &ExportEntitlement
         }
         w.flush().map_err(io)?;
         Ok(n)
-    });
-    let rows = crate::io::export::keep_if_written(rows, &tmp, path)?;
+    })?;
+    out.finish()?;
     store.write(|tx| {
         tx.audit(
             AuditEvent::new(session, "entitlements.export")

@@ -10,6 +10,7 @@ use ts_rs::TS;
 use crate::audit::AuditEvent;
 use crate::auth::{require, Permission, Session};
 use crate::error::{CoreError, Result};
+use crate::io::output::OutputFile;
 use crate::registry::model::RegistrantKind;
 use crate::registry::read::{self, mask_fields};
 use crate::store::Store;
@@ -22,21 +23,6 @@ pub fn neutralise(cell: &str) -> String {
     }
 }
 
-/// Puts an export written to `tmp` in its place once it is complete, or removes it when writing failed: a
-/// reader of `path` never sees half a file.
-pub(crate) fn keep_if_written<T>(written: Result<T>, tmp: &Path, path: &Path) -> Result<T> {
-    match written {
-        Ok(v) => {
-            std::fs::rename(tmp, path).map_err(|e| CoreError::io(format!("writing {}", path.display()), e))?;
-            Ok(v)
-        }
-        Err(e) => {
-            let _ = std::fs::remove_file(tmp);
-            Err(e)
-        }
-    }
-}
-
 #[derive(Debug, Clone, Default, Deserialize, TS)]
 #[serde(default)]
 pub struct ExportOptions {
@@ -44,6 +30,8 @@ pub struct ExportOptions {
     pub include_personal: bool,
     /// Include disabled registrants.
     pub include_disabled: bool,
+    /// Replace the file if it exists (the person confirmed it); otherwise an existing file is refused.
+    pub overwrite: bool,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -59,7 +47,7 @@ pub fn export_csv(store: &Store, session: &Session, path: &Path, options: &Expor
     if options.include_personal {
         require(store, session, Permission::PersonalDataReveal, "export.personal")?;
     }
-    let tmp = path.with_extension("csv.partial");
+    let mut out = OutputFile::create(store.dir(), path, options.overwrite)?;
     let rows = store.read(|conn| {
         let id_types: Vec<String> = conn
             .prepare("SELECT code FROM list_items WHERE list = 'id_type' ORDER BY code")?
@@ -76,7 +64,7 @@ pub fn export_csv(store: &Store, session: &Session, path: &Path, options: &Expor
         .collect();
         header.extend(id_types.iter().map(|t| format!("id:{t}")));
         header.extend(customs.iter().map(|c| format!("custom:{}", c.name)));
-        let mut w = csv::Writer::from_path(&tmp).map_err(|e| CoreError::io(format!("creating {}", tmp.display()), e.into()))?;
+        let mut w = csv::Writer::from_writer(out.file());
         w.write_record(&header).map_err(|e| CoreError::io("writing the export", e.into()))?;
         let mut household = conn.prepare_cached(
             "SELECT g.external_id, g.reference, g.group_name, m.kind FROM memberships m JOIN registrants g ON g.rowid = m.group_rowid
@@ -135,8 +123,8 @@ pub fn export_csv(store: &Store, session: &Session, path: &Path, options: &Expor
         }
         w.flush().map_err(|e| CoreError::io("writing the export", e))?;
         Ok(n)
-    });
-    let rows = keep_if_written(rows, &tmp, path)?;
+    })?;
+    out.finish()?;
     store.write(|tx| {
         tx.audit(AuditEvent::new(session, "export.run").details(serde_json::json!({
             "rows": rows,

@@ -12,7 +12,9 @@ use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use super::export::neutralise;
 use super::mapping::{ColumnMapping, ResolvedColumns, Target};
+use super::output::{check_target, OutputFile};
 use super::prescan::prescan;
 use crate::audit::AuditEvent;
 use crate::auth::{require, Permission, Session};
@@ -316,40 +318,68 @@ impl Parser<'_> {
     }
 }
 
-struct RejectsFile {
+/// The rejects file, created at the first rejected row. Every cell, the header's and the reasons'
+/// included, is neutralised against spreadsheet formulas: the file is opened in a spreadsheet to be fixed.
+struct RejectsFile<'a> {
+    registry_dir: &'a Path,
     path: PathBuf,
+    /// A path the person chose (checked to be free before the import starts); otherwise the default one
+    /// beside the input, numbered past earlier rejects files.
+    chosen: bool,
     headers: csv::StringRecord,
-    writer: Option<csv::Writer<std::fs::File>>,
+    writer: Option<(csv::Writer<std::fs::File>, OutputFile)>,
 }
 
-impl RejectsFile {
+impl RejectsFile<'_> {
     fn write(&mut self, r: &Reject) -> Result<()> {
+        let io = |e: csv::Error| CoreError::io("writing the rejects file", e.into());
         if self.writer.is_none() {
-            let mut w = csv::Writer::from_path(&self.path)
-                .map_err(|e| CoreError::io(format!("creating {}", self.path.display()), e.into()))?;
-            let mut h = self.headers.clone();
-            for c in super::mapping::REJECT_COLUMNS {
-                h.push_field(c);
-            }
-            w.write_record(&h).map_err(|e| CoreError::io("writing the rejects file", e.into()))?;
-            self.writer = Some(w);
+            let out = if self.chosen {
+                OutputFile::create(self.registry_dir, &self.path, false)?
+            } else {
+                let (path, out) = create_beside(self.registry_dir, &self.path)?;
+                self.path = path;
+                out
+            };
+            let file = out.file_handle().map_err(|e| CoreError::io("writing the rejects file", e))?;
+            let mut w = csv::Writer::from_writer(file);
+            let header = self.headers.iter().chain(super::mapping::REJECT_COLUMNS.iter().copied()).map(neutralise);
+            w.write_record(header).map_err(io)?;
+            self.writer = Some((w, out));
         }
-        let w = self.writer.as_mut().expect("opened above");
-        let mut rec: Vec<String> = r.raw.iter().map(super::export::neutralise).collect();
+        let (w, _) = self.writer.as_mut().expect("opened above");
+        let mut rec: Vec<String> = r.raw.iter().map(neutralise).collect();
         rec.resize(self.headers.len(), String::new());
-        rec.extend([r.line.to_string(), r.column.clone(), r.reason.clone()]);
-        w.write_record(&rec).map_err(|e| CoreError::io("writing the rejects file", e.into()))
+        rec.extend([r.line.to_string(), neutralise(&r.column), neutralise(&r.reason)]);
+        w.write_record(&rec).map_err(io)
     }
 
     fn finish(&mut self) -> Result<Option<String>> {
         match self.writer.take() {
-            Some(mut w) => {
+            Some((mut w, out)) => {
                 w.flush().map_err(|e| CoreError::io("writing the rejects file", e))?;
+                drop(w);
+                out.finish()?;
                 Ok(Some(self.path.display().to_string()))
             }
             None => Ok(None),
         }
     }
+}
+
+/// `people.rejects.csv`, or `people.rejects-2.csv` and so on when an earlier import's rejects are there:
+/// a person may still be fixing those.
+fn create_beside(registry_dir: &Path, first: &Path) -> Result<(PathBuf, OutputFile)> {
+    let stem = first.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "rejects".into());
+    for n in 1..=1000 {
+        let path = if n == 1 { first.to_path_buf() } else { first.with_file_name(format!("{stem}-{n}.csv")) };
+        match OutputFile::create(registry_dir, &path, false) {
+            Ok(out) => return Ok((path, out)),
+            Err(CoreError::AlreadyExists { .. }) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(CoreError::AlreadyExists { what: format!("the rejects files beside {}", first.display()) })
 }
 
 #[derive(Default)]
@@ -585,6 +615,10 @@ pub fn import_csv(
     cancel: &AtomicBool,
 ) -> Result<ImportSummary> {
     require(store, session, Permission::ImportRun, "import.run")?;
+    if let Some(chosen) = &options.rejects_path {
+        // Refused now, before anything is imported, rather than at the first rejected row.
+        check_target(store.dir(), Path::new(chosen), false)?;
+    }
     let started = Instant::now();
     let scan = prescan(path)?;
     let default_mapping = ColumnMapping::default();
@@ -615,7 +649,9 @@ pub fn import_csv(
     }
     let outcome = (|| -> Result<ImportSummary> {
         let mut rejects = RejectsFile {
+            registry_dir: store.dir(),
             path: options.rejects_path.as_ref().map(PathBuf::from).unwrap_or_else(|| default_rejects_path(path)),
+            chosen: options.rejects_path.is_some(),
             headers: headers.clone(),
             writer: None,
         };

@@ -3,4 +3,5 @@
 pub mod export;
 pub mod import;
 pub mod mapping;
+pub mod output;
 pub mod prescan;

@@ -17,6 +17,10 @@ pub const KEY_FILE_FORMAT: &str = "br-key-v1";
 /// OWASP's 2023 recommendation for PBKDF2-HMAC-SHA256.
 pub const PBKDF2_ITERATIONS: u32 = 600_000;
 pub const MIN_PASSPHRASE_CHARS: usize = 12;
+/// The iteration counts a key file may name: ours and anything a future version may raise it to.
+const ITERATION_RANGE: std::ops::RangeInclusive<u32> = 100_000..=10_000_000;
+/// A key file is a few hundred bytes.
+const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
 const KEYRING_SERVICE: &str = "beneficiary-registry";
 
 /// The key file's content. Nothing in it is secret without the passphrase.
@@ -33,11 +37,16 @@ pub struct KeyFile {
     pub key_check: String,
 }
 
+/// Where a JSON document broke, without quoting it.
+fn json_reason(e: &serde_json::Error) -> String {
+    format!("not a key file (line {}, column {})", e.line(), e.column())
+}
+
 fn derive_wrapping_key(passphrase: &Secret, salt: &[u8], iterations: u32) -> zeroize::Zeroizing<[u8; 32]> {
     let mut out = zeroize::Zeroizing::new([0u8; 32]);
     ring::pbkdf2::derive(
         ring::pbkdf2::PBKDF2_HMAC_SHA256,
-        NonZeroU32::new(iterations).expect("iterations are positive"),
+        NonZeroU32::new(iterations.max(1)).expect("at least one"),
         salt,
         passphrase.expose().as_bytes(),
         out.as_mut(),
@@ -109,6 +118,10 @@ impl KeyFile {
     }
 
     pub fn read(path: &Path) -> Result<Self> {
+        let too_big = std::fs::metadata(path).is_ok_and(|m| m.len() > MAX_KEY_FILE_BYTES);
+        if too_big {
+            return Err(CoreError::KeyFileInvalid { path: path.display().to_string(), reason: "too large".into() });
+        }
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -117,22 +130,33 @@ impl KeyFile {
             Err(e) => return Err(CoreError::io(format!("reading {}", path.display()), e)),
         };
         let kf: KeyFile = serde_json::from_str(&text)
-            .map_err(|e| CoreError::KeyFileInvalid { path: path.display().to_string(), reason: e.to_string() })?;
+            .map_err(|e| CoreError::KeyFileInvalid { path: path.display().to_string(), reason: json_reason(&e) })?;
         if kf.format != KEY_FILE_FORMAT || kf.kdf != "pbkdf2-hmac-sha256" {
             return Err(CoreError::KeyFileInvalid {
                 path: path.display().to_string(),
-                reason: format!("unknown format {} / kdf {}", kf.format, kf.kdf),
+                reason: "unknown format or key derivation".into(),
+            });
+        }
+        if !ITERATION_RANGE.contains(&kf.iterations) {
+            // Zero would panic in the derivation; billions would keep the opening busy for hours.
+            return Err(CoreError::KeyFileInvalid {
+                path: path.display().to_string(),
+                reason: format!(
+                    "{} iterations is outside {}..={}",
+                    kf.iterations,
+                    ITERATION_RANGE.start(),
+                    ITERATION_RANGE.end()
+                ),
             });
         }
         Ok(kf)
     }
 
-    /// Written to a temporary file then renamed, so a crash never leaves half a key file.
+    /// Written whole and flushed to disk before it appears (readable by its owner only), and never over an
+    /// existing key file: a key file replaced is a registry lost.
     pub fn write(&self, path: &Path) -> Result<()> {
-        let tmp = path.with_extension("key.tmp");
         let text = serde_json::to_string_pretty(self).map_err(|e| CoreError::Internal(e.to_string()))?;
-        std::fs::write(&tmp, text).map_err(|e| CoreError::io(format!("writing {}", tmp.display()), e))?;
-        std::fs::rename(&tmp, path).map_err(|e| CoreError::io(format!("writing {}", path.display()), e))
+        crate::io::output::write_small(path, text.as_bytes(), false)
     }
 }
 

@@ -7,6 +7,7 @@ import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { Bar, BarChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { useTranslation } from "react-i18next";
 import type { CycleSummary, EntitlementState, EntitlementView } from "../../api/bindings";
+import { saveAskingToReplace } from "../../api/files";
 import { api } from "../../api/client";
 import { hrefOf } from "../../app/route";
 import { useSession } from "../../app/session";
@@ -327,7 +328,9 @@ function Work({ summary: c }: { summary: CycleSummary }) {
               onClick={() => {
                 setExporting(false);
                 void work.run(async () => {
-                  const r = await api.call("entitlements.export", { cycle: c.id, path: listPath, include_personal: personal });
+                  const r = await saveAskingToReplace(t, (overwrite) =>
+                    api.call("entitlements.export", { cycle: c.id, path: listPath, include_personal: personal, overwrite }),
+                  );
                   setMessage(t(r.contains_personal_data ? "cycle.exported_personal" : "cycle.exported_list", { n: r.rows.toLocaleString(), path: r.path }));
                 });
               }}
@@ -350,7 +353,7 @@ function Work({ summary: c }: { summary: CycleSummary }) {
                 setBatch(null);
                 if (b)
                   void work.run(async () => {
-                    const f = await api.call("payments.export", { batch: b, path: exportPath });
+                    const f = await saveAskingToReplace(t, (overwrite) => api.call("payments.export", { batch: b, path: exportPath, overwrite }));
                     setMessage(t("cycle.exported", { n: f.payments.toLocaleString(), path: f.path }));
                   });
               }}
