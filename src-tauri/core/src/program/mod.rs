@@ -2,6 +2,7 @@
 
 pub mod membership;
 pub mod model;
+pub mod rule_privacy;
 pub mod rules;
 pub mod select;
 pub mod service;

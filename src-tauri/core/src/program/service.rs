@@ -120,6 +120,20 @@ impl ProgramRules {
         Ok(ProgramRules { target, eligibility, score })
     }
 
+    /// The personal fields the rules compare exactly (see `rule_privacy`).
+    pub(crate) fn personal_fields(&self, conn: &Connection) -> Result<Vec<String>> {
+        let personal_custom: Vec<String> = crate::registry::service::read_custom_fields(conn)?
+            .into_iter()
+            .filter(|f| f.personal)
+            .map(|f| f.name)
+            .collect();
+        let mut fields = self.eligibility.personal_fields(&personal_custom);
+        if let Some((score, _)) = &self.score {
+            fields.extend(score.personal_fields(&personal_custom));
+        }
+        Ok(fields.into_iter().collect())
+    }
+
     pub(crate) fn of(conn: &Connection, p: &Program) -> Result<ProgramRules> {
         Self::compile(conn, p.target, &p.eligibility_rule, p.pmt_expression.as_deref(), p.pmt_threshold)
     }
@@ -394,7 +408,7 @@ pub struct Preview {
 }
 
 /// Previews a rule: a program's saved rule, or a draft rule for the editor's live count.
-#[derive(Debug, Clone, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Deserialize, TS)]
 pub struct PreviewRequest {
     #[serde(default)]
     #[ts(optional)]
@@ -436,6 +450,18 @@ pub fn preview(
             (None, None) => (None, None),
         };
         let rules = ProgramRules::compile(c, target, rule, pmt_expression, pmt_threshold)?;
+        // Whether a rule matches answers a question about what it reads: comparing names or exact birth
+        // dates is a reveal, so it needs the permission, and it is audited either way.
+        let personal = rules.personal_fields(c)?;
+        if !personal.is_empty() {
+            require(store, session, Permission::PersonalDataReveal, "program.preview")?;
+            store.write(|tx| {
+                tx.audit(
+                    AuditEvent::new(session, "program.preview")
+                        .details(serde_json::json!({ "reads_personal_fields": personal })),
+                )
+            })?;
+        }
         let selection = rules.selection(Scope::Everyone);
         let mut out = Preview {
             matches: 0,
