@@ -16,11 +16,14 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::throttle::Throttle;
 use crate::{lifecycle, ApiError, Context, ErrorCode, Progress};
 
-/// A session unused this long is forgotten: the UI locks itself much sooner, this bounds a token left in
-/// a browser on another machine of the office network.
-const SESSION_IDLE_LIMIT: Duration = Duration::from_secs(8 * 3600);
+/// A session with no request for this long ends on the server, whatever the page does: the UI locks
+/// itself sooner and, while a person is at it, keeps its session alive with a request every few minutes.
+pub const SESSION_IDLE_LIMIT: Duration = Duration::from_secs(60 * 60);
+/// No session lives longer than a working day, active or not.
+pub const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 3600);
 
 /// What the app is showing: the first-run wizard, the passphrase screen, or the login screen.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -111,7 +114,14 @@ struct SessionEntry {
     session: Session,
     public_id: String,
     cancel: Arc<AtomicBool>,
+    created: Instant,
     last_used: Instant,
+}
+
+impl SessionEntry {
+    fn live(&self) -> bool {
+        self.last_used.elapsed() < SESSION_IDLE_LIMIT && self.created.elapsed() < SESSION_LIFETIME
+    }
 }
 
 pub struct App {
@@ -120,6 +130,7 @@ pub struct App {
     registry: RwLock<Option<Arc<Registry>>>,
     locked_reason: Mutex<Option<String>>,
     sessions: Mutex<HashMap<String, SessionEntry>>,
+    throttle: Throttle,
     events: Box<dyn Fn(AppEvent) + Send + Sync>,
 }
 
@@ -132,6 +143,13 @@ fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut buf);
     hex::encode(buf)
+}
+
+/// The key of the back-off for passphrase guesses (unlock, restore).
+const UNLOCK_KEY: &str = "unlock";
+
+fn session_ended() -> ApiError {
+    ApiError { code: ErrorCode::SessionInvalid, message: "log in first".into(), details: None }
 }
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
@@ -157,6 +175,7 @@ impl App {
             registry: RwLock::new(None),
             locked_reason: Mutex::new(None),
             sessions: Mutex::new(HashMap::new()),
+            throttle: Throttle::default(),
             events,
         };
         if app.has_registry() {
@@ -209,7 +228,9 @@ impl App {
             AppRequest::Create(req) => to_json(self.create(req)?),
             AppRequest::Unlock { passphrase } => {
                 self.ensure_locked()?;
-                let registry = lifecycle::open_registry(&self.folder, &Unlock::with_passphrase(passphrase))?;
+                let registry = self.guarded(UNLOCK_KEY, || {
+                    lifecycle::open_registry(&self.folder, &Unlock::with_passphrase(passphrase))
+                })?;
                 self.set_registry(registry);
                 self.status_changed()
             }
@@ -217,21 +238,25 @@ impl App {
                 if self.has_registry() {
                     return Err(ApiError::invalid("this folder already holds a registry; restore into an empty one"));
                 }
-                let registry = lifecycle::restore_backup(
-                    Path::new(&backup_folder),
-                    &self.folder,
-                    &Unlock::with_passphrase(passphrase),
-                )?;
+                let registry = self.guarded(UNLOCK_KEY, || {
+                    lifecycle::restore_backup(
+                        Path::new(&backup_folder),
+                        &self.folder,
+                        &Unlock::with_passphrase(passphrase),
+                    )
+                })?;
                 self.set_registry(registry);
                 self.status_changed()
             }
             AppRequest::Login { username, password } => {
                 let registry = self.open_registry()?;
-                let session = lifecycle::login(&registry, &username, &password)?;
+                // Keyed by a bounded prefix: a megabyte of username is not kept in memory.
+                let key = format!("login:{}", username.chars().take(64).collect::<String>());
+                let session = self.guarded(&key, || lifecycle::login(&registry, &username, &password))?;
                 to_json(self.add_session(session))
             }
             AppRequest::Logout { token } => {
-                self.sessions.lock().expect("sessions").remove(&token);
+                self.lock_sessions().remove(&token);
                 to_json(crate::ops::Done { ok: true })
             }
             AppRequest::Cancel { token } => {
@@ -264,6 +289,24 @@ impl App {
         Ok(self.add_session(session))
     }
 
+    /// Runs a guess (a login, an unlock) under the back-off for `key`: refused while it must wait; a
+    /// wrong password or passphrase counts as a failure.
+    fn guarded<T>(&self, key: &str, attempt: impl FnOnce() -> Result<T, ApiError>) -> Result<T, ApiError> {
+        self.throttle.check(key)?;
+        match attempt() {
+            Ok(v) => {
+                self.throttle.succeeded(key);
+                Ok(v)
+            }
+            Err(e) => {
+                if matches!(e.code, ErrorCode::AuthenticationFailed | ErrorCode::WrongPassphrase) {
+                    self.throttle.failed(key);
+                }
+                Err(e)
+            }
+        }
+    }
+
     fn ensure_locked(&self) -> Result<(), ApiError> {
         if self.registry().is_some() {
             return Err(ApiError::invalid("the registry is already open"));
@@ -291,41 +334,60 @@ impl App {
     fn add_session(&self, session: Session) -> LoginResponse {
         let token = random_hex(32);
         let info = session.info();
+        let now = Instant::now();
         let entry = SessionEntry {
             session,
             public_id: random_hex(8),
             cancel: Arc::new(AtomicBool::new(false)),
-            last_used: Instant::now(),
+            created: now,
+            last_used: now,
         };
-        let mut sessions = self.sessions.lock().expect("sessions");
-        sessions.retain(|_, s| s.last_used.elapsed() < SESSION_IDLE_LIMIT);
+        let mut sessions = self.lock_sessions();
+        sessions.retain(|_, s| s.live());
         sessions.insert(token.clone(), entry);
         LoginResponse { token, session: info }
     }
 
+    fn lock_sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, SessionEntry>> {
+        // Entries are inserted and removed whole: a panic elsewhere cannot leave the map half-changed.
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn session(&self, token: &str) -> Result<(Session, String, Arc<AtomicBool>), ApiError> {
-        let mut sessions = self.sessions.lock().expect("sessions");
+        let mut sessions = self.lock_sessions();
         match sessions.get_mut(token) {
-            Some(s) if s.last_used.elapsed() < SESSION_IDLE_LIMIT => {
+            Some(s) if s.live() => {
                 s.last_used = Instant::now();
                 Ok((s.session.clone(), s.public_id.clone(), s.cancel.clone()))
             }
             _ => {
                 sessions.remove(token);
-                Err(ApiError { code: ErrorCode::SessionInvalid, message: "log in first".into(), details: None })
+                Err(session_ended())
             }
         }
     }
 
-    /// Whether `token` is a live session (for transports that open a second channel, such as an event stream).
-    pub fn session_is_valid(&self, token: &str) -> bool {
-        self.session(token).is_ok()
+    /// The public id of the live session behind `token`, without counting as activity: for a second
+    /// channel (an event stream) that checks its session again and again.
+    pub fn session_public_id(&self, token: &str) -> Option<String> {
+        let sessions = self.lock_sessions();
+        sessions.get(token).filter(|s| s.live()).map(|s| s.public_id.clone())
     }
 
     /// Runs one API command for the session behind `token`.
     pub fn call(&self, token: &str, command: &str, payload: serde_json::Value) -> Result<serde_json::Value, ApiError> {
-        let (session, public_id, cancel) = self.session(token)?;
+        let (login_session, public_id, cancel) = self.session(token)?;
         let registry = self.open_registry()?;
+        // The account as it is now: a role changed or an account disabled since the login takes effect here.
+        let session = match br_core::auth::refresh(registry.store(), &login_session) {
+            Ok(s) => s,
+            Err(e) => {
+                if e.code() == ErrorCode::SessionInvalid {
+                    self.lock_sessions().remove(token);
+                }
+                return Err(e.into());
+            }
+        };
         // A new long operation starts uncancelled; other commands (a search while an import runs) must
         // not clear a cancel the user asked for.
         if crate::is_long_running(command) {
@@ -408,6 +470,42 @@ mod tests {
         assert_eq!(wrong.code, ErrorCode::SessionInvalid);
         app.handle(AppRequest::Logout { token: token.clone() }).unwrap();
         assert_eq!(app.call(&token, "registrants.search", json!({})).unwrap_err().code, ErrorCode::SessionInvalid);
+    }
+
+    fn login(app: &App, username: &str, password: &str) -> Result<serde_json::Value, ApiError> {
+        app.handle(
+            serde_json::from_value(json!({"action": "login", "username": username, "password": password})).unwrap(),
+        )
+    }
+
+    #[test]
+    fn password_guesses_back_off_after_five_failures() {
+        let tmp = tempfile::tempdir().unwrap();
+        let app = App::start(&tmp.path().join("reg"), false, None, Box::new(|_| {}));
+        create(&app);
+        for _ in 0..5 {
+            assert_eq!(login(&app, "admin", "a wrong guess!").unwrap_err().code, ErrorCode::AuthenticationFailed);
+        }
+        // Now even the right password waits: the guesser cannot tell.
+        let e = login(&app, "admin", "admin-password-1").unwrap_err();
+        assert_eq!(e.code, ErrorCode::RateLimited);
+        assert!(e.details.unwrap()["retry_after_s"].as_u64().unwrap() >= 1);
+    }
+
+    #[test]
+    fn a_session_ends_when_its_account_is_disabled_by_an_administrator() {
+        let tmp = tempfile::tempdir().unwrap();
+        let app = App::start(&tmp.path().join("reg"), false, None, Box::new(|_| {}));
+        let admin = create(&app);
+        let add =
+            json!({"username": "clerk", "display_name": "Clerk", "role": "registrar", "password": "clerk-password-1"});
+        app.call(&admin, "users.add", add).unwrap();
+        let clerk = login(&app, "clerk", "clerk-password-1").unwrap()["token"].as_str().unwrap().to_string();
+        app.call(&clerk, "registrants.search", json!({})).unwrap();
+        app.call(&admin, "users.update", json!({"username": "clerk", "change": {"disabled": true}})).unwrap();
+        let e = app.call(&clerk, "registrants.search", json!({})).unwrap_err();
+        assert_eq!(e.code, ErrorCode::SessionInvalid);
+        assert!(app.session_public_id(&clerk).is_none(), "the session is gone, not only refused");
     }
 
     #[test]

@@ -36,6 +36,9 @@ impl From<br_core::CoreError> for ApiError {
                 "count": count,
                 "examples": examples.iter().map(|(r, why)| serde_json::json!({ "reference": r, "reason": why })).collect::<Vec<_>>(),
             })),
+            br_core::CoreError::RateLimited { retry_after_s } => {
+                Some(serde_json::json!({ "retry_after_s": retry_after_s }))
+            }
             _ => None,
         };
         ApiError { code: e.code(), message: e.to_string(), details }

@@ -4,6 +4,7 @@
 pub mod app;
 mod error;
 pub mod ops;
+mod throttle;
 pub mod typescript;
 
 use std::sync::atomic::AtomicBool;
@@ -103,6 +104,7 @@ operations!(
     ops::DefineCustomFieldRequest,
     ops::ListUsersRequest,
     ops::AddUserRequest,
+    ops::UpdateUserRequest,
     ops::ImportRequest,
     ops::ExportRequest,
     ops::AuditVerifyRequest,

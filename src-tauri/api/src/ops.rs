@@ -261,6 +261,20 @@ impl Operation for AddUserRequest {
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]
+pub struct UpdateUserRequest {
+    pub username: String,
+    pub change: br_core::auth::UserChange,
+}
+impl Operation for UpdateUserRequest {
+    const NAME: &'static str = "users.update";
+    const CHANGES: &'static [&'static str] = &["users"];
+    type Response = User;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<User> {
+        br_core::auth::update_user(registry(ctx).store(), session, &self.username, &self.change)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
 pub struct ImportRequest {
     /// Path of the CSV file on the machine that runs the registry.
     pub path: String,
@@ -857,12 +871,21 @@ impl Operation for PreparePayments {
 pub struct ExportPaymentFileRequest {
     pub batch: Uuid,
     pub path: String,
+    /// Replace the files if they exist (the person confirmed it); otherwise an existing file is refused.
+    #[serde(default)]
+    pub overwrite: bool,
 }
 impl Operation for ExportPaymentFileRequest {
     const NAME: &'static str = "payments.export";
     type Response = PaymentFile;
     fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<PaymentFile> {
-        payment::export_file(registry(ctx).store(), session, self.batch, std::path::Path::new(&self.path))
+        payment::export_file(
+            registry(ctx).store(),
+            session,
+            self.batch,
+            std::path::Path::new(&self.path),
+            self.overwrite,
+        )
     }
 }
 

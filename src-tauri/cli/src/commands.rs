@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use br_api::ops::*;
 use br_api::{call, lifecycle, ApiError, Context, Progress};
-use br_core::auth::{Role, Session};
+use br_core::auth::{Role, Session, UserChange};
 use br_core::io::export::ExportOptions;
 use br_core::io::import::{ImportOptions, ImportPhase, ImportStatus};
 use br_core::io::mapping::ColumnMapping;
@@ -208,6 +208,31 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
                 Ok(())
             })
         }
+        Command::User { command: UserCommand::Update { username, role, name, disable, enable, reset_password } } => {
+            with_session(cli, &no_progress, |ctx, s| {
+                let change = UserChange {
+                    display_name: name.clone(),
+                    role: role.as_deref().map(Role::parse).transpose()?,
+                    disabled: if *disable {
+                        Some(true)
+                    } else if *enable {
+                        Some(false)
+                    } else {
+                        None
+                    },
+                    password: if *reset_password {
+                        Some(credentials::new_secret("BR_NEW_PASSWORD", "New password")?)
+                    } else {
+                        None
+                    },
+                };
+                let user = call(ctx, s, UpdateUserRequest { username: username.clone(), change })?;
+                print(cli, &user, |u| {
+                    format!("{} is now {}{}", u.username, u.role.as_str(), if u.disabled { ", disabled" } else { "" })
+                });
+                Ok(())
+            })
+        }
         Command::User { command: UserCommand::List } => with_session(cli, &no_progress, |ctx, s| {
             let users = call(ctx, s, ListUsersRequest {})?;
             print(cli, &users, |u| {
@@ -297,13 +322,17 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
                 Ok(())
             })
         }
-        Command::Export { file, personal, include_disabled } => with_session(cli, &no_progress, |ctx, s| {
+        Command::Export { file, personal, include_disabled, overwrite } => with_session(cli, &no_progress, |ctx, s| {
             let summary = call(
                 ctx,
                 s,
                 ExportRequest {
                     path: file.display().to_string(),
-                    options: ExportOptions { include_personal: *personal, include_disabled: *include_disabled },
+                    options: ExportOptions {
+                        include_personal: *personal,
+                        include_disabled: *include_disabled,
+                        overwrite: *overwrite,
+                    },
                 },
             )?;
             print(cli, &summary, |s| {

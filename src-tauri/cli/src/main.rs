@@ -7,6 +7,7 @@ mod bench_programs;
 mod commands;
 mod credentials;
 mod cycles;
+mod http_guard;
 mod output;
 mod programs;
 mod serve;
@@ -77,6 +78,9 @@ pub enum Command {
         personal: bool,
         #[arg(long)]
         include_disabled: bool,
+        /// Replace FILE if it exists (otherwise an existing file is refused).
+        #[arg(long)]
+        overwrite: bool,
     },
     /// Find registrants by reference, ID value, phone or name, with filters.
     Search(commands::SearchArgs),
@@ -139,7 +143,7 @@ pub enum Command {
     /// Serve the UI and the API over HTTP, so the registry works in a browser. Logging in is required; the
     /// registry opens with the credential store or BR_PASSPHRASE, or the browser asks for the passphrase.
     Serve {
-        /// Address to listen on; the default serves this machine only. Port 0 picks a free port.
+        /// Address to listen on: this machine only (a loopback address). Port 0 picks a free port.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
         /// The built UI (`npm run build` writes it to ui/dist).
@@ -168,6 +172,22 @@ pub enum UserCommand {
     },
     /// List users.
     List,
+    /// Change a user's role, name or access, or set a new password (from BR_NEW_PASSWORD or a prompt).
+    /// Any change but the name ends the user's open sessions.
+    Update {
+        username: String,
+        #[arg(long)]
+        role: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        /// Refuse the user's logins from now on (nothing they did is removed).
+        #[arg(long, conflicts_with = "enable")]
+        disable: bool,
+        #[arg(long)]
+        enable: bool,
+        #[arg(long)]
+        reset_password: bool,
+    },
 }
 
 #[derive(Subcommand)]

@@ -151,6 +151,8 @@ pub struct Session {
     pub(crate) user_id: Uuid,
     pub(crate) username: String,
     pub(crate) role: Role,
+    /// The account's session epoch at login; a change to the account raises it and ends the session.
+    pub(crate) epoch: i64,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -286,30 +288,48 @@ pub(crate) fn insert_user(
     Ok(user)
 }
 
+/// Usernames longer than this are not looked up or written anywhere (a failed login is audited).
+const MAX_LOGIN_NAME_BYTES: usize = 64;
+
+/// A stored hash at our iteration count for a password nobody has: unknown and malformed usernames are
+/// checked against it, so every failed login costs one full PBKDF2 whichever way it failed.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password(&Secret::new("no account has this password")))
+}
+
 pub fn login(store: &Store, username: &str, password: &Secret) -> Result<Session> {
-    let row: Option<(Uuid, String, String, bool)> = store.read(|c| {
-        Ok(c.query_row("SELECT id, role, password_hash, disabled FROM users WHERE username = ?1", [username], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
-        .optional()?)
-    })?;
-    let session = match row {
-        Some((id, role, hash, false)) if verify_password(&hash, password) => {
-            Some(Session { user_id: id, username: username.into(), role: Role::parse(&role)? })
-        }
-        Some(_) => None,
-        None => {
-            // Spend the same time as a real check so timing does not reveal which usernames exist.
-            let _ = verify_password(&hash_password(&Secret::new("")), password);
-            None
-        }
+    let plausible = username.len() <= MAX_LOGIN_NAME_BYTES && !username.is_empty();
+    let row: Option<(Uuid, String, String, bool, i64)> = if plausible {
+        store.read(|c| {
+            Ok(c.query_row(
+                "SELECT id, role, password_hash, disabled, session_epoch FROM users WHERE username = ?1",
+                [username],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()?)
+        })?
+    } else {
+        None
     };
+    // The same work on every path (unknown, disabled, wrong password, right password): one verification
+    // against a hash of our iteration count, so timing does not tell which usernames exist or are disabled.
+    let hash = row.as_ref().map(|r| r.2.as_str()).unwrap_or_else(|| decoy_hash());
+    let password_ok = verify_password(hash, password);
+    let session = match row {
+        Some((id, role, _, false, epoch)) if password_ok => {
+            Some(Session { user_id: id, username: username.into(), role: Role::parse(&role)?, epoch })
+        }
+        _ => None,
+    };
+    // The name as typed is kept only when it could be a username: a 2 MB "username" is not stored.
+    let shown = if plausible { username.to_string() } else { format!("({} bytes, not a username)", username.len()) };
     store.write(|tx| {
         let mut ev = AuditEvent {
             actor: session.as_ref(),
             action: "login",
             entity: Some("user"),
-            entity_id: Some(username.to_string()),
+            entity_id: Some(shown),
             outcome: crate::audit::Outcome::Ok,
             details: serde_json::Value::Null,
         };
@@ -319,6 +339,111 @@ pub fn login(store: &Store, username: &str, password: &Secret) -> Result<Session
         tx.audit(ev)
     })?;
     session.ok_or(CoreError::AuthenticationFailed)
+}
+
+/// The session as the account stands now: its current role, or `SessionInvalid` when the account was
+/// disabled, removed or changed (role, password) since the login. Every transport calls this before
+/// each request, so a departed employee's open session stops at its next click.
+pub fn refresh(store: &Store, session: &Session) -> Result<Session> {
+    let row: Option<(String, bool, i64)> = store.read(|c| {
+        Ok(c.query_row("SELECT role, disabled, session_epoch FROM users WHERE id = ?1", [session.user_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?)
+    })?;
+    match row {
+        Some((role, false, epoch)) if epoch == session.epoch => {
+            Ok(Session { role: Role::parse(&role)?, ..session.clone() })
+        }
+        _ => Err(CoreError::SessionInvalid),
+    }
+}
+
+/// A change to an account; absent fields stay as they are.
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[serde(default)]
+pub struct UserChange {
+    #[ts(optional)]
+    pub display_name: Option<String>,
+    #[ts(optional)]
+    pub role: Option<Role>,
+    /// Disable (true) or enable again (false). A disabled account cannot log in; nothing it did is removed.
+    #[ts(optional)]
+    pub disabled: Option<bool>,
+    /// A new password, set by an administrator (the user should change it).
+    #[ts(optional, type = "string")]
+    pub password: Option<Secret>,
+}
+
+/// Changes an account. Any change to its role, password or access ends its open sessions.
+pub fn update_user(store: &Store, session: &Session, username: &str, change: &UserChange) -> Result<User> {
+    require(store, session, Permission::UsersManage, "user.update")?;
+    if let Some(p) = &change.password {
+        validate_new_password(p)?;
+    }
+    if let Some(name) = &change.display_name {
+        if name.trim().is_empty() || name.chars().count() > 200 {
+            return Err(CoreError::InvalidInput("a display name has 1 to 200 characters".into()));
+        }
+    }
+    store.write(|tx| {
+        let c = tx.conn();
+        let before = c
+            .query_row(
+                "SELECT id, username, display_name, role, disabled, created_at FROM users WHERE username = ?1",
+                [username],
+                user_from_row,
+            )
+            .optional()?
+            .ok_or_else(|| CoreError::not_found(format!("user {username}")))??;
+        let role = change.role.unwrap_or(before.role);
+        let disabled = change.disabled.unwrap_or(before.disabled);
+        if before.role == Role::Admin && (role != Role::Admin || disabled) {
+            let other_admins: i64 = c.query_row(
+                "SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id <> ?1",
+                [before.id],
+                |r| r.get(0),
+            )?;
+            if other_admins == 0 {
+                return Err(CoreError::InvalidInput(
+                    "this is the last active administrator; make another one first".into(),
+                ));
+            }
+        }
+        let ends_sessions = role != before.role || disabled != before.disabled || change.password.is_some();
+        let display_name = change.display_name.as_deref().map(str::trim).unwrap_or(&before.display_name).to_string();
+        c.execute(
+            "UPDATE users SET display_name = ?2, role = ?3, disabled = ?4, updated_at = ?5,
+                 session_epoch = session_epoch + ?6 WHERE id = ?1",
+            params![before.id, display_name, role.as_str(), disabled, now_rfc3339(), i64::from(ends_sessions)],
+        )?;
+        if let Some(p) = &change.password {
+            c.execute("UPDATE users SET password_hash = ?2 WHERE id = ?1", params![before.id, hash_password(p)])?;
+        }
+        let mut changed = serde_json::Map::new();
+        if display_name != before.display_name {
+            changed.insert("display_name".into(), serde_json::json!(display_name));
+        }
+        if role != before.role {
+            changed.insert("role".into(), serde_json::json!({ "from": before.role.as_str(), "to": role.as_str() }));
+        }
+        if disabled != before.disabled {
+            changed.insert("disabled".into(), serde_json::json!(disabled));
+        }
+        if change.password.is_some() {
+            changed.insert("password".into(), serde_json::json!("reset"));
+        }
+        tx.audit(AuditEvent::new(session, "user.update").on("user", before.id.to_string()).details(
+            serde_json::json!({ "username": before.username, "changed": changed, "sessions_ended": ends_sessions }),
+        ))?;
+        Ok(User { display_name, role, disabled, ..before })
+    })
+}
+
+fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<User>> {
+    let role: String = r.get(3)?;
+    let (id, username, display_name, disabled, created_at) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(4)?, r.get(5)?);
+    Ok(Role::parse(&role).map(|role| User { id, username, display_name, role, disabled, created_at }))
 }
 
 pub fn add_user(
@@ -346,12 +471,10 @@ pub fn list_users(store: &Store, session: &Session) -> Result<Vec<User>> {
     store.read(|c| {
         let mut stmt =
             c.prepare("SELECT id, username, display_name, role, disabled, created_at FROM users ORDER BY username")?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?, r.get(4)?, r.get(5)?)))?;
+        let rows = stmt.query_map([], user_from_row)?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, username, display_name, role, disabled, created_at) = row?;
-            out.push(User { id, username, display_name, role: Role::parse(&role)?, disabled, created_at });
+            out.push(row??);
         }
         Ok(out)
     })

@@ -65,6 +65,10 @@ pub enum ErrorCode {
     EntitlementInvalid,
     /// Separation of duties: the person who prepared or submitted a cycle may not approve it.
     SelfApproval,
+    /// Too many failed attempts (login, unlock): wait `retry_after_s` seconds (in details) and try again.
+    RateLimited,
+    /// An HTTP request from another site or host name, or not JSON, was refused before it was read.
+    RequestRefused,
     /// An unexpected internal error; details are in the log.
     Internal,
 }
@@ -98,11 +102,13 @@ impl ErrorCode {
             ErrorCode::FundsInsufficient => "funds_insufficient",
             ErrorCode::EntitlementInvalid => "entitlement_invalid",
             ErrorCode::SelfApproval => "self_approval",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::RequestRefused => "request_refused",
             ErrorCode::Internal => "internal",
         }
     }
 
-    pub const ALL: [ErrorCode; 27] = [
+    pub const ALL: [ErrorCode; 29] = [
         ErrorCode::InvalidInput,
         ErrorCode::NotFound,
         ErrorCode::AlreadyExists,
@@ -129,6 +135,8 @@ impl ErrorCode {
         ErrorCode::FundsInsufficient,
         ErrorCode::EntitlementInvalid,
         ErrorCode::SelfApproval,
+        ErrorCode::RateLimited,
+        ErrorCode::RequestRefused,
         ErrorCode::Internal,
     ];
 }
@@ -191,6 +199,8 @@ pub enum CoreError {
     EntitlementInvalid { count: u64, examples: Vec<(String, String)> },
     #[error("{0} prepared or submitted this cycle and may not approve it")]
     SelfApproval(String),
+    #[error("too many failed attempts; try again in {retry_after_s} seconds")]
+    RateLimited { retry_after_s: u64 },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -224,6 +234,7 @@ impl CoreError {
             CoreError::FundsInsufficient { .. } => ErrorCode::FundsInsufficient,
             CoreError::EntitlementInvalid { .. } => ErrorCode::EntitlementInvalid,
             CoreError::SelfApproval(_) => ErrorCode::SelfApproval,
+            CoreError::RateLimited { .. } => ErrorCode::RateLimited,
             CoreError::Internal(_) => ErrorCode::Internal,
         }
     }

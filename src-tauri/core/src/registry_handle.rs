@@ -81,7 +81,7 @@ impl Registry {
         }
         let mut store = Store::open_created(dir, key, registry_id, source)?;
         store.set_credential_store_note(note);
-        let session = Session { user_id: admin.id, username: admin.username.clone(), role: Role::Admin };
+        let session = Session { user_id: admin.id, username: admin.username.clone(), role: Role::Admin, epoch: 0 };
         store.write(|tx| {
             tx.audit(
                 AuditEvent::new(&session, "registry.create")

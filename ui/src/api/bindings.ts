@@ -330,13 +330,17 @@ export type EntitlementsPage = { entitlements: Array<EntitlementView>, cursor: s
 
 export type EntitlementsQuery = { cycle: string, state?: EntitlementState, after?: string, limit?: number, };
 
-export type ErrorCode = "invalid_input" | "not_found" | "already_exists" | "permission_denied" | "authentication_failed" | "session_invalid" | "wrong_passphrase" | "key_file_missing" | "key_file_invalid" | "key_unavailable" | "database_corrupt" | "schema_too_new" | "registry_not_found" | "registry_exists" | "import_file_invalid" | "mapping_invalid" | "cancelled" | "audit_chain_broken" | "busy" | "io" | "rule_invalid" | "transition_not_allowed" | "merge_conflict" | "funds_insufficient" | "entitlement_invalid" | "self_approval" | "internal";
+export type ErrorCode = "invalid_input" | "not_found" | "already_exists" | "permission_denied" | "authentication_failed" | "session_invalid" | "wrong_passphrase" | "key_file_missing" | "key_file_invalid" | "key_unavailable" | "database_corrupt" | "schema_too_new" | "registry_not_found" | "registry_exists" | "import_file_invalid" | "mapping_invalid" | "cancelled" | "audit_chain_broken" | "busy" | "io" | "rule_invalid" | "transition_not_allowed" | "merge_conflict" | "funds_insufficient" | "entitlement_invalid" | "self_approval" | "rate_limited" | "request_refused" | "internal";
 
 export type ExportEntitlements = { cycle: string, path: string, 
 /**
  * Add the beneficiary's name and financial address unmasked (needs the permission; audited).
  */
-include_personal: boolean, };
+include_personal: boolean, 
+/**
+ * Replace the file if it exists (the person confirmed it); otherwise an existing file is refused.
+ */
+overwrite: boolean, };
 
 export type ExportOptions = { 
 /**
@@ -346,9 +350,17 @@ include_personal: boolean,
 /**
  * Include disabled registrants.
  */
-include_disabled: boolean, };
+include_disabled: boolean, 
+/**
+ * Replace the file if it exists (the person confirmed it); otherwise an existing file is refused.
+ */
+overwrite: boolean, };
 
-export type ExportPaymentFileRequest = { batch: string, path: string, };
+export type ExportPaymentFileRequest = { batch: string, path: string, 
+/**
+ * Replace the files if they exist (the person confirmed it); otherwise an existing file is refused.
+ */
+overwrite: boolean, };
 
 export type ExportRequest = { path: string, options: ExportOptions, };
 
@@ -827,9 +839,21 @@ export type UpdateRegistrantRequest = { key: RegistrantKey, fields: RegistrantFi
  */
 expected_version: string | null, };
 
+export type UpdateUserRequest = { username: string, change: UserChange, };
+
 export type UpsertListItemRequest = { list: ListName, item: ListItem, };
 
 export type User = { id: string, username: string, display_name: string, role: Role, disabled: boolean, created_at: string, };
+
+export type UserChange = { display_name?: string, role?: Role, 
+/**
+ * Disable (true) or enable again (false). A disabled account cannot log in; nothing it did is removed.
+ */
+disabled?: boolean, 
+/**
+ * A new password, set by an administrator (the user should change it).
+ */
+password?: string, };
 
 export type Users = { users: Array<User>, };
 
@@ -869,6 +893,7 @@ export type Operations = {
   "custom_fields.define": [DefineCustomFieldRequest, Done];
   "users.list": [ListUsersRequest, Users];
   "users.add": [AddUserRequest, User];
+  "users.update": [UpdateUserRequest, User];
   "import.run": [ImportRequest, ImportSummary];
   "export.run": [ExportRequest, ExportSummary];
   "audit.verify": [AuditVerifyRequest, AuditVerifyReport];
@@ -946,6 +971,8 @@ export const ERROR_CODES: ErrorCode[] = [
   "funds_insufficient",
   "entitlement_invalid",
   "self_approval",
+  "rate_limited",
+  "request_refused",
   "internal",
 ];
 

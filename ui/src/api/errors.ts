@@ -6,7 +6,9 @@ import { ApiFailure } from "./transport";
 export function errorMessage(t: TFunction, error: unknown): string {
   if (error instanceof ApiFailure) {
     const key = `errors.${error.code}`;
-    const translated = t(key, { defaultValue: "" });
+    // Details fill the message's blanks (the seconds to wait, for example).
+    const values = error.details && typeof error.details === "object" ? (error.details as Record<string, unknown>) : {};
+    const translated = t(key, { ...values, defaultValue: "" });
     // Invalid input: the backend's sentence names the field and the rule, which a generic text cannot.
     if (["invalid_input", "mapping_invalid", "import_file_invalid", "rule_invalid", "transition_not_allowed", "merge_conflict"].includes(error.code)) {
       return `${translated} ${error.message}`.trim();

@@ -15,6 +15,8 @@ const KEYS = {
 } as const;
 
 export const DEFAULT_LOCK_MINUTES = 10;
+/** The server ends a session after an hour without requests (`SESSION_IDLE_LIMIT`): the lock comes first. */
+export const MAX_LOCK_MINUTES = 60;
 
 function read(key: string): string | null {
   try {
@@ -46,10 +48,10 @@ export const prefs = {
   },
   lockMinutes(): number {
     const n = Number(read(KEYS.lockMinutes));
-    return Number.isFinite(n) && n >= 1 && n <= 240 ? Math.round(n) : DEFAULT_LOCK_MINUTES;
+    return Number.isFinite(n) && n >= 1 && n <= MAX_LOCK_MINUTES ? Math.round(n) : DEFAULT_LOCK_MINUTES;
   },
   setLockMinutes(minutes: number) {
-    write(KEYS.lockMinutes, String(Math.min(240, Math.max(1, Math.round(minutes)))));
+    write(KEYS.lockMinutes, String(Math.min(MAX_LOCK_MINUTES, Math.max(1, Math.round(minutes)))));
   },
   json<T>(key: keyof typeof KEYS, fallback: T): T {
     const raw = read(KEYS[key]);

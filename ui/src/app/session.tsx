@@ -25,6 +25,7 @@ interface SessionState {
 const SessionContext = createContext<SessionState | null>(null);
 
 const ACTIVITY_EVENTS = ["pointerdown", "keydown", "wheel", "touchstart", "mousemove"] as const;
+const KEEP_ALIVE_MS = 5 * 60_000;
 
 export function SessionProvider({ children }: { children: ReactNode }) {
   const queryClient = useQueryClient();
@@ -66,13 +67,20 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   // The idle lock: any input resets the timer; the time is a preference of this machine.
   const lastActivity = useRef(Date.now());
+  const lastKeepAlive = useRef(Date.now());
   useEffect(() => {
     if (!login) return;
     const touch = () => (lastActivity.current = Date.now());
     touch();
     ACTIVITY_EVENTS.forEach((e) => window.addEventListener(e, touch, { passive: true }));
     const timer = window.setInterval(() => {
-      if (Date.now() - lastActivity.current > prefs.lockMinutes() * 60_000) void endSession(true);
+      const now = Date.now();
+      if (now - lastActivity.current > prefs.lockMinutes() * 60_000) void endSession(true);
+      // The server ends sessions that send nothing for an hour; someone reading a page is still here.
+      else if (now - lastActivity.current < KEEP_ALIVE_MS && now - lastKeepAlive.current > KEEP_ALIVE_MS) {
+        lastKeepAlive.current = now;
+        api.call("session.info", {}).catch(() => undefined);
+      }
     }, 5_000);
     return () => {
       ACTIVITY_EVENTS.forEach((e) => window.removeEventListener(e, touch));

@@ -45,7 +45,7 @@ export const en = {
     status: "Status",
     disabled_reason: "Reason",
   },
-  files: { browse: "Browse…", server_path_hint: "A path on the computer that runs the registry." },
+  files: { browse: "Browse…", server_path_hint: "A path on the computer that runs the registry.", replace: "Replace the file that is already there?" },
   setup: {
     title: "Set up this office's registry",
     subtitle: "The registry is stored encrypted on this computer.",
@@ -537,6 +537,8 @@ export const en = {
     funds_insufficient: "Not enough posted funds for this approval. Post more funds, or reject part of the cycle.",
     entitlement_invalid: "The entitlement rule failed for some beneficiaries; nothing was generated. Fix the rule or their records.",
     self_approval: "You prepared or submitted this cycle, so someone else must approve it.",
+    rate_limited: "Too many failed attempts. Wait {{retry_after_s}} seconds, then try again.",
+    request_refused: "The request was refused: it did not come from the registry's own pages.",
   },
 };
 

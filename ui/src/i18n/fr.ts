@@ -46,7 +46,7 @@ export const fr: Messages = {
     status: "Statut",
     disabled_reason: "Motif",
   },
-  files: { browse: "Parcourir…", server_path_hint: "Un chemin sur l'ordinateur qui héberge le registre." },
+  files: { browse: "Parcourir…", server_path_hint: "Un chemin sur l'ordinateur qui héberge le registre.", replace: "Remplacer le fichier qui existe déjà ?" },
   setup: {
     title: "Créer le registre de ce bureau",
     subtitle: "Le registre est stocké chiffré sur cet ordinateur.",
@@ -538,5 +538,7 @@ export const fr: Messages = {
     funds_insufficient: "Fonds disponibles insuffisants pour cette approbation. Versez des fonds ou rejetez une partie du cycle.",
     entitlement_invalid: "La règle de droit a échoué pour certains bénéficiaires ; rien n'a été généré. Corrigez la règle ou leurs fiches.",
     self_approval: "Vous avez préparé ou soumis ce cycle : une autre personne doit l'approuver.",
+    rate_limited: "Trop de tentatives échouées. Attendez {{retry_after_s}} secondes, puis réessayez.",
+    request_refused: "La demande a été refusée : elle ne venait pas des pages du registre.",
   },
 };

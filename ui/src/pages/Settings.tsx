@@ -28,7 +28,7 @@ import { useTranslation } from "react-i18next";
 import type { CustomFieldType, ListName, Role } from "../api/bindings";
 import { api } from "../api/client";
 import { errorMessage } from "../api/errors";
-import { prefs } from "../app/prefs";
+import { MAX_LOCK_MINUTES, prefs } from "../app/prefs";
 import { LanguageSelect } from "../components/LanguageSelect";
 import { navigate } from "../app/route";
 import { useSession } from "../app/session";
@@ -309,7 +309,7 @@ function Preferences() {
           label={t("settings.lock_minutes")}
           description={t("settings.lock_minutes_hint")}
           min={1}
-          max={240}
+          max={MAX_LOCK_MINUTES}
           value={lockMinutes}
           onChange={(v) => {
             if (typeof v !== "number") return;

@@ -11,6 +11,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0002_birth_date_indexes.sql"),
     include_str!("../../migrations/0003_programs.sql"),
     include_str!("../../migrations/0004_disbursement.sql"),
+    include_str!("../../migrations/0005_accounts.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
