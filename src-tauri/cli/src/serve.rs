@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -26,6 +26,7 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::credentials;
+use crate::http_guard::{self, AllowedHosts};
 
 /// The UI's own content policy: its scripts and styles only, no remote anything.
 const CSP: &str =
@@ -86,45 +87,83 @@ struct EventsQuery {
     token: String,
 }
 
+/// How often an open event stream checks that its session still lives (logout, idle end, account change).
+const STREAM_SESSION_CHECK: std::time::Duration = std::time::Duration::from_secs(5);
+
 async fn events(
     State(shared): State<Shared>,
     Query(q): Query<EventsQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Response> {
-    if !shared.app.session_is_valid(&q.token) {
+    let Some(own_session) = shared.app.session_public_id(&q.token) else {
         return Err(error_response(ApiError {
             code: ErrorCode::SessionInvalid,
             message: "log in first".into(),
             details: None,
         }));
-    }
+    };
     // A client that falls behind skips events rather than slowing the registry down; change events are
-    // hints to refetch, and progress is superseded by the next one.
+    // hints to refetch, and progress is superseded by the next one. A session sees its own progress only,
+    // and the stream ends when the session does.
     let mut stopping = shared.stopping.clone();
+    let (app, token) = (shared.app.clone(), q.token.clone());
+    let ended = async move {
+        let mut check = tokio::time::interval(STREAM_SESSION_CHECK);
+        loop {
+            tokio::select! {
+                _ = stopping.wait_for(|stop| *stop) => return,
+                _ = check.tick() => {
+                    if app.session_public_id(&token).is_none() {
+                        return;
+                    }
+                }
+            }
+        }
+    };
+    let (app, token) = (shared.app.clone(), q.token);
     let stream = BroadcastStream::new(shared.events.subscribe())
-        .filter_map(|event| async move {
-            let event = event.ok()?;
-            Some(Ok(Event::default().event("br-event").json_data(&event).ok()?))
+        .filter_map(move |event| {
+            let live = app.session_public_id(&token).is_some();
+            let own_session = own_session.clone();
+            async move {
+                let event = event.ok().filter(|_| live)?;
+                if let AppEvent::Progress { session, .. } = &event {
+                    if *session != own_session {
+                        return None;
+                    }
+                }
+                Some(Ok(Event::default().event("br-event").json_data(&event).ok()?))
+            }
         })
-        .take_until(async move {
-            let _ = stopping.wait_for(|stop| *stop).await;
-        });
+        .take_until(ended);
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
-fn router(shared: Shared, ui: PathBuf) -> Router {
+/// The largest API request: calls are small JSON documents (files never travel in them).
+const MAX_REQUEST_BYTES: usize = 1 << 20;
+
+fn router(shared: Shared, ui: PathBuf, allowed: AllowedHosts) -> Router {
     let index = ui.join("index.html");
     let files = ServeDir::new(&ui).fallback(ServeFile::new(index));
     Router::new()
-        .route("/api/app", post(app_request))
+        .route("/api/app", post(app_request).layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES)))
         .route("/api/events", get(events))
         .fallback_service(files)
         .with_state(shared)
+        .layer(axum::middleware::from_fn_with_state(allowed, http_guard::guard))
         .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
 }
 
 pub fn serve(options: ServeOptions) -> Result<(), ApiError> {
+    if !options.listen.ip().is_loopback() {
+        // Sessions, passwords and personal data would cross the network in clear text.
+        return Err(ApiError::invalid(format!(
+            "br serve listens on this computer only ({} is not a loopback address): beyond it requests \
+             would travel unencrypted, and this version has no TLS",
+            options.listen
+        )));
+    }
     if !options.ui.join("index.html").exists() {
         return Err(ApiError::invalid(format!(
             "no built UI in {} (run `npm run build`, or pass --ui)",
@@ -156,7 +195,8 @@ pub fn serve(options: ServeOptions) -> Result<(), ApiError> {
         let address = listener.local_addr().map_err(|e| ApiError::invalid(e.to_string()))?;
         // Scripts (and the browser tests) wait for this line; with port 0 it is the only way to learn the port.
         println!("serving the registry at http://{address}/ (Ctrl-C stops)");
-        axum::serve(listener, router(shared, options.ui))
+        let allowed = AllowedHosts::for_address(address);
+        axum::serve(listener, router(shared, options.ui, allowed))
             .with_graceful_shutdown(async move {
                 shutdown_signal().await;
                 let _ = stop.send(true);
