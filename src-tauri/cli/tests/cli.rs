@@ -204,3 +204,27 @@ fn ctrl_c_cancels_an_import_after_its_batch_and_a_second_import_completes_it() {
     assert_eq!(rest["inserted"].as_u64().unwrap() + rest["unchanged"].as_u64().unwrap(), 60_000);
     assert_eq!(ok(br(&reg, "admin", "admin-password-1", &["--json", "audit", "verify"]))["ok"], true);
 }
+
+#[test]
+fn a_reader_that_closes_the_pipe_ends_br_quietly() {
+    // `br search … | head`: the reader is gone before br writes. br must end without a panic's backtrace.
+    let tmp = tempfile::tempdir().unwrap();
+    let reg = tmp.path().join("reg");
+    ok(br(&reg, "admin", "admin-password-1", &["init", "--office-code", "PIP", "--office-name", "Pipe"]));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_br"))
+        .args(["--json", "search"])
+        .env("BR_REGISTRY", &reg)
+        .env("BR_USER", "admin")
+        .env("BR_PASSWORD", "admin-password-1")
+        .env("BR_PASSPHRASE", PASSPHRASE)
+        .env("BR_KEYRING", "off")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+}

@@ -52,6 +52,16 @@ fn http(addr: &str, method: &str, path: &str, body: Option<&str>) -> (u16, Strin
     (status, head.to_ascii_lowercase(), body.to_string())
 }
 
+/// A raw request with the given extra header lines, for what a hostile page would send.
+fn raw(addr: &str, request: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, out)
+}
+
 fn api(addr: &str, request: serde_json::Value) -> (u16, serde_json::Value) {
     let (status, _, body) = http(addr, "POST", "/api/app", Some(&request.to_string()));
     (status, serde_json::from_str(&body).unwrap_or(serde_json::Value::Null))
@@ -158,4 +168,88 @@ fn refuses_to_start_without_a_built_ui() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("npm run build"));
+}
+
+fn served_ui(tmp: &Path) -> std::path::PathBuf {
+    let ui = tmp.join("ui");
+    std::fs::create_dir_all(&ui).unwrap();
+    std::fs::write(ui.join("index.html"), "<!doctype html><title>UI</title>").unwrap();
+    ui
+}
+
+#[test]
+fn a_hostile_page_cannot_create_a_registry_through_the_browser() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = serve(&tmp.path().join("reg"), &served_ui(tmp.path()));
+    let addr = server.addr.clone();
+    let create = r#"{"action":"create","office_code":"EVL","office_name":"Evil","admin_username":"evil","admin_display_name":"Evil","admin_password":"evil-password-1","recovery_passphrase":"evil passphrase here"}"#;
+    let attempts = [
+        // A form post: text/plain needs no CORS preflight.
+        (format!("Host: {addr}\r\nContent-Type: text/plain"), 415),
+        // DNS rebinding: the page's own name as Host.
+        ("Host: evil.example\r\nContent-Type: application/json".to_string(), 421),
+        // A fetch from another site.
+        (format!("Host: {addr}\r\nOrigin: http://evil.example\r\nContent-Type: application/json"), 403),
+        (format!("Host: {addr}\r\nSec-Fetch-Site: cross-site\r\nContent-Type: application/json"), 403),
+    ];
+    for (headers, expected) in attempts {
+        let request = format!(
+            "POST /api/app HTTP/1.1\r\n{headers}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{create}",
+            create.len()
+        );
+        let (status, body) = raw(&addr, &request);
+        assert_eq!(status, expected, "{headers}: {body}");
+        assert!(body.contains("request_refused"), "{body}");
+    }
+    assert_eq!(api(&addr, serde_json::json!({"action": "status"})).1["state"], "no_registry", "nothing was created");
+    // An oversized request is refused before it is parsed.
+    let big = format!("{{\"action\":\"login\",\"username\":\"{}\",\"password\":\"x\"}}", "u".repeat(2 << 20));
+    let (status, _, _) = http(&addr, "POST", "/api/app", Some(&big));
+    assert_eq!(status, 413);
+}
+
+#[test]
+fn the_event_stream_ends_at_logout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = serve(&tmp.path().join("reg"), &served_ui(tmp.path()));
+    let addr = server.addr.clone();
+    let (_, created) = api(
+        &addr,
+        serde_json::json!({"action": "create", "office_code": "SRV", "office_name": "Served office",
+            "admin_username": "admin", "admin_display_name": "Admin", "admin_password": "admin-password-1",
+            "recovery_passphrase": "correct horse battery staple"}),
+    );
+    let token = created["token"].as_str().unwrap().to_string();
+    let mut events = TcpStream::connect(&addr).unwrap();
+    write!(events, "GET /api/events?token={token} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    events.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut head = [0u8; 512];
+    let n = events.read(&mut head).unwrap();
+    assert!(String::from_utf8_lossy(&head[..n]).starts_with("HTTP/1.1 200"));
+    let (status, _) = api(&addr, serde_json::json!({"action": "logout", "token": token}));
+    assert_eq!(status, 200);
+    // The stream closes within the session check's period (5 s), well before the read times out.
+    let started = std::time::Instant::now();
+    let mut buf = [0u8; 4096];
+    loop {
+        match events.read(&mut buf) {
+            Ok(0) => break,
+            Ok(_) => continue,
+            Err(e) => panic!("the stream stayed open after logout: {e}"),
+        }
+    }
+    assert!(started.elapsed() < Duration::from_secs(15));
+}
+
+#[test]
+fn listening_beyond_loopback_without_tls_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_br"))
+        .args(["--registry", tmp.path().join("reg").to_str().unwrap(), "serve", "--listen", "0.0.0.0:0", "--ui"])
+        .arg(served_ui(tmp.path()))
+        .env("BR_KEYRING", "off")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("loopback"), "{}", String::from_utf8_lossy(&out.stderr));
 }

@@ -310,7 +310,7 @@ fn a_cycle_runs_from_creation_to_reconciliation() {
     assert_eq!((prepared.payments, prepared.without_address, prepared.batches.len()), (4, 1, 2));
     assert_eq!(prepared.total, 16_000 + 16_000 + 15_000 + 11_000);
     let out = o.fx.dir.path().join("batch1.csv");
-    let file = payment::export_file(store, &o.finance, prepared.batches[0].id, &out).unwrap();
+    let file = payment::export_file(store, &o.finance, prepared.batches[0].id, &out, false).unwrap();
     assert_eq!(file.payments, 2);
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.starts_with(
@@ -362,8 +362,23 @@ fn a_cycle_runs_from_creation_to_reconciliation() {
     let b1_payments = payment::of_registrant(store, &o.fx.admin, &RegistrantKey::Reference(b1.clone()), true).unwrap();
     assert_eq!(b1_payments.len(), 2);
     assert_eq!(b1_payments[0].account.as_deref(), Some("bban:0012345@cbao"), "revealed for an admin");
-    let masked = payment::of_registrant(store, &auditor, &RegistrantKey::Reference(b1.clone()), true).unwrap();
+    let masked = payment::of_registrant(store, &auditor, &RegistrantKey::Reference(b1.clone()), false).unwrap();
     assert_ne!(masked[0].account.as_deref(), Some("bban:0012345@cbao"), "an auditor sees it masked");
+    // An auditor asking to reveal is refused, not quietly masked; both the refusal and the admin's reveal
+    // above are in the audit log.
+    let e = payment::of_registrant(store, &auditor, &RegistrantKey::Reference(b1.clone()), true).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::PermissionDenied);
+    let reveals: Vec<(String, String)> = store
+        .read(|c| {
+            let mut st = c.prepare(
+                "SELECT username, outcome FROM audit_log WHERE action = 'registrant.reveal' ORDER BY seq DESC LIMIT 2",
+            )?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .unwrap();
+    assert_eq!(reveals[0].1, "denied");
+    assert_eq!(reveals[1], (o.fx.admin.username().to_string(), "ok".to_string()));
 
     let summary = status::summary(store, &o.fx.admin, id).unwrap();
     let by = |s: &str| summary.by_state.iter().find(|t| t.state == s).map(|t| t.count).unwrap_or(0);
@@ -384,24 +399,29 @@ fn a_cycle_runs_from_creation_to_reconciliation() {
     let ex = status::export_approved(
         store,
         &o.finance,
-        &ExportEntitlements { cycle: id, path: csv_path.display().to_string(), include_personal: false },
+        &ExportEntitlements {
+            cycle: id,
+            path: csv_path.display().to_string(),
+            include_personal: false,
+            overwrite: false,
+        },
     )
     .unwrap();
     assert_eq!((ex.rows, ex.contains_personal_data), (5, false));
     assert!(!std::fs::read_to_string(&csv_path).unwrap().contains("Amina"));
-    let e = status::export_approved(
-        store,
-        &auditor,
-        &ExportEntitlements { cycle: id, path: csv_path.display().to_string(), include_personal: true },
-    )
-    .unwrap_err();
+    let personal = |overwrite| ExportEntitlements {
+        cycle: id,
+        path: csv_path.display().to_string(),
+        include_personal: true,
+        overwrite,
+    };
+    let e = status::export_approved(store, &auditor, &personal(true)).unwrap_err();
     assert_eq!(e.code(), ErrorCode::PermissionDenied);
-    status::export_approved(
-        store,
-        &o.fx.admin,
-        &ExportEntitlements { cycle: id, path: csv_path.display().to_string(), include_personal: true },
-    )
-    .unwrap();
+    // The file is there: it is replaced only when the person confirmed it.
+    let e = status::export_approved(store, &o.fx.admin, &personal(false)).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::AlreadyExists);
+    assert!(!std::fs::read_to_string(&csv_path).unwrap().contains("Amina"));
+    status::export_approved(store, &o.fx.admin, &personal(true)).unwrap();
     assert!(std::fs::read_to_string(&csv_path).unwrap().contains("Amina Diallo"));
 
     // The next cycle follows the schedule and copies the members still enrolled.
