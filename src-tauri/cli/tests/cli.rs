@@ -5,17 +5,22 @@ use std::process::{Command, Output};
 
 const PASSPHRASE: &str = "correct horse battery staple";
 
-fn br(registry: &Path, user: &str, password: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_br"))
+/// `br ARGS` as a script runs it: the registry, login and passphrase from the environment.
+fn br_command(registry: &Path, user: &str, password: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_br"));
+    command
         .args(args)
         .env("BR_REGISTRY", registry)
         .env("BR_USER", user)
         .env("BR_PASSWORD", password)
         .env("BR_PASSPHRASE", PASSPHRASE)
         .env("BR_KEYRING", "off")
-        .env_remove("BR_NEW_PASSWORD")
-        .output()
-        .unwrap()
+        .env_remove("BR_NEW_PASSWORD");
+    command
+}
+
+fn br(registry: &Path, user: &str, password: &str, args: &[&str]) -> Output {
+    br_command(registry, user, password, args).output().unwrap()
 }
 
 fn ok(o: Output) -> serde_json::Value {
@@ -172,17 +177,16 @@ fn ctrl_c_cancels_an_import_after_its_batch_and_a_second_import_completes_it() {
     ok(br(&reg, "admin", "admin-password-1", &["gen", "--individuals", "60000", "--out", data.to_str().unwrap()]));
     ok(br(&reg, "admin", "admin-password-1", &["init", "--office-code", "ADD", "--office-name", "Addis"]));
     let file = data.join("registrants.csv");
-    let child = Command::new(env!("CARGO_BIN_EXE_br"))
-        .args(["--json", "import", file.to_str().unwrap(), "--batch-rows", "1000"])
-        .env("BR_REGISTRY", &reg)
-        .env("BR_USER", "admin")
-        .env("BR_PASSWORD", "admin-password-1")
-        .env("BR_PASSPHRASE", PASSPHRASE)
-        .env("BR_KEYRING", "off")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = br_command(
+        &reg,
+        "admin",
+        "admin-password-1",
+        &["--json", "import", file.to_str().unwrap(), "--batch-rows", "1000"],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
     // Wait until the import has committed something, then press Ctrl-C once.
     let started = std::time::Instant::now();
     loop {
@@ -211,13 +215,7 @@ fn a_reader_that_closes_the_pipe_ends_br_quietly() {
     let tmp = tempfile::tempdir().unwrap();
     let reg = tmp.path().join("reg");
     ok(br(&reg, "admin", "admin-password-1", &["init", "--office-code", "PIP", "--office-name", "Pipe"]));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_br"))
-        .args(["--json", "search"])
-        .env("BR_REGISTRY", &reg)
-        .env("BR_USER", "admin")
-        .env("BR_PASSWORD", "admin-password-1")
-        .env("BR_PASSPHRASE", PASSPHRASE)
-        .env("BR_KEYRING", "off")
+    let mut child = br_command(&reg, "admin", "admin-password-1", &["--json", "search"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
