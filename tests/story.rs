@@ -91,7 +91,9 @@ fn an_office_day_end_to_end() {
     app.logout();
     assert_eq!(app.invoke("registrants.search", json!({})).unwrap_err().code, br_api::ErrorCode::SessionInvalid);
     app.login("officer", "officer-password-1");
-    let summary = app.invoke("import.run", json!({"path": demo_csv(), "options": {"batch_rows": 100}})).unwrap();
+    let summary = app.invoke("import.run", json!({"path": demo_csv(), "options": {"batch_rows": 100}})).unwrap()
+        ["result"]
+        .clone();
     assert_eq!(summary["rejected"], 0, "{summary}");
     let rows = summary["inserted"].as_u64().unwrap();
     assert!(rows >= 500);

@@ -13,6 +13,20 @@ let page;
 let work;
 const axeFindings = {};
 
+/** Chooses a file in a file field: in a browser the file is uploaded, never named by a server path. */
+async function choose(field, path) {
+  const chooser = page.waitForEvent("filechooser");
+  await field.click();
+  await (await chooser).setFiles(path);
+}
+
+/** Runs `action` and saves the download it starts to `path` (a payment file's summary comes down too). */
+async function downloaded(action, path) {
+  const download = page.waitForEvent("download", { predicate: (d) => !d.suggestedFilename().endsWith(".summary.csv") });
+  await action();
+  await (await download).saveAs(path);
+}
+
 async function checkAccessibility(name) {
   axeFindings[name] = await seriousViolations(page);
 }
@@ -73,7 +87,7 @@ test("first morning: the wizard creates the registry and logs the admin in", asy
 
 test("Monday import: preview, progress bar, summary", async () => {
   await page.getByRole("link", { name: "Import" }).click();
-  await page.getByLabel("CSV file").fill(join(work, "gen/registrants.csv"));
+  await choose(page.getByLabel("CSV file"), join(work, "gen/registrants.csv"));
   await checkAccessibility("import");
   await page.getByRole("button", { name: "Next" }).click();
   await page.getByText("Date format of the file").waitFor();
@@ -97,7 +111,7 @@ test("Monday import: preview, progress bar, summary", async () => {
 
   // The demo file too: its first row is the person the next tests look for.
   await page.getByRole("button", { name: "Import another file" }).click();
-  await page.getByLabel("CSV file").fill(join(work, "demo.csv"));
+  await choose(page.getByLabel("CSV file"), join(work, "demo.csv"));
   await page.getByRole("button", { name: "Next" }).click();
   await page.getByText("Date format of the file").waitFor();
   await page.getByRole("button", { name: "Next" }).click();
@@ -255,8 +269,8 @@ test("a cycle: entitlements generated, approved by someone else once funds are p
   await page.getByTestId("payments-prepare").click();
   await page.getByTestId("cycle-message").getByText(/payments in 1 batches/).waitFor();
   await page.getByTestId("batch-table").getByRole("button", { name: "Payment file" }).click();
-  await page.getByLabel("Save as").fill(join(work, "payments.csv"));
-  await page.getByTestId("payment-file-save").click();
+  // In a browser the files come down as downloads (the payment file, then its summary).
+  await downloaded(() => page.getByTestId("payment-file-save").click(), join(work, "payments.csv"));
   await page.getByTestId("cycle-message").getByText(/payments written/).waitFor();
   await page.getByTestId("batch-sent-1").click();
   await page.getByTestId("batch-table").getByText("sent").waitFor();
@@ -268,7 +282,7 @@ test("a cycle: entitlements generated, approved by someone else once funds are p
   rows.forEach((r, i) => report.push(i === 0 ? `${r[col("payment_id")]},failed,,wrong number` : `${r[col("payment_id")]},paid,TX-${i},`));
   report.push(`${rows[1][col("payment_id")]},paid,TX-1,`, "01890000-0000-7000-8000-000000000000,paid,TX-X,");
   writeFileSync(join(work, "report.csv"), report.join("\n") + "\n");
-  await page.getByLabel("The provider's report (CSV)").fill(join(work, "report.csv"));
+  await choose(page.getByLabel("The provider's report (CSV)"), join(work, "report.csv"));
   await page.getByTestId("reconcile").click();
   await page.getByTestId("cycle-message").getByText(`${rows.length + 2} rows: ${rows.length - 1} paid, 1 failed, 0 reversed, 1 repeated, 1 unknown, 0 unreadable.`).waitFor();
   await page.getByTestId("cycle-paid").getByText((rows.length - 1).toLocaleString("en-US")).waitFor();
@@ -276,8 +290,7 @@ test("a cycle: entitlements generated, approved by someone else once funds are p
   await screenshot(page, "15-cycle-paid");
   // The list of approved entitlements, without personal columns (finance may not reveal them).
   await page.getByTestId("entitlements-export").click();
-  await page.getByLabel("Save as").fill(join(work, "approved.csv"));
-  await page.getByRole("dialog").getByRole("button", { name: "Save" }).click();
+  await downloaded(() => page.getByRole("dialog").getByRole("button", { name: "Save" }).click(), join(work, "approved.csv"));
   await page.getByTestId("cycle-message").getByText(/entitlements written to/).waitFor();
   const approved = readFileSync(join(work, "approved.csv"), "utf8").trim().split("\n");
   assert.match(approved[0], /^entitlement_id,program,cycle,reference,area,kind,amount_minor/);

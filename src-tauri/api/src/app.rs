@@ -16,6 +16,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::files::{FileAccess, LocalFiles, Transfers};
 use crate::throttle::Throttle;
 use crate::{lifecycle, ApiError, Context, ErrorCode, Progress};
 
@@ -131,6 +132,9 @@ pub struct App {
     locked_reason: Mutex<Option<String>>,
     sessions: Mutex<HashMap<String, SessionEntry>>,
     throttle: Throttle,
+    /// Set when files travel over HTTP (`br serve`): operations then take uploads and give downloads, and
+    /// refuse paths on this computer.
+    transfers: Option<Transfers>,
     events: Box<dyn Fn(AppEvent) + Send + Sync>,
 }
 
@@ -176,6 +180,7 @@ impl App {
             locked_reason: Mutex::new(None),
             sessions: Mutex::new(HashMap::new()),
             throttle: Throttle::default(),
+            transfers: None,
             events,
         };
         if app.has_registry() {
@@ -186,6 +191,32 @@ impl App {
             }
         }
         app
+    }
+
+    /// Serves files as uploads and downloads instead of paths (a browser on `br serve`).
+    pub fn with_transfers(mut self, transfers: Transfers) -> App {
+        self.transfers = Some(transfers);
+        self
+    }
+
+    /// Where an upload by the session behind `token` goes: its id and the file to write.
+    pub fn begin_upload(&self, token: &str, name: &str) -> Result<(String, PathBuf), ApiError> {
+        let public_id = self.session_public_id(token).ok_or_else(session_ended)?;
+        let transfers = self.transfers.as_ref().ok_or_else(|| ApiError::invalid("this app takes no uploads"))?;
+        transfers.new_upload(&public_id, name).map_err(internal)
+    }
+
+    /// Forgets an upload that did not arrive whole.
+    pub fn discard_upload(&self, id: &str) {
+        if let Some(t) = &self.transfers {
+            t.discard_upload(id);
+        }
+    }
+
+    /// Takes a download once, while the session that asked for it lives: its file and name.
+    pub fn take_download(&self, id: &str) -> Option<(PathBuf, String)> {
+        let transfers = self.transfers.as_ref()?;
+        transfers.take_download(id, |owner| self.lock_sessions().values().any(|s| s.public_id == owner && s.live()))
     }
 
     fn has_registry(&self) -> bool {
@@ -235,6 +266,11 @@ impl App {
                 self.status_changed()
             }
             AppRequest::Restore { backup_folder, passphrase } => {
+                if self.transfers.is_some() {
+                    return Err(ApiError::invalid(
+                        "a backup is restored on the computer that will hold the registry (the desktop app or br restore)",
+                    ));
+                }
                 if self.has_registry() {
                     return Err(ApiError::invalid("this folder already holds a registry; restore into an empty one"));
                 }
@@ -396,7 +432,11 @@ impl App {
         let progress = |p: Progress| {
             (self.events)(AppEvent::Progress { session: public_id.clone(), command: command.to_string(), progress: p })
         };
-        let ctx = Context { registry: &registry, progress: &progress, cancel: &cancel };
+        let files: Box<dyn FileAccess + '_> = match &self.transfers {
+            Some(t) => Box::new(t.for_session(&public_id)),
+            None => Box::new(LocalFiles),
+        };
+        let ctx = Context { registry: &registry, files: files.as_ref(), progress: &progress, cancel: &cancel };
         let result = crate::dispatch(&ctx, &session, command, payload)?;
         let sets = crate::changes_of(command);
         if !sets.is_empty() {
@@ -453,9 +493,9 @@ mod tests {
         ));
         let token = create(&app);
         handle.set((Arc::downgrade(&app), token.clone())).ok().unwrap();
-        let summary = app.call(&token, "import.run", json!({"path": path, "options": {"batch_rows": 100}})).unwrap();
-        assert_eq!(summary["status"], "cancelled");
-        assert!(summary["inserted"].as_u64().unwrap() < 2_000);
+        let done = app.call(&token, "import.run", json!({"path": path, "options": {"batch_rows": 100}})).unwrap();
+        assert_eq!(done["result"]["status"], "cancelled");
+        assert!(done["result"]["inserted"].as_u64().unwrap() < 2_000);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod app;
 mod error;
+pub mod files;
 pub mod ops;
 mod throttle;
 pub mod typescript;
@@ -29,9 +30,11 @@ pub enum Progress {
     Payment(br_core::disbursement::payment::PaymentProgress),
 }
 
-/// What an operation runs against: the open registry, a progress sink and a cancel flag.
+/// What an operation runs against: the open registry, the files it may reach, a progress sink and a
+/// cancel flag.
 pub struct Context<'a> {
     pub registry: &'a Registry,
+    pub files: &'a dyn files::FileAccess,
     pub progress: &'a (dyn Fn(Progress) + Sync),
     pub cancel: &'a AtomicBool,
 }
@@ -151,7 +154,7 @@ operations!(
     ops::ExportPaymentFileRequest,
     ops::MarkBatchSentRequest,
     ops::ReconcileRequest,
-    br_core::disbursement::status::ExportEntitlements,
+    ops::ExportEntitlementsRequest,
 );
 
 /// Registry lifecycle: the calls a transport makes before it has a session.

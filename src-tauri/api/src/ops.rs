@@ -1,7 +1,5 @@
 //! One request type and one response type per operation. Each `run` is a thin call into `br-core`.
 
-use std::path::PathBuf;
-
 use br_core::audit::AuditVerifyReport;
 use br_core::auth::{Role, Session, SessionInfo, User};
 use br_core::io::export::{ExportOptions, ExportSummary};
@@ -16,6 +14,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::files::{Delivered, Download, InputFile, OutputFile};
 use crate::Context;
 use br_core::backup::{self, BackupSummary};
 use br_core::dedup::review::{
@@ -276,8 +275,9 @@ impl Operation for UpdateUserRequest {
 
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct ImportRequest {
-    /// Path of the CSV file on the machine that runs the registry.
-    pub path: String,
+    /// The CSV file.
+    #[serde(flatten)]
+    pub file: InputFile,
     #[serde(default)]
     pub options: ImportOptions,
 }
@@ -285,31 +285,51 @@ impl Operation for ImportRequest {
     const NAME: &'static str = "import.run";
     const CHANGES: &'static [&'static str] = &["registrants", "dashboard", "imports"];
     const LONG_RUNNING: bool = true;
-    type Response = ImportSummary;
-    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<ImportSummary> {
+    type Response = Delivered<ImportSummary>;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Delivered<ImportSummary>> {
+        let path = ctx.files.input(&self.file)?;
+        let mut options = self.options;
+        // An uploaded file's rejects come back as a download; a rejects path would name a server file.
+        let rejects_download = matches!(self.file, InputFile::Upload { .. });
+        if rejects_download {
+            if options.rejects_path.is_some() {
+                return Err(br_core::CoreError::InvalidInput("an upload's rejects come back as a download".into()));
+            }
+            let name = br_core::io::import::default_rejects_path(&path);
+            let name = name.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            options.rejects_path = Some(ctx.files.output(&DOWNLOAD, &name)?.0.display().to_string());
+        }
         let emit = |p: &br_core::io::import::ImportProgress| (ctx.progress)(crate::Progress::Import(p.clone()));
-        br_core::io::import::import_csv(
-            registry(ctx).store(),
-            session,
-            &PathBuf::from(self.path),
-            &self.options,
-            &emit,
-            ctx.cancel,
-        )
+        let mut result =
+            br_core::io::import::import_csv(registry(ctx).store(), session, &path, &options, &emit, ctx.cancel)?;
+        let mut downloads = Vec::new();
+        if let (true, Some(rejects)) = (rejects_download, result.rejects_file.take()) {
+            let download = ctx.files.deliver(&DOWNLOAD, std::path::Path::new(&rejects))?;
+            result.rejects_file = download.as_ref().map(|d| d.name.clone());
+            downloads.extend(download);
+        }
+        Ok(Delivered { result, downloads })
     }
 }
 
+/// An output asked for as a download.
+const DOWNLOAD: OutputFile = OutputFile::Download { download: true };
+
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct ExportRequest {
-    pub path: String,
+    #[serde(flatten)]
+    pub to: OutputFile,
     #[serde(default)]
     pub options: ExportOptions,
 }
 impl Operation for ExportRequest {
     const NAME: &'static str = "export.run";
-    type Response = ExportSummary;
-    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<ExportSummary> {
-        br_core::io::export::export_csv(registry(ctx).store(), session, &PathBuf::from(self.path), &self.options)
+    type Response = Delivered<ExportSummary>;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Delivered<ExportSummary>> {
+        let (path, overwrite) = ctx.files.output(&self.to, "registrants.csv")?;
+        let result = br_core::io::export::export_csv(registry(ctx).store(), session, &path, overwrite, &self.options)?;
+        let downloads = ctx.files.deliver(&self.to, &path)?.into_iter().collect();
+        Ok(Delivered { result, downloads })
     }
 }
 
@@ -333,7 +353,7 @@ impl Operation for BackupRequest {
     const NAME: &'static str = "backup.create";
     type Response = BackupSummary;
     fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<BackupSummary> {
-        backup::create(registry(ctx), session, &PathBuf::from(self.destination))
+        backup::create(registry(ctx), session, &ctx.files.folder(&self.destination)?)
     }
 }
 
@@ -357,7 +377,8 @@ impl Operation for DashboardRequest {
 
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct ImportPreviewRequest {
-    pub path: String,
+    #[serde(flatten)]
+    pub file: InputFile,
     #[serde(default)]
     pub mapping: Option<ColumnMapping>,
     /// Rows to show; 20 when absent, at most 1,000.
@@ -372,7 +393,7 @@ impl Operation for ImportPreviewRequest {
         br_core::io::import::preview_csv(
             registry(ctx).store(),
             session,
-            &PathBuf::from(self.path),
+            &ctx.files.input(&self.file)?,
             self.mapping.as_ref(),
             rows,
         )
@@ -648,7 +669,8 @@ impl Operation for MergeDuplicatesRequest {
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct DedupQualityRequest {
     /// The truth file `br gen` wrote beside the registrants file.
-    pub truth_file: String,
+    #[serde(flatten)]
+    pub truth: InputFile,
 }
 impl Operation for DedupQualityRequest {
     const NAME: &'static str = "dedup.quality";
@@ -660,7 +682,7 @@ impl Operation for DedupQualityRequest {
             br_core::auth::Permission::DuplicatesManage,
             "dedup.quality",
         )?;
-        dedup::quality(registry(ctx).store(), std::path::Path::new(&self.truth_file))
+        dedup::quality(registry(ctx).store(), &ctx.files.input(&self.truth)?)
     }
 }
 
@@ -870,22 +892,19 @@ impl Operation for PreparePayments {
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct ExportPaymentFileRequest {
     pub batch: Uuid,
-    pub path: String,
-    /// Replace the files if they exist (the person confirmed it); otherwise an existing file is refused.
-    #[serde(default)]
-    pub overwrite: bool,
+    /// The payment file; its summary goes beside it as NAME.summary.csv (a second download).
+    #[serde(flatten)]
+    pub to: OutputFile,
 }
 impl Operation for ExportPaymentFileRequest {
     const NAME: &'static str = "payments.export";
-    type Response = PaymentFile;
-    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<PaymentFile> {
-        payment::export_file(
-            registry(ctx).store(),
-            session,
-            self.batch,
-            std::path::Path::new(&self.path),
-            self.overwrite,
-        )
+    type Response = Delivered<PaymentFile>;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Delivered<PaymentFile>> {
+        let (path, overwrite) = ctx.files.output(&self.to, &format!("payments-{}.csv", self.batch))?;
+        let result = payment::export_file(registry(ctx).store(), session, self.batch, &path, overwrite)?;
+        let mut downloads: Vec<Download> = ctx.files.deliver(&self.to, &path)?.into_iter().collect();
+        downloads.extend(ctx.files.deliver(&self.to, std::path::Path::new(&result.summary_path))?);
+        Ok(Delivered { result, downloads })
     }
 }
 
@@ -904,7 +923,9 @@ impl Operation for MarkBatchSentRequest {
 
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct ReconcileRequest {
-    pub path: String,
+    /// The provider's report.
+    #[serde(flatten)]
+    pub file: InputFile,
 }
 impl Operation for ReconcileRequest {
     const NAME: &'static str = "payments.reconcile";
@@ -913,14 +934,32 @@ impl Operation for ReconcileRequest {
     type Response = ReconcileSummary;
     fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<ReconcileSummary> {
         let emit = |p: &PaymentProgress| (ctx.progress)(crate::Progress::Payment(p.clone()));
-        payment::reconcile(registry(ctx).store(), session, std::path::Path::new(&self.path), &emit, ctx.cancel)
+        payment::reconcile(registry(ctx).store(), session, &ctx.files.input(&self.file)?, &emit, ctx.cancel)
     }
 }
 
-impl Operation for ExportEntitlements {
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct ExportEntitlementsRequest {
+    pub cycle: Uuid,
+    /// Add the beneficiary's name and financial address unmasked (needs the permission; audited).
+    #[serde(default)]
+    pub include_personal: bool,
+    #[serde(flatten)]
+    pub to: OutputFile,
+}
+impl Operation for ExportEntitlementsRequest {
     const NAME: &'static str = "entitlements.export";
-    type Response = EntitlementsExport;
-    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<EntitlementsExport> {
-        disbursement::status::export_approved(registry(ctx).store(), session, &self)
+    type Response = Delivered<EntitlementsExport>;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Delivered<EntitlementsExport>> {
+        let (path, overwrite) = ctx.files.output(&self.to, &format!("entitlements-{}.csv", self.cycle))?;
+        let req = ExportEntitlements {
+            cycle: self.cycle,
+            path: path.display().to_string(),
+            include_personal: self.include_personal,
+            overwrite,
+        };
+        let result = disbursement::status::export_approved(registry(ctx).store(), session, &req)?;
+        let downloads = ctx.files.deliver(&self.to, &path)?.into_iter().collect();
+        Ok(Delivered { result, downloads })
     }
 }

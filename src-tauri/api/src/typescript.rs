@@ -18,6 +18,9 @@ impl TypeVisitor for Collector {
         if T::output_path().is_none() {
             return;
         }
+        // A generic's arguments (`Delivered<PaymentFile>`) are types the UI uses too, whichever instance
+        // of the generic comes first.
+        T::visit_generics(self);
         let name = T::ident();
         if self.decls.contains_key(&name) {
             return;

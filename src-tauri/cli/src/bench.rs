@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
+use br_api::files::{InputFile, LocalFiles};
 use br_api::ops::ImportRequest;
 use br_api::{call, ApiError, Context, Progress};
 use br_core::auth::Session;
@@ -196,13 +197,17 @@ pub fn run(cli: &Cli, individuals: u64, dir: Option<&Path>) -> Result<(), ApiErr
 
     let (registry, session) = create(&work.join("import"))?;
     let cancel = AtomicBool::new(false);
-    let ctx = Context { registry: &registry, progress: &no_progress, cancel: &cancel };
+    let ctx = Context { registry: &registry, files: &LocalFiles, progress: &no_progress, cancel: &cancel };
     crate::commands::load_areas_file(&ctx, &session, Path::new(&gen.areas_file))?;
     say("importing...");
     reset_peak_rss();
     let t = Instant::now();
-    let summary =
-        call(&ctx, &session, ImportRequest { path: gen.registrants_file.clone(), options: Default::default() })?;
+    let summary = call(
+        &ctx,
+        &session,
+        ImportRequest { file: InputFile::Path { path: gen.registrants_file.clone() }, options: Default::default() },
+    )?
+    .result;
     let import_s = t.elapsed().as_secs_f64();
     let peak = peak_rss_bytes();
     if summary.rejected > 0 {

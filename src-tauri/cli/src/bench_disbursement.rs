@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
+use br_api::files::{InputFile, LocalFiles};
 use br_api::ops::{CreateProgramRequest, EnrolRequest, SetProgramStateRequest};
 use br_api::ops::{CycleActionRequest, GenerateEntitlementsRequest, ReconcileRequest, SetDisbursementRequest};
 use br_api::{call, ApiError, Context, Progress};
@@ -55,7 +56,7 @@ const APPROVER_PASSWORD: &str = "bench-approver-password";
 
 pub fn run(registry: &Registry, session: &Session, dir: &Path) -> Result<DisbursementReport, ApiError> {
     let cancel = AtomicBool::new(false);
-    let ctx = Context { registry, progress: &no_progress, cancel: &cancel };
+    let ctx = Context { registry, files: &LocalFiles, progress: &no_progress, cancel: &cancel };
     let key = ProgramKey::Code("CYC".into());
     let fields = ProgramFields {
         code: "CYC".into(),
@@ -136,7 +137,7 @@ pub fn run(registry: &Registry, session: &Session, dir: &Path) -> Result<Disburs
     let report = dir.join("reconciliation.csv");
     write_report(registry, &report)?;
     let t = Instant::now();
-    let r = call(&ctx, session, ReconcileRequest { path: report.display().to_string() })?;
+    let r = call(&ctx, session, ReconcileRequest { file: InputFile::Path { path: report.display().to_string() } })?;
     let reconcile_ms = ms(t);
     Ok(DisbursementReport {
         amount_expression,

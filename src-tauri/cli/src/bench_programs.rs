@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
+use br_api::files::{InputFile, LocalFiles};
 use br_api::ops::{CreateProgramRequest, DedupQualityRequest, EnrolRequest, SetProgramStateRequest};
 use br_api::{call, ApiError, Context, Progress};
 use br_core::auth::Session;
@@ -64,7 +65,7 @@ fn ms(t: Instant) -> f64 {
 
 pub fn run(registry: &Registry, session: &Session, truth_file: &Path) -> Result<ProgramsReport, ApiError> {
     let cancel = AtomicBool::new(false);
-    let ctx = Context { registry, progress: &no_progress, cancel: &cancel };
+    let ctx = Context { registry, files: &LocalFiles, progress: &no_progress, cancel: &cancel };
     let elderly_rule = "age(me.birth_date) >= 65 && me.area in ['D01', 'D02']".to_string();
     let full_scan_rule = "me.age >= 65 || me.sex == 'female' && size(me.id_types) == 0".to_string();
     let adults_rule = "age(me.birth_date) >= 18";
@@ -109,7 +110,8 @@ pub fn run(registry: &Registry, session: &Session, truth_file: &Path) -> Result<
     let t = Instant::now();
     let all = call(&ctx, session, DedupRequest { program: None, exact: true, fuzzy: true, households: true })?;
     let dedup_fuzzy_ms = ms(t);
-    let quality = call(&ctx, session, DedupQualityRequest { truth_file: truth_file.display().to_string() })?;
+    let quality =
+        call(&ctx, session, DedupQualityRequest { truth: InputFile::Path { path: truth_file.display().to_string() } })?;
     Ok(ProgramsReport {
         elderly_rule,
         preview_elderly_ms,

@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use br_api::files::{InputFile, LocalFiles, OutputFile};
 use br_api::ops::*;
 use br_api::{call, lifecycle, ApiError, Context, Progress};
 use br_core::auth::{Role, Session, UserChange};
@@ -103,7 +104,7 @@ pub(crate) fn with_session<T>(
 ) -> Result<T, ApiError> {
     let registry = open(cli)?;
     let session = login(&registry)?;
-    let ctx = Context { registry: &registry, progress, cancel: &CANCEL };
+    let ctx = Context { registry: &registry, files: &LocalFiles, progress, cancel: &CANCEL };
     f(&ctx, &session)
 }
 
@@ -171,7 +172,7 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
                 note(why);
             }
             let cancel = AtomicBool::new(false);
-            let ctx = Context { registry: &registry, progress: &no_progress, cancel: &cancel };
+            let ctx = Context { registry: &registry, files: &LocalFiles, progress: &no_progress, cancel: &cancel };
             let areas_loaded = match areas {
                 Some(p) => load_areas_file(&ctx, &session, p)?,
                 None => 0,
@@ -283,7 +284,7 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
                     ctx,
                     s,
                     ImportRequest {
-                        path: file.display().to_string(),
+                        file: InputFile::Path { path: file.display().to_string() },
                         options: ImportOptions {
                             mapping,
                             batch_rows: *batch_rows,
@@ -291,7 +292,8 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
                             defer_list_indexes: None,
                         },
                     },
-                )?;
+                )?
+                .result;
                 if std::io::stderr().is_terminal() {
                     eprintln!();
                 }
@@ -327,14 +329,11 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
                 ctx,
                 s,
                 ExportRequest {
-                    path: file.display().to_string(),
-                    options: ExportOptions {
-                        include_personal: *personal,
-                        include_disabled: *include_disabled,
-                        overwrite: *overwrite,
-                    },
+                    to: OutputFile::Path { path: file.display().to_string(), overwrite: *overwrite },
+                    options: ExportOptions { include_personal: *personal, include_disabled: *include_disabled },
                 },
-            )?;
+            )?
+            .result;
             print(cli, &summary, |s| {
                 format!(
                     "exported {} individuals to {}; personal data: {}",

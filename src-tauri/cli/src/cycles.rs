@@ -4,6 +4,7 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
+use br_api::files::{InputFile, OutputFile};
 use br_api::ops::*;
 use br_api::{call, ApiError, Context, Progress};
 use br_core::auth::{Role, Session};
@@ -13,7 +14,6 @@ use br_core::disbursement::entitlement::EditEntitlement;
 use br_core::disbursement::funds::AddFund;
 use br_core::disbursement::model::*;
 use br_core::disbursement::payment::PreparePayments;
-use br_core::disbursement::status::ExportEntitlements;
 use br_core::money::format as money;
 use br_core::program::service::ProgramKey;
 use clap::{Subcommand, ValueEnum};
@@ -464,13 +464,13 @@ pub fn run_cycle(cli: &Cli, command: &CycleCommand) -> Result<(), ApiError> {
             let r = call(
                 ctx,
                 s,
-                ExportEntitlements {
+                ExportEntitlementsRequest {
                     cycle: cycle_id(ctx, s, cycle)?,
-                    path: file.display().to_string(),
                     include_personal: *personal,
-                    overwrite: *overwrite,
+                    to: OutputFile::Path { path: file.display().to_string(), overwrite: *overwrite },
                 },
-            )?;
+            )?
+            .result;
             print(cli, &r, |r| {
                 format!(
                     "wrote {} entitlements to {}{}",
@@ -551,9 +551,8 @@ pub fn run_payment(cli: &Cli, command: &PaymentCommand) -> Result<(), ApiError> 
             Ok(())
         }),
         PaymentCommand::Export { batch, file, overwrite } => with_session(cli, &no_progress, |ctx, s| {
-            let request =
-                ExportPaymentFileRequest { batch: *batch, path: file.display().to_string(), overwrite: *overwrite };
-            let r = call(ctx, s, request)?;
+            let to = OutputFile::Path { path: file.display().to_string(), overwrite: *overwrite };
+            let r = call(ctx, s, ExportPaymentFileRequest { batch: *batch, to })?.result;
             print(cli, &r, |r| {
                 format!(
                     "wrote {} payments ({}) to {} and the summary to {} (contains financial addresses)",
@@ -573,7 +572,7 @@ pub fn run_payment(cli: &Cli, command: &PaymentCommand) -> Result<(), ApiError> 
         PaymentCommand::Reconcile { file } => {
             cancel_on_ctrl_c();
             with_session(cli, &printer(), |ctx, s| {
-                let r = call(ctx, s, ReconcileRequest { path: file.display().to_string() })?;
+                let r = call(ctx, s, ReconcileRequest { file: InputFile::Path { path: file.display().to_string() } })?;
                 print(cli, &r, |r| {
                     let mut t = vec![format!(
                         "\r{} rows: {} paid, {} failed, {} reversed (paid, now reported failed: follow up), {} repeated, {} unknown payments, {} unreadable ({} ms)",

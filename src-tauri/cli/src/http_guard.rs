@@ -67,11 +67,17 @@ fn check(
         }
     }
     if method == Method::POST && path.starts_with("/api/") {
-        let json = header_str(headers, header::CONTENT_TYPE)
+        // Uploads are raw bytes; every other call is JSON. Neither type can be sent cross-site unasked.
+        let (wanted, why) = if path == "/api/upload" {
+            ("application/octet-stream", "uploads are application/octet-stream")
+        } else {
+            ("application/json", "API requests are application/json")
+        };
+        let given = header_str(headers, header::CONTENT_TYPE)
             .and_then(|t| t.split(';').next())
-            .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
-        if !json {
-            return Some((StatusCode::UNSUPPORTED_MEDIA_TYPE, "API requests are application/json"));
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case(wanted));
+        if !given {
+            return Some((StatusCode::UNSUPPORTED_MEDIA_TYPE, why));
         }
     }
     None

@@ -2,6 +2,7 @@
 
 use std::io::IsTerminal;
 
+use br_api::files::InputFile;
 use br_api::ops::*;
 use br_api::{call, ApiError, Progress};
 use br_core::dedup::review::{Decision, DedupRequest, DuplicateQueueQuery};
@@ -374,7 +375,11 @@ pub fn run_dedup(cli: &Cli, command: &DedupCommand) -> Result<(), ApiError> {
                     )
                 });
                 if let Some(truth) = truth {
-                    let q = call(ctx, s, DedupQualityRequest { truth_file: truth.display().to_string() })?;
+                    let q = call(
+                        ctx,
+                        s,
+                        DedupQualityRequest { truth: InputFile::Path { path: truth.display().to_string() } },
+                    )?;
                     print(cli, &q, |q| {
                         format!(
                             "precision {:.4} ({} of {} pairs found are planted), recall {:.4} ({} of {} planted pairs found)",

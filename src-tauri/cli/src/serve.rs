@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use br_api::app::{App, AppEvent, AppRequest};
+use br_api::files::Transfers;
 use br_api::{ApiError, ErrorCode};
 use futures_util::{Stream, StreamExt};
 use tokio::sync::{broadcast, watch};
@@ -140,12 +141,103 @@ async fn events(
 
 /// The largest API request: calls are small JSON documents (files never travel in them).
 const MAX_REQUEST_BYTES: usize = 1 << 20;
+/// The largest upload: a registry's CSV of a million people is about 150 MB.
+const MAX_UPLOAD_BYTES: usize = 1 << 30;
+
+#[derive(serde::Deserialize)]
+struct UploadQuery {
+    name: String,
+}
+
+/// `POST /api/upload?name=FILE` with `Authorization: Bearer TOKEN` and the file as the body: the file is
+/// kept for the session and named in later calls as `{"upload": ID}`.
+async fn upload(
+    State(shared): State<Shared>,
+    Query(q): Query<UploadQuery>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> Response {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    let (id, path) = match shared.app.begin_upload(token, &q.name) {
+        Ok(staged) => staged,
+        Err(e) => return error_response(e),
+    };
+    match receive(body, &path).await {
+        Ok(bytes) => Json(serde_json::json!({ "upload": id, "bytes": bytes })).into_response(),
+        Err(e) => {
+            shared.app.discard_upload(&id);
+            error_response(e)
+        }
+    }
+}
+
+/// Streams a request body into `path`, within the upload limit.
+async fn receive(body: axum::body::Body, path: &std::path::Path) -> Result<u64, ApiError> {
+    use tokio::io::AsyncWriteExt;
+    let io = |e: std::io::Error| ApiError {
+        code: ErrorCode::Io,
+        message: format!("receiving the file: {e}"),
+        details: None,
+    };
+    let mut file = tokio::fs::File::create(path).await.map_err(io)?;
+    let mut stream = body.into_data_stream();
+    let mut bytes = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ApiError::invalid(format!("the upload stopped: {e}")))?;
+        bytes += chunk.len() as u64;
+        file.write_all(&chunk).await.map_err(io)?;
+    }
+    file.flush().await.map_err(io)?;
+    Ok(bytes)
+}
+
+/// `GET /api/download/{id}`: a file an operation wrote for this browser, once.
+async fn download(State(shared): State<Shared>, axum::extract::Path(id): axum::extract::Path<String>) -> Response {
+    let app = shared.app.clone();
+    let Some((path, name)) = app.take_download(&id) else {
+        return error_response(ApiError {
+            code: ErrorCode::NotFound,
+            message: "no such download (each is fetched once, within 15 minutes, by its session)".into(),
+            details: None,
+        });
+    };
+    let bytes = match tokio::fs::read(&path).await {
+        Ok(b) => b,
+        Err(e) => {
+            return error_response(ApiError {
+                code: ErrorCode::Io,
+                message: format!("reading the file: {e}"),
+                details: None,
+            })
+        }
+    };
+    let _ = tokio::fs::remove_file(&path).await;
+    let disposition = format!("attachment; filename=\"{}\"", name.replace(['"', '\\'], "_"));
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8")),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        bytes,
+    )
+        .into_response()
+}
 
 fn router(shared: Shared, ui: PathBuf, allowed: AllowedHosts) -> Router {
     let index = ui.join("index.html");
     let files = ServeDir::new(&ui).fallback(ServeFile::new(index));
     Router::new()
         .route("/api/app", post(app_request).layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES)))
+        .route("/api/upload", post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)))
+        .route("/api/download/{id}", get(download))
         .route("/api/events", get(events))
         .fallback_service(files)
         .with_state(shared)
@@ -173,6 +265,8 @@ pub fn serve(options: ServeOptions) -> Result<(), ApiError> {
     let (sender, _) = broadcast::channel(1024);
     let events = sender.clone();
     let unlock = credentials::unlock();
+    let transfers = Transfers::new()
+        .map_err(|e| ApiError::invalid(format!("cannot make a folder for uploads and downloads: {e}")))?;
     let app = App::start(
         &options.registry,
         unlock.use_credential_store,
@@ -181,7 +275,8 @@ pub fn serve(options: ServeOptions) -> Result<(), ApiError> {
             // No subscriber is not an error: nobody is looking.
             let _ = events.send(event);
         }),
-    );
+    )
+    .with_transfers(transfers);
     let (stop, stopping) = watch::channel(false);
     let shared = Shared { app: Arc::new(app), events: sender, stopping };
     let runtime = tokio::runtime::Builder::new_multi_thread()

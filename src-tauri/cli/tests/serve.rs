@@ -253,3 +253,84 @@ fn listening_beyond_loopback_without_tls_is_refused() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("loopback"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// A request with a body of the given type and an optional bearer token.
+fn send(addr: &str, method: &str, path: &str, content_type: &str, token: Option<&str>, body: &[u8]) -> (u16, String) {
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: {content_type}\r\n{auth}Content-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let out = String::from_utf8_lossy(&out).to_string();
+    let status = out.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default())
+}
+
+#[test]
+fn files_travel_as_uploads_and_downloads_and_no_call_names_a_server_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = serve(&tmp.path().join("reg"), &served_ui(tmp.path()));
+    let addr = server.addr.clone();
+    let (_, created) = api(
+        &addr,
+        serde_json::json!({"action": "create", "office_code": "SRV", "office_name": "Served office",
+            "admin_username": "admin", "admin_display_name": "Admin", "admin_password": "admin-password-1",
+            "recovery_passphrase": "correct horse battery staple"}),
+    );
+    let token = created["token"].as_str().unwrap().to_string();
+    let call = |command: &str, payload: serde_json::Value| {
+        api(&addr, serde_json::json!({"action": "call", "token": token, "command": command, "payload": payload}))
+    };
+    // A path on the server is refused, and nothing of the file it names comes back.
+    let (status, e) = call("import.preview", serde_json::json!({"path": "/etc/passwd"}));
+    assert_eq!((status, e["code"].as_str()), (400, Some("invalid_input")));
+    assert!(!e.to_string().contains("root"), "{e}");
+    let (status, e) =
+        call("export.run", serde_json::json!({"path": tmp.path().join("reg/registry.key"), "overwrite": true}));
+    assert_eq!((status, e["code"].as_str()), (400, Some("invalid_input")));
+    let (status, _) = call("backup.create", serde_json::json!({"destination": tmp.path().join("backup")}));
+    assert_eq!(status, 400);
+    assert!(!tmp.path().join("backup").exists());
+
+    // Upload needs a session and the octet-stream type.
+    let csv = b"external_id,given_name,family_name,sex,birth_date\nP1,Amina,Diallo,female,1980-01-02\nP2,Bad,Date,female,1980-02-30\n";
+    let (status, _) =
+        send(&addr, "POST", "/api/upload?name=people.csv", "application/octet-stream", Some("forged"), csv);
+    assert_eq!(status, 401);
+    let (status, _) = send(&addr, "POST", "/api/upload?name=people.csv", "text/plain", Some(&token), csv);
+    assert_eq!(status, 415);
+    let (status, body) =
+        send(&addr, "POST", "/api/upload?name=../people.csv", "application/octet-stream", Some(&token), csv);
+    assert_eq!(status, 200, "{body}");
+    let upload = serde_json::from_str::<serde_json::Value>(&body).unwrap()["upload"].as_str().unwrap().to_string();
+    let (status, imported) = call("import.run", serde_json::json!({"upload": upload}));
+    assert_eq!(status, 200, "{imported}");
+    assert_eq!(imported["result"]["inserted"], 1);
+    assert_eq!(imported["result"]["rejects_file"], "people.rejects.csv");
+    let rejects = &imported["downloads"][0];
+    let (status, body) =
+        send(&addr, "GET", &format!("/api/download/{}", rejects["id"].as_str().unwrap()), "text/csv", None, b"");
+    assert_eq!(status, 200);
+    assert!(body.contains("P2") && body.contains("birth_date"), "{body}");
+
+    // An export comes down once.
+    let (status, exported) = call("export.run", serde_json::json!({"download": true}));
+    assert_eq!(status, 200, "{exported}");
+    let id = exported["downloads"][0]["id"].as_str().unwrap().to_string();
+    let (status, body) = send(&addr, "GET", &format!("/api/download/{id}"), "text/csv", None, b"");
+    assert_eq!(status, 200);
+    assert!(body.starts_with("reference,external_id"), "{body}");
+    let (status, _) = send(&addr, "GET", &format!("/api/download/{id}"), "text/csv", None, b"");
+    assert_eq!(status, 404, "a download is fetched once");
+    // After logout, a pending download is gone with its session.
+    let (_, again) = call("export.run", serde_json::json!({"download": true}));
+    let id = again["downloads"][0]["id"].as_str().unwrap().to_string();
+    api(&addr, serde_json::json!({"action": "logout", "token": token}));
+    let (status, _) = send(&addr, "GET", &format!("/api/download/{id}"), "text/csv", None, b"");
+    assert_eq!(status, 404);
+}

@@ -62,7 +62,8 @@ fn the_audit_log_filters_by_action_user_outcome_and_pages_newest_first() {
         f.registry.store(),
         &auditor,
         &f.dir.path().join("out.csv"),
-        &br_core::io::export::ExportOptions { include_personal: true, include_disabled: false, overwrite: false },
+        false,
+        &br_core::io::export::ExportOptions { include_personal: true, include_disabled: false },
     )
     .unwrap_err();
     assert_eq!(err.code(), ErrorCode::PermissionDenied);

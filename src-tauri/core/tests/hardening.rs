@@ -147,17 +147,16 @@ fn an_export_onto_the_registry_key_is_refused_and_the_registry_still_opens() {
     let key_file = f.reg_dir().join("registry.key");
     let before = std::fs::read(&key_file).unwrap();
     for overwrite in [false, true] {
-        let options = ExportOptions { overwrite, ..Default::default() };
-        let e = export_csv(f.registry.store(), &auditor, &key_file, &options).unwrap_err();
+        let e = export_csv(f.registry.store(), &auditor, &key_file, overwrite, &ExportOptions::default()).unwrap_err();
         assert_eq!(e.code(), ErrorCode::InvalidInput, "{e}");
     }
     assert_eq!(std::fs::read(&key_file).unwrap(), before);
     // An existing file elsewhere is kept unless the person confirmed the overwrite.
     let mine = f.file("mine.csv", b"my own notes");
-    let e = export_csv(f.registry.store(), &auditor, &mine, &ExportOptions::default()).unwrap_err();
+    let e = export_csv(f.registry.store(), &auditor, &mine, false, &ExportOptions::default()).unwrap_err();
     assert_eq!(e.code(), ErrorCode::AlreadyExists);
     assert_eq!(std::fs::read(&mine).unwrap(), b"my own notes");
-    export_csv(f.registry.store(), &auditor, &mine, &ExportOptions { overwrite: true, ..Default::default() }).unwrap();
+    export_csv(f.registry.store(), &auditor, &mine, true, &ExportOptions::default()).unwrap();
     let dir = f.reg_dir();
     drop(f.registry);
     br_core::Registry::open(&dir, &common::unlock_with(common::PASSPHRASE)).unwrap();
@@ -207,4 +206,14 @@ fn a_two_megabyte_username_is_refused_without_being_stored() {
         .read(|c| Ok(c.query_row("SELECT max(length(ifnull(entity_id, ''))) FROM audit_log", [], |r| r.get(0))?))
         .unwrap();
     assert!(longest < 100, "{longest}");
+}
+
+#[test]
+fn an_import_preview_of_another_kind_of_file_does_not_repeat_its_first_line() {
+    let f = Fixture::new();
+    let passwd =
+        f.file("passwd", b"root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n");
+    let e = br_core::io::import::preview_csv(f.registry.store(), &f.admin, &passwd, None, 20).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::ImportFileInvalid);
+    assert!(!e.to_string().contains("root"), "{e}");
 }

@@ -202,11 +202,7 @@ export type DecisionKind = "approve" | "reject";
 
 export type DedupQuality = { truth_pairs: number, truth_pairs_found: number, predicted_pairs: number, predicted_pairs_correct: number, precision: number, recall: number, };
 
-export type DedupQualityRequest = { 
-/**
- * The truth file `br gen` wrote beside the registrants file.
- */
-truth_file: string, };
+export type DedupQualityRequest = { upload: string, } | { path: string, };
 
 export type DedupRequest = { 
 /**
@@ -228,6 +224,8 @@ export type DefineCustomFieldRequest = { field: CustomField, };
 
 export type DeleteCycleRequest = { cycle: string, };
 
+export type Delivered<T> = { result: T, downloads: Array<Download>, };
+
 export type DisableRegistrantRequest = { key: RegistrantKey, reason: string, };
 
 export type DisbursementSettings = { entitlement?: EntitlementRule, 
@@ -241,6 +239,8 @@ stages: Array<ApprovalStage>,
 recurrence?: Recurrence, };
 
 export type Done = { ok: boolean, };
+
+export type Download = { id: string, name: string, bytes: number, };
 
 export type DuplicateGroup = { id: string, kind: string, score: number, reasons: Array<string>, status: GroupStatus, 
 /**
@@ -332,15 +332,11 @@ export type EntitlementsQuery = { cycle: string, state?: EntitlementState, after
 
 export type ErrorCode = "invalid_input" | "not_found" | "already_exists" | "permission_denied" | "authentication_failed" | "session_invalid" | "wrong_passphrase" | "key_file_missing" | "key_file_invalid" | "key_unavailable" | "database_corrupt" | "schema_too_new" | "registry_not_found" | "registry_exists" | "import_file_invalid" | "mapping_invalid" | "cancelled" | "audit_chain_broken" | "busy" | "io" | "rule_invalid" | "transition_not_allowed" | "merge_conflict" | "funds_insufficient" | "entitlement_invalid" | "self_approval" | "rate_limited" | "request_refused" | "internal";
 
-export type ExportEntitlements = { cycle: string, path: string, 
+export type ExportEntitlementsRequest = { cycle: string, 
 /**
  * Add the beneficiary's name and financial address unmasked (needs the permission; audited).
  */
-include_personal: boolean, 
-/**
- * Replace the file if it exists (the person confirmed it); otherwise an existing file is refused.
- */
-overwrite: boolean, };
+include_personal: boolean, } & ({ download: boolean, } | { path: string, overwrite: boolean, });
 
 export type ExportOptions = { 
 /**
@@ -350,19 +346,11 @@ include_personal: boolean,
 /**
  * Include disabled registrants.
  */
-include_disabled: boolean, 
-/**
- * Replace the file if it exists (the person confirmed it); otherwise an existing file is refused.
- */
-overwrite: boolean, };
+include_disabled: boolean, };
 
-export type ExportPaymentFileRequest = { batch: string, path: string, 
-/**
- * Replace the files if they exist (the person confirmed it); otherwise an existing file is refused.
- */
-overwrite: boolean, };
+export type ExportPaymentFileRequest = { batch: string, } & ({ download: boolean, } | { path: string, overwrite: boolean, });
 
-export type ExportRequest = { path: string, options: ExportOptions, };
+export type ExportRequest = { options: ExportOptions, } & ({ download: boolean, } | { path: string, overwrite: boolean, });
 
 export type ExportSummary = { rows: number, 
 /**
@@ -455,19 +443,15 @@ export type ImportPreview = { headers: Array<string>,
  */
 targets: Array<string | null>, unmapped: Array<string>, rows: Array<PreviewRow>, file_bytes: number, };
 
-export type ImportPreviewRequest = { path: string, mapping: ColumnMapping | null, 
+export type ImportPreviewRequest = { mapping: ColumnMapping | null, 
 /**
  * Rows to show; 20 when absent, at most 1,000.
  */
-rows: number | null, };
+rows: number | null, } & ({ upload: string, } | { path: string, });
 
 export type ImportProgress = { phase: ImportPhase, bytes_done: number, bytes_total: number, rows_read: number, inserted: number, updated: number, rejected: number, };
 
-export type ImportRequest = { 
-/**
- * Path of the CSV file on the machine that runs the registry.
- */
-path: string, options: ImportOptions, };
+export type ImportRequest = { options: ImportOptions, } & ({ upload: string, } | { path: string, });
 
 export type ImportStatus = "completed" | "cancelled";
 
@@ -657,7 +641,7 @@ export type RecheckSummary = { checked: number,
  */
 removed: number, remaining: number, };
 
-export type ReconcileRequest = { path: string, };
+export type ReconcileRequest = { upload: string, } | { path: string, };
 
 export type ReconcileSummary = { rows: number, paid: number, failed: number, 
 /**
@@ -894,8 +878,8 @@ export type Operations = {
   "users.list": [ListUsersRequest, Users];
   "users.add": [AddUserRequest, User];
   "users.update": [UpdateUserRequest, User];
-  "import.run": [ImportRequest, ImportSummary];
-  "export.run": [ExportRequest, ExportSummary];
+  "import.run": [ImportRequest, Delivered<ImportSummary>];
+  "export.run": [ExportRequest, Delivered<ExportSummary>];
   "audit.verify": [AuditVerifyRequest, AuditVerifyReport];
   "backup.create": [BackupRequest, BackupSummary];
   "audit.list": [AuditQuery, AuditPage];
@@ -937,10 +921,10 @@ export type Operations = {
   "funds.add": [AddFund, FundBalance];
   "funds.set_state": [SetFundStateRequest, FundBalance];
   "payments.prepare": [PreparePayments, PrepareSummary];
-  "payments.export": [ExportPaymentFileRequest, PaymentFile];
+  "payments.export": [ExportPaymentFileRequest, Delivered<PaymentFile>];
   "payments.mark_sent": [MarkBatchSentRequest, PaymentBatch];
   "payments.reconcile": [ReconcileRequest, ReconcileSummary];
-  "entitlements.export": [ExportEntitlements, EntitlementsExport];
+  "entitlements.export": [ExportEntitlementsRequest, Delivered<EntitlementsExport>];
 };
 
 /** The closed list of error codes. */

@@ -67,6 +67,12 @@ export class Client {
     >;
   }
 
+  /** Sends a file up for this session (a browser); resolves to its upload id. */
+  upload(file: File): Promise<string> {
+    if (!this.token) return Promise.reject(new Error("not logged in"));
+    return this.transport.upload(this.token, file);
+  }
+
   subscribe(onEvent: (event: AppEvent) => void): () => void {
     if (!this.token) return () => {};
     return this.transport.subscribe(this.token, onEvent);

@@ -1,12 +1,16 @@
 // How requests reach the registry: Tauri's IPC inside the desktop window, HTTP against `br serve` in a
 // browser. Both carry the same AppRequest and deliver the same AppEvents.
-import type { AppEvent, AppRequest } from "./bindings";
+import type { AppEvent, AppRequest, Download } from "./bindings";
 
 export interface Transport {
   readonly kind: "desktop" | "browser";
   request(request: AppRequest): Promise<unknown>;
   /** Starts delivering events for this session; returns a function that stops it. */
   subscribe(token: string, onEvent: (event: AppEvent) => void): () => void;
+  /** Sends a file up for this session (a browser on `br serve`); resolves to its upload id. */
+  upload(token: string, file: File): Promise<string>;
+  /** Saves a file an operation wrote for download (a browser on `br serve`). */
+  download(d: Download): void;
 }
 
 /** The API's error shape, thrown by every transport. */
@@ -40,6 +44,10 @@ function desktopTransport(): Transport {
         throw asFailure(e);
       }
     },
+    async upload() {
+      throw new ApiFailure("invalid_input", "the desktop app reads files by their path", null);
+    },
+    download() {},
     subscribe(_token, onEvent) {
       let stop: (() => void) | undefined;
       let stopped = false;
@@ -74,6 +82,30 @@ function browserTransport(base: string): Transport {
       const body = await response.json().catch(() => null);
       if (!response.ok) throw asFailure(body ?? { code: "internal", message: response.statusText });
       return body;
+    },
+    async upload(token, file) {
+      let response: Response;
+      try {
+        response = await fetch(`${base}/api/upload?name=${encodeURIComponent(file.name)}`, {
+          method: "POST",
+          headers: { "Content-Type": "application/octet-stream", Authorization: `Bearer ${token}` },
+          body: file,
+        });
+      } catch (e) {
+        throw new ApiFailure("unreachable", String(e), null);
+      }
+      const body = await response.json().catch(() => null);
+      if (!response.ok) throw asFailure(body ?? { code: "internal", message: response.statusText });
+      return (body as { upload: string }).upload;
+    },
+    download(d) {
+      // A link the browser follows: the file streams to its downloads, the id works once.
+      const a = document.createElement("a");
+      a.href = `${base}/api/download/${encodeURIComponent(d.id)}`;
+      a.download = d.name;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
     },
     subscribe(token, onEvent) {
       const source = new EventSource(`${base}/api/events?token=${encodeURIComponent(token)}`);

@@ -45,7 +45,7 @@ export const en = {
     status: "Status",
     disabled_reason: "Reason",
   },
-  files: { browse: "Browse…", server_path_hint: "A path on the computer that runs the registry.", replace: "Replace the file that is already there?" },
+  files: { browse: "Browse…", server_only: "Backups are made and restored in the desktop app, on the computer that holds the registry.", replace: "Replace the file that is already there?", uploading: "Uploading…", downloads_here: "The file downloads to this browser." },
   setup: {
     title: "Set up this office's registry",
     subtitle: "The registry is stored encrypted on this computer.",

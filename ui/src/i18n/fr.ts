@@ -46,7 +46,7 @@ export const fr: Messages = {
     status: "Statut",
     disabled_reason: "Motif",
   },
-  files: { browse: "Parcourir…", server_path_hint: "Un chemin sur l'ordinateur qui héberge le registre.", replace: "Remplacer le fichier qui existe déjà ?" },
+  files: { browse: "Parcourir…", server_only: "Les sauvegardes se font et se restaurent dans l'application de bureau, sur l'ordinateur qui contient le registre.", replace: "Remplacer le fichier qui existe déjà ?", uploading: "Envoi…", downloads_here: "Le fichier est téléchargé dans ce navigateur." },
   setup: {
     title: "Créer le registre de ce bureau",
     subtitle: "Le registre est stocké chiffré sur cet ordinateur.",

@@ -28,6 +28,7 @@ import { useSession } from "../app/session";
 import { ErrorNote } from "../components/ErrorNote";
 import { useList } from "../components/lists";
 import { FileField } from "../components/PathField";
+import { deliver, inputFile } from "../api/files";
 import { useAction } from "../components/useAction";
 
 const EMPTY_MAPPING: ColumnMapping = { columns: {}, values: {}, date_format: null };
@@ -70,7 +71,7 @@ export function ImportWizard() {
 
   const previewing = useAction();
   const loadPreview = (m: ColumnMapping) =>
-    previewing.run(async () => setPreview(await api.call("import.preview", { path, mapping: m, rows: 20 })));
+    previewing.run(async () => setPreview(await api.call("import.preview", { ...inputFile(path), mapping: m, rows: 20 })));
 
   const event = progress["import.run"];
   const live = event?.kind === "import" ? event : undefined;
@@ -231,10 +232,11 @@ export function ImportWizard() {
                     setSummary(null);
                     try {
                       const s = await api.call("import.run", {
-                        path,
+                        ...inputFile(path),
                         options: { mapping, batch_rows: null, rejects_path: null, defer_list_indexes: null },
                       });
-                      setSummary(s);
+                      setSummary(s.result);
+                      deliver(s.downloads);
                     } catch (e) {
                       setError(e);
                     } finally {

@@ -30,8 +30,6 @@ pub struct ExportOptions {
     pub include_personal: bool,
     /// Include disabled registrants.
     pub include_disabled: bool,
-    /// Replace the file if it exists (the person confirmed it); otherwise an existing file is refused.
-    pub overwrite: bool,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -42,12 +40,20 @@ pub struct ExportSummary {
     pub path: String,
 }
 
-pub fn export_csv(store: &Store, session: &Session, path: &Path, options: &ExportOptions) -> Result<ExportSummary> {
+/// Writes the export to `path`; an existing file there is replaced only with `overwrite` (the person
+/// confirmed it).
+pub fn export_csv(
+    store: &Store,
+    session: &Session,
+    path: &Path,
+    overwrite: bool,
+    options: &ExportOptions,
+) -> Result<ExportSummary> {
     require(store, session, Permission::ExportRun, "export.run")?;
     if options.include_personal {
         require(store, session, Permission::PersonalDataReveal, "export.personal")?;
     }
-    let mut out = OutputFile::create(store.dir(), path, options.overwrite)?;
+    let mut out = OutputFile::create(store.dir(), path, overwrite)?;
     let rows = store.read(|conn| {
         let id_types: Vec<String> = conn
             .prepare("SELECT code FROM list_items WHERE list = 'id_type' ORDER BY code")?

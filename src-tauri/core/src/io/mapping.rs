@@ -149,9 +149,16 @@ impl ColumnMapping {
             }
         }
         if !seen.contains_key("external_id") || !(seen.contains_key("given_name") || seen.contains_key("family_name")) {
+            // The columns found help a person map them; a first line that is not a row of column names
+            // (any other file) is not repeated back, it may hold anything.
+            let names: Vec<&str> = headers.iter().take(30).collect();
+            let found = if names.len() > 1 && names.iter().all(|h| h.chars().count() <= 64) {
+                format!("found: {}", names.join(", "))
+            } else {
+                "the first line is not a row of column names".to_string()
+            };
             return Err(CoreError::ImportFileInvalid(format!(
-                "required columns missing: the file needs external_id and given_name or family_name (found: {})",
-                headers.iter().take(30).collect::<Vec<_>>().join(", ")
+                "required columns missing: the file needs external_id and given_name or family_name ({found})"
             )));
         }
         let date_format = match &self.date_format {

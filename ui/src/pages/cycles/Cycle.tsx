@@ -7,7 +7,7 @@ import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { Bar, BarChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { useTranslation } from "react-i18next";
 import type { CycleSummary, EntitlementState, EntitlementView } from "../../api/bindings";
-import { saveAskingToReplace } from "../../api/files";
+import { deliver, inputFile, outputFile, saveAskingToReplace } from "../../api/files";
 import { api } from "../../api/client";
 import { hrefOf } from "../../app/route";
 import { useSession } from "../../app/session";
@@ -265,7 +265,7 @@ function Work({ summary: c }: { summary: CycleSummary }) {
                   disabled={!reportPath}
                   onClick={() =>
                     void work.run(async () => {
-                      const r = await api.call("payments.reconcile", { path: reportPath });
+                      const r = await api.call("payments.reconcile", inputFile(reportPath));
                       setMessage(t("cycle.reconciled", { rows: r.rows, paid: r.paid, failed: r.failed, reversed: r.reversed, repeated: r.repeated, unknown: r.unknown, invalid: r.invalid }));
                     })
                   }
@@ -328,10 +328,12 @@ function Work({ summary: c }: { summary: CycleSummary }) {
               onClick={() => {
                 setExporting(false);
                 void work.run(async () => {
-                  const r = await saveAskingToReplace(t, (overwrite) =>
-                    api.call("entitlements.export", { cycle: c.id, path: listPath, include_personal: personal, overwrite }),
+                  const { result: r, downloads } = await saveAskingToReplace(t, (overwrite) =>
+                    api.call("entitlements.export", { cycle: c.id, include_personal: personal, ...outputFile(listPath, overwrite) }),
                   );
-                  setMessage(t(r.contains_personal_data ? "cycle.exported_personal" : "cycle.exported_list", { n: r.rows.toLocaleString(), path: r.path }));
+                  deliver(downloads);
+                  const where = downloads.length ? downloads.map((d) => d.name).join(", ") : r.path;
+                  setMessage(t(r.contains_personal_data ? "cycle.exported_personal" : "cycle.exported_list", { n: r.rows.toLocaleString(), path: where }));
                 });
               }}
             >
@@ -353,8 +355,12 @@ function Work({ summary: c }: { summary: CycleSummary }) {
                 setBatch(null);
                 if (b)
                   void work.run(async () => {
-                    const f = await saveAskingToReplace(t, (overwrite) => api.call("payments.export", { batch: b, path: exportPath, overwrite }));
-                    setMessage(t("cycle.exported", { n: f.payments.toLocaleString(), path: f.path }));
+                    const { result: f, downloads } = await saveAskingToReplace(t, (overwrite) =>
+                      api.call("payments.export", { batch: b, ...outputFile(exportPath, overwrite) }),
+                    );
+                    deliver(downloads);
+                    const where = downloads.length ? downloads.map((d) => d.name).join(", ") : f.path;
+                    setMessage(t("cycle.exported", { n: f.payments.toLocaleString(), path: where }));
                   });
               }}
             >
