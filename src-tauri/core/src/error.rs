@@ -63,7 +63,8 @@ pub enum ErrorCode {
     /// An entitlement expression failed or gave an invalid amount for some registrants; nothing was
     /// generated (details: count and examples of reference and reason).
     EntitlementInvalid,
-    /// Separation of duties: the person who prepared or submitted a cycle may not approve it.
+    /// Separation of duties: the person who prepared or submitted a cycle may not approve it; one person
+    /// decides one stage of a cycle; whoever corrected an entitlement may not approve it.
     SelfApproval,
     /// Too many failed attempts (login, unlock): wait `retry_after_s` seconds (in details) and try again.
     RateLimited,
@@ -199,6 +200,9 @@ pub enum CoreError {
     EntitlementInvalid { count: u64, examples: Vec<(String, String)> },
     #[error("{0} prepared or submitted this cycle and may not approve it")]
     SelfApproval(String),
+    /// Another separation-of-duties rule: the message says which.
+    #[error("{0}")]
+    DutyConflict(String),
     #[error("too many failed attempts; try again in {retry_after_s} seconds")]
     RateLimited { retry_after_s: u64 },
     #[error("internal error: {0}")]
@@ -233,7 +237,7 @@ impl CoreError {
             CoreError::MergeConflict(_) => ErrorCode::MergeConflict,
             CoreError::FundsInsufficient { .. } => ErrorCode::FundsInsufficient,
             CoreError::EntitlementInvalid { .. } => ErrorCode::EntitlementInvalid,
-            CoreError::SelfApproval(_) => ErrorCode::SelfApproval,
+            CoreError::SelfApproval(_) | CoreError::DutyConflict(_) => ErrorCode::SelfApproval,
             CoreError::RateLimited { .. } => ErrorCode::RateLimited,
             CoreError::Internal(_) => ErrorCode::Internal,
         }

@@ -555,3 +555,53 @@ fn vouchers_and_in_kind_entitlements_carry_their_codes_and_quantities() {
     let e = settings::set(store, &o.manager, &key(), s).unwrap_err();
     assert_eq!(e.code(), ErrorCode::InvalidInput, "in-kind names its unit");
 }
+
+fn another_admin(o: &Office, name: &str) -> br_core::auth::Session {
+    let password = br_core::secret::Secret::new("user-password-1");
+    br_core::auth::add_user(o.fx.registry.store(), &o.fx.admin, name, name, Role::Admin, &password).unwrap();
+    o.fx.registry.login(name, &password).unwrap()
+}
+
+#[test]
+fn one_person_decides_one_stage_stages_freeze_at_submit_and_whoever_corrected_may_not_approve() {
+    let o = office();
+    let store = o.fx.registry.store();
+    let never = AtomicBool::new(false);
+    let mut s = cash_settings("10000", &first_of_this_month());
+    s.stages = vec![
+        ApprovalStage { name: "District".into(), role: Role::Admin, above_amount: None },
+        ApprovalStage { name: "Region".into(), role: Role::Admin, above_amount: None },
+    ];
+    settings::set(store, &o.fx.admin, &key(), s.clone()).unwrap();
+    let create = CreateCycle { program: key(), name: None, members_from: MembersFrom::Program };
+    let c = cycle::create_next(store, &o.manager, &create).unwrap().cycle;
+    entitlement::generate(store, &o.manager, c.id, &|_| {}, &never).unwrap();
+    let corrector = another_admin(&o, "corrector");
+    let page = entitlement::list(
+        store,
+        &o.fx.admin,
+        &EntitlementsQuery { cycle: c.id, state: None, after: None, limit: None },
+    )
+    .unwrap();
+    let fix = EditEntitlement { entitlement: page.entitlements[0].id, value: 12_000, reason: "twins".into() };
+    entitlement::edit(store, &corrector, &fix).unwrap();
+    approval::act(store, &o.manager, c.id, CycleAction::Submit, None).unwrap();
+    let post =
+        AddFund { program: key(), amount: 1_000_000, currency: "XOF".into(), reference: String::new(), post: true };
+    funds::add(store, &o.finance, &post).unwrap();
+
+    // The program drops its second stage while the cycle waits: this cycle keeps both.
+    s.stages.truncate(1);
+    settings::set(store, &o.fx.admin, &key(), s).unwrap();
+
+    let e = decide(&o, &corrector, c.id, 1, DecisionKind::Approve, None, None).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::SelfApproval, "{e}");
+    assert!(e.to_string().contains("corrected 1"), "{e}");
+    let first = decide(&o, &o.fx.admin, c.id, 1, DecisionKind::Approve, None, None).unwrap();
+    assert_eq!((first.changed, first.pending), (6, 6), "all wait for the frozen second stage");
+    let e = decide(&o, &o.fx.admin, c.id, 2, DecisionKind::Approve, None, None).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::SelfApproval, "{e}");
+    assert!(e.to_string().contains("already decided stage 1"), "{e}");
+    let second = decide(&o, &another_admin(&o, "regional"), c.id, 2, DecisionKind::Approve, None, None).unwrap();
+    assert_eq!((second.approved, second.cycle_state), (6, Some(CycleState::Approved)));
+}

@@ -38,9 +38,45 @@ fn next_stage_sql(stages: &[ApprovalStage], after: usize) -> String {
     }
 }
 
+/// The program's rowid and the stages that decide the cycle: those frozen when it was sent for approval,
+/// else (a draft) the program's current ones.
 fn stages_of(conn: &Connection, c: &StoredCycle) -> Result<(i64, Vec<ApprovalStage>)> {
     let p = resolve_program(conn, &ProgramKey::Id(c.cycle.program_id))?;
-    Ok((p.rowid, effective_stages(&p.program.disbursement.stages)))
+    let frozen: Option<String> =
+        conn.query_row("SELECT stages FROM cycles WHERE rowid = ?1", [c.rowid], |r| r.get(0))?;
+    let stages = match frozen {
+        Some(json) => serde_json::from_str(&json).map_err(|_| CoreError::Internal("a cycle's frozen stages".into()))?,
+        None => effective_stages(&p.program.disbursement.stages),
+    };
+    Ok((p.rowid, stages))
+}
+
+/// Separation of duties beyond "not who prepared it": one person decides at one stage of a cycle only (two
+/// stages need two people), and nobody approves an entitlement they corrected.
+fn check_duties(conn: &Connection, c: &StoredCycle, stage: usize, me: &str, target: &str) -> Result<()> {
+    let other_stage: Option<i64> = conn
+        .query_row(
+            "SELECT stage FROM approvals WHERE cycle = ?1 AND actor = ?2 AND stage <> ?3 LIMIT 1",
+            params![c.rowid, me, stage as i64],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(other) = other_stage {
+        return Err(CoreError::DutyConflict(format!(
+            "{me} already decided stage {other} of this cycle; another person decides stage {stage}"
+        )));
+    }
+    let edited: i64 = conn.query_row(
+        &format!("SELECT count(*) FROM entitlements WHERE {target} AND edited_by = ?3"),
+        params![c.rowid, stage as i64, me],
+        |r| r.get(0),
+    )?;
+    if edited > 0 {
+        return Err(CoreError::DutyConflict(format!(
+            "{me} corrected {edited} of these entitlements and may not approve them; another approver decides"
+        )));
+    }
+    Ok(())
 }
 
 /// What a workflow step did.
@@ -116,9 +152,12 @@ pub fn act(
                     ),
                     params![c.rowid, now_rfc3339()],
                 )?;
+                // The stages are frozen now: a change to the program's stages while the cycle waits applies
+                // to later cycles only.
+                let frozen = serde_json::to_string(&stages).map_err(|e| CoreError::Internal(e.to_string()))?;
                 tx.conn().execute(
-                    "UPDATE cycles SET submitted_by = ?1 WHERE rowid = ?2",
-                    params![session.username(), c.rowid],
+                    "UPDATE cycles SET submitted_by = ?1, stages = ?3 WHERE rowid = ?2",
+                    params![session.username(), c.rowid, frozen],
                 )?;
                 let c = cycle::set_state(tx, &c, CycleState::ToApprove)?;
                 out.changed = count as u64;
@@ -142,6 +181,7 @@ pub fn act(
                     "UPDATE entitlements SET state = 'draft', stage = NULL, updated_at = ?2 WHERE cycle = ?1 AND state = 'pending'",
                     params![c.rowid, now_rfc3339()],
                 )? as u64;
+                tx.conn().execute("UPDATE cycles SET stages = NULL WHERE rowid = ?1", [c.rowid])?;
                 cycle::set_state(tx, &c, CycleState::Draft)?;
                 out.cycle_state = Some(CycleState::Draft);
                 "cycle.send_back"
@@ -172,11 +212,15 @@ pub fn act(
                 "cycle.end"
             }
         };
+        // A submission carries the stages it froze, so another registry applies the same ones.
+        let stages: Option<String> =
+            tx.conn().query_row("SELECT stages FROM cycles WHERE rowid = ?1", [c.rowid], |r| r.get(0))?;
+        let stages = stages.and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok());
         tx.append_op(
             "cycle_workflow",
             Uuid::now_v7(),
             OpKind::Update,
-            &serde_json::json!({ "cycle": c.cycle.id, "action": action, "comment": comment }),
+            &serde_json::json!({ "cycle": c.cycle.id, "action": action, "comment": comment, "stages": stages }),
             None,
         )?;
         tx.audit(AuditEvent::new(session, action_name).on("cycle", cycle.to_string()).details(serde_json::json!({
@@ -264,6 +308,7 @@ pub fn decide(store: &Store, session: &Session, req: &Decide) -> Result<Workflow
             }
             target.push_str(" AND rowid IN (SELECT rowid FROM temp.chosen)");
         }
+        check_duties(tx.conn(), &c, k, me, &target)?;
         let next = next_stage_sql(&stages, k);
         let (count, total, finishing): (i64, i64, i64) = tx.conn().query_row(
             &format!(

@@ -312,9 +312,10 @@ pub fn edit(store: &Store, session: &Session, req: &EditEntitlement) -> Result<E
             None,
         )?;
         tx.conn().execute(
-            "UPDATE entitlements SET amount = ?1, fee = ?2, quantity = ?3, reason = ?4, version = ?5, updated_at = ?6
+            "UPDATE entitlements SET amount = ?1, fee = ?2, quantity = ?3, reason = ?4, version = ?5, updated_at = ?6,
+                 edited_by = ?8
              WHERE rowid = ?7",
-            params![new_amount, fee, new_quantity, reason, version, now_rfc3339(), rowid],
+            params![new_amount, fee, new_quantity, reason, version, now_rfc3339(), rowid, session.username()],
         )?;
         tx.audit(AuditEvent::new(session, "entitlement.edit").on("entitlement", req.entitlement.to_string()).details(
             serde_json::json!({
