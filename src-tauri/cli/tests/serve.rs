@@ -52,16 +52,6 @@ fn http(addr: &str, method: &str, path: &str, body: Option<&str>) -> (u16, Strin
     (status, head.to_ascii_lowercase(), body.to_string())
 }
 
-/// A raw request with the given extra header lines, for what a hostile page would send.
-fn raw(addr: &str, request: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.write_all(request.as_bytes()).unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    let status = out.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, out)
-}
-
 fn api(addr: &str, request: serde_json::Value) -> (u16, serde_json::Value) {
     let (status, _, body) = http(addr, "POST", "/api/app", Some(&request.to_string()));
     (status, serde_json::from_str(&body).unwrap_or(serde_json::Value::Null))
@@ -170,6 +160,18 @@ fn refuses_to_start_without_a_built_ui() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("npm run build"));
 }
 
+/// Creates the registry through the API, as the first-run wizard does; answers the admin's token.
+fn create_registry(addr: &str) -> String {
+    let (status, created) = api(
+        addr,
+        serde_json::json!({"action": "create", "office_code": "SRV", "office_name": "Served office",
+            "admin_username": "admin", "admin_display_name": "Admin", "admin_password": "admin-password-1",
+            "recovery_passphrase": "correct horse battery staple"}),
+    );
+    assert_eq!(status, 200, "{created}");
+    created["token"].as_str().unwrap().to_string()
+}
+
 fn served_ui(tmp: &Path) -> std::path::PathBuf {
     let ui = tmp.join("ui");
     std::fs::create_dir_all(&ui).unwrap();
@@ -193,11 +195,7 @@ fn a_hostile_page_cannot_create_a_registry_through_the_browser() {
         (format!("Host: {addr}\r\nSec-Fetch-Site: cross-site\r\nContent-Type: application/json"), 403),
     ];
     for (headers, expected) in attempts {
-        let request = format!(
-            "POST /api/app HTTP/1.1\r\n{headers}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{create}",
-            create.len()
-        );
-        let (status, body) = raw(&addr, &request);
+        let (status, body) = request(&addr, "POST", "/api/app", &headers, create.as_bytes());
         assert_eq!(status, expected, "{headers}: {body}");
         assert!(body.contains("request_refused"), "{body}");
     }
@@ -213,13 +211,7 @@ fn the_event_stream_ends_at_logout() {
     let tmp = tempfile::tempdir().unwrap();
     let server = serve(&tmp.path().join("reg"), &served_ui(tmp.path()));
     let addr = server.addr.clone();
-    let (_, created) = api(
-        &addr,
-        serde_json::json!({"action": "create", "office_code": "SRV", "office_name": "Served office",
-            "admin_username": "admin", "admin_display_name": "Admin", "admin_password": "admin-password-1",
-            "recovery_passphrase": "correct horse battery staple"}),
-    );
-    let token = created["token"].as_str().unwrap().to_string();
+    let token = create_registry(&addr);
     let mut events = TcpStream::connect(&addr).unwrap();
     write!(events, "GET /api/events?token={token} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
     events.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
@@ -254,13 +246,10 @@ fn listening_beyond_loopback_without_tls_is_refused() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("loopback"), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
-/// A request with a body of the given type and an optional bearer token.
-fn send(addr: &str, method: &str, path: &str, content_type: &str, token: Option<&str>, body: &[u8]) -> (u16, String) {
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: {content_type}\r\n{auth}Content-Length: {}\r\n\r\n",
-        body.len()
-    );
+/// One request with the given header lines (`Host` among them); returns the status and the body.
+fn request(addr: &str, method: &str, path: &str, headers: &str, body: &[u8]) -> (u16, String) {
+    let head =
+        format!("{method} {path} HTTP/1.1\r\n{headers}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n", body.len());
     let mut s = TcpStream::connect(addr).unwrap();
     s.write_all(head.as_bytes()).unwrap();
     s.write_all(body).unwrap();
@@ -271,18 +260,18 @@ fn send(addr: &str, method: &str, path: &str, content_type: &str, token: Option<
     (status, out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default())
 }
 
+/// A request of this server's own pages, with a body of the given type and an optional bearer token.
+fn send(addr: &str, method: &str, path: &str, content_type: &str, token: Option<&str>, body: &[u8]) -> (u16, String) {
+    let auth = token.map(|t| format!("\r\nAuthorization: Bearer {t}")).unwrap_or_default();
+    request(addr, method, path, &format!("Host: {addr}\r\nContent-Type: {content_type}{auth}"), body)
+}
+
 #[test]
 fn files_travel_as_uploads_and_downloads_and_no_call_names_a_server_path() {
     let tmp = tempfile::tempdir().unwrap();
     let server = serve(&tmp.path().join("reg"), &served_ui(tmp.path()));
     let addr = server.addr.clone();
-    let (_, created) = api(
-        &addr,
-        serde_json::json!({"action": "create", "office_code": "SRV", "office_name": "Served office",
-            "admin_username": "admin", "admin_display_name": "Admin", "admin_password": "admin-password-1",
-            "recovery_passphrase": "correct horse battery staple"}),
-    );
-    let token = created["token"].as_str().unwrap().to_string();
+    let token = create_registry(&addr);
     let call = |command: &str, payload: serde_json::Value| {
         api(&addr, serde_json::json!({"action": "call", "token": token, "command": command, "payload": payload}))
     };
