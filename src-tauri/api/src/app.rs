@@ -385,8 +385,7 @@ impl App {
     }
 
     fn lock_sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, SessionEntry>> {
-        // Entries are inserted and removed whole: a panic elsewhere cannot leave the map half-changed.
-        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+        crate::lock(&self.sessions)
     }
 
     fn session(&self, token: &str) -> Result<(Session, String, Arc<AtomicBool>), ApiError> {

@@ -165,7 +165,7 @@ impl Transfers {
         std::fs::create_dir(&dir)?;
         let name = clean_name(name);
         let path = dir.join(&name);
-        let mut uploads = self.uploads.lock().unwrap_or_else(|p| p.into_inner());
+        let mut uploads = crate::lock(&self.uploads);
         Self::prune(&mut uploads, UPLOAD_LIFETIME);
         uploads
             .insert(id.clone(), Staged { path: path.clone(), name, session: session.into(), created: Instant::now() });
@@ -174,7 +174,7 @@ impl Transfers {
 
     /// Forgets an upload that did not arrive whole.
     pub fn discard_upload(&self, id: &str) {
-        if let Some(s) = self.uploads.lock().unwrap_or_else(|p| p.into_inner()).remove(id) {
+        if let Some(s) = crate::lock(&self.uploads).remove(id) {
             let _ = std::fs::remove_dir_all(s.path.parent().unwrap_or(&s.path));
         }
     }
@@ -182,7 +182,7 @@ impl Transfers {
     /// Takes a download (once): its file and name, while the session that made it lives. The id is the
     /// capability (256 random bits, one use, minutes long): a browser's link cannot carry a header.
     pub fn take_download(&self, id: &str, session_lives: impl Fn(&str) -> bool) -> Option<(PathBuf, String)> {
-        let mut downloads = self.downloads.lock().unwrap_or_else(|p| p.into_inner());
+        let mut downloads = crate::lock(&self.downloads);
         Self::prune(&mut downloads, DOWNLOAD_LIFETIME);
         match downloads.get(id) {
             Some(s) if session_lives(&s.session) => downloads.remove(id).map(|s| (s.path, s.name)),
@@ -205,7 +205,7 @@ impl FileAccess for SessionFiles<'_> {
     fn input(&self, file: &InputFile) -> Result<PathBuf, CoreError> {
         match file {
             InputFile::Upload { upload } => {
-                let uploads = self.transfers.uploads.lock().unwrap_or_else(|p| p.into_inner());
+                let uploads = crate::lock(&self.transfers.uploads);
                 match uploads.get(upload) {
                     Some(s) if s.session == self.session => Ok(s.path.clone()),
                     _ => Err(CoreError::not_found("upload (it expires an hour after it arrives)")),
@@ -239,7 +239,7 @@ impl FileAccess for SessionFiles<'_> {
         let bytes = std::fs::metadata(written).map_err(|e| CoreError::io("preparing a download", e))?.len();
         let id = random_id();
         let name = written.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
-        let mut downloads = self.transfers.downloads.lock().unwrap_or_else(|p| p.into_inner());
+        let mut downloads = crate::lock(&self.transfers.downloads);
         Transfers::prune(&mut downloads, DOWNLOAD_LIFETIME);
         let staged = Staged {
             path: written.to_path_buf(),

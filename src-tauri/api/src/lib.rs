@@ -20,6 +20,13 @@ use ts_rs::TS;
 pub use error::{ApiError, ErrorCode};
 use ops::Operation;
 
+/// Locks one of the app's in-memory tables (sessions, back-off counts, uploads). Each is changed a whole
+/// entry at a time, so a panic elsewhere while it was held cannot leave it half-changed: the lock is taken
+/// back rather than failing every later request.
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Progress of long work, streamed to the UI as events.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]

@@ -28,7 +28,7 @@ pub struct Throttle {
 impl Throttle {
     /// Refuses an attempt while `key` must wait.
     pub fn check(&self, key: &str) -> Result<(), CoreError> {
-        let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let failures = crate::lock(&self.failures);
         match failures.get(key) {
             Some(f) if f.wait_until > Instant::now() => {
                 let left = f.wait_until - Instant::now();
@@ -39,7 +39,7 @@ impl Throttle {
     }
 
     pub fn failed(&self, key: &str) {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let mut failures = crate::lock(&self.failures);
         let now = Instant::now();
         if failures.len() >= MAX_KEYS {
             // Forget those that have had time to cool down; if none has, the oldest.
@@ -64,7 +64,7 @@ impl Throttle {
     }
 
     pub fn succeeded(&self, key: &str) {
-        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+        crate::lock(&self.failures).remove(key);
     }
 }
 
