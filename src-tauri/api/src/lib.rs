@@ -80,6 +80,11 @@ macro_rules! operations {
             Err(ApiError::invalid(format!("unknown command {command:?}")))
         }
 
+        /// Every operation's wire name, in declaration order.
+        pub fn operation_names() -> Vec<&'static str> {
+            vec![$(<$op as Operation>::NAME),*]
+        }
+
         /// Whether `command` is long work that a cancel request applies to.
         pub fn is_long_running(command: &str) -> bool {
             $(if command == <$op as Operation>::NAME { return <$op as Operation>::LONG_RUNNING; })*
@@ -118,6 +123,9 @@ operations!(
     ops::ImportRequest,
     ops::ExportRequest,
     ops::AuditVerifyRequest,
+    ops::AuditHeadRequest,
+    ops::AuditVerifyAnchorRequest,
+    ops::RegistryCheckRequest,
     ops::BackupRequest,
     br_core::audit::AuditQuery,
     ops::DashboardRequest,

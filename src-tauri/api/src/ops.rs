@@ -344,6 +344,39 @@ impl Operation for AuditVerifyRequest {
     }
 }
 
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+pub struct AuditHeadRequest {}
+impl Operation for AuditHeadRequest {
+    const NAME: &'static str = "audit.head";
+    type Response = br_core::audit_anchor::SignedHead;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<br_core::audit_anchor::SignedHead> {
+        br_core::audit_anchor::head(registry(ctx).store(), session)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct AuditVerifyAnchorRequest {
+    /// A head taken earlier: from `audit.head`, or the `audit_head` of a backup's manifest.
+    pub anchor: br_core::audit_anchor::SignedHead,
+}
+impl Operation for AuditVerifyAnchorRequest {
+    const NAME: &'static str = "audit.verify_anchor";
+    type Response = br_core::audit_anchor::AnchorReport;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<br_core::audit_anchor::AnchorReport> {
+        br_core::audit_anchor::verify_against(registry(ctx).store(), session, &self.anchor)
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+pub struct RegistryCheckRequest {}
+impl Operation for RegistryCheckRequest {
+    const NAME: &'static str = "registry.check";
+    type Response = br_core::check::CheckReport;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<br_core::check::CheckReport> {
+        br_core::check::run(registry(ctx).store(), session)
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct BackupRequest {
     /// A folder that does not exist yet; the backup is written into it.

@@ -507,27 +507,75 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
             });
             Ok(())
         }),
-        Command::Audit { command: AuditCommand::Verify } => with_session(cli, &no_progress, |ctx, s| {
-            let report = call(ctx, s, AuditVerifyRequest {})?;
+        Command::Audit { command: AuditCommand::Verify { against } } => with_session(cli, &no_progress, |ctx, s| {
+            let Some(file) = against else {
+                let report = call(ctx, s, AuditVerifyRequest {})?;
+                print(cli, &report, |r| {
+                    if r.ok {
+                        format!("audit chain intact: {} entries verified", r.entries_checked)
+                    } else {
+                        format!(
+                            "AUDIT CHAIN BROKEN at entry {}: {} ({} entries verified before it)",
+                            r.first_broken_seq.unwrap_or(0),
+                            r.reason.as_deref().unwrap_or(""),
+                            r.entries_checked
+                        )
+                    }
+                });
+                return if report.ok {
+                    Ok(())
+                } else {
+                    Err(ApiError::from(br_core::CoreError::AuditChainBroken {
+                        seq: report.first_broken_seq.unwrap_or(0),
+                        reason: report.reason.unwrap_or_default(),
+                    }))
+                };
+            };
+            let anchor = crate::audit_files::read_anchor(file)?;
+            let report = call(ctx, s, AuditVerifyAnchorRequest { anchor })?;
             print(cli, &report, |r| {
                 if r.ok {
-                    format!("audit chain intact: {} entries verified", r.entries_checked)
-                } else {
                     format!(
-                        "AUDIT CHAIN BROKEN at entry {}: {} ({} entries verified before it)",
-                        r.first_broken_seq.unwrap_or(0),
-                        r.reason.as_deref().unwrap_or(""),
-                        r.entries_checked
+                        "audit log holds the anchor of {} (entry {}); {} entries now, chain intact",
+                        r.anchored_at, r.anchored_seq, r.entries_now
                     )
+                } else {
+                    format!("AUDIT LOG DOES NOT MATCH THE ANCHOR: {}", r.reason.as_deref().unwrap_or(""))
                 }
             });
             if report.ok {
                 Ok(())
             } else {
                 Err(ApiError::from(br_core::CoreError::AuditChainBroken {
-                    seq: report.first_broken_seq.unwrap_or(0),
+                    seq: report.anchored_seq,
                     reason: report.reason.unwrap_or_default(),
                 }))
+            }
+        }),
+        Command::Audit { command: AuditCommand::Head } => with_session(cli, &no_progress, |ctx, s| {
+            let head = call(ctx, s, AuditHeadRequest {})?;
+            crate::output::stdout_json(&head);
+            Ok(())
+        }),
+        Command::Check => with_session(cli, &no_progress, |ctx, s| {
+            let report = call(ctx, s, RegistryCheckRequest {})?;
+            print(cli, &report, |r| {
+                r.checks
+                    .iter()
+                    .map(|c| format!("{} {}: {}", if c.problems == 0 { "ok  " } else { "FAIL" }, c.name, c.description))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+            let broken: Vec<String> = report
+                .checks
+                .iter()
+                .filter(|c| c.problems > 0)
+                .map(|c| format!("{} ({})", c.name, c.problems))
+                .collect();
+            if broken.is_empty() {
+                Ok(())
+            } else {
+                Err(ApiError::from(br_core::CoreError::InvariantsBroken { checks: broken }))
             }
         }),
         Command::Backup { destination } => with_session(cli, &no_progress, |ctx, s| {

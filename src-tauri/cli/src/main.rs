@@ -1,6 +1,7 @@
 //! `br`: the Beneficiary Registry command line. A transport over the `br-api` dispatcher: every command
 //! that touches a registry goes through `br_api::call`, like the desktop app and `br serve`.
 
+mod audit_files;
 mod bench;
 mod bench_disbursement;
 mod bench_programs;
@@ -121,6 +122,9 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Verify the registry's invariants: the file's integrity, the audit chain, a gapless change log, and
+    /// that no row contradicts another (memberships, entitlements, payments, counters). Fails when any breaks.
+    Check,
     /// Write a consistent copy of the encrypted database and its key file into a new folder.
     Backup { destination: PathBuf },
     /// Restore a backup folder into --registry (which must not hold a registry); needs the recovery passphrase.
@@ -200,8 +204,15 @@ pub enum ListCommand {
 
 #[derive(Subcommand)]
 pub enum AuditCommand {
-    /// Check the HMAC chain; reports the first broken entry.
-    Verify,
+    /// Check the HMAC chain; reports the first broken entry. With --against, also that the log still holds
+    /// an anchor taken earlier (a backup's manifest.json, or a file written by `br audit head`): a log
+    /// rewritten or cut before it, or an older database restored, is found.
+    Verify {
+        #[arg(long)]
+        against: Option<PathBuf>,
+    },
+    /// Print the audit log's signed head, to keep somewhere this computer's users cannot change.
+    Head,
 }
 
 fn main() -> ExitCode {

@@ -23,6 +23,11 @@ fn json<T: Serialize>(value: &T) -> String {
     serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"code\":\"internal\",\"message\":\"{e}\"}}"))
 }
 
+/// JSON whatever the output mode: for a document that is kept, such as the audit head.
+pub fn stdout_json<T: Serialize>(value: &T) {
+    stdout_line(&json(value));
+}
+
 pub fn print<T: Serialize>(cli: &Cli, value: &T, text: impl FnOnce(&T) -> String) {
     if cli.json {
         stdout_line(&json(value));

@@ -199,6 +199,16 @@ pub fn require(store: &Store, session: &Session, permission: Permission, action:
     Err(CoreError::PermissionDenied { role: session.role.as_str().into(), permission: permission.as_str().into() })
 }
 
+/// Records a refusal found inside a write (whose transaction rolled back with it): a stage another role
+/// decides, a separation-of-duties rule. Refusals by permission are recorded by `require`.
+pub fn audit_refusal(store: &Store, session: &Session, action: &'static str, refusal: &CoreError) -> Result<()> {
+    store.write(|tx| {
+        tx.audit(AuditEvent::new(session, action).denied().details(serde_json::json!({
+            "code": refusal.code().as_str(), "reason": refusal.to_string()
+        })))
+    })
+}
+
 pub fn hash_password(password: &Secret) -> String {
     let mut salt = [0u8; 16];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut salt).expect("system random");

@@ -26,6 +26,10 @@ struct Manifest {
     schema_version: i64,
     database_sha256: String,
     key_file_sha256: String,
+    /// The audit log's signed head when the copy was taken (absent in backups made before anchors):
+    /// `br audit verify --against manifest.json` later shows the log was not rewritten or cut before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    audit_head: Option<crate::audit_anchor::SignedHead>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -62,11 +66,15 @@ pub fn create(registry: &Registry, session: &Session, dest: &Path) -> Result<Bac
     if dest.exists() {
         return Err(CoreError::AlreadyExists { what: format!("backup folder {}", dest.display()) });
     }
-    std::fs::create_dir_all(dest).map_err(|e| CoreError::io(format!("creating {}", dest.display()), e))?;
+    // Written beside the destination and moved in whole: a kill never leaves a folder that looks like a
+    // backup but is not one, nor one that blocks the next attempt.
+    let staging = crate::io::folder::staging_beside(dest, "backing-up")?;
     let result = (|| {
         let store = registry.store();
-        store.backup_database_to(&dest.join(DB_FILE))?;
-        std::fs::copy(key_path(store.dir()), dest.join(KEY_FILE))
+        // Taken before the copy, so the copy holds the anchored entry.
+        let audit_head = crate::audit_anchor::signed_head(store)?;
+        store.backup_database_to(&staging.join(DB_FILE))?;
+        std::fs::copy(key_path(store.dir()), staging.join(KEY_FILE))
             .map_err(|e| CoreError::io("copying the key file", e))?;
         let created_at = now_rfc3339();
         let manifest = Manifest {
@@ -75,15 +83,13 @@ pub fn create(registry: &Registry, session: &Session, dest: &Path) -> Result<Bac
             office_code: store.office().code.clone(),
             registry_id: store.office().registry_id.clone(),
             schema_version: crate::store::migrations::SCHEMA_VERSION,
-            database_sha256: sha256_file(&dest.join(DB_FILE))?,
-            key_file_sha256: sha256_file(&dest.join(KEY_FILE))?,
+            database_sha256: sha256_file(&staging.join(DB_FILE))?,
+            key_file_sha256: sha256_file(&staging.join(KEY_FILE))?,
+            audit_head: Some(audit_head),
         };
         let text = serde_json::to_string_pretty(&manifest).map_err(|e| CoreError::Internal(e.to_string()))?;
-        // The copies are flushed to disk before the manifest that vouches for them is written.
-        for f in [DB_FILE, KEY_FILE] {
-            sync_file(&dest.join(f))?;
-        }
-        crate::io::output::write_small(&dest.join(MANIFEST), text.as_bytes(), false)?;
+        crate::io::output::write_small(&staging.join(MANIFEST), text.as_bytes(), false)?;
+        crate::io::folder::move_into_place(&staging, dest)?;
         let database_bytes = std::fs::metadata(dest.join(DB_FILE)).map(|m| m.len()).unwrap_or(0);
         Ok(BackupSummary { path: dest.display().to_string(), database_bytes, created_at })
     })();
@@ -97,8 +103,7 @@ pub fn create(registry: &Registry, session: &Session, dest: &Path) -> Result<Bac
             Ok(summary)
         }
         Err(e) => {
-            // A half-written backup must not look like a backup.
-            let _ = std::fs::remove_dir_all(dest);
+            let _ = std::fs::remove_dir_all(&staging);
             Err(e)
         }
     }
@@ -131,12 +136,8 @@ pub fn restore(from: &Path, target: &Path, unlock: &Unlock<'_>) -> Result<Regist
     }
     // Prove the passphrase before copying anything.
     KeyFile::read(&from.join(KEY_FILE))?;
-    let staging = target.with_file_name(format!(
-        ".{}.restoring",
-        target.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "registry".into())
-    ));
-    let _ = std::fs::remove_dir_all(&staging);
-    std::fs::create_dir_all(&staging).map_err(|e| CoreError::io(format!("creating {}", staging.display()), e))?;
+    crate::io::folder::check_target_free(target)?;
+    let staging = crate::io::folder::staging_beside(target, "restoring")?;
     let staged = (|| {
         for f in [DB_FILE, KEY_FILE] {
             std::fs::copy(from.join(f), staging.join(f)).map_err(|e| CoreError::io(format!("copying {f}"), e))?;
@@ -150,15 +151,7 @@ pub fn restore(from: &Path, target: &Path, unlock: &Unlock<'_>) -> Result<Regist
         let _ = std::fs::remove_dir_all(&staging);
         return Err(e);
     }
-    // One rename puts the whole registry in place: a kill leaves either no registry or all of it. An empty
-    // target folder (the app makes its data folder) is removed first; one with anything in it is kept.
-    if target.exists() {
-        std::fs::remove_dir(target)
-            .map_err(|e| CoreError::io(format!("{} must be empty to restore into it", target.display()), e))?;
-    }
-    std::fs::rename(&staging, target).map_err(|e| CoreError::io("moving the restored registry into place", e))?;
-    if let Some(parent) = target.parent() {
-        crate::io::output::sync_folder(parent);
-    }
+    // One rename puts the whole registry in place: a kill leaves either no registry or all of it.
+    crate::io::folder::move_into_place(&staging, target)?;
     Registry::open(target, unlock)
 }

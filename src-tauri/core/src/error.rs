@@ -182,6 +182,9 @@ pub enum CoreError {
     AuditChainBroken { seq: i64, reason: String },
     #[error("the registry is busy; try again")]
     Busy,
+    /// `br check` found rows that contradict each other (the names of the broken checks).
+    #[error("the registry breaks {} of its invariants: {}", .checks.len(), .checks.join(", "))]
+    InvariantsBroken { checks: Vec<String> },
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -222,7 +225,7 @@ impl CoreError {
             CoreError::KeyFileMissing { .. } => ErrorCode::KeyFileMissing,
             CoreError::KeyFileInvalid { .. } => ErrorCode::KeyFileInvalid,
             CoreError::KeyUnavailable { .. } => ErrorCode::KeyUnavailable,
-            CoreError::DatabaseCorrupt { .. } => ErrorCode::DatabaseCorrupt,
+            CoreError::DatabaseCorrupt { .. } | CoreError::InvariantsBroken { .. } => ErrorCode::DatabaseCorrupt,
             CoreError::SchemaTooNew { .. } => ErrorCode::SchemaTooNew,
             CoreError::RegistryNotFound { .. } => ErrorCode::RegistryNotFound,
             CoreError::RegistryExists { .. } => ErrorCode::RegistryExists,

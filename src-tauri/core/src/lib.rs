@@ -1,9 +1,11 @@
 //! Domain logic of the Beneficiary Registry. No Tauri, no HTTP: every transport calls in through `br-api`.
 
 pub mod audit;
+pub mod audit_anchor;
 pub mod auth;
 pub mod backup;
 pub mod baseline;
+pub mod check;
 pub mod clock;
 pub mod dashboard;
 pub mod dedup;

@@ -59,10 +59,38 @@ impl Registry {
         keys::validate_passphrase(&req.recovery_passphrase)?;
         auth::validate_username(&req.admin_username)?;
         auth::validate_new_password(&req.admin_password)?;
+        if crate::store::db_path(dir).exists() || crate::store::key_path(dir).exists() {
+            return Err(CoreError::RegistryExists { path: dir.display().to_string() });
+        }
+        crate::io::folder::check_target_free(dir)?;
         let registry_id = Uuid::now_v7().to_string();
         let key = DbKey::generate();
         let key_file = KeyFile::wrap(&key, &req.recovery_passphrase, &registry_id)?;
-        let conn = Store::create(dir, key.clone(), &key_file)?;
+        let staging = crate::io::folder::staging_beside(dir, "creating")?;
+        let built = Self::build(&staging, &req, key.clone(), &key_file, &registry_id);
+        let (source, note, session) = match built {
+            Ok(b) => b,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&staging);
+                return Err(e);
+            }
+        };
+        crate::io::folder::move_into_place(&staging, dir)?;
+        let mut store = Store::open_created(dir, key, registry_id, source)?;
+        store.set_credential_store_note(note);
+        Ok((Registry { store }, session))
+    }
+
+    /// Writes the whole registry (database, key file, office, admin, the first audit entry) into `staging`
+    /// and closes it, so that moving the folder is all that is left.
+    fn build(
+        staging: &Path,
+        req: &CreateRegistry,
+        key: DbKey,
+        key_file: &KeyFile,
+        registry_id: &str,
+    ) -> Result<(KeySource, Option<String>, Session)> {
+        let conn = Store::create(staging, key.clone(), key_file)?;
         let office_id = Uuid::now_v7();
         conn.execute(
             "INSERT INTO office (singleton, office_id, code, name, created_at) VALUES (1, ?1, ?2, ?3, ?4)",
@@ -74,13 +102,12 @@ impl Registry {
         let mut source = KeySource::Passphrase;
         let mut note = None;
         if req.use_credential_store {
-            match CredentialStore::save(&registry_id, &key) {
+            match CredentialStore::save(registry_id, &key) {
                 Ok(()) => source = KeySource::CredentialStore,
                 Err(e) => note = Some(format!("the credential store is not available ({e}); the recovery passphrase will be needed to open this registry")),
             }
         }
-        let mut store = Store::open_created(dir, key, registry_id, source)?;
-        store.set_credential_store_note(note);
+        let store = Store::open_created(staging, key, registry_id.to_string(), source)?;
         let session = Session { user_id: admin.id, username: admin.username.clone(), role: Role::Admin, epoch: 0 };
         store.write(|tx| {
             tx.audit(
@@ -88,7 +115,7 @@ impl Registry {
                     .details(serde_json::json!({ "office_code": req.office_code, "admin": admin.username })),
             )
         })?;
-        Ok((Registry { store }, session))
+        Ok((source, note, session))
     }
 
     pub fn open(dir: &Path, unlock: &Unlock<'_>) -> Result<Registry> {

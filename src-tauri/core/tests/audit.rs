@@ -103,3 +103,56 @@ fn audit_details_hold_no_personal_values() {
     }
     assert!(all.contains(&s.reference));
 }
+
+#[test]
+fn an_anchor_kept_elsewhere_finds_a_cut_tail_and_an_older_database_that_the_chain_alone_cannot() {
+    use br_core::audit_anchor::{head, verify_against};
+    let f = with_activity();
+    let store = f.registry.store();
+    let older = f.dir.path().join("older-backup");
+    br_core::backup::create(&f.registry, &f.admin, &older).unwrap();
+    for _ in 0..3 {
+        f.registry.login("admin", &Secret::new(ADMIN_PASSWORD)).unwrap();
+    }
+    let anchor = head(store, &f.admin).unwrap();
+    assert!(verify_against(store, &f.admin, &anchor).unwrap().ok);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(older.join("manifest.json")).unwrap()).unwrap();
+    let from_backup: br_core::audit_anchor::SignedHead =
+        serde_json::from_value(manifest["audit_head"].clone()).unwrap();
+    assert!(verify_against(store, &f.admin, &from_backup).unwrap().ok, "the backup's manifest is an anchor too");
+
+    let mut altered = anchor.clone();
+    altered.seq -= 1;
+    let r = verify_against(store, &f.admin, &altered).unwrap();
+    assert!(!r.ok && r.reason.unwrap().contains("altered"));
+    let other = Fixture::new();
+    let foreign = head(other.registry.store(), &other.admin).unwrap();
+    let r = verify_against(store, &f.admin, &foreign).unwrap();
+    assert!(!r.ok && r.reason.unwrap().contains("another registry"));
+
+    // Someone with the key cuts the last entries and moves the head back: the chain still verifies.
+    let cut = anchor.seq - 2;
+    raw(&f)
+        .execute_batch(&format!(
+            "DELETE FROM audit_log WHERE seq > {cut};
+             UPDATE office SET audit_head_seq = {cut}, audit_head_mac = (SELECT mac FROM audit_log WHERE seq = {cut});"
+        ))
+        .unwrap();
+    assert!(verify(store).unwrap().ok, "a clean cut is invisible to the chain alone");
+    let r = verify_against(store, &f.admin, &anchor).unwrap();
+    assert!(!r.ok, "{r:?}");
+    assert!(r.reason.unwrap().contains("entries were cut or an older database was restored"));
+
+    // An older database put back in place of the current one.
+    let restored_dir = f.dir.path().join("restored");
+    let restored = br_core::backup::restore(&older, &restored_dir, &unlock_with(PASSPHRASE)).unwrap();
+    let admin = restored.login("admin", &Secret::new(ADMIN_PASSWORD)).unwrap();
+    assert!(verify(restored.store()).unwrap().ok);
+    let r = verify_against(restored.store(), &admin, &anchor).unwrap();
+    assert!(!r.ok && r.entries_now < anchor.seq, "{r:?}");
+    let auditor = f.user("auditor", br_core::auth::Role::Auditor);
+    let registrar = f.user("registrar", br_core::auth::Role::Registrar);
+    assert!(head(store, &auditor).is_ok());
+    assert_eq!(head(store, &registrar).unwrap_err().code(), br_core::ErrorCode::PermissionDenied);
+}

@@ -217,3 +217,39 @@ fn an_import_preview_of_another_kind_of_file_does_not_repeat_its_first_line() {
     assert_eq!(e.code(), ErrorCode::ImportFileInvalid);
     assert!(!e.to_string().contains("root"), "{e}");
 }
+
+#[test]
+fn a_registry_is_created_whole_or_not_at_all() {
+    let tmp = tempfile::tempdir().unwrap();
+    let target = tmp.path().join("reg");
+    let request = || br_core::CreateRegistry {
+        office_code: "TST".into(),
+        office_name: "Test office".into(),
+        admin_username: "admin".into(),
+        admin_display_name: "Admin".into(),
+        admin_password: Secret::new(common::ADMIN_PASSWORD),
+        recovery_passphrase: Secret::new(common::PASSPHRASE),
+        use_credential_store: false,
+    };
+    // What a creation killed half-way leaves: its staging folder beside the target, a database without an
+    // office in it. It is not a registry, it does not block the next creation, and it is cleared by it.
+    let stale = tmp.path().join(".reg.creating");
+    std::fs::create_dir_all(&stale).unwrap();
+    std::fs::write(stale.join("registry.db"), b"half").unwrap();
+    assert_eq!(
+        br_core::Registry::open(&target, &common::unlock_with(common::PASSPHRASE)).err().map(|e| e.code()),
+        Some(ErrorCode::RegistryNotFound)
+    );
+    let (reg, admin) = br_core::Registry::create(&target, request()).unwrap();
+    assert!(!stale.exists(), "the unfinished staging folder is removed");
+    assert!(br_core::check::run(reg.store(), &admin).unwrap().ok);
+    drop(reg);
+    // A folder with someone's files in it is refused, and they are left alone.
+    let busy = tmp.path().join("busy");
+    std::fs::create_dir_all(&busy).unwrap();
+    std::fs::write(busy.join("notes.txt"), b"mine").unwrap();
+    let e = br_core::Registry::create(&busy, request()).err().unwrap();
+    assert_eq!(e.code(), ErrorCode::InvalidInput, "{e}");
+    assert_eq!(std::fs::read(busy.join("notes.txt")).unwrap(), b"mine");
+    assert_eq!(br_core::Registry::create(&target, request()).err().map(|e| e.code()), Some(ErrorCode::RegistryExists));
+}

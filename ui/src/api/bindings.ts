@@ -14,6 +14,16 @@ export type AddMemberRequest = { group: RegistrantKey, member: RegistrantKey, ki
 
 export type AddUserRequest = { username: string, display_name: string, role: Role, password: string, };
 
+export type AnchorReport = { ok: boolean, anchored_seq: number, anchored_at: string, 
+/**
+ * Entries in the log now.
+ */
+entries_now: number, 
+/**
+ * Why the log does not match the anchor.
+ */
+reason: string | null, };
+
 export type ApiError = { code: ErrorCode, 
 /**
  * English, for logs and the CLI; the UI shows its own translation of `code`.
@@ -50,6 +60,8 @@ export type AuditEntry = { seq: number, at: string, username: string | null, act
  */
 details: JsonValue, };
 
+export type AuditHeadRequest = Record<string, never>;
+
 export type AuditPage = { 
 /**
  * Newest first.
@@ -74,6 +86,12 @@ before: number | null,
  */
 limit: number | null, };
 
+export type AuditVerifyAnchorRequest = { 
+/**
+ * A head taken earlier: from `audit.head`, or the `audit_head` of a backup's manifest.
+ */
+anchor: SignedHead, };
+
 export type AuditVerifyReport = { entries_checked: number, ok: boolean, 
 /**
  * The first entry whose link does not hold, if any.
@@ -95,6 +113,22 @@ export type ChangeMembersRequest = { program: ProgramKey, registrants: Array<Reg
  * The exit date (YYYY-MM-DD); today when absent.
  */
 date?: string, };
+
+export type CheckReport = { ok: boolean, checks: Array<CheckResult>, };
+
+export type CheckResult = { 
+/**
+ * A stable name, e.g. `payments.one_live_per_entitlement`.
+ */
+name: string, 
+/**
+ * What holds when the check passes.
+ */
+description: string, 
+/**
+ * Rows (or entries) that break it; 0 when it holds.
+ */
+problems: number, };
 
 export type CheckRuleRequest = { rule: string, kind: RuleKind, target: RegistrantKind, };
 
@@ -739,6 +773,8 @@ display_name: string, sex: string | null,
  */
 birth_date: string | null, area: string | null, status: RegistrantStatus, };
 
+export type RegistryCheckRequest = Record<string, never>;
+
 export type RegistryInfo = { office_id: string, office_code: string, office_name: string, key_source: KeySource, 
 /**
  * Why the credential store was not used to open the registry, if it was not.
@@ -804,6 +840,20 @@ export type SetProgramStateRequest = { program: ProgramKey, state?: ProgramState
  * Archive (true) or bring back (false) instead of changing the state.
  */
 archived?: boolean, };
+
+export type SignedHead = { format: string, registry_id: string, 
+/**
+ * The last entry's number and MAC (hex) when the head was taken.
+ */
+seq: number, mac: string, 
+/**
+ * UTC, RFC 3339.
+ */
+at: string, 
+/**
+ * Ed25519 public key and signature, hex.
+ */
+public_key: string, signature: string, };
 
 export type SortKey = "reference" | "name" | "birth_date";
 
@@ -881,6 +931,9 @@ export type Operations = {
   "import.run": [ImportRequest, Delivered<ImportSummary>];
   "export.run": [ExportRequest, Delivered<ExportSummary>];
   "audit.verify": [AuditVerifyRequest, AuditVerifyReport];
+  "audit.head": [AuditHeadRequest, SignedHead];
+  "audit.verify_anchor": [AuditVerifyAnchorRequest, AnchorReport];
+  "registry.check": [RegistryCheckRequest, CheckReport];
   "backup.create": [BackupRequest, BackupSummary];
   "audit.list": [AuditQuery, AuditPage];
   "dashboard.stats": [DashboardRequest, DashboardStats];

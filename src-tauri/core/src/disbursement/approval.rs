@@ -18,7 +18,7 @@ use super::settings::effective_stages;
 use crate::audit::AuditEvent;
 use crate::auth::{require, Permission, Session};
 use crate::clock::now_rfc3339;
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, ErrorCode, Result};
 use crate::outbox::OpKind;
 use crate::program::service::{resolve as resolve_program, ProgramKey};
 use crate::store::{Store, Tx};
@@ -265,6 +265,16 @@ pub fn decide(store: &Store, session: &Session, req: &Decide) -> Result<Workflow
     if req.entitlements.as_ref().is_some_and(|e| e.is_empty() || e.len() > MOST_CHOSEN) {
         return Err(CoreError::InvalidInput(format!("choose between 1 and {MOST_CHOSEN} entitlements")));
     }
+    let decided = decide_in(store, session, req, comment);
+    if let Err(e) = &decided {
+        if matches!(e.code(), ErrorCode::PermissionDenied | ErrorCode::SelfApproval) {
+            crate::auth::audit_refusal(store, session, "cycle.decide", e)?;
+        }
+    }
+    decided
+}
+
+fn decide_in(store: &Store, session: &Session, req: &Decide, comment: Option<&str>) -> Result<WorkflowSummary> {
     store.write(|tx| {
         let c = cycle::resolve(tx.conn(), req.cycle)?;
         if c.cycle.state != CycleState::ToApprove {

@@ -213,6 +213,22 @@ impl Store {
         self.credential_store_note.as_deref()
     }
 
+    /// The key that signs the audit log's head for anchors kept outside the file (see `audit_anchor`).
+    pub(crate) fn head_signing_key(&self) -> ring::signature::Ed25519KeyPair {
+        struct Seed;
+        impl ring::hkdf::KeyType for Seed {
+            fn len(&self) -> usize {
+                32
+            }
+        }
+        let prk = ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, b"br audit chain").extract(self.key.as_bytes());
+        let mut seed = zeroize::Zeroizing::new([0u8; 32]);
+        prk.expand(&[b"audit-head-ed25519"], Seed)
+            .and_then(|okm| okm.fill(&mut seed[..]))
+            .expect("fixed output length");
+        ring::signature::Ed25519KeyPair::from_seed_unchecked(&seed[..]).expect("any 32 bytes are an Ed25519 seed")
+    }
+
     pub(crate) fn audit_key(&self) -> &ring::hmac::Key {
         &self.audit_key
     }
