@@ -41,7 +41,8 @@ ensure_build_tools() {
 # WebKitWebDriver, Debian's Chromium) and the D-Bus keyring the credential-store tests use.
 DESKTOP_BUILD_PACKAGES=(libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev
     libayatana-appindicator3-dev file)
-DESKTOP_TEST_PACKAGES=(xvfb xauth imagemagick webkit2gtk-driver chromium dbus dbus-x11 gnome-keyring rpm python3)
+# openssl: the TLS test makes its throwaway certificate with it.
+DESKTOP_TEST_PACKAGES=(xvfb xauth imagemagick webkit2gtk-driver chromium dbus dbus-x11 gnome-keyring rpm python3 openssl)
 
 # Node.js 18 or newer with npm: the machine's, else Debian's.
 ensure_node() {

@@ -611,11 +611,18 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
             });
             Ok(())
         }
-        Command::Serve { listen, ui } => crate::serve::serve(crate::serve::ServeOptions {
-            registry: cli.registry.clone(),
-            listen: *listen,
-            ui: ui.clone(),
-        }),
+        Command::Serve { listen, ui, tls_cert, tls_key, server_names } => {
+            crate::serve::serve(crate::serve::ServeOptions {
+                registry: cli.registry.clone(),
+                listen: *listen,
+                ui: ui.clone(),
+                tls: tls_cert
+                    .clone()
+                    .zip(tls_key.clone())
+                    .map(|(certificate, key)| crate::tls::TlsFiles { certificate, key }),
+                server_names: server_names.clone(),
+            })
+        }
         Command::Program { command } => crate::programs::run_program(cli, command),
         Command::Dedup { command } => crate::programs::run_dedup(cli, command),
         Command::Cycle { command } => crate::cycles::run_cycle(cli, command),

@@ -14,23 +14,34 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use br_api::{ApiError, ErrorCode};
 
-/// The `Host` values this server answers to: its address, and `localhost` on a loopback address.
+/// The `Host` values this server answers to (its address, `localhost` on a loopback address, and the names
+/// it was given), and the scheme its own pages' `Origin` has.
 #[derive(Clone)]
-pub struct AllowedHosts(Arc<Vec<String>>);
+pub struct AllowedHosts {
+    hosts: Arc<Vec<String>>,
+    origin_scheme: &'static str,
+}
 
 impl AllowedHosts {
-    pub fn for_address(address: SocketAddr) -> AllowedHosts {
+    pub fn for_address(address: SocketAddr, names: &[String], tls: bool) -> AllowedHosts {
         let port = address.port();
         let mut hosts = vec![address.to_string()];
         if address.ip().is_loopback() {
             hosts.extend([format!("localhost:{port}"), format!("127.0.0.1:{port}"), format!("[::1]:{port}")]);
         }
+        for name in names {
+            hosts.push(format!("{name}:{port}"));
+            // Browsers leave the default port out of Host.
+            if (tls && port == 443) || (!tls && port == 80) {
+                hosts.push(name.clone());
+            }
+        }
         hosts.dedup();
-        AllowedHosts(Arc::new(hosts))
+        AllowedHosts { hosts: Arc::new(hosts), origin_scheme: if tls { "https://" } else { "http://" } }
     }
 
     fn allows(&self, host: &str) -> bool {
-        self.0.iter().any(|h| h.eq_ignore_ascii_case(host))
+        self.hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
     }
 }
 
@@ -56,7 +67,8 @@ fn check(
         return Some((StatusCode::MISDIRECTED_REQUEST, "the Host header does not name this server"));
     }
     if let Some(origin) = headers.get(header::ORIGIN) {
-        let same = origin.to_str().ok().and_then(|o| o.strip_prefix("http://")).is_some_and(|o| allowed.allows(o));
+        let same =
+            origin.to_str().ok().and_then(|o| o.strip_prefix(allowed.origin_scheme)).is_some_and(|o| allowed.allows(o));
         if !same {
             return Some((StatusCode::FORBIDDEN, "the request comes from another site"));
         }
@@ -105,7 +117,7 @@ mod tests {
 
     #[test]
     fn foreign_hosts_origins_and_content_types_are_refused() {
-        let allowed = AllowedHosts::for_address("127.0.0.1:8080".parse().unwrap());
+        let allowed = AllowedHosts::for_address("127.0.0.1:8080".parse().unwrap(), &[], false);
         let post = Method::POST;
         let ok = headers(&[("host", "127.0.0.1:8080"), ("content-type", "application/json")]);
         assert!(check(&allowed, &post, "/api/app", &ok).is_none());
@@ -133,5 +145,26 @@ mod tests {
         assert_eq!(check(&allowed, &post, "/api/app", &fetch).unwrap().0, StatusCode::FORBIDDEN);
         let no_host = headers(&[("content-type", "application/json")]);
         assert!(check(&allowed, &post, "/api/app", &no_host).is_some());
+    }
+
+    #[test]
+    fn over_tls_the_given_names_and_https_origins_are_ours_and_plain_http_origins_are_not() {
+        let allowed =
+            AllowedHosts::for_address("0.0.0.0:443".parse().unwrap(), &["registry.district.example".into()], true);
+        let post = Method::POST;
+        let ok = headers(&[
+            ("host", "registry.district.example"),
+            ("origin", "https://registry.district.example"),
+            ("content-type", "application/json"),
+        ]);
+        assert!(check(&allowed, &post, "/api/app", &ok).is_none());
+        let downgraded = headers(&[
+            ("host", "registry.district.example"),
+            ("origin", "http://registry.district.example"),
+            ("content-type", "application/json"),
+        ]);
+        assert_eq!(check(&allowed, &post, "/api/app", &downgraded).unwrap().0, StatusCode::FORBIDDEN);
+        let other = headers(&[("host", "other.example"), ("content-type", "application/json")]);
+        assert_eq!(check(&allowed, &post, "/api/app", &other).unwrap().0, StatusCode::MISDIRECTED_REQUEST);
     }
 }

@@ -12,6 +12,7 @@ mod http_guard;
 mod output;
 mod programs;
 mod serve;
+mod tls;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -146,10 +147,22 @@ pub enum Command {
     },
     /// Serve the UI and the API over HTTP, so the registry works in a browser. Logging in is required; the
     /// registry opens with the credential store or BR_PASSPHRASE, or the browser asks for the passphrase.
+    /// Beyond this computer it serves HTTPS only: give --tls-cert, --tls-key and the --server-name that
+    /// browsers will use.
     Serve {
-        /// Address to listen on: this machine only (a loopback address). Port 0 picks a free port.
+        /// Address to listen on. Port 0 picks a free port. A non-loopback address needs --tls-cert/--tls-key.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
+        /// The TLS certificate chain (PEM) to serve HTTPS with.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's private key (PEM).
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// A name browsers reach this server by (as in the certificate), e.g. registry.district.example;
+        /// repeat for more. Requests naming anything else are refused.
+        #[arg(long = "server-name")]
+        server_names: Vec<String>,
         /// The built UI (`npm run build` writes it to ui/dist).
         #[arg(long, env = "BR_UI_DIR", default_value = "ui/dist")]
         ui: PathBuf,

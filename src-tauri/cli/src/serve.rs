@@ -48,6 +48,10 @@ pub struct ServeOptions {
     pub registry: PathBuf,
     pub listen: SocketAddr,
     pub ui: PathBuf,
+    /// HTTPS with these; required beyond loopback.
+    pub tls: Option<crate::tls::TlsFiles>,
+    /// Names browsers use for this server, beside its address.
+    pub server_names: Vec<String>,
 }
 
 fn status_of(code: ErrorCode) -> StatusCode {
@@ -231,10 +235,10 @@ async fn download(State(shared): State<Shared>, axum::extract::Path(id): axum::e
         .into_response()
 }
 
-fn router(shared: Shared, ui: PathBuf, allowed: AllowedHosts) -> Router {
+fn router(shared: Shared, ui: PathBuf, allowed: AllowedHosts, tls: bool) -> Router {
     let index = ui.join("index.html");
     let files = ServeDir::new(&ui).fallback(ServeFile::new(index));
-    Router::new()
+    let router = Router::new()
         .route("/api/app", post(app_request).layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES)))
         .route("/api/upload", post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)))
         .route("/api/download/{id}", get(download))
@@ -244,18 +248,27 @@ fn router(shared: Shared, ui: PathBuf, allowed: AllowedHosts) -> Router {
         .layer(axum::middleware::from_fn_with_state(allowed, http_guard::guard))
         .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")));
+    if !tls {
+        return router;
+    }
+    // Browsers that reached this name over HTTPS keep to HTTPS for it.
+    router.layer(SetResponseHeaderLayer::overriding(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000"),
+    ))
 }
 
 pub fn serve(options: ServeOptions) -> Result<(), ApiError> {
-    if !options.listen.ip().is_loopback() {
+    if !options.listen.ip().is_loopback() && options.tls.is_none() {
         // Sessions, passwords and personal data would cross the network in clear text.
         return Err(ApiError::invalid(format!(
-            "br serve listens on this computer only ({} is not a loopback address): beyond it requests \
-             would travel unencrypted, and this version has no TLS",
+            "{} is not a loopback address: beyond this computer br serve needs --tls-cert and --tls-key, so \
+             that passwords and personal data never travel unencrypted",
             options.listen
         )));
     }
+    let tls = options.tls.as_ref().map(crate::tls::server_config).transpose()?;
     if !options.ui.join("index.html").exists() {
         return Err(ApiError::invalid(format!(
             "no built UI in {} (run `npm run build`, or pass --ui)",
@@ -284,20 +297,31 @@ pub fn serve(options: ServeOptions) -> Result<(), ApiError> {
         .build()
         .map_err(|e| ApiError::invalid(format!("could not start the server: {e}")))?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(options.listen)
-            .await
+        let listener = std::net::TcpListener::bind(options.listen)
+            .and_then(|l| l.set_nonblocking(true).map(|()| l))
             .map_err(|e| ApiError::invalid(format!("cannot listen on {}: {e}", options.listen)))?;
         let address = listener.local_addr().map_err(|e| ApiError::invalid(e.to_string()))?;
+        let allowed = AllowedHosts::for_address(address, &options.server_names, tls.is_some());
+        let router = router(shared, options.ui, allowed, tls.is_some());
+        let scheme = if tls.is_some() { "https" } else { "http" };
         // Scripts (and the browser tests) wait for this line; with port 0 it is the only way to learn the port.
-        println!("serving the registry at http://{address}/ (Ctrl-C stops)");
-        let allowed = AllowedHosts::for_address(address);
-        axum::serve(listener, router(shared, options.ui, allowed))
-            .with_graceful_shutdown(async move {
-                shutdown_signal().await;
-                let _ = stop.send(true);
-            })
-            .await
-            .map_err(|e| ApiError::invalid(format!("the server stopped: {e}")))
+        println!("serving the registry at {scheme}://{address}/ (Ctrl-C stops)");
+        let handle = axum_server::Handle::new();
+        let stopper = handle.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = stop.send(true);
+            // Requests already running finish; event streams end on `stop`.
+            stopper.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
+        });
+        let served = match tls {
+            Some(config) => {
+                let config = axum_server::tls_rustls::RustlsConfig::from_config(config);
+                axum_server::from_tcp_rustls(listener, config).handle(handle).serve(router.into_make_service()).await
+            }
+            None => axum_server::from_tcp(listener).handle(handle).serve(router.into_make_service()).await,
+        };
+        served.map_err(|e| ApiError::invalid(format!("the server stopped: {e}")))
     })
 }
 
