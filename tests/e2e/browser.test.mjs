@@ -355,6 +355,26 @@ test("Arabic turns the page right-to-left; settings and households render", asyn
   assert.equal(await page.evaluate(() => document.documentElement.dir), "ltr");
 });
 
+test("an administrator disables a departed user: their open session ends and they cannot log in", async () => {
+  const fatou = await appRequest(server.url, { action: "login", username: "fatou", password: "user-password-1" });
+  const asFatou = () => appRequest(server.url, { action: "call", token: fatou.token, command: "session.info", payload: {} });
+  await asFatou();
+  await page.getByRole("link", { name: "Settings" }).click();
+  await page.getByRole("tab", { name: "Users" }).click();
+  await page.getByRole("button", { name: "Change the account fatou" }).click();
+  const dialog = page.getByRole("dialog", { name: "Change the account fatou" });
+  await dialog.getByRole("switch", { name: "Disabled" }).check();
+  await dialog.getByText(/ends this person's open sessions/).waitFor();
+  await screenshot(page, "17-users-change");
+  await checkAccessibility("users-change");
+  await dialog.getByRole("button", { name: "Save" }).click();
+  await page.getByText("Account changed.").waitFor();
+  await page.getByRole("row", { name: /fatou/ }).getByText("Disabled").waitFor();
+  await assert.rejects(asFatou(), /session_invalid/);
+  await assert.rejects(appRequest(server.url, { action: "login", username: "fatou", password: "user-password-1" }), /authentication_failed/);
+  await page.getByRole("link", { name: "Home" }).click();
+});
+
 test("lock hides the registry and a login opens it again", async () => {
   await page.getByTestId("user-menu").click();
   await page.getByRole("menuitem", { name: "Lock" }).click();

@@ -21,7 +21,7 @@ import {
   VisuallyHidden,
 } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
-import { notifications } from "@mantine/notifications";
+import { notify } from "./attempt";
 import { IconColumns, IconSearch, IconSortAscending, IconSortDescending } from "@tabler/icons-react";
 import { useInfiniteQuery, useQueryClient } from "@tanstack/react-query";
 import { flexRender, getCoreRowModel, useReactTable, type ColumnDef, type VisibilityState } from "@tanstack/react-table";
@@ -328,7 +328,7 @@ export function DisableModal({ opened, references, onClose, onDone }: { opened: 
   const [reason, setReason] = useState("");
   const [busy, setBusy] = useState(false);
   return (
-    <Modal opened={opened} onClose={onClose} title={t("list.disable_title", { count: references.length })}>
+    <Modal opened={opened} onClose={onClose} title={t("list.disable_title", { count: references.length })} closeButtonProps={{ "aria-label": t("common.cancel") }}>
       <Text size="sm" mb="sm">
         {t("list.disable_explain")}
       </Text>
@@ -357,7 +357,8 @@ export function DisableModal({ opened, references, onClose, onDone }: { opened: 
             setReason("");
             onClose();
             onDone();
-            notifications.show(
+            notify(
+              t,
               failed === 0
                 ? { color: "green", message: t("list.disabled_done", { count: references.length }) }
                 : { color: "red", message: `${t("list.disabled_failed", { count: failed })} ${errorMessage(t, lastError)}` },

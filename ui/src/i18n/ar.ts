@@ -1,7 +1,7 @@
 // Arabic, right-to-left. Counted messages carry all six Arabic plural forms (zero, one, two, few, many, other).
 export const ar = {
   app: { name: "سجل المستفيدين" },
-  common: { back: "رجوع", next: "التالي", cancel: "إلغاء", loading: "جارٍ التحميل…", unknown: "غير مسجّل", error_title: "لم تنجح العملية" },
+  common: { close: "إغلاق", back: "رجوع", next: "التالي", cancel: "إلغاء", loading: "جارٍ التحميل…", unknown: "غير مسجّل", error_title: "لم تنجح العملية" },
   nav: {
     label: "التنقل الرئيسي",
     menu: "القائمة",
@@ -393,6 +393,18 @@ export const ar = {
     to: "إلى",
     empty: "لا قيود مطابقة.",
     older: "قيود أقدم",
+  },
+  users: {
+    change: "تعديل…",
+    change_mine: "تعديل حسابي…",
+    change_title: "تعديل الحساب {{username}}",
+    disabled: "معطّل",
+    disabled_hint: "لا يستطيع الحساب المعطّل تسجيل الدخول، ولا يُحذف شيء مما قام به.",
+    new_password: "كلمة مرور جديدة",
+    new_password_hint: "اتركها فارغة للإبقاء على كلمة المرور. 10 أحرف على الأقل.",
+    ends_sessions: "الحفظ ينهي جلسات هذا الشخص المفتوحة: يسجّل الدخول من جديد عند نقرته التالية.",
+    save: "حفظ",
+    changed: "تم تعديل الحساب.",
   },
   settings: {
     office: "المكتب",

@@ -1,7 +1,7 @@
 // English: the reference language; fr.ts and ar.ts have exactly the same keys (a test checks).
 export const en = {
   app: { name: "Beneficiary Registry" },
-  common: { back: "Back", next: "Next", cancel: "Cancel", loading: "Loading…", unknown: "Not recorded", error_title: "That did not work" },
+  common: { close: "Close", back: "Back", next: "Next", cancel: "Cancel", loading: "Loading…", unknown: "Not recorded", error_title: "That did not work" },
   nav: {
     label: "Main navigation",
     menu: "Menu",
@@ -370,6 +370,18 @@ export const en = {
     to: "To",
     empty: "No entries match.",
     older: "Older entries",
+  },
+  users: {
+    change: "Change…",
+    change_mine: "Change mine…",
+    change_title: "Change the account {{username}}",
+    disabled: "Disabled",
+    disabled_hint: "A disabled account cannot log in; nothing it did is removed.",
+    new_password: "New password",
+    new_password_hint: "Leave empty to keep the password. At least 10 characters.",
+    ends_sessions: "Saving ends this person's open sessions: they log in again at their next click.",
+    save: "Save",
+    changed: "Account changed.",
   },
   settings: {
     office: "Office",

@@ -2,7 +2,7 @@ import type { Messages } from "./en";
 
 export const fr: Messages = {
   app: { name: "Registre des bénéficiaires" },
-  common: { back: "Retour", next: "Suivant", cancel: "Annuler", loading: "Chargement…", unknown: "Non renseigné", error_title: "Cela n'a pas fonctionné" },
+  common: { close: "Fermer", back: "Retour", next: "Suivant", cancel: "Annuler", loading: "Chargement…", unknown: "Non renseigné", error_title: "Cela n'a pas fonctionné" },
   nav: {
     label: "Navigation principale",
     menu: "Menu",
@@ -371,6 +371,18 @@ export const fr: Messages = {
     to: "Au",
     empty: "Aucune entrée ne correspond.",
     older: "Entrées plus anciennes",
+  },
+  users: {
+    change: "Modifier…",
+    change_mine: "Modifier le mien…",
+    change_title: "Modifier le compte {{username}}",
+    disabled: "Désactivé",
+    disabled_hint: "Un compte désactivé ne peut plus se connecter ; rien de ce qu'il a fait n'est effacé.",
+    new_password: "Nouveau mot de passe",
+    new_password_hint: "Laisser vide pour garder le mot de passe. Au moins 10 caractères.",
+    ends_sessions: "L'enregistrement ferme les sessions ouvertes de cette personne : elle se reconnecte à son prochain clic.",
+    save: "Enregistrer",
+    changed: "Compte modifié.",
   },
   settings: {
     office: "Bureau",

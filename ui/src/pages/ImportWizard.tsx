@@ -18,7 +18,7 @@ import {
   TextInput,
   Title,
 } from "@mantine/core";
-import { notifications } from "@mantine/notifications";
+import { notify } from "../components/attempt";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { IMPORT_COLUMNS, type ColumnMapping, type ImportPreview, type ImportSummary } from "../api/bindings";
@@ -144,9 +144,9 @@ export function ImportWizard() {
                     onClick={async () => {
                       try {
                         await api.call("import.mapping_save", { name: mappingName.trim(), mapping });
-                        notifications.show({ color: "green", message: t("import.mapping_saved") });
+                        notify(t, { color: "green", message: t("import.mapping_saved") });
                       } catch (e) {
-                        notifications.show({ color: "red", message: errorMessage(t, e) });
+                        notify(t, { color: "red", message: errorMessage(t, e) });
                       }
                     }}
                   >

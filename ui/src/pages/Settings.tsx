@@ -9,7 +9,6 @@ import {
   Checkbox,
   Group,
   NumberInput,
-  PasswordInput,
   SegmentedControl,
   Select,
   SimpleGrid,
@@ -22,12 +21,10 @@ import {
   useMantineColorScheme,
   type MantineColorScheme,
 } from "@mantine/core";
-import { notifications } from "@mantine/notifications";
 import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
-import type { CustomFieldType, ListName, Role } from "../api/bindings";
+import type { CustomFieldType, ListName } from "../api/bindings";
 import { api } from "../api/client";
-import { errorMessage } from "../api/errors";
 import { MAX_LOCK_MINUTES, prefs } from "../app/prefs";
 import { LanguageSelect } from "../components/LanguageSelect";
 import { navigate } from "../app/route";
@@ -38,22 +35,12 @@ import { Field } from "../components/Field";
 import { useList } from "../components/lists";
 import { FolderField } from "../components/PathField";
 import { useAction } from "../components/useAction";
+import { attempt } from "../components/attempt";
+import { Users } from "./Users";
 
 const LISTS: ListName[] = ["area", "id_type", "membership_kind", "sex", "tag"];
-const ROLES: Role[] = ["admin", "registrar", "program_manager", "approver", "finance", "auditor"];
 const FIELD_TYPES: CustomFieldType[] = ["text", "integer", "decimal", "date", "boolean", "choice"];
 
-/** Runs a write and says how it went. */
-async function attempt(t: (k: string) => string, action: () => Promise<unknown>, done: string): Promise<boolean> {
-  try {
-    await action();
-    notifications.show({ color: "green", message: done });
-    return true;
-  } catch (e) {
-    notifications.show({ color: "red", message: errorMessage(t as never, e) });
-    return false;
-  }
-}
 
 function Office() {
   const { t } = useTranslation();
@@ -213,72 +200,6 @@ function CustomFields() {
           </Group>
         </Card>
       )}
-    </Stack>
-  );
-}
-
-function Users() {
-  const { t, i18n } = useTranslation();
-  const users = useQuery({ queryKey: ["users"], queryFn: () => api.call("users.list", {}) });
-  const empty = { username: "", display_name: "", role: "registrar" as Role, password: "" };
-  const [user, setUser] = useState(empty);
-  return (
-    <Stack>
-      <ErrorNote error={users.error} />
-      <Table striped withTableBorder>
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>{t("login.username")}</Table.Th>
-            <Table.Th>{t("setup.admin_name")}</Table.Th>
-            <Table.Th>{t("settings.role")}</Table.Th>
-            <Table.Th>{t("settings.created")}</Table.Th>
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {(users.data?.users ?? []).map((u) => (
-            <Table.Tr key={u.id}>
-              <Table.Td>{u.username}</Table.Td>
-              <Table.Td>{u.display_name}</Table.Td>
-              <Table.Td>
-                {t(`roles.${u.role}`)} {u.disabled && <Badge color="gray">{t("status.disabled")}</Badge>}
-              </Table.Td>
-              <Table.Td>{new Date(u.created_at).toLocaleDateString(i18n.language)}</Table.Td>
-            </Table.Tr>
-          ))}
-        </Table.Tbody>
-      </Table>
-      <Card withBorder>
-        <Title order={3} size="h5" mb="sm">
-          {t("settings.add_user")}
-        </Title>
-        <SimpleGrid cols={{ base: 1, sm: 2 }}>
-          <TextInput label={t("login.username")} value={user.username} onChange={(e) => setUser({ ...user, username: e.currentTarget.value })} />
-          <TextInput label={t("setup.admin_name")} value={user.display_name} onChange={(e) => setUser({ ...user, display_name: e.currentTarget.value })} />
-          <Select
-            label={t("settings.role")}
-            allowDeselect={false}
-            data={ROLES.map((r) => ({ value: r, label: t(`roles.${r}`) }))}
-            value={user.role}
-            onChange={(v) => v && setUser({ ...user, role: v as Role })}
-          />
-          <PasswordInput label={t("login.password")} description={t("setup.password_hint")} value={user.password} onChange={(e) => setUser({ ...user, password: e.currentTarget.value })} />
-        </SimpleGrid>
-        <Group mt="md">
-          <Button
-            disabled={!user.username.trim() || user.password.length < 10}
-            onClick={async () => {
-              const ok = await attempt(
-                t,
-                () => api.call("users.add", { ...user, username: user.username.trim(), display_name: user.display_name.trim() || user.username.trim() }),
-                t("settings.user_added"),
-              );
-              if (ok) setUser(empty);
-            }}
-          >
-            {t("settings.add_user")}
-          </Button>
-        </Group>
-      </Card>
     </Stack>
   );
 }
