@@ -15,10 +15,7 @@ use br_core::disbursement::model::*;
 use br_core::disbursement::payment::{self, PreparePayments};
 use br_core::disbursement::settings;
 use br_core::io::import::ImportOptions;
-use br_core::program::membership;
-use br_core::program::model::{ProgramFields, ProgramState};
-use br_core::program::service::{self as programs, ProgramKey};
-use br_core::registry::model::RegistrantKind;
+use br_core::program::service::ProgramKey;
 use br_core::ErrorCode;
 use common::Fixture;
 
@@ -33,21 +30,8 @@ fn prepared_cycle() -> Fixture {
     let fx = Fixture::new();
     let store = fx.registry.store();
     fx.import(&fx.admin, &fx.file("people.csv", PEOPLE.as_bytes()), &ImportOptions::default()).unwrap();
+    common::active_cash_program(&fx, "CASH", "Cash");
     let key = ProgramKey::Code("CASH".into());
-    let fields = ProgramFields {
-        code: "CASH".into(),
-        name: "Cash".into(),
-        description: String::new(),
-        target: RegistrantKind::Individual,
-        currency: "XOF".into(),
-        eligibility_rule: String::new(),
-        pmt_expression: None,
-        pmt_threshold: None,
-        auto_enrol: false,
-    };
-    programs::create(store, &fx.admin, fields).unwrap();
-    programs::set_state(store, &fx.admin, &key, ProgramState::Active).unwrap();
-    membership::enrol_eligible(store, &fx.admin, &key, &|_| {}, &AtomicBool::new(false)).unwrap();
     let manager = fx.user("manager", Role::ProgramManager);
     let approver = fx.user("approver", Role::Approver);
     let rule = EntitlementRule {

@@ -16,9 +16,7 @@ use br_core::disbursement::settings;
 use br_core::disbursement::status::{self, ExportEntitlements};
 use br_core::io::import::ImportOptions;
 use br_core::program::membership::{self, MemberAction};
-use br_core::program::model::{ProgramFields, ProgramState};
-use br_core::program::service::{self as programs, ProgramKey};
-use br_core::registry::model::RegistrantKind;
+use br_core::program::service::ProgramKey;
 use br_core::registry::service::RegistrantKey;
 use br_core::ErrorCode;
 use common::Fixture;
@@ -80,26 +78,7 @@ fn office() -> Office {
     let file = fx.file("people.csv", PEOPLE.as_bytes());
     let s = fx.import(&fx.admin, &file, &ImportOptions::default()).unwrap();
     assert_eq!((s.inserted, s.rejected), (6, 0), "{s:?}");
-    let store = fx.registry.store();
-    programs::create(
-        store,
-        &fx.admin,
-        ProgramFields {
-            code: PROGRAM.into(),
-            name: "Cash transfer".into(),
-            description: String::new(),
-            target: RegistrantKind::Individual,
-            currency: "XOF".into(),
-            eligibility_rule: String::new(),
-            pmt_expression: None,
-            pmt_threshold: None,
-            auto_enrol: false,
-        },
-    )
-    .unwrap();
-    programs::set_state(store, &fx.admin, &key(), ProgramState::Active).unwrap();
-    let enrolled = membership::enrol_eligible(store, &fx.admin, &key(), &|_| {}, &AtomicBool::new(false)).unwrap();
-    assert_eq!(enrolled.enrolled, 6);
+    assert_eq!(common::active_cash_program(&fx, PROGRAM, "Cash transfer"), 6);
     let manager = fx.user("manager", Role::ProgramManager);
     let approver = fx.user("approver", Role::Approver);
     let finance = fx.user("finance", Role::Finance);

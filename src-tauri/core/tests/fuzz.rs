@@ -20,7 +20,6 @@ use br_core::disbursement::model::{DisbursementSettings, EntitlementKind, Entitl
 use br_core::disbursement::{payment, settings};
 use br_core::io::import::{import_csv, preview_csv, ImportOptions};
 use br_core::io::mapping::ColumnMapping;
-use br_core::program::model::{ProgramFields, ProgramState};
 use br_core::program::rules::RuleKind;
 use br_core::program::service::{self as programs, PreviewRequest, ProgramKey};
 use br_core::registry::model::RegistrantKind;
@@ -36,26 +35,12 @@ P2,Moussa,Diallo,male,1948-05-06,,H1,spouse,
 P3,Ousmane,Ba,male,1990-01-01,+221770000009,,,NID3
 ";
 
-const COLUMNS: &[&str] = &[
-    "external_id",
-    "given_name",
-    "family_name",
-    "sex",
-    "birth_date",
-    "birth_date_approx",
-    "phone",
-    "area",
-    "tags",
-    "household_ref",
-    "relationship",
-    "household_name",
-    "financial_address",
-    "id:national_id",
-    "id:passport",
-    "custom:income",
-    "status",
-    "disabled_reason",
-];
+/// The import format's columns, and prefixed ones (IDs, custom fields) and words that are not columns.
+fn columns() -> Vec<&'static str> {
+    let mut all: Vec<&str> = br_core::io::mapping::FIXED_COLUMNS.iter().map(|(name, _)| *name).collect();
+    all.extend(["id:national_id", "id:passport", "custom:income", "status", "disabled_reason"]);
+    all
+}
 
 fn cases() -> u32 {
     std::env::var("BR_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64)
@@ -115,7 +100,7 @@ fn csv_text(columns: impl Strategy<Value = String> + Clone + 'static) -> impl St
 }
 
 fn import_files() -> impl Strategy<Value = Vec<u8>> {
-    let column = prop_oneof![4 => prop::sample::select(COLUMNS).prop_map(str::to_string), 1 => "[a-z:_ ]{0,12}"];
+    let column = prop_oneof![4 => prop::sample::select(columns()).prop_map(str::to_string), 1 => "[a-z:_ ]{0,12}"];
     prop_oneof![3 => csv_text(column), 1 => prop::collection::vec(any::<u8>(), 0..600)]
 }
 
@@ -126,7 +111,7 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
         any::<i64>().prop_map(serde_json::Value::from),
         any::<f64>().prop_map(serde_json::Value::from),
         "\\PC{0,16}".prop_map(serde_json::Value::from),
-        prop::sample::select(COLUMNS).prop_map(serde_json::Value::from),
+        prop::sample::select(columns()).prop_map(serde_json::Value::from),
     ];
     leaf.prop_recursive(4, 32, 6, |inner| {
         prop_oneof![
@@ -300,21 +285,8 @@ fn program_office() -> (Fixture, uuid::Uuid) {
     let fx = Fixture::new();
     let store = fx.registry.store();
     fx.import(&fx.admin, &fx.file("people.csv", PEOPLE.as_bytes()), &ImportOptions::default()).unwrap();
-    let fields = ProgramFields {
-        code: "CASH".into(),
-        name: "Cash".into(),
-        description: String::new(),
-        target: RegistrantKind::Individual,
-        currency: "XOF".into(),
-        eligibility_rule: String::new(),
-        pmt_expression: None,
-        pmt_threshold: None,
-        auto_enrol: false,
-    };
-    programs::create(store, &fx.admin, fields).unwrap();
+    common::active_cash_program(&fx, "CASH", "Cash");
     let key = ProgramKey::Code("CASH".into());
-    programs::set_state(store, &fx.admin, &key, ProgramState::Active).unwrap();
-    br_core::program::membership::enrol_eligible(store, &fx.admin, &key, &|_| {}, &AtomicBool::new(false)).unwrap();
     settings::set(store, &fx.admin, &key, amount_settings("1000")).unwrap();
     let c = cycle::create_next(
         store,

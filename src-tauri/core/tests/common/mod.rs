@@ -107,6 +107,31 @@ impl Fixture {
     }
 }
 
+/// An active program for individuals, paid in XOF, with no rule, and everyone enrolled: where a cycle
+/// starts. Returns the number enrolled.
+pub fn active_cash_program(fx: &Fixture, code: &str, name: &str) -> u64 {
+    use br_core::program::model::{ProgramFields, ProgramState};
+    use br_core::program::service::{self as programs, ProgramKey};
+    let store = fx.registry.store();
+    let fields = ProgramFields {
+        code: code.into(),
+        name: name.into(),
+        description: String::new(),
+        target: br_core::registry::model::RegistrantKind::Individual,
+        currency: "XOF".into(),
+        eligibility_rule: String::new(),
+        pmt_expression: None,
+        pmt_threshold: None,
+        auto_enrol: false,
+    };
+    programs::create(store, &fx.admin, fields).unwrap();
+    let key = ProgramKey::Code(code.into());
+    programs::set_state(store, &fx.admin, &key, ProgramState::Active).unwrap();
+    br_core::program::membership::enrol_eligible(store, &fx.admin, &key, &|_| {}, &AtomicBool::new(false))
+        .unwrap()
+        .enrolled
+}
+
 pub fn unlock_with(passphrase: &str) -> Unlock<'static> {
     Unlock::with_passphrase(Secret::new(passphrase))
 }
