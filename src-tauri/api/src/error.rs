@@ -15,6 +15,12 @@ pub struct ApiError {
     pub details: Option<serde_json::Value>,
 }
 
+impl From<br_core::ModelError> for ApiError {
+    fn from(e: br_core::ModelError) -> Self {
+        ApiError::from(br_core::CoreError::from(e))
+    }
+}
+
 impl From<br_core::CoreError> for ApiError {
     fn from(e: br_core::CoreError) -> Self {
         let details = match &e {

@@ -6,7 +6,7 @@ use br_core::io::export::{ExportOptions, ExportSummary};
 use br_core::io::import::{ImportOptions, ImportSummary};
 use br_core::io::mapping::{self, ColumnMapping, SavedMapping};
 use br_core::registry::model::*;
-use br_core::registry::service::{self, HouseholdLink, RegistrantKey};
+use br_core::registry::service::{self, HouseholdLink, RegistrantDetail, RegistrantKey};
 use br_core::search::{SearchRequest, SearchResponse};
 use br_core::secret::Secret;
 use br_core::{Registry, RegistryInfo};

@@ -11,6 +11,8 @@ use crate::clock::now_rfc3339;
 use crate::error::Result;
 use crate::store::{Store, Tx};
 
+pub use br_model::audit::AuditEntry;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -233,19 +235,6 @@ pub struct AuditQuery {
     pub before: Option<i64>,
     /// 1 to 500; 100 when absent.
     pub limit: Option<u32>,
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct AuditEntry {
-    pub seq: i64,
-    pub at: String,
-    pub username: Option<String>,
-    pub action: String,
-    pub entity: Option<String>,
-    pub entity_id: Option<String>,
-    pub outcome: String,
-    /// Already masked when it was written.
-    pub details: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

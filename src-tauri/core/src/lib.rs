@@ -6,14 +6,11 @@ pub mod auth;
 pub mod backup;
 pub mod baseline;
 pub mod check;
-pub mod clock;
 pub mod dashboard;
 pub mod dedup;
 pub mod disbursement;
 pub mod error;
 pub mod io;
-pub mod money;
-pub mod normalize;
 pub mod outbox;
 mod paging;
 pub mod program;
@@ -24,5 +21,7 @@ pub mod secret;
 pub mod store;
 pub mod synth;
 
+// Storage-free parts live in br-model; their paths here stay as they were.
+pub use br_model::{clock, money, normalize, ModelError};
 pub use error::{CoreError, ErrorCode, Result};
 pub use registry_handle::{CreateRegistry, Registry, RegistryInfo};

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use uuid::Uuid;
 
-use crate::auth::Role;
+use crate::roles::Role;
 
 /// Declares a state enum with its wire names and parser.
 macro_rules! states {
@@ -160,14 +160,6 @@ impl ApprovalStage {
     /// Whether an entitlement of `amount` goes through this stage.
     pub fn applies_to(&self, amount: i64) -> bool {
         self.above_amount.is_none_or(|min| amount > min)
-    }
-
-    /// The same condition in SQL over an `amount` column (thresholds are validated integers, so inlined).
-    pub(crate) fn condition_sql(&self) -> String {
-        match self.above_amount {
-            None => "1".into(),
-            Some(min) => format!("amount > {min}"),
-        }
     }
 }
 

@@ -5,8 +5,8 @@
 pub const MAX_MINOR: i64 = 1_000_000_000_000_000;
 
 /// Adds amounts, or says the sum cannot be counted (rather than wrapping to a wrong total).
-pub fn add(a: i64, b: i64) -> crate::Result<i64> {
-    a.checked_add(b).ok_or_else(|| crate::CoreError::InvalidInput("the total is too large to count".into()))
+pub fn add(a: i64, b: i64) -> Result<i64, crate::ModelError> {
+    a.checked_add(b).ok_or_else(|| crate::ModelError::InvalidInput("the total is too large to count".into()))
 }
 
 /// Decimals of a currency's minor unit: 2 unless ISO 4217 says otherwise.

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use uuid::Uuid;
 
-use crate::registry::model::RegistrantKind;
+use crate::registry::RegistrantKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -108,7 +108,7 @@ pub struct Program {
     pub pmt_threshold: Option<f64>,
     pub auto_enrol: bool,
     /// The entitlement rule, approval stages and cycle schedule.
-    pub disbursement: crate::disbursement::model::DisbursementSettings,
+    pub disbursement: crate::disbursement::DisbursementSettings,
     pub created_at: String,
     pub updated_at: String,
 }

@@ -152,23 +152,6 @@ pub struct MembershipLink {
     pub end_date: Option<String>,
 }
 
-/// Everything the beneficiary page shows.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct RegistrantDetail {
-    pub registrant: Registrant,
-    /// For an individual: the households they belong to.
-    pub groups: Vec<MembershipLink>,
-    /// For a group: its members.
-    pub members: Vec<MembershipLink>,
-    /// Every program the registrant is in, with state and dates.
-    pub programs: Vec<crate::program::model::ProgramMembership>,
-    /// Every entitlement in every program and cycle, newest first, with its approvals.
-    pub entitlements: Vec<crate::disbursement::model::EntitlementView>,
-    /// Every payment attempt, newest first.
-    pub payments: Vec<crate::disbursement::model::PaymentView>,
-    pub history: Vec<crate::audit::AuditEntry>,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ListName {

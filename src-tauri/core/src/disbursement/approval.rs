@@ -29,7 +29,7 @@ fn next_stage_sql(stages: &[ApprovalStage], after: usize) -> String {
         .iter()
         .enumerate()
         .skip(after)
-        .map(|(i, s)| format!("WHEN {} THEN {}", s.condition_sql(), i + 1))
+        .map(|(i, s)| format!("WHEN {} THEN {}", condition_sql(s), i + 1))
         .collect();
     if arms.is_empty() {
         "NULL".into()
@@ -77,6 +77,14 @@ fn check_duties(conn: &Connection, c: &StoredCycle, stage: usize, me: &str, targ
         )));
     }
     Ok(())
+}
+
+/// A stage's condition in SQL over an `amount` column (thresholds are validated integers, so inlined).
+fn condition_sql(stage: &ApprovalStage) -> String {
+    match stage.above_amount {
+        None => "1".into(),
+        Some(min) => format!("amount > {min}"),
+    }
 }
 
 /// What a workflow step did.

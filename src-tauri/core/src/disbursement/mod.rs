@@ -5,7 +5,7 @@ pub mod approval;
 pub mod cycle;
 pub mod entitlement;
 pub mod funds;
-pub mod model;
+pub use br_model::disbursement as model;
 pub mod payment;
 pub mod settings;
 pub mod status;

@@ -1,6 +1,6 @@
 //! Registrants: individuals and groups, their IDs, memberships, lists and custom fields.
 
-pub mod model;
+pub use br_model::registry as model;
 pub mod read;
 pub mod service;
 pub mod settings;

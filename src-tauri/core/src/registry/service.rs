@@ -14,6 +14,7 @@ use crate::audit::AuditEvent;
 use crate::auth::{require, Permission, Session};
 use crate::error::{CoreError, Result};
 use crate::store::Store;
+pub use br_model::detail::RegistrantDetail;
 
 pub fn read_custom_fields(conn: &Connection) -> Result<Vec<CustomField>> {
     let mut stmt = conn.prepare_cached(
