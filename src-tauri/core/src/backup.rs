@@ -54,12 +54,6 @@ fn sha256_file(path: &Path) -> Result<String> {
     Ok(hex::encode(ctx.finish().as_ref()))
 }
 
-fn sync_file(path: &Path) -> Result<()> {
-    std::fs::File::open(path)
-        .and_then(|f| f.sync_all())
-        .map_err(|e| CoreError::io(format!("flushing {}", path.display()), e))
-}
-
 pub fn create(registry: &Registry, session: &Session, dest: &Path) -> Result<BackupSummary> {
     require(registry.store(), session, Permission::BackupRun, "backup.create")?;
     crate::io::output::check_outside_registry(registry.store().dir(), dest)?;
@@ -141,10 +135,9 @@ pub fn restore(from: &Path, target: &Path, unlock: &Unlock<'_>) -> Result<Regist
     let staged = (|| {
         for f in [DB_FILE, KEY_FILE] {
             std::fs::copy(from.join(f), staging.join(f)).map_err(|e| CoreError::io(format!("copying {f}"), e))?;
-            sync_file(&staging.join(f))?;
         }
+        // Proves the copy opens; `move_into_place` flushes it after this connection has closed.
         drop(Registry::open(&staging, unlock)?);
-        crate::io::output::sync_folder(&staging);
         Ok(())
     })();
     if let Err(e) = staged {
