@@ -66,7 +66,7 @@ pub fn require(store: &Store, session: &Session, permission: Permission, action:
     if session.may(permission) {
         return Ok(());
     }
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         tx.audit(
             AuditEvent::new(session, action).denied().details(serde_json::json!({ "permission": permission.as_str() })),
         )
@@ -77,7 +77,7 @@ pub fn require(store: &Store, session: &Session, permission: Permission, action:
 /// Records a refusal found inside a write (whose transaction rolled back with it): a stage another role
 /// decides, a separation-of-duties rule. Refusals by permission are recorded by `require`.
 pub fn audit_refusal(store: &Store, session: &Session, action: &'static str, refusal: &CoreError) -> Result<()> {
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         tx.audit(AuditEvent::new(session, action).denied().details(serde_json::json!({
             "code": refusal.code().as_str(), "reason": refusal.to_string()
         })))
@@ -271,7 +271,7 @@ pub fn update_user(store: &Store, session: &Session, username: &str, change: &Us
             return Err(CoreError::InvalidInput("a display name has 1 to 200 characters".into()));
         }
     }
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         let c = tx.conn();
         let before = c
             .query_row(
@@ -342,7 +342,7 @@ pub fn add_user(
     password: &Secret,
 ) -> Result<User> {
     require(store, session, Permission::UsersManage, "user.add")?;
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         let user = insert_user(tx.conn(), username, display_name, role, password)?;
         tx.audit(
             AuditEvent::new(session, "user.add")

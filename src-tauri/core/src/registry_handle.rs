@@ -109,7 +109,7 @@ impl Registry {
         }
         let store = Store::open_created(staging, key, registry_id.to_string(), source)?;
         let session = Session { user_id: admin.id, username: admin.username.clone(), role: Role::Admin, epoch: 0 };
-        store.write(|tx| {
+        store.write_as(session.username(), |tx| {
             tx.audit(
                 AuditEvent::new(&session, "registry.create")
                     .details(serde_json::json!({ "office_code": req.office_code, "admin": admin.username })),

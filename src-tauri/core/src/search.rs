@@ -309,7 +309,7 @@ pub fn search(store: &Store, session: &Session, req: &SearchRequest) -> Result<S
         Ok(SearchResponse { items, next_cursor, matched_by: MatchedBy::Name })
     })?;
     if req.reveal && !response.items.is_empty() {
-        store.write(|tx| {
+        store.write_as(session.username(), |tx| {
             tx.audit(AuditEvent::new(session, "registrant.reveal").details(serde_json::json!({
                 "search": true,
                 "references": response.items.iter().map(|i| i.reference.as_str()).collect::<Vec<_>>(),

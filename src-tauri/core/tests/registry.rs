@@ -18,6 +18,8 @@ fn person(given: &str, family: &str) -> RegistrantFields {
     }
 }
 
+use br_model::op::{Op, RegistrantField};
+
 fn ops_for(f: &Fixture, id: uuid::Uuid) -> Vec<(String, Option<i64>, i64)> {
     f.registry
         .store()
@@ -61,9 +63,17 @@ fn every_change_appends_one_op_with_increasing_stamps() {
     let kinds: Vec<&str> = ops.iter().map(|o| o.0.as_str()).collect();
     assert_eq!(
         kinds,
-        ["create", "create", "update", "disable"],
+        ["registrant_created", "household_member_joined", "registrant_updated", "registrant_disabled"],
         "registrant create, membership create, update, disable"
     );
+    let records = store.read(|c| br_core::outbox::read_records(c, 0, 100)).unwrap();
+    let update = records.iter().find(|r| matches!(r.op, Op::RegistrantUpdated { .. })).unwrap();
+    let Op::RegistrantUpdated { changed, fields, .. } = &update.op else { unreachable!() };
+    assert_eq!(changed, &[RegistrantField::FamilyName, RegistrantField::Phone], "the update names what changed");
+    assert_eq!(fields.family_name.as_deref(), Some("Diallo-Sow"));
+    assert_eq!(update.actor.as_deref(), Some(f.admin.username()), "the record names who made the change");
+    assert_eq!(update.device_id, store.office().device_id);
+    assert!(records.iter().all(|r| r.owner_office == store.office().office_id));
     assert!(ops.windows(2).all(|w| w[0].2 < w[1].2), "stamps increase");
     assert_eq!(ops[2].1.map(|v| v.to_string()), Some(head.version.clone()), "an update names the version it replaced");
     assert_eq!(f.assert_outbox_gapless(), 5);

@@ -8,6 +8,7 @@ pub mod disbursement;
 pub mod error;
 pub mod money;
 pub mod normalize;
+pub mod op;
 pub mod program;
 pub mod registry;
 pub mod roles;

@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::AtomicBool;
 
+use br_model::op::DuplicateOutcome;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -12,9 +13,9 @@ use uuid::Uuid;
 use super::find::{self, reason_names, FindStats, FoundGroup, Kinds};
 use crate::audit::AuditEvent;
 use crate::auth::{require, Permission, Session};
-use crate::clock::{now_rfc3339, today};
+use crate::clock::now_rfc3339;
 use crate::error::{CoreError, Result};
-use crate::program::membership::{apply, existing, Existing, Move};
+use crate::program::membership::{apply, existing, transfer, Existing, Move};
 use crate::program::model::MembershipState;
 use crate::program::service::{resolve as resolve_program, ProgramKey, StoredProgram};
 use crate::registry::model::RegistrantSummary;
@@ -101,7 +102,7 @@ pub fn run(store: &Store, session: &Session, req: &DedupRequest, cancel: &Atomic
         Ok((program, groups))
     })?;
     let scope = program.as_ref().map(|p| p.rowid).unwrap_or(0);
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         let c = tx.conn();
         c.execute(
             "DELETE FROM duplicate_members WHERE group_rowid IN (SELECT rowid FROM duplicate_groups WHERE scope = ?1 AND status = 'open')",
@@ -444,7 +445,7 @@ pub fn decide(
     comment: Option<&str>,
 ) -> Result<DuplicateGroup> {
     require(store, session, Permission::DuplicatesManage, "dedup.decide")?;
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         let (rowid, _, status) = group_rowid(tx.conn(), group)?;
         if !matches!(status, GroupStatus::Open | GroupStatus::Duplicates) || (status == GroupStatus::Duplicates && decision == Decision::Duplicates) {
             return Err(CoreError::TransitionNotAllowed {
@@ -457,23 +458,12 @@ pub fn decide(
             });
         }
         let members = group_members(tx.conn(), rowid)?;
-        let to = match decision {
-            Decision::Duplicates => GroupStatus::Duplicates,
-            Decision::NotDuplicates => GroupStatus::NotDuplicates,
+        let outcome = match decision {
+            Decision::Duplicates => DuplicateOutcome::Duplicates,
+            Decision::NotDuplicates => DuplicateOutcome::NotDuplicates,
         };
-        tx.conn().execute(
-            "UPDATE duplicate_groups SET status = ?1, decided_by = ?2, decided_at = ?3, comment = ?4 WHERE rowid = ?5",
-            params![to.as_str(), session.username(), now_rfc3339(), comment, rowid],
-        )?;
+        super::decision::record(tx, rowid, &members, outcome, comment)?;
         if decision == Decision::NotDuplicates {
-            for (k, &a) in members.iter().enumerate() {
-                for &b in &members[k + 1..] {
-                    tx.conn().execute(
-                        "INSERT OR IGNORE INTO not_duplicates (low, high) VALUES (?1, ?2)",
-                        params![a.min(b), a.max(b)],
-                    )?;
-                }
-            }
             for &m in &members {
                 for program in duplicated_in(tx, m)? {
                     let still_open: bool = tx.conn().query_row(
@@ -518,7 +508,7 @@ fn stored(tx: &Tx<'_>, rowid: i64) -> Result<StoredRow> {
 pub fn merge(store: &Store, session: &Session, group: Uuid, keep: &RegistrantKey) -> Result<MergeSummary> {
     require(store, session, Permission::DuplicatesManage, "dedup.merge")?;
     require(store, session, Permission::RegistrantWrite, "dedup.merge")?;
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         let (rowid, _, status) = group_rowid(tx.conn(), group)?;
         if !matches!(status, GroupStatus::Open | GroupStatus::Duplicates) {
             return Err(CoreError::TransitionNotAllowed {
@@ -568,11 +558,7 @@ pub fn merge(store: &Store, session: &Session, group: Uuid, keep: &RegistrantKey
             }
         }
         for o in &others {
-            summary.ids_moved += tx.conn().execute(
-                "UPDATE id_documents SET registrant = ?1 WHERE registrant = ?2
-                   AND id_type NOT IN (SELECT id_type FROM id_documents WHERE registrant = ?1)",
-                params![survivor.rowid, o.rowid],
-            )? as u64;
+            summary.ids_moved += write::move_id_documents(tx, o, &survivor)?;
             let programs: Vec<i64> = tx
                 .conn()
                 .prepare("SELECT program FROM program_memberships WHERE registrant = ?1")?
@@ -585,23 +571,7 @@ pub fn merge(store: &Store, session: &Session, group: Uuid, keep: &RegistrantKey
                     None => {
                         // The survivor takes over the membership, in the state it had before any duplicate hold.
                         let state = effective(tx, program, o.rowid)?.unwrap_or(MembershipState::Draft);
-                        tx.conn().execute(
-                            "UPDATE program_memberships SET registrant = ?1, state = ?2, state_before_duplicate = NULL, updated_at = ?3
-                             WHERE program = ?4 AND registrant = ?5",
-                            params![survivor.rowid, state.as_str(), now_rfc3339(), program, o.rowid],
-                        )?;
-                        let moved = existing(tx.conn(), program, survivor.rowid)?.ok_or_else(|| CoreError::not_found("membership"))?;
-                        let version = tx.append_op(
-                            "program_membership",
-                            moved.id,
-                            crate::outbox::OpKind::Update,
-                            &serde_json::json!({ "program": p.program.id, "registrant": survivor.id, "state": state.as_str(), "merged_from": o.id }),
-                            None,
-                        )?;
-                        tx.conn().execute(
-                            "UPDATE program_memberships SET version = ?1 WHERE program = ?2 AND registrant = ?3",
-                            params![version, program, survivor.rowid],
-                        )?;
+                        transfer(tx, &p, o, &survivor, state)?;
                         summary.memberships_moved += 1;
                     }
                     Some(_) => {
@@ -626,27 +596,27 @@ pub fn merge(store: &Store, session: &Session, group: Uuid, keep: &RegistrantKey
                 [survivor.rowid],
                 |r| r.get(0),
             )?;
-            if survivor_household {
-                tx.conn().execute(
-                    "UPDATE memberships SET end_date = ?1, is_head = 0 WHERE individual_rowid = ?2 AND end_date IS NULL",
-                    params![today().to_string(), o.rowid],
-                )?;
-            } else {
-                tx.conn().execute(
-                    "UPDATE memberships SET individual_rowid = ?1 WHERE individual_rowid = ?2 AND end_date IS NULL",
-                    params![survivor.rowid, o.rowid],
-                )?;
+            let places: Vec<(i64, Uuid)> = tx
+                .conn()
+                .prepare(
+                    "SELECT m.group_rowid, g.id FROM memberships m JOIN registrants g ON g.rowid = m.group_rowid
+                     WHERE m.individual_rowid = ?1 AND m.end_date IS NULL ORDER BY m.group_rowid",
+                )?
+                .query_map([o.rowid], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            for (k, place) in places.into_iter().enumerate() {
+                if survivor_household || k > 0 {
+                    write::end_membership(tx, place, o)?;
+                } else {
+                    write::replace_member(tx, place, o, &survivor)?;
+                }
             }
-            let fields = crate::registry::read::load(tx.conn(), o.rowid)?.ok_or_else(|| CoreError::not_found("registrant"))?.fields;
             if o.status == crate::registry::model::RegistrantStatus::Active {
-                write::set_disabled(tx, o, &fields, &format!("merged into {}", survivor.reference))?;
+                write::set_disabled(tx, o, &format!("merged into {}", survivor.reference))?;
             }
-            tx.conn().execute("UPDATE registrants SET merged_into = ?1 WHERE rowid = ?2", params![survivor.rowid, o.rowid])?;
+            write::mark_merged(tx, o, &survivor)?;
         }
-        tx.conn().execute(
-            "UPDATE duplicate_groups SET status = 'merged', decided_by = ?1, decided_at = ?2 WHERE rowid = ?3",
-            params![session.username(), now_rfc3339(), rowid],
-        )?;
+        super::decision::record(tx, rowid, &members, DuplicateOutcome::Merged, None)?;
         tx.audit(AuditEvent::new(session, "registrant.merge").on("registrant", survivor.id.to_string()).details(
             serde_json::json!({
                 "kept": summary.kept, "merged": summary.merged, "ids_moved": summary.ids_moved,

@@ -19,9 +19,9 @@ use crate::audit::AuditEvent;
 use crate::auth::{require, Permission, Session};
 use crate::clock::now_rfc3339;
 use crate::error::{CoreError, ErrorCode, Result};
-use crate::outbox::OpKind;
 use crate::program::service::{resolve as resolve_program, ProgramKey};
 use crate::store::{Store, Tx};
+use br_model::op::{CycleSetAction, Op, StageDecision, StageVerdict};
 
 /// SQL for "the first stage after `after` that applies to the row's amount, or NULL" (NULL: approved).
 fn next_stage_sql(stages: &[ApprovalStage], after: usize) -> String {
@@ -130,7 +130,7 @@ pub fn act(
     comment: Option<&str>,
 ) -> Result<WorkflowSummary> {
     require(store, session, Permission::CycleManage, "cycle.action")?;
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         let c = cycle::resolve(tx.conn(), cycle)?;
         let mut out = WorkflowSummary::default();
         let action_name = match action {
@@ -167,6 +167,12 @@ pub fn act(
                     "UPDATE cycles SET submitted_by = ?1, stages = ?3 WHERE rowid = ?2",
                     params![session.username(), c.rowid, frozen],
                 )?;
+                let moved = Op::CycleEntitlementsMoved {
+                    cycle: c.cycle.id,
+                    action: CycleSetAction::Submit,
+                    stages: Some(serde_json::to_value(&stages)?),
+                };
+                tx.append_op(&moved, None)?;
                 let c = cycle::set_state(tx, &c, CycleState::ToApprove)?;
                 out.changed = count as u64;
                 out.total = total;
@@ -190,6 +196,10 @@ pub fn act(
                     params![c.rowid, now_rfc3339()],
                 )? as u64;
                 tx.conn().execute("UPDATE cycles SET stages = NULL WHERE rowid = ?1", [c.rowid])?;
+                tx.append_op(
+                    &Op::CycleEntitlementsMoved { cycle: c.cycle.id, action: CycleSetAction::SendBack, stages: None },
+                    None,
+                )?;
                 cycle::set_state(tx, &c, CycleState::Draft)?;
                 out.cycle_state = Some(CycleState::Draft);
                 "cycle.send_back"
@@ -201,6 +211,10 @@ pub fn act(
                      WHERE cycle = ?1 AND state IN ('draft', 'pending', 'approved')",
                     params![c.rowid, now_rfc3339()],
                 )? as u64;
+                tx.append_op(
+                    &Op::CycleEntitlementsMoved { cycle: c.cycle.id, action: CycleSetAction::Cancel, stages: None },
+                    None,
+                )?;
                 out.cycle_state = Some(CycleState::Cancelled);
                 "cycle.cancel"
             }
@@ -220,17 +234,6 @@ pub fn act(
                 "cycle.end"
             }
         };
-        // A submission carries the stages it froze, so another registry applies the same ones.
-        let stages: Option<String> =
-            tx.conn().query_row("SELECT stages FROM cycles WHERE rowid = ?1", [c.rowid], |r| r.get(0))?;
-        let stages = stages.and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok());
-        tx.append_op(
-            "cycle_workflow",
-            Uuid::now_v7(),
-            OpKind::Update,
-            &serde_json::json!({ "cycle": c.cycle.id, "action": action, "comment": comment, "stages": stages }),
-            None,
-        )?;
         tx.audit(AuditEvent::new(session, action_name).on("cycle", cycle.to_string()).details(serde_json::json!({
             "program": c.cycle.program_code, "changed": out.changed, "total": out.total, "comment": comment,
         })))?;
@@ -283,7 +286,7 @@ pub fn decide(store: &Store, session: &Session, req: &Decide) -> Result<Workflow
 }
 
 fn decide_in(store: &Store, session: &Session, req: &Decide, comment: Option<&str>) -> Result<WorkflowSummary> {
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         let c = cycle::resolve(tx.conn(), req.cycle)?;
         if c.cycle.state != CycleState::ToApprove {
             return Err(not_allowed("cycle", c.cycle.state.as_str(), "approved"));
@@ -368,6 +371,7 @@ fn decide_in(store: &Store, session: &Session, req: &Decide, comment: Option<&st
             }
         }
         let decision = if req.decision == DecisionKind::Approve { "approved" } else { "rejected" };
+        let mut approvals = Vec::new();
         {
             let mut record = tx.conn().prepare_cached(
                 "INSERT INTO approvals (id, cycle, entitlement, stage, decision, actor, role, comment, count, total, at)
@@ -375,22 +379,28 @@ fn decide_in(store: &Store, session: &Session, req: &Decide, comment: Option<&st
             )?;
             let role = session.role().as_str();
             if chosen.is_empty() {
-                record.execute(params![Uuid::now_v7(), c.rowid, None::<i64>, k as i64, decision, me, role, comment, count, total, now])?;
+                let id = Uuid::now_v7();
+                record.execute(params![id, c.rowid, None::<i64>, k as i64, decision, me, role, comment, count, total, now])?;
+                approvals.push(id);
             }
             for (rowid, _, money) in &chosen {
-                record.execute(params![Uuid::now_v7(), c.rowid, rowid, k as i64, decision, me, role, comment, 1, money, now])?;
+                let id = Uuid::now_v7();
+                record.execute(params![id, c.rowid, rowid, k as i64, decision, me, role, comment, 1, money, now])?;
+                approvals.push(id);
             }
         }
-        tx.append_op(
-            "cycle_approval",
-            Uuid::now_v7(),
-            OpKind::Update,
-            &serde_json::json!({
-                "cycle": c.cycle.id, "stage": k, "decision": decision, "comment": comment,
-                "entitlements": req.entitlements, "count": count, "total": total,
-            }),
-            None,
-        )?;
+        let decided = StageDecision {
+            cycle: c.cycle.id,
+            stage: k as u32,
+            verdict: if req.decision == DecisionKind::Approve { StageVerdict::Approved } else { StageVerdict::Rejected },
+            role: session.role(),
+            comment: comment.map(str::to_string),
+            entitlements: (!chosen.is_empty()).then(|| chosen.iter().map(|(_, id, _)| *id).collect()),
+            approvals,
+            count,
+            total,
+        };
+        tx.append_op(&Op::EntitlementsDecided(decided), None)?;
         tx.audit(AuditEvent::new(session, "cycle.decide").on("cycle", c.cycle.id.to_string()).details(serde_json::json!({
             "program": c.cycle.program_code, "stage": k, "decision": decision, "count": count, "total": total,
             "comment": comment, "chosen": chosen.iter().map(|(_, id, _)| id).collect::<Vec<_>>(),

@@ -14,12 +14,12 @@ use crate::audit::AuditEvent;
 use crate::auth::{require, Permission, Session};
 use crate::clock::now_rfc3339;
 use crate::error::{CoreError, Result};
-use crate::outbox::OpKind;
 use crate::program::model::ProgramState;
 use crate::program::rules::Verdict;
 use crate::program::select::Scope;
 use crate::program::service::{resolve as resolve_program, ProgramKey, ProgramRules, StoredProgram};
 use crate::store::{Store, Tx};
+use br_model::op::{Op, PAGE};
 
 const CYCLE_COLUMNS: &str = "c.rowid, c.id, p.id, p.code, p.currency, c.sequence, c.name, c.start_date, c.end_date, \
      c.state, c.prepared_by, c.submitted_by, c.created_at, c.updated_at, c.version, c.program";
@@ -65,9 +65,9 @@ pub fn resolve(conn: &Connection, id: Uuid) -> Result<StoredCycle> {
     .ok_or_else(|| CoreError::not_found("cycle"))
 }
 
-/// What the change log carries for a cycle.
-pub(crate) fn write_op(tx: &mut Tx<'_>, c: &StoredCycle, kind: OpKind) -> Result<()> {
-    let version = tx.append_op("cycle", c.cycle.id, kind, &c.cycle, Some(c.version))?;
+/// Appends a change-log op about the cycle `c` and stamps the cycle's version with it.
+pub(crate) fn write_op(tx: &mut Tx<'_>, c: &StoredCycle, op: &Op) -> Result<()> {
+    let version = tx.append_op(op, Some(c.version))?;
     tx.conn().execute("UPDATE cycles SET version = ?1 WHERE rowid = ?2", params![version, c.rowid])?;
     Ok(())
 }
@@ -86,7 +86,7 @@ pub(crate) fn set_state(tx: &mut Tx<'_>, c: &StoredCycle, to: CycleState) -> Res
         params![to.as_str(), now_rfc3339(), c.rowid],
     )?;
     let after = resolve(tx.conn(), c.cycle.id)?;
-    write_op(tx, &after, OpKind::Update)?;
+    write_op(tx, &after, &Op::CycleStateSet { id: c.cycle.id, from: c.cycle.state, to })?;
     Ok(after)
 }
 
@@ -127,7 +127,7 @@ pub struct CycleCreated {
 /// Creates the program's next cycle on its schedule, with its members.
 pub fn create_next(store: &Store, session: &Session, req: &CreateCycle) -> Result<CycleCreated> {
     require(store, session, Permission::CycleManage, "cycle.create")?;
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         let p = resolve_program(tx.conn(), &req.program)?;
         if p.program.state != ProgramState::Active {
             return Err(CoreError::TransitionNotAllowed {
@@ -155,7 +155,23 @@ pub fn create_next(store: &Store, session: &Session, req: &CreateCycle) -> Resul
         )?;
         let c = resolve(tx.conn(), id)?;
         let (members, left_out) = copy_members(tx.conn(), &p, c.rowid, previous, req.members_from)?;
-        write_op(tx, &c, OpKind::Create)?;
+        let created = Op::CycleCreated {
+            id,
+            program: p.program.id,
+            sequence,
+            name: name.clone(),
+            start_date: start.to_string(),
+            end_date: end.to_string(),
+        };
+        write_op(tx, &c, &created)?;
+        let ids: Vec<Uuid> = tx
+            .conn()
+            .prepare("SELECT r.id FROM cycle_members m JOIN registrants r ON r.rowid = m.registrant WHERE m.cycle = ?1 ORDER BY m.registrant")?
+            .query_map([c.rowid], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for page in ids.chunks(PAGE) {
+            tx.append_op(&Op::CycleMembersAdded { cycle: id, members: page.to_vec() }, None)?;
+        }
         tx.audit(AuditEvent::new(session, "cycle.create").on("cycle", id.to_string()).details(serde_json::json!({
             "program": p.program.code, "sequence": sequence, "name": name, "members": members, "left_out": left_out,
         })))?;
@@ -222,7 +238,7 @@ pub fn recheck(store: &Store, session: &Session, cycle: Uuid, cancel: &AtomicBoo
         })?;
         Ok((c, keep, checked as u64))
     })?;
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         let current = resolve(tx.conn(), cycle)?;
         if current.cycle.state != CycleState::Draft || current.version != c.version {
             return Err(CoreError::TransitionNotAllowed {
@@ -239,6 +255,14 @@ pub fn recheck(store: &Store, session: &Session, cycle: Uuid, cancel: &AtomicBoo
                 ins.execute([r])?;
             }
         }
+        let leaving: Vec<Uuid> = tx
+            .conn()
+            .prepare(
+                "SELECT r.id FROM cycle_members m JOIN registrants r ON r.rowid = m.registrant
+                 WHERE m.cycle = ?1 AND m.registrant NOT IN (SELECT registrant FROM temp.keep_members) ORDER BY m.registrant",
+            )?
+            .query_map([c.rowid], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
         tx.conn().execute(
             "DELETE FROM entitlements WHERE cycle = ?1 AND state = 'draft'
                  AND registrant NOT IN (SELECT registrant FROM temp.keep_members)",
@@ -249,7 +273,9 @@ pub fn recheck(store: &Store, session: &Session, cycle: Uuid, cancel: &AtomicBoo
             [c.rowid],
         )? as u64;
         tx.conn().execute("DELETE FROM temp.keep_members", [])?;
-        write_op(tx, &c, OpKind::Update)?;
+        for page in leaving.chunks(PAGE) {
+            tx.append_op(&Op::CycleMembersRemoved { cycle: c.cycle.id, members: page.to_vec() }, None)?;
+        }
         tx.audit(
             AuditEvent::new(session, "cycle.recheck")
                 .on("cycle", cycle.to_string())
@@ -262,7 +288,7 @@ pub fn recheck(store: &Store, session: &Session, cycle: Uuid, cancel: &AtomicBoo
 /// Deletes a draft cycle with its members and draft entitlements.
 pub fn delete(store: &Store, session: &Session, cycle: Uuid) -> Result<()> {
     require(store, session, Permission::CycleManage, "cycle.delete")?;
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         let c = resolve(tx.conn(), cycle)?;
         if c.cycle.state != CycleState::Draft {
             return Err(CoreError::TransitionNotAllowed {
@@ -274,7 +300,7 @@ pub fn delete(store: &Store, session: &Session, cycle: Uuid) -> Result<()> {
         tx.conn().execute("DELETE FROM entitlements WHERE cycle = ?1", [c.rowid])?;
         tx.conn().execute("DELETE FROM cycle_members WHERE cycle = ?1", [c.rowid])?;
         tx.conn().execute("DELETE FROM cycles WHERE rowid = ?1", [c.rowid])?;
-        tx.append_op("cycle", c.cycle.id, OpKind::Disable, &c.cycle, Some(c.version))?;
+        tx.append_op(&Op::CycleDeleted { id: c.cycle.id }, Some(c.version))?;
         tx.audit(
             AuditEvent::new(session, "cycle.delete")
                 .on("cycle", cycle.to_string())

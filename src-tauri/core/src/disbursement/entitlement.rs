@@ -21,13 +21,13 @@ use crate::auth::{require, Permission, Session};
 use crate::clock::now_rfc3339;
 use crate::error::{CoreError, Result};
 use crate::money;
-use crate::outbox::OpKind;
 use crate::program::rules::Evaluator;
 use crate::program::select::{Scope, Selection};
 use crate::program::service::{resolve as resolve_program, ProgramKey};
 use crate::registry::service::{resolve as resolve_registrant, RegistrantKey};
 use crate::registry::settings::parse_date;
 use crate::store::Store;
+use br_model::op::{GeneratedEntitlement, GeneratedEntitlements, Op};
 
 /// Entitlements per change-log op and per progress report.
 pub(crate) const BATCH: usize = 10_000;
@@ -137,7 +137,7 @@ pub fn generate(
 ) -> Result<GenerationSummary> {
     require(store, session, Permission::CycleManage, "cycle.generate")?;
     let started = std::time::Instant::now();
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         let c = cycle::resolve(tx.conn(), cycle)?;
         require_draft(&c)?;
         let p = resolve_program(tx.conn(), &ProgramKey::Id(c.cycle.program_id))?;
@@ -149,7 +149,9 @@ pub fn generate(
         let members: i64 =
             tx.conn().query_row("SELECT count(*) FROM cycle_members WHERE cycle = ?1", [c.rowid], |r| r.get(0))?;
         let members = members as u64;
-        tx.conn().execute("DELETE FROM entitlements WHERE cycle = ?1", [c.rowid])?;
+        if tx.conn().execute("DELETE FROM entitlements WHERE cycle = ?1", [c.rowid])? > 0 {
+            tx.append_op(&Op::EntitlementsDiscarded { cycle: c.cycle.id }, None)?;
+        }
         let start = parse_date(&c.cycle.start_date).ok_or_else(|| CoreError::Internal("cycle start date".into()))?;
         let end = parse_date(&c.cycle.end_date).ok_or_else(|| CoreError::Internal("cycle end date".into()))?;
         let valid_until = end
@@ -202,20 +204,20 @@ pub fn generate(
                         summary.total_amount = money::add(summary.total_amount, amount)?;
                         summary.total_fee = money::add(summary.total_fee, fee)?;
                         summary.total_quantity = money::add(summary.total_quantity, quantity.unwrap_or(0))?;
-                        op_rows.push((id, d.registrant_id, amount, fee, quantity, code));
+                        op_rows.push(GeneratedEntitlement(id, d.registrant_id, amount, fee, quantity, code));
                     }
                     drop(insert);
-                    tx.append_op(
-                        "entitlement_batch",
-                        Uuid::now_v7(),
-                        OpKind::Create,
-                        &serde_json::json!({
-                            "cycle": c.cycle.id, "kind": rule.kind, "currency": c.cycle.currency, "product": rule.product,
-                            "unit": rule.unit, "valid_from": valid_from, "valid_until": valid_until,
-                            "columns": ["id", "registrant", "amount", "fee", "quantity", "voucher_code"], "rows": op_rows,
-                        }),
-                        None,
-                    )?;
+                    let page = GeneratedEntitlements {
+                        cycle: c.cycle.id,
+                        kind: rule.kind,
+                        currency: c.cycle.currency.clone(),
+                        product: rule.product.clone(),
+                        unit: rule.unit.clone(),
+                        valid_from: valid_from.clone(),
+                        valid_until: valid_until.clone(),
+                        rows: op_rows,
+                    };
+                    tx.append_op(&Op::EntitlementsGenerated(page), None)?;
                     summary.generated += batch.len() as u64;
                     progress(&GenerationProgress { phase: "writing".into(), done: summary.generated, total: members });
                 }
@@ -237,7 +239,7 @@ pub fn generate(
             params![session.username(), now, c.rowid],
         )?;
         let after = cycle::resolve(tx.conn(), cycle)?;
-        cycle::write_op(tx, &after, OpKind::Update)?;
+        cycle::write_op(tx, &after, &Op::CyclePrepared { id: after.cycle.id })?;
         tx.audit(AuditEvent::new(session, "cycle.generate").on("cycle", cycle.to_string()).details(serde_json::json!({
             "program": c.cycle.program_code, "rule": rule, "generated": summary.generated,
             "total_amount": summary.total_amount, "total_fee": summary.total_fee,
@@ -279,7 +281,7 @@ pub fn edit(store: &Store, session: &Session, req: &EditEntitlement) -> Result<E
     if reason.is_empty() {
         return Err(CoreError::InvalidInput("say why the entitlement changes".into()));
     }
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         let (rowid, cycle_id, kind, amount, quantity, state): (i64, Uuid, String, i64, Option<i64>, String) = tx
             .conn()
             .query_row(
@@ -304,13 +306,14 @@ pub fn edit(store: &Store, session: &Session, req: &EditEntitlement) -> Result<E
         let in_kind = kind == EntitlementKind::InKind.as_str();
         let (new_amount, new_quantity) = if in_kind { (0, Some(req.value)) } else { (req.value, None) };
         let fee = fee_rule.map(|f| f.on(new_amount)).unwrap_or(0);
-        let version = tx.append_op(
-            "entitlement",
-            req.entitlement,
-            OpKind::Update,
-            &serde_json::json!({ "amount": new_amount, "fee": fee, "quantity": new_quantity, "reason": reason }),
-            None,
-        )?;
+        let edited = Op::EntitlementEdited {
+            id: req.entitlement,
+            amount: new_amount,
+            fee,
+            quantity: new_quantity,
+            reason: reason.to_string(),
+        };
+        let version = tx.append_op(&edited, None)?;
         tx.conn().execute(
             "UPDATE entitlements SET amount = ?1, fee = ?2, quantity = ?3, reason = ?4, version = ?5, updated_at = ?6,
                  edited_by = ?8

@@ -10,9 +10,9 @@ use crate::audit::AuditEvent;
 use crate::auth::{require, Permission, Session};
 use crate::clock::now_rfc3339;
 use crate::error::{CoreError, Result};
-use crate::outbox::OpKind;
 use crate::program::service::{resolve as resolve_program, ProgramKey};
 use crate::store::Store;
+use br_model::op::Op;
 
 /// Entitlement states whose money is spoken for: approved, being paid, paid, or failed and to be paid again.
 pub(crate) const COMMITTED_STATES: &str = "('approved', 'in_payment', 'paid', 'failed')";
@@ -112,7 +112,7 @@ pub fn add(store: &Store, session: &Session, req: &AddFund) -> Result<FundBalanc
     if req.amount <= 0 {
         return Err(CoreError::InvalidInput("a fund is a positive amount in minor units".into()));
     }
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         let p = resolve_program(tx.conn(), &req.program)?;
         if !req.currency.trim().eq_ignore_ascii_case(&p.program.currency) {
             return Err(CoreError::InvalidInput(format!(
@@ -126,14 +126,15 @@ pub fn add(store: &Store, session: &Session, req: &AddFund) -> Result<FundBalanc
         let now = now_rfc3339();
         let state = if req.post { FundState::Posted } else { FundState::Draft };
         let posted_by = req.post.then(|| session.username().to_string());
-        let version = tx.append_op(
-            "fund",
+        let created = Op::FundCreated {
             id,
-            OpKind::Create,
-            &serde_json::json!({ "program": p.program.id, "amount": req.amount, "currency": p.program.currency,
-                "state": state, "reference": req.reference }),
-            None,
-        )?;
+            program: p.program.id,
+            amount: req.amount,
+            currency: p.program.currency.clone(),
+            state,
+            reference: req.reference.trim().to_string(),
+        };
+        let version = tx.append_op(&created, None)?;
         tx.conn().execute(
             "INSERT INTO funds (id, program, amount, currency, state, reference, created_by, posted_by, posted_at, version,
                  created_at, updated_at)
@@ -162,7 +163,7 @@ pub fn add(store: &Store, session: &Session, req: &AddFund) -> Result<FundBalanc
 /// Posts (`posted`) or cancels (`cancelled`) a draft fund.
 pub fn set_state(store: &Store, session: &Session, fund: Uuid, to: FundState) -> Result<FundBalance> {
     require(store, session, Permission::FundManage, "fund.state")?;
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         let (rowid, program, state): (i64, Uuid, String) = tx
             .conn()
             .query_row(
@@ -176,7 +177,8 @@ pub fn set_state(store: &Store, session: &Session, fund: Uuid, to: FundState) ->
             return Err(CoreError::TransitionNotAllowed { entity: "fund".into(), from: state, to: to.as_str().into() });
         }
         let now = now_rfc3339();
-        let version = tx.append_op("fund", fund, OpKind::Update, &serde_json::json!({ "state": to }), None)?;
+        let from = FundState::parse(&state).unwrap_or(FundState::Draft);
+        let version = tx.append_op(&Op::FundStateSet { id: fund, from, to }, None)?;
         tx.conn().execute(
             "UPDATE funds SET state = ?1, posted_by = ?2, posted_at = ?3, version = ?4, updated_at = ?5 WHERE rowid = ?6",
             params![

@@ -21,9 +21,9 @@ use crate::io::export::neutralise;
 use crate::io::output::OutputFile;
 use crate::money;
 use crate::normalize::mask_tail;
-use crate::outbox::OpKind;
 use crate::registry::service::{resolve as resolve_registrant, RegistrantKey};
 use crate::store::{Store, Tx};
+use br_model::op::{Op, PaymentResult, PreparedBatch, PreparedPayment};
 
 /// Rows per transaction and per change-log op while reconciling.
 const CHUNK: usize = 20_000;
@@ -37,11 +37,15 @@ pub struct PaymentProgress {
 }
 
 /// Approved entitlements whose valid-until date has passed become `expired`. Returns how many.
-pub(crate) fn expire_due(tx: &mut Tx<'_>, cycle: i64) -> Result<u64> {
+pub(crate) fn expire_due(tx: &mut Tx<'_>, cycle: &StoredCycle) -> Result<u64> {
+    let on = today().to_string();
     let n = tx.conn().execute(
         "UPDATE entitlements SET state = 'expired', updated_at = ?3 WHERE cycle = ?1 AND state = 'approved' AND valid_until < ?2",
-        params![cycle, today().to_string(), now_rfc3339()],
+        params![cycle.rowid, on, now_rfc3339()],
     )? as u64;
+    if n > 0 {
+        tx.append_op(&Op::EntitlementsExpired { cycle: cycle.cycle.id, on }, None)?;
+    }
     Ok(n)
 }
 
@@ -103,7 +107,7 @@ pub fn prepare(
     require(store, session, Permission::PaymentManage, "payment.prepare")?;
     let size = req.batch_size.unwrap_or(10_000).clamp(1, 1_000_000) as usize;
     let started = std::time::Instant::now();
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         let c = cycle::resolve(tx.conn(), req.cycle)?;
         if !matches!(c.cycle.state, CycleState::Approved | CycleState::Distributing) {
             return Err(CoreError::TransitionNotAllowed {
@@ -112,7 +116,7 @@ pub fn prepare(
                 to: "paying".into(),
             });
         }
-        let mut out = PrepareSummary { expired: expire_due(tx, c.rowid)?, ..Default::default() };
+        let mut out = PrepareSummary { expired: expire_due(tx, &c)?, ..Default::default() };
         // Cash needs somewhere to go; in-kind and vouchers are handed over, so their "payment" is a delivery.
         // The payee: the registrant's own financial address, else their household head's (a child's grant
         // goes to the caregiver; a household's to its head).
@@ -124,11 +128,11 @@ pub fn prepare(
                             THEN r.rowid
                             ELSE (SELECT m.group_rowid FROM memberships m WHERE m.individual_rowid = r.rowid AND m.end_date IS NULL LIMIT 1)
                         END)),
-                    e.amount, e.currency
+                    e.amount, e.currency, e.id
              FROM entitlements e JOIN registrants r ON r.rowid = e.registrant
              WHERE e.cycle = ?1 AND e.state IN ('approved', 'failed') ORDER BY e.rowid",
         )?;
-        let mut due: Vec<(i64, bool, Option<String>, i64, String)> = Vec::new();
+        let mut due: Vec<(i64, bool, Option<String>, i64, String, Uuid)> = Vec::new();
         let rows = st.query_map([c.rowid], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
@@ -137,15 +141,16 @@ pub fn prepare(
                 r.get::<_, Option<String>>(3)?,
                 r.get::<_, i64>(4)?,
                 r.get::<_, String>(5)?,
+                r.get::<_, Uuid>(6)?,
             ))
         })?;
         for row in rows {
-            let (rowid, state, kind, address, amount, currency) = row?;
+            let (rowid, state, kind, address, amount, currency, entitlement) = row?;
             if kind == "cash" && address.is_none() {
                 out.without_address += 1;
                 continue;
             }
-            due.push((rowid, state == "failed", address, amount, currency));
+            due.push((rowid, state == "failed", address, amount, currency, entitlement));
         }
         drop(st);
         let mut sequence: i64 = tx.conn().query_row(
@@ -174,11 +179,11 @@ pub fn prepare(
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
             )?;
             let mut op_rows = Vec::with_capacity(chunk.len());
-            for (n, (rowid, retry, address, amount, currency)) in chunk.iter().enumerate() {
+            for (n, (rowid, retry, address, amount, currency, entitlement)) in chunk.iter().enumerate() {
                 let id = Uuid::now_v7();
                 ins.execute(params![first + n as i64, id, batch_rowid, rowid, address, amount, currency, now])?;
                 out.retries += *retry as u64;
-                op_rows.push((id, rowid, amount));
+                op_rows.push(PreparedPayment(id, *entitlement, *amount, address.clone()));
             }
             drop(ins);
             // One statement for the batch's entitlements rather than one per payment.
@@ -187,13 +192,9 @@ pub fn prepare(
                  WHERE rowid IN (SELECT entitlement FROM payments WHERE rowid BETWEEN ?1 AND ?2)",
                 params![first, last, now],
             )?;
-            tx.append_op(
-                "payment_batch",
-                batch_id,
-                OpKind::Create,
-                &serde_json::json!({ "cycle": c.cycle.id, "sequence": sequence, "columns": ["id", "entitlement", "amount"], "rows": op_rows }),
-                None,
-            )?;
+            let prepared =
+                PreparedBatch { id: batch_id, cycle: c.cycle.id, sequence, currency: c.cycle.currency.clone(), rows: op_rows };
+            tx.append_op(&Op::PaymentsPrepared(prepared), None)?;
             out.payments += chunk.len() as u64;
             out.total += total;
             progress(&PaymentProgress { phase: "preparing".into(), done: out.payments, total: total_due });
@@ -334,7 +335,7 @@ pub fn export_file(store: &Store, session: &Session, batch: Uuid, path: &Path, o
     })?;
     out.finish()?;
     summary_out.finish()?;
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         tx.audit(
             AuditEvent::new(session, "payment.export")
                 .on("payment_batch", batch.to_string())
@@ -347,7 +348,7 @@ pub fn export_file(store: &Store, session: &Session, batch: Uuid, path: &Path, o
 /// Marks a prepared batch as sent to the provider: its queued payments become `sent`.
 pub fn mark_sent(store: &Store, session: &Session, batch: Uuid) -> Result<PaymentBatch> {
     require(store, session, Permission::PaymentManage, "payment.mark_sent")?;
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         let (rowid, (first, last), _, b) = resolve_batch(tx.conn(), batch)?;
         if b.state != "prepared" {
             return Err(CoreError::TransitionNotAllowed {
@@ -363,13 +364,7 @@ pub fn mark_sent(store: &Store, session: &Session, batch: Uuid) -> Result<Paymen
             "UPDATE payments SET state = 'sent', updated_at = ?3 WHERE rowid BETWEEN ?1 AND ?2 AND state = 'queued'",
             params![first, last, now],
         )?;
-        tx.append_op(
-            "payment_batch",
-            batch,
-            OpKind::Update,
-            &serde_json::json!({ "state": "sent", "sent_at": now }),
-            None,
-        )?;
+        tx.append_op(&Op::PaymentBatchSent { id: batch }, None)?;
         tx.audit(AuditEvent::new(session, "payment.mark_sent").on("payment_batch", batch.to_string()))?;
         let (_, _, _, b) = resolve_batch(tx.conn(), batch)?;
         Ok(b)
@@ -487,7 +482,7 @@ pub fn reconcile(
             out.elapsed_ms = started.elapsed().as_millis() as u64;
             return Err(CoreError::Cancelled);
         }
-        store.write(|tx| apply_chunk(tx, session, chunk, &mut out))?;
+        store.write_as(session.username(), |tx| apply_chunk(tx, session, chunk, &mut out))?;
         done += chunk.len() as u64;
         progress(&PaymentProgress { phase: "applying".into(), done, total });
     }
@@ -531,7 +526,7 @@ fn apply_chunk(tx: &mut Tx<'_>, session: &Session, chunk: &[ResultRow], out: &mu
                 } else {
                     out.failed += 1;
                 }
-                applied.push((row.payment, to, row.external_ref.as_deref()));
+                applied.push(PaymentResult(row.payment, to, row.external_ref.clone(), row.reason.clone()));
                 continue;
             }
             let Some((rowid, state, entitlement)) = find
@@ -581,21 +576,16 @@ fn apply_chunk(tx: &mut Tx<'_>, session: &Session, chunk: &[ResultRow], out: &mu
                 PaymentState::Failed => out.failed += 1,
                 _ => out.reversed += 1,
             }
-            applied.push((row.payment, to, row.external_ref.as_deref()));
+            applied.push(PaymentResult(row.payment, to, row.external_ref.clone(), row.reason.clone()));
         }
     }
     if applied.is_empty() {
         return Ok(());
     }
-    tx.append_op(
-        "payment_results",
-        Uuid::now_v7(),
-        OpKind::Update,
-        &serde_json::json!({ "columns": ["payment", "state", "external_ref"], "rows": applied }),
-        None,
-    )?;
+    let count = applied.len();
+    tx.append_op(&Op::PaymentResults { results: applied }, None)?;
     tx.audit(AuditEvent::new(session, "payment.reconcile").details(serde_json::json!({
-        "applied": applied.len(), "paid": out.paid, "failed": out.failed, "reversed": out.reversed,
+        "applied": count, "paid": out.paid, "failed": out.failed, "reversed": out.reversed,
     })))?;
     Ok(())
 }
@@ -609,7 +599,7 @@ pub fn of_registrant(store: &Store, session: &Session, key: &RegistrantKey, reve
     require(store, session, Permission::PersonalDataReveal, "registrant.reveal")?;
     let (registrant, payments) =
         store.read(|c| Ok((resolve_registrant(c, key)?.id, of_registrant_in(c, key, true)?)))?;
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         tx.audit(
             AuditEvent::new(session, "registrant.reveal")
                 .on("registrant", registrant.to_string())

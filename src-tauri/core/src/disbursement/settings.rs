@@ -9,7 +9,6 @@ use crate::audit::AuditEvent;
 use crate::auth::{require, Permission, Role, Session};
 use crate::clock::{now_rfc3339, today};
 use crate::error::{CoreError, Result};
-use crate::outbox::OpKind;
 use crate::program::model::{ProgramState, ProgramSummary};
 use crate::program::rules::{self, CompiledRule, RuleKind};
 use crate::program::service::{custom_field_names, resolve, summary, write_op, ProgramKey};
@@ -122,7 +121,7 @@ pub fn set(
     mut settings: DisbursementSettings,
 ) -> Result<ProgramSummary> {
     require(store, session, Permission::CycleManage, "program.disbursement")?;
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         let p = resolve(tx.conn(), key)?;
         if p.program.state == ProgramState::Ended {
             return Err(CoreError::InvalidInput(format!("program {} has ended and cannot change", p.program.code)));
@@ -140,7 +139,7 @@ pub fn set(
             ],
         )?;
         let after = resolve(tx.conn(), &ProgramKey::Id(p.program.id))?;
-        write_op(tx, &after, OpKind::Update)?;
+        write_op(tx, &after, false)?;
         tx.audit(
             AuditEvent::new(session, "program.disbursement")
                 .on("program", p.program.id.to_string())

@@ -204,7 +204,7 @@ pub fn export_approved(store: &Store, session: &Session, req: &ExportEntitlement
         Ok(n)
     })?;
     out.finish()?;
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         tx.audit(
             AuditEvent::new(session, "entitlements.export")
                 .on("cycle", req.cycle.to_string())

@@ -131,7 +131,7 @@ pub fn export_csv(
         Ok(n)
     })?;
     out.finish()?;
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         tx.audit(AuditEvent::new(session, "export.run").details(serde_json::json!({
             "rows": rows,
             "contains_personal_data": options.include_personal,

@@ -520,8 +520,14 @@ fn write_unit(
 /// the file, a household split across the file, a second head already stored) are rare, so the batch is
 /// first written without savepoints, which would make the full-text index flush at every unit; if a
 /// unit fails, that attempt is rolled back and the batch is written again with a savepoint per unit.
-fn write_batch(store: &Store, units: &[Unit], run: i64, on_rows: &dyn Fn(u64)) -> Result<(Counts, Vec<Reject>)> {
-    let fast = store.write(|tx| {
+fn write_batch(
+    store: &Store,
+    session: &Session,
+    units: &[Unit],
+    run: i64,
+    on_rows: &dyn Fn(u64),
+) -> Result<(Counts, Vec<Reject>)> {
+    let fast = store.write_as(session.username(), |tx| {
         let mut counts = Counts::default();
         let mut rows = 0u64;
         for unit in units {
@@ -540,7 +546,7 @@ fn write_batch(store: &Store, units: &[Unit], run: i64, on_rows: &dyn Fn(u64)) -
     if let Some(counts) = fast {
         return Ok((counts, Vec::new()));
     }
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         let mut counts = Counts::default();
         let mut rejects = Vec::new();
         for unit in units {
@@ -627,7 +633,7 @@ pub fn import_csv(
     let unmapped_columns = cols.unmapped.clone();
     let settings = store.read(Settings::load)?;
     let file_name = path.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
-    let run: i64 = store.write(|tx| {
+    let run: i64 = store.write_as(session.username(), |tx| {
         Ok(tx.conn().query_row(
             "INSERT INTO import_runs (started_at, file_name, user_id, status) VALUES (?1, ?2, ?3, 'running') RETURNING id",
             params![now_rfc3339(), file_name, session.user_id()],
@@ -645,7 +651,7 @@ pub fn import_csv(
         }
     };
     if defer_indexes {
-        store.write(|tx| crate::store::list_indexes::drop_all(tx.conn()))?;
+        store.write_as(session.username(), |tx| crate::store::list_indexes::drop_all(tx.conn()))?;
     }
     let outcome = (|| -> Result<ImportSummary> {
         let mut rejects = RejectsFile {
@@ -686,7 +692,7 @@ pub fn import_csv(
                     q.bytes_done = start_bytes + (end_bytes - start_bytes) * rows.min(batch_rows) / batch_rows;
                     progress(&q);
                 };
-                let (batch_counts, unit_rejects) = write_batch(store, &batch.units, run, &within)?;
+                let (batch_counts, unit_rejects) = write_batch(store, session, &batch.units, run, &within)?;
                 counts.add(&batch_counts);
                 for r in batch.rejects.iter().chain(unit_rejects.iter()) {
                     rejects.write(r)?;
@@ -716,7 +722,7 @@ pub fn import_csv(
             auto_enrolled: 0,
             elapsed_ms: started.elapsed().as_millis() as u64,
         };
-        store.write(|tx| {
+        store.write_as(session.username(), |tx| {
             tx.conn().execute(
                 "UPDATE import_runs SET finished_at = ?2, status = ?3, rows_read = ?4, inserted = ?5, updated = ?6,
                     rejected = ?7, groups_formed = ?8 WHERE id = ?1",
@@ -750,7 +756,7 @@ pub fn import_csv(
     // Whatever happened, the list indexes are whole again before this returns.
     let outcome = if defer_indexes {
         progress(&indexing_progress(&outcome, scan.bytes));
-        match store.write(|tx| crate::store::list_indexes::ensure_all(tx.conn())) {
+        match store.write_as(session.username(), |tx| crate::store::list_indexes::ensure_all(tx.conn())) {
             // The import's own error says more; a failed rebuild is also repeated at the next start.
             Err(e) if outcome.is_ok() => Err(e),
             _ => outcome,
@@ -763,7 +769,7 @@ pub fn import_csv(
         Err(e) => {
             // What was committed stays (whole households); the run says it failed and the log says why.
             let code = e.code().as_str();
-            let _ = store.write(|tx| {
+            let _ = store.write_as(session.username(), |tx| {
                 tx.conn().execute(
                     "UPDATE import_runs SET finished_at = ?2, status = 'failed' WHERE id = ?1",
                     params![run, now_rfc3339()],
@@ -778,7 +784,7 @@ pub fn import_csv(
         }
     };
     store.optimize()?;
-    summary.auto_enrolled = store.write(|tx| {
+    summary.auto_enrolled = store.write_as(session.username(), |tx| {
         let mut n = 0;
         for kind in [RegistrantKind::Individual, RegistrantKind::Group] {
             n += crate::program::membership::auto_enrol(

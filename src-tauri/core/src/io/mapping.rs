@@ -203,7 +203,7 @@ pub fn save(store: &Store, session: &Session, saved: &SavedMapping) -> Result<()
     }
     let json = serde_json::to_string(&saved.mapping).map_err(|e| CoreError::InvalidInput(e.to_string()))?;
     ColumnMapping::from_json(&json)?;
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         tx.conn().execute(
             "INSERT INTO saved_mappings (name, mapping) VALUES (?1, ?2)
              ON CONFLICT (name) DO UPDATE SET mapping = excluded.mapping",

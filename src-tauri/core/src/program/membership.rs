@@ -19,10 +19,11 @@ use crate::audit::AuditEvent;
 use crate::auth::{require, Permission, Session};
 use crate::clock::{now_rfc3339, today};
 use crate::error::{CoreError, Result};
-use crate::outbox::OpKind;
 use crate::registry::model::RegistrantKind;
 use crate::registry::service::{resolve as resolve_registrant, RegistrantKey};
+use crate::registry::write::StoredRow;
 use crate::store::{Store, Tx};
+use br_model::op::{MembershipMove, Op};
 
 /// Most registrants one request may name, and memberships written per transaction by bulk work (50,000
 /// measured no faster).
@@ -71,18 +72,6 @@ pub(crate) fn existing(conn: &Connection, program: i64, registrant: i64) -> Resu
         .optional()?)
 }
 
-/// What the change log carries for a membership.
-#[derive(Serialize)]
-struct MembershipOp<'a> {
-    program: Uuid,
-    registrant: Uuid,
-    state: &'a str,
-    enrolled_on: Option<&'a str>,
-    exited_on: Option<&'a str>,
-    reason: Option<&'a str>,
-    pmt_score: Option<f64>,
-}
-
 /// One move of one membership.
 pub(crate) struct Move<'a> {
     pub program: &'a StoredProgram,
@@ -115,22 +104,18 @@ pub(crate) fn apply(tx: &mut Tx<'_>, current: Option<&Existing>, m: Move<'_>) ->
     let exited_on = (m.to == MembershipState::Exited).then_some(day.as_str());
     let id = current.map(|e| e.id).unwrap_or_else(Uuid::now_v7);
     let before_duplicate = (m.to == MembershipState::Duplicated).then_some(from.as_str());
-    let op = MembershipOp {
+    let op = Op::ProgramMembershipMoved(MembershipMove {
+        id,
         program: m.program.program.id,
         registrant: m.registrant_id,
-        state: m.to.as_str(),
-        enrolled_on,
-        exited_on,
-        reason: m.reason,
+        from,
+        to: m.to,
+        enrolled_on: enrolled_on.map(str::to_string),
+        exited_on: exited_on.map(str::to_string),
+        reason: m.reason.map(str::to_string),
         pmt_score: m.score,
-    };
-    let version = tx.append_op(
-        "program_membership",
-        id,
-        if current.is_some() { OpKind::Update } else { OpKind::Create },
-        &op,
-        None,
-    )?;
+    });
+    let version = tx.append_op(&op, None)?;
     tx.conn()
         .prepare_cached(
             "INSERT INTO program_memberships (program, registrant, id, state, state_before_duplicate, enrolled_on,
@@ -177,6 +162,30 @@ fn not_matching_reason(v: &Verdict) -> String {
 }
 
 /// Enrols the registrants a person selected. All or nothing: one already enrolled, or one the state
+/// Hands `from`'s membership of `program` to `to` (a merge keeping `to`, who has none there), in `state`.
+pub(crate) fn transfer(
+    tx: &mut Tx<'_>,
+    program: &StoredProgram,
+    from: &StoredRow,
+    to: &StoredRow,
+    state: MembershipState,
+) -> Result<()> {
+    tx.conn().execute(
+        "UPDATE program_memberships SET registrant = ?1, state = ?2, state_before_duplicate = NULL, updated_at = ?3
+         WHERE program = ?4 AND registrant = ?5",
+        params![to.rowid, state.as_str(), now_rfc3339(), program.rowid, from.rowid],
+    )?;
+    let moved = existing(tx.conn(), program.rowid, to.rowid)?.ok_or_else(|| CoreError::not_found("membership"))?;
+    let op =
+        Op::ProgramMembershipTransferred { id: moved.id, program: program.program.id, from: from.id, to: to.id, state };
+    let version = tx.append_op(&op, None)?;
+    tx.conn().execute(
+        "UPDATE program_memberships SET version = ?1 WHERE program = ?2 AND registrant = ?3",
+        params![version, program.rowid, to.rowid],
+    )?;
+    Ok(())
+}
+
 /// machine refuses, and nobody is changed. Those who do not match the rule become `not_eligible`.
 pub fn enrol_selected(
     store: &Store,
@@ -189,7 +198,7 @@ pub fn enrol_selected(
         return Err(CoreError::InvalidInput(format!("select between 1 and {BATCH} registrants")));
     }
     let started = std::time::Instant::now();
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         let p = resolve(tx.conn(), program)?;
         require_open(&p)?;
         let mut rows = Vec::with_capacity(registrants.len());
@@ -348,7 +357,7 @@ pub fn enrol_eligible(
             summary.cancelled = true;
             break;
         }
-        store.write(|tx| {
+        store.write_as(session.username(), |tx| {
             for m in batch {
                 apply(
                     tx,
@@ -438,7 +447,7 @@ pub fn verify(
             summary.cancelled = true;
             break;
         }
-        store.write(|tx| {
+        store.write_as(session.username(), |tx| {
             for (rowid, rid, ex, why) in batch {
                 apply(
                     tx,
@@ -506,7 +515,7 @@ pub fn change_members(
         MemberAction::Resume => MembershipState::Enrolled,
         MemberAction::Exit => MembershipState::Exited,
     };
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         let p = resolve(tx.conn(), program)?;
         if p.program.state == ProgramState::Ended {
             return Err(CoreError::TransitionNotAllowed {

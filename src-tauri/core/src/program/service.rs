@@ -14,9 +14,9 @@ use crate::auth::{require, Permission, Session};
 use crate::clock::now_rfc3339;
 use crate::disbursement::model::DisbursementSettings;
 use crate::error::{CoreError, Result};
-use crate::outbox::OpKind;
 use crate::registry::model::RegistrantKind;
 use crate::store::{Store, Tx};
+use br_model::op::{Op, ProgramRecord};
 
 const PROGRAM_COLUMNS: &str =
     "rowid, id, code, name, description, target, currency, state, archived, eligibility_rule, \
@@ -178,15 +178,18 @@ fn validate(conn: &Connection, f: &mut ProgramFields) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn write_op(tx: &mut Tx<'_>, p: &StoredProgram, kind: OpKind) -> Result<i64> {
-    let version = tx.append_op("program", p.program.id, kind, &p.program, Some(p.version))?;
+/// Appends the program's change-log op (its whole synced content) and stamps its version.
+pub(crate) fn write_op(tx: &mut Tx<'_>, p: &StoredProgram, created: bool) -> Result<i64> {
+    let program = record(&p.program);
+    let op = if created { Op::ProgramCreated { program } } else { Op::ProgramChanged { program } };
+    let version = tx.append_op(&op, Some(p.version))?;
     tx.conn().execute("UPDATE programs SET version = ?1 WHERE rowid = ?2", params![version, p.rowid])?;
     Ok(version)
 }
 
 pub fn create(store: &Store, session: &Session, mut fields: ProgramFields) -> Result<ProgramSummary> {
     require(store, session, Permission::ProgramManage, "program.create")?;
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         validate(tx.conn(), &mut fields)?;
         let exists: bool =
             tx.conn()
@@ -216,7 +219,7 @@ pub fn create(store: &Store, session: &Session, mut fields: ProgramFields) -> Re
             ],
         )?;
         let stored = resolve(tx.conn(), &ProgramKey::Id(id))?;
-        write_op(tx, &stored, OpKind::Create)?;
+        write_op(tx, &stored, true)?;
         tx.audit(
             AuditEvent::new(session, "program.create")
                 .on("program", id.to_string())
@@ -228,7 +231,7 @@ pub fn create(store: &Store, session: &Session, mut fields: ProgramFields) -> Re
 
 pub fn update(store: &Store, session: &Session, key: &ProgramKey, mut fields: ProgramFields) -> Result<ProgramSummary> {
     require(store, session, Permission::ProgramManage, "program.update")?;
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         let before = resolve(tx.conn(), key)?;
         if before.program.state == ProgramState::Ended {
             return Err(CoreError::InvalidInput(format!("program {} has ended and cannot change", before.program.code)));
@@ -266,7 +269,7 @@ pub fn update(store: &Store, session: &Session, key: &ProgramKey, mut fields: Pr
             other => other.into(),
         })?;
         let after = resolve(tx.conn(), &ProgramKey::Id(before.program.id))?;
-        write_op(tx, &after, OpKind::Update)?;
+        write_op(tx, &after, false)?;
         tx.audit(
             AuditEvent::new(session, "program.update").on("program", before.program.id.to_string()).details(
                 serde_json::json!({ "before": program_fields(&before.program), "after": program_fields(&after.program) }),
@@ -286,7 +289,7 @@ fn program_fields(p: &Program) -> serde_json::Value {
 
 pub fn set_state(store: &Store, session: &Session, key: &ProgramKey, state: ProgramState) -> Result<ProgramSummary> {
     require(store, session, Permission::ProgramManage, "program.state")?;
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         let p = resolve(tx.conn(), key)?;
         if !p.program.state.may_become(state) {
             return Err(CoreError::TransitionNotAllowed {
@@ -300,7 +303,7 @@ pub fn set_state(store: &Store, session: &Session, key: &ProgramKey, state: Prog
             params![state.as_str(), now_rfc3339(), p.rowid],
         )?;
         let after = resolve(tx.conn(), &ProgramKey::Id(p.program.id))?;
-        write_op(tx, &after, OpKind::Update)?;
+        write_op(tx, &after, false)?;
         tx.audit(
             AuditEvent::new(session, "program.state")
                 .on("program", p.program.id.to_string())
@@ -312,7 +315,7 @@ pub fn set_state(store: &Store, session: &Session, key: &ProgramKey, state: Prog
 
 pub fn set_archived(store: &Store, session: &Session, key: &ProgramKey, archived: bool) -> Result<ProgramSummary> {
     require(store, session, Permission::ProgramManage, "program.archive")?;
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         let p = resolve(tx.conn(), key)?;
         if archived && p.program.state == ProgramState::Active {
             return Err(CoreError::InvalidInput(format!("end program {} before archiving it", p.program.code)));
@@ -322,7 +325,7 @@ pub fn set_archived(store: &Store, session: &Session, key: &ProgramKey, archived
             params![archived, now_rfc3339(), p.rowid],
         )?;
         let after = resolve(tx.conn(), &ProgramKey::Id(p.program.id))?;
-        write_op(tx, &after, OpKind::Update)?;
+        write_op(tx, &after, false)?;
         tx.audit(
             AuditEvent::new(session, if archived { "program.archive" } else { "program.unarchive" })
                 .on("program", p.program.id.to_string()),
@@ -455,7 +458,7 @@ pub fn preview(
         let personal = rules.personal_fields(c)?;
         if !personal.is_empty() {
             require(store, session, Permission::PersonalDataReveal, "program.preview")?;
-            store.write(|tx| {
+            store.write_as(session.username(), |tx| {
                 tx.audit(
                     AuditEvent::new(session, "program.preview")
                         .details(serde_json::json!({ "reads_personal_fields": personal })),
@@ -493,4 +496,23 @@ pub fn preview(
         out.elapsed_ms = started.elapsed().as_millis() as u64;
         Ok(out)
     })
+}
+
+fn record(p: &Program) -> ProgramRecord {
+    ProgramRecord {
+        id: p.id,
+        code: p.code.clone(),
+        name: p.name.clone(),
+        description: p.description.clone(),
+        target: p.target,
+        currency: p.currency.clone(),
+        state: p.state,
+        archived: p.archived,
+        eligibility_rule: p.eligibility_rule.clone(),
+        pmt_expression: p.pmt_expression.clone(),
+        pmt_threshold: p.pmt_threshold,
+        auto_enrol: p.auto_enrol,
+        disbursement: p.disbursement.clone(),
+        created_at: p.created_at.clone(),
+    }
 }

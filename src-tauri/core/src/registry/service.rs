@@ -13,8 +13,9 @@ use super::write::{self, StoredRow};
 use crate::audit::AuditEvent;
 use crate::auth::{require, Permission, Session};
 use crate::error::{CoreError, Result};
-use crate::store::Store;
+use crate::store::{Store, Tx};
 pub use br_model::detail::RegistrantDetail;
+use br_model::op::{CustomFieldRecord, Op};
 
 pub fn read_custom_fields(conn: &Connection) -> Result<Vec<CustomField>> {
     let mut stmt = conn.prepare_cached(
@@ -117,7 +118,7 @@ pub fn get_detail(store: &Store, session: &Session, key: &RegistrantKey, reveal:
         })
     })?;
     if reveal {
-        store.write(|tx| {
+        store.write_as(session.username(), |tx| {
             tx.audit(AuditEvent::new(session, "registrant.reveal").on("registrant", detail.registrant.id.to_string()))
         })?;
     }
@@ -139,7 +140,7 @@ pub fn create(
     household: Option<HouseholdLink>,
 ) -> Result<Registrant> {
     require(store, session, Permission::RegistrantWrite, "registrant.create")?;
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         let settings = Settings::load(tx.conn())?;
         settings.validate(kind, &mut fields).map_err(|e| CoreError::InvalidInput(e.to_string()))?;
         if let Some(link) = &household {
@@ -177,7 +178,7 @@ pub fn update(
     expected_version: Option<String>,
 ) -> Result<Registrant> {
     require(store, session, Permission::RegistrantWrite, "registrant.update")?;
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         let row = resolve(tx.conn(), key)?;
         if let Some(v) = expected_version {
             if v != row.version.to_string() {
@@ -212,13 +213,12 @@ pub fn disable(store: &Store, session: &Session, key: &RegistrantKey, reason: &s
     if reason.is_empty() {
         return Err(CoreError::InvalidInput("disabling a registrant needs a reason".into()));
     }
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         let row = resolve(tx.conn(), key)?;
         if row.status == RegistrantStatus::Disabled {
             return Err(CoreError::InvalidInput(format!("registrant {} is already disabled", row.reference)));
         }
-        let fields = load_existing(tx.conn(), &row)?.fields;
-        write::set_disabled(tx, &row, &fields, reason)?;
+        write::set_disabled(tx, &row, reason)?;
         tx.audit(
             AuditEvent::new(session, "registrant.disable")
                 .on("registrant", row.id.to_string())
@@ -236,7 +236,7 @@ pub fn add_member(
     kind: &str,
 ) -> Result<()> {
     require(store, session, Permission::RegistrantWrite, "membership.add")?;
-    store.write(|tx| {
+    store.write_as(session.username(), |tx| {
         Settings::load(tx.conn())?
             .check_code(ListName::MembershipKind, "kind", kind)
             .map_err(|e| CoreError::InvalidInput(e.to_string()))?;
@@ -274,12 +274,8 @@ pub fn upsert_list_item(store: &Store, session: &Session, list: ListName, item: 
             "a code has 1 to 64 characters, without spaces, commas or semicolons".into(),
         ));
     }
-    store.write(|tx| {
-        tx.conn().execute(
-            "INSERT INTO list_items (list, code, label, parent, active) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (list, code) DO UPDATE SET label = excluded.label, parent = excluded.parent, active = excluded.active",
-            params![list.as_str(), code, item.label.trim(), item.parent, item.active],
-        )?;
+    store.write_as(session.username(), |tx| {
+        save_list_item(tx, list, code, &item)?;
         tx.audit(
             AuditEvent::new(session, "settings.list_item")
                 .details(serde_json::json!({ "list": list.as_str(), "code": code, "active": item.active })),
@@ -305,23 +301,59 @@ pub fn define_custom_field(store: &Store, session: &Session, field: CustomField)
     if field.field_type == CustomFieldType::Choice && field.choices.is_empty() {
         return Err(CoreError::InvalidInput("a choice field needs at least one choice".into()));
     }
-    store.write(|tx| {
-        tx.conn().execute(
-            "INSERT INTO custom_fields (name, label, field_type, choices, required, personal) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (name) DO UPDATE SET label = excluded.label, field_type = excluded.field_type,
-                choices = excluded.choices, required = excluded.required, personal = excluded.personal",
-            params![
-                field.name,
-                field.label,
-                field.field_type.as_str(),
-                serde_json::to_string(&field.choices)?,
-                field.required,
-                field.personal
-            ],
-        )?;
+    store.write_as(session.username(), |tx| {
+        save_custom_field(tx, &field)?;
         tx.audit(
             AuditEvent::new(session, "settings.custom_field")
                 .details(serde_json::json!({ "name": field.name, "type": field.field_type.as_str() })),
         )
     })
+}
+
+/// The writer of list items: the row and its change-log op.
+pub(crate) fn save_list_item(tx: &mut Tx<'_>, list: ListName, code: &str, item: &ListItem) -> Result<()> {
+    let label = item.label.trim();
+    tx.conn().execute(
+        "INSERT INTO list_items (list, code, label, parent, active) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (list, code) DO UPDATE SET label = excluded.label, parent = excluded.parent, active = excluded.active",
+        params![list.as_str(), code, label, item.parent, item.active],
+    )?;
+    tx.append_op(
+        &Op::ListItemSaved {
+            list,
+            code: code.to_string(),
+            label: label.to_string(),
+            parent: item.parent.clone(),
+            active: item.active,
+        },
+        None,
+    )?;
+    Ok(())
+}
+
+/// The writer of custom-field definitions: the row and its change-log op.
+pub(crate) fn save_custom_field(tx: &mut Tx<'_>, field: &CustomField) -> Result<()> {
+    tx.conn().execute(
+        "INSERT INTO custom_fields (name, label, field_type, choices, required, personal) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (name) DO UPDATE SET label = excluded.label, field_type = excluded.field_type,
+            choices = excluded.choices, required = excluded.required, personal = excluded.personal",
+        params![
+            field.name,
+            field.label,
+            field.field_type.as_str(),
+            serde_json::to_string(&field.choices)?,
+            field.required,
+            field.personal
+        ],
+    )?;
+    let record = CustomFieldRecord {
+        name: field.name.clone(),
+        label: field.label.clone(),
+        field_type: field.field_type,
+        choices: field.choices.clone(),
+        required: field.required,
+        personal: field.personal,
+    };
+    tx.append_op(&Op::CustomFieldDefined { field: record }, None)?;
+    Ok(())
 }

@@ -1,6 +1,7 @@
 //! The single path by which registrant rows change: the row, its IDs, tags, name index entry and the
 //! change-log op are written together. Single edits and imports both come through here.
 
+use br_model::op::{Op, RegistrantField};
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 use uuid::Uuid;
@@ -9,21 +10,7 @@ use super::model::{RegistrantFields, RegistrantKind, RegistrantStatus};
 use crate::clock::{now_rfc3339, today};
 use crate::error::{CoreError, Result};
 use crate::normalize::{fold_name, normalize_id_value, normalize_phone, sort_name};
-use crate::outbox::OpKind;
 use crate::store::Tx;
-
-/// What the change log carries for a registrant.
-#[derive(Serialize)]
-struct RegistrantOp<'a> {
-    kind: &'a str,
-    reference: &'a str,
-    status: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    disabled_reason: Option<&'a str>,
-    registered_on: &'a str,
-    #[serde(flatten)]
-    fields: &'a RegistrantFields,
-}
 
 /// A registrant row as the write path needs it.
 #[derive(Debug, Clone)]
@@ -152,16 +139,12 @@ pub fn insert(
     let registered_on = today().to_string();
     let hash = content_hash(kind, f)?;
     let version = tx.append_op(
-        "registrant",
-        id,
-        OpKind::Create,
-        &RegistrantOp {
-            kind: kind.as_str(),
-            reference: &reference,
-            status: "active",
-            disabled_reason: None,
-            registered_on: &registered_on,
-            fields: f,
+        &Op::RegistrantCreated {
+            id,
+            kind,
+            reference: reference.clone(),
+            registered_on: registered_on.clone(),
+            fields: f.clone(),
         },
         None,
     )?;
@@ -230,20 +213,9 @@ pub fn update(tx: &mut Tx<'_>, row: &StoredRow, f: &RegistrantFields, import_run
         }
         return Ok(false);
     }
-    let version = tx.append_op(
-        "registrant",
-        row.id,
-        OpKind::Update,
-        &RegistrantOp {
-            kind: row.kind.as_str(),
-            reference: &row.reference,
-            status: row.status.as_str(),
-            disabled_reason: None,
-            registered_on: &row.registered_on,
-            fields: f,
-        },
-        Some(row.version),
-    )?;
+    let before = super::read::load(tx.conn(), row.rowid)?.ok_or_else(|| CoreError::not_found("registrant"))?.fields;
+    let changed = RegistrantField::changed(&before, f);
+    let version = tx.append_op(&Op::RegistrantUpdated { id: row.id, changed, fields: f.clone() }, Some(row.version))?;
     tx.conn()
         .prepare_cached(
             "UPDATE registrants SET external_id = ?2, given_name = ?3, family_name = ?4, group_name = ?5, sort_name = ?6,
@@ -280,21 +252,9 @@ pub fn update(tx: &mut Tx<'_>, row: &StoredRow, f: &RegistrantFields, import_run
 }
 
 /// Disables a registrant with a reason: registrants are never deleted.
-pub fn set_disabled(tx: &mut Tx<'_>, row: &StoredRow, f: &RegistrantFields, reason: &str) -> Result<i64> {
-    let version = tx.append_op(
-        "registrant",
-        row.id,
-        OpKind::Disable,
-        &RegistrantOp {
-            kind: row.kind.as_str(),
-            reference: &row.reference,
-            status: "disabled",
-            disabled_reason: Some(reason),
-            registered_on: &row.registered_on,
-            fields: f,
-        },
-        Some(row.version),
-    )?;
+pub fn set_disabled(tx: &mut Tx<'_>, row: &StoredRow, reason: &str) -> Result<i64> {
+    let version =
+        tx.append_op(&Op::RegistrantDisabled { id: row.id, reason: reason.to_string() }, Some(row.version))?;
     tx.conn().execute(
         "UPDATE registrants SET status = 'disabled', disabled_reason = ?2, version = ?3, updated_at = ?4 WHERE rowid = ?1",
         params![row.rowid, reason, version, now_rfc3339()],
@@ -302,50 +262,79 @@ pub fn set_disabled(tx: &mut Tx<'_>, row: &StoredRow, f: &RegistrantFields, reas
     Ok(version)
 }
 
-#[derive(Serialize)]
-struct MembershipOp<'a> {
-    group_id: Uuid,
-    individual_id: Uuid,
-    kind: &'a str,
-    is_head: bool,
-    start_date: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    end_date: Option<&'a str>,
-}
-
 /// Ends the member's active memberships of groups other than `keep`: an import names one household per
 /// person, so moving someone to another household ends the old membership (kept, with its end date).
 pub fn end_other_memberships(tx: &mut Tx<'_>, member: &StoredRow, keep: &StoredRow) -> Result<usize> {
-    let others: Vec<(i64, Uuid, String, bool, String)> = tx
+    let others: Vec<(i64, Uuid)> = tx
         .conn()
         .prepare_cached(
-            "SELECT m.group_rowid, g.id, m.kind, m.is_head, m.start_date FROM memberships m
+            "SELECT m.group_rowid, g.id FROM memberships m
              JOIN registrants g ON g.rowid = m.group_rowid
              WHERE m.individual_rowid = ?1 AND m.group_rowid <> ?2 AND m.end_date IS NULL",
         )?
-        .query_map(params![member.rowid, keep.rowid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+        .query_map(params![member.rowid, keep.rowid], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
-    let end = today().to_string();
-    for (group_rowid, group_id, kind, is_head, start) in &others {
-        tx.conn()
-            .prepare_cached("UPDATE memberships SET end_date = ?3 WHERE group_rowid = ?1 AND individual_rowid = ?2")?
-            .execute(params![group_rowid, member.rowid, end])?;
-        tx.append_op(
-            "membership",
-            member.id,
-            OpKind::Update,
-            &MembershipOp {
-                group_id: *group_id,
-                individual_id: member.id,
-                kind,
-                is_head: *is_head,
-                start_date: start,
-                end_date: Some(&end),
-            },
-            None,
-        )?;
+    for &(group_rowid, group_id) in &others {
+        end_membership(tx, (group_rowid, group_id), member)?;
     }
     Ok(others.len())
+}
+
+/// Ends one active household membership today (kept, with its end date and kind).
+pub fn end_membership(tx: &mut Tx<'_>, (group_rowid, group_id): (i64, Uuid), member: &StoredRow) -> Result<()> {
+    let end = today().to_string();
+    tx.conn()
+        .prepare_cached(
+            "UPDATE memberships SET end_date = ?3 WHERE group_rowid = ?1 AND individual_rowid = ?2 AND end_date IS NULL",
+        )?
+        .execute(params![group_rowid, member.rowid, end])?;
+    tx.append_op(&Op::HouseholdMemberLeft { group: group_id, individual: member.id, end_date: end }, None)?;
+    Ok(())
+}
+
+/// Gives `from`'s active place in a household to `to` (a merge keeping `to`), with its kind, head flag
+/// and start date.
+pub fn replace_member(
+    tx: &mut Tx<'_>,
+    (group_rowid, group_id): (i64, Uuid),
+    from: &StoredRow,
+    to: &StoredRow,
+) -> Result<()> {
+    tx.conn()
+        .prepare_cached(
+            "UPDATE memberships SET individual_rowid = ?3 WHERE group_rowid = ?1 AND individual_rowid = ?2 AND end_date IS NULL",
+        )?
+        .execute(params![group_rowid, from.rowid, to.rowid])?;
+    tx.append_op(&Op::HouseholdMemberReplaced { group: group_id, from: from.id, to: to.id }, None)?;
+    Ok(())
+}
+
+/// Marks `duplicate` as merged into `survivor` (the duplicate is disabled first, by the caller).
+pub fn mark_merged(tx: &mut Tx<'_>, duplicate: &StoredRow, survivor: &StoredRow) -> Result<()> {
+    tx.conn()
+        .prepare_cached("UPDATE registrants SET merged_into = ?1 WHERE rowid = ?2")?
+        .execute(params![survivor.rowid, duplicate.rowid])?;
+    tx.append_op(&Op::RegistrantMerged { id: duplicate.id, into: survivor.id }, None)?;
+    Ok(())
+}
+
+/// Moves `from`'s ID documents of the types `to` lacks over to `to`; returns how many moved.
+pub fn move_id_documents(tx: &mut Tx<'_>, from: &StoredRow, to: &StoredRow) -> Result<u64> {
+    let types: Vec<String> = tx
+        .conn()
+        .prepare_cached(
+            "SELECT id_type FROM id_documents WHERE registrant = ?1
+               AND id_type NOT IN (SELECT id_type FROM id_documents WHERE registrant = ?2) ORDER BY id_type",
+        )?
+        .query_map(params![from.rowid, to.rowid], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for id_type in &types {
+        tx.conn()
+            .prepare_cached("UPDATE id_documents SET registrant = ?1 WHERE registrant = ?2 AND id_type = ?3")?
+            .execute(params![to.rowid, from.rowid, id_type])?;
+        tx.append_op(&Op::IdDocumentMoved { from: from.id, to: to.id, id_type: id_type.clone() }, None)?;
+    }
+    Ok(types.len() as u64)
 }
 
 /// Adds or changes an individual's membership of a group. One head per group.
@@ -384,23 +373,22 @@ pub fn upsert_membership(
     tx.conn()
         .prepare_cached(
             "INSERT INTO memberships (group_rowid, individual_rowid, kind, is_head, start_date) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (group_rowid, individual_rowid) DO UPDATE SET kind = excluded.kind, is_head = excluded.is_head",
+             ON CONFLICT (group_rowid, individual_rowid) DO UPDATE SET kind = excluded.kind, is_head = excluded.is_head,
+                 start_date = CASE WHEN end_date IS NULL THEN start_date ELSE excluded.start_date END, end_date = NULL",
         )?
         .execute(params![group.rowid, member.rowid, kind, is_head, start])?;
-    tx.append_op(
-        "membership",
-        member.id,
-        if existing.is_some() { OpKind::Update } else { OpKind::Create },
-        &MembershipOp {
-            group_id: group.id,
-            individual_id: member.id,
-            kind,
+    let op = if existing.is_some() {
+        Op::HouseholdMemberChanged { group: group.id, individual: member.id, kind: kind.to_string(), is_head }
+    } else {
+        Op::HouseholdMemberJoined {
+            group: group.id,
+            individual: member.id,
+            kind: kind.to_string(),
             is_head,
-            start_date: &start,
-            end_date: None,
-        },
-        None,
-    )?;
+            start_date: start,
+        }
+    };
+    tx.append_op(&op, None)?;
     Ok(true)
 }
 

@@ -32,6 +32,8 @@ pub fn key_path(dir: &Path) -> PathBuf {
 #[derive(Debug, Clone)]
 pub struct OfficeInfo {
     pub office_id: Uuid,
+    /// This desk: the origin of the change-log records it writes (an office may run several desks).
+    pub device_id: Uuid,
     pub code: String,
     pub name: String,
     pub registry_id: String,
@@ -161,12 +163,15 @@ impl Store {
         if rebuilt > 0 {
             tracing::warn!(rebuilt, "list indexes were missing (an import was cut short) and have been rebuilt");
         }
+        // A registry made before desks had ids gets one the first time it is opened.
+        conn.execute("UPDATE office SET device_id = ?1 WHERE device_id IS NULL", [Uuid::now_v7()])?;
         let office = conn
-            .query_row("SELECT office_id, code, name FROM office WHERE singleton = 1", [], |r| {
+            .query_row("SELECT office_id, device_id, code, name FROM office WHERE singleton = 1", [], |r| {
                 Ok(OfficeInfo {
                     office_id: r.get(0)?,
-                    code: r.get(1)?,
-                    name: r.get(2)?,
+                    device_id: r.get(1)?,
+                    code: r.get(2)?,
+                    name: r.get(3)?,
                     registry_id: registry_id.clone(),
                 })
             })
@@ -258,6 +263,15 @@ impl Store {
     /// ops commit together or not at all. A panic inside `f` (a bug reached by some input) rolls the
     /// transaction back and becomes an `Internal` error: the registry stays writable for everyone else.
     pub fn write<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
+        self.write_by(None, f)
+    }
+
+    /// [`Store::write`] on behalf of a person: the change-log records it writes name them.
+    pub fn write_as<T>(&self, actor: &str, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
+        self.write_by(Some(actor.to_string()), f)
+    }
+
+    fn write_by<T>(&self, actor: Option<String>, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
         let mut conn = self.lock_writer();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut wtx = Tx {
@@ -268,6 +282,7 @@ impl Store {
             reference_next: None,
             name_index: Vec::new(),
             abandoned: false,
+            actor,
         };
         // On a panic, `?` returns here and drops `wtx`, and with it the transaction, which rolls it back.
         let value = contain_panic("a write", std::panic::AssertUnwindSafe(|| f(&mut wtx)))?;
@@ -385,6 +400,8 @@ pub struct Tx<'a> {
     pub(crate) name_index: Vec<(i64, Option<String>)>,
     /// Set by `abandon`: the closure's work is rolled back although it returned Ok.
     abandoned: bool,
+    /// Who the change-log records of this transaction name; none for the system.
+    pub(crate) actor: Option<String>,
 }
 
 impl<'a> Tx<'a> {

@@ -1,0 +1,108 @@
+//! Every write to a synced table goes through its entity's writer, which appends the change-log op in the
+//! same transaction (docs/sync-ops.md). This scans core's source for SQL that inserts, updates or deletes
+//! rows of a synced table and fails on any outside the modules allowed to write that table, so a new
+//! write path cannot silently skip the change log. The replay test checks what those writers log.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Synced table → the modules that write it (paths under `core/src`).
+fn writers() -> BTreeMap<&'static str, &'static [&'static str]> {
+    BTreeMap::from([
+        // The bench's raw-insert floor fills a scratch registry that is thrown away (baseline.rs).
+        ("registrants", &["registry/write.rs", "baseline.rs"][..]),
+        ("registrant_tags", &["registry/write.rs"][..]),
+        ("id_documents", &["registry/write.rs", "baseline.rs"][..]),
+        ("memberships", &["registry/write.rs"][..]),
+        ("list_items", &["registry/service.rs"][..]),
+        ("custom_fields", &["registry/service.rs"][..]),
+        ("programs", &["program/service.rs", "disbursement/settings.rs"][..]),
+        ("program_memberships", &["program/membership.rs"][..]),
+        // Open groups are a desk's working set, rebuilt by each search; decisions travel (decision.rs).
+        ("duplicate_groups", &["dedup/review.rs", "dedup/decision.rs"][..]),
+        ("duplicate_members", &["dedup/review.rs"][..]),
+        ("not_duplicates", &["dedup/decision.rs"][..]),
+        ("cycles", &["disbursement/cycle.rs", "disbursement/approval.rs", "disbursement/entitlement.rs"][..]),
+        ("cycle_members", &["disbursement/cycle.rs"][..]),
+        (
+            "entitlements",
+            &[
+                "disbursement/entitlement.rs",
+                "disbursement/approval.rs",
+                "disbursement/payment.rs",
+                "disbursement/cycle.rs",
+            ][..],
+        ),
+        ("approvals", &["disbursement/approval.rs"][..]),
+        ("funds", &["disbursement/funds.rs"][..]),
+        ("payment_batches", &["disbursement/payment.rs"][..]),
+        ("payments", &["disbursement/payment.rs"][..]),
+        ("outbox", &["outbox.rs"][..]),
+    ])
+}
+
+fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The tables that SQL in `text` writes: the word after `INTO`, `DELETE FROM` or `UPDATE` (not `DO UPDATE
+/// SET`, which is part of an insert).
+fn written_tables(text: &str) -> Vec<String> {
+    let cleaned: String =
+        text.chars().map(|c| if c.is_alphanumeric() || c == '_' || c == '.' { c } else { ' ' }).collect();
+    let words: Vec<&str> = cleaned.split_whitespace().collect();
+    let mut out = Vec::new();
+    for (i, w) in words.iter().enumerate() {
+        let next = words.get(i + 1).copied().unwrap_or("");
+        let table = match *w {
+            "INTO" => next,
+            "UPDATE" if next != "SET" => next,
+            "FROM" if i > 0 && words[i - 1] == "DELETE" => next,
+            _ => continue,
+        };
+        out.push(table.trim_start_matches("main.").to_string());
+    }
+    out
+}
+
+#[test]
+fn synced_tables_are_written_only_by_their_writers() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&root, &mut files);
+    let writers = writers();
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut stray = Vec::new();
+    for file in &files {
+        let rel = file.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
+        let text = std::fs::read_to_string(file).unwrap();
+        for table in written_tables(&text) {
+            let Some((name, allowed)) = writers.get_key_value(table.as_str()) else { continue };
+            *seen.entry(name).or_default() += 1;
+            if !allowed.contains(&rel.as_str()) {
+                stray.push(format!("{rel} writes {table}"));
+            }
+        }
+    }
+    assert!(stray.is_empty(), "writes to synced tables outside their writers: {stray:#?}");
+    for table in writers.keys() {
+        assert!(seen.contains_key(table), "the scan found no write to {table}: is the scanner still reading the SQL?");
+    }
+}
+
+#[test]
+fn the_scanner_reads_sql_as_written_in_the_source() {
+    let sql = r#"conn.execute("INSERT OR IGNORE INTO not_duplicates (low, high)", [])
+        "UPDATE
+             entitlements SET state = 'paid'"
+        "INSERT INTO x (a) VALUES (1) ON CONFLICT (a) DO UPDATE SET a = 2"
+        "DELETE FROM main.cycles WHERE rowid = ?1""#;
+    assert_eq!(written_tables(sql), ["not_duplicates", "entitlements", "x", "cycles"]);
+}
