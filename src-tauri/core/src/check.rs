@@ -126,6 +126,17 @@ const COUNTED: &[(&str, &str, &str)] = &[
         "SELECT count(*) FROM outbox x, office o WHERE x.office_id <> o.office_id",
     ),
     (
+        "change_log.this_desk",
+        "every typed op in the change log names this desk",
+        "SELECT count(*) FROM outbox x, office o WHERE x.format > 0 AND x.device_id IS NOT o.device_id",
+    ),
+    (
+        "change_log.untyped_only_before_typed",
+        "no untyped op follows a typed one (untyped ones predate schema 6)",
+        "SELECT count(*) FROM outbox WHERE format = 0
+            AND seq > (SELECT coalesce(min(seq), 9223372036854775807) FROM outbox WHERE format > 0)",
+    ),
+    (
         "change_log.clock_forward",
         "each op's clock stamp is not before the previous op's",
         "SELECT count(*) FROM outbox a JOIN outbox b ON b.seq = a.seq + 1 WHERE b.hlc < a.hlc",

@@ -9,9 +9,7 @@ use br_core::dedup::review::{self, DedupRequest};
 use br_core::io::import::ImportOptions;
 use br_core::outbox::read_records;
 use br_core::program::membership;
-use br_core::program::model::{MembershipState, ProgramFields, ProgramState};
-use br_core::program::service::{self, ProgramKey};
-use br_core::registry::model::RegistrantKind;
+use br_core::program::model::MembershipState;
 use br_core::registry::service::RegistrantKey;
 use br_model::op::{DuplicateOutcome, Op, OpRecord};
 use common::Fixture;
@@ -38,20 +36,7 @@ K2,Hassan,Musa,male,1970-01-01,D02,H9,head,NID2,VC77
 ";
     fx.import(&fx.admin, &fx.file("k.csv", csv.as_bytes()), &ImportOptions::default()).unwrap();
     let store = fx.registry.store();
-    let key = ProgramKey::Code("ALL".into());
-    let fields = ProgramFields {
-        code: "ALL".into(),
-        name: "All".into(),
-        description: String::new(),
-        target: RegistrantKind::Individual,
-        currency: "ETB".into(),
-        eligibility_rule: String::new(),
-        pmt_expression: None,
-        pmt_threshold: None,
-        auto_enrol: false,
-    };
-    service::create(store, &fx.admin, fields).unwrap();
-    service::set_state(store, &fx.admin, &key, ProgramState::Active).unwrap();
+    let key = common::active_program(&fx, "ALL", "All");
     let k2 = text(&fx, "SELECT reference FROM registrants WHERE external_id = 'K2'");
     let k1 = text(&fx, "SELECT reference FROM registrants WHERE external_id = 'K1'");
     membership::enrol_selected(store, &fx.admin, &key, &[RegistrantKey::Reference(k2.clone())]).unwrap();

@@ -109,6 +109,14 @@ fn check_passes_on_what_the_registry_writes_and_names_each_contradiction() {
     }
     tamper(&fx, "DELETE FROM payments WHERE rowid = (SELECT max(rowid) FROM payments)");
 
+    // An op from another desk, and an untyped op after typed ones.
+    tamper(&fx, "UPDATE outbox SET device_id = randomblob(16) WHERE seq = 3");
+    assert_eq!(broken(&fx), ["change_log.this_desk"]);
+    tamper(&fx, "UPDATE outbox SET device_id = (SELECT device_id FROM office) WHERE seq = 3");
+    tamper(&fx, "UPDATE outbox SET format = 0 WHERE seq = 3");
+    assert_eq!(broken(&fx), ["change_log.untyped_only_before_typed"]);
+    tamper(&fx, "UPDATE outbox SET format = 1 WHERE seq = 3");
+
     // A cut in the change log, a counter behind the references it gave, a merge into nothing.
     tamper(&fx, "DELETE FROM outbox WHERE seq = 2");
     assert_eq!(broken(&fx), ["change_log.gapless"]);

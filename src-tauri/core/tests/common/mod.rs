@@ -107,9 +107,8 @@ impl Fixture {
     }
 }
 
-/// An active program for individuals, paid in XOF, with no rule, and everyone enrolled: where a cycle
-/// starts. Returns the number enrolled.
-pub fn active_cash_program(fx: &Fixture, code: &str, name: &str) -> u64 {
+/// An active program for individuals, paid in XOF, with no rule and no members yet.
+pub fn active_program(fx: &Fixture, code: &str, name: &str) -> br_core::program::service::ProgramKey {
     use br_core::program::model::{ProgramFields, ProgramState};
     use br_core::program::service::{self as programs, ProgramKey};
     let store = fx.registry.store();
@@ -127,7 +126,13 @@ pub fn active_cash_program(fx: &Fixture, code: &str, name: &str) -> u64 {
     programs::create(store, &fx.admin, fields).unwrap();
     let key = ProgramKey::Code(code.into());
     programs::set_state(store, &fx.admin, &key, ProgramState::Active).unwrap();
-    br_core::program::membership::enrol_eligible(store, &fx.admin, &key, &|_| {}, &AtomicBool::new(false))
+    key
+}
+
+/// [`active_program`] with everyone enrolled: where a cycle starts. Returns the number enrolled.
+pub fn active_cash_program(fx: &Fixture, code: &str, name: &str) -> u64 {
+    let key = active_program(fx, code, name);
+    br_core::program::membership::enrol_eligible(fx.registry.store(), &fx.admin, &key, &|_| {}, &AtomicBool::new(false))
         .unwrap()
         .enrolled
 }
