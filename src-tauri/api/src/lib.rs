@@ -2,6 +2,7 @@
 //! `dispatch` (by name, with JSON) or `call` (typed); both go through the same `Operation::run`.
 
 pub mod app;
+pub mod change_log;
 mod error;
 pub mod files;
 pub mod ops;
@@ -35,6 +36,7 @@ pub enum Progress {
     Enrolment(br_core::program::membership::EnrolmentProgress),
     Generation(br_core::disbursement::entitlement::GenerationProgress),
     Payment(br_core::disbursement::payment::PaymentProgress),
+    Replay(br_core::replay::ReplayProgress),
 }
 
 /// What an operation runs against: the open registry, the files it may reach, a progress sink and a
@@ -127,6 +129,8 @@ operations!(
     ops::AuditVerifyAnchorRequest,
     ops::RegistryCheckRequest,
     ops::BackupRequest,
+    change_log::OutboxExportRequest,
+    change_log::OutboxReplayRequest,
     br_core::audit::AuditQuery,
     ops::DashboardRequest,
     ops::ImportPreviewRequest,

@@ -50,7 +50,7 @@ pub trait Operation: DeserializeOwned + TS + 'static {
     fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Self::Response>;
 }
 
-fn registry<'a>(ctx: &Context<'a>) -> &'a Registry {
+pub(crate) fn registry<'a>(ctx: &Context<'a>) -> &'a Registry {
     ctx.registry
 }
 

@@ -623,6 +623,7 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
                 server_names: server_names.clone(),
             })
         }
+        Command::Outbox { command } => crate::outbox::run_outbox(cli, command),
         Command::Program { command } => crate::programs::run_program(cli, command),
         Command::Dedup { command } => crate::programs::run_dedup(cli, command),
         Command::Cycle { command } => crate::cycles::run_cycle(cli, command),

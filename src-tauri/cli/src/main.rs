@@ -9,6 +9,7 @@ mod commands;
 mod credentials;
 mod cycles;
 mod http_guard;
+mod outbox;
 mod output;
 mod programs;
 mod serve;
@@ -92,6 +93,11 @@ pub enum Command {
         /// Show personal fields unmasked (needs the permission; audited).
         #[arg(long)]
         reveal: bool,
+    },
+    /// The change log as a file: export it from one registry, replay it into another.
+    Outbox {
+        #[command(subcommand)]
+        command: outbox::OutboxCommand,
     },
     /// Programs: create, rules, preview, enrol, verify, pause, resume, exit.
     Program {

@@ -226,3 +226,42 @@ fn a_reader_that_closes_the_pipe_ends_br_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(out.status.success(), "{:?}: {stderr}", out.status);
 }
+
+#[test]
+fn a_change_log_exported_from_one_registry_replays_into_another() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (source, replica) = (tmp.path().join("source"), tmp.path().join("replica"));
+    let data = tmp.path().join("data");
+    let file = tmp.path().join("change-log.jsonl");
+    let on = |reg: &Path, args: &[&str]| br(reg, "admin", "admin-password-1", args);
+    ok(on(&source, &["--json", "gen", "--individuals", "200", "--out", data.to_str().unwrap()]));
+    for reg in [&source, &replica] {
+        let areas = data.join("areas.csv");
+        ok(on(
+            reg,
+            &["--json", "init", "--office-code", "ADD", "--office-name", "Addis", "--areas", areas.to_str().unwrap()],
+        ));
+    }
+    ok(on(&source, &["--json", "import", data.join("registrants.csv").to_str().unwrap()]));
+    let exported = ok(on(&source, &["--json", "outbox", "export", file.to_str().unwrap()]));
+    assert!(exported["ops"].as_u64().unwrap() > 200, "{exported}");
+    let again = failed(on(&source, &["--json", "outbox", "export", file.to_str().unwrap()]));
+    assert_eq!(again["code"], "already_exists", "an existing file is replaced only with --overwrite");
+
+    let replayed = ok(on(&replica, &["--json", "outbox", "replay", file.to_str().unwrap()]));
+    assert_eq!(replayed["read"], exported["ops"]);
+    assert_eq!(replayed["conflicts"], 0);
+    let first = std::fs::read_to_string(data.join("registrants.csv")).unwrap();
+    let row: Vec<&str> = first.lines().nth(1).unwrap().split(',').collect();
+    let found = ok(on(&replica, &["--json", "search", row[1], "--limit", "500"]));
+    assert!(!found["items"].as_array().unwrap().is_empty(), "the replica finds the source's people by name");
+    ok(on(&replica, &["--json", "check"]));
+    let twice = ok(on(&replica, &["--json", "outbox", "replay", file.to_str().unwrap()]));
+    assert_eq!((twice["applied"].as_u64(), twice["unchanged"].as_u64()), (Some(0), replayed["read"].as_u64()));
+
+    let own = failed(on(&source, &["--json", "outbox", "replay", file.to_str().unwrap()]));
+    assert_eq!(own["code"], "invalid_input", "a desk does not replay its own change log: {own}");
+    let not_a_log =
+        failed(on(&replica, &["--json", "outbox", "replay", data.join("registrants.csv").to_str().unwrap()]));
+    assert_eq!(not_a_log["code"], "invalid_input");
+}

@@ -16,6 +16,7 @@ mod paging;
 pub mod program;
 pub mod registry;
 mod registry_handle;
+pub mod replay;
 pub mod search;
 pub mod secret;
 pub mod store;

@@ -6,24 +6,33 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// Synced table → the modules that write it (paths under `core/src`).
+/// Synced table → the modules that write it (paths under `core/src`): the entity's writer, and its remote
+/// half, which applies the same changes as they arrive from another desk (`remote.rs`, `remote/`).
 fn writers() -> BTreeMap<&'static str, &'static [&'static str]> {
     BTreeMap::from([
         // The bench's raw-insert floor fills a scratch registry that is thrown away (baseline.rs).
-        ("registrants", &["registry/write.rs", "baseline.rs"][..]),
+        ("registrants", &["registry/write.rs", "registry/remote.rs", "baseline.rs"][..]),
         ("registrant_tags", &["registry/write.rs"][..]),
-        ("id_documents", &["registry/write.rs", "baseline.rs"][..]),
-        ("memberships", &["registry/write.rs"][..]),
+        ("id_documents", &["registry/write.rs", "registry/remote.rs", "baseline.rs"][..]),
+        ("memberships", &["registry/write.rs", "registry/remote.rs"][..]),
         ("list_items", &["registry/service.rs"][..]),
         ("custom_fields", &["registry/service.rs"][..]),
-        ("programs", &["program/service.rs", "disbursement/settings.rs"][..]),
-        ("program_memberships", &["program/membership.rs"][..]),
+        ("programs", &["program/service.rs", "disbursement/settings.rs", "program/remote.rs"][..]),
+        ("program_memberships", &["program/membership.rs", "program/remote.rs"][..]),
         // Open groups are a desk's working set, rebuilt by each search; decisions travel (decision.rs).
         ("duplicate_groups", &["dedup/review.rs", "dedup/decision.rs"][..]),
-        ("duplicate_members", &["dedup/review.rs"][..]),
+        ("duplicate_members", &["dedup/review.rs", "dedup/decision.rs"][..]),
         ("not_duplicates", &["dedup/decision.rs"][..]),
-        ("cycles", &["disbursement/cycle.rs", "disbursement/approval.rs", "disbursement/entitlement.rs"][..]),
-        ("cycle_members", &["disbursement/cycle.rs"][..]),
+        (
+            "cycles",
+            &[
+                "disbursement/cycle.rs",
+                "disbursement/approval.rs",
+                "disbursement/entitlement.rs",
+                "disbursement/remote.rs",
+            ][..],
+        ),
+        ("cycle_members", &["disbursement/cycle.rs", "disbursement/remote.rs"][..]),
         (
             "entitlements",
             &[
@@ -31,13 +40,17 @@ fn writers() -> BTreeMap<&'static str, &'static [&'static str]> {
                 "disbursement/approval.rs",
                 "disbursement/payment.rs",
                 "disbursement/cycle.rs",
+                "disbursement/remote.rs",
+                "disbursement/remote/payments.rs",
             ][..],
         ),
-        ("approvals", &["disbursement/approval.rs"][..]),
-        ("funds", &["disbursement/funds.rs"][..]),
-        ("payment_batches", &["disbursement/payment.rs"][..]),
-        ("payments", &["disbursement/payment.rs"][..]),
+        ("approvals", &["disbursement/approval.rs", "disbursement/remote.rs"][..]),
+        ("funds", &["disbursement/funds.rs", "disbursement/remote/payments.rs"][..]),
+        ("payment_batches", &["disbursement/payment.rs", "disbursement/remote/payments.rs"][..]),
+        ("payments", &["disbursement/payment.rs", "disbursement/remote/payments.rs"][..]),
         ("outbox", &["outbox.rs"][..]),
+        ("applied_ops", &["replay/mod.rs"][..]),
+        ("sync_conflicts", &["replay/mod.rs"][..]),
     ])
 }
 
@@ -105,4 +118,23 @@ fn the_scanner_reads_sql_as_written_in_the_source() {
         "INSERT INTO x (a) VALUES (1) ON CONFLICT (a) DO UPDATE SET a = 2"
         "DELETE FROM main.cycles WHERE rowid = ?1""#;
     assert_eq!(written_tables(sql), ["not_duplicates", "entitlements", "x", "cycles"]);
+}
+
+#[test]
+fn replayed_ops_are_not_logged_again() {
+    // A desk's change log holds only its own changes: the remote halves never append an op, or a replayed
+    // op would travel back to where it came from.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&root, &mut files);
+    let remote: Vec<&PathBuf> = files
+        .iter()
+        .filter(|f| {
+            f.file_name().is_some_and(|n| n == "remote.rs") || f.parent().is_some_and(|p| p.ends_with("remote"))
+        })
+        .collect();
+    assert_eq!(remote.len(), 4, "{remote:?}");
+    for f in remote {
+        assert!(!std::fs::read_to_string(f).unwrap().contains("append_op"), "{} appends ops", f.display());
+    }
 }

@@ -73,6 +73,14 @@ impl Hlc {
         *last = next;
         next
     }
+
+    /// Moves the clock past a stamp seen from another desk, so this desk's later stamps order after it.
+    pub fn observe(&self, seen: HlcStamp) {
+        let mut last = self.last.lock().expect("clock lock");
+        if seen > *last {
+            *last = seen;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -563,6 +563,10 @@ keep: RegistrantKey, };
 
 export type MergeSummary = { kept: string, merged: Array<string>, ids_moved: number, memberships_moved: number, memberships_exited: number, };
 
+export type OutboxExportRequest = { download: boolean, } | { path: string, overwrite: boolean, };
+
+export type OutboxReplayRequest = { upload: string, } | { path: string, };
+
 export type Outcome = "ok" | "denied";
 
 export type PaymentBatch = { id: string, cycle_id: string, sequence: number, state: string, count: number, total: number, created_by: string, created_at: string, sent_at: string | null, };
@@ -665,7 +669,7 @@ export type ProgramSummary = { counts: MembershipCounts, id: string, code: strin
  */
 disbursement: DisbursementSettings, created_at: string, updated_at: string, };
 
-export type Progress = { "kind": "import" } & ImportProgress | { "kind": "enrolment" } & EnrolmentProgress | { "kind": "generation" } & GenerationProgress | { "kind": "payment" } & PaymentProgress;
+export type Progress = { "kind": "import" } & ImportProgress | { "kind": "enrolment" } & EnrolmentProgress | { "kind": "generation" } & GenerationProgress | { "kind": "payment" } & PaymentProgress | { "kind": "replay" } & ReplayProgress;
 
 export type RecheckCycleRequest = { cycle: string, };
 
@@ -782,6 +786,10 @@ export type RegistryInfo = { office_id: string, office_code: string, office_name
 credential_store_note: string | null, schema_version: number, };
 
 export type RegistryInfoRequest = Record<string, never>;
+
+export type ReplayProgress = { done: number, total: number, };
+
+export type ReplaySummary = { read: number, applied: number, unchanged: number, conflicts: number, };
 
 export type Role = "admin" | "registrar" | "program_manager" | "approver" | "finance" | "auditor";
 
@@ -935,6 +943,8 @@ export type Operations = {
   "audit.verify_anchor": [AuditVerifyAnchorRequest, AnchorReport];
   "registry.check": [RegistryCheckRequest, CheckReport];
   "backup.create": [BackupRequest, BackupSummary];
+  "outbox.export": [OutboxExportRequest, Delivered<ExportSummary>];
+  "outbox.replay": [OutboxReplayRequest, ReplaySummary];
   "audit.list": [AuditQuery, AuditPage];
   "dashboard.stats": [DashboardRequest, DashboardStats];
   "import.preview": [ImportPreviewRequest, ImportPreview];

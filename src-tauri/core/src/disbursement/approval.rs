@@ -24,7 +24,7 @@ use crate::store::{Store, Tx};
 use br_model::op::{CycleSetAction, Op, StageDecision, StageVerdict};
 
 /// SQL for "the first stage after `after` that applies to the row's amount, or NULL" (NULL: approved).
-fn next_stage_sql(stages: &[ApprovalStage], after: usize) -> String {
+pub(crate) fn next_stage_sql(stages: &[ApprovalStage], after: usize) -> String {
     let arms: Vec<String> = stages
         .iter()
         .enumerate()

@@ -7,5 +7,6 @@ pub mod entitlement;
 pub mod funds;
 pub use br_model::disbursement as model;
 pub mod payment;
+pub(crate) mod remote;
 pub mod settings;
 pub mod status;

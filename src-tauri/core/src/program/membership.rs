@@ -98,24 +98,32 @@ pub(crate) fn apply(tx: &mut Tx<'_>, current: Option<&Existing>, m: Move<'_>) ->
             to: m.to.as_str().into(),
         });
     }
-    let now = now_rfc3339();
     let day = m.date.map(str::to_string).unwrap_or_else(|| today().to_string());
-    let enrolled_on = (m.to == MembershipState::Enrolled && from != MembershipState::Paused).then_some(day.as_str());
-    let exited_on = (m.to == MembershipState::Exited).then_some(day.as_str());
-    let id = current.map(|e| e.id).unwrap_or_else(Uuid::now_v7);
-    let before_duplicate = (m.to == MembershipState::Duplicated).then_some(from.as_str());
-    let op = Op::ProgramMembershipMoved(MembershipMove {
-        id,
+    let mv = MembershipMove {
+        id: current.map(|e| e.id).unwrap_or_else(Uuid::now_v7),
         program: m.program.program.id,
         registrant: m.registrant_id,
         from,
         to: m.to,
-        enrolled_on: enrolled_on.map(str::to_string),
-        exited_on: exited_on.map(str::to_string),
+        enrolled_on: (m.to == MembershipState::Enrolled && from != MembershipState::Paused).then(|| day.clone()),
+        exited_on: (m.to == MembershipState::Exited).then(|| day.clone()),
         reason: m.reason.map(str::to_string),
         pmt_score: m.score,
-    });
-    let version = tx.append_op(&op, None)?;
+    };
+    let version = tx.append_op(&Op::ProgramMembershipMoved(mv.clone()), None)?;
+    upsert_row(tx, m.program.rowid, m.rowid, &mv, version)
+}
+
+/// Writes a membership move's row (its op is the caller's): a new membership, or the state and what the
+/// move sets, keeping an earlier enrolment date, score and pre-hold state where the move has none.
+pub(crate) fn upsert_row(
+    tx: &mut Tx<'_>,
+    program: i64,
+    registrant: i64,
+    mv: &MembershipMove,
+    version: i64,
+) -> Result<()> {
+    let before_duplicate = (mv.to == MembershipState::Duplicated).then_some(mv.from.as_str());
     tx.conn()
         .prepare_cached(
             "INSERT INTO program_memberships (program, registrant, id, state, state_before_duplicate, enrolled_on,
@@ -128,17 +136,17 @@ pub(crate) fn apply(tx: &mut Tx<'_>, current: Option<&Existing>, m: Move<'_>) ->
                  version = excluded.version, updated_at = excluded.updated_at",
         )?
         .execute(params![
-            m.program.rowid,
-            m.rowid,
-            id,
-            m.to.as_str(),
+            program,
+            registrant,
+            mv.id,
+            mv.to.as_str(),
             before_duplicate,
-            enrolled_on,
-            exited_on,
-            m.reason,
-            m.score,
+            mv.enrolled_on,
+            mv.exited_on,
+            mv.reason,
+            mv.pmt_score,
             version,
-            now
+            now_rfc3339()
         ])?;
     Ok(())
 }
@@ -161,7 +169,6 @@ fn not_matching_reason(v: &Verdict) -> String {
     }
 }
 
-/// Enrols the registrants a person selected. All or nothing: one already enrolled, or one the state
 /// Hands `from`'s membership of `program` to `to` (a merge keeping `to`, who has none there), in `state`.
 pub(crate) fn transfer(
     tx: &mut Tx<'_>,
@@ -186,6 +193,7 @@ pub(crate) fn transfer(
     Ok(())
 }
 
+/// Enrols the registrants a person selected. All or nothing: one already enrolled, or one the state
 /// machine refuses, and nobody is changed. Those who do not match the rule become `not_eligible`.
 pub fn enrol_selected(
     store: &Store,

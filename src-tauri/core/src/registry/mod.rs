@@ -2,6 +2,7 @@
 
 pub use br_model::registry as model;
 pub mod read;
+pub(crate) mod remote;
 pub mod service;
 pub mod settings;
 pub mod write;

@@ -313,11 +313,7 @@ pub fn define_custom_field(store: &Store, session: &Session, field: CustomField)
 /// The writer of list items: the row and its change-log op.
 pub(crate) fn save_list_item(tx: &mut Tx<'_>, list: ListName, code: &str, item: &ListItem) -> Result<()> {
     let label = item.label.trim();
-    tx.conn().execute(
-        "INSERT INTO list_items (list, code, label, parent, active) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (list, code) DO UPDATE SET label = excluded.label, parent = excluded.parent, active = excluded.active",
-        params![list.as_str(), code, label, item.parent, item.active],
-    )?;
+    save_list_item_row(tx, list, code, &ListItem { label: label.to_string(), ..item.clone() })?;
     tx.append_op(
         &Op::ListItemSaved {
             list,
@@ -333,6 +329,31 @@ pub(crate) fn save_list_item(tx: &mut Tx<'_>, list: ListName, code: &str, item: 
 
 /// The writer of custom-field definitions: the row and its change-log op.
 pub(crate) fn save_custom_field(tx: &mut Tx<'_>, field: &CustomField) -> Result<()> {
+    save_custom_field_row(tx, field)?;
+    let record = CustomFieldRecord {
+        name: field.name.clone(),
+        label: field.label.clone(),
+        field_type: field.field_type,
+        choices: field.choices.clone(),
+        required: field.required,
+        personal: field.personal,
+    };
+    tx.append_op(&Op::CustomFieldDefined { field: record }, None)?;
+    Ok(())
+}
+
+/// The list item's row alone (its op is the caller's).
+pub(crate) fn save_list_item_row(tx: &mut Tx<'_>, list: ListName, code: &str, item: &ListItem) -> Result<()> {
+    tx.conn().execute(
+        "INSERT INTO list_items (list, code, label, parent, active) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (list, code) DO UPDATE SET label = excluded.label, parent = excluded.parent, active = excluded.active",
+        params![list.as_str(), code, item.label, item.parent, item.active],
+    )?;
+    Ok(())
+}
+
+/// The custom field's row alone (its op is the caller's).
+pub(crate) fn save_custom_field_row(tx: &mut Tx<'_>, field: &CustomField) -> Result<()> {
     tx.conn().execute(
         "INSERT INTO custom_fields (name, label, field_type, choices, required, personal) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (name) DO UPDATE SET label = excluded.label, field_type = excluded.field_type,
@@ -346,14 +367,5 @@ pub(crate) fn save_custom_field(tx: &mut Tx<'_>, field: &CustomField) -> Result<
             field.personal
         ],
     )?;
-    let record = CustomFieldRecord {
-        name: field.name.clone(),
-        label: field.label.clone(),
-        field_type: field.field_type,
-        choices: field.choices.clone(),
-        required: field.required,
-        personal: field.personal,
-    };
-    tx.append_op(&Op::CustomFieldDefined { field: record }, None)?;
     Ok(())
 }

@@ -83,6 +83,24 @@ impl Tx<'_> {
     }
 }
 
+impl Tx<'_> {
+    /// After replaying a registrant of this office made on another desk, the counter moves past its
+    /// reference, so this desk never hands the same one out.
+    pub(crate) fn keep_reference_ahead(&mut self, reference: &str) -> Result<()> {
+        let prefix = format!("{}-", self.store().office().code);
+        let Some(n) = reference.strip_prefix(&prefix).and_then(|n| n.parse::<i64>().ok()) else { return Ok(()) };
+        let next = match self.reference_next {
+            Some(next) => next,
+            None => self
+                .conn()
+                .prepare_cached("SELECT next_reference FROM office WHERE singleton = 1")?
+                .query_row([], |r| r.get(0))?,
+        };
+        self.reference_next = Some(next.max(n + 1));
+        Ok(())
+    }
+}
+
 fn name_for_index(kind: RegistrantKind, f: &RegistrantFields) -> String {
     match kind {
         RegistrantKind::Individual => {
@@ -149,45 +167,17 @@ pub fn insert(
         None,
     )?;
     let office = tx.store().office().office_id;
-    let rowid = tx
-        .conn()
-        .prepare_cached(
-            "INSERT INTO registrants (id, kind, reference, external_id, given_name, family_name, group_name, sort_name,
-                sex, birth_date, birth_date_approx, phone, phone_norm, area, tags, custom, registered_on, office_id,
-                version, content_hash, import_run, updated_at, financial_address)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)
-             RETURNING rowid",
-        )?
-        .query_row(
-            params![
-                id,
-                kind.as_str(),
-                reference,
-                f.external_id,
-                f.given_name,
-                f.family_name,
-                f.group_name,
-                sort_key(kind, f),
-                f.sex,
-                f.birth_date,
-                f.birth_date_approx,
-                f.phone,
-                f.phone.as_deref().and_then(normalize_phone),
-                f.area,
-                json_or_null(&f.tags, f.tags.is_empty())?,
-                json_or_null(&f.custom, f.custom.is_empty())?,
-                registered_on,
-                office,
-                version,
-                hash,
-                import_run,
-                now_rfc3339(),
-                f.financial_address,
-            ],
-            |r| r.get::<_, i64>(0),
-        )
-        .map_err(|e| unique_violation(e, "a registrant with this external id"))?;
-    write_children(tx, rowid, kind, f)?;
+    let new = NewRow {
+        id,
+        kind,
+        reference: &reference,
+        registered_on: &registered_on,
+        office,
+        version,
+        import_run,
+        content_hash: &hash,
+    };
+    let rowid = insert_row(tx, &new, f)?;
     Ok(StoredRow {
         rowid,
         id,
@@ -215,13 +205,116 @@ pub fn update(tx: &mut Tx<'_>, row: &StoredRow, f: &RegistrantFields, import_run
     }
     let before = super::read::load(tx.conn(), row.rowid)?.ok_or_else(|| CoreError::not_found("registrant"))?.fields;
     let changed = RegistrantField::changed(&before, f);
+    let changed_fields = changed.clone();
     let version = tx.append_op(&Op::RegistrantUpdated { id: row.id, changed, fields: f.clone() }, Some(row.version))?;
+    let stamps = field_stamps(tx, row.rowid, &changed_fields, version, tx.store().office().device_id)?;
+    update_row(tx, row, f, version, import_run, &stamps)?;
+    Ok(true)
+}
+
+/// Disables a registrant with a reason: registrants are never deleted.
+pub fn set_disabled(tx: &mut Tx<'_>, row: &StoredRow, reason: &str) -> Result<i64> {
+    let version =
+        tx.append_op(&Op::RegistrantDisabled { id: row.id, reason: reason.to_string() }, Some(row.version))?;
+    disable_row(tx, row.rowid, reason, version)?;
+    Ok(version)
+}
+
+/// The registrant row's columns for a new registrant; the content comes beside it.
+pub(crate) struct NewRow<'a> {
+    pub id: Uuid,
+    pub kind: RegistrantKind,
+    pub reference: &'a str,
+    pub registered_on: &'a str,
+    pub office: Uuid,
+    pub version: i64,
+    pub import_run: Option<i64>,
+    pub content_hash: &'a [u8],
+}
+
+/// Writes a new registrant's row, IDs, tags and name-index entry (its op is the caller's). Returns the rowid.
+pub(crate) fn insert_row(tx: &mut Tx<'_>, n: &NewRow<'_>, f: &RegistrantFields) -> Result<i64> {
+    let rowid = tx
+        .conn()
+        .prepare_cached(
+            "INSERT INTO registrants (id, kind, reference, external_id, given_name, family_name, group_name, sort_name,
+                sex, birth_date, birth_date_approx, phone, phone_norm, area, tags, custom, registered_on, office_id,
+                version, content_hash, import_run, updated_at, financial_address)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)
+             RETURNING rowid",
+        )?
+        .query_row(
+            params![
+                n.id,
+                n.kind.as_str(),
+                n.reference,
+                f.external_id,
+                f.given_name,
+                f.family_name,
+                f.group_name,
+                sort_key(n.kind, f),
+                f.sex,
+                f.birth_date,
+                f.birth_date_approx,
+                f.phone,
+                f.phone.as_deref().and_then(normalize_phone),
+                f.area,
+                json_or_null(&f.tags, f.tags.is_empty())?,
+                json_or_null(&f.custom, f.custom.is_empty())?,
+                n.registered_on,
+                n.office,
+                n.version,
+                n.content_hash,
+                n.import_run,
+                now_rfc3339(),
+                f.financial_address,
+            ],
+            |r| r.get::<_, i64>(0),
+        )
+        .map_err(|e| unique_violation(e, "a registrant with this external id"))?;
+    write_children(tx, rowid, n.kind, f)?;
+    Ok(rowid)
+}
+
+/// The registrant's field stamps with `changed` now stamped `[hlc, device]`, as `{field: [hlc, device]}` in
+/// field-name order: whoever changed a field last, by HLC, wins it on replay. The same stamps give the same
+/// text whatever order they were written in.
+pub(crate) fn field_stamps(
+    tx: &Tx<'_>,
+    rowid: i64,
+    changed: &[RegistrantField],
+    hlc: i64,
+    device: Uuid,
+) -> Result<String> {
+    let current: Option<String> = tx
+        .conn()
+        .prepare_cached("SELECT field_stamps FROM registrants WHERE rowid = ?1")?
+        .query_row([rowid], |r| r.get(0))?;
+    let mut stamps: std::collections::BTreeMap<String, serde_json::Value> =
+        current.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default();
+    for field in changed {
+        if let serde_json::Value::String(name) = serde_json::to_value(field)? {
+            stamps.insert(name, serde_json::json!([hlc, device]));
+        }
+    }
+    Ok(serde_json::to_string(&stamps)?)
+}
+
+/// Replaces a registrant's content, children included, and its field stamps.
+pub(crate) fn update_row(
+    tx: &mut Tx<'_>,
+    row: &StoredRow,
+    f: &RegistrantFields,
+    version: i64,
+    import_run: Option<i64>,
+    stamps: &str,
+) -> Result<()> {
     tx.conn()
         .prepare_cached(
             "UPDATE registrants SET external_id = ?2, given_name = ?3, family_name = ?4, group_name = ?5, sort_name = ?6,
                 sex = ?7, birth_date = ?8, birth_date_approx = ?9, phone = ?10, phone_norm = ?11, area = ?12, tags = ?13,
                 custom = ?14, version = ?15, content_hash = ?16, import_run = coalesce(?17, import_run), updated_at = ?18,
-                financial_address = ?19
+                financial_address = ?19, field_stamps = ?20
              WHERE rowid = ?1",
         )?
         .execute(params![
@@ -240,26 +333,24 @@ pub fn update(tx: &mut Tx<'_>, row: &StoredRow, f: &RegistrantFields, import_run
             json_or_null(&f.tags, f.tags.is_empty())?,
             json_or_null(&f.custom, f.custom.is_empty())?,
             version,
-            hash,
+            content_hash(row.kind, f)?,
             import_run,
             now_rfc3339(),
             f.financial_address,
+            stamps,
         ])
         .map_err(|e| unique_violation(e, "a registrant with this external id"))?;
     clear_children(tx, row.rowid)?;
     write_children(tx, row.rowid, row.kind, f)?;
-    Ok(true)
+    Ok(())
 }
 
-/// Disables a registrant with a reason: registrants are never deleted.
-pub fn set_disabled(tx: &mut Tx<'_>, row: &StoredRow, reason: &str) -> Result<i64> {
-    let version =
-        tx.append_op(&Op::RegistrantDisabled { id: row.id, reason: reason.to_string() }, Some(row.version))?;
+pub(crate) fn disable_row(tx: &mut Tx<'_>, rowid: i64, reason: &str, version: i64) -> Result<()> {
     tx.conn().execute(
         "UPDATE registrants SET status = 'disabled', disabled_reason = ?2, version = ?3, updated_at = ?4 WHERE rowid = ?1",
-        params![row.rowid, reason, version, now_rfc3339()],
+        params![rowid, reason, version, now_rfc3339()],
     )?;
-    Ok(version)
+    Ok(())
 }
 
 /// Ends the member's active memberships of groups other than `keep`: an import names one household per

@@ -177,7 +177,12 @@ impl Store {
             })
             .optional()?
             .ok_or_else(|| CoreError::DatabaseCorrupt { path: shown.clone(), reason: "no office record".into() })?;
-        let last_hlc: Option<i64> = conn.query_row("SELECT max(hlc) FROM outbox", [], |r| r.get(0))?;
+        // The clock restarts past every stamp this registry has written or replayed.
+        let last_hlc: Option<i64> = conn.query_row(
+            "SELECT max(h) FROM (SELECT max(hlc) AS h FROM outbox UNION ALL SELECT max(hlc) FROM applied_ops)",
+            [],
+            |r| r.get(0),
+        )?;
         let last = last_hlc.map(HlcStamp::from_i64).unwrap_or(HlcStamp { wall_ms: 0, counter: 0 });
         Ok(Store {
             dir: dir.to_path_buf(),

@@ -1,0 +1,58 @@
+//! The change log as a file (docs/sync-ops.md): written from one registry, replayed into another. Both
+//! carry every synced row unmasked, like a backup, and need the backup permission. Over `br serve` the
+//! file is a download or an upload, never a path on the server.
+
+use br_core::auth::Session;
+use br_core::replay::{ExportSummary, ReplaySummary};
+use serde::Deserialize;
+use ts_rs::TS;
+
+use crate::files::{Delivered, InputFile, OutputFile};
+use crate::ops::{registry, Operation};
+use crate::{Context, Progress};
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct OutboxExportRequest {
+    #[serde(flatten)]
+    pub to: OutputFile,
+}
+impl Operation for OutboxExportRequest {
+    const NAME: &'static str = "outbox.export";
+    type Response = Delivered<ExportSummary>;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Delivered<ExportSummary>> {
+        let (path, overwrite) = ctx.files.output(&self.to, "change-log.jsonl")?;
+        let result = br_core::replay::export(registry(ctx).store(), session, &path, overwrite)?;
+        let downloads = ctx.files.deliver(&self.to, &path)?.into_iter().collect();
+        Ok(Delivered { result, downloads })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct OutboxReplayRequest {
+    /// A file written by `outbox.export` on another registry.
+    #[serde(flatten)]
+    pub file: InputFile,
+}
+impl Operation for OutboxReplayRequest {
+    const NAME: &'static str = "outbox.replay";
+    const CHANGES: &'static [&'static str] = &[
+        "registrants",
+        "dashboard",
+        "lists",
+        "custom_fields",
+        "programs",
+        "memberships",
+        "duplicates",
+        "cycles",
+        "entitlements",
+        "funds",
+        "payments",
+    ];
+    const LONG_RUNNING: bool = true;
+    type Response = ReplaySummary;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<ReplaySummary> {
+        let path = ctx.files.input(&self.file)?;
+        let emit = |p: &br_core::replay::ReplayProgress| (ctx.progress)(Progress::Replay(p.clone()));
+        br_core::replay::replay(registry(ctx).store(), session, &path, &emit, ctx.cancel)
+    }
+}

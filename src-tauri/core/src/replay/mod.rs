@@ -1,0 +1,165 @@
+//! Replay: applying ops that came from another desk (docs/sync-ops.md). Each op goes through its entity's
+//! writer (the `remote` half of each domain module) under the system: idempotent by op id, in each desk's
+//! own order, and never moving a workflow state backwards. A transition that arrives too late is kept
+//! as a conflict with both sides instead of being applied.
+
+mod file;
+mod fingerprint;
+
+use br_model::clock::HlcStamp;
+use br_model::op::{Op, OpRecord};
+use rusqlite::{params, OptionalExtension};
+use serde::Serialize;
+use ts_rs::TS;
+use uuid::Uuid;
+
+use crate::clock::now_rfc3339;
+use crate::error::{CoreError, Result};
+use crate::store::migrations::SCHEMA_VERSION;
+use crate::store::Tx;
+
+pub use file::{export, replay, ExportSummary, ReplayProgress, ReplaySummary};
+pub use fingerprint::{fingerprint, TableFingerprint};
+
+/// What applying one op did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Applied,
+    /// Applied before, or nothing left to change (a later writer already won every field).
+    Unchanged,
+    /// Kept in `sync_conflicts`, not applied.
+    Conflict,
+}
+
+/// What a writer's remote half reports.
+pub(crate) enum Effect {
+    Applied,
+    Unchanged,
+    /// The replica's side, for the conflict record.
+    Conflict {
+        local: serde_json::Value,
+    },
+}
+
+/// Applies one op from another desk in the caller's transaction.
+pub fn apply_remote(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<Outcome> {
+    if rec.device_id == tx.store().office().device_id {
+        return Err(CoreError::InvalidInput(format!(
+            "op {} was written by this desk; a desk does not replay its own change log",
+            rec.op_id
+        )));
+    }
+    if rec.schema_version > SCHEMA_VERSION {
+        return Err(CoreError::SchemaTooNew { found: rec.schema_version, supported: SCHEMA_VERSION });
+    }
+    let seen: bool = tx
+        .conn()
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM applied_ops WHERE op_id = ?1)")?
+        .query_row([rec.op_id], |r| r.get(0))?;
+    if seen {
+        return Ok(Outcome::Unchanged);
+    }
+    // Each desk's ops apply in its own order: a gap means a page is missing, and nothing after it is safe.
+    let last: Option<i64> = tx
+        .conn()
+        .prepare_cached("SELECT max(seq) FROM applied_ops WHERE device_id = ?1")?
+        .query_row([rec.device_id], |r| r.get(0))
+        .optional()?
+        .flatten();
+    if let Some(last) = last {
+        if rec.seq != last + 1 {
+            return Err(CoreError::InvalidInput(format!(
+                "op {} of desk {} is number {}, but the last one applied from that desk is {last}: ops are missing",
+                rec.op_id, rec.device_id, rec.seq
+            )));
+        }
+    }
+    tx.store().hlc().observe(HlcStamp::from_i64(rec.hlc));
+    let outcome = match dispatch(tx, rec)? {
+        Effect::Applied => Outcome::Applied,
+        Effect::Unchanged => Outcome::Unchanged,
+        Effect::Conflict { local } => {
+            let (entity, entity_id) = rec.op.entity();
+            tx.conn().execute(
+                "INSERT INTO sync_conflicts (id, op_id, entity, entity_id, kind, local, remote, found_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    Uuid::now_v7(),
+                    rec.op_id,
+                    entity,
+                    entity_id,
+                    rec.op.kind(),
+                    local.to_string(),
+                    serde_json::to_string(&rec.op)?,
+                    now_rfc3339()
+                ],
+            )?;
+            Outcome::Conflict
+        }
+    };
+    let name = match outcome {
+        Outcome::Applied => "applied",
+        Outcome::Unchanged => "unchanged",
+        Outcome::Conflict => "conflict",
+    };
+    tx.conn()
+        .prepare_cached(
+            "INSERT INTO applied_ops (op_id, device_id, seq, hlc, kind, outcome, applied_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![rec.op_id, rec.device_id, rec.seq, rec.hlc, rec.op.kind(), name, now_rfc3339()])?;
+    Ok(outcome)
+}
+
+fn dispatch(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<Effect> {
+    use crate::disbursement::remote as money;
+    use crate::program::remote as programs;
+    use crate::registry::remote as registry;
+    match &rec.op {
+        Op::RegistrantCreated { .. }
+        | Op::RegistrantUpdated { .. }
+        | Op::RegistrantDisabled { .. }
+        | Op::RegistrantMerged { .. }
+        | Op::IdDocumentMoved { .. }
+        | Op::HouseholdMemberJoined { .. }
+        | Op::HouseholdMemberChanged { .. }
+        | Op::HouseholdMemberLeft { .. }
+        | Op::HouseholdMemberReplaced { .. }
+        | Op::ListItemSaved { .. }
+        | Op::CustomFieldDefined { .. } => registry::apply(tx, rec),
+        Op::ProgramCreated { .. }
+        | Op::ProgramChanged { .. }
+        | Op::ProgramMembershipMoved(_)
+        | Op::ProgramMembershipTransferred { .. } => programs::apply(tx, rec),
+        Op::DuplicatesDecided(d) => crate::dedup::decision::apply_remote(tx, rec, d),
+        Op::CycleCreated { .. }
+        | Op::CycleMembersAdded { .. }
+        | Op::CycleMembersRemoved { .. }
+        | Op::CycleStateSet { .. }
+        | Op::CyclePrepared { .. }
+        | Op::CycleEntitlementsMoved { .. }
+        | Op::CycleDeleted { .. }
+        | Op::EntitlementsDiscarded { .. }
+        | Op::EntitlementsGenerated(_)
+        | Op::EntitlementEdited { .. }
+        | Op::EntitlementsDecided(_)
+        | Op::EntitlementsExpired { .. }
+        | Op::FundCreated { .. }
+        | Op::FundStateSet { .. }
+        | Op::PaymentsPrepared(_)
+        | Op::PaymentBatchSent { .. }
+        | Op::PaymentResults { .. } => money::apply(tx, rec),
+    }
+}
+
+/// The rowid of a row named by its id in an op; an op about a row this registry does not hold is refused
+/// (its desk's earlier ops are missing).
+pub(crate) fn rowid_of(tx: &Tx<'_>, table: &'static str, id: Uuid) -> Result<i64> {
+    tx.conn()
+        .prepare_cached(&format!("SELECT rowid FROM {table} WHERE id = ?1"))?
+        .query_row([id], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| {
+            CoreError::InvalidInput(format!("an op names {table} row {id}, which this registry does not hold"))
+        })
+}
