@@ -2,11 +2,12 @@
 
 use br_core::audit::AuditVerifyReport;
 use br_core::auth::{Role, Session, SessionInfo, User};
+use br_core::beneficiary::{self, HouseholdLink, RegistrantDetail};
 use br_core::io::export::{ExportOptions, ExportSummary};
 use br_core::io::import::{ImportOptions, ImportSummary};
 use br_core::io::mapping::{self, ColumnMapping, SavedMapping};
 use br_core::registry::model::*;
-use br_core::registry::service::{self, HouseholdLink, RegistrantDetail, RegistrantKey};
+use br_core::registry::service::{self, RegistrantKey};
 use br_core::search::{SearchRequest, SearchResponse};
 use br_core::secret::Secret;
 use br_core::{Registry, RegistryInfo};
@@ -100,7 +101,7 @@ impl Operation for GetRegistrantRequest {
     const NAME: &'static str = "registrants.get";
     type Response = RegistrantDetail;
     fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<RegistrantDetail> {
-        service::get_detail(registry(ctx).store(), session, &self.key, self.reveal)
+        beneficiary::get_detail(registry(ctx).store(), session, &self.key, self.reveal)
     }
 }
 
@@ -115,7 +116,7 @@ impl Operation for CreateRegistrantRequest {
     const CHANGES: &'static [&'static str] = &["registrants", "dashboard"];
     type Response = Registrant;
     fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Registrant> {
-        service::create(registry(ctx).store(), session, self.kind, self.fields, self.household)
+        beneficiary::create(registry(ctx).store(), session, self.kind, self.fields, self.household)
     }
 }
 
@@ -394,7 +395,7 @@ impl Operation for br_core::audit::AuditQuery {
     const NAME: &'static str = "audit.list";
     type Response = br_core::audit::AuditPage;
     fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<br_core::audit::AuditPage> {
-        br_core::audit::list(registry(ctx).store(), session, &self)
+        br_core::audit_query::list(registry(ctx).store(), session, &self)
     }
 }
 

@@ -6,9 +6,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::auth::Session;
 use crate::clock::now_rfc3339;
 use crate::error::Result;
+use crate::session::Session;
 use crate::store::{Store, Tx};
 
 pub use br_model::audit::AuditEntry;
@@ -21,7 +21,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Ok => "ok",
             Outcome::Denied => "denied",
@@ -258,50 +258,5 @@ pub(crate) fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEnt
         entity_id: r.get(5)?,
         outcome: r.get(6)?,
         details: serde_json::from_str(&details).unwrap_or(serde_json::Value::String(details)),
-    })
-}
-
-pub fn list(store: &Store, session: &Session, query: &AuditQuery) -> Result<AuditPage> {
-    crate::auth::require(store, session, crate::auth::Permission::AuditRead, "audit.list")?;
-    let limit = query.limit.unwrap_or(100).clamp(1, 500);
-    let mut sql = format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq < ?1");
-    let mut args: Vec<Box<dyn rusqlite::ToSql>> = vec![Box::new(query.before.unwrap_or(i64::MAX))];
-    let mut add = |clause: &str, value: Box<dyn rusqlite::ToSql>| {
-        args.push(value);
-        sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
-    };
-    if let Some(a) = query.action.as_deref().filter(|a| !a.is_empty()) {
-        // substr instead of LIKE: an action typed with `%` or `_` matches literally.
-        add(" AND substr(action, 1, length(?)) = ?", Box::new(a.to_string()));
-    }
-    if let Some(u) = query.username.as_deref().filter(|u| !u.is_empty()) {
-        add(" AND username = ?", Box::new(u.to_string()));
-    }
-    if let Some(e) = query.entity_id.as_deref().filter(|e| !e.is_empty()) {
-        add(" AND entity_id = ?", Box::new(e.to_string()));
-    }
-    if let Some(o) = query.outcome {
-        add(" AND outcome = ?", Box::new(o.as_str().to_string()));
-    }
-    if let Some(f) = query.from.as_deref().filter(|f| !f.is_empty()) {
-        add(" AND at >= ?", Box::new(f.to_string()));
-    }
-    if let Some(t) = query.to.as_deref().filter(|t| !t.is_empty()) {
-        // A bare day includes the whole of that day.
-        let bound = if t.len() == 10 { format!("{t}T99") } else { t.to_string() };
-        add(" AND at <= ?", Box::new(bound));
-    }
-    add(" ORDER BY seq DESC LIMIT ?", Box::new(i64::from(limit) + 1));
-    store.read(|conn| {
-        let mut stmt = conn.prepare(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(args.iter().map(|a| a.as_ref())), entry_from_row)?;
-        let mut entries = rows.collect::<rusqlite::Result<Vec<_>>>()?;
-        let next_before = if entries.len() > limit as usize {
-            entries.truncate(limit as usize);
-            entries.last().map(|e| e.seq)
-        } else {
-            None
-        };
-        Ok(AuditPage { entries, next_before })
     })
 }

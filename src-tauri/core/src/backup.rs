@@ -56,13 +56,13 @@ fn sha256_file(path: &Path) -> Result<String> {
 
 pub fn create(registry: &Registry, session: &Session, dest: &Path) -> Result<BackupSummary> {
     require(registry.store(), session, Permission::BackupRun, "backup.create")?;
-    crate::io::output::check_outside_registry(registry.store().dir(), dest)?;
+    crate::files::output::check_outside_registry(registry.store().dir(), dest)?;
     if dest.exists() {
         return Err(CoreError::AlreadyExists { what: format!("backup folder {}", dest.display()) });
     }
     // Written beside the destination and moved in whole: a kill never leaves a folder that looks like a
     // backup but is not one, nor one that blocks the next attempt.
-    let staging = crate::io::folder::staging_beside(dest, "backing-up")?;
+    let staging = crate::files::folder::staging_beside(dest, "backing-up")?;
     let result = (|| {
         let store = registry.store();
         // Taken before the copy, so the copy holds the anchored entry.
@@ -82,8 +82,8 @@ pub fn create(registry: &Registry, session: &Session, dest: &Path) -> Result<Bac
             audit_head: Some(audit_head),
         };
         let text = serde_json::to_string_pretty(&manifest).map_err(|e| CoreError::Internal(e.to_string()))?;
-        crate::io::output::write_small(&staging.join(MANIFEST), text.as_bytes(), false)?;
-        crate::io::folder::move_into_place(&staging, dest)?;
+        crate::files::output::write_small(&staging.join(MANIFEST), text.as_bytes(), false)?;
+        crate::files::folder::move_into_place(&staging, dest)?;
         let database_bytes = std::fs::metadata(dest.join(DB_FILE)).map(|m| m.len()).unwrap_or(0);
         Ok(BackupSummary { path: dest.display().to_string(), database_bytes, created_at })
     })();
@@ -130,8 +130,8 @@ pub fn restore(from: &Path, target: &Path, unlock: &Unlock<'_>) -> Result<Regist
     }
     // Prove the passphrase before copying anything.
     KeyFile::read(&from.join(KEY_FILE))?;
-    crate::io::folder::check_target_free(target)?;
-    let staging = crate::io::folder::staging_beside(target, "restoring")?;
+    crate::files::folder::check_target_free(target)?;
+    let staging = crate::files::folder::staging_beside(target, "restoring")?;
     let staged = (|| {
         for f in [DB_FILE, KEY_FILE] {
             std::fs::copy(from.join(f), staging.join(f)).map_err(|e| CoreError::io(format!("copying {f}"), e))?;
@@ -145,6 +145,6 @@ pub fn restore(from: &Path, target: &Path, unlock: &Unlock<'_>) -> Result<Regist
         return Err(e);
     }
     // One rename puts the whole registry in place: a kill leaves either no registry or all of it.
-    crate::io::folder::move_into_place(&staging, target)?;
+    crate::files::folder::move_into_place(&staging, target)?;
     Registry::open(target, unlock)
 }

@@ -55,12 +55,12 @@ pub enum CoreError {
         source: std::io::Error,
     },
     #[error("the rule is invalid: {0}")]
-    RuleInvalid(Box<crate::program::rules::RuleError>),
+    RuleInvalid(Box<br_model::rules::RuleError>),
     #[error("a {entity} cannot go from {from} to {to}")]
     TransitionNotAllowed { entity: String, from: String, to: String },
     #[error("cannot merge: {0}")]
     MergeConflict(String),
-    #[error("approving needs {} but only {} of the posted funds are not yet committed: {} short", crate::money::format(*.needed, .currency), crate::money::format(*.available, .currency), crate::money::format(*.shortfall, .currency))]
+    #[error("approving needs {} but only {} of the posted funds are not yet committed: {} short", br_model::money::format(*.needed, .currency), br_model::money::format(*.available, .currency), br_model::money::format(*.shortfall, .currency))]
     FundsInsufficient { needed: i64, available: i64, shortfall: i64, currency: String },
     #[error("the entitlement expression failed for {count} registrants (for example {}); nothing was generated", .examples.iter().map(|(r, why)| format!("{r}: {why}")).collect::<Vec<_>>().join("; "))]
     EntitlementInvalid { count: u64, examples: Vec<(String, String)> },

@@ -1,15 +1,19 @@
 //! Domain logic of the Beneficiary Registry. No Tauri, no HTTP: every transport calls in through `br-api`.
 
+mod applied;
 pub mod audit;
 pub mod audit_anchor;
+pub mod audit_query;
 pub mod auth;
 pub mod backup;
 pub mod baseline;
+pub mod beneficiary;
 pub mod check;
 pub mod dashboard;
 pub mod dedup;
 pub mod disbursement;
 pub mod error;
+pub mod files;
 pub mod io;
 pub mod outbox;
 mod paging;
@@ -19,6 +23,7 @@ mod registry_handle;
 pub mod replay;
 pub mod search;
 pub mod secret;
+mod session;
 pub mod store;
 pub mod synth;
 

@@ -62,11 +62,11 @@ impl Registry {
         if crate::store::db_path(dir).exists() || crate::store::key_path(dir).exists() {
             return Err(CoreError::RegistryExists { path: dir.display().to_string() });
         }
-        crate::io::folder::check_target_free(dir)?;
+        crate::files::folder::check_target_free(dir)?;
         let registry_id = Uuid::now_v7().to_string();
         let key = DbKey::generate();
         let key_file = KeyFile::wrap(&key, &req.recovery_passphrase, &registry_id)?;
-        let staging = crate::io::folder::staging_beside(dir, "creating")?;
+        let staging = crate::files::folder::staging_beside(dir, "creating")?;
         let built = Self::build(&staging, &req, key.clone(), &key_file, &registry_id);
         let (source, note, session) = match built {
             Ok(b) => b,
@@ -75,7 +75,7 @@ impl Registry {
                 return Err(e);
             }
         };
-        crate::io::folder::move_into_place(&staging, dir)?;
+        crate::files::folder::move_into_place(&staging, dir)?;
         let mut store = Store::open_created(dir, key, registry_id, source)?;
         store.set_credential_store_note(note);
         Ok((Registry { store }, session))

@@ -74,7 +74,7 @@ fn a_cut_off_tail_is_found() {
 #[test]
 fn audit_details_hold_no_personal_values() {
     let f = Fixture::new();
-    let s = br_core::registry::service::create(
+    let s = br_core::beneficiary::create(
         f.registry.store(),
         &f.admin,
         br_core::registry::model::RegistrantKind::Individual,

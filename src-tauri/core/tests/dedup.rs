@@ -188,7 +188,7 @@ B,Amina,Musa,female,1975-01-01,D01,H1,spouse
     fx.import(&fx.admin, &path, &ImportOptions::default()).unwrap();
     let store = fx.registry.store();
     // A second household registered for the same two people.
-    let h2 = br_core::registry::service::create(
+    let h2 = br_core::beneficiary::create(
         store,
         &fx.admin,
         RegistrantKind::Group,

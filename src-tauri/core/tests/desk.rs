@@ -68,9 +68,9 @@ fn the_audit_log_filters_by_action_user_outcome_and_pages_newest_first() {
     .unwrap_err();
     assert_eq!(err.code(), ErrorCode::PermissionDenied);
 
-    let all = br_core::audit::list(f.registry.store(), &auditor, &AuditQuery::default()).unwrap();
+    let all = br_core::audit_query::list(f.registry.store(), &auditor, &AuditQuery::default()).unwrap();
     assert!(all.entries.windows(2).all(|w| w[0].seq > w[1].seq), "newest first");
-    let denied = br_core::audit::list(
+    let denied = br_core::audit_query::list(
         f.registry.store(),
         &auditor,
         &AuditQuery { outcome: Some(Outcome::Denied), ..Default::default() },
@@ -78,7 +78,7 @@ fn the_audit_log_filters_by_action_user_outcome_and_pages_newest_first() {
     .unwrap();
     assert_eq!(denied.entries.len(), 1);
     assert_eq!(denied.entries[0].username.as_deref(), Some("visitor"));
-    let imports = br_core::audit::list(
+    let imports = br_core::audit_query::list(
         f.registry.store(),
         &auditor,
         &AuditQuery { action: Some("import.".into()), username: Some("admin".into()), ..Default::default() },
@@ -86,7 +86,7 @@ fn the_audit_log_filters_by_action_user_outcome_and_pages_newest_first() {
     .unwrap();
     assert!(!imports.entries.is_empty() && imports.entries.iter().all(|e| e.action.starts_with("import.")));
     // A `%` in the filter is a literal character, not a wildcard.
-    let literal = br_core::audit::list(
+    let literal = br_core::audit_query::list(
         f.registry.store(),
         &auditor,
         &AuditQuery { action: Some("%".into()), ..Default::default() },
@@ -98,7 +98,7 @@ fn the_audit_log_filters_by_action_user_outcome_and_pages_newest_first() {
     let mut seen = Vec::new();
     let mut before = None;
     loop {
-        let page = br_core::audit::list(
+        let page = br_core::audit_query::list(
             f.registry.store(),
             &auditor,
             &AuditQuery { limit: Some(2), before, ..Default::default() },
@@ -113,7 +113,7 @@ fn the_audit_log_filters_by_action_user_outcome_and_pages_newest_first() {
     assert_eq!(seen, all.entries.iter().map(|e| e.seq).collect::<Vec<_>>());
 
     let registrar = f.user("clerk", Role::Registrar);
-    let refused = br_core::audit::list(f.registry.store(), &registrar, &AuditQuery::default()).unwrap_err();
+    let refused = br_core::audit_query::list(f.registry.store(), &registrar, &AuditQuery::default()).unwrap_err();
     assert_eq!(refused.code(), ErrorCode::PermissionDenied);
 }
 

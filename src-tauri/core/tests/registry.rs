@@ -4,8 +4,9 @@
 mod common;
 
 use br_core::auth::Role;
+use br_core::beneficiary::{self, HouseholdLink};
 use br_core::registry::model::*;
-use br_core::registry::service::{self, HouseholdLink, RegistrantKey};
+use br_core::registry::service::{self, RegistrantKey};
 use br_core::ErrorCode;
 use common::*;
 
@@ -34,7 +35,7 @@ fn ops_for(f: &Fixture, id: uuid::Uuid) -> Vec<(String, Option<i64>, i64)> {
 
 fn new_group(f: &Fixture, name: &str) -> Registrant {
     let fields = RegistrantFields { group_name: Some(name.into()), ..Default::default() };
-    service::create(f.registry.store(), &f.admin, RegistrantKind::Group, fields, None).unwrap()
+    beneficiary::create(f.registry.store(), &f.admin, RegistrantKind::Group, fields, None).unwrap()
 }
 
 #[test]
@@ -42,7 +43,7 @@ fn every_change_appends_one_op_with_increasing_stamps() {
     let f = Fixture::new();
     let store = f.registry.store();
     let group = new_group(&f, "Household 1");
-    let head = service::create(
+    let head = beneficiary::create(
         store,
         &f.admin,
         RegistrantKind::Individual,
@@ -77,7 +78,7 @@ fn every_change_appends_one_op_with_increasing_stamps() {
     assert!(ops.windows(2).all(|w| w[0].2 < w[1].2), "stamps increase");
     assert_eq!(ops[2].1.map(|v| v.to_string()), Some(head.version.clone()), "an update names the version it replaced");
     assert_eq!(f.assert_outbox_gapless(), 5);
-    let detail = service::get_detail(store, &f.admin, &key, false).unwrap();
+    let detail = beneficiary::get_detail(store, &f.admin, &key, false).unwrap();
     assert_eq!(detail.registrant.status, RegistrantStatus::Disabled);
     assert_eq!(detail.groups.len(), 1);
     assert!(detail.history.iter().any(|h| h.action == "registrant.disable"));
@@ -89,9 +90,10 @@ fn one_head_per_group() {
     let store = f.registry.store();
     let group = new_group(&f, "H");
     let link = |k: &str| Some(HouseholdLink { group: RegistrantKey::Id(group.id), kind: k.into() });
-    service::create(store, &f.admin, RegistrantKind::Individual, person("A", "B"), link("head")).unwrap();
+    beneficiary::create(store, &f.admin, RegistrantKind::Individual, person("A", "B"), link("head")).unwrap();
     let before = f.fingerprint();
-    let err = service::create(store, &f.admin, RegistrantKind::Individual, person("C", "D"), link("head")).unwrap_err();
+    let err =
+        beneficiary::create(store, &f.admin, RegistrantKind::Individual, person("C", "D"), link("head")).unwrap_err();
     assert!(err.to_string().contains("already has a head"));
     assert_eq!(f.fingerprint(), before, "the refused member was not created either");
 }
@@ -118,7 +120,7 @@ fn validation_names_the_field() {
         (RegistrantFields::default(), "given_name"),
     ];
     for (fields, field) in cases {
-        let err = service::create(store, &f.admin, RegistrantKind::Individual, fields, None).unwrap_err();
+        let err = beneficiary::create(store, &f.admin, RegistrantKind::Individual, fields, None).unwrap_err();
         assert_eq!(err.code(), ErrorCode::InvalidInput);
         assert!(err.to_string().starts_with(field), "{err}");
     }
@@ -143,17 +145,17 @@ fn custom_fields_are_typed_and_lists_are_checked() {
     .unwrap();
     let mut ok = person("A", "B");
     ok.custom.insert("land_hectares".into(), serde_json::json!("2.5"));
-    service::create(store, &f.admin, RegistrantKind::Individual, ok, None).unwrap();
+    beneficiary::create(store, &f.admin, RegistrantKind::Individual, ok, None).unwrap();
     let mut bad = person("A", "B");
     bad.custom.insert("land_hectares".into(), serde_json::json!("a lot"));
-    assert!(service::create(store, &f.admin, RegistrantKind::Individual, bad, None)
+    assert!(beneficiary::create(store, &f.admin, RegistrantKind::Individual, bad, None)
         .unwrap_err()
         .to_string()
         .contains("custom:land_hectares"));
     // Areas are free until the office lists some; then only listed codes pass.
     let mut area = person("A", "B");
     area.area = Some("Z9".into());
-    service::create(store, &f.admin, RegistrantKind::Individual, area.clone(), None).unwrap();
+    beneficiary::create(store, &f.admin, RegistrantKind::Individual, area.clone(), None).unwrap();
     service::upsert_list_item(
         store,
         &f.admin,
@@ -161,7 +163,7 @@ fn custom_fields_are_typed_and_lists_are_checked() {
         ListItem { code: "D01".into(), label: "North".into(), parent: None, active: true },
     )
     .unwrap();
-    assert!(service::create(store, &f.admin, RegistrantKind::Individual, area, None)
+    assert!(beneficiary::create(store, &f.admin, RegistrantKind::Individual, area, None)
         .unwrap_err()
         .to_string()
         .contains("D01"));
@@ -173,9 +175,9 @@ fn roles_are_enforced_in_core_and_refusals_audited() {
     let store = f.registry.store();
     let registrar = f.user("reg.one", Role::Registrar);
     let approver = f.user("appr.one", Role::Approver);
-    service::create(store, &registrar, RegistrantKind::Individual, person("A", "B"), None).unwrap();
+    beneficiary::create(store, &registrar, RegistrantKind::Individual, person("A", "B"), None).unwrap();
     let before = f.fingerprint();
-    let err = service::create(store, &approver, RegistrantKind::Individual, person("C", "D"), None).unwrap_err();
+    let err = beneficiary::create(store, &approver, RegistrantKind::Individual, person("C", "D"), None).unwrap_err();
     assert_eq!(err.code(), ErrorCode::PermissionDenied);
     let err = br_core::auth::add_user(
         store,

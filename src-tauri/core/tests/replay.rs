@@ -80,7 +80,7 @@ fn registry_work(s: &Story) {
         .into_iter()
         .enumerate()
     {
-        let mut f = service::get_detail(store, &fx.admin, &key, true).unwrap().registrant.fields;
+        let mut f = br_core::beneficiary::get_detail(store, &fx.admin, &key, true).unwrap().registrant.fields;
         f.phone = Some(format!("+25191100{n:04}"));
         f.custom.insert("disability".into(), serde_json::json!(n == 0));
         service::update(store, &fx.admin, &key, f, None).unwrap();

@@ -92,8 +92,10 @@ fn desks_interleaved_and_pages_repeated_converge_without_moving_states_back() {
     // Apart: A edits P1's phone and P2's name and exits P3; then B edits P1's phone and family name,
     // pauses P3 (whom A has exited) and P4, and resumes P4.
     let edit = |fx: &Fixture, who: &str, f: &dyn Fn(&mut br_core::registry::model::RegistrantFields)| {
-        let mut fields =
-            service::get_detail(fx.registry.store(), &fx.admin, &key(fx, who), true).unwrap().registrant.fields;
+        let mut fields = br_core::beneficiary::get_detail(fx.registry.store(), &fx.admin, &key(fx, who), true)
+            .unwrap()
+            .registrant
+            .fields;
         f(&mut fields);
         service::update(fx.registry.store(), &fx.admin, &key(fx, who), fields, None).unwrap();
     };

@@ -20,6 +20,11 @@ pub fn today() -> time::Date {
 /// The same day `years` earlier: the last birth date of someone who is `years` old on `date`. On 29 February,
 /// in a year without one, that is the 28th: a person born on 1 March has not had that birthday yet.
 /// Beyond the calendar's first year (any age above about 12,000 years) it is that first day.
+/// A `YYYY-MM-DD` date, or none.
+pub fn parse_date(s: &str) -> Option<time::Date> {
+    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
+}
+
 pub fn years_before(date: time::Date, years: u32) -> time::Date {
     let year = i64::from(date.year()) - i64::from(years);
     let Ok(year) = i32::try_from(year) else { return time::Date::MIN };

@@ -12,5 +12,6 @@ pub mod op;
 pub mod program;
 pub mod registry;
 pub mod roles;
+pub mod rules;
 
 pub use error::{ErrorCode, ModelError};

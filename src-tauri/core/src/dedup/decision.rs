@@ -7,9 +7,9 @@ use br_model::registry::RegistrantKind;
 use rusqlite::{params, OptionalExtension};
 use uuid::Uuid;
 
+use crate::applied::{rowid_of, Effect};
 use crate::clock::now_rfc3339;
 use crate::error::Result;
-use crate::replay::{rowid_of, Effect};
 use crate::store::Tx;
 
 /// Records `outcome` for the group at `rowid`, whose members are `members` (registrant rowids).

@@ -10,8 +10,8 @@ use rusqlite::{params, OptionalExtension};
 use uuid::Uuid;
 
 use super::approval::next_stage_sql;
+use crate::applied::{rowid_of, Effect};
 use crate::error::{CoreError, Result};
-use crate::replay::{rowid_of, Effect};
 use crate::store::Tx;
 
 pub(crate) fn apply(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<Effect> {

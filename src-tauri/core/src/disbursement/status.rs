@@ -16,8 +16,8 @@ use super::settings::effective_stages;
 use crate::audit::AuditEvent;
 use crate::auth::{require, Permission, Session};
 use crate::error::{CoreError, Result};
+use crate::files::output::OutputFile;
 use crate::io::export::neutralise;
-use crate::io::output::OutputFile;
 use crate::program::service::{resolve as resolve_program, ProgramKey};
 use crate::store::Store;
 

@@ -10,7 +10,7 @@ use ts_rs::TS;
 use crate::audit::AuditEvent;
 use crate::auth::{require, Permission, Session};
 use crate::error::{CoreError, Result};
-use crate::io::output::OutputFile;
+use crate::files::output::OutputFile;
 use crate::registry::model::RegistrantKind;
 use crate::registry::read::{self, mask_fields};
 use crate::store::Store;

@@ -3,7 +3,6 @@
 pub mod membership;
 pub(crate) mod remote;
 pub use br_model::program as model;
-pub mod rule_privacy;
 pub mod rules;
 pub mod select;
 pub mod service;

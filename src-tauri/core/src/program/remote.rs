@@ -6,8 +6,8 @@ use br_model::program::{MembershipState, ProgramState};
 use rusqlite::{params, OptionalExtension};
 
 use super::membership::{existing, upsert_row};
+use crate::applied::{rowid_of, Effect};
 use crate::error::{CoreError, Result};
-use crate::replay::{rowid_of, Effect};
 use crate::store::Tx;
 
 pub(crate) fn apply(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<Effect> {

@@ -232,7 +232,8 @@ impl Selection<'_> {
         use rusqlite::types::Value as V;
         // A rule with no SQL part reads everyone: in table order, not through an index that would fetch
         // each row at random.
-        let everyone = self.rule.prefilter.sql.is_empty() && matches!(self.scope, Scope::Everyone);
+        let prefilter = super::rules::Prefilter::of(self.rule);
+        let everyone = prefilter.sql.is_empty() && matches!(self.scope, Scope::Everyone);
         // The registrant's ID types in the same statement: a query per registrant from here costs more
         // than the rule.
         let ids = if self.rule.needs.me.contains("id_types") {
@@ -283,8 +284,9 @@ impl Selection<'_> {
                 params.push(V::Integer(*cycle));
             }
         }
-        conds.extend(self.rule.prefilter.sql.iter().cloned());
-        params.extend(self.rule.prefilter.params.iter().cloned());
+        let prefilter = super::rules::Prefilter::of(self.rule);
+        conds.extend(prefilter.sql);
+        params.extend(prefilter.params);
         sql.push_str(" WHERE ");
         sql.push_str(&conds.join(" AND "));
         (sql, params)

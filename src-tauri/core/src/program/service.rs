@@ -12,10 +12,10 @@ use super::select::{Scope, Selection};
 use crate::audit::AuditEvent;
 use crate::auth::{require, Permission, Session};
 use crate::clock::now_rfc3339;
-use crate::disbursement::model::DisbursementSettings;
 use crate::error::{CoreError, Result};
 use crate::registry::model::RegistrantKind;
 use crate::store::{Store, Tx};
+use br_model::disbursement::DisbursementSettings;
 use br_model::op::{Op, ProgramRecord};
 
 const PROGRAM_COLUMNS: &str =
@@ -120,7 +120,7 @@ impl ProgramRules {
         Ok(ProgramRules { target, eligibility, score })
     }
 
-    /// The personal fields the rules compare exactly (see `rule_privacy`).
+    /// The personal fields the rules compare exactly (see br-model's `rules::privacy`).
     pub(crate) fn personal_fields(&self, conn: &Connection) -> Result<Vec<String>> {
         let personal_custom: Vec<String> = crate::registry::service::read_custom_fields(conn)?
             .into_iter()
@@ -389,7 +389,7 @@ pub fn check_rule(
     require(store, session, Permission::RegistryRead, "program.rule_check")?;
     let custom = store.read(custom_field_names)?;
     Ok(match rules::compile(source, kind, target, &custom) {
-        Ok(rule) => RuleCheck { ok: true, error: None, indexed_conditions: rule.prefilter.sql.len() },
+        Ok(rule) => RuleCheck { ok: true, error: None, indexed_conditions: rules::Prefilter::of(&rule).sql.len() },
         Err(e) => RuleCheck { ok: false, error: Some(e), indexed_conditions: 0 },
     })
 }

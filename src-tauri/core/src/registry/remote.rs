@@ -8,8 +8,8 @@ use uuid::Uuid;
 use super::model::{ListItem, RegistrantFields, RegistrantStatus};
 use super::service::{save_custom_field_row, save_list_item_row};
 use super::write::{self, disable_row, field_stamps, find_by_id, insert_row, update_row, NewRow, StoredRow};
+use crate::applied::Effect;
 use crate::error::{CoreError, Result};
-use crate::replay::Effect;
 use crate::store::Tx;
 
 pub(crate) fn apply(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<Effect> {

@@ -8,34 +8,16 @@ use uuid::Uuid;
 
 use super::model::*;
 use super::read::{self, mask_fields};
+pub use super::settings::read_custom_fields;
 use super::settings::Settings;
 use super::write::{self, StoredRow};
 use crate::audit::AuditEvent;
 use crate::auth::{require, Permission, Session};
 use crate::error::{CoreError, Result};
 use crate::store::{Store, Tx};
-pub use br_model::detail::RegistrantDetail;
 use br_model::op::{CustomFieldRecord, Op};
 
-pub fn read_custom_fields(conn: &Connection) -> Result<Vec<CustomField>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT name, label, field_type, choices, required, personal FROM custom_fields ORDER BY name",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        let choices: Option<String> = r.get(3)?;
-        Ok(CustomField {
-            name: r.get(0)?,
-            label: r.get(1)?,
-            field_type: CustomFieldType::parse(&r.get::<_, String>(2)?).unwrap_or(CustomFieldType::Text),
-            choices: choices.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_default(),
-            required: r.get(4)?,
-            personal: r.get(5)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-fn personal_custom(conn: &Connection) -> Result<Vec<String>> {
+pub(crate) fn personal_custom(conn: &Connection) -> Result<Vec<String>> {
     Ok(read_custom_fields(conn)?.into_iter().filter(|f| f.personal).map(|f| f.name).collect())
 }
 
@@ -75,7 +57,7 @@ pub fn resolve(conn: &Connection, key: &RegistrantKey) -> Result<StoredRow> {
 }
 
 /// The stored registrant behind a row already resolved in this transaction or read.
-fn load_existing(conn: &Connection, row: &StoredRow) -> Result<Registrant> {
+pub(crate) fn load_existing(conn: &Connection, row: &StoredRow) -> Result<Registrant> {
     read::load(conn, row.rowid)?.ok_or_else(|| CoreError::not_found("registrant"))
 }
 
@@ -84,90 +66,6 @@ fn load_existing(conn: &Connection, row: &StoredRow) -> Result<Registrant> {
 pub enum RegistrantKey {
     Id(Uuid),
     Reference(String),
-}
-
-pub fn get_detail(store: &Store, session: &Session, key: &RegistrantKey, reveal: bool) -> Result<RegistrantDetail> {
-    require(store, session, Permission::RegistryRead, "registrant.view")?;
-    if reveal {
-        require(store, session, Permission::PersonalDataReveal, "registrant.reveal")?;
-    }
-    let detail = store.read(|c| {
-        let row = resolve(c, key)?;
-        let mut registrant = load_existing(c, &row)?;
-        if !reveal {
-            mask_fields(&mut registrant.fields, &personal_custom(c)?);
-            registrant.masked = true;
-        }
-        let links = read::memberships(c, row.rowid, row.kind, reveal)?;
-        let (groups, members) = match row.kind {
-            RegistrantKind::Individual => (links, Vec::new()),
-            RegistrantKind::Group => (Vec::new(), links),
-        };
-        let key = RegistrantKey::Id(row.id);
-        let programs = crate::program::membership::of_registrant_in(c, &key)?;
-        let entitlements = crate::disbursement::entitlement::of_registrant_in(c, &key)?;
-        let payments = crate::disbursement::payment::of_registrant_in(c, &key, reveal)?;
-        Ok(RegistrantDetail {
-            history: read::history(c, row.id)?,
-            registrant,
-            groups,
-            members,
-            programs,
-            entitlements,
-            payments,
-        })
-    })?;
-    if reveal {
-        store.write_as(session.username(), |tx| {
-            tx.audit(AuditEvent::new(session, "registrant.reveal").on("registrant", detail.registrant.id.to_string()))
-        })?;
-    }
-    Ok(detail)
-}
-
-#[derive(Debug, Clone, Deserialize, TS)]
-pub struct HouseholdLink {
-    pub group: RegistrantKey,
-    /// A membership kind code, e.g. `head`, `spouse`, `child`.
-    pub kind: String,
-}
-
-pub fn create(
-    store: &Store,
-    session: &Session,
-    kind: RegistrantKind,
-    mut fields: RegistrantFields,
-    household: Option<HouseholdLink>,
-) -> Result<Registrant> {
-    require(store, session, Permission::RegistrantWrite, "registrant.create")?;
-    store.write_as(session.username(), |tx| {
-        let settings = Settings::load(tx.conn())?;
-        settings.validate(kind, &mut fields).map_err(|e| CoreError::InvalidInput(e.to_string()))?;
-        if let Some(link) = &household {
-            settings
-                .check_code(ListName::MembershipKind, "kind", &link.kind)
-                .map_err(|e| CoreError::InvalidInput(e.to_string()))?;
-        }
-        let row = write::insert(tx, kind, &fields, None)?;
-        if let Some(link) = household {
-            let group = resolve(tx.conn(), &link.group)?;
-            if group.kind != RegistrantKind::Group || kind != RegistrantKind::Individual {
-                return Err(CoreError::InvalidInput("only an individual can join a group".into()));
-            }
-            write::upsert_membership(tx, &group, &row, &link.kind, true)?;
-        }
-        crate::program::membership::auto_enrol(
-            tx,
-            session,
-            kind,
-            crate::program::select::Scope::Rowids(vec![row.rowid]),
-        )?;
-        let personal = personal_custom(tx.conn())?;
-        tx.audit(AuditEvent::new(session, "registrant.create").on("registrant", row.id.to_string()).details(
-            serde_json::json!({ "reference": row.reference, "fields": masked_diff(None, &fields, &personal) }),
-        ))?;
-        load_existing(tx.conn(), &row)
-    })
 }
 
 pub fn update(

@@ -40,9 +40,7 @@ pub fn looks_like_formula(s: &str) -> bool {
     matches!(s.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r'))
 }
 
-pub fn parse_date(s: &str) -> Option<time::Date> {
-    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
-}
+pub use br_model::clock::parse_date;
 
 impl Settings {
     pub fn load(conn: &Connection) -> Result<Settings> {
@@ -58,8 +56,7 @@ impl Settings {
                 lists.entry(name.as_str()).or_default().insert(r.get(1)?);
             }
         }
-        let custom_fields =
-            super::service::read_custom_fields(conn)?.into_iter().map(|f| (f.name.clone(), f)).collect();
+        let custom_fields = read_custom_fields(conn)?.into_iter().map(|f| (f.name.clone(), f)).collect();
         Ok(Settings { lists, custom_fields })
     }
 
@@ -248,4 +245,23 @@ fn check_custom(def: &CustomField, v: &serde_json::Value) -> std::result::Result
             }
         }
     }
+}
+
+/// The registry's custom-field definitions, by name.
+pub fn read_custom_fields(conn: &Connection) -> Result<Vec<CustomField>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT name, label, field_type, choices, required, personal FROM custom_fields ORDER BY name",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        let choices: Option<String> = r.get(3)?;
+        Ok(CustomField {
+            name: r.get(0)?,
+            label: r.get(1)?,
+            field_type: CustomFieldType::parse(&r.get::<_, String>(2)?).unwrap_or(CustomFieldType::Text),
+            choices: choices.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_default(),
+            required: r.get(4)?,
+            personal: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

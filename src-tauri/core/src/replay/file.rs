@@ -15,7 +15,7 @@ use super::{apply_remote, Outcome};
 use crate::audit::AuditEvent;
 use crate::auth::{require, Permission, Session};
 use crate::error::{CoreError, Result};
-use crate::io::output::OutputFile;
+use crate::files::output::OutputFile;
 use crate::outbox::read_records;
 use crate::store::Store;
 

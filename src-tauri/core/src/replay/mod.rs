@@ -13,6 +13,7 @@ use serde::Serialize;
 use ts_rs::TS;
 use uuid::Uuid;
 
+use crate::applied::Effect;
 use crate::clock::now_rfc3339;
 use crate::error::{CoreError, Result};
 use crate::store::migrations::SCHEMA_VERSION;
@@ -30,16 +31,6 @@ pub enum Outcome {
     Unchanged,
     /// Kept in `sync_conflicts`, not applied.
     Conflict,
-}
-
-/// What a writer's remote half reports.
-pub(crate) enum Effect {
-    Applied,
-    Unchanged,
-    /// The replica's side, for the conflict record.
-    Conflict {
-        local: serde_json::Value,
-    },
 }
 
 /// Applies one op from another desk in the caller's transaction.
@@ -150,16 +141,4 @@ fn dispatch(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<Effect> {
         | Op::PaymentBatchSent { .. }
         | Op::PaymentResults { .. } => money::apply(tx, rec),
     }
-}
-
-/// The rowid of a row named by its id in an op; an op about a row this registry does not hold is refused
-/// (its desk's earlier ops are missing).
-pub(crate) fn rowid_of(tx: &Tx<'_>, table: &'static str, id: Uuid) -> Result<i64> {
-    tx.conn()
-        .prepare_cached(&format!("SELECT rowid FROM {table} WHERE id = ?1"))?
-        .query_row([id], |r| r.get(0))
-        .optional()?
-        .ok_or_else(|| {
-            CoreError::InvalidInput(format!("an op names {table} row {id}, which this registry does not hold"))
-        })
 }

@@ -156,7 +156,7 @@ impl KeyFile {
     /// existing key file: a key file replaced is a registry lost.
     pub fn write(&self, path: &Path) -> Result<()> {
         let text = serde_json::to_string_pretty(self).map_err(|e| CoreError::Internal(e.to_string()))?;
-        crate::io::output::write_small(path, text.as_bytes(), false)
+        crate::files::output::write_small(path, text.as_bytes(), false)
     }
 }
 

@@ -5,8 +5,8 @@ use br_model::op::{Op, OpRecord, PaymentResult, PreparedBatch};
 use rusqlite::{params, OptionalExtension};
 
 use super::{changed, exists};
+use crate::applied::{rowid_of, Effect};
 use crate::error::{CoreError, Result};
-use crate::replay::{rowid_of, Effect};
 use crate::store::Tx;
 
 pub(super) fn apply(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<Effect> {

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use cel::common::ast::{EntryExpr, Expr, IdedExpr};
 
-use super::rules::CompiledRule;
+use super::CompiledRule;
 
 /// The registrant fields that are personal data (masked unless revealed).
 const PERSONAL_FIELDS: &[&str] = &["given_name", "family_name", "group_name", "birth_date"];
@@ -76,8 +76,8 @@ fn walk(e: &IdedExpr, personal_custom: &[String], out: &mut BTreeSet<String>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::program::rules::{compile, RuleKind};
-    use crate::registry::model::RegistrantKind;
+    use crate::registry::RegistrantKind;
+    use crate::rules::{compile, RuleKind};
 
     fn personal(rule: &str) -> Vec<String> {
         let custom = vec!["disability".to_string(), "income".to_string()];

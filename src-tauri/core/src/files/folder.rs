@@ -5,8 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+use super::output::sync_folder;
 use crate::error::{CoreError, Result};
-use crate::io::output::sync_folder;
 
 /// A fresh, empty staging folder beside `target` for `purpose` (`creating`, `restoring`). A staging folder
 /// left by a killed run is ours by its name and is removed first.

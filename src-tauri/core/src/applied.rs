@@ -1,0 +1,31 @@
+//! What applying another desk's op did, as each entity's remote writer half reports it to replay, and how
+//! those halves find the rows an op names. A leaf, so replay and the domain modules need not import each
+//! other.
+
+use rusqlite::OptionalExtension;
+use uuid::Uuid;
+
+use crate::error::{CoreError, Result};
+use crate::store::Tx;
+
+/// What a writer's remote half did with one op.
+pub(crate) enum Effect {
+    Applied,
+    Unchanged,
+    /// Not applied; the replica's side, for the conflict record.
+    Conflict {
+        local: serde_json::Value,
+    },
+}
+
+/// The rowid of a row named by its id in an op; an op about a row this registry does not hold is refused
+/// (its desk's earlier ops are missing).
+pub(crate) fn rowid_of(tx: &Tx<'_>, table: &'static str, id: Uuid) -> Result<i64> {
+    tx.conn()
+        .prepare_cached(&format!("SELECT rowid FROM {table} WHERE id = ?1"))?
+        .query_row([id], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| {
+            CoreError::InvalidInput(format!("an op names {table} row {id}, which this registry does not hold"))
+        })
+}

@@ -1,0 +1,98 @@
+use super::*;
+use time::macros::date;
+
+fn check(src: &str) -> Result<CompiledRule, RuleError> {
+    compile(src, RuleKind::Condition, RegistrantKind::Individual, &["income".to_string()])
+}
+
+fn person(birth: &str, sex: &str) -> Subject {
+    Subject {
+        me: Facts {
+            reference: "T-1".into(),
+            kind: "individual".into(),
+            sex: Some(sex.into()),
+            birth_date: Some(birth.into()),
+            status: "active".into(),
+            area: Some("D01".into()),
+            ..Facts::default()
+        },
+        ..Subject::default()
+    }
+}
+
+#[test]
+fn age_agrees_with_the_sql_bound_on_every_day_of_four_years() {
+    let today = date!(2024 - 02 - 29);
+    for n in [0u32, 1, 5, 60] {
+        let bound = crate::clock::years_before(today, n);
+        let mut d = date!(1950 - 01 - 01);
+        while d < date!(2024 - 12 - 31) {
+            if d.year() >= today.year() - n as i32 - 2 && d.year() <= today.year() - n as i32 + 2 {
+                assert_eq!(age_on(d, today) >= n as i64, d <= bound, "birth {d}, n {n}");
+            }
+            d = d.next_day().unwrap();
+        }
+    }
+}
+
+#[test]
+fn syntax_errors_name_the_position() {
+    let e = check("age(me.birth_date) >= 60 &&").unwrap_err();
+    assert!(e.message.starts_with("syntax error"), "{e}");
+    assert!(e.start.is_some());
+}
+
+#[test]
+fn unknown_fields_list_the_ones_that_exist() {
+    let e = check("me.sex == 'female' && me.birthdate < '2000-01-01'").unwrap_err();
+    assert_eq!(e.message, "unknown field 'birthdate' of me");
+    assert_eq!(e.start, Some(22));
+    assert!(e.known.contains(&"birth_date".to_string()));
+    let e = check("members.exists(m, m.relation == 'child')").unwrap_err();
+    assert!(e.known.contains(&"relationship".to_string()), "{e}");
+    let e = check("me.custom.incom > 3").unwrap_err();
+    assert_eq!(e.known, vec!["income".to_string()]);
+    let e = check("you.age > 3").unwrap_err();
+    assert!(e.message.contains("unknown name 'you'"));
+    let e = check("agee(me.birth_date) > 3").unwrap_err();
+    assert!(e.message.contains("unknown function 'agee'"), "{e}");
+}
+
+#[test]
+fn type_errors_name_the_position() {
+    let e = check("me.sex == 'female' && me.age >= '60'").unwrap_err();
+    assert!(e.message.starts_with("type error"), "{e}");
+    assert_eq!(e.start, Some(22));
+    assert!(check("me.age + 1").unwrap_err().message.contains("must be true or false"));
+    assert!(compile("me.sex", RuleKind::Score, RegistrantKind::Individual, &[]).is_err());
+}
+
+#[test]
+fn rules_evaluate_against_the_documented_context() {
+    let rule = check("age(me.birth_date) >= 60 && me.sex == 'female'").unwrap();
+    let ev = Evaluator::new(&rule);
+    assert_eq!(ev.verdict(&person("1950-01-01", "female")), Verdict::Match);
+    assert_eq!(ev.verdict(&person("1990-01-01", "female")), Verdict::NoMatch);
+    let mut no_birth = person("1950-01-01", "female");
+    no_birth.me.birth_date = None;
+    assert!(matches!(ev.verdict(&no_birth), Verdict::Error(m) if m.contains("no birth date")));
+
+    let rule = check("members.exists(m, m.age < 5) && !('DIS' in programs) && household.size >= 3").unwrap();
+    let ev = Evaluator::new(&rule);
+    let mut s = person("1980-01-01", "male");
+    s.household = Some(Facts { size: Some(3), ..Facts::default() });
+    s.members = vec![person("2024-06-01", "female").me, person("1980-01-01", "male").me];
+    assert_eq!(ev.verdict(&s), Verdict::Match);
+    s.programs = vec!["DIS".into()];
+    assert_eq!(ev.verdict(&s), Verdict::NoMatch);
+}
+
+#[test]
+fn a_score_is_a_number() {
+    let rule =
+        compile("double(me.size) * 2.5 + (me.has_phone ? 0.0 : 10.0)", RuleKind::Score, RegistrantKind::Group, &[])
+            .unwrap();
+    let mut s = person("1980-01-01", "male");
+    s.me.size = Some(4);
+    assert_eq!(Evaluator::new(&rule).score(&s), Ok(20.0));
+}
