@@ -2,19 +2,10 @@
 //! others. The circle that once ran through nearly every module of core (errors, accounts and the audit log,
 //! the registry and programs, replay and the writers) cannot come back unnoticed.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+mod common;
 
-fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            sources(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 /// `a::b` for `a/b.rs` and `a/b/mod.rs`.
 fn module_of(root: &Path, file: &Path) -> String {
@@ -39,7 +30,7 @@ fn paths_after<'t>(text: &'t str, prefix: &str) -> Vec<&'t str> {
 /// parent declares and re-exports them), nor are tests.
 fn graph(root: &Path) -> BTreeMap<String, BTreeSet<String>> {
     let mut files = Vec::new();
-    sources(root, &mut files);
+    common::rust_sources(root, &mut files);
     let modules: BTreeSet<String> = files.iter().map(|f| module_of(root, f)).collect();
     let longest = |path: &str| -> Option<String> {
         let parts: Vec<&str> = path.split("::").collect();

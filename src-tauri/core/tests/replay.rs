@@ -117,6 +117,10 @@ fn registry_work(s: &Story) {
 
 fn stages_and_schedule() -> DisbursementSettings {
     let t = br_core::clock::today();
+    schedule_from(&format!("{}-{:02}-01", t.year(), t.month() as u8))
+}
+
+fn schedule_from(start: &str) -> DisbursementSettings {
     DisbursementSettings {
         entitlement: Some(EntitlementRule {
             kind: EntitlementKind::Cash,
@@ -133,7 +137,7 @@ fn stages_and_schedule() -> DisbursementSettings {
         recurrence: Some(Recurrence {
             period: Period::Monthly,
             interval: 1,
-            start: format!("{}-{:02}-01", t.year(), t.month() as u8),
+            start: start.into(),
             count: None,
             until: None,
         }),
@@ -291,7 +295,7 @@ fn a_replayed_change_log_rebuilds_the_same_registry() {
         assert!(source[table].rows > 0, "the story wrote {table}");
     }
 
-    // Every kind of op but the expiry (which needs a cycle whose validity ended) is in the story.
+    // Every kind of op but the expiry (a cycle whose validity ended: the test below) is in the story.
     let kinds: Vec<String> = column(&s.fx, "SELECT DISTINCT kind FROM outbox WHERE format > 0 ORDER BY 1");
     assert_eq!(kinds.len(), 32, "{kinds:?}");
     assert!(!kinds.iter().any(|k| k == "entitlements_expired"));
@@ -313,4 +317,45 @@ fn a_replayed_change_log_rebuilds_the_same_registry() {
         "replaying again changes nothing"
     );
     assert_same(&source, &prints(&replica));
+}
+
+#[test]
+fn expired_entitlements_replay_as_they_expired() {
+    // A cycle scheduled two years back: its entitlements' validity has ended by the time they are paid, so
+    // preparing payments expires them instead, and the replica expires the same ones.
+    let fx = Fixture::new();
+    let csv = "external_id,given_name,family_name,sex,birth_date,financial_address\nE1,Awa,Ba,female,1950-01-01,msisdn:221770000001@wave\n";
+    fx.import(&fx.admin, &fx.file("e.csv", csv.as_bytes()), &ImportOptions::default()).unwrap();
+    let key = ProgramKey::Code("OLD".into());
+    common::active_cash_program(&fx, "OLD", "Old cycle");
+    let store = fx.registry.store();
+    let t = br_core::clock::today();
+    let mut settings = schedule_from(&format!("{}-01-01", t.year() - 2));
+    settings.stages.truncate(1);
+    settings::set(store, &fx.admin, &key, settings).unwrap();
+    let create = CreateCycle { program: key.clone(), name: None, members_from: MembersFrom::Program };
+    let cycle = cycle::create_next(store, &fx.admin, &create).unwrap().cycle.id;
+    let never = AtomicBool::new(false);
+    entitlement::generate(store, &fx.admin, cycle, &|_| {}, &never).unwrap();
+    funds::add(
+        store,
+        &fx.admin,
+        &AddFund { program: key, amount: 1_000_000, currency: "XOF".into(), reference: "F".into(), post: true },
+    )
+    .unwrap();
+    approval::act(store, &fx.admin, cycle, CycleAction::Submit, None).unwrap();
+    let approver = fx.user("approver", Role::Approver);
+    let req = Decide { cycle, stage: 1, decision: DecisionKind::Approve, entitlements: None, comment: None };
+    approval::decide(store, &approver, &req).unwrap();
+    let prepared = payment::prepare(store, &fx.admin, &PreparePayments { cycle, batch_size: None }, &|_| {}).unwrap();
+    assert_eq!((prepared.expired, prepared.payments), (1, 0));
+
+    let file = fx.dir.path().join("ops.jsonl");
+    replay::export(store, &fx.admin, &file, false).unwrap();
+    let replica = Fixture::new();
+    let r = replay::replay(replica.registry.store(), &replica.admin, &file, &|_| {}, &never).unwrap();
+    assert_eq!(r.conflicts, 0);
+    assert_same(&prints(&fx), &prints(&replica));
+    let expired: Vec<String> = column(&replica, "SELECT state FROM entitlements");
+    assert_eq!(expired, ["expired"]);
 }

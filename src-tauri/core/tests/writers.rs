@@ -3,6 +3,8 @@
 //! rows of a synced table and fails on any outside the modules allowed to write that table, so a new
 //! write path cannot silently skip the change log. The replay test checks what those writers log.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -54,17 +56,6 @@ fn writers() -> BTreeMap<&'static str, &'static [&'static str]> {
     ])
 }
 
-fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            sources(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
-
 /// The tables that SQL in `text` writes: the word after `INTO`, `DELETE FROM` or `UPDATE` (not `DO UPDATE
 /// SET`, which is part of an insert).
 fn written_tables(text: &str) -> Vec<String> {
@@ -89,7 +80,7 @@ fn written_tables(text: &str) -> Vec<String> {
 fn synced_tables_are_written_only_by_their_writers() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
-    sources(&root, &mut files);
+    common::rust_sources(&root, &mut files);
     let writers = writers();
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     let mut stray = Vec::new();
@@ -126,7 +117,7 @@ fn replayed_ops_are_not_logged_again() {
     // op would travel back to where it came from.
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
-    sources(&root, &mut files);
+    common::rust_sources(&root, &mut files);
     let remote: Vec<&PathBuf> = files
         .iter()
         .filter(|f| {

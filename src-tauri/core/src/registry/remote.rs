@@ -62,12 +62,10 @@ pub(crate) fn apply(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<Effect> {
             Ok(changed_rows(n))
         }
         Op::HouseholdMemberJoined { group, individual, kind, is_head, start_date } => {
-            let (g, m) = (registrant(tx, *group)?, registrant(tx, *individual)?);
-            if *is_head {
-                if let Some(head) = other_head(tx, g.rowid, m.rowid)? {
-                    return Ok(Effect::Conflict { local: serde_json::json!({ "head": head }) });
-                }
-            }
+            let (g, m) = match household_place(tx, *group, *individual, *is_head)? {
+                Ok(place) => place,
+                Err(conflict) => return Ok(conflict),
+            };
             let n = tx
                 .conn()
                 .prepare_cached(
@@ -80,12 +78,10 @@ pub(crate) fn apply(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<Effect> {
             Ok(changed_rows(n))
         }
         Op::HouseholdMemberChanged { group, individual, kind, is_head } => {
-            let (g, m) = (registrant(tx, *group)?, registrant(tx, *individual)?);
-            if *is_head {
-                if let Some(head) = other_head(tx, g.rowid, m.rowid)? {
-                    return Ok(Effect::Conflict { local: serde_json::json!({ "head": head }) });
-                }
-            }
+            let (g, m) = match household_place(tx, *group, *individual, *is_head)? {
+                Ok(place) => place,
+                Err(conflict) => return Ok(conflict),
+            };
             let n = tx
                 .conn()
                 .prepare_cached(
@@ -182,6 +178,22 @@ fn registrant(tx: &Tx<'_>, id: Uuid) -> Result<StoredRow> {
     find_by_id(tx.conn(), id)?.ok_or_else(|| {
         CoreError::InvalidInput(format!("an op names registrant {id}, which this registry does not hold"))
     })
+}
+
+/// The household and member an op names, or a conflict when the member would be a second active head.
+fn household_place(
+    tx: &Tx<'_>,
+    group: Uuid,
+    individual: Uuid,
+    is_head: bool,
+) -> Result<std::result::Result<(StoredRow, StoredRow), Effect>> {
+    let (g, m) = (registrant(tx, group)?, registrant(tx, individual)?);
+    if is_head {
+        if let Some(head) = other_head(tx, g.rowid, m.rowid)? {
+            return Ok(Err(Effect::Conflict { local: serde_json::json!({ "head": head }) }));
+        }
+    }
+    Ok(Ok((g, m)))
 }
 
 fn other_head(tx: &Tx<'_>, group: i64, member: i64) -> Result<Option<Uuid>> {
