@@ -4,6 +4,7 @@
 
 use br_core::auth::Session;
 use br_core::replay::{ExportSummary, ReplaySummary};
+use br_core::secret::Secret;
 use serde::Deserialize;
 use ts_rs::TS;
 
@@ -15,13 +16,16 @@ use crate::{Context, Progress};
 pub struct OutboxExportRequest {
     #[serde(flatten)]
     pub to: OutputFile,
+    /// Seals the file (at least 12 characters); whoever replays it needs the same.
+    #[ts(type = "string")]
+    pub passphrase: Secret,
 }
 impl Operation for OutboxExportRequest {
     const NAME: &'static str = "outbox.export";
     type Response = Delivered<ExportSummary>;
     fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Delivered<ExportSummary>> {
         let (path, overwrite) = ctx.files.output(&self.to, "change-log.jsonl")?;
-        let result = br_core::replay::export(registry(ctx).store(), session, &path, overwrite)?;
+        let result = br_core::replay::export(registry(ctx).store(), session, &path, overwrite, &self.passphrase)?;
         let downloads = ctx.files.deliver(&self.to, &path)?.into_iter().collect();
         Ok(Delivered { result, downloads })
     }
@@ -32,6 +36,9 @@ pub struct OutboxReplayRequest {
     /// A file written by `outbox.export` on another registry.
     #[serde(flatten)]
     pub file: InputFile,
+    /// The passphrase the file was sealed with.
+    #[ts(type = "string")]
+    pub passphrase: Secret,
 }
 impl Operation for OutboxReplayRequest {
     const NAME: &'static str = "outbox.replay";
@@ -53,6 +60,6 @@ impl Operation for OutboxReplayRequest {
     fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<ReplaySummary> {
         let path = ctx.files.input(&self.file)?;
         let emit = |p: &br_core::replay::ReplayProgress| (ctx.progress)(Progress::Replay(p.clone()));
-        br_core::replay::replay(registry(ctx).store(), session, &path, &emit, ctx.cancel)
+        br_core::replay::replay(registry(ctx).store(), session, &path, &self.passphrase, &emit, ctx.cancel)
     }
 }

@@ -47,6 +47,13 @@ pub fn new_secret(env: &str, label: &str) -> Result<Secret, ApiError> {
     Ok(first)
 }
 
+/// A secret chosen earlier: from the environment, or typed once at a terminal.
+pub fn existing_secret(env: &str, label: &str) -> Result<Secret, ApiError> {
+    env_secret(env)
+        .or_else(|| prompt(&format!("{label}: ")))
+        .ok_or_else(|| ApiError::invalid(format!("{label}: set {env} or run at a terminal")))
+}
+
 pub fn username() -> Result<String, ApiError> {
     if let Ok(u) = std::env::var("BR_USER") {
         if !u.is_empty() {

@@ -9,12 +9,17 @@ use br_api::{call, ApiError, Progress};
 use clap::Subcommand;
 
 use crate::commands::{cancel_on_ctrl_c, no_progress, with_session};
+use crate::credentials::{existing_secret, new_secret};
 use crate::output::print;
 use crate::Cli;
 
+/// Where scripts give the file's passphrase; a person types it.
+const PASSPHRASE_ENV: &str = "BR_CHANGE_LOG_PASSPHRASE";
+
 #[derive(Subcommand)]
 pub enum OutboxCommand {
-    /// Write this registry's change log to FILE (JSON Lines; every synced row, unmasked, like a backup).
+    /// Write this registry's change log to FILE, sealed with a passphrase (BR_CHANGE_LOG_PASSPHRASE or
+    /// typed twice): it holds every synced row unmasked, like a backup.
     Export {
         file: PathBuf,
         /// Replace FILE if it exists.
@@ -22,7 +27,8 @@ pub enum OutboxCommand {
         overwrite: bool,
     },
     /// Replay a change log written by another registry into this one. Ops already applied are skipped,
-    /// so a file can be replayed again; ops that arrive too late to apply are kept as conflicts.
+    /// so a file can be replayed again; ops that arrive too late to apply are kept as conflicts. The
+    /// passphrase comes from BR_CHANGE_LOG_PASSPHRASE or is typed.
     Replay { file: PathBuf },
 }
 
@@ -30,7 +36,8 @@ pub fn run_outbox(cli: &Cli, command: &OutboxCommand) -> Result<(), ApiError> {
     match command {
         OutboxCommand::Export { file, overwrite } => with_session(cli, &no_progress, |ctx, s| {
             let to = OutputFile::Path { path: file.display().to_string(), overwrite: *overwrite };
-            let out = call(ctx, s, OutboxExportRequest { to })?.result;
+            let passphrase = new_secret(PASSPHRASE_ENV, "Change-log passphrase")?;
+            let out = call(ctx, s, OutboxExportRequest { to, passphrase })?.result;
             print(cli, &out, |o| format!("{} ops written to {} ({} bytes)", o.ops, file.display(), o.bytes));
             Ok(())
         }),
@@ -43,7 +50,9 @@ pub fn run_outbox(cli: &Cli, command: &OutboxCommand) -> Result<(), ApiError> {
                 }
             };
             with_session(cli, &printer, |ctx, s| {
-                let req = OutboxReplayRequest { file: InputFile::Path { path: file.display().to_string() } };
+                let passphrase = existing_secret(PASSPHRASE_ENV, "Change-log passphrase")?;
+                let req =
+                    OutboxReplayRequest { file: InputFile::Path { path: file.display().to_string() }, passphrase };
                 let r = call(ctx, s, req)?;
                 if tty {
                     eprintln!();

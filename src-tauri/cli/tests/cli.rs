@@ -15,6 +15,7 @@ fn br_command(registry: &Path, user: &str, password: &str, args: &[&str]) -> Com
         .env("BR_PASSWORD", password)
         .env("BR_PASSPHRASE", PASSPHRASE)
         .env("BR_KEYRING", "off")
+        .env("BR_CHANGE_LOG_PASSPHRASE", "a long change-log passphrase")
         .env_remove("BR_NEW_PASSWORD");
     command
 }
@@ -114,6 +115,7 @@ fn a_role_without_the_permission_is_refused_with_its_code() {
         .env("BR_PASSWORD", "admin-password-1")
         .env("BR_PASSPHRASE", PASSPHRASE)
         .env("BR_KEYRING", "off")
+        .env("BR_CHANGE_LOG_PASSPHRASE", "a long change-log passphrase")
         .env("BR_NEW_PASSWORD", "visitor-password-1")
         .output()
         .unwrap();
@@ -137,6 +139,7 @@ fn without_a_key_source_the_error_says_what_to_set() {
         .env("BR_USER", "admin")
         .env("BR_PASSWORD", "admin-password-1")
         .env("BR_KEYRING", "off")
+        .env("BR_CHANGE_LOG_PASSPHRASE", "a long change-log passphrase")
         .env_remove("BR_PASSPHRASE")
         .output()
         .unwrap();

@@ -2,11 +2,11 @@
 //! same transaction, with a gapless per-desk sequence and a hybrid-logical-clock stamp. docs/sync-ops.md
 //! lists the ops and how another registry replays them.
 
+use br_model::clock::HlcStamp;
 use br_model::op::{Op, OpRecord, OP_FORMAT};
 use rusqlite::{params, OptionalExtension};
 use uuid::Uuid;
 
-use crate::clock::now_rfc3339;
 use crate::error::Result;
 use crate::store::migrations::SCHEMA_VERSION;
 use crate::store::Tx;
@@ -31,8 +31,8 @@ impl Tx<'_> {
         self.conn()
             .prepare_cached(
                 "INSERT INTO outbox (seq, op_id, office_id, entity, entity_id, kind, payload, base_version, hlc,
-                     schema_version, device_id, at, actor, format)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                     schema_version, device_id, actor, format)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?
             .execute(params![
                 seq,
@@ -46,7 +46,6 @@ impl Tx<'_> {
                 stamp,
                 SCHEMA_VERSION,
                 device,
-                now_rfc3339(),
                 self.actor,
                 OP_FORMAT
             ])?;
@@ -59,7 +58,7 @@ impl Tx<'_> {
 /// before the log was typed are skipped: they are not a contract.
 pub fn read_records(conn: &rusqlite::Connection, after: i64, limit: usize) -> Result<Vec<OpRecord>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT seq, op_id, device_id, hlc, at, office_id, base_version, schema_version, actor, payload
+        "SELECT seq, op_id, device_id, hlc, office_id, base_version, schema_version, actor, payload
          FROM outbox WHERE seq > ?1 AND format = ?2 ORDER BY seq LIMIT ?3",
     )?;
     let rows = stmt.query_map(params![after, OP_FORMAT, limit as i64], |r| {
@@ -68,17 +67,18 @@ pub fn read_records(conn: &rusqlite::Connection, after: i64, limit: usize) -> Re
             r.get::<_, Uuid>(1)?,
             r.get::<_, Uuid>(2)?,
             r.get::<_, i64>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, Uuid>(5)?,
-            r.get::<_, Option<i64>>(6)?,
-            r.get::<_, i64>(7)?,
-            r.get::<_, Option<String>>(8)?,
-            r.get::<_, String>(9)?,
+            r.get::<_, Uuid>(4)?,
+            r.get::<_, Option<i64>>(5)?,
+            r.get::<_, i64>(6)?,
+            r.get::<_, Option<String>>(7)?,
+            r.get::<_, String>(8)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (seq, op_id, device_id, hlc, at, owner_office, base_version, schema_version, actor, payload) = row?;
+        let (seq, op_id, device_id, hlc, owner_office, base_version, schema_version, actor, payload) = row?;
+        // The stamp's wall time is when the change was made: stored once, in the stamp.
+        let at = br_model::clock::rfc3339_of_ms(HlcStamp::from_i64(hlc).wall_ms);
         out.push(OpRecord {
             op_id,
             device_id,

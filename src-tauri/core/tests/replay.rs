@@ -22,9 +22,16 @@ use br_core::program::service::ProgramKey;
 use br_core::registry::model::{CustomField, CustomFieldType, ListItem, ListName};
 use br_core::registry::service::{self, RegistrantKey};
 use br_core::replay::{self as replay, fingerprint, TableFingerprint};
+use br_core::secret::Secret;
 use br_core::synth::{generate, GenOptions};
 use common::Fixture;
 use uuid::Uuid;
+
+const PASSPHRASE: &str = "a long change-log passphrase";
+
+fn sealing() -> Secret {
+    Secret::new(PASSPHRASE)
+}
 
 fn people() -> u64 {
     std::env::var("BR_REPLAY_PEOPLE").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000)
@@ -300,17 +307,17 @@ fn a_replayed_change_log_rebuilds_the_same_registry() {
     assert_eq!(kinds.len(), 32, "{kinds:?}");
     assert!(!kinds.iter().any(|k| k == "entitlements_expired"));
     let file = s.fx.dir.path().join("ops.jsonl");
-    let exported = replay::export(s.fx.registry.store(), &s.fx.admin, &file, false).unwrap();
+    let exported = replay::export(s.fx.registry.store(), &s.fx.admin, &file, false, &sealing()).unwrap();
     let replica = Fixture::new();
     let store = replica.registry.store();
-    let first = replay::replay(store, &replica.admin, &file, &|_| {}, &AtomicBool::new(false)).unwrap();
+    let first = replay::replay(store, &replica.admin, &file, &sealing(), &|_| {}, &AtomicBool::new(false)).unwrap();
     assert_eq!((first.read, first.conflicts), (exported.ops, 0), "{first:?}");
     assert_same(&source, &prints(&replica));
     assert!(br_core::audit::verify(store).unwrap().ok, "the replica's audit chain verifies");
     let check = br_core::check::run(store, &replica.admin).unwrap();
     assert!(check.ok, "{:?}", check.checks.iter().filter(|c| c.problems > 0).collect::<Vec<_>>());
 
-    let second = replay::replay(store, &replica.admin, &file, &|_| {}, &AtomicBool::new(false)).unwrap();
+    let second = replay::replay(store, &replica.admin, &file, &sealing(), &|_| {}, &AtomicBool::new(false)).unwrap();
     assert_eq!(
         (second.applied, second.unchanged, second.conflicts),
         (0, exported.ops, 0),
@@ -351,9 +358,31 @@ fn expired_entitlements_replay_as_they_expired() {
     assert_eq!((prepared.expired, prepared.payments), (1, 0));
 
     let file = fx.dir.path().join("ops.jsonl");
-    replay::export(store, &fx.admin, &file, false).unwrap();
+    replay::export(store, &fx.admin, &file, false, &sealing()).unwrap();
     let replica = Fixture::new();
-    let r = replay::replay(replica.registry.store(), &replica.admin, &file, &|_| {}, &never).unwrap();
+    let empty = prints(&replica);
+    let refused = |path: &std::path::Path, passphrase: &str| {
+        let e =
+            replay::replay(replica.registry.store(), &replica.admin, path, &Secret::new(passphrase), &|_| {}, &never)
+                .unwrap_err();
+        assert_eq!(e.code(), br_core::ErrorCode::InvalidInput, "{e}");
+    };
+    // The file is sealed: no other passphrase opens it, and a changed or cut file is refused whole.
+    refused(&file, "not the passphrase at all");
+    let bytes = std::fs::read(&file).unwrap();
+    let changed = fx.file("changed.jsonl", &{
+        let mut b = bytes.clone();
+        let at = b.len() - 20;
+        b[at] ^= 1;
+        b
+    });
+    refused(&changed, PASSPHRASE);
+    let cut = fx.file("cut.jsonl", &bytes[..bytes.len() - 1]);
+    refused(&cut, PASSPHRASE);
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(!text.contains("Awa"), "no name is readable in the file");
+    assert_same(&empty, &prints(&replica));
+    let r = replay::replay(replica.registry.store(), &replica.admin, &file, &sealing(), &|_| {}, &never).unwrap();
     assert_eq!(r.conflicts, 0);
     assert_same(&prints(&fx), &prints(&replica));
     let expired: Vec<String> = column(&replica, "SELECT state FROM entitlements");

@@ -13,6 +13,14 @@ pub fn now_rfc3339() -> String {
     now_utc().format(&Rfc3339).expect("UTC instants always format")
 }
 
+/// Milliseconds since the Unix epoch as RFC 3339 UTC (the wall time of an HLC stamp).
+pub fn rfc3339_of_ms(ms: u64) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
 pub fn today() -> time::Date {
     now_utc().date()
 }

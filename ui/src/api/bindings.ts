@@ -563,9 +563,17 @@ keep: RegistrantKey, };
 
 export type MergeSummary = { kept: string, merged: Array<string>, ids_moved: number, memberships_moved: number, memberships_exited: number, };
 
-export type OutboxExportRequest = { download: boolean, } | { path: string, overwrite: boolean, };
+export type OutboxExportRequest = { 
+/**
+ * Seals the file (at least 12 characters); whoever replays it needs the same.
+ */
+passphrase: string, } & ({ download: boolean, } | { path: string, overwrite: boolean, });
 
-export type OutboxReplayRequest = { upload: string, } | { path: string, };
+export type OutboxReplayRequest = { 
+/**
+ * The passphrase the file was sealed with.
+ */
+passphrase: string, } & ({ upload: string, } | { path: string, });
 
 export type Outcome = "ok" | "denied";
 

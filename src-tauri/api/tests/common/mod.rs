@@ -136,8 +136,11 @@ pub fn office() -> Office {
         ),
         ("registry.check", json!({})),
         ("backup.create", json!({"destination": file("backup")})),
-        ("outbox.export", json!({"path": file("change-log.jsonl"), "overwrite": true})),
-        ("outbox.replay", json!({"path": people.display().to_string()})),
+        (
+            "outbox.export",
+            json!({"path": file("change-log.jsonl"), "overwrite": true, "passphrase": "a long passphrase"}),
+        ),
+        ("outbox.replay", json!({"path": people.display().to_string(), "passphrase": "a long passphrase"})),
         ("audit.list", json!({})),
         ("dashboard.stats", json!({})),
         ("import.preview", json!({"mapping": null, "rows": 5, "path": people.display().to_string()})),

@@ -5,6 +5,7 @@
 
 mod file;
 mod fingerprint;
+mod sealed;
 
 use br_model::clock::HlcStamp;
 use br_model::op::{Op, OpRecord};

@@ -125,9 +125,14 @@ pub struct MembershipMove {
     pub registrant: Uuid,
     pub from: MembershipState,
     pub to: MembershipState,
+    // Left out when absent: an enrolment of a million people writes a million of these.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enrolled_on: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exited_on: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pmt_score: Option<f64>,
 }
 
