@@ -153,7 +153,7 @@ fn an_office_day_end_to_end() {
         .read(|c| {
             Ok(c.query_row(
                 "SELECT (SELECT count(*) FROM outbox), (SELECT max(seq) FROM outbox),
-                        (SELECT count(*) FROM outbox WHERE entity = 'registrant' AND kind = 'create'),
+                        (SELECT count(*) FROM outbox WHERE kind = 'registrant_created'),
                         (SELECT count(*) FROM registrants)",
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
@@ -166,7 +166,7 @@ fn an_office_day_end_to_end() {
         .store()
         .read(|c| {
             Ok(c.query_row(
-                "SELECT count(*) FROM outbox WHERE kind IN ('update', 'disable') AND entity = 'registrant'",
+                "SELECT count(*) FROM outbox WHERE kind IN ('registrant_updated', 'registrant_disabled')",
                 [],
                 |r| r.get(0),
             )?)
