@@ -7,7 +7,9 @@ use uuid::Uuid;
 
 use super::model::{ListItem, RegistrantFields, RegistrantStatus};
 use super::service::{save_custom_field_row, save_list_item_row};
-use super::write::{self, disable_row, field_stamps, find_by_id, insert_row, update_row, NewRow, StoredRow};
+use super::write::{
+    self, disable_row, find_by_id, insert_row, read_stamps, stamp_fields, update_row, NewRow, StoredRow,
+};
 use crate::applied::Effect;
 use crate::error::{CoreError, Result};
 use crate::store::Tx;
@@ -141,16 +143,8 @@ fn updated(
     changed: &[RegistrantField],
     remote: &RegistrantFields,
 ) -> Result<Effect> {
-    let (current, stamps): (RegistrantFields, Option<String>) = {
-        let fields = super::read::load(tx.conn(), row.rowid)?.ok_or_else(|| CoreError::not_found("registrant"))?.fields;
-        let stamps = tx
-            .conn()
-            .prepare_cached("SELECT field_stamps FROM registrants WHERE rowid = ?1")?
-            .query_row([row.rowid], |r| r.get(0))?;
-        (fields, stamps)
-    };
-    let stamps: serde_json::Map<String, serde_json::Value> =
-        stamps.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default();
+    let current = super::read::load(tx.conn(), row.rowid)?.ok_or_else(|| CoreError::not_found("registrant"))?.fields;
+    let stamps = read_stamps(tx, row.rowid)?;
     let ours = (rec.hlc, rec.device_id);
     let mut next = current.clone();
     let mut taken = Vec::new();
@@ -169,8 +163,9 @@ fn updated(
     if taken.is_empty() {
         return Ok(Effect::Unchanged);
     }
-    let stamps = field_stamps(tx, row.rowid, &taken, rec.hlc, rec.device_id)?;
-    update_row(tx, row, &next, rec.hlc.max(row.version), None, &stamps)?;
+    let hash = write::content_hash(row.kind, &next)?;
+    let stamps = stamp_fields(stamps, &taken, rec.hlc, rec.device_id)?;
+    update_row(tx, row, &next, &hash, rec.hlc.max(row.version), None, &stamps)?;
     Ok(Effect::Applied)
 }
 

@@ -207,8 +207,8 @@ pub fn update(tx: &mut Tx<'_>, row: &StoredRow, f: &RegistrantFields, import_run
     let changed = RegistrantField::changed(&before, f);
     let changed_fields = changed.clone();
     let version = tx.append_op(&Op::RegistrantUpdated { id: row.id, changed, fields: f.clone() }, Some(row.version))?;
-    let stamps = field_stamps(tx, row.rowid, &changed_fields, version, tx.store().office().device_id)?;
-    update_row(tx, row, f, version, import_run, &stamps)?;
+    let stamps = stamp_fields(read_stamps(tx, row.rowid)?, &changed_fields, version, tx.store().office().device_id)?;
+    update_row(tx, row, f, &hash, version, import_run, &stamps)?;
     Ok(true)
 }
 
@@ -276,22 +276,26 @@ pub(crate) fn insert_row(tx: &mut Tx<'_>, n: &NewRow<'_>, f: &RegistrantFields) 
     Ok(rowid)
 }
 
-/// The registrant's field stamps with `changed` now stamped `[hlc, device]`, as `{field: [hlc, device]}` in
-/// field-name order: whoever changed a field last, by HLC, wins it on replay. The same stamps give the same
-/// text whatever order they were written in.
-pub(crate) fn field_stamps(
-    tx: &Tx<'_>,
-    rowid: i64,
-    changed: &[RegistrantField],
-    hlc: i64,
-    device: Uuid,
-) -> Result<String> {
+/// Who changed each field last, as `{field: [hlc, device]}` (fields never changed since creation have no
+/// stamp): replay takes a field only from a later writer.
+pub(crate) type FieldStamps = std::collections::BTreeMap<String, serde_json::Value>;
+
+pub(crate) fn read_stamps(tx: &Tx<'_>, rowid: i64) -> Result<FieldStamps> {
     let current: Option<String> = tx
         .conn()
         .prepare_cached("SELECT field_stamps FROM registrants WHERE rowid = ?1")?
         .query_row([rowid], |r| r.get(0))?;
-    let mut stamps: std::collections::BTreeMap<String, serde_json::Value> =
-        current.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default();
+    Ok(current.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default())
+}
+
+/// `stamps` with `changed` now stamped `[hlc, device]`, as text in field-name order: the same stamps give
+/// the same text whatever order they were written in.
+pub(crate) fn stamp_fields(
+    mut stamps: FieldStamps,
+    changed: &[RegistrantField],
+    hlc: i64,
+    device: Uuid,
+) -> Result<String> {
     for field in changed {
         if let serde_json::Value::String(name) = serde_json::to_value(field)? {
             stamps.insert(name, serde_json::json!([hlc, device]));
@@ -305,6 +309,7 @@ pub(crate) fn update_row(
     tx: &mut Tx<'_>,
     row: &StoredRow,
     f: &RegistrantFields,
+    hash: &[u8],
     version: i64,
     import_run: Option<i64>,
     stamps: &str,
@@ -333,7 +338,7 @@ pub(crate) fn update_row(
             json_or_null(&f.tags, f.tags.is_empty())?,
             json_or_null(&f.custom, f.custom.is_empty())?,
             version,
-            content_hash(row.kind, f)?,
+            hash,
             import_run,
             now_rfc3339(),
             f.financial_address,
