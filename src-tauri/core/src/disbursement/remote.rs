@@ -10,14 +10,14 @@ use rusqlite::{params, OptionalExtension};
 use uuid::Uuid;
 
 use super::approval::next_stage_sql;
-use crate::applied::{rowid_of, Effect};
+use crate::applied::{find_rowid, rowid_of, Effect};
 use crate::error::{CoreError, Result};
 use crate::store::Tx;
 
 pub(crate) fn apply(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<Effect> {
     match &rec.op {
         Op::CycleCreated { id, program, sequence, name, start_date, end_date } => {
-            if exists(tx, "cycles", *id)? {
+            if find_rowid(tx, "cycles", *id)?.is_some() {
                 return Ok(Effect::Unchanged);
             }
             let program = rowid_of(tx, "programs", *program)?;
@@ -38,7 +38,7 @@ pub(crate) fn apply(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<Effect> {
                     .prepare_cached("INSERT OR IGNORE INTO cycle_members (cycle, registrant) VALUES (?1, ?2)")?
                     .execute(params![cycle, registrant])?;
             }
-            Ok(changed(n))
+            Ok(Effect::of_rows(n))
         }
         Op::CycleMembersRemoved { cycle, members } => {
             let cycle = rowid_of(tx, "cycles", *cycle)?;
@@ -55,7 +55,7 @@ pub(crate) fn apply(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<Effect> {
                     .prepare_cached("DELETE FROM cycle_members WHERE cycle = ?1 AND registrant = ?2")?
                     .execute(params![cycle, registrant])?;
             }
-            Ok(changed(n))
+            Ok(Effect::of_rows(n))
         }
         Op::CycleStateSet { id, to, .. } => {
             let (rowid, state) = cycle_state(tx, *id)?;
@@ -84,7 +84,7 @@ pub(crate) fn apply(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<Effect> {
         }
         Op::CycleEntitlementsMoved { cycle, action, stages } => moved(tx, rec, *cycle, *action, stages.as_ref()),
         Op::CycleDeleted { id } => {
-            let Some(rowid) = rowid(tx, "cycles", *id)? else { return Ok(Effect::Unchanged) };
+            let Some(rowid) = find_rowid(tx, "cycles", *id)? else { return Ok(Effect::Unchanged) };
             let (_, state) = cycle_state(tx, *id)?;
             if state != CycleState::Draft {
                 return Ok(Effect::Conflict { local: serde_json::json!({ "state": state.as_str() }) });
@@ -96,7 +96,7 @@ pub(crate) fn apply(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<Effect> {
         }
         Op::EntitlementsDiscarded { cycle } => {
             let cycle = rowid_of(tx, "cycles", *cycle)?;
-            Ok(changed(tx.conn().execute("DELETE FROM entitlements WHERE cycle = ?1", [cycle])?))
+            Ok(Effect::of_rows(tx.conn().execute("DELETE FROM entitlements WHERE cycle = ?1", [cycle])?))
         }
         Op::EntitlementsGenerated(g) => {
             let cycle = rowid_of(tx, "cycles", g.cycle)?;
@@ -128,7 +128,7 @@ pub(crate) fn apply(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<Effect> {
                         rec.at
                     ])?;
             }
-            Ok(changed(n))
+            Ok(Effect::of_rows(n))
         }
         Op::EntitlementEdited { id, amount, fee, quantity, reason } => {
             let n = tx.conn().execute(
@@ -149,7 +149,7 @@ pub(crate) fn apply(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<Effect> {
         Op::EntitlementsDecided(d) => decided(tx, rec, d),
         Op::EntitlementsExpired { cycle, on } => {
             let cycle = rowid_of(tx, "cycles", *cycle)?;
-            Ok(changed(tx.conn().execute(
+            Ok(Effect::of_rows(tx.conn().execute(
                 "UPDATE entitlements SET state = 'expired', updated_at = ?3 WHERE cycle = ?1 AND state = 'approved' AND valid_until < ?2",
                 params![cycle, on, rec.at],
             )?))
@@ -308,24 +308,4 @@ fn cycle_state(tx: &Tx<'_>, id: Uuid) -> Result<(i64, CycleState)> {
         .optional()?
         .ok_or_else(|| CoreError::InvalidInput(format!("an op names cycle {id}, which this registry does not hold")))?;
     Ok((rowid, CycleState::parse(&state).unwrap_or(CycleState::Draft)))
-}
-
-pub(super) fn rowid(tx: &Tx<'_>, table: &'static str, id: Uuid) -> Result<Option<i64>> {
-    Ok(tx
-        .conn()
-        .prepare_cached(&format!("SELECT rowid FROM {table} WHERE id = ?1"))?
-        .query_row([id], |r| r.get(0))
-        .optional()?)
-}
-
-pub(super) fn exists(tx: &Tx<'_>, table: &'static str, id: Uuid) -> Result<bool> {
-    Ok(rowid(tx, table, id)?.is_some())
-}
-
-pub(super) fn changed(n: usize) -> Effect {
-    if n > 0 {
-        Effect::Applied
-    } else {
-        Effect::Unchanged
-    }
 }

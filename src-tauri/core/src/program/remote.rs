@@ -45,7 +45,7 @@ pub(crate) fn apply(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<Effect> {
                  WHERE program = ?5 AND registrant = ?6",
                 params![to, state.as_str(), rec.hlc, rec.at, program, from],
             )?;
-            Ok(if n > 0 { Effect::Applied } else { Effect::Unchanged })
+            Ok(Effect::of_rows(n))
         }
         other => Err(CoreError::Internal(format!("{} is not a program op", other.kind()))),
     }

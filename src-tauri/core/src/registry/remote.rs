@@ -50,7 +50,7 @@ pub(crate) fn apply(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<Effect> {
                 .conn()
                 .prepare_cached("UPDATE registrants SET merged_into = ?1 WHERE rowid = ?2 AND merged_into IS NOT ?1")?
                 .execute(params![survivor.rowid, duplicate.rowid])?;
-            Ok(changed_rows(n))
+            Ok(Effect::of_rows(n))
         }
         Op::IdDocumentMoved { from, to, id_type } => {
             let (from, to) = (registrant(tx, *from)?, registrant(tx, *to)?);
@@ -61,7 +61,7 @@ pub(crate) fn apply(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<Effect> {
                        AND NOT EXISTS (SELECT 1 FROM id_documents WHERE registrant = ?1 AND id_type = ?3)",
                 )?
                 .execute(params![to.rowid, from.rowid, id_type])?;
-            Ok(changed_rows(n))
+            Ok(Effect::of_rows(n))
         }
         Op::HouseholdMemberJoined { group, individual, kind, is_head, start_date } => {
             let (g, m) = match household_place(tx, *group, *individual, *is_head)? {
@@ -77,7 +77,7 @@ pub(crate) fn apply(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<Effect> {
                      WHERE end_date IS NOT NULL OR kind IS NOT excluded.kind OR is_head IS NOT excluded.is_head",
                 )?
                 .execute(params![g.rowid, m.rowid, kind, is_head, start_date])?;
-            Ok(changed_rows(n))
+            Ok(Effect::of_rows(n))
         }
         Op::HouseholdMemberChanged { group, individual, kind, is_head } => {
             let (g, m) = match household_place(tx, *group, *individual, *is_head)? {
@@ -91,7 +91,7 @@ pub(crate) fn apply(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<Effect> {
                      WHERE group_rowid = ?1 AND individual_rowid = ?2 AND end_date IS NULL AND (kind IS NOT ?3 OR is_head IS NOT ?4)",
                 )?
                 .execute(params![g.rowid, m.rowid, kind, is_head])?;
-            Ok(changed_rows(n))
+            Ok(Effect::of_rows(n))
         }
         Op::HouseholdMemberLeft { group, individual, end_date } => {
             let (g, m) = (registrant(tx, *group)?, registrant(tx, *individual)?);
@@ -101,7 +101,7 @@ pub(crate) fn apply(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<Effect> {
                     "UPDATE memberships SET end_date = ?3 WHERE group_rowid = ?1 AND individual_rowid = ?2 AND end_date IS NULL",
                 )?
                 .execute(params![g.rowid, m.rowid, end_date])?;
-            Ok(changed_rows(n))
+            Ok(Effect::of_rows(n))
         }
         Op::HouseholdMemberReplaced { group, from, to } => {
             let (g, from, to) = (registrant(tx, *group)?, registrant(tx, *from)?, registrant(tx, *to)?);
@@ -111,7 +111,7 @@ pub(crate) fn apply(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<Effect> {
                     "UPDATE memberships SET individual_rowid = ?3 WHERE group_rowid = ?1 AND individual_rowid = ?2 AND end_date IS NULL",
                 )?
                 .execute(params![g.rowid, from.rowid, to.rowid])?;
-            Ok(changed_rows(n))
+            Ok(Effect::of_rows(n))
         }
         Op::ListItemSaved { list, code, label, parent, active } => {
             let item = ListItem { code: code.clone(), label: label.clone(), parent: parent.clone(), active: *active };
@@ -200,12 +200,4 @@ fn other_head(tx: &Tx<'_>, group: i64, member: i64) -> Result<Option<Uuid>> {
         )?
         .query_row(params![group, member], |r| r.get(0))
         .optional()?)
-}
-
-fn changed_rows(n: usize) -> Effect {
-    if n > 0 {
-        Effect::Applied
-    } else {
-        Effect::Unchanged
-    }
 }

@@ -4,15 +4,14 @@ use br_model::disbursement::{FundState, PaymentState};
 use br_model::op::{Op, OpRecord, PaymentResult, PreparedBatch};
 use rusqlite::{params, OptionalExtension};
 
-use super::{changed, exists};
-use crate::applied::{rowid_of, Effect};
+use crate::applied::{find_rowid, rowid_of, Effect};
 use crate::error::{CoreError, Result};
 use crate::store::Tx;
 
 pub(super) fn apply(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<Effect> {
     match &rec.op {
         Op::FundCreated { id, program, amount, currency, state, reference } => {
-            if exists(tx, "funds", *id)? {
+            if find_rowid(tx, "funds", *id)?.is_some() {
                 return Ok(Effect::Unchanged);
             }
             let program = rowid_of(tx, "programs", *program)?;
@@ -86,21 +85,21 @@ pub(super) fn apply(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<Effect> {
                 "UPDATE payments SET state = 'sent', updated_at = ?3 WHERE rowid BETWEEN ?1 AND ?2 AND state = 'queued'",
                 params![first, last, rec.at],
             )?;
-            Ok(changed(n))
+            Ok(Effect::of_rows(n))
         }
         Op::PaymentResults { results } => {
             let mut n = 0;
             for r in results {
                 n += result(tx, rec, r)?;
             }
-            Ok(changed(n))
+            Ok(Effect::of_rows(n))
         }
         other => Err(CoreError::Internal(format!("{} is not a payment op", other.kind()))),
     }
 }
 
 fn prepared(tx: &mut Tx<'_>, rec: &OpRecord, b: &PreparedBatch) -> Result<Effect> {
-    if exists(tx, "payment_batches", b.id)? {
+    if find_rowid(tx, "payment_batches", b.id)?.is_some() {
         return Ok(Effect::Unchanged);
     }
     let cycle = rowid_of(tx, "cycles", b.cycle)?;
