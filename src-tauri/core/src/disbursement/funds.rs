@@ -11,7 +11,7 @@ use crate::auth::{require, Permission, Session};
 use crate::clock::now_rfc3339;
 use crate::error::{CoreError, Result};
 use crate::program::service::{resolve as resolve_program, ProgramKey};
-use crate::store::Store;
+use crate::store::{Store, Tx};
 use br_model::op::Op;
 
 /// Entitlement states whose money is spoken for: approved, being paid, paid, or failed and to be paid again.
@@ -125,7 +125,6 @@ pub fn add(store: &Store, session: &Session, req: &AddFund) -> Result<FundBalanc
         let id = Uuid::now_v7();
         let now = now_rfc3339();
         let state = if req.post { FundState::Posted } else { FundState::Draft };
-        let posted_by = req.post.then(|| session.username().to_string());
         let created = Op::FundCreated {
             id,
             program: p.program.id,
@@ -135,24 +134,18 @@ pub fn add(store: &Store, session: &Session, req: &AddFund) -> Result<FundBalanc
             reference: req.reference.trim().to_string(),
         };
         let version = tx.append_op(&created, None)?;
-        tx.conn().execute(
-            "INSERT INTO funds (id, program, amount, currency, state, reference, created_by, posted_by, posted_at, version,
-                 created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
-            params![
-                id,
-                p.rowid,
-                req.amount,
-                p.program.currency,
-                state.as_str(),
-                req.reference.trim(),
-                session.username(),
-                posted_by,
-                req.post.then_some(&now),
-                version,
-                now
-            ],
-        )?;
+        let row = NewFund {
+            id,
+            program: p.rowid,
+            amount: req.amount,
+            currency: &p.program.currency,
+            state,
+            reference: req.reference.trim(),
+            created_by: session.username(),
+            version,
+            at: &now,
+        };
+        insert_row(tx, &row)?;
         tx.audit(AuditEvent::new(session, "fund.add").on("fund", id.to_string()).details(serde_json::json!({
             "program": p.program.code, "amount": req.amount, "currency": p.program.currency, "state": state,
         })))?;
@@ -197,4 +190,41 @@ pub fn set_state(store: &Store, session: &Session, fund: Uuid, to: FundState) ->
         )?;
         balance_in(tx.conn(), &ProgramKey::Id(program))
     })
+}
+
+/// A new fund's row, on this desk or replayed from another.
+pub(crate) struct NewFund<'a> {
+    pub id: Uuid,
+    pub program: i64,
+    pub amount: i64,
+    pub currency: &'a str,
+    pub state: FundState,
+    pub reference: &'a str,
+    pub created_by: &'a str,
+    pub version: i64,
+    pub at: &'a str,
+}
+
+/// Writes a new fund's row (its op is the caller's); a fund added as posted is posted by its maker.
+pub(crate) fn insert_row(tx: &mut Tx<'_>, f: &NewFund<'_>) -> Result<()> {
+    let posted = f.state == FundState::Posted;
+    tx.conn().execute(
+        "INSERT INTO funds (id, program, amount, currency, state, reference, created_by, posted_by, posted_at, version,
+             created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+        params![
+            f.id,
+            f.program,
+            f.amount,
+            f.currency,
+            f.state.as_str(),
+            f.reference,
+            f.created_by,
+            posted.then_some(f.created_by),
+            posted.then_some(f.at),
+            f.version,
+            f.at
+        ],
+    )?;
+    Ok(())
 }

@@ -5,6 +5,7 @@ use br_model::op::{Op, OpRecord, PaymentResult, PreparedBatch};
 use rusqlite::{params, OptionalExtension};
 
 use crate::applied::{find_rowid, rowid_of, Effect};
+use crate::disbursement::funds::{insert_row, NewFund};
 use crate::error::{CoreError, Result};
 use crate::store::Tx;
 
@@ -15,25 +16,18 @@ pub(super) fn apply(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<Effect> {
                 return Ok(Effect::Unchanged);
             }
             let program = rowid_of(tx, "programs", *program)?;
-            let posted = *state == FundState::Posted;
-            tx.conn().execute(
-                "INSERT INTO funds (id, program, amount, currency, state, reference, created_by, posted_by, posted_at, version,
-                     created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
-                params![
-                    id,
-                    program,
-                    amount,
-                    currency,
-                    state.as_str(),
-                    reference,
-                    rec.actor.as_deref().unwrap_or("system"),
-                    posted.then_some(rec.actor.as_deref()).flatten(),
-                    posted.then_some(&rec.at),
-                    rec.hlc,
-                    rec.at
-                ],
-            )?;
+            let row = NewFund {
+                id: *id,
+                program,
+                amount: *amount,
+                currency,
+                state: *state,
+                reference,
+                created_by: rec.actor.as_deref().unwrap_or("system"),
+                version: rec.hlc,
+                at: &rec.at,
+            };
+            insert_row(tx, &row)?;
             Ok(Effect::Applied)
         }
         Op::FundStateSet { id, from, to } => {
