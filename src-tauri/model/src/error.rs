@@ -67,6 +67,14 @@ pub enum ErrorCode {
     RateLimited,
     /// An HTTP request from another site or host name, or not JSON, was refused before it was read.
     RequestRefused,
+    /// This desk is not enrolled with a central server (`br sync enrol`).
+    NotEnrolled,
+    /// The central server could not be reached (network, TLS, time-out); nothing changed. Try later.
+    ServerUnreachable,
+    /// The central server refused the request; `details.server_code` is its code (docs/sync.md).
+    ServerRefused,
+    /// This desk and the central server speak different sync protocol versions: update the older one.
+    UpgradeRequired,
     /// An unexpected internal error; details are in the log.
     Internal,
 }
@@ -102,11 +110,15 @@ impl ErrorCode {
             ErrorCode::SelfApproval => "self_approval",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::RequestRefused => "request_refused",
+            ErrorCode::NotEnrolled => "not_enrolled",
+            ErrorCode::ServerUnreachable => "server_unreachable",
+            ErrorCode::ServerRefused => "server_refused",
+            ErrorCode::UpgradeRequired => "upgrade_required",
             ErrorCode::Internal => "internal",
         }
     }
 
-    pub const ALL: [ErrorCode; 29] = [
+    pub const ALL: [ErrorCode; 33] = [
         ErrorCode::InvalidInput,
         ErrorCode::NotFound,
         ErrorCode::AlreadyExists,
@@ -135,6 +147,10 @@ impl ErrorCode {
         ErrorCode::SelfApproval,
         ErrorCode::RateLimited,
         ErrorCode::RequestRefused,
+        ErrorCode::NotEnrolled,
+        ErrorCode::ServerUnreachable,
+        ErrorCode::ServerRefused,
+        ErrorCode::UpgradeRequired,
         ErrorCode::Internal,
     ];
 }

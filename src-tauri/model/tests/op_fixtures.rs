@@ -203,6 +203,7 @@ fn samples() -> Vec<Op> {
                 PaymentResult(id(92), PaymentState::Failed, None, Some("wallet closed".into())),
             ],
         },
+        Op::ConflictResolved { op: id(100), note: Some("cycle was approved at headquarters".into()) },
     ];
     for op in &ops {
         match op {
@@ -238,7 +239,8 @@ fn samples() -> Vec<Op> {
             | Op::FundStateSet { .. }
             | Op::PaymentsPrepared(_)
             | Op::PaymentBatchSent { .. }
-            | Op::PaymentResults { .. } => {}
+            | Op::PaymentResults { .. }
+            | Op::ConflictResolved { .. } => {}
         }
     }
     ops

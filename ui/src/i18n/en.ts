@@ -550,6 +550,10 @@ export const en = {
     entitlement_invalid: "The entitlement rule failed for some beneficiaries; nothing was generated. Fix the rule or their records.",
     self_approval: "You prepared or submitted this cycle, so someone else must approve it.",
     rate_limited: "Too many failed attempts. Wait {{retry_after_s}} seconds, then try again.",
+    not_enrolled: "This desk is not connected to a central server. Enrol it in Settings → Central server.",
+    server_unreachable: "The central server could not be reached. Nothing changed; the desk will try again.",
+    server_refused: "The central server refused the request ({{server_code}}).",
+    upgrade_required: "This desk and the central server run different versions. Update the older one, then sync again.",
     request_refused: "The request was refused: it did not come from the registry's own pages.",
   },
 };

@@ -551,6 +551,10 @@ export const fr: Messages = {
     entitlement_invalid: "La règle de droit a échoué pour certains bénéficiaires ; rien n'a été généré. Corrigez la règle ou leurs fiches.",
     self_approval: "Vous avez préparé ou soumis ce cycle : une autre personne doit l'approuver.",
     rate_limited: "Trop de tentatives échouées. Attendez {{retry_after_s}} secondes, puis réessayez.",
+    not_enrolled: "Ce poste n'est pas relié à un serveur central. Inscrivez-le dans Paramètres → Serveur central.",
+    server_unreachable: "Le serveur central est injoignable. Rien n'a changé ; le poste réessaiera.",
+    server_refused: "Le serveur central a refusé la demande ({{server_code}}).",
+    upgrade_required: "Ce poste et le serveur central n'ont pas la même version. Mettez à jour le plus ancien, puis synchronisez.",
     request_refused: "La demande a été refusée : elle ne venait pas des pages du registre.",
   },
 };

@@ -28,7 +28,7 @@ pub fn key_path(dir: &Path) -> PathBuf {
     dir.join(KEY_FILE)
 }
 
-/// The office that owns this registry, read once at open.
+/// The office that owns this registry, read at open (and taken from the central server at enrolment).
 #[derive(Debug, Clone)]
 pub struct OfficeInfo {
     pub office_id: Uuid,
@@ -54,14 +54,15 @@ pub struct Store {
     /// entitlements took 41 s in `br serve` and 0.7 s in `br`. Readers older than this are not reused.
     statistics_epoch: std::sync::atomic::AtomicU64,
     writer: Mutex<Connection>,
-    office: OfficeInfo,
+    /// Changes once, when the desk enrols with a central server and takes its office's identity.
+    office: std::sync::RwLock<OfficeInfo>,
     hlc: Hlc,
     audit_key: ring::hmac::Key,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("dir", &self.dir).field("office", &self.office.code).finish()
+        f.debug_struct("Store").field("dir", &self.dir).field("office", &self.office().code).finish()
     }
 }
 
@@ -193,7 +194,7 @@ impl Store {
             writer: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
             statistics_epoch: std::sync::atomic::AtomicU64::new(0),
-            office,
+            office: std::sync::RwLock::new(office),
             hlc: Hlc::new(last),
         })
     }
@@ -207,8 +208,13 @@ impl Store {
         &self.dir
     }
 
-    pub fn office(&self) -> &OfficeInfo {
-        &self.office
+    pub fn office(&self) -> OfficeInfo {
+        self.office.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Takes the office identity written by enrolment (`sync::enrol`), after its transaction committed.
+    pub(crate) fn set_office(&self, office: OfficeInfo) {
+        *self.office.write().unwrap_or_else(|p| p.into_inner()) = office;
     }
 
     pub fn key_source(&self) -> KeySource {

@@ -202,6 +202,13 @@ pub enum Op {
     PaymentResults {
         results: Vec<PaymentResult>,
     },
+
+    /// A person settled the conflict that op `op` raised: the state it would have moved stays as it is
+    /// (states never move backwards), and every desk that kept the conflict marks it settled.
+    ConflictResolved {
+        op: Uuid,
+        note: Option<String>,
+    },
 }
 
 /// How many rows a set op carries at most.
@@ -255,6 +262,7 @@ impl Op {
             PaymentsPrepared(b) => ("payment_batch", "payments_prepared", b.id),
             PaymentBatchSent { id } => ("payment_batch", "payment_batch_sent", *id),
             PaymentResults { .. } => ("payment", "payment_results", Uuid::nil()),
+            ConflictResolved { op, .. } => ("sync_conflict", "conflict_resolved", *op),
         }
     }
 }

@@ -1,0 +1,144 @@
+//! The closed list of error codes the sync endpoints answer, and of what happened to each pushed op.
+//! docs/sync.md documents each; the desk translates them.
+
+use serde::{Deserialize, Serialize};
+
+/// Why the server refused a whole request. Nothing changed on the server when it answers one of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncErrorCode {
+    /// The desk speaks another protocol version than the server.
+    UpgradeRequired,
+    /// Headers missing or malformed, or a body that is not the expected JSON.
+    InvalidRequest,
+    /// The body is larger than the server reads.
+    PayloadTooLarge,
+    /// No device with that id is enrolled.
+    UnknownDevice,
+    /// The device was revoked by an operator.
+    DeviceRevoked,
+    /// The signature does not match the request and the device's public key.
+    BadSignature,
+    /// The timestamp is too far from the server's clock.
+    StaleRequest,
+    /// The nonce was used before by this device.
+    ReplayedRequest,
+    /// The enrolment code is not known.
+    EnrolmentCodeUnknown,
+    /// The enrolment code was used already.
+    EnrolmentCodeUsed,
+    /// The enrolment code has expired.
+    EnrolmentCodeExpired,
+    /// A device with that id is enrolled already.
+    DeviceExists,
+    /// A push page starts past the last op the server acknowledged: pages are missing in between.
+    OpsMissing,
+    /// The database is not reachable or refused; try again later.
+    Unavailable,
+    /// A fault on the server; the request may be retried.
+    Internal,
+}
+
+impl SyncErrorCode {
+    pub fn as_str(self) -> &'static str {
+        use SyncErrorCode::*;
+        match self {
+            UpgradeRequired => "upgrade_required",
+            InvalidRequest => "invalid_request",
+            PayloadTooLarge => "payload_too_large",
+            UnknownDevice => "unknown_device",
+            DeviceRevoked => "device_revoked",
+            BadSignature => "bad_signature",
+            StaleRequest => "stale_request",
+            ReplayedRequest => "replayed_request",
+            EnrolmentCodeUnknown => "enrolment_code_unknown",
+            EnrolmentCodeUsed => "enrolment_code_used",
+            EnrolmentCodeExpired => "enrolment_code_expired",
+            DeviceExists => "device_exists",
+            OpsMissing => "ops_missing",
+            Unavailable => "unavailable",
+            Internal => "internal",
+        }
+    }
+
+    /// The HTTP status that carries the code.
+    pub fn http_status(self) -> u16 {
+        use SyncErrorCode::*;
+        match self {
+            UpgradeRequired => 426,
+            InvalidRequest => 400,
+            PayloadTooLarge => 413,
+            UnknownDevice | DeviceRevoked | BadSignature | StaleRequest | ReplayedRequest => 401,
+            EnrolmentCodeUnknown | EnrolmentCodeUsed | EnrolmentCodeExpired => 403,
+            DeviceExists | OpsMissing => 409,
+            Unavailable => 503,
+            Internal => 500,
+        }
+    }
+
+    pub const ALL: [SyncErrorCode; 15] = {
+        use SyncErrorCode::*;
+        [
+            UpgradeRequired,
+            InvalidRequest,
+            PayloadTooLarge,
+            UnknownDevice,
+            DeviceRevoked,
+            BadSignature,
+            StaleRequest,
+            ReplayedRequest,
+            EnrolmentCodeUnknown,
+            EnrolmentCodeUsed,
+            EnrolmentCodeExpired,
+            DeviceExists,
+            OpsMissing,
+            Unavailable,
+            Internal,
+        ]
+    };
+}
+
+/// Why one pushed op was rejected. A rejected op is kept on the server for a person to see and does not
+/// block the ops after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectCode {
+    /// The op changes a row that another office owns.
+    NotOwner,
+    /// The op names a row the server has never seen.
+    UnknownRow,
+    /// The op creates a row whose id is taken.
+    RowExists,
+    /// Only a headquarters office may change shared settings (lists, custom fields).
+    HeadquartersOnly,
+    /// The op's sequence number was used by another op of the same desk.
+    SequenceReused,
+    /// The op does not say it comes from the desk and office that pushed it, or its format is unknown.
+    InvalidOp,
+}
+
+impl RejectCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectCode::NotOwner => "not_owner",
+            RejectCode::UnknownRow => "unknown_row",
+            RejectCode::RowExists => "row_exists",
+            RejectCode::HeadquartersOnly => "headquarters_only",
+            RejectCode::SequenceReused => "sequence_reused",
+            RejectCode::InvalidOp => "invalid_op",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            RejectCode::NotOwner,
+            RejectCode::UnknownRow,
+            RejectCode::RowExists,
+            RejectCode::HeadquartersOnly,
+            RejectCode::SequenceReused,
+            RejectCode::InvalidOp,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
+    }
+}

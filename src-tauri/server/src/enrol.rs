@@ -1,0 +1,64 @@
+//! Enrolment: a desk trades a one-time code for a place in an office. The code is checked, spent and the
+//! device recorded in one transaction, so a code enrols exactly one desk.
+
+use br_protocol::codes::SyncErrorCode;
+use br_protocol::signing::decode_public_key;
+use br_protocol::wire::{EnrolRequest, EnrolResponse, OfficeView};
+use deadpool_postgres::Pool;
+
+use crate::admin::code_hash;
+use crate::db::audit;
+use crate::error::{Result, ServerError};
+use crate::http::check_protocol;
+
+pub async fn enrol(pool: &Pool, request: EnrolRequest) -> Result<EnrolResponse> {
+    check_protocol(request.protocol)?;
+    let public_key = decode_public_key(&request.public_key)
+        .map_err(|_| ServerError::refused(SyncErrorCode::InvalidRequest, "the public key is not a base64 Ed25519 key"))?;
+    let desk_name = request.desk_name.trim();
+    if desk_name.is_empty() || desk_name.chars().count() > 100 || request.code.len() > 64 {
+        return Err(ServerError::refused(SyncErrorCode::InvalidRequest, "a desk name is 1 to 100 characters; a code at most 64"));
+    }
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    let code = tx
+        .query_opt(
+            "SELECT c.office, c.used_at IS NOT NULL, c.expires_at < now(), o.code, o.name, o.headquarters
+             FROM enrolment_codes c JOIN offices o ON o.id = c.office WHERE c.code_hash = $1 FOR UPDATE OF c",
+            &[&code_hash(&request.code)],
+        )
+        .await?
+        .ok_or_else(|| ServerError::refused(SyncErrorCode::EnrolmentCodeUnknown, "this enrolment code is not known"))?;
+    if code.get::<_, bool>(1) {
+        return Err(ServerError::refused(SyncErrorCode::EnrolmentCodeUsed, "this enrolment code was used already"));
+    }
+    if code.get::<_, bool>(2) {
+        return Err(ServerError::refused(SyncErrorCode::EnrolmentCodeExpired, "this enrolment code has expired"));
+    }
+    let office = OfficeView { id: code.get(0), code: code.get(3), name: code.get(4), headquarters: code.get(5) };
+    let inserted = tx
+        .execute(
+            "INSERT INTO devices (id, office, name, public_key, protocol) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+            &[&request.device_id, &office.id, &desk_name, &public_key, &(request.protocol as i32)],
+        )
+        .await?;
+    if inserted == 0 {
+        return Err(ServerError::refused(SyncErrorCode::DeviceExists, "a desk with this id is enrolled already"));
+    }
+    tx.execute(
+        "UPDATE enrolment_codes SET used_at = now(), used_by = $2 WHERE code_hash = $1",
+        &[&code_hash(&request.code), &request.device_id],
+    )
+    .await?;
+    audit(
+        &tx,
+        &format!("device:{}", request.device_id),
+        "sync.enrol",
+        "ok",
+        serde_json::json!({ "office": office.id }),
+    )
+    .await?;
+    tx.commit().await?;
+    let server_time_ms = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+    Ok(EnrolResponse { device_id: request.device_id, office, server_time_ms })
+}

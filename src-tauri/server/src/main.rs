@@ -1,0 +1,183 @@
+//! `br-server`: migrate the database, serve desks, and manage offices and devices (docs/sync.md).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use br_server::config::{FileConfig, Listen, DEFAULT_CODE_HOURS, DEFAULT_POOL_SIZE};
+use br_server::error::{Result, ServerError};
+use br_server::{admin, db, serve};
+use clap::{Parser, Subcommand};
+use uuid::Uuid;
+
+#[derive(Parser)]
+#[command(name = "br-server", version, about = "The Beneficiary Registry's central server: desks of many offices sync through it")]
+struct Cli {
+    /// A TOML file of settings (database_url, listen, tls_cert, tls_key, allow_plain_http, pool_size,
+    /// enrolment_code_hours); variables and flags override it.
+    #[arg(long, env = "BR_SERVER_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// PostgreSQL, as `postgres://user@host:port/db` or `host=… port=… dbname=…`.
+    #[arg(long, env = "BR_SERVER_DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Creates or upgrades the database's schema (safe to run again; two at once take turns).
+    Migrate,
+    /// Serves desks until Ctrl-C or SIGTERM.
+    Serve {
+        /// host:port; plain HTTP only on loopback unless --allow-plain-http.
+        #[arg(long, env = "BR_SERVER_LISTEN")]
+        listen: Option<String>,
+        #[arg(long, env = "BR_SERVER_TLS_CERT")]
+        tls_cert: Option<PathBuf>,
+        #[arg(long, env = "BR_SERVER_TLS_KEY")]
+        tls_key: Option<PathBuf>,
+        /// Serve plain HTTP beyond loopback (only behind a proxy that terminates TLS).
+        #[arg(long, env = "BR_SERVER_ALLOW_PLAIN_HTTP")]
+        allow_plain_http: bool,
+    },
+    /// Offices: the units that own registrants and programs.
+    #[command(subcommand)]
+    Office(OfficeCommand),
+    /// Desks: enrolment codes, the list, revocation.
+    #[command(subcommand)]
+    Device(DeviceCommand),
+    /// Ops the server refused, newest first, with the reason.
+    Rejected {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum OfficeCommand {
+    /// Adds an office.
+    Add {
+        code: String,
+        #[arg(long)]
+        name: String,
+        /// Headquarters sees every office's data.
+        #[arg(long)]
+        headquarters: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeviceCommand {
+    /// Prints a one-time enrolment code for one desk of OFFICE.
+    Code {
+        office: String,
+        /// How long the code stays valid.
+        #[arg(long, env = "BR_SERVER_ENROLMENT_CODE_HOURS")]
+        hours: Option<u32>,
+    },
+    /// Lists the enrolled desks.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revokes a desk: its next request is refused.
+    Revoke { id: Uuid },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json_logs = matches!(cli.command, Command::Serve { .. });
+    init_logs(json_logs);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: could not start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logs(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BR_SERVER_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(if json { "info" } else { "warn" }));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let file = FileConfig::read(cli.config.as_deref())?;
+    let url = cli.database_url.or(file.database_url.clone()).ok_or_else(|| {
+        ServerError::Config("no database: give --database-url, BR_SERVER_DATABASE_URL or database_url in the config file".into())
+    })?;
+    let pool = db::pool(&url, file.pool_size.unwrap_or(DEFAULT_POOL_SIZE))?;
+    match cli.command {
+        Command::Migrate => {
+            let applied = db::migrate(&pool).await?;
+            if applied.is_empty() {
+                println!("the schema is up to date (version {})", db::SCHEMA_VERSION);
+            } else {
+                println!("applied schema versions {applied:?}; now at {}", db::SCHEMA_VERSION);
+            }
+        }
+        Command::Serve { listen, tls_cert, tls_key, allow_plain_http } => {
+            let listen = Listen::resolve(
+                listen.or(file.listen),
+                tls_cert.or(file.tls_cert),
+                tls_key.or(file.tls_key),
+                allow_plain_http || file.allow_plain_http.unwrap_or(false),
+            )?;
+            serve::serve(pool, listen).await?;
+        }
+        Command::Office(OfficeCommand::Add { code, name, headquarters }) => {
+            let id = admin::office_add(&pool, &code, &name, headquarters).await?;
+            println!("office {code} added ({id}){}", if headquarters { ", headquarters" } else { "" });
+        }
+        Command::Device(DeviceCommand::Code { office, hours }) => {
+            let hours = hours.or(file.enrolment_code_hours).unwrap_or(DEFAULT_CODE_HOURS);
+            let code = admin::device_code(&pool, &office, hours).await?;
+            println!("{}", code.code);
+            eprintln!("one desk of office {} can enrol with this code until {}", code.office, code.expires_at);
+        }
+        Command::Device(DeviceCommand::List { json }) => {
+            let devices = admin::device_list(&pool).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&devices)?);
+            } else {
+                for d in devices {
+                    println!(
+                        "{}  {:<10} {:<24} acked {:>8}  pulled to {:>8}  rejected {:>4}  last seen {}{}",
+                        d.id,
+                        d.office,
+                        d.name,
+                        d.acked_seq,
+                        d.pulled_to,
+                        d.rejected_ops,
+                        d.last_seen_at.as_deref().unwrap_or("never"),
+                        d.revoked_at.map(|at| format!("  REVOKED {at}")).unwrap_or_default()
+                    );
+                }
+            }
+        }
+        Command::Device(DeviceCommand::Revoke { id }) => {
+            admin::device_revoke(&pool, id).await?;
+            println!("device {id} revoked");
+        }
+        Command::Rejected { limit } => {
+            for r in admin::rejected(&pool, limit.clamp(1, 10_000)).await? {
+                println!("#{} device {} op {} {}: {} ({})", r.cursor, r.device, r.seq, r.kind, r.code, r.reason);
+            }
+        }
+    }
+    Ok(())
+}
