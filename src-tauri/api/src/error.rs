@@ -45,6 +45,9 @@ impl From<br_core::CoreError> for ApiError {
             br_core::CoreError::RateLimited { retry_after_s } => {
                 Some(serde_json::json!({ "retry_after_s": retry_after_s }))
             }
+            br_core::CoreError::ServerRefused { code, details, .. } => {
+                Some(serde_json::json!({ "server_code": code, "server_details": details }))
+            }
             _ => None,
         };
         ApiError { code: e.code(), message: e.to_string(), details }

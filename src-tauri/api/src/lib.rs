@@ -6,6 +6,7 @@ pub mod change_log;
 mod error;
 pub mod files;
 pub mod ops;
+pub mod sync;
 mod throttle;
 pub mod typescript;
 
@@ -37,6 +38,7 @@ pub enum Progress {
     Generation(br_core::disbursement::entitlement::GenerationProgress),
     Payment(br_core::disbursement::payment::PaymentProgress),
     Replay(br_core::replay::ReplayProgress),
+    Sync(br_core::sync::SyncProgress),
 }
 
 /// What an operation runs against: the open registry, the files it may reach, a progress sink and a
@@ -131,6 +133,12 @@ operations!(
     ops::BackupRequest,
     change_log::OutboxExportRequest,
     change_log::OutboxReplayRequest,
+    br_core::sync::EnrolRequest,
+    sync::SyncRunRequest,
+    sync::SyncStatusRequest,
+    sync::SyncConflictsRequest,
+    sync::SyncResolveRequest,
+    sync::SyncRejectionsRequest,
     br_core::audit::AuditQuery,
     ops::DashboardRequest,
     ops::ImportPreviewRequest,

@@ -13,6 +13,7 @@ mod outbox;
 mod output;
 mod programs;
 mod serve;
+mod sync;
 mod tls;
 
 use std::path::PathBuf;
@@ -98,6 +99,11 @@ pub enum Command {
     Outbox {
         #[command(subcommand)]
         command: outbox::OutboxCommand,
+    },
+    /// Sync with a central server: enrol this desk, run, status, conflicts.
+    Sync {
+        #[command(subcommand)]
+        command: sync::SyncCommand,
     },
     /// Programs: create, rules, preview, enrol, verify, pause, resume, exit.
     Program {

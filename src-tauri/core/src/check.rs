@@ -52,7 +52,8 @@ const COUNTED: &[(&str, &str, &str)] = &[
         "registrants.reference_counter_ahead",
         "the next reference number is above every reference given",
         "SELECT count(*) FROM registrants r, office o
-         WHERE CAST(substr(r.reference, length(o.code) + 2) AS INTEGER) >= o.next_reference",
+         WHERE substr(r.reference, 1, length(coalesce(o.reference_prefix, o.code)) + 1) = coalesce(o.reference_prefix, o.code) || '-'
+           AND CAST(substr(r.reference, length(coalesce(o.reference_prefix, o.code)) + 2) AS INTEGER) >= o.next_reference",
     ),
     (
         "program_memberships.registrant_exists",

@@ -73,6 +73,14 @@ pub enum CoreError {
     RateLimited { retry_after_s: u64 },
     #[error("internal error: {0}")]
     Internal(String),
+    #[error("this desk is not enrolled with a central server; enrol it first")]
+    NotEnrolled,
+    #[error("the central server could not be reached: {0}")]
+    ServerUnreachable(String),
+    #[error("the central server refused: {message} ({code})")]
+    ServerRefused { code: String, message: String, details: serde_json::Value },
+    #[error("{0}")]
+    UpgradeRequired(String),
 }
 
 impl CoreError {
@@ -106,6 +114,10 @@ impl CoreError {
             CoreError::SelfApproval(_) | CoreError::DutyConflict(_) => ErrorCode::SelfApproval,
             CoreError::RateLimited { .. } => ErrorCode::RateLimited,
             CoreError::Internal(_) => ErrorCode::Internal,
+            CoreError::NotEnrolled => ErrorCode::NotEnrolled,
+            CoreError::ServerUnreachable(_) => ErrorCode::ServerUnreachable,
+            CoreError::ServerRefused { .. } => ErrorCode::ServerRefused,
+            CoreError::UpgradeRequired(_) => ErrorCode::UpgradeRequired,
         }
     }
 

@@ -25,6 +25,7 @@ pub mod search;
 pub mod secret;
 mod session;
 pub mod store;
+pub mod sync;
 pub mod synth;
 
 // Storage-free parts live in br-model; their paths here stay as they were.

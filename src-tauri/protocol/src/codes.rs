@@ -31,6 +31,8 @@ pub enum SyncErrorCode {
     EnrolmentCodeExpired,
     /// A device with that id is enrolled already.
     DeviceExists,
+    /// A desk that holds registrants may join only the office of its own code, as its first desk.
+    EnrolmentMismatch,
     /// A push page starts past the last op the server acknowledged: pages are missing in between.
     OpsMissing,
     /// The database is not reachable or refused; try again later.
@@ -55,6 +57,7 @@ impl SyncErrorCode {
             EnrolmentCodeUsed => "enrolment_code_used",
             EnrolmentCodeExpired => "enrolment_code_expired",
             DeviceExists => "device_exists",
+            EnrolmentMismatch => "enrolment_mismatch",
             OpsMissing => "ops_missing",
             Unavailable => "unavailable",
             Internal => "internal",
@@ -70,13 +73,13 @@ impl SyncErrorCode {
             PayloadTooLarge => 413,
             UnknownDevice | DeviceRevoked | BadSignature | StaleRequest | ReplayedRequest => 401,
             EnrolmentCodeUnknown | EnrolmentCodeUsed | EnrolmentCodeExpired => 403,
-            DeviceExists | OpsMissing => 409,
+            DeviceExists | EnrolmentMismatch | OpsMissing => 409,
             Unavailable => 503,
             Internal => 500,
         }
     }
 
-    pub const ALL: [SyncErrorCode; 15] = {
+    pub const ALL: [SyncErrorCode; 16] = {
         use SyncErrorCode::*;
         [
             UpgradeRequired,
@@ -91,6 +94,7 @@ impl SyncErrorCode {
             EnrolmentCodeUsed,
             EnrolmentCodeExpired,
             DeviceExists,
+            EnrolmentMismatch,
             OpsMissing,
             Unavailable,
             Internal,

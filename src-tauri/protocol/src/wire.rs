@@ -18,6 +18,11 @@ pub struct EnrolRequest {
     pub public_key: String,
     /// A name for operators to tell desks apart (`device list`).
     pub desk_name: String,
+    /// The desk's own office code, and how many registrants it holds already: a desk that registered
+    /// people before enrolling joins only the office of the same code, as its first desk, so the
+    /// references it gave out stay unique.
+    pub office_code: String,
+    pub registrants: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +37,8 @@ pub struct OfficeView {
 pub struct EnrolResponse {
     pub device_id: Uuid,
     pub office: OfficeView,
+    /// 1 for an office's first desk, then 2, 3…: desks after the first prefix their references with it.
+    pub desk_number: i32,
     pub server_time_ms: i64,
 }
 

@@ -25,6 +25,8 @@ CREATE TABLE devices (
     name         text NOT NULL,
     public_key   bytea NOT NULL,
     protocol     integer NOT NULL,
+    -- 1, 2, 3… within the office; desks after the first prefix their references with it.
+    desk_number  integer NOT NULL,
     enrolled_at  timestamptz NOT NULL DEFAULT now(),
     revoked_at   timestamptz,
     last_seen_at timestamptz,

@@ -16,7 +16,7 @@ pub async fn enrol(pool: &Pool, request: EnrolRequest) -> Result<EnrolResponse> 
     let public_key = decode_public_key(&request.public_key)
         .map_err(|_| ServerError::refused(SyncErrorCode::InvalidRequest, "the public key is not a base64 Ed25519 key"))?;
     let desk_name = request.desk_name.trim();
-    if desk_name.is_empty() || desk_name.chars().count() > 100 || request.code.len() > 64 {
+    if desk_name.is_empty() || desk_name.chars().count() > 100 || request.code.len() > 64 || request.office_code.len() > 64 {
         return Err(ServerError::refused(SyncErrorCode::InvalidRequest, "a desk name is 1 to 100 characters; a code at most 64"));
     }
     let mut client = pool.get().await?;
@@ -36,10 +36,24 @@ pub async fn enrol(pool: &Pool, request: EnrolRequest) -> Result<EnrolResponse> 
         return Err(ServerError::refused(SyncErrorCode::EnrolmentCodeExpired, "this enrolment code has expired"));
     }
     let office = OfficeView { id: code.get(0), code: code.get(3), name: code.get(4), headquarters: code.get(5) };
+    // Desks of one office are numbered in turn: the office's row is the lock.
+    tx.execute("SELECT 1 FROM offices WHERE id = $1 FOR UPDATE", &[&office.id]).await?;
+    let desks: i64 = tx.query_one("SELECT count(*) FROM devices WHERE office = $1", &[&office.id]).await?.get(0);
+    if request.registrants > 0 && (request.office_code != office.code || desks > 0) {
+        return Err(ServerError::refused(
+            SyncErrorCode::EnrolmentMismatch,
+            format!(
+                "this desk holds registrants of office {}; it can join only office {} and only as its first desk",
+                request.office_code, request.office_code
+            ),
+        ));
+    }
+    let desk_number = desks as i32 + 1;
     let inserted = tx
         .execute(
-            "INSERT INTO devices (id, office, name, public_key, protocol) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
-            &[&request.device_id, &office.id, &desk_name, &public_key, &(request.protocol as i32)],
+            "INSERT INTO devices (id, office, name, public_key, protocol, desk_number) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (id) DO NOTHING",
+            &[&request.device_id, &office.id, &desk_name, &public_key, &(request.protocol as i32), &desk_number],
         )
         .await?;
     if inserted == 0 {
@@ -60,5 +74,5 @@ pub async fn enrol(pool: &Pool, request: EnrolRequest) -> Result<EnrolResponse> 
     .await?;
     tx.commit().await?;
     let server_time_ms = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
-    Ok(EnrolResponse { device_id: request.device_id, office, server_time_ms })
+    Ok(EnrolResponse { device_id: request.device_id, office, desk_number, server_time_ms })
 }

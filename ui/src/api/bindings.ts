@@ -300,11 +300,23 @@ export type EditEntitlement = { entitlement: string,
  */
 value: number, reason: string, };
 
-export type EnrolRequest = { program: ProgramKey, 
+export type EnrolRequest = { 
 /**
- * These registrants; everyone eligible when absent.
+ * `https://…` (or `http://` on this computer).
  */
-registrants?: Array<RegistrantKey>, };
+url: string, 
+/**
+ * The one-time code the server's operator gave (`br-server device code OFFICE`).
+ */
+code: string, 
+/**
+ * A CA certificate (PEM text) to trust for this server, when its certificate is not from a public CA.
+ */
+ca_pem: string | null, 
+/**
+ * How the server's operator will see this desk; defaults to the office name and the host name.
+ */
+desk_name: string | null, };
 
 export type EnrolmentProgress = { 
 /**
@@ -364,7 +376,7 @@ export type EntitlementsPage = { entitlements: Array<EntitlementView>, cursor: s
 
 export type EntitlementsQuery = { cycle: string, state?: EntitlementState, after?: string, limit?: number, };
 
-export type ErrorCode = "invalid_input" | "not_found" | "already_exists" | "permission_denied" | "authentication_failed" | "session_invalid" | "wrong_passphrase" | "key_file_missing" | "key_file_invalid" | "key_unavailable" | "database_corrupt" | "schema_too_new" | "registry_not_found" | "registry_exists" | "import_file_invalid" | "mapping_invalid" | "cancelled" | "audit_chain_broken" | "busy" | "io" | "rule_invalid" | "transition_not_allowed" | "merge_conflict" | "funds_insufficient" | "entitlement_invalid" | "self_approval" | "rate_limited" | "request_refused" | "internal";
+export type ErrorCode = "invalid_input" | "not_found" | "already_exists" | "permission_denied" | "authentication_failed" | "session_invalid" | "wrong_passphrase" | "key_file_missing" | "key_file_invalid" | "key_unavailable" | "database_corrupt" | "schema_too_new" | "registry_not_found" | "registry_exists" | "import_file_invalid" | "mapping_invalid" | "cancelled" | "audit_chain_broken" | "busy" | "io" | "rule_invalid" | "transition_not_allowed" | "merge_conflict" | "funds_insufficient" | "entitlement_invalid" | "self_approval" | "rate_limited" | "request_refused" | "not_enrolled" | "server_unreachable" | "server_refused" | "upgrade_required" | "internal";
 
 export type ExportEntitlementsRequest = { cycle: string, 
 /**
@@ -677,7 +689,7 @@ export type ProgramSummary = { counts: MembershipCounts, id: string, code: strin
  */
 disbursement: DisbursementSettings, created_at: string, updated_at: string, };
 
-export type Progress = { "kind": "import" } & ImportProgress | { "kind": "enrolment" } & EnrolmentProgress | { "kind": "generation" } & GenerationProgress | { "kind": "payment" } & PaymentProgress | { "kind": "replay" } & ReplayProgress;
+export type Progress = { "kind": "import" } & ImportProgress | { "kind": "enrolment" } & EnrolmentProgress | { "kind": "generation" } & GenerationProgress | { "kind": "payment" } & PaymentProgress | { "kind": "replay" } & ReplayProgress | { "kind": "sync" } & SyncProgress;
 
 export type RecheckCycleRequest = { cycle: string, };
 
@@ -879,6 +891,54 @@ export type StateTotal = { state: string, count: number,
  */
 amount: number, fee: number, quantity: number, };
 
+export type SyncConflict = { id: string, 
+/**
+ * The op that could not be applied.
+ */
+op_id: string, entity: string, entity_id: string, kind: string, 
+/**
+ * This desk's side: its state when the op arrived, or its own op the server found stale.
+ */
+local: unknown, 
+/**
+ * The other side: the op from another desk, or the server's state.
+ */
+remote: unknown, found_at: string, 
+/**
+ * `replay` (found applying another desk's op) or `push` (the server's answer to this desk's op).
+ */
+source: string, resolved_at: string | null, resolved_by: string | null, resolution: string | null, };
+
+export type SyncConflictsRequest = { include_resolved: boolean, };
+
+export type SyncPhase = "push" | "pull";
+
+export type SyncProgress = { phase: SyncPhase, done: number, 
+/**
+ * Ops waiting to be pushed, or the server's head less where this desk started pulling.
+ */
+total: number, };
+
+export type SyncRejectionsRequest = Record<string, never>;
+
+export type SyncResolveRequest = { id: string, note: string | null, };
+
+export type SyncRunRequest = Record<string, never>;
+
+export type SyncStatus = { enrolled: boolean, server: string | null, device_id: string, office_code: string, office_name: string, headquarters: boolean, desk_number: number | null, enrolled_at: string | null, last_success_at: string | null, last_attempt_at: string | null, last_error: string | null, 
+/**
+ * This desk's ops the server does not hold yet.
+ */
+ops_waiting: number, pulled_to: number, 
+/**
+ * The server's newest cursor at the last pull.
+ */
+server_head: number, conflicts_open: number, rejected: number, };
+
+export type SyncStatusRequest = Record<string, never>;
+
+export type SyncSummary = { pushed: number, push_duplicates: number, rejected: number, push_conflicts: number, pulled: number, applied: number, unchanged: number, conflicts: number, cursor: number, head: number, };
+
 export type TransferFee = { "type": "percent", basis_points: number, } | { "type": "fixed", amount: number, };
 
 export type UpdateProgramRequest = { program: ProgramKey, fields: ProgramFields, };
@@ -953,6 +1013,12 @@ export type Operations = {
   "backup.create": [BackupRequest, BackupSummary];
   "outbox.export": [OutboxExportRequest, Delivered<ExportSummary>];
   "outbox.replay": [OutboxReplayRequest, ReplaySummary];
+  "sync.enrol": [EnrolRequest, SyncStatus];
+  "sync.run": [SyncRunRequest, SyncSummary];
+  "sync.status": [SyncStatusRequest, SyncStatus];
+  "sync.conflicts": [SyncConflictsRequest, Array<SyncConflict>];
+  "sync.resolve": [SyncResolveRequest, SyncConflict];
+  "sync.rejections": [SyncRejectionsRequest, Array<SyncRejection>];
   "audit.list": [AuditQuery, AuditPage];
   "dashboard.stats": [DashboardRequest, DashboardStats];
   "import.preview": [ImportPreviewRequest, ImportPreview];
@@ -1028,6 +1094,10 @@ export const ERROR_CODES: ErrorCode[] = [
   "self_approval",
   "rate_limited",
   "request_refused",
+  "not_enrolled",
+  "server_unreachable",
+  "server_refused",
+  "upgrade_required",
   "internal",
 ];
 

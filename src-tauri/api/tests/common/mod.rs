@@ -141,6 +141,13 @@ pub fn office() -> Office {
             json!({"path": file("change-log.jsonl"), "overwrite": true, "passphrase": "a long passphrase"}),
         ),
         ("outbox.replay", json!({"path": people.display().to_string(), "passphrase": "a long passphrase"})),
+        // Nothing listens on the discard port: an allowed enrolment fails as server_unreachable.
+        ("sync.enrol", json!({"url": "http://127.0.0.1:9", "code": "ABCD-EFGH-JKLM", "ca_pem": null, "desk_name": null})),
+        ("sync.run", json!({})),
+        ("sync.status", json!({})),
+        ("sync.conflicts", json!({})),
+        ("sync.resolve", json!({"id": "00000000-0000-0000-0000-000000000000", "note": null})),
+        ("sync.rejections", json!({})),
         ("audit.list", json!({})),
         ("dashboard.stats", json!({})),
         ("import.preview", json!({"mapping": null, "rows": 5, "path": people.display().to_string()})),

@@ -69,7 +69,8 @@ pub fn find_by_reference(conn: &rusqlite::Connection, reference: &str) -> Result
 }
 
 impl Tx<'_> {
-    /// The next human reference: office code and a sequence, e.g. `ADD-0000042`.
+    /// The next human reference: this desk's prefix (its office code, `CODE.N` for an office's later
+    /// desks) and a sequence, e.g. `ADD-0000042`.
     fn next_reference(&mut self) -> Result<String> {
         let n = match self.reference_next {
             Some(n) => n,
@@ -79,7 +80,7 @@ impl Tx<'_> {
                 .query_row([], |r| r.get(0))?,
         };
         self.reference_next = Some(n + 1);
-        Ok(format!("{}-{n:07}", self.store().office().code))
+        Ok(format!("{}-{n:07}", self.store().office().reference_prefix))
     }
 }
 
@@ -87,7 +88,7 @@ impl Tx<'_> {
     /// After replaying a registrant of this office made on another desk, the counter moves past its
     /// reference, so this desk never hands the same one out.
     pub(crate) fn keep_reference_ahead(&mut self, reference: &str) -> Result<()> {
-        let prefix = format!("{}-", self.store().office().code);
+        let prefix = format!("{}-", self.store().office().reference_prefix);
         let Some(n) = reference.strip_prefix(&prefix).and_then(|n| n.parse::<i64>().ok()) else { return Ok(()) };
         let next = match self.reference_next {
             Some(next) => next,

@@ -34,8 +34,19 @@ pub enum Outcome {
     Conflict,
 }
 
-/// Applies one op from another desk in the caller's transaction.
+/// Applies one op from another desk's change-log file in the caller's transaction: each desk's ops in its
+/// own gapless order.
 pub fn apply_remote(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<Outcome> {
+    apply(tx, rec, true)
+}
+
+/// Applies one op pulled from the central server. The server's cursor orders them, and an office sees
+/// only part of another desk's log (its scope), so a desk's sequence has gaps here by design.
+pub fn apply_pulled(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<Outcome> {
+    apply(tx, rec, false)
+}
+
+fn apply(tx: &mut Tx<'_>, rec: &OpRecord, gapless: bool) -> Result<Outcome> {
     if rec.device_id == tx.store().office().device_id {
         return Err(CoreError::InvalidInput(format!(
             "op {} was written by this desk; a desk does not replay its own change log",
@@ -52,20 +63,8 @@ pub fn apply_remote(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<Outcome> {
     if seen {
         return Ok(Outcome::Unchanged);
     }
-    // Each desk's ops apply in its own order: a gap means a page is missing, and nothing after it is safe.
-    let last: Option<i64> = tx
-        .conn()
-        .prepare_cached("SELECT max(seq) FROM applied_ops WHERE device_id = ?1")?
-        .query_row([rec.device_id], |r| r.get(0))
-        .optional()?
-        .flatten();
-    if let Some(last) = last {
-        if rec.seq != last + 1 {
-            return Err(CoreError::InvalidInput(format!(
-                "op {} of desk {} is number {}, but the last one applied from that desk is {last}: ops are missing",
-                rec.op_id, rec.device_id, rec.seq
-            )));
-        }
+    if gapless {
+        check_next(tx, rec)?;
     }
     tx.store().hlc().observe(HlcStamp::from_i64(rec.hlc));
     let outcome = match dispatch(tx, rec)? {
@@ -101,6 +100,35 @@ pub fn apply_remote(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<Outcome> {
         )?
         .execute(params![rec.op_id, rec.device_id, rec.seq, rec.hlc, rec.op.kind(), name, now_rfc3339()])?;
     Ok(outcome)
+}
+
+/// Each desk's ops apply in its own order: a gap means a page is missing, and nothing after it is safe.
+fn check_next(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<()> {
+    let last: Option<i64> = tx
+        .conn()
+        .prepare_cached("SELECT max(seq) FROM applied_ops WHERE device_id = ?1")?
+        .query_row([rec.device_id], |r| r.get(0))
+        .optional()?
+        .flatten();
+    if let Some(last) = last {
+        if rec.seq != last + 1 {
+            return Err(CoreError::InvalidInput(format!(
+                "op {} of desk {} is number {}, but the last one applied from that desk is {last}: ops are missing",
+                rec.op_id, rec.device_id, rec.seq
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Marks the conflict that `op` raised as settled: the state stays as it is (states never move backwards).
+/// A settlement replayed from another desk settles the same conflict here, if this desk kept it.
+pub(crate) fn settle(tx: &mut Tx<'_>, op: Uuid, at: &str, by: Option<&str>) -> Result<usize> {
+    Ok(tx.conn().execute(
+        "UPDATE sync_conflicts SET resolved_at = ?2, resolved_by = ?3, resolution = 'kept_current'
+         WHERE op_id = ?1 AND resolved_at IS NULL",
+        params![op, at, by],
+    )?)
 }
 
 fn dispatch(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<Effect> {
@@ -141,5 +169,6 @@ fn dispatch(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<Effect> {
         | Op::PaymentsPrepared(_)
         | Op::PaymentBatchSent { .. }
         | Op::PaymentResults { .. } => money::apply(tx, rec),
+        Op::ConflictResolved { op, .. } => Ok(Effect::of_rows(settle(tx, *op, &rec.at, rec.actor.as_deref())?)),
     }
 }

@@ -36,6 +36,8 @@ pub struct OfficeInfo {
     pub device_id: Uuid,
     pub code: String,
     pub name: String,
+    /// What this desk's references start with (`code`, or `CODE.N` for an office's later desks).
+    pub reference_prefix: String,
     pub registry_id: String,
 }
 
@@ -167,12 +169,16 @@ impl Store {
         // A registry made before desks had ids gets one the first time it is opened.
         conn.execute("UPDATE office SET device_id = ?1 WHERE device_id IS NULL", [Uuid::now_v7()])?;
         let office = conn
-            .query_row("SELECT office_id, device_id, code, name FROM office WHERE singleton = 1", [], |r| {
+            .query_row(
+                "SELECT office_id, device_id, code, name, coalesce(reference_prefix, code) FROM office WHERE singleton = 1",
+                [],
+                |r| {
                 Ok(OfficeInfo {
                     office_id: r.get(0)?,
                     device_id: r.get(1)?,
                     code: r.get(2)?,
                     name: r.get(3)?,
+                    reference_prefix: r.get(4)?,
                     registry_id: registry_id.clone(),
                 })
             })

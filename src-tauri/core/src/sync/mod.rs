@@ -1,0 +1,14 @@
+//! Sync with a central server (docs/sync.md): enrol this desk, push its change log, pull what its
+//! office may see, and keep what could not be applied for a person to settle. The server and the wire
+//! types are in br-server and br-protocol; this is the desk's half, on the same writers as every change.
+
+mod conflicts;
+mod enrol;
+mod run;
+mod state;
+mod transport;
+
+pub use conflicts::{conflicts, rejections, resolve, SyncConflict, SyncRejection};
+pub use enrol::{enrol, EnrolRequest};
+pub use run::{run, SyncPhase, SyncProgress, SyncSummary};
+pub use state::{status, SyncStatus};
