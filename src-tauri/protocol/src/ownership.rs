@@ -129,6 +129,7 @@ pub fn visibility(op: &Op) -> Visibility {
         | EntitlementsGenerated(_)
         | EntitlementEdited { .. }
         | PaymentsPrepared(_)
+        | PaymentBatchSent { .. }
         | PaymentResults { .. } => Visibility::Sliced,
         EntitlementsDecided(d) if d.entitlements.is_some() => Visibility::Sliced,
         _ => Visibility::All,
@@ -146,6 +147,8 @@ pub fn slice_keys(op: &Op) -> Vec<Uuid> {
         EntitlementsDecided(d) => d.entitlements.clone().unwrap_or_default(),
         PaymentsPrepared(b) => b.rows.iter().map(|r| r.1).collect(),
         PaymentResults { results } => results.iter().map(|r| r.0).collect(),
+        // A batch goes to the offices that were given a part of it when it was prepared.
+        PaymentBatchSent { id } => vec![*id],
         _ => Vec::new(),
     }
 }
@@ -165,7 +168,7 @@ pub fn slice(op: &Op, keep: &dyn Fn(Uuid) -> bool) -> Option<Op> {
             part.rows.retain(|r| keep(r.1));
             EntitlementsGenerated(part)
         }
-        EntitlementEdited { id, .. } => return keep(*id).then(|| op.clone()),
+        EntitlementEdited { id, .. } | PaymentBatchSent { id } => return keep(*id).then(|| op.clone()),
         EntitlementsDecided(d) => {
             let mut part = d.clone();
             let ids = d.entitlements.as_deref().unwrap_or_default();

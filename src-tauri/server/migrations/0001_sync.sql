@@ -86,6 +86,13 @@ CREATE TABLE people (
     office uuid NOT NULL REFERENCES offices (id)
 );
 
+-- Rows about the people of several offices (a payment batch): each office that was given a part of it.
+CREATE TABLE audiences (
+    id     uuid NOT NULL,
+    office uuid NOT NULL REFERENCES offices (id),
+    PRIMARY KEY (id, office)
+);
+
 -- The server's view of each cycle's workflow state, to answer a stale transition with `conflict`.
 CREATE TABLE cycle_states (
     id    uuid PRIMARY KEY,

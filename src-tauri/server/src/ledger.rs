@@ -23,11 +23,14 @@ pub struct Ledger {
     pub owners: HashMap<Uuid, Uuid>,
     pub people: HashMap<Uuid, Uuid>,
     pub cycles: HashMap<Uuid, CycleState>,
+    /// Rows about the people of several offices (a payment batch): the offices given a part of them.
+    pub audiences: HashMap<Uuid, HashSet<Uuid>>,
     pub headquarters: HashSet<Uuid>,
     /// Rows to insert once the page is decided.
     pub new_owners: Vec<(Uuid, Uuid)>,
     pub new_people: Vec<(Uuid, Uuid)>,
     pub cycle_changes: Vec<(Uuid, CycleState)>,
+    pub new_audiences: Vec<(Uuid, Uuid)>,
 }
 
 /// What happens to one op.
@@ -113,6 +116,13 @@ impl Ledger {
         }
         let visibility = visibility(&rec.op);
         let slices = if visibility == Visibility::Sliced { self.slices(&rec.op, by.office) } else { Vec::new() };
+        if let Op::PaymentsPrepared(batch) = &rec.op {
+            for (office, _) in &slices {
+                if self.audiences.entry(batch.id).or_default().insert(*office) {
+                    self.new_audiences.push((batch.id, *office));
+                }
+            }
+        }
         Decision::Accepted { visibility, conflict, slices }
     }
 
@@ -121,15 +131,23 @@ impl Ledger {
     fn slices(&self, op: &Op, pusher: Uuid) -> Vec<(Uuid, Op)> {
         let mut offices: Vec<Uuid> = slice_keys(op)
             .iter()
-            .filter_map(|k| self.people.get(k).copied())
+            .flat_map(|k| self.offices_of(*k))
             .filter(|o| *o != pusher && !self.headquarters.contains(o))
             .collect();
         offices.sort();
         offices.dedup();
         offices
             .into_iter()
-            .filter_map(|office| slice(op, &|k| self.people.get(&k) == Some(&office)).map(|part| (office, part)))
+            .filter_map(|office| slice(op, &|k| self.offices_of(k).contains(&office)).map(|part| (office, part)))
             .collect()
+    }
+
+    /// The offices whose people a row is about.
+    fn offices_of(&self, row: Uuid) -> Vec<Uuid> {
+        match self.people.get(&row) {
+            Some(office) => vec![*office],
+            None => self.audiences.get(&row).map(|set| set.iter().copied().collect()).unwrap_or_default(),
+        }
     }
 }
 

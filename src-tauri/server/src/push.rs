@@ -157,7 +157,8 @@ fn visibility_name(v: Visibility) -> &'static str {
     }
 }
 
-/// The owners, people and cycle states of every row the page names, and the headquarters offices.
+/// The owners, people, audiences and cycle states of every row the page names, and the headquarters
+/// offices.
 async fn load_ledger(tx: &deadpool_postgres::Transaction<'_>, request: &PushRequest) -> Result<Ledger> {
     let ids: Vec<Uuid> = request.ops.iter().flat_map(ids_named).collect();
     let cycles: Vec<Uuid> = request.ops.iter().filter_map(|r| cycle_named(&r.op)).collect();
@@ -173,6 +174,9 @@ async fn load_ledger(tx: &deadpool_postgres::Transaction<'_>, request: &PushRequ
         if let Some(s) = CycleState::parse(&state) {
             ledger.cycles.insert(row.get(0), s);
         }
+    }
+    for row in tx.query("SELECT id, office FROM audiences WHERE id = ANY($1)", &[&ids]).await? {
+        ledger.audiences.entry(row.get(0)).or_default().insert(row.get(1));
     }
     for row in tx.query("SELECT id FROM offices WHERE headquarters", &[]).await? {
         ledger.headquarters.insert(row.get(0));
@@ -233,6 +237,12 @@ async fn write(tx: &deadpool_postgres::Transaction<'_>, device: &Device, kept: &
     let (ids, offices) = pairs(&ledger.new_people);
     tx.execute(
         "INSERT INTO people (id, office) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT (id) DO NOTHING",
+        &[&ids, &offices],
+    )
+    .await?;
+    let (ids, offices) = pairs(&ledger.new_audiences);
+    tx.execute(
+        "INSERT INTO audiences (id, office) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING",
         &[&ids, &offices],
     )
     .await?;

@@ -1,0 +1,216 @@
+//! The real parts of a sync test: PostgreSQL, `br-server` processes, and desks that are real encrypted
+//! registries driven through br-core.
+#![allow(dead_code)]
+
+mod postgres;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::AtomicBool;
+
+use br_core::auth::Session;
+use br_core::replay::{fingerprint, TableFingerprint};
+use br_core::secret::Secret;
+use br_core::sync::{EnrolRequest, SyncStatus, SyncSummary};
+use br_core::{CreateRegistry, Registry};
+
+pub use postgres::Postgres;
+
+const BIN: &str = env!("CARGO_BIN_EXE_br-server");
+
+/// Runs a `br-server` command to its end and returns what it printed.
+pub fn admin(db: &str, args: &[&str]) -> String {
+    let out = Command::new(BIN).args(args).env("BR_SERVER_DATABASE_URL", db).output().unwrap();
+    assert!(out.status.success(), "br-server {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Runs a `br-server` command that should fail and returns its error output.
+pub fn admin_fails(db: &str, args: &[&str]) -> String {
+    let out = Command::new(BIN).args(args).env("BR_SERVER_DATABASE_URL", db).output().unwrap();
+    assert!(!out.status.success(), "br-server {args:?} should have failed");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+/// A `br-server serve` process on a free loopback port, killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+}
+
+impl Server {
+    pub fn start(db: &str) -> Server {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("BR_SERVER_DATABASE_URL", db)
+            .env("BR_SERVER_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("br-server listening at ")
+            .unwrap_or_else(|| panic!("br-server did not start: {line:?}"))
+            .trim_end_matches('/')
+            .to_string();
+        Server { child, url }
+    }
+
+    /// SIGKILL: no clean shutdown, as a crash or the OOM killer would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// One server database with offices, ready for desks.
+pub struct Central {
+    pub pg: Postgres,
+}
+
+impl Central {
+    pub fn new(offices: &[(&str, bool)]) -> Central {
+        let pg = Postgres::start();
+        admin(&pg.url, &["migrate"]);
+        for (code, hq) in offices {
+            let mut args = vec!["office", "add", code, "--name"];
+            let name = format!("Office {code}");
+            args.push(&name);
+            if *hq {
+                args.push("--headquarters");
+            }
+            admin(&pg.url, &args);
+        }
+        Central { pg }
+    }
+
+    pub fn code(&self, office: &str) -> String {
+        admin(&self.pg.url, &["device", "code", office]).trim().to_string()
+    }
+
+    /// One number from the server's database.
+    pub fn count(&self, sql: &str) -> i64 {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let (client, conn) = tokio_postgres::connect(&self.pg.url, tokio_postgres::NoTls).await.unwrap();
+            tokio::spawn(conn);
+            client.query_one(sql, &[]).await.unwrap().get::<_, i64>(0)
+        })
+    }
+
+    pub fn execute(&self, sql: &str) {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let (client, conn) = tokio_postgres::connect(&self.pg.url, tokio_postgres::NoTls).await.unwrap();
+            tokio::spawn(conn);
+            client.batch_execute(sql).await.unwrap();
+        })
+    }
+}
+
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+
+/// A desk: a real encrypted registry in a temporary folder.
+pub struct Desk {
+    pub dir: tempfile::TempDir,
+    pub registry: Registry,
+    pub admin: Session,
+}
+
+impl Desk {
+    pub fn new(office_code: &str) -> Desk {
+        let dir = tempfile::tempdir().unwrap();
+        let (registry, admin) = Registry::create(
+            &dir.path().join("reg"),
+            CreateRegistry {
+                office_code: office_code.into(),
+                office_name: format!("Office {office_code}"),
+                admin_username: "admin".into(),
+                admin_display_name: "Admin".into(),
+                admin_password: Secret::new(ADMIN_PASSWORD),
+                recovery_passphrase: Secret::new("correct horse battery staple"),
+                use_credential_store: false,
+            },
+        )
+        .unwrap();
+        Desk { dir, registry, admin }
+    }
+
+    pub fn user(&self, username: &str, role: br_core::auth::Role) -> Session {
+        br_core::auth::add_user(self.registry.store(), &self.admin, username, username, role, &Secret::new("user-password-1"))
+            .unwrap();
+        self.registry.login(username, &Secret::new("user-password-1")).unwrap()
+    }
+
+    pub fn enrol(&self, url: &str, code: &str) -> br_core::Result<SyncStatus> {
+        let req = EnrolRequest { url: url.into(), code: code.into(), ca_pem: None, desk_name: None };
+        br_core::sync::enrol(self.registry.store(), &self.admin, &req)
+    }
+
+    pub fn try_sync(&self) -> br_core::Result<SyncSummary> {
+        br_core::sync::run(self.registry.store(), &self.admin, &|_| {}, &AtomicBool::new(false))
+    }
+
+    pub fn sync(&self) -> SyncSummary {
+        self.try_sync().unwrap()
+    }
+
+    pub fn file(&self, name: &str, content: &str) -> std::path::PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, content).unwrap();
+        p
+    }
+
+    pub fn import(&self, csv: &str) {
+        let path = self.file("people.csv", csv);
+        let s = br_core::io::import::import_csv(
+            self.registry.store(),
+            &self.admin,
+            &path,
+            &br_core::io::import::ImportOptions::default(),
+            &|_| {},
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+        assert_eq!(s.rejected, 0, "{s:?}");
+    }
+
+    pub fn count(&self, sql: &str) -> i64 {
+        self.registry.store().read(|c| Ok(c.query_row(sql, [], |r| r.get(0))?)).unwrap()
+    }
+
+    pub fn column<T: rusqlite::types::FromSql>(&self, sql: &str) -> Vec<T> {
+        self.registry
+            .store()
+            .read(|c| Ok(c.prepare(sql)?.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<T>>>()?))
+            .unwrap()
+    }
+
+    pub fn prints(&self) -> BTreeMap<String, TableFingerprint> {
+        self.registry.store().read(fingerprint).unwrap().into_iter().map(|t| (t.table.clone(), t)).collect()
+    }
+
+    /// The registry's invariants hold (`br check`).
+    pub fn check(&self) {
+        let report = br_core::check::run(self.registry.store(), &self.admin).unwrap();
+        let broken: Vec<_> = report.checks.iter().filter(|c| c.problems > 0).map(|c| c.name.clone()).collect();
+        assert!(broken.is_empty(), "invariants broken: {broken:?}");
+    }
+}
+
+/// Asserts two desks hold the same synced data, table by table.
+pub fn assert_same(a: &Desk, b: &Desk, what: &str) {
+    let (x, y) = (a.prints(), b.prints());
+    let differ: Vec<&String> = x.keys().filter(|t| x.get(*t).map(|f| &f.sha256) != y.get(*t).map(|f| &f.sha256)).collect();
+    assert!(differ.is_empty(), "{what}: tables differ: {differ:?}\n{:#?}\n{:#?}", differ.iter().map(|t| &x[*t]).collect::<Vec<_>>(), differ.iter().map(|t| &y[*t]).collect::<Vec<_>>());
+}
