@@ -5,93 +5,14 @@
 
 mod common;
 
-use br_model::op::{Op, OpRecord};
+use br_model::op::Op;
 use br_model::registry::{RegistrantFields, RegistrantKind};
 use br_protocol::signing::{nonce, DeviceKey, SignedParts};
-use br_protocol::wire::{EnrolRequest, EnrolResponse, PushRequest};
+use br_protocol::wire::PushRequest;
 use br_protocol::{headers, PROTOCOL_VERSION};
+use common::raw::{agent, enrol_raw, now_ms};
 use common::{admin, Central, Desk, Server};
 use uuid::Uuid;
-
-/// A device driven by hand: its own key, requests built byte by byte.
-struct Raw {
-    base: String,
-    device: Uuid,
-    office: Uuid,
-    key: DeviceKey,
-}
-
-fn now_ms() -> i64 {
-    (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()) as i64
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder().http_status_as_error(false).build().into()
-}
-
-/// (status, code) of an answer.
-fn answer(mut r: ureq::http::Response<ureq::Body>) -> (u16, String) {
-    let status = r.status().as_u16();
-    let body: serde_json::Value = r.body_mut().read_json().unwrap_or(serde_json::Value::Null);
-    (status, body["code"].as_str().unwrap_or("").to_string())
-}
-
-fn enrol_raw(base: &str, code: &str, protocol: u32) -> (u16, String, Option<Raw>) {
-    let (key, _) = DeviceKey::generate().unwrap();
-    let device = Uuid::now_v7();
-    let request = EnrolRequest {
-        protocol,
-        code: code.into(),
-        device_id: device,
-        public_key: key.public_key_base64(),
-        desk_name: "raw".into(),
-        office_code: "RAW".into(),
-        registrants: 0,
-    };
-    let mut r = agent().post(format!("{base}/sync/v1/enrol")).send_json(&request).unwrap();
-    if r.status().as_u16() == 200 {
-        let e: EnrolResponse = r.body_mut().read_json().unwrap();
-        return (200, String::new(), Some(Raw { base: base.into(), device, office: e.office.id, key }));
-    }
-    let (s, c) = answer(r);
-    (s, c, None)
-}
-
-impl Raw {
-    fn signed(&self, path: &str, body: &[u8], timestamp_ms: i64, nonce: &str, key: &DeviceKey, protocol: u32) -> (u16, String) {
-        let sig = key.sign(&SignedParts { method: "POST", path, body, timestamp_ms, nonce, device: self.device });
-        let r = agent()
-            .post(format!("{}{path}", self.base))
-            .header("content-type", "application/json")
-            .header(headers::PROTOCOL, protocol.to_string())
-            .header(headers::DEVICE, self.device.to_string())
-            .header(headers::TIMESTAMP, timestamp_ms.to_string())
-            .header(headers::NONCE, nonce)
-            .header(headers::SIGNATURE, sig)
-            .send(body)
-            .unwrap();
-        answer(r)
-    }
-
-    fn push(&self, body: &[u8]) -> (u16, String) {
-        self.signed("/sync/v1/push", body, now_ms(), &nonce(), &self.key, PROTOCOL_VERSION)
-    }
-
-    fn record(&self, seq: i64, op: Op) -> OpRecord {
-        OpRecord {
-            op_id: Uuid::now_v7(),
-            device_id: self.device,
-            seq,
-            hlc: br_model::clock::HlcStamp { wall_ms: now_ms() as u64, counter: 0 }.to_i64(),
-            at: "2026-11-30T00:00:00Z".into(),
-            owner_office: self.office,
-            base_version: None,
-            schema_version: 7,
-            actor: None,
-            op,
-        }
-    }
-}
 
 /// What a refusal must leave as it was.
 fn server_state(c: &Central) -> Vec<i64> {

@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 mod postgres;
+pub mod proxy;
+pub mod raw;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -41,8 +43,14 @@ pub struct Server {
 
 impl Server {
     pub fn start(db: &str) -> Server {
+        Server::start_on(db, 0)
+    }
+
+    /// A server on `port` (0: any free one), as a restarted server comes back where desks knew it.
+    pub fn start_on(db: &str, port: u16) -> Server {
+        let listen = format!("127.0.0.1:{port}");
         let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(["serve", "--listen", &listen])
             .env("BR_SERVER_DATABASE_URL", db)
             .env("BR_SERVER_LOG", "warn")
             .stdout(Stdio::piped())
@@ -58,6 +66,10 @@ impl Server {
             .trim_end_matches('/')
             .to_string();
         Server { child, url }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.url.rsplit(':').next().unwrap().parse().unwrap()
     }
 
     /// SIGKILL: no clean shutdown, as a crash or the OOM killer would.

@@ -15,6 +15,7 @@ pub struct Postgres {
 struct Cluster {
     bin: PathBuf,
     data: PathBuf,
+    log: String,
     _dir: tempfile::TempDir,
     as_postgres: bool,
 }
@@ -86,7 +87,7 @@ impl Postgres {
         run(as_postgres, &bin.join("pg_ctl"), &["-D", &data_s, "-o", &options, "-l", &log, "-w", "start"]);
         Postgres {
             url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
-            cluster: Some(Cluster { bin, data, _dir: dir, as_postgres }),
+            cluster: Some(Cluster { bin, data, log, _dir: dir, as_postgres }),
         }
     }
 
@@ -94,7 +95,8 @@ impl Postgres {
     pub fn restart(&self) {
         if let Some(c) = &self.cluster {
             let data = c.data.display().to_string();
-            run(c.as_postgres, &c.bin.join("pg_ctl"), &["-D", &data, "-m", "fast", "-w", "restart"]);
+            // With its log in a file, so the server it starts does not hold this process's pipes open.
+            run(c.as_postgres, &c.bin.join("pg_ctl"), &["-D", &data, "-l", &c.log, "-m", "fast", "-w", "restart"]);
         }
     }
 }

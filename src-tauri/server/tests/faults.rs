@@ -1,0 +1,135 @@
+//! Faults lose nothing and apply nothing twice: connections cut after N bytes at many points of push and
+//! pull, the server killed with SIGKILL in the middle of a sync and restarted, the database restarted, a
+//! page sent twice and a page out of order. Each ends with the desk holding exactly what a fresh desk of
+//! its office gets from the server, and every op on the server once.
+
+mod common;
+
+use std::time::Duration;
+
+use br_model::op::Op;
+use br_model::registry::{RegistrantFields, RegistrantKind};
+use br_protocol::wire::PushRequest;
+use common::proxy::Proxy;
+use common::raw::enrol_raw;
+use common::{assert_same, Central, Desk, Server};
+use uuid::Uuid;
+
+fn people(prefix: &str, n: usize) -> String {
+    let mut csv = String::from("external_id,given_name,family_name,sex,birth_date,area\n");
+    for i in 0..n {
+        csv.push_str(&format!("{prefix}{i},Given{i},Family{prefix},female,1950-01-0{},D01\n", 1 + i % 9));
+    }
+    csv
+}
+
+/// Every op this desk wrote is on the server once, and every op the server showed it was applied once.
+fn nothing_twice(central: &Central, desk: &Desk) {
+    let device: Uuid = desk.column("SELECT device_id FROM office")[0];
+    let written = desk.count("SELECT count(*) FROM outbox WHERE format > 0");
+    let held = central.count(&format!("SELECT count(*) FROM ops WHERE device = '{device}'"));
+    assert_eq!(held, written, "each op of the desk is on the server once");
+    let shown = central.count(&format!("SELECT count(*) FROM ops WHERE device <> '{device}' AND outcome <> 'rejected'"));
+    assert_eq!(desk.count("SELECT count(*) FROM applied_ops"), shown, "each op shown to the desk applied once");
+}
+
+#[test]
+fn cuts_kills_and_restarts_lose_nothing_and_apply_nothing_twice() {
+    let central = Central::new(&[("HQ", true), ("NTH", false)]);
+    let mut server = Server::start(&central.pg.url);
+    let proxy = Proxy::start(&server.url);
+    let hq = Desk::new("HQ");
+    let north = Desk::new("NTH");
+    hq.enrol(&proxy.url, &central.code("HQ")).unwrap();
+    north.enrol(&server.url, &central.code("NTH")).unwrap();
+
+    // The connection cut at many points of a push and of a pull, each followed by a whole sync.
+    let points = [(150, 0), (1_500, 0), (20_000, 0), (200_000, 0), (0, 150), (0, 1_500), (0, 20_000), (0, 200_000)];
+    let mut failed = 0;
+    for (round, (up, down)) in points.into_iter().enumerate() {
+        north.import(&people(&format!("N{round}-"), 300));
+        north.sync();
+        hq.import(&people(&format!("H{round}-"), 300));
+        proxy.cut(up, down);
+        failed += usize::from(hq.try_sync().is_err());
+        proxy.cut(0, 0);
+        hq.sync();
+    }
+    assert!(failed >= 6, "most cuts interrupted a sync ({failed} of {})", points.len());
+    nothing_twice(&central, &hq);
+
+    // The server killed with SIGKILL in the middle of a sync, then started again where it was.
+    hq.import(&people("K-", 6_000));
+    north.import(&people("NK-", 3_000));
+    north.sync();
+    let port = server.port();
+    let interrupted = std::thread::scope(|s| {
+        let running = s.spawn(|| hq.try_sync());
+        std::thread::sleep(Duration::from_millis(400));
+        server.kill();
+        running.join().unwrap()
+    });
+    assert!(interrupted.is_err(), "the sync was cut by the kill");
+    server = Server::start_on(&central.pg.url, port);
+    hq.sync();
+    nothing_twice(&central, &hq);
+
+    // The database restarted between two syncs: a sync may fail once, the next one works.
+    hq.import(&people("R-", 100));
+    central.pg.restart();
+    let _ = hq.try_sync();
+    hq.sync();
+    nothing_twice(&central, &hq);
+
+    let fresh = Desk::new("HQ");
+    fresh.enrol(&server.url, &central.code("HQ")).unwrap();
+    fresh.sync();
+    assert_same(&hq, &fresh, "after every fault");
+    hq.check();
+}
+
+#[test]
+fn a_page_sent_twice_or_out_of_order_changes_nothing() {
+    let central = Central::new(&[("HQ", true)]);
+    let server = Server::start(&central.pg.url);
+    let (_, _, raw) = enrol_raw(&server.url, &central.code("HQ"), br_protocol::PROTOCOL_VERSION);
+    let raw = raw.unwrap();
+    let person = |seq| {
+        raw.record(
+            seq,
+            Op::RegistrantCreated {
+                id: Uuid::now_v7(),
+                kind: RegistrantKind::Individual,
+                reference: format!("HQ-{seq:07}"),
+                registered_on: "2026-11-30".into(),
+                fields: RegistrantFields::default(),
+            },
+        )
+    };
+    let (one, two, three) = (person(1), person(2), person(3));
+    let push = |after, ops: Vec<_>| -> serde_json::Value {
+        let body = serde_json::to_vec(&PushRequest { after, ops }).unwrap();
+        let (status, answer) = raw.push_json(&body);
+        assert!(status == 200 || status == 409, "{status} {answer}");
+        answer
+    };
+    let first = push(0, vec![one.clone(), two.clone()]);
+    assert_eq!(first["acked"], 2);
+    let again = push(0, vec![one.clone(), two.clone()]);
+    assert_eq!(again["results"][0]["outcome"], "duplicate");
+    assert_eq!(again["results"][1]["outcome"], "duplicate");
+    assert_eq!(central.count("SELECT count(*) FROM ops"), 2, "a page sent twice is kept once");
+    let ahead = push(5, vec![person(6)]);
+    assert_eq!(ahead["code"], "ops_missing");
+    assert_eq!(ahead["details"]["acked"], 2, "the desk learns where to push from");
+    assert_eq!(central.count("SELECT count(*) FROM ops"), 2, "a page out of order changes nothing");
+    let overlap = push(1, vec![two, three]);
+    assert_eq!(overlap["results"][0]["outcome"], "duplicate");
+    assert_eq!(overlap["results"][1]["outcome"], "applied");
+    assert_eq!(central.count("SELECT count(*) FROM ops"), 3);
+    let mut reused = person(3);
+    reused.op_id = Uuid::now_v7();
+    let answer = push(2, vec![reused]);
+    assert_eq!(answer["results"][0]["code"], "sequence_reused");
+    assert_eq!(central.count("SELECT count(*) FROM ops"), 3);
+}
