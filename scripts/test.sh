@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets up what is missing and runs every test: Rust (fmt, clippy, the workspace's tests), the UI (types,
-# Vitest), the browser (Playwright against `br serve`, axe-core), the real desktop window (tauri-driver),
+# Sets up what is missing and runs every test: Rust (fmt, clippy, the workspace's tests, the central
+# server's against throwaway PostgreSQL clusters), the UI (types, Vitest), the browser (Playwright against
+# `br serve`, axe-core), the real desktop window (tauri-driver),
 # the .deb and .rpm installers (the .deb installed and started), and a benchmark smoke run.
 # Every stage runs even when an earlier one failed; the exit status is non-zero when any failed.
 set -uo pipefail
@@ -8,7 +9,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib/setup.sh
 set -e
 ensure_build_tools
-ensure_apt "${DESKTOP_BUILD_PACKAGES[@]}" "${DESKTOP_TEST_PACKAGES[@]}"
+ensure_apt "${DESKTOP_BUILD_PACKAGES[@]}" "${DESKTOP_TEST_PACKAGES[@]}" "${SERVER_PACKAGES[@]}"
 ensure_npm_packages
 ensure_tauri_driver
 set +e

@@ -43,6 +43,8 @@ DESKTOP_BUILD_PACKAGES=(libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libsoup-
     libayatana-appindicator3-dev file)
 # openssl: the TLS test makes its throwaway certificate with it.
 DESKTOP_TEST_PACKAGES=(xvfb xauth imagemagick webkit2gtk-driver chromium dbus dbus-x11 gnome-keyring rpm python3 openssl)
+# The central server's database: the sync tests start throwaway clusters of it (initdb + pg_ctl).
+SERVER_PACKAGES=(postgresql)
 
 # Node.js 18 or newer with npm: the machine's, else Debian's.
 ensure_node() {

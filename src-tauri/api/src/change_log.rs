@@ -3,7 +3,7 @@
 //! file is a download or an upload, never a path on the server.
 
 use br_core::auth::Session;
-use br_core::replay::{ExportSummary, ReplaySummary};
+use br_core::replay::{ChangeLogExportSummary, ReplaySummary};
 use br_core::secret::Secret;
 use serde::Deserialize;
 use ts_rs::TS;
@@ -22,8 +22,8 @@ pub struct OutboxExportRequest {
 }
 impl Operation for OutboxExportRequest {
     const NAME: &'static str = "outbox.export";
-    type Response = Delivered<ExportSummary>;
-    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Delivered<ExportSummary>> {
+    type Response = Delivered<ChangeLogExportSummary>;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Delivered<ChangeLogExportSummary>> {
         let (path, overwrite) = ctx.files.output(&self.to, "change-log.jsonl")?;
         let result = br_core::replay::export(registry(ctx).store(), session, &path, overwrite, &self.passphrase)?;
         let downloads = ctx.files.deliver(&self.to, &path)?.into_iter().collect();

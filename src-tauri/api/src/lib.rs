@@ -133,7 +133,7 @@ operations!(
     ops::BackupRequest,
     change_log::OutboxExportRequest,
     change_log::OutboxReplayRequest,
-    br_core::sync::EnrolRequest,
+    br_core::sync::SyncEnrolRequest,
     sync::SyncRunRequest,
     sync::SyncStatusRequest,
     sync::SyncConflictsRequest,

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::ops::{registry, Operation};
 use crate::{Context, Progress};
 
-impl Operation for br_core::sync::EnrolRequest {
+impl Operation for br_core::sync::SyncEnrolRequest {
     const NAME: &'static str = "sync.enrol";
     const CHANGES: &'static [&'static str] = &["sync", "registry"];
     type Response = SyncStatus;

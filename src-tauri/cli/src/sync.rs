@@ -3,7 +3,9 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use br_api::sync::{SyncConflictsRequest, SyncRejectionsRequest, SyncResolveRequest, SyncRunRequest, SyncStatusRequest};
+use br_api::sync::{
+    SyncConflictsRequest, SyncRejectionsRequest, SyncResolveRequest, SyncRunRequest, SyncStatusRequest,
+};
 use br_api::{call, ApiError, Progress};
 use clap::Subcommand;
 use uuid::Uuid;
@@ -52,9 +54,17 @@ pub fn run_sync(cli: &Cli, command: &SyncCommand) -> Result<(), ApiError> {
         SyncCommand::Enrol { url, code, ca, desk_name } => with_session(cli, &no_progress, |ctx, s| {
             let ca_pem = ca
                 .as_ref()
-                .map(|p| std::fs::read_to_string(p).map_err(|e| ApiError::invalid(format!("cannot read {}: {e}", p.display()))))
+                .map(|p| {
+                    std::fs::read_to_string(p)
+                        .map_err(|e| ApiError::invalid(format!("cannot read {}: {e}", p.display())))
+                })
                 .transpose()?;
-            let req = br_core::sync::EnrolRequest { url: url.clone(), code: code.clone(), ca_pem, desk_name: desk_name.clone() };
+            let req = br_core::sync::SyncEnrolRequest {
+                url: url.clone(),
+                code: code.clone(),
+                ca_pem,
+                desk_name: desk_name.clone(),
+            };
             let st = call(ctx, s, req)?;
             print(cli, &st, |st| {
                 format!(
@@ -92,7 +102,8 @@ pub fn run_sync(cli: &Cli, command: &SyncCommand) -> Result<(), ApiError> {
         }
         SyncCommand::Status => with_session(cli, &no_progress, |ctx, s| {
             let st = call(ctx, s, SyncStatusRequest {})?;
-            print(cli, &st, |st| match &st.server {
+            print(cli, &st, |st| {
+                match &st.server {
                 None => format!("not enrolled ({} ops waiting)", st.ops_waiting),
                 Some(server) => format!(
                     "server {server}\noffice {} ({}), desk {}{}\nlast sync {}{}\nops waiting {}, pulled to {} of {}\nconflicts {}, refused {}",
@@ -108,6 +119,7 @@ pub fn run_sync(cli: &Cli, command: &SyncCommand) -> Result<(), ApiError> {
                     st.conflicts_open,
                     st.rejected
                 ),
+            }
             });
             Ok(())
         }),
@@ -140,7 +152,10 @@ pub fn run_sync(cli: &Cli, command: &SyncCommand) -> Result<(), ApiError> {
         SyncCommand::Rejections => with_session(cli, &no_progress, |ctx, s| {
             let list = call(ctx, s, SyncRejectionsRequest {})?;
             print(cli, &list, |list| {
-                list.iter().map(|r| format!("#{} {} {}: {}", r.seq, r.kind, r.code, r.reason)).collect::<Vec<_>>().join("\n")
+                list.iter()
+                    .map(|r| format!("#{} {} {}: {}", r.seq, r.kind, r.code, r.reason))
+                    .collect::<Vec<_>>()
+                    .join("\n")
             });
             Ok(())
         }),

@@ -71,9 +71,14 @@ pub enum OpOutcome {
     Applied,
     /// The server had this op already (a page sent again).
     Duplicate,
-    Rejected { code: RejectCode, reason: String },
+    Rejected {
+        code: RejectCode,
+        reason: String,
+    },
     /// Kept and passed on, but it was a stale transition: `current` is the server's state.
-    Conflict { current: serde_json::Value },
+    Conflict {
+        current: serde_json::Value,
+    },
 }
 
 /// `POST /sync/v1/pull`: the server's change log after `cursor`, as this desk's office may see it.

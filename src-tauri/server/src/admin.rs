@@ -35,7 +35,14 @@ pub async fn office_add(pool: &Pool, code: &str, name: &str, headquarters: bool)
     if inserted == 0 {
         return Err(ServerError::Command(format!("an office with code {code} exists already")));
     }
-    audit(&tx, &operator(), "office.add", "ok", serde_json::json!({ "office": id, "code": code, "headquarters": headquarters })).await?;
+    audit(
+        &tx,
+        &operator(),
+        "office.add",
+        "ok",
+        serde_json::json!({ "office": id, "code": code, "headquarters": headquarters }),
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -13,8 +13,7 @@ pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
 /// A pool over `url` (a `postgres://` URL or `host=… dbname=…`). The database is expected on this machine
 /// or a private network: the pool speaks to it without TLS.
 pub fn pool(url: &str, size: usize) -> Result<Pool> {
-    let config: tokio_postgres::Config =
-        url.parse().map_err(|e| ServerError::Config(format!("database URL: {e}")))?;
+    let config: tokio_postgres::Config = url.parse().map_err(|e| ServerError::Config(format!("database URL: {e}")))?;
     let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
     Pool::builder(manager).max_size(size).build().map_err(|e| ServerError::Config(format!("database pool: {e}")))
 }
@@ -48,8 +47,7 @@ pub async fn migrate(pool: &Pool) -> Result<Vec<i32>> {
 /// Refuses to serve a database whose schema is not this build's.
 pub async fn check_schema(pool: &Pool) -> Result<()> {
     let client = pool.get().await?;
-    let exists: bool =
-        client.query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[]).await?.get(0);
+    let exists: bool = client.query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[]).await?.get(0);
     let current: i32 = if exists {
         client.query_one("SELECT coalesce(max(version), 0) FROM schema_migrations", &[]).await?.get(0)
     } else {

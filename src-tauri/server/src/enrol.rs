@@ -13,11 +13,19 @@ use crate::http::check_protocol;
 
 pub async fn enrol(pool: &Pool, request: EnrolRequest) -> Result<EnrolResponse> {
     check_protocol(request.protocol)?;
-    let public_key = decode_public_key(&request.public_key)
-        .map_err(|_| ServerError::refused(SyncErrorCode::InvalidRequest, "the public key is not a base64 Ed25519 key"))?;
+    let public_key = decode_public_key(&request.public_key).map_err(|_| {
+        ServerError::refused(SyncErrorCode::InvalidRequest, "the public key is not a base64 Ed25519 key")
+    })?;
     let desk_name = request.desk_name.trim();
-    if desk_name.is_empty() || desk_name.chars().count() > 100 || request.code.len() > 64 || request.office_code.len() > 64 {
-        return Err(ServerError::refused(SyncErrorCode::InvalidRequest, "a desk name is 1 to 100 characters; a code at most 64"));
+    if desk_name.is_empty()
+        || desk_name.chars().count() > 100
+        || request.code.len() > 64
+        || request.office_code.len() > 64
+    {
+        return Err(ServerError::refused(
+            SyncErrorCode::InvalidRequest,
+            "a desk name is 1 to 100 characters; a code at most 64",
+        ));
     }
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;

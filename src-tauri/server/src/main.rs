@@ -10,7 +10,11 @@ use clap::{Parser, Subcommand};
 use uuid::Uuid;
 
 #[derive(Parser)]
-#[command(name = "br-server", version, about = "The Beneficiary Registry's central server: desks of many offices sync through it")]
+#[command(
+    name = "br-server",
+    version,
+    about = "The Beneficiary Registry's central server: desks of many offices sync through it"
+)]
 struct Cli {
     /// A TOML file of settings (database_url, listen, tls_cert, tls_key, allow_plain_http, pool_size,
     /// enrolment_code_hours); variables and flags override it.
@@ -118,7 +122,9 @@ fn init_logs(json: bool) {
 async fn run(cli: Cli) -> Result<()> {
     let file = FileConfig::read(cli.config.as_deref())?;
     let url = cli.database_url.or(file.database_url.clone()).ok_or_else(|| {
-        ServerError::Config("no database: give --database-url, BR_SERVER_DATABASE_URL or database_url in the config file".into())
+        ServerError::Config(
+            "no database: give --database-url, BR_SERVER_DATABASE_URL or database_url in the config file".into(),
+        )
     })?;
     let pool = db::pool(&url, file.pool_size.unwrap_or(DEFAULT_POOL_SIZE))?;
     match cli.command {

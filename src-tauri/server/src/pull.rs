@@ -54,7 +54,11 @@ pub async fn pull(state: &AppState, device: &Device, request: PullRequest) -> Re
         ops.push(PulledOp { cursor: row.get(0), record: serde_json::from_value::<OpRecord>(record)? });
     }
     // A short page covered everything up to the head, including ops this office may not see.
-    let cursor = if (rows.len() as i64) < limit { head.max(request.cursor) } else { ops.last().map_or(request.cursor, |o| o.cursor) };
+    let cursor = if (rows.len() as i64) < limit {
+        head.max(request.cursor)
+    } else {
+        ops.last().map_or(request.cursor, |o| o.cursor)
+    };
     client.execute("UPDATE devices SET pulled_to = $2 WHERE id = $1", &[&device.id, &cursor]).await?;
     if !ops.is_empty() {
         audit(

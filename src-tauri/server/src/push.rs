@@ -35,7 +35,10 @@ struct Kept {
 
 pub async fn push(state: &AppState, device: &Device, request: PushRequest) -> Result<PushResponse> {
     if request.ops.len() > MAX_PAGE_OPS {
-        return Err(ServerError::refused(SyncErrorCode::InvalidRequest, format!("a push page holds at most {MAX_PAGE_OPS} ops")));
+        return Err(ServerError::refused(
+            SyncErrorCode::InvalidRequest,
+            format!("a push page holds at most {MAX_PAGE_OPS} ops"),
+        ));
     }
     let mut previous = request.after;
     for rec in &request.ops {
@@ -50,7 +53,8 @@ pub async fn push(state: &AppState, device: &Device, request: PushRequest) -> Re
     let mut client = state.pool.get().await?;
     let tx = client.transaction().await?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&PUSH_LOCK]).await?;
-    let acked: i64 = tx.query_one("SELECT acked_seq FROM devices WHERE id = $1 FOR UPDATE", &[&device.id]).await?.get(0);
+    let acked: i64 =
+        tx.query_one("SELECT acked_seq FROM devices WHERE id = $1 FOR UPDATE", &[&device.id]).await?.get(0);
     if request.after > acked {
         return Err(ServerError::with_details(
             SyncErrorCode::OpsMissing,

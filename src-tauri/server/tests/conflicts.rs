@@ -28,12 +28,16 @@ P3,Fatou,Sow,female,1945-01-01,msisdn:221770000003@orange,D02
 ";
 
 fn key(desk: &Desk, external: &str) -> RegistrantKey {
-    RegistrantKey::Reference(desk.column::<String>(&format!("SELECT reference FROM registrants WHERE external_id = '{external}'"))[0].clone())
+    RegistrantKey::Reference(
+        desk.column::<String>(&format!("SELECT reference FROM registrants WHERE external_id = '{external}'"))[0]
+            .clone(),
+    )
 }
 
 fn edit(desk: &Desk, who: &str, change: &dyn Fn(&mut RegistrantFields)) {
     let store = desk.registry.store();
-    let mut fields = br_core::beneficiary::get_detail(store, &desk.admin, &key(desk, who), true).unwrap().registrant.fields;
+    let mut fields =
+        br_core::beneficiary::get_detail(store, &desk.admin, &key(desk, who), true).unwrap().registrant.fields;
     change(&mut fields);
     service::update(store, &desk.admin, &key(desk, who), fields, None).unwrap();
 }
@@ -108,12 +112,21 @@ fn cash_program(desk: &Desk) -> ProgramKey {
         unit: None,
         validity_days: 30,
     };
-    settings::set(store, &desk.admin, &key, DisbursementSettings {
+    settings::set(
+        store,
+        &desk.admin,
+        &key,
+        DisbursementSettings {
             entitlement: Some(rule),
-            stages: vec![ApprovalStage { name: "Check".into(), role: br_core::auth::Role::Approver, above_amount: None }],
+            stages: vec![ApprovalStage {
+                name: "Check".into(),
+                role: br_core::auth::Role::Approver,
+                above_amount: None,
+            }],
             recurrence: None,
-        })
-        .unwrap();
+        },
+    )
+    .unwrap();
     membership::enrol_eligible(store, &desk.admin, &key, &|_| {}, &AtomicBool::new(false)).unwrap();
     let fund = br_core::disbursement::funds::AddFund {
         program: key.clone(),
@@ -156,7 +169,13 @@ fn a_stale_transition_never_moves_a_state_back_and_is_settled_on_both_desks() {
     // Apart: the first desk submits and approves; the second cancels the draft.
     let approver = one.user("approver", br_core::auth::Role::Approver);
     approval::act(store, &manager, cycle, CycleAction::Submit, None).unwrap();
-    let decide = approval::Decide { cycle, stage: 1, decision: approval::DecisionKind::Approve, entitlements: None, comment: None };
+    let decide = approval::Decide {
+        cycle,
+        stage: 1,
+        decision: approval::DecisionKind::Approve,
+        entitlements: None,
+        comment: None,
+    };
     approval::decide(store, &approver, &decide).unwrap();
     approval::act(two.registry.store(), &two.admin, cycle, CycleAction::Cancel, Some("duplicate cycle")).unwrap();
     assert_eq!((cycle_state(&one).as_str(), cycle_state(&two).as_str()), ("approved", "cancelled"));
@@ -167,14 +186,18 @@ fn a_stale_transition_never_moves_a_state_back_and_is_settled_on_both_desks() {
     assert_eq!(cycle_state(&one), "approved", "the approved cycle is not moved back by the stale cancel");
     assert_eq!(cycle_state(&two), "cancelled", "and the cancelled one is not reopened by the older submit");
     let (seen_one, seen_two) = (open_conflicts(&one), open_conflicts(&two));
-    assert!(!seen_one.is_empty() && !seen_two.is_empty(), "the conflict shows on both desks: {seen_one:?} {seen_two:?}");
+    assert!(
+        !seen_one.is_empty() && !seen_two.is_empty(),
+        "the conflict shows on both desks: {seen_one:?} {seen_two:?}"
+    );
     let shared: Vec<&Uuid> = seen_one.iter().filter(|op| seen_two.contains(op)).collect();
     assert!(!shared.is_empty(), "both desks kept the conflict of the same op");
 
     // Settled on the first desk, it is settled on the second when the settlement arrives.
     let first = br_core::sync::conflicts(store, &one.admin, false).unwrap();
     let target = first.iter().find(|c| seen_two.contains(&c.op_id)).unwrap();
-    br_core::sync::resolve(store, &one.admin, target.id, Some("the cycle was approved at headquarters".into())).unwrap();
+    br_core::sync::resolve(store, &one.admin, target.id, Some("the cycle was approved at headquarters".into()))
+        .unwrap();
     one.sync();
     two.sync();
     assert!(!open_conflicts(&two).contains(&target.op_id), "settled on the other desk too");

@@ -29,7 +29,8 @@ fn nothing_twice(central: &Central, desk: &Desk) {
     let written = desk.count("SELECT count(*) FROM outbox WHERE format > 0");
     let held = central.count(&format!("SELECT count(*) FROM ops WHERE device = '{device}'"));
     assert_eq!(held, written, "each op of the desk is on the server once");
-    let shown = central.count(&format!("SELECT count(*) FROM ops WHERE device <> '{device}' AND outcome <> 'rejected'"));
+    let shown =
+        central.count(&format!("SELECT count(*) FROM ops WHERE device <> '{device}' AND outcome <> 'rejected'"));
     assert_eq!(desk.count("SELECT count(*) FROM applied_ops"), shown, "each op shown to the desk applied once");
 }
 

@@ -25,7 +25,9 @@ use common::{assert_same, Central, Desk, Server};
 use uuid::Uuid;
 
 fn people(prefix: &str, area: &str, n: usize) -> String {
-    let mut csv = String::from("external_id,given_name,family_name,sex,birth_date,financial_address,area,household_ref,relationship\n");
+    let mut csv = String::from(
+        "external_id,given_name,family_name,sex,birth_date,financial_address,area,household_ref,relationship\n",
+    );
     for i in 0..n {
         let sex = if i % 2 == 0 { "female" } else { "male" };
         let household = format!("{prefix}H{}", i / 3);
@@ -107,9 +109,15 @@ fn headquarters_and_two_districts_share_one_registry_each_seeing_its_scope() {
     )
     .unwrap();
     let group: Uuid = north.column("SELECT id FROM duplicate_groups WHERE status = 'open' LIMIT 1")[0];
-    let keep: String = north.column::<String>("SELECT reference FROM registrants WHERE external_id = 'NDUP'")[0].clone();
-    br_core::dedup::review::merge(store, &north.admin, group, &br_core::registry::service::RegistrantKey::Reference(keep))
-        .unwrap();
+    let keep: String =
+        north.column::<String>("SELECT reference FROM registrants WHERE external_id = 'NDUP'")[0].clone();
+    br_core::dedup::review::merge(
+        store,
+        &north.admin,
+        group,
+        &br_core::registry::service::RegistrantKey::Reference(keep),
+    )
+    .unwrap();
     north.sync();
     south.sync();
 
@@ -149,7 +157,13 @@ fn headquarters_and_two_districts_share_one_registry_each_seeing_its_scope() {
     let finance = hq.user("finance", Role::Finance);
     let manager = hq.user("manager", Role::ProgramManager);
     let never = AtomicBool::new(false);
-    let add = AddFund { program: key.clone(), amount: 9_000_000_000, currency: "XOF".into(), reference: "T1".into(), post: true };
+    let add = AddFund {
+        program: key.clone(),
+        amount: 9_000_000_000,
+        currency: "XOF".into(),
+        reference: "T1".into(),
+        post: true,
+    };
     funds::add(hs, &finance, &add).unwrap();
     let create = CreateCycle { program: key.clone(), name: None, members_from: MembersFrom::Program };
     let cycle = cycle::create_next(hs, &manager, &create).unwrap().cycle.id;
@@ -193,7 +207,8 @@ fn headquarters_and_two_districts_share_one_registry_each_seeing_its_scope() {
             .map(|s| (s[..32].to_string(), s[33..].to_string()))
             .collect();
         for (id, state) in states {
-            let there: String = hq.column::<String>(&format!("SELECT state FROM payments WHERE hex(id) = '{id}'"))[0].clone();
+            let there: String =
+                hq.column::<String>(&format!("SELECT state FROM payments WHERE hex(id) = '{id}'"))[0].clone();
             assert_eq!(state, there, "{own}: payment states are headquarters'");
         }
         assert!(district.count("SELECT count(*) FROM payments WHERE state = 'failed'") > 0 || mine < 4);

@@ -16,10 +16,17 @@ use uuid::Uuid;
 
 /// What a refusal must leave as it was.
 fn server_state(c: &Central) -> Vec<i64> {
-    ["ops", "devices WHERE revoked_at IS NULL", "owners", "people", "enrolment_codes WHERE used_at IS NOT NULL", "op_slices"]
-        .iter()
-        .map(|t| c.count(&format!("SELECT count(*) FROM {t}")))
-        .collect()
+    [
+        "ops",
+        "devices WHERE revoked_at IS NULL",
+        "owners",
+        "people",
+        "enrolment_codes WHERE used_at IS NOT NULL",
+        "op_slices",
+    ]
+    .iter()
+    .map(|t| c.count(&format!("SELECT count(*) FROM {t}")))
+    .collect()
 }
 
 fn refusals(c: &Central, code: &str) -> i64 {
@@ -92,7 +99,14 @@ fn every_refusal_has_its_code_changes_nothing_and_is_audited() {
         .header(headers::NONCE, nonce())
         .header(headers::SIGNATURE, {
             let body = serde_json::to_vec(&page).unwrap();
-            raw.key.sign(&SignedParts { method: "POST", path: "/sync/v1/push", body: &body, timestamp_ms: 0, nonce: "", device: raw.device })
+            raw.key.sign(&SignedParts {
+                method: "POST",
+                path: "/sync/v1/push",
+                body: &body,
+                timestamp_ms: 0,
+                nonce: "",
+                device: raw.device,
+            })
         })
         .send_json(&page)
         .unwrap();
@@ -101,7 +115,14 @@ fn every_refusal_has_its_code_changes_nothing_and_is_audited() {
     let body = serde_json::to_vec(&page).unwrap();
     let mut r = {
         let (ts, n) = (now_ms(), nonce());
-        let sig = raw.key.sign(&SignedParts { method: "POST", path: "/sync/v1/push", body: &body, timestamp_ms: ts, nonce: &n, device: raw.device });
+        let sig = raw.key.sign(&SignedParts {
+            method: "POST",
+            path: "/sync/v1/push",
+            body: &body,
+            timestamp_ms: ts,
+            nonce: &n,
+            device: raw.device,
+        });
         agent()
             .post(format!("{}/sync/v1/push", server.url))
             .header(headers::PROTOCOL, PROTOCOL_VERSION.to_string())

@@ -108,6 +108,8 @@ destination: string, };
 
 export type BackupSummary = { path: string, database_bytes: number, created_at: string, };
 
+export type ChangeLogExportSummary = { ops: number, bytes: number, };
+
 export type ChangeMembersRequest = { program: ProgramKey, registrants: Array<RegistrantKey>, action: MemberAction, reason?: string, 
 /**
  * The exit date (YYYY-MM-DD); today when absent.
@@ -196,7 +198,7 @@ funds_available: number, stages: Array<ApprovalStage>,
 /**
  * Pending entitlements per stage (index 0 = stage 1).
  */
-pending_by_stage: Array<bigint>, approvals: Array<ApprovalRecord>, batches: Array<PaymentBatch>, 
+pending_by_stage: Array<number>, approvals: Array<ApprovalRecord>, batches: Array<PaymentBatch>, 
 /**
  * The largest amounts, for the approver's eye.
  */
@@ -300,23 +302,11 @@ export type EditEntitlement = { entitlement: string,
  */
 value: number, reason: string, };
 
-export type EnrolRequest = { 
+export type EnrolRequest = { program: ProgramKey, 
 /**
- * `https://…` (or `http://` on this computer).
+ * These registrants; everyone eligible when absent.
  */
-url: string, 
-/**
- * The one-time code the server's operator gave (`br-server device code OFFICE`).
- */
-code: string, 
-/**
- * A CA certificate (PEM text) to trust for this server, when its certificate is not from a public CA.
- */
-ca_pem: string | null, 
-/**
- * How the server's operator will see this desk; defaults to the office name and the host name.
- */
-desk_name: string | null, };
+registrants?: Array<RegistrantKey>, };
 
 export type EnrolmentProgress = { 
 /**
@@ -721,7 +711,7 @@ invalid: number,
 /**
  * Up to 20 skipped rows: line and why.
  */
-problems: Array<[bigint, string]>, elapsed_ms: number, };
+problems: Array<[number, string]>, elapsed_ms: number, };
 
 export type Recurrence = { period: Period, interval: number, 
 /**
@@ -911,6 +901,24 @@ source: string, resolved_at: string | null, resolved_by: string | null, resoluti
 
 export type SyncConflictsRequest = { include_resolved: boolean, };
 
+export type SyncEnrolRequest = { 
+/**
+ * `https://…` (or `http://` on this computer).
+ */
+url: string, 
+/**
+ * The one-time code the server's operator gave (`br-server device code OFFICE`).
+ */
+code: string, 
+/**
+ * A CA certificate (PEM text) to trust for this server, when its certificate is not from a public CA.
+ */
+ca_pem: string | null, 
+/**
+ * How the server's operator will see this desk; defaults to the office name and the host name.
+ */
+desk_name: string | null, };
+
 export type SyncPhase = "push" | "pull";
 
 export type SyncProgress = { phase: SyncPhase, done: number, 
@@ -918,6 +926,8 @@ export type SyncProgress = { phase: SyncPhase, done: number,
  * Ops waiting to be pushed, or the server's head less where this desk started pulling.
  */
 total: number, };
+
+export type SyncRejection = { op_id: string, seq: number, kind: string, code: string, reason: string, at: string, };
 
 export type SyncRejectionsRequest = Record<string, never>;
 
@@ -1011,9 +1021,9 @@ export type Operations = {
   "audit.verify_anchor": [AuditVerifyAnchorRequest, AnchorReport];
   "registry.check": [RegistryCheckRequest, CheckReport];
   "backup.create": [BackupRequest, BackupSummary];
-  "outbox.export": [OutboxExportRequest, Delivered<ExportSummary>];
+  "outbox.export": [OutboxExportRequest, Delivered<ChangeLogExportSummary>];
   "outbox.replay": [OutboxReplayRequest, ReplaySummary];
-  "sync.enrol": [EnrolRequest, SyncStatus];
+  "sync.enrol": [SyncEnrolRequest, SyncStatus];
   "sync.run": [SyncRunRequest, SyncSummary];
   "sync.status": [SyncStatusRequest, SyncStatus];
   "sync.conflicts": [SyncConflictsRequest, Array<SyncConflict>];
@@ -1033,7 +1043,7 @@ export type Operations = {
   "programs.preview": [PreviewRequest, Preview];
   "programs.enrol": [EnrolRequest, EnrolmentSummary];
   "programs.verify": [VerifyMembersRequest, EnrolmentSummary];
-  "programs.change_members": [ChangeMembersRequest, bigint];
+  "programs.change_members": [ChangeMembersRequest, number];
   "programs.members": [MembersQuery, MembersPage];
   "registrants.programs": [RegistrantProgramsRequest, Array<ProgramMembership>];
   "dedup.run": [DedupRequest, DedupSummary];

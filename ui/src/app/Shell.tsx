@@ -48,6 +48,8 @@ import { Cycle } from "../pages/cycles/Cycle";
 import { Vouchers } from "../pages/cycles/Vouchers";
 import { Programs } from "../pages/programs/Programs";
 import { LanguageSelect } from "../components/LanguageSelect";
+import { SyncIndicator } from "../components/SyncIndicator";
+import { Conflicts } from "../pages/Conflicts";
 
 interface NavItem {
   route: Route;
@@ -82,6 +84,8 @@ function Page({ route }: { route: Route }) {
       return <Settings tab={route.tab} />;
     case "audit":
       return <AuditLog entityId={route.entityId} />;
+    case "conflicts":
+      return <Conflicts />;
   }
 }
 
@@ -141,6 +145,7 @@ export function Shell() {
             />
           </form>
           <Group gap="xs" wrap="nowrap">
+            <SyncIndicator />
             <LanguageSelect width={120} />
             <Tooltip label={dark ? t("theme.light") : t("theme.dark")}>
               <ActionIcon

@@ -14,7 +14,8 @@ export type Route =
   | { page: "vouchers"; cycle: string }
   | { page: "duplicates"; program?: string }
   | { page: "settings"; tab?: string }
-  | { page: "audit"; entityId?: string };
+  | { page: "audit"; entityId?: string }
+  | { page: "conflicts" };
 
 export function parseRoute(hash: string): Route {
   const [path, search = ""] = hash.replace(/^#\/?/, "").split("?");
@@ -40,6 +41,8 @@ export function parseRoute(hash: string): Route {
       return { page: "settings", tab: arg };
     case "audit":
       return { page: "audit", entityId: params.get("entity") ?? undefined };
+    case "conflicts":
+      return { page: "conflicts" };
     default:
       return { page: "home" };
   }
@@ -71,6 +74,8 @@ export function hrefOf(route: Route): string {
       return route.tab ? `#/settings/${route.tab}` : "#/settings";
     case "audit":
       return route.entityId ? `#/audit?entity=${encodeURIComponent(route.entityId)}` : "#/audit";
+    case "conflicts":
+      return "#/conflicts";
   }
 }
 

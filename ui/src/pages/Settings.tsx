@@ -37,6 +37,7 @@ import { FolderField } from "../components/PathField";
 import { useAction } from "../components/useAction";
 import { attempt } from "../components/attempt";
 import { Users } from "./Users";
+import { CentralServer } from "./CentralServer";
 
 const LISTS: ListName[] = ["area", "id_type", "membership_kind", "sex", "tag"];
 const FIELD_TYPES: CustomFieldType[] = ["text", "integer", "decimal", "date", "boolean", "choice"];
@@ -291,6 +292,7 @@ export function Settings({ tab }: { tab?: string }) {
     { value: "fields", label: t("settings.custom_fields"), body: <CustomFields /> },
     ...(can("users_manage") ? [{ value: "users", label: t("settings.users"), body: <Users /> }] : []),
     { value: "preferences", label: t("settings.preferences"), body: <Preferences /> },
+    { value: "server", label: t("settings.central_server"), body: <CentralServer /> },
     ...(can("backup_run") ? [{ value: "backup", label: t("settings.backup"), body: <Backup /> }] : []),
   ];
   const active = tabs.some((x) => x.value === tab) ? tab! : "office";

@@ -142,7 +142,10 @@ pub fn office() -> Office {
         ),
         ("outbox.replay", json!({"path": people.display().to_string(), "passphrase": "a long passphrase"})),
         // Nothing listens on the discard port: an allowed enrolment fails as server_unreachable.
-        ("sync.enrol", json!({"url": "http://127.0.0.1:9", "code": "ABCD-EFGH-JKLM", "ca_pem": null, "desk_name": null})),
+        (
+            "sync.enrol",
+            json!({"url": "http://127.0.0.1:9", "code": "ABCD-EFGH-JKLM", "ca_pem": null, "desk_name": null}),
+        ),
         ("sync.run", json!({})),
         ("sync.status", json!({})),
         ("sync.conflicts", json!({})),

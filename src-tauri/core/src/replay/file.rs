@@ -51,7 +51,7 @@ const FORMAT: &str = "br-change-log";
 const KDF: &str = "pbkdf2-sha256";
 
 #[derive(Debug, Clone, Serialize, TS)]
-pub struct ExportSummary {
+pub struct ChangeLogExportSummary {
     pub ops: u64,
     pub bytes: u64,
 }
@@ -80,7 +80,7 @@ pub fn export(
     target: &Path,
     overwrite: bool,
     passphrase: &Secret,
-) -> Result<ExportSummary> {
+) -> Result<ChangeLogExportSummary> {
     require(store, session, Permission::BackupRun, "outbox.export")?;
     if passphrase.expose().chars().count() < MIN_PASSPHRASE_CHARS {
         return Err(CoreError::InvalidInput(format!(
@@ -129,7 +129,7 @@ pub fn export(
     store.write_as(session.username(), |tx| {
         tx.audit(AuditEvent::new(session, "outbox.export").details(serde_json::json!({ "ops": ops })))
     })?;
-    Ok(ExportSummary { ops, bytes })
+    Ok(ChangeLogExportSummary { ops, bytes })
 }
 
 /// Replays a change-log file written by another registry into this one, a page per transaction. A cancel

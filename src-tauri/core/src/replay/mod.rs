@@ -20,7 +20,7 @@ use crate::error::{CoreError, Result};
 use crate::store::migrations::SCHEMA_VERSION;
 use crate::store::Tx;
 
-pub use file::{export, replay, ExportSummary, ReplayProgress, ReplaySummary};
+pub use file::{export, replay, ChangeLogExportSummary, ReplayProgress, ReplaySummary};
 pub use fingerprint::{fingerprint, TableFingerprint};
 
 /// What applying one op did.
@@ -71,21 +71,7 @@ fn apply(tx: &mut Tx<'_>, rec: &OpRecord, gapless: bool) -> Result<Outcome> {
         Effect::Applied => Outcome::Applied,
         Effect::Unchanged => Outcome::Unchanged,
         Effect::Conflict { local } => {
-            let (entity, entity_id) = rec.op.entity();
-            tx.conn().execute(
-                "INSERT INTO sync_conflicts (id, op_id, entity, entity_id, kind, local, remote, found_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    Uuid::now_v7(),
-                    rec.op_id,
-                    entity,
-                    entity_id,
-                    rec.op.kind(),
-                    local.to_string(),
-                    serde_json::to_string(&rec.op)?,
-                    now_rfc3339()
-                ],
-            )?;
+            keep_conflict(tx, rec.op_id, &rec.op, &local.to_string(), &serde_json::to_string(&rec.op)?, "replay")?;
             Outcome::Conflict
         }
     };
@@ -118,6 +104,25 @@ fn check_next(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<()> {
             )));
         }
     }
+    Ok(())
+}
+
+/// Keeps a conflict for a person: the op that could not be applied, this desk's side and the other side.
+/// `source` is `replay` (found applying another desk's op) or `push` (the server's answer to this desk's).
+pub(crate) fn keep_conflict(
+    tx: &mut Tx<'_>,
+    op_id: Uuid,
+    op: &Op,
+    local: &str,
+    remote: &str,
+    source: &str,
+) -> Result<()> {
+    let (entity, entity_id) = op.entity();
+    tx.conn().execute(
+        "INSERT INTO sync_conflicts (id, op_id, entity, entity_id, kind, local, remote, found_at, source)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![Uuid::now_v7(), op_id, entity, entity_id, op.kind(), local, remote, now_rfc3339(), source],
+    )?;
     Ok(())
 }
 

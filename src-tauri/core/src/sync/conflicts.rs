@@ -62,7 +62,8 @@ pub fn conflicts(store: &Store, session: &Session, include_resolved: bool) -> Re
     require(store, session, Permission::RegistryRead, "sync.conflicts")?;
     store.read(|conn| {
         let filter = if include_resolved { "" } else { "WHERE resolved_at IS NULL" };
-        let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM sync_conflicts {filter} ORDER BY rowid LIMIT 10000"))?;
+        let mut stmt =
+            conn.prepare(&format!("SELECT {COLUMNS} FROM sync_conflicts {filter} ORDER BY rowid LIMIT 10000"))?;
         let rows = stmt.query_map([], conflict_from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     })
@@ -92,7 +93,11 @@ pub fn resolve(store: &Store, session: &Session, id: Uuid, note: Option<String>)
                 .on("sync_conflict", id.to_string())
                 .details(serde_json::json!({ "op": found.op_id, "kind": found.kind })),
         )?;
-        Ok(tx.conn().query_row(&format!("SELECT {COLUMNS} FROM sync_conflicts WHERE id = ?1"), [id], conflict_from_row)?)
+        Ok(tx.conn().query_row(
+            &format!("SELECT {COLUMNS} FROM sync_conflicts WHERE id = ?1"),
+            [id],
+            conflict_from_row,
+        )?)
     })
 }
 
@@ -110,8 +115,8 @@ pub struct SyncRejection {
 pub fn rejections(store: &Store, session: &Session) -> Result<Vec<SyncRejection>> {
     require(store, session, Permission::RegistryRead, "sync.rejections")?;
     store.read(|conn| {
-        let mut stmt =
-            conn.prepare("SELECT op_id, seq, kind, code, reason, at FROM sync_rejections ORDER BY seq DESC LIMIT 10000")?;
+        let mut stmt = conn
+            .prepare("SELECT op_id, seq, kind, code, reason, at FROM sync_rejections ORDER BY seq DESC LIMIT 10000")?;
         let rows = stmt.query_map([], |r| {
             Ok(SyncRejection {
                 op_id: r.get(0)?,

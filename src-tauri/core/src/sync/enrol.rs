@@ -19,7 +19,7 @@ use crate::error::{CoreError, Result};
 use crate::store::{OfficeInfo, Store};
 
 #[derive(Debug, Clone, Deserialize, TS)]
-pub struct EnrolRequest {
+pub struct SyncEnrolRequest {
     /// `https://…` (or `http://` on this computer).
     pub url: String,
     /// The one-time code the server's operator gave (`br-server device code OFFICE`).
@@ -30,10 +30,7 @@ pub struct EnrolRequest {
     pub desk_name: Option<String>,
 }
 
-/// Tables whose rows carry the office that created them.
-const OFFICE_TABLES: [&str; 4] = ["registrants", "programs", "cycles", "outbox"];
-
-pub fn enrol(store: &Store, session: &Session, request: &EnrolRequest) -> Result<SyncStatus> {
+pub fn enrol(store: &Store, session: &Session, request: &SyncEnrolRequest) -> Result<SyncStatus> {
     require(store, session, Permission::SettingsManage, "sync.enrol")?;
     if request.code.trim().is_empty() || request.code.len() > 64 {
         return Err(CoreError::InvalidInput("an enrolment code is 1 to 64 characters".into()));
@@ -73,7 +70,10 @@ pub fn enrol(store: &Store, session: &Session, request: &EnrolRequest) -> Result
         Ok(a) => a,
         Err(e) => {
             store.write_as(session.username(), |tx| {
-                tx.audit(AuditEvent::new(session, "sync.enrol").details(serde_json::json!({ "result": "failed", "error": e.code().as_str() })))
+                tx.audit(
+                    AuditEvent::new(session, "sync.enrol")
+                        .details(serde_json::json!({ "result": "failed", "error": e.code().as_str() })),
+                )
             })?;
             return Err(e);
         }
@@ -92,12 +92,13 @@ pub fn enrol(store: &Store, session: &Session, request: &EnrolRequest) -> Result
         registry_id: old.registry_id.clone(),
     };
     let written = store.write_as(session.username(), |tx| {
-        for table in OFFICE_TABLES {
-            tx.conn().execute(
-                &format!("UPDATE {table} SET office_id = ?1 WHERE office_id = ?2"),
-                params![new.office_id, old.office_id],
-            )?;
-        }
+        // The rows that carry the office that created them, and the ops not pushed yet (none is, before
+        // enrolment): the same rows and ops under the office's and the desk's new ids.
+        let ids = params![new.office_id, old.office_id];
+        tx.conn().execute("UPDATE registrants SET office_id = ?1 WHERE office_id = ?2", ids)?;
+        tx.conn().execute("UPDATE programs SET office_id = ?1 WHERE office_id = ?2", ids)?;
+        tx.conn().execute("UPDATE cycles SET office_id = ?1 WHERE office_id = ?2", ids)?;
+        tx.conn().execute("UPDATE outbox SET office_id = ?1 WHERE office_id = ?2", ids)?;
         tx.conn().execute("UPDATE outbox SET device_id = ?1 WHERE device_id = ?2", params![device_id, old.device_id])?;
         tx.conn().execute(
             "UPDATE office SET office_id = ?1, device_id = ?2, code = ?3, name = ?4, reference_prefix = ?5 WHERE singleton = 1",

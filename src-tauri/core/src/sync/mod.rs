@@ -9,6 +9,6 @@ mod state;
 mod transport;
 
 pub use conflicts::{conflicts, rejections, resolve, SyncConflict, SyncRejection};
-pub use enrol::{enrol, EnrolRequest};
+pub use enrol::{enrol, SyncEnrolRequest};
 pub use run::{run, SyncPhase, SyncProgress, SyncSummary};
 pub use state::{status, SyncStatus};

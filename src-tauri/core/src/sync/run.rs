@@ -11,7 +11,6 @@ use br_protocol::{MAX_PAGE_OPS, PUSH_PAGE_BYTES};
 use rusqlite::params;
 use serde::Serialize;
 use ts_rs::TS;
-use uuid::Uuid;
 
 use super::state::enrolment;
 use super::transport::Transport;
@@ -20,7 +19,7 @@ use crate::auth::{require, Permission, Session};
 use crate::clock::now_rfc3339;
 use crate::error::{CoreError, Result};
 use crate::outbox::read_records;
-use crate::replay::{apply_pulled, Outcome};
+use crate::replay::{apply_pulled, keep_conflict, Outcome};
 use crate::store::Store;
 
 /// Ops asked for per pull page.
@@ -55,7 +54,12 @@ pub struct SyncSummary {
     pub head: i64,
 }
 
-pub fn run(store: &Store, session: &Session, progress: &dyn Fn(&SyncProgress), cancel: &AtomicBool) -> Result<SyncSummary> {
+pub fn run(
+    store: &Store,
+    session: &Session,
+    progress: &dyn Fn(&SyncProgress),
+    cancel: &AtomicBool,
+) -> Result<SyncSummary> {
     require(store, session, Permission::RegistryRead, "sync.run")?;
     let enrolment = store.read(enrolment)?.ok_or(CoreError::NotEnrolled)?;
     let key = DeviceKey::from_pkcs8(&enrolment.device_key).map_err(|e| CoreError::Internal(e.to_string()))?;
@@ -144,21 +148,8 @@ fn push(
                     }
                     OpOutcome::Conflict { current } => {
                         summary.push_conflicts += 1;
-                        let (entity, entity_id) = rec.op.entity();
-                        tx.conn().execute(
-                            "INSERT INTO sync_conflicts (id, op_id, entity, entity_id, kind, local, remote, found_at, source)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'push')",
-                            params![
-                                Uuid::now_v7(),
-                                rec.op_id,
-                                entity,
-                                entity_id,
-                                rec.op.kind(),
-                                serde_json::to_string(&rec.op)?,
-                                current.to_string(),
-                                now
-                            ],
-                        )?;
+                        let mine = serde_json::to_string(&rec.op)?;
+                        keep_conflict(tx, rec.op_id, &rec.op, &mine, &current.to_string(), "push")?;
                     }
                 }
             }

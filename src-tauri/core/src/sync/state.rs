@@ -21,15 +21,19 @@ pub(super) struct Enrolment {
 
 pub(super) fn enrolment(conn: &Connection) -> Result<Option<Enrolment>> {
     Ok(conn
-        .query_row("SELECT url, ca_pem, device_key, pushed_seq, pull_cursor FROM sync_server WHERE singleton = 1", [], |r| {
-            Ok(Enrolment {
-                url: r.get(0)?,
-                ca_pem: r.get(1)?,
-                device_key: Zeroizing::new(r.get(2)?),
-                pushed_seq: r.get(3)?,
-                pull_cursor: r.get(4)?,
-            })
-        })
+        .query_row(
+            "SELECT url, ca_pem, device_key, pushed_seq, pull_cursor FROM sync_server WHERE singleton = 1",
+            [],
+            |r| {
+                Ok(Enrolment {
+                    url: r.get(0)?,
+                    ca_pem: r.get(1)?,
+                    device_key: Zeroizing::new(r.get(2)?),
+                    pushed_seq: r.get(3)?,
+                    pull_cursor: r.get(4)?,
+                })
+            },
+        )
         .optional()?)
 }
 

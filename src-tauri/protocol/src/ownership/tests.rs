@@ -89,7 +89,13 @@ fn a_whole_set_decision_is_seen_by_every_office() {
 
 #[test]
 fn shared_settings_are_headquarters_only_and_registrant_changes_need_the_owner() {
-    let list = Op::ListItemSaved { list: br_model::registry::ListName::Area, code: "A".into(), label: "A".into(), parent: None, active: true };
+    let list = Op::ListItemSaved {
+        list: br_model::registry::ListName::Area,
+        code: "A".into(),
+        label: "A".into(),
+        parent: None,
+        active: true,
+    };
     assert!(claims(&list).headquarters_only);
     assert_eq!(visibility(&list), Visibility::All);
     let merged = Op::RegistrantMerged { id: id(3), into: id(4) };

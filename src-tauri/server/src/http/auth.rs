@@ -37,7 +37,13 @@ pub fn check_protocol(found: u32) -> Result<()> {
     Ok(())
 }
 
-pub async fn authenticate(state: &AppState, method: &Method, path: &str, headers: &HeaderMap, body: &[u8]) -> Result<Device> {
+pub async fn authenticate(
+    state: &AppState,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Device> {
     let protocol: u32 = header(headers, headers::PROTOCOL)?
         .parse()
         .map_err(|_| ServerError::refused(SyncErrorCode::InvalidRequest, "the protocol header is not a number"))?;
@@ -87,10 +93,7 @@ pub async fn authenticate(state: &AppState, method: &Method, path: &str, headers
         )
         .await?;
     let fresh = client
-        .execute(
-            "INSERT INTO nonces (device, nonce) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            &[&device, &nonce],
-        )
+        .execute("INSERT INTO nonces (device, nonce) VALUES ($1, $2) ON CONFLICT DO NOTHING", &[&device, &nonce])
         .await?;
     if fresh == 0 {
         return Err(ServerError::refused(SyncErrorCode::ReplayedRequest, "this request was received before"));

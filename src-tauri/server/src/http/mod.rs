@@ -50,7 +50,8 @@ pub fn router(state: AppState) -> Router {
 /// One JSON log line and one counter per request; never a body, so never personal data.
 async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "other".into());
+    let route =
+        request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "other".into());
     let method = request.method().clone();
     let response = next.run(request).await;
     let status = response.status().as_u16();
@@ -80,7 +81,12 @@ impl IntoResponse for ServerError {
 }
 
 /// Turns a failed request into its response, auditing and counting every refusal.
-async fn answer<T: serde::Serialize>(state: &AppState, action: &str, who: Option<String>, result: Result<T>) -> Response {
+async fn answer<T: serde::Serialize>(
+    state: &AppState,
+    action: &str,
+    who: Option<String>,
+    result: Result<T>,
+) -> Response {
     match result {
         Ok(body) => Json(body).into_response(),
         Err(e) => {
@@ -88,7 +94,10 @@ async fn answer<T: serde::Serialize>(state: &AppState, action: &str, who: Option
                 state.metrics.refusals.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let actor = who.unwrap_or_else(|| "unknown".into());
                 if let Ok(client) = state.pool.get().await {
-                    if let Err(failed) = audit(&client, &actor, action, &format!("refused:{}", code.as_str()), serde_json::Value::Null).await {
+                    if let Err(failed) =
+                        audit(&client, &actor, action, &format!("refused:{}", code.as_str()), serde_json::Value::Null)
+                            .await
+                    {
                         tracing::error!(error = %failed, "a refusal could not be audited");
                     }
                 }
@@ -113,8 +122,9 @@ fn body_of(body: std::result::Result<Bytes, BytesRejection>) -> Result<Bytes> {
 }
 
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
-    serde_json::from_slice(body)
-        .map_err(|e| ServerError::refused(SyncErrorCode::InvalidRequest, format!("the request is not what this endpoint takes: {e}")))
+    serde_json::from_slice(body).map_err(|e| {
+        ServerError::refused(SyncErrorCode::InvalidRequest, format!("the request is not what this endpoint takes: {e}"))
+    })
 }
 
 /// The device behind a signed request, and the body it signed.

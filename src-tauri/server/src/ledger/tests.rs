@@ -58,17 +58,23 @@ fn an_office_changes_its_own_people_and_is_refused_on_another_offices() {
         l.decide(&record(desk(SOUTH), 1, edit.clone()), desk(SOUTH)),
         Decision::Rejected { code: RejectCode::NotOwner, .. }
     ));
-    assert!(matches!(
-        l.decide(&record(desk(HQ), 1, edit.clone()), desk(HQ)),
-        Decision::Rejected { code: RejectCode::NotOwner, .. }
-    ), "headquarters sees everyone but owns only its own");
+    assert!(
+        matches!(
+            l.decide(&record(desk(HQ), 1, edit.clone()), desk(HQ)),
+            Decision::Rejected { code: RejectCode::NotOwner, .. }
+        ),
+        "headquarters sees everyone but owns only its own"
+    );
     accepted(l.decide(&record(desk(NORTH), 2, edit), desk(NORTH)));
     assert!(matches!(
         l.decide(&record(desk(SOUTH), 2, person(10)), desk(SOUTH)),
         Decision::Rejected { code: RejectCode::RowExists, .. }
     ));
     let ghost = Op::RegistrantDisabled { id: Uuid::from_u128(99), reason: "x".into() };
-    assert!(matches!(l.decide(&record(desk(NORTH), 3, ghost), desk(NORTH)), Decision::Rejected { code: RejectCode::UnknownRow, .. }));
+    assert!(matches!(
+        l.decide(&record(desk(NORTH), 3, ghost), desk(NORTH)),
+        Decision::Rejected { code: RejectCode::UnknownRow, .. }
+    ));
 }
 
 #[test]
@@ -131,7 +137,16 @@ fn a_stale_cycle_transition_is_a_conflict_and_leaves_the_state() {
 #[test]
 fn lists_are_changed_by_headquarters_only() {
     let mut l = ledger();
-    let item = Op::ListItemSaved { list: br_model::registry::ListName::Tag, code: "x".into(), label: "X".into(), parent: None, active: true };
-    assert!(matches!(l.decide(&record(desk(NORTH), 1, item.clone()), desk(NORTH)), Decision::Rejected { code: RejectCode::HeadquartersOnly, .. }));
+    let item = Op::ListItemSaved {
+        list: br_model::registry::ListName::Tag,
+        code: "x".into(),
+        label: "X".into(),
+        parent: None,
+        active: true,
+    };
+    assert!(matches!(
+        l.decide(&record(desk(NORTH), 1, item.clone()), desk(NORTH)),
+        Decision::Rejected { code: RejectCode::HeadquartersOnly, .. }
+    ));
     accepted(l.decide(&record(desk(HQ), 1, item), desk(HQ)));
 }

@@ -14,7 +14,7 @@ use std::sync::atomic::AtomicBool;
 use br_core::auth::Session;
 use br_core::replay::{fingerprint, TableFingerprint};
 use br_core::secret::Secret;
-use br_core::sync::{EnrolRequest, SyncStatus, SyncSummary};
+use br_core::sync::{SyncEnrolRequest, SyncStatus, SyncSummary};
 use br_core::{CreateRegistry, Registry};
 
 pub use postgres::Postgres;
@@ -159,13 +159,20 @@ impl Desk {
     }
 
     pub fn user(&self, username: &str, role: br_core::auth::Role) -> Session {
-        br_core::auth::add_user(self.registry.store(), &self.admin, username, username, role, &Secret::new("user-password-1"))
-            .unwrap();
+        br_core::auth::add_user(
+            self.registry.store(),
+            &self.admin,
+            username,
+            username,
+            role,
+            &Secret::new("user-password-1"),
+        )
+        .unwrap();
         self.registry.login(username, &Secret::new("user-password-1")).unwrap()
     }
 
     pub fn enrol(&self, url: &str, code: &str) -> br_core::Result<SyncStatus> {
-        let req = EnrolRequest { url: url.into(), code: code.into(), ca_pem: None, desk_name: None };
+        let req = SyncEnrolRequest { url: url.into(), code: code.into(), ca_pem: None, desk_name: None };
         br_core::sync::enrol(self.registry.store(), &self.admin, &req)
     }
 
@@ -223,6 +230,12 @@ impl Desk {
 /// Asserts two desks hold the same synced data, table by table.
 pub fn assert_same(a: &Desk, b: &Desk, what: &str) {
     let (x, y) = (a.prints(), b.prints());
-    let differ: Vec<&String> = x.keys().filter(|t| x.get(*t).map(|f| &f.sha256) != y.get(*t).map(|f| &f.sha256)).collect();
-    assert!(differ.is_empty(), "{what}: tables differ: {differ:?}\n{:#?}\n{:#?}", differ.iter().map(|t| &x[*t]).collect::<Vec<_>>(), differ.iter().map(|t| &y[*t]).collect::<Vec<_>>());
+    let differ: Vec<&String> =
+        x.keys().filter(|t| x.get(*t).map(|f| &f.sha256) != y.get(*t).map(|f| &f.sha256)).collect();
+    assert!(
+        differ.is_empty(),
+        "{what}: tables differ: {differ:?}\n{:#?}\n{:#?}",
+        differ.iter().map(|t| &x[*t]).collect::<Vec<_>>(),
+        differ.iter().map(|t| &y[*t]).collect::<Vec<_>>()
+    );
 }

@@ -80,7 +80,11 @@ impl Postgres {
             assert!(status.success());
         }
         let data_s = data.display().to_string();
-        run(as_postgres, &bin.join("initdb"), &["-D", &data_s, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]);
+        run(
+            as_postgres,
+            &bin.join("initdb"),
+            &["-D", &data_s, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"],
+        );
         let port = free_port();
         let options = format!("-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", dir.path().display());
         let log = dir.path().join("log").display().to_string();

@@ -51,7 +51,15 @@ pub fn enrol_raw(base: &str, code: &str, protocol: u32) -> (u16, String, Option<
 }
 
 impl Raw {
-    pub fn signed(&self, path: &str, body: &[u8], timestamp_ms: i64, nonce: &str, key: &DeviceKey, protocol: u32) -> (u16, String) {
+    pub fn signed(
+        &self,
+        path: &str,
+        body: &[u8],
+        timestamp_ms: i64,
+        nonce: &str,
+        key: &DeviceKey,
+        protocol: u32,
+    ) -> (u16, String) {
         let sig = key.sign(&SignedParts { method: "POST", path, body, timestamp_ms, nonce, device: self.device });
         let r = agent()
             .post(format!("{}{path}", self.base))
@@ -74,7 +82,14 @@ impl Raw {
     pub fn push_json(&self, body: &[u8]) -> (u16, serde_json::Value) {
         let (ts, n) = (now_ms(), nonce());
         let path = "/sync/v1/push";
-        let sig = self.key.sign(&SignedParts { method: "POST", path, body, timestamp_ms: ts, nonce: &n, device: self.device });
+        let sig = self.key.sign(&SignedParts {
+            method: "POST",
+            path,
+            body,
+            timestamp_ms: ts,
+            nonce: &n,
+            device: self.device,
+        });
         let mut r = agent()
             .post(format!("{}{path}", self.base))
             .header("content-type", "application/json")
@@ -103,4 +118,3 @@ impl Raw {
         }
     }
 }
-
