@@ -3,14 +3,16 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
-import { ROOT, appRequest, br, launchChromium, screenshot, seriousViolations, serve, tempDir } from "./support.mjs";
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign } from "node:crypto";
+import { ROOT, appRequest, br, launchChromium, screenshot, seriousViolations, serve, startCentral, tempDir } from "./support.mjs";
 
 const ADMIN = { username: "admin", password: "admin-password-1" };
 let server;
 let browser;
 let page;
 let work;
+let paidCycle;
 const axeFindings = {};
 
 /** Chooses a file in a file field: in a browser the file is uploaded, never named by a server path. */
@@ -47,6 +49,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 test("first morning: the wizard creates the registry and logs the admin in", async () => {
@@ -238,6 +241,7 @@ test("a cycle: entitlements generated, approved by someone else once funds are p
   await page.getByTestId("cycle-state").getByText("Draft").waitFor();
   const cycleHash = new URL(page.url()).hash;
   const cycleId = decodeURIComponent(cycleHash.split("/").pop());
+  paidCycle = cycleId;
   await page.getByTestId("cycle-generate").click();
   await page.getByTestId("cycle-message").getByText(/entitlements generated/).waitFor();
   await page.getByTestId("cycle-submit").click();
@@ -311,6 +315,73 @@ test("a cycle: entitlements generated, approved by someone else once funds are p
   await page.getByRole("tab", { name: "Payments" }).click();
   await page.getByTestId("beneficiary-payments").getByText("wrong number").waitFor();
   await relogin(ADMIN.username, ADMIN.password);
+});
+
+/** Another desk of the office, driven by hand: enrolled with its own Ed25519 key, it pushes signed ops. */
+async function handDesk(central, office) {
+  const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+  const device = randomUUID();
+  const raw = publicKey.export({ format: "der", type: "spki" }).subarray(-32).toString("base64");
+  const enrol = { protocol: 1, code: central.code(office), device_id: device, public_key: raw, desk_name: "hand", office_code: office, registrants: 0 };
+  const answer = await fetch(`${central.url}/sync/v1/enrol`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(enrol) });
+  assert.equal(answer.status, 200, await answer.clone().text());
+  const { office: joined } = await answer.json();
+  return {
+    /** Pushes one op as this desk's op number `seq`; resolves to the server's answer. */
+    async push(seq, op) {
+      // The HLC stamp is wall milliseconds shifted 20 bits: past 2^53, so it is written into the JSON by hand.
+      const hlc = (BigInt(Date.now()) << 20n).toString();
+      const record = `{"op_id":"${randomUUID()}","device_id":"${device}","seq":${seq},"hlc":${hlc},"at":"${new Date().toISOString()}","owner_office":"${joined.id}","base_version":null,"schema_version":7,"actor":"hand","op":${JSON.stringify(op)}}`;
+      const body = `{"after":${seq - 1},"ops":[${record}]}`;
+      const timestamp = String(Date.now());
+      const nonce = randomBytes(16).toString("hex");
+      const hash = createHash("sha256").update(body).digest("hex");
+      const signed = `BR-SYNC-1\nPOST\n/sync/v1/push\n${hash}\n${timestamp}\n${nonce}\n${device}`;
+      const signature = sign(null, Buffer.from(signed), privateKey).toString("base64");
+      const headers = { "content-type": "application/json", "x-br-protocol": "1", "x-br-device": device, "x-br-timestamp": timestamp, "x-br-nonce": nonce, "x-br-signature": signature };
+      const response = await fetch(`${central.url}/sync/v1/push`, { method: "POST", headers, body });
+      assert.equal(response.status, 200, await response.clone().text());
+      return response.json();
+    },
+  };
+}
+
+test("a central server: the desk enrols with a code, syncs, and settles a conflict another desk caused", async () => {
+  const central = await startCentral([["DEMO", true]]);
+  try {
+    await go("#/settings/server");
+    await page.getByTestId("sync-url").fill(central.url);
+    await page.getByTestId("sync-code").fill(central.code("DEMO"));
+    await checkAccessibility("central-server");
+    await page.getByTestId("sync-enrol").click();
+    await page.getByTestId("sync-status").getByText("Office DEMO (DEMO)").waitFor();
+    // The first sync sends everything this desk did so far.
+    await page.getByTestId("sync-run").click();
+    await page.getByTestId("sync-label").getByText(/^Synced /).waitFor({ timeout: 240_000 });
+    await page.getByTestId("sync-run").waitFor();
+    assert.doesNotMatch(await page.getByTestId("sync-label").textContent(), /to send/, "nothing waits after a sync");
+    await screenshot(page, "11-central-server");
+
+    // Another desk of the office cancels the cycle that was paid here: a transition overtaken long ago.
+    const other = await handDesk(central, "DEMO");
+    const answer = await other.push(1, { type: "cycle_state_set", id: paidCycle, from: "draft", to: "cancelled" });
+    assert.equal(answer.results[0].outcome, "conflict", JSON.stringify(answer));
+    await page.getByTestId("sync-now").click();
+    await page.getByTestId("sync-conflicts").click();
+    await page.getByRole("heading", { name: "Sync conflicts" }).waitFor();
+    const conflict = page.getByTestId("conflict");
+    await conflict.getByText("cycle_state_set").waitFor();
+    await screenshot(page, "12-sync-conflict");
+    await checkAccessibility("conflicts");
+    await conflict.getByLabel("Note (optional)").fill("Paid already; the cancel came too late.");
+    await conflict.getByTestId("conflict-resolve").click();
+    await page.getByTestId("conflicts-none").waitFor();
+    await go("#/cycles/" + encodeURIComponent(paidCycle));
+    await page.getByTestId("cycle-state").waitFor();
+    assert.doesNotMatch(await page.getByTestId("cycle-state").textContent(), /Cancelled/, "the paid cycle was not moved back");
+  } finally {
+    await central.stop();
+  }
 });
 
 test("duplicates: found, compared side by side, one pair kept apart, one merged", async () => {

@@ -1,7 +1,7 @@
 // Shared by the end-to-end tests: the `br` binary, a throwaway `br serve`, Debian's Chromium, and where
 // screenshots go.
 import { spawn, execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, copyFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, copyFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -82,4 +82,89 @@ export async function seriousViolations(page) {
   return results.violations
     .filter((v) => v.impact === "serious" || v.impact === "critical")
     .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(" | ")}`);
+}
+
+export const BR_SERVER = process.env.BR_SERVER_BIN ?? join(ROOT, "target/debug/br-server");
+
+function freePort() {
+  return new Promise((done, fail) => {
+    import("node:net").then(({ createServer }) => {
+      const s = createServer();
+      s.listen(0, "127.0.0.1", () => {
+        const { port } = s.address();
+        s.close(() => done(port));
+      });
+      s.once("error", fail);
+    });
+  });
+}
+
+/** PostgreSQL's programs, from Debian's package (or PATH). */
+function pgBin(name) {
+  try {
+    const dir = execFileSync("pg_config", ["--bindir"], { encoding: "utf8" }).trim();
+    return join(dir, name);
+  } catch {
+    const versions = execFileSync("ls", ["/usr/lib/postgresql"], { encoding: "utf8" }).trim().split("\n").sort((a, b) => Number(a) - Number(b));
+    return join("/usr/lib/postgresql", versions.pop(), "bin", name);
+  }
+}
+
+/**
+ * A central server for one test: a throwaway PostgreSQL cluster (as the postgres user when run as root),
+ * `br-server migrate`, the given offices, and `br-server serve` on a free loopback port. Resolves to
+ * { url, db, code(office), stop() }; stop() ends the server and the cluster, and removes the folder.
+ */
+export async function startCentral(offices) {
+  const dir = tempDir("br-central-");
+  const root = process.getuid?.() === 0;
+  const asPg = (program, args) =>
+    root ? execFileSync("runuser", ["-u", "postgres", "--", program, ...args], { encoding: "utf8" }) : execFileSync(program, args, { encoding: "utf8" });
+  if (root) execFileSync("chown", ["-R", "postgres:postgres", dir]);
+  const data = join(dir, "data");
+  asPg(pgBin("initdb"), ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]);
+  const port = await freePort();
+  asPg(pgBin("pg_ctl"), ["-D", data, "-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, "-l", join(dir, "log"), "-w", "start"]);
+  const db = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  const env = { ...process.env, BR_SERVER_DATABASE_URL: db };
+  const admin = (args) => execFileSync(BR_SERVER, args, { env, encoding: "utf8" });
+  let child;
+  const stopCluster = () => {
+    try {
+      asPg(pgBin("pg_ctl"), ["-D", data, "-m", "immediate", "-w", "stop"]);
+    } catch {
+      // already stopped
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    admin(["migrate"]);
+    for (const [code, headquarters] of offices) admin(["office", "add", code, "--name", `Office ${code}`, ...(headquarters ? ["--headquarters"] : [])]);
+    child = spawn(BR_SERVER, ["serve", "--listen", "127.0.0.1:0"], { env: { ...env, BR_SERVER_LOG: "warn" }, stdio: ["ignore", "pipe", "inherit"] });
+    const url = await new Promise((done, fail) => {
+      let out = "";
+      child.stdout.on("data", (chunk) => {
+        out += chunk;
+        const m = out.match(/listening at (http:\/\/[^/\s]+)\//);
+        if (m) done(m[1]);
+      });
+      child.once("exit", (code) => fail(new Error(`br-server exited with ${code}: ${out}`)));
+    });
+    return {
+      url,
+      db,
+      code: (office) => admin(["device", "code", office]).trim(),
+      stop: async () => {
+        await new Promise((done) => {
+          child.once("exit", done);
+          child.kill("SIGTERM");
+        });
+        stopCluster();
+      },
+    };
+  } catch (e) {
+    child?.kill("SIGKILL");
+    stopCluster();
+    throw e;
+  }
 }

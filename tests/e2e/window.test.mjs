@@ -4,9 +4,9 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { copyFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, OUTPUT, SCREENSHOTS, br, tempDir } from "./support.mjs";
+import { ROOT, OUTPUT, SCREENSHOTS, br, startCentral, tempDir } from "./support.mjs";
 
 const APP = process.env.BR_APP ?? join(ROOT, "target/debug/beneficiary-registry");
 const PASSPHRASE = "window test recovery passphrase";
@@ -16,6 +16,7 @@ let driver;
 let browser;
 let work;
 let startupMs;
+let central;
 
 function waitForPort(port, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
@@ -46,6 +47,7 @@ before(async () => {
   br(["user", "add", "approver", "--role", "approver", "--name", "Approver"], { ...env, BR_NEW_PASSWORD: "approver-password-1" });
   br(["fund", "add", "CASH", "100000000", "--currency", "ETB", "--post"], env);
   br(["cycle", "approve", "CASH:1", "--stage", "1"], { ...env, BR_USER: "approver", BR_PASSWORD: "approver-password-1" });
+  central = await startCentral([["WIN", true]]);
 
   const port = 4444;
   driver = spawn(process.env.TAURI_DRIVER ?? "tauri-driver", ["--port", String(port)], {
@@ -75,7 +77,15 @@ before(async () => {
 
 after(async () => {
   await browser?.deleteSession().catch(() => {});
-  driver?.kill();
+  // The driver is gone before the next stage needs its port.
+  if (driver && driver.exitCode === null) {
+    await new Promise((done) => {
+      driver.once("exit", done);
+      driver.kill();
+    });
+  }
+  await central?.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 async function shot(name) {
@@ -126,4 +136,18 @@ test("the window opens the registry with the passphrase, logs in, searches and o
   execFileSync("import", ["-window", "root", join(SCREENSHOTS, `${PREFIX}window-05-screen.png`)]);
   writeFileSync(join(OUTPUT, `${PREFIX}window-startup.json`), JSON.stringify({ start_to_first_screen_ms: startupMs }) + "\n");
   console.log(`start to the first screen (WebDriver session + window + UI): ${startupMs} ms`);
+});
+
+test("the window enrols the desk with the central server, syncs and shows it in the header", async () => {
+  await (await browser.$("a=Settings")).click();
+  await (await browser.$("button=Central server")).click();
+  await fill("Server address", central.url);
+  await fill("Enrolment code", central.code("WIN"));
+  await (await browser.$('[data-testid="sync-enrol"]')).click();
+  await (await browser.$('[data-testid="sync-status"]')).waitForDisplayed({ timeout: 30_000 });
+  await (await browser.$('[data-testid="sync-run"]')).click();
+  const label = await browser.$('[data-testid="sync-label"]');
+  await browser.waitUntil(async () => (await label.getText()).startsWith("Synced"), { timeout: 120_000, timeoutMsg: "the sync did not finish" });
+  assert.ok(await (await browser.$('[data-testid="sync-indicator"]')).isDisplayed());
+  await shot("06-central-server");
 });

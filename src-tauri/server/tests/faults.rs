@@ -5,6 +5,9 @@
 
 mod common;
 
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use br_model::op::Op;
@@ -133,4 +136,65 @@ fn a_page_sent_twice_or_out_of_order_changes_nothing() {
     let answer = push(2, vec![reused]);
     assert_eq!(answer["results"][0]["code"], "sequence_reused");
     assert_eq!(central.count("SELECT count(*) FROM ops"), 3);
+}
+
+/// The desk's side of `a_desk_killed_mid_apply_resumes_exactly`, in a process of its own: it syncs the
+/// registry named by `BR_CHILD_DESK` and prints a line after each page it commits.
+#[test]
+#[ignore = "run in its own process by a_desk_killed_mid_apply_resumes_exactly"]
+fn desk_process_syncs() {
+    let dir = std::env::var("BR_CHILD_DESK").expect("BR_CHILD_DESK names the registry");
+    let unlock =
+        br_core::store::keys::Unlock::with_passphrase(br_core::secret::Secret::new("correct horse battery staple"));
+    let registry = br_core::Registry::open(std::path::Path::new(&dir), &unlock).unwrap();
+    let admin = registry.login("admin", &br_core::secret::Secret::new(common::ADMIN_PASSWORD)).unwrap();
+    let progress = |p: &br_core::sync::SyncProgress| println!("page {:?} {}", p.phase, p.done);
+    br_core::sync::run(registry.store(), &admin, &progress, &AtomicBool::new(false)).unwrap();
+}
+
+#[test]
+fn a_desk_killed_mid_apply_resumes_exactly() {
+    let central = Central::new(&[("HQ", true)]);
+    let server = Server::start(&central.pg.url);
+    let source = Desk::new("HQ");
+    source.enrol(&server.url, &central.code("HQ")).unwrap();
+    source.import(&people("P-", 8_000));
+    source.sync();
+    let target = Desk::new("HQ");
+    target.enrol(&server.url, &central.code("HQ")).unwrap();
+    let dir = target.close();
+
+    // The desk's process is killed with SIGKILL after its third page, in the middle of applying the fourth.
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", "desk_process_syncs", "--nocapture", "--test-threads", "1"])
+        .env("BR_CHILD_DESK", dir.path().join("reg"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pages = 0;
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        if line.unwrap().starts_with("page Pull") {
+            pages += 1;
+            if pages == 3 {
+                break;
+            }
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(pages, 3, "the desk committed three pages before it was killed");
+
+    let target = Desk::reopen(dir);
+    let cursor = target.count("SELECT pull_cursor FROM sync_server");
+    let head = target.count("SELECT server_head FROM sync_server");
+    assert!(cursor > 0 && cursor < head, "killed in the middle: at {cursor} of {head}");
+    assert_eq!(
+        target.count("SELECT count(*) FROM applied_ops"),
+        cursor,
+        "what was applied is exactly what the cursor says"
+    );
+    target.sync();
+    nothing_twice(&central, &target);
+    assert_same(&source, &target, "after the desk was killed mid-apply");
+    target.check();
 }

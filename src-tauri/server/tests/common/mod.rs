@@ -158,6 +158,19 @@ impl Desk {
         Desk { dir, registry, admin }
     }
 
+    /// Closes the registry (as a desk's process ending would) and gives back its folder.
+    pub fn close(self) -> tempfile::TempDir {
+        self.dir
+    }
+
+    /// Opens a closed desk's registry again and logs the admin in.
+    pub fn reopen(dir: tempfile::TempDir) -> Desk {
+        let unlock = br_core::store::keys::Unlock::with_passphrase(Secret::new("correct horse battery staple"));
+        let registry = Registry::open(&dir.path().join("reg"), &unlock).unwrap();
+        let admin = registry.login("admin", &Secret::new(ADMIN_PASSWORD)).unwrap();
+        Desk { dir, registry, admin }
+    }
+
     pub fn user(&self, username: &str, role: br_core::auth::Role) -> Session {
         br_core::auth::add_user(
             self.registry.store(),
