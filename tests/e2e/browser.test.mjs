@@ -370,7 +370,7 @@ test("a central server: the desk enrols with a code, syncs, and settles a confli
     await page.getByTestId("sync-conflicts").click();
     await page.getByRole("heading", { name: "Sync conflicts" }).waitFor();
     const conflict = page.getByTestId("conflict");
-    await conflict.getByText("cycle_state_set").waitFor();
+    await conflict.getByText("cycle_state_set", { exact: true }).waitFor();
     await screenshot(page, "12-sync-conflict");
     await checkAccessibility("conflicts");
     await conflict.getByLabel("Note (optional)").fill("Paid already; the cancel came too late.");

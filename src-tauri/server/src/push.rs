@@ -191,8 +191,7 @@ async fn load_ledger(tx: &deadpool_postgres::Transaction<'_>, request: &PushRequ
 /// Writes a decided page: its ops (numbered in sequence order), their slices, and the ledger's new rows.
 async fn write(tx: &deadpool_postgres::Transaction<'_>, device: &Device, kept: &[Kept], ledger: &Ledger) -> Result<()> {
     if !kept.is_empty() {
-        let col = |f: fn(&Kept) -> Uuid| kept.iter().map(f).collect::<Vec<_>>();
-        let op_ids = col(|k| k.op_id);
+        let op_ids: Vec<Uuid> = kept.iter().map(|k| k.op_id).collect();
         let seqs: Vec<i64> = kept.iter().map(|k| k.seq).collect();
         let kinds: Vec<&str> = kept.iter().map(|k| k.kind).collect();
         let hlcs: Vec<i64> = kept.iter().map(|k| k.hlc).collect();

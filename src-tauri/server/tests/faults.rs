@@ -136,6 +136,24 @@ fn a_page_sent_twice_or_out_of_order_changes_nothing() {
     let answer = push(2, vec![reused]);
     assert_eq!(answer["results"][0]["code"], "sequence_reused");
     assert_eq!(central.count("SELECT count(*) FROM ops"), 3);
+    let (status, me) = raw.get_json("/sync/v1/whoami");
+    assert_eq!((status, me["acked"].as_i64(), me["head"].as_i64()), (200, Some(3), Some(3)), "{me}");
+    assert_eq!(me["office"]["code"], "HQ");
+
+    // What an operator watches: health, and the counters of this process.
+    let agent = common::raw::agent();
+    let mut health = agent.get(format!("{}/health", server.url)).call().unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    assert_eq!(health.body_mut().read_json::<serde_json::Value>().unwrap()["status"], "ok");
+    let metrics = agent.get(format!("{}/metrics", server.url)).call().unwrap().body_mut().read_to_string().unwrap();
+    for line in [
+        "br_server_ops_total{outcome=\"applied\"} 3",
+        "br_server_ops_total{outcome=\"duplicate\"} 3",
+        "br_server_ops_total{outcome=\"rejected\"} 1",
+        "br_server_requests_total{route=\"/sync/v1/push\",status=\"409\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} in\n{metrics}");
+    }
 }
 
 /// The desk's side of `a_desk_killed_mid_apply_resumes_exactly`, in a process of its own: it syncs the

@@ -84,15 +84,15 @@ export function SyncIndicator() {
       ) : (
         <Tooltip label={failed ? t("sync.failed", { error: s.last_error }) : t("sync.now")}>
           <ActionIcon variant="default" size="lg" aria-label={t("sync.now")} onClick={() => void run()} data-testid="sync-now">
-            {failed ? <IconCloudOff size={18} color="var(--mantine-color-orange-6)" /> : <IconRefresh size={18} />}
+            {failed ? <IconCloudOff size={18} color="var(--mantine-color-red-9)" /> : <IconRefresh size={18} />}
           </ActionIcon>
         </Tooltip>
       )}
-      <Text size="xs" c={failed ? "orange" : "dimmed"} visibleFrom="lg" data-testid="sync-label">
+      <Text size="xs" c={failed ? "red.9" : "dimmed"} visibleFrom="lg" data-testid="sync-label">
         {failed ? t("sync.failed_short") : label(s, t, i18n.language)}
       </Text>
       {s.conflicts_open > 0 ? (
-        <Badge color="orange" variant="light" style={{ cursor: "pointer" }} onClick={() => navigate({ page: "conflicts" })} data-testid="sync-conflicts">
+        <Badge color="red.9" style={{ cursor: "pointer" }} onClick={() => navigate({ page: "conflicts" })} data-testid="sync-conflicts">
           {t("sync.conflicts", { count: s.conflicts_open })}
         </Badge>
       ) : (

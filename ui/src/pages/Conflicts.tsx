@@ -36,7 +36,7 @@ function ConflictCard({ c, manage }: { c: SyncConflict; manage: boolean }) {
           <Group gap="xs">
             <Text fw={600}>{t(`conflicts.entity_${c.entity}`, { defaultValue: c.entity })}</Text>
             <Badge variant="light">{c.kind}</Badge>
-            <Badge variant="outline" color="gray">{t(`conflicts.source_${c.source}`)}</Badge>
+            <Text size="sm" c="dimmed">{t(`conflicts.source_${c.source}`)}</Text>
           </Group>
           <Text size="sm" c="dimmed">{when(c.found_at, i18n.language)}</Text>
         </Group>

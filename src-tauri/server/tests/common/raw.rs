@@ -103,6 +103,29 @@ impl Raw {
         (r.status().as_u16(), r.body_mut().read_json().unwrap_or(serde_json::Value::Null))
     }
 
+    /// A signed GET of `path`, answered as (status, JSON).
+    pub fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let (ts, n) = (now_ms(), nonce());
+        let sig = self.key.sign(&SignedParts {
+            method: "GET",
+            path,
+            body: b"",
+            timestamp_ms: ts,
+            nonce: &n,
+            device: self.device,
+        });
+        let mut r = agent()
+            .get(format!("{}{path}", self.base))
+            .header(headers::PROTOCOL, PROTOCOL_VERSION.to_string())
+            .header(headers::DEVICE, self.device.to_string())
+            .header(headers::TIMESTAMP, ts.to_string())
+            .header(headers::NONCE, n)
+            .header(headers::SIGNATURE, sig)
+            .call()
+            .unwrap();
+        (r.status().as_u16(), r.body_mut().read_json().unwrap_or(serde_json::Value::Null))
+    }
+
     pub fn record(&self, seq: i64, op: Op) -> OpRecord {
         OpRecord {
             op_id: Uuid::now_v7(),
