@@ -12,6 +12,23 @@ use crate::files::{Delivered, InputFile, OutputFile};
 use crate::ops::{registry, Operation};
 use crate::{Context, Progress};
 
+/// Every data set ops from another registry can change, and the sync state they can leave conflicts in:
+/// what a replay or a sync makes the UI refetch.
+pub(crate) const SYNCED_DATA: &[&str] = &[
+    "sync",
+    "registrants",
+    "dashboard",
+    "lists",
+    "custom_fields",
+    "programs",
+    "memberships",
+    "duplicates",
+    "cycles",
+    "entitlements",
+    "funds",
+    "payments",
+];
+
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct OutboxExportRequest {
     #[serde(flatten)]
@@ -42,19 +59,7 @@ pub struct OutboxReplayRequest {
 }
 impl Operation for OutboxReplayRequest {
     const NAME: &'static str = "outbox.replay";
-    const CHANGES: &'static [&'static str] = &[
-        "registrants",
-        "dashboard",
-        "lists",
-        "custom_fields",
-        "programs",
-        "memberships",
-        "duplicates",
-        "cycles",
-        "entitlements",
-        "funds",
-        "payments",
-    ];
+    const CHANGES: &'static [&'static str] = SYNCED_DATA;
     const LONG_RUNNING: bool = true;
     type Response = ReplaySummary;
     fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<ReplaySummary> {

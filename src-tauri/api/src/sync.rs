@@ -7,6 +7,7 @@ use serde::Deserialize;
 use ts_rs::TS;
 use uuid::Uuid;
 
+use crate::change_log::SYNCED_DATA;
 use crate::ops::{registry, Operation};
 use crate::{Context, Progress};
 
@@ -23,20 +24,7 @@ impl Operation for br_core::sync::SyncEnrolRequest {
 pub struct SyncRunRequest {}
 impl Operation for SyncRunRequest {
     const NAME: &'static str = "sync.run";
-    const CHANGES: &'static [&'static str] = &[
-        "sync",
-        "registrants",
-        "dashboard",
-        "lists",
-        "custom_fields",
-        "programs",
-        "memberships",
-        "duplicates",
-        "cycles",
-        "entitlements",
-        "funds",
-        "payments",
-    ];
+    const CHANGES: &'static [&'static str] = SYNCED_DATA;
     const LONG_RUNNING: bool = true;
     type Response = SyncSummary;
     fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<SyncSummary> {

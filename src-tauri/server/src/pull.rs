@@ -75,9 +75,9 @@ pub async fn pull(state: &AppState, device: &Device, request: PullRequest) -> Re
     Ok(PullResponse { ops, cursor, head, more: cursor < head })
 }
 
-pub async fn whoami(pool: &Pool, device: &Device) -> Result<WhoAmI> {
+pub async fn whoami(pool: &Pool, device: Device) -> Result<WhoAmI> {
     let client = pool.get().await?;
     let acked: i64 = client.query_one("SELECT acked_seq FROM devices WHERE id = $1", &[&device.id]).await?.get(0);
     let head: i64 = client.query_one("SELECT coalesce(max(cursor), 0) FROM ops", &[]).await?.get(0);
-    Ok(WhoAmI { device_id: device.id, office: device.office.clone(), acked, head })
+    Ok(WhoAmI { device_id: device.id, office: device.office, acked, head })
 }

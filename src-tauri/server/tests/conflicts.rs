@@ -14,9 +14,9 @@ use br_core::disbursement::entitlement;
 use br_core::disbursement::model::*;
 use br_core::disbursement::settings;
 use br_core::program::membership;
-use br_core::program::model::{ProgramFields, ProgramState};
+use br_core::program::model::ProgramState;
 use br_core::program::service::{self as programs, ProgramKey};
-use br_core::registry::model::{RegistrantFields, RegistrantKind};
+use br_core::registry::model::RegistrantFields;
 use br_core::registry::service::{self, RegistrantKey};
 use common::{assert_same, Central, Desk, Server};
 use uuid::Uuid;
@@ -91,18 +91,7 @@ fn demographic_fields_go_to_the_later_writer_field_by_field_whoever_pushes_last(
 fn cash_program(desk: &Desk) -> ProgramKey {
     let store = desk.registry.store();
     let key = ProgramKey::Code("OAP".into());
-    let fields = ProgramFields {
-        code: "OAP".into(),
-        name: "Old-age pension".into(),
-        description: String::new(),
-        target: RegistrantKind::Individual,
-        currency: "XOF".into(),
-        eligibility_rule: String::new(),
-        pmt_expression: None,
-        pmt_threshold: None,
-        auto_enrol: false,
-    };
-    programs::create(store, &desk.admin, fields).unwrap();
+    programs::create(store, &desk.admin, common::pension_fields()).unwrap();
     programs::set_state(store, &desk.admin, &key, ProgramState::Active).unwrap();
     let rule = EntitlementRule {
         kind: EntitlementKind::Cash,

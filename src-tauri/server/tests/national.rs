@@ -18,9 +18,8 @@ use br_core::disbursement::model::*;
 use br_core::disbursement::payment::{self, PreparePayments};
 use br_core::disbursement::settings;
 use br_core::program::membership;
-use br_core::program::model::{ProgramFields, ProgramState};
+use br_core::program::model::ProgramState;
 use br_core::program::service::{self as programs, ProgramKey};
-use br_core::registry::model::RegistrantKind;
 use common::{assert_same, Central, Desk, Server};
 use uuid::Uuid;
 
@@ -46,20 +45,6 @@ fn people(prefix: &str, area: &str, n: usize) -> String {
 
 fn phone_seed(prefix: &str, i: usize) -> usize {
     i + if prefix == "N" { 1000 } else { 2000 }
-}
-
-fn program_fields() -> ProgramFields {
-    ProgramFields {
-        code: "OAP".into(),
-        name: "Old-age pension".into(),
-        description: String::new(),
-        target: RegistrantKind::Individual,
-        currency: "XOF".into(),
-        eligibility_rule: String::new(),
-        pmt_expression: None,
-        pmt_threshold: None,
-        auto_enrol: false,
-    }
 }
 
 fn two_stages() -> DisbursementSettings {
@@ -123,7 +108,7 @@ fn headquarters_and_two_districts_share_one_registry_each_seeing_its_scope() {
 
     // Headquarters makes the program; the districts pull it and enrol their people.
     let key = ProgramKey::Code("OAP".into());
-    programs::create(hq.registry.store(), &hq.admin, program_fields()).unwrap();
+    programs::create(hq.registry.store(), &hq.admin, common::pension_fields()).unwrap();
     programs::set_state(hq.registry.store(), &hq.admin, &key, ProgramState::Active).unwrap();
     settings::set(hq.registry.store(), &hq.admin, &key, two_stages()).unwrap();
     let first = hq.sync();

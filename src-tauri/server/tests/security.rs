@@ -91,50 +91,28 @@ fn every_refusal_has_its_code_changes_nothing_and_is_audited() {
             ),
         ],
     };
+    let body = serde_json::to_vec(&page).unwrap();
+    let forged = raw.key.sign(&SignedParts {
+        method: "POST",
+        path: "/sync/v1/push",
+        body: &body,
+        timestamp_ms: 0,
+        nonce: "",
+        device: raw.device,
+    });
     let mut r = agent()
         .post(format!("{}/sync/v1/push", server.url))
         .header(headers::PROTOCOL, PROTOCOL_VERSION.to_string())
         .header(headers::DEVICE, raw.device.to_string())
         .header(headers::TIMESTAMP, now_ms().to_string())
         .header(headers::NONCE, nonce())
-        .header(headers::SIGNATURE, {
-            let body = serde_json::to_vec(&page).unwrap();
-            raw.key.sign(&SignedParts {
-                method: "POST",
-                path: "/sync/v1/push",
-                body: &body,
-                timestamp_ms: 0,
-                nonce: "",
-                device: raw.device,
-            })
-        })
-        .send_json(&page)
+        .header(headers::SIGNATURE, forged)
+        .send(&body[..])
         .unwrap();
     assert_eq!(r.status().as_u16(), 401, "a signature over other parts is refused");
     let _ = r.body_mut().read_to_string();
-    let body = serde_json::to_vec(&page).unwrap();
-    let mut r = {
-        let (ts, n) = (now_ms(), nonce());
-        let sig = raw.key.sign(&SignedParts {
-            method: "POST",
-            path: "/sync/v1/push",
-            body: &body,
-            timestamp_ms: ts,
-            nonce: &n,
-            device: raw.device,
-        });
-        agent()
-            .post(format!("{}/sync/v1/push", server.url))
-            .header(headers::PROTOCOL, PROTOCOL_VERSION.to_string())
-            .header(headers::DEVICE, raw.device.to_string())
-            .header(headers::TIMESTAMP, ts.to_string())
-            .header(headers::NONCE, n)
-            .header(headers::SIGNATURE, sig)
-            .send(&body[..])
-            .unwrap()
-    };
-    assert_eq!(r.status().as_u16(), 200);
-    let answer: serde_json::Value = r.body_mut().read_json().unwrap();
+    let (status, answer) = raw.push_json(&body);
+    assert_eq!(status, 200);
     assert_eq!(answer["results"][0]["outcome"], "rejected");
     assert_eq!(answer["results"][0]["code"], "not_owner");
     assert_eq!(answer["results"][1]["outcome"], "applied", "a rejected op does not block the next");

@@ -168,6 +168,30 @@ async fn enrol(State(state): State<AppState>, body: std::result::Result<Bytes, B
     answer(&state, "sync.enrol", None, result).await
 }
 
+/// A signed request's answer: who sent it is known as soon as the header is read, for the audit of a
+/// refusal; `work` gets the authenticated device and the body it signed.
+async fn signed_answer<T, F, Fut>(
+    state: &AppState,
+    action: &str,
+    parts: (Method, Uri, HeaderMap),
+    body: std::result::Result<Bytes, BytesRejection>,
+    work: F,
+) -> Response
+where
+    T: serde::Serialize,
+    F: FnOnce(Device, Bytes) -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let (method, uri, headers) = parts;
+    let mut who = None;
+    let result = async {
+        let (device, body) = signed(state, &method, &uri, &headers, body, &mut who).await?;
+        work(device, body).await
+    }
+    .await;
+    answer(state, action, who, result).await
+}
+
 async fn whoami(
     State(state): State<AppState>,
     method: Method,
@@ -175,13 +199,10 @@ async fn whoami(
     headers: HeaderMap,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Response {
-    let mut who = None;
-    let result = async {
-        let (device, _) = signed(&state, &method, &uri, &headers, body, &mut who).await?;
-        crate::pull::whoami(&state.pool, &device).await
-    }
-    .await;
-    answer(&state, "sync.whoami", who, result).await
+    signed_answer(&state, "sync.whoami", (method, uri, headers), body, |device, _| {
+        crate::pull::whoami(&state.pool, device)
+    })
+    .await
 }
 
 async fn push(
@@ -191,13 +212,11 @@ async fn push(
     headers: HeaderMap,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Response {
-    let mut who = None;
-    let result = async {
-        let (device, body) = signed(&state, &method, &uri, &headers, body, &mut who).await?;
-        crate::push::push(&state, &device, parse::<PushRequest>(&body)?).await
-    }
-    .await;
-    answer(&state, "sync.push", who, result).await
+    let shared = &state;
+    signed_answer(shared, "sync.push", (method, uri, headers), body, |device, body| async move {
+        crate::push::push(shared, &device, parse::<PushRequest>(&body)?).await
+    })
+    .await
 }
 
 async fn pull(
@@ -207,11 +226,9 @@ async fn pull(
     headers: HeaderMap,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Response {
-    let mut who = None;
-    let result = async {
-        let (device, body) = signed(&state, &method, &uri, &headers, body, &mut who).await?;
-        crate::pull::pull(&state, &device, parse::<PullRequest>(&body)?).await
-    }
-    .await;
-    answer(&state, "sync.pull", who, result).await
+    let shared = &state;
+    signed_answer(shared, "sync.pull", (method, uri, headers), body, |device, body| async move {
+        crate::pull::pull(shared, &device, parse::<PullRequest>(&body)?).await
+    })
+    .await
 }

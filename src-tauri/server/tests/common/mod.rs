@@ -252,3 +252,18 @@ pub fn assert_same(a: &Desk, b: &Desk, what: &str) {
         differ.iter().map(|t| &y[*t]).collect::<Vec<_>>()
     );
 }
+
+/// An individual cash program, `OAP`, in XOF, with no rule.
+pub fn pension_fields() -> br_core::program::model::ProgramFields {
+    br_core::program::model::ProgramFields {
+        code: "OAP".into(),
+        name: "Old-age pension".into(),
+        description: String::new(),
+        target: br_core::registry::model::RegistrantKind::Individual,
+        currency: "XOF".into(),
+        eligibility_rule: String::new(),
+        pmt_expression: None,
+        pmt_threshold: None,
+        auto_enrol: false,
+    }
+}

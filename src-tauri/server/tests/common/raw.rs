@@ -29,6 +29,10 @@ pub fn answer(mut r: ureq::http::Response<ureq::Body>) -> (u16, String) {
     (status, body["code"].as_str().unwrap_or("").to_string())
 }
 
+fn json(mut r: ureq::http::Response<ureq::Body>) -> (u16, serde_json::Value) {
+    (r.status().as_u16(), r.body_mut().read_json().unwrap_or(serde_json::Value::Null))
+}
+
 pub fn enrol_raw(base: &str, code: &str, protocol: u32) -> (u16, String, Option<Raw>) {
     let (key, _) = DeviceKey::generate().unwrap();
     let device = Uuid::now_v7();
@@ -51,6 +55,35 @@ pub fn enrol_raw(base: &str, code: &str, protocol: u32) -> (u16, String, Option<
 }
 
 impl Raw {
+    /// Sends one request signed with `key` over these parts, as a desk would (or would not).
+    #[allow(clippy::too_many_arguments)]
+    fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: &[u8],
+        timestamp_ms: i64,
+        nonce: &str,
+        key: &DeviceKey,
+        protocol: u32,
+    ) -> ureq::http::Response<ureq::Body> {
+        let sig = key.sign(&SignedParts { method, path, body, timestamp_ms, nonce, device: self.device });
+        let url = format!("{}{path}", self.base);
+        let request = ureq::http::Request::builder()
+            .method(method)
+            .uri(url)
+            .header("content-type", "application/json")
+            .header(headers::PROTOCOL, protocol.to_string())
+            .header(headers::DEVICE, self.device.to_string())
+            .header(headers::TIMESTAMP, timestamp_ms.to_string())
+            .header(headers::NONCE, nonce)
+            .header(headers::SIGNATURE, sig)
+            .body(body.to_vec())
+            .unwrap();
+        agent().run(request).unwrap()
+    }
+
+    /// A POST signed over the given parts, answered as (status, code).
     pub fn signed(
         &self,
         path: &str,
@@ -60,18 +93,7 @@ impl Raw {
         key: &DeviceKey,
         protocol: u32,
     ) -> (u16, String) {
-        let sig = key.sign(&SignedParts { method: "POST", path, body, timestamp_ms, nonce, device: self.device });
-        let r = agent()
-            .post(format!("{}{path}", self.base))
-            .header("content-type", "application/json")
-            .header(headers::PROTOCOL, protocol.to_string())
-            .header(headers::DEVICE, self.device.to_string())
-            .header(headers::TIMESTAMP, timestamp_ms.to_string())
-            .header(headers::NONCE, nonce)
-            .header(headers::SIGNATURE, sig)
-            .send(body)
-            .unwrap();
-        answer(r)
+        answer(self.send("POST", path, body, timestamp_ms, nonce, key, protocol))
     }
 
     pub fn push(&self, body: &[u8]) -> (u16, String) {
@@ -80,50 +102,12 @@ impl Raw {
 
     /// A signed push of `body`, answered as (status, JSON).
     pub fn push_json(&self, body: &[u8]) -> (u16, serde_json::Value) {
-        let (ts, n) = (now_ms(), nonce());
-        let path = "/sync/v1/push";
-        let sig = self.key.sign(&SignedParts {
-            method: "POST",
-            path,
-            body,
-            timestamp_ms: ts,
-            nonce: &n,
-            device: self.device,
-        });
-        let mut r = agent()
-            .post(format!("{}{path}", self.base))
-            .header("content-type", "application/json")
-            .header(headers::PROTOCOL, PROTOCOL_VERSION.to_string())
-            .header(headers::DEVICE, self.device.to_string())
-            .header(headers::TIMESTAMP, ts.to_string())
-            .header(headers::NONCE, n)
-            .header(headers::SIGNATURE, sig)
-            .send(body)
-            .unwrap();
-        (r.status().as_u16(), r.body_mut().read_json().unwrap_or(serde_json::Value::Null))
+        json(self.send("POST", "/sync/v1/push", body, now_ms(), &nonce(), &self.key, PROTOCOL_VERSION))
     }
 
     /// A signed GET of `path`, answered as (status, JSON).
     pub fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
-        let (ts, n) = (now_ms(), nonce());
-        let sig = self.key.sign(&SignedParts {
-            method: "GET",
-            path,
-            body: b"",
-            timestamp_ms: ts,
-            nonce: &n,
-            device: self.device,
-        });
-        let mut r = agent()
-            .get(format!("{}{path}", self.base))
-            .header(headers::PROTOCOL, PROTOCOL_VERSION.to_string())
-            .header(headers::DEVICE, self.device.to_string())
-            .header(headers::TIMESTAMP, ts.to_string())
-            .header(headers::NONCE, n)
-            .header(headers::SIGNATURE, sig)
-            .call()
-            .unwrap();
-        (r.status().as_u16(), r.body_mut().read_json().unwrap_or(serde_json::Value::Null))
+        json(self.send("GET", path, b"", now_ms(), &nonce(), &self.key, PROTOCOL_VERSION))
     }
 
     pub fn record(&self, seq: i64, op: Op) -> OpRecord {
