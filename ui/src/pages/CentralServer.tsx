@@ -14,6 +14,7 @@ import { useSyncNow, useSyncStatus, when } from "../components/SyncIndicator";
 
 function Enrol() {
   const { t } = useTranslation();
+  const { refreshStatus } = useSession();
   const queryClient = useQueryClient();
   const [form, setForm] = useState({ url: "", code: "", ca: "", desk: "" });
   const { busy, error, run } = useAction();
@@ -42,6 +43,8 @@ function Enrol() {
                 });
                 void queryClient.invalidateQueries({ queryKey: ["sync"] });
                 void queryClient.invalidateQueries({ queryKey: ["registry"] });
+                // The desk took its office's name and code: the header shows them at once.
+                await refreshStatus();
               })
             }
           >
