@@ -35,6 +35,8 @@ pub enum SyncErrorCode {
     EnrolmentMismatch,
     /// A push page starts past the last op the server acknowledged: pages are missing in between.
     OpsMissing,
+    /// The snapshot asked for is not kept any more (or was never this office's): ask for a new one.
+    SnapshotGone,
     /// The database is not reachable or refused; try again later.
     Unavailable,
     /// A fault on the server; the request may be retried.
@@ -59,6 +61,7 @@ impl SyncErrorCode {
             DeviceExists => "device_exists",
             EnrolmentMismatch => "enrolment_mismatch",
             OpsMissing => "ops_missing",
+            SnapshotGone => "snapshot_gone",
             Unavailable => "unavailable",
             Internal => "internal",
         }
@@ -74,12 +77,13 @@ impl SyncErrorCode {
             UnknownDevice | DeviceRevoked | BadSignature | StaleRequest | ReplayedRequest => 401,
             EnrolmentCodeUnknown | EnrolmentCodeUsed | EnrolmentCodeExpired => 403,
             DeviceExists | EnrolmentMismatch | OpsMissing => 409,
+            SnapshotGone => 410,
             Unavailable => 503,
             Internal => 500,
         }
     }
 
-    pub const ALL: [SyncErrorCode; 16] = {
+    pub const ALL: [SyncErrorCode; 17] = {
         use SyncErrorCode::*;
         [
             UpgradeRequired,
@@ -96,6 +100,7 @@ impl SyncErrorCode {
             DeviceExists,
             EnrolmentMismatch,
             OpsMissing,
+            SnapshotGone,
             Unavailable,
             Internal,
         ]

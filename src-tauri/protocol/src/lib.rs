@@ -23,6 +23,11 @@ pub const PUSH_PAGE_BYTES: usize = 4 * 1024 * 1024;
 /// Most ops a push page or a pull page carries.
 pub const MAX_PAGE_OPS: usize = 2_000;
 
+/// A snapshot chunk holds at most this many ops, and at most this many bytes before compression: the
+/// memory either side needs for one chunk, whatever the office's size.
+pub const SNAPSHOT_CHUNK_OPS: usize = 10_000;
+pub const SNAPSHOT_CHUNK_BYTES: usize = 16 * 1024 * 1024;
+
 /// Request headers that carry the signature.
 pub mod headers {
     pub const PROTOCOL: &str = "x-br-protocol";

@@ -105,6 +105,32 @@ pub struct PulledOp {
     pub record: OpRecord,
 }
 
+/// `POST /sync/v1/snapshot`: the office's scope up to one cursor, for a desk's first sync. The server may
+/// hand out a snapshot it made a little earlier for another desk of the office; pull covers the rest.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotRequest {}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotManifest {
+    pub id: Uuid,
+    /// Pull continues from here once every chunk is applied.
+    pub cursor: i64,
+    pub ops: i64,
+    pub chunks: Vec<SnapshotChunk>,
+}
+
+/// One chunk, `GET /sync/v1/snapshot/{id}/{n}`: ops as JSON lines, compressed with zstd. The desk applies
+/// a chunk only when its bytes hash to `sha256`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotChunk {
+    pub n: u32,
+    pub ops: u32,
+    pub bytes: u64,
+    /// Lower-case hex SHA-256 of the compressed bytes.
+    pub sha256: String,
+}
+
 /// `GET /sync/v1/whoami`: the desk as the server knows it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WhoAmI {

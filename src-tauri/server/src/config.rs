@@ -19,6 +19,7 @@ pub struct FileConfig {
     pub allow_plain_http: Option<bool>,
     pub pool_size: Option<usize>,
     pub enrolment_code_hours: Option<u32>,
+    pub snapshot_chunk_ops: Option<usize>,
 }
 
 impl FileConfig {

@@ -13,3 +13,4 @@ pub mod metrics;
 pub mod pull;
 pub mod push;
 pub mod serve;
+pub mod snapshot;

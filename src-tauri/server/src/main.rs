@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use br_protocol::SNAPSHOT_CHUNK_OPS;
 use br_server::config::{FileConfig, Listen, DEFAULT_CODE_HOURS, DEFAULT_POOL_SIZE};
 use br_server::error::{Result, ServerError};
 use br_server::{admin, db, serve};
@@ -17,7 +18,7 @@ use uuid::Uuid;
 )]
 struct Cli {
     /// A TOML file of settings (database_url, listen, tls_cert, tls_key, allow_plain_http, pool_size,
-    /// enrolment_code_hours); variables and flags override it.
+    /// enrolment_code_hours, snapshot_chunk_ops); variables and flags override it.
     #[arg(long, env = "BR_SERVER_CONFIG", global = true)]
     config: Option<PathBuf>,
     /// PostgreSQL, as `postgres://user@host:port/db` or `host=… port=… dbname=…`.
@@ -43,6 +44,9 @@ enum Command {
         /// Serve plain HTTP beyond loopback (only behind a proxy that terminates TLS).
         #[arg(long, env = "BR_SERVER_ALLOW_PLAIN_HTTP")]
         allow_plain_http: bool,
+        /// Ops per snapshot chunk, 1 to 10,000 (the default): smaller chunks resume sooner on a poor line.
+        #[arg(long, env = "BR_SERVER_SNAPSHOT_CHUNK_OPS")]
+        snapshot_chunk_ops: Option<usize>,
     },
     /// Offices: the units that own registrants and programs.
     #[command(subcommand)]
@@ -136,14 +140,20 @@ async fn run(cli: Cli) -> Result<()> {
                 println!("applied schema versions {applied:?}; now at {}", db::SCHEMA_VERSION);
             }
         }
-        Command::Serve { listen, tls_cert, tls_key, allow_plain_http } => {
+        Command::Serve { listen, tls_cert, tls_key, allow_plain_http, snapshot_chunk_ops } => {
             let listen = Listen::resolve(
                 listen.or(file.listen),
                 tls_cert.or(file.tls_cert),
                 tls_key.or(file.tls_key),
                 allow_plain_http || file.allow_plain_http.unwrap_or(false),
             )?;
-            serve::serve(pool, listen).await?;
+            let chunk_ops = snapshot_chunk_ops.or(file.snapshot_chunk_ops).unwrap_or(SNAPSHOT_CHUNK_OPS);
+            if !(1..=SNAPSHOT_CHUNK_OPS).contains(&chunk_ops) {
+                return Err(ServerError::Config(format!(
+                    "snapshot chunks hold 1 to {SNAPSHOT_CHUNK_OPS} ops, not {chunk_ops}"
+                )));
+            }
+            serve::serve(pool, listen, chunk_ops).await?;
         }
         Command::Office(OfficeCommand::Add { code, name, headquarters }) => {
             let id = admin::office_add(&pool, &code, &name, headquarters).await?;

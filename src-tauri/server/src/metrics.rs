@@ -17,6 +17,8 @@ pub struct Metrics {
     /// Ops between the cursor of the last page served and the head, at that moment.
     pub pull_lag: AtomicI64,
     pub refusals: AtomicU64,
+    /// Bytes of snapshot chunks served.
+    pub snapshot_bytes: AtomicU64,
 }
 
 impl Metrics {
@@ -50,10 +52,13 @@ impl Metrics {
              # HELP br_server_pull_lag_ops Ops between the last pull page served and the server's head.\n\
              # TYPE br_server_pull_lag_ops gauge\nbr_server_pull_lag_ops {}\n\
              # HELP br_server_refusals_total Requests refused (signature, nonce, timestamp, device, code, size).\n\
-             # TYPE br_server_refusals_total counter\nbr_server_refusals_total {}\n",
+             # TYPE br_server_refusals_total counter\nbr_server_refusals_total {}\n\
+             # HELP br_server_snapshot_bytes_total Bytes of snapshot chunks served to desks.\n\
+             # TYPE br_server_snapshot_bytes_total counter\nbr_server_snapshot_bytes_total {}\n",
             self.ops_pulled.load(Ordering::Relaxed),
             self.pull_lag.load(Ordering::Relaxed),
             self.refusals.load(Ordering::Relaxed),
+            self.snapshot_bytes.load(Ordering::Relaxed),
         );
         out
     }

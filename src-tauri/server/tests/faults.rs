@@ -15,27 +15,8 @@ use br_model::registry::{RegistrantFields, RegistrantKind};
 use br_protocol::wire::PushRequest;
 use common::proxy::Proxy;
 use common::raw::enrol_raw;
-use common::{assert_same, Central, Desk, Server};
+use common::{assert_same, nothing_twice, people, Central, Desk, Server};
 use uuid::Uuid;
-
-fn people(prefix: &str, n: usize) -> String {
-    let mut csv = String::from("external_id,given_name,family_name,sex,birth_date,area\n");
-    for i in 0..n {
-        csv.push_str(&format!("{prefix}{i},Given{i},Family{prefix},female,1950-01-0{},D01\n", 1 + i % 9));
-    }
-    csv
-}
-
-/// Every op this desk wrote is on the server once, and every op the server showed it was applied once.
-fn nothing_twice(central: &Central, desk: &Desk) {
-    let device: Uuid = desk.column("SELECT device_id FROM office")[0];
-    let written = desk.count("SELECT count(*) FROM outbox WHERE format > 0");
-    let held = central.count(&format!("SELECT count(*) FROM ops WHERE device = '{device}'"));
-    assert_eq!(held, written, "each op of the desk is on the server once");
-    let shown =
-        central.count(&format!("SELECT count(*) FROM ops WHERE device <> '{device}' AND outcome <> 'rejected'"));
-    assert_eq!(desk.count("SELECT count(*) FROM applied_ops"), shown, "each op shown to the desk applied once");
-}
 
 #[test]
 fn cuts_kills_and_restarts_lose_nothing_and_apply_nothing_twice() {
@@ -170,10 +151,35 @@ fn desk_process_syncs() {
     br_core::sync::run(registry.store(), &admin, &progress, &AtomicBool::new(false)).unwrap();
 }
 
+/// Starts `desk_process_syncs` on the registry in `dir` and kills it with SIGKILL once it has reported
+/// `pages` committed pages of `phase` (`Snapshot` or `Pull`).
+fn kill_desk_after(dir: &std::path::Path, phase: &str, pages: usize) {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", "desk_process_syncs", "--nocapture", "--test-threads", "1"])
+        .env("BR_CHILD_DESK", dir.join("reg"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut seen = 0;
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        // A snapshot reports once before its first chunk, with nothing done.
+        if line.starts_with(&format!("page {phase} ")) && !line.ends_with(" 0") {
+            seen += 1;
+            if seen == pages {
+                break;
+            }
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(seen, pages, "the desk committed {pages} {phase} pages before it was killed");
+}
+
 #[test]
 fn a_desk_killed_mid_apply_resumes_exactly() {
     let central = Central::new(&[("HQ", true)]);
-    let server = Server::start(&central.pg.url);
+    let server = Server::start_with(&central.pg.url, 0, &["--snapshot-chunk-ops", "1000"]);
     let source = Desk::new("HQ");
     source.enrol(&server.url, &central.code("HQ")).unwrap();
     source.import(&people("P-", 8_000));
@@ -182,37 +188,32 @@ fn a_desk_killed_mid_apply_resumes_exactly() {
     target.enrol(&server.url, &central.code("HQ")).unwrap();
     let dir = target.close();
 
-    // The desk's process is killed with SIGKILL after its third page, in the middle of applying the fourth.
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--ignored", "--exact", "desk_process_syncs", "--nocapture", "--test-threads", "1"])
-        .env("BR_CHILD_DESK", dir.path().join("reg"))
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut pages = 0;
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        if line.unwrap().starts_with("page Pull") {
-            pages += 1;
-            if pages == 3 {
-                break;
-            }
-        }
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    assert_eq!(pages, 3, "the desk committed three pages before it was killed");
+    // Killed during its first sync, after its third snapshot chunk, in the middle of applying the fourth.
+    kill_desk_after(dir.path(), "Snapshot", 3);
+    let target = Desk::reopen(dir);
+    let next = target.count("SELECT snapshot_next FROM sync_server");
+    let manifest = target.column::<String>("SELECT snapshot_manifest FROM sync_server")[0].clone();
+    let manifest: br_protocol::wire::SnapshotManifest = serde_json::from_str(&manifest).unwrap();
+    assert!(next >= 3 && (next as usize) < manifest.chunks.len(), "killed mid-snapshot: chunk {next} of {}", manifest.chunks.len());
+    let applied: u32 = manifest.chunks[..next as usize].iter().map(|c| c.ops).sum();
+    assert_eq!(target.count("SELECT count(*) FROM applied_ops"), applied as i64, "applied is exactly the chunks marked");
+    assert_eq!(target.count("SELECT pull_cursor FROM sync_server"), 0, "pull waits for the whole snapshot");
+    target.sync();
+    nothing_twice(&central, &target);
+    assert_same(&source, &target, "after the desk was killed mid-snapshot");
 
+    // Killed later in a pull, after its second page, in the middle of applying the third.
+    source.import(&people("Q-", 3_000));
+    source.sync();
+    let dir = target.close();
+    kill_desk_after(dir.path(), "Pull", 2);
     let target = Desk::reopen(dir);
     let cursor = target.count("SELECT pull_cursor FROM sync_server");
     let head = target.count("SELECT server_head FROM sync_server");
-    assert!(cursor > 0 && cursor < head, "killed in the middle: at {cursor} of {head}");
-    assert_eq!(
-        target.count("SELECT count(*) FROM applied_ops"),
-        cursor,
-        "what was applied is exactly what the cursor says"
-    );
+    assert!(cursor > manifest.cursor && cursor < head, "killed mid-pull: at {cursor} of {head}");
+    assert_eq!(target.count("SELECT count(*) FROM applied_ops"), cursor, "applied is exactly what the cursor says");
     target.sync();
     nothing_twice(&central, &target);
-    assert_same(&source, &target, "after the desk was killed mid-apply");
+    assert_same(&source, &target, "after the desk was killed mid-pull");
     target.check();
 }

@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0005_accounts.sql"),
     include_str!("../../migrations/0006_typed_change_log.sql"),
     include_str!("../../migrations/0007_sync.sql"),
+    include_str!("../../migrations/0008_snapshot.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -5,6 +5,7 @@
 mod conflicts;
 mod enrol;
 mod run;
+mod snapshot;
 mod state;
 mod transport;
 

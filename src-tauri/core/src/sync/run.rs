@@ -29,6 +29,8 @@ const PULL_PAGE: u32 = 500;
 #[serde(rename_all = "snake_case")]
 pub enum SyncPhase {
     Push,
+    /// A first sync: the office's snapshot, in chunks.
+    Snapshot,
     Pull,
 }
 
@@ -71,6 +73,15 @@ pub fn run(
     })?;
     let mut summary = SyncSummary::default();
     let result = push(store, session, &transport, progress, cancel, &mut summary)
+        .and_then(|()| {
+            let first = store.read(super::state::enrolment)?.is_some_and(|e| {
+                e.snapshot_manifest.is_some() || (!e.first_sync_done && e.pull_cursor == 0)
+            });
+            if first {
+                super::snapshot::first_sync(store, session, &transport, progress, cancel, &mut summary)?;
+            }
+            Ok(())
+        })
         .and_then(|()| pull(store, session, &transport, progress, cancel, &mut summary));
     let error = result.as_ref().err().map(|e| (e.code().as_str(), e.to_string()));
     store.write_as(session.username(), |tx| {
@@ -157,7 +168,7 @@ fn push(
             Ok(())
         })?;
         progress(&SyncProgress {
-            phase: super::SyncPhase::Push,
+            phase: SyncPhase::Push,
             done: summary.pushed + summary.push_duplicates + summary.rejected + summary.push_conflicts,
             total: total as u64,
         });
@@ -211,7 +222,7 @@ fn pull(
         summary.cursor = page.cursor;
         summary.head = page.head;
         progress(&SyncProgress {
-            phase: super::SyncPhase::Pull,
+            phase: SyncPhase::Pull,
             done: (page.cursor - start).max(0) as u64,
             total: (page.head - start).max(0) as u64,
         });

@@ -17,12 +17,18 @@ pub(super) struct Enrolment {
     pub device_key: Zeroizing<Vec<u8>>,
     pub pushed_seq: i64,
     pub pull_cursor: i64,
+    /// A first sync's snapshot being applied (its manifest, as JSON) and the next chunk to apply.
+    pub snapshot_manifest: Option<String>,
+    pub snapshot_next: i64,
+    pub first_sync_done: bool,
 }
 
 pub(super) fn enrolment(conn: &Connection) -> Result<Option<Enrolment>> {
     Ok(conn
         .query_row(
-            "SELECT url, ca_pem, device_key, pushed_seq, pull_cursor FROM sync_server WHERE singleton = 1",
+            "SELECT url, ca_pem, device_key, pushed_seq, pull_cursor, snapshot_manifest, snapshot_next,
+                    first_sync_at IS NOT NULL
+             FROM sync_server WHERE singleton = 1",
             [],
             |r| {
                 Ok(Enrolment {
@@ -31,6 +37,9 @@ pub(super) fn enrolment(conn: &Connection) -> Result<Option<Enrolment>> {
                     device_key: Zeroizing::new(r.get(2)?),
                     pushed_seq: r.get(3)?,
                     pull_cursor: r.get(4)?,
+                    snapshot_manifest: r.get(5)?,
+                    snapshot_next: r.get(6)?,
+                    first_sync_done: r.get(7)?,
                 })
             },
         )

@@ -79,6 +79,24 @@ impl Transport {
         read(response)
     }
 
+    /// GETs `path`, signed over an empty body, and reads the raw answer (a snapshot chunk).
+    pub fn get_bytes(&self, path: &str) -> Result<Vec<u8>> {
+        let mut request = self
+            .agent
+            .get(format!("{}{path}", self.base))
+            .header(headers::PROTOCOL, PROTOCOL_VERSION.to_string());
+        for (name, value) in self.signature("GET", path, &[]) {
+            request = request.header(name, value);
+        }
+        let mut response = request.call().map_err(unreachable)?;
+        let status = response.status().as_u16();
+        let bytes = response.body_mut().with_config().limit(MAX_RESPONSE_BYTES).read_to_vec().map_err(unreachable)?;
+        if (200..300).contains(&status) {
+            return Ok(bytes);
+        }
+        Err(refusal(status, &bytes))
+    }
+
     fn signature(&self, method: &str, path: &str, body: &[u8]) -> Vec<(&'static str, String)> {
         let Some((device, key)) = &self.signer else { return Vec::new() };
         let timestamp_ms = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
@@ -109,9 +127,14 @@ fn read<Resp: DeserializeOwned>(mut response: ureq::http::Response<ureq::Body>) 
         return serde_json::from_slice(&bytes)
             .map_err(|e| CoreError::ServerUnreachable(format!("the server's answer could not be read: {e}")));
     }
-    match serde_json::from_slice::<ErrorBody>(&bytes) {
-        Ok(body) if body.code == "upgrade_required" => Err(CoreError::UpgradeRequired(body.message)),
-        Ok(body) => Err(CoreError::ServerRefused { code: body.code, message: body.message, details: body.details }),
-        Err(_) => Err(CoreError::ServerUnreachable(format!("the server answered HTTP {status} without a coded error"))),
+    Err(refusal(status, &bytes))
+}
+
+/// The server's coded refusal, or `server_unreachable` when the answer is not one (a proxy's page).
+fn refusal(status: u16, bytes: &[u8]) -> CoreError {
+    match serde_json::from_slice::<ErrorBody>(bytes) {
+        Ok(body) if body.code == "upgrade_required" => CoreError::UpgradeRequired(body.message),
+        Ok(body) => CoreError::ServerRefused { code: body.code, message: body.message, details: body.details },
+        Err(_) => CoreError::ServerUnreachable(format!("the server answered HTTP {status} without a coded error")),
     }
 }

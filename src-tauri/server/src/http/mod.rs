@@ -10,14 +10,14 @@ use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use br_protocol::codes::SyncErrorCode;
-use br_protocol::wire::{EnrolRequest, ErrorBody, PullRequest, PushRequest};
+use br_protocol::wire::{EnrolRequest, ErrorBody, PullRequest, PushRequest, SnapshotRequest};
 use br_protocol::MAX_BODY_BYTES;
 use deadpool_postgres::Pool;
 use serde::de::DeserializeOwned;
@@ -32,6 +32,8 @@ use crate::metrics::Metrics;
 pub struct AppState {
     pub pool: Pool,
     pub metrics: Arc<Metrics>,
+    /// Ops per snapshot chunk (at most `br_protocol::SNAPSHOT_CHUNK_OPS`).
+    pub snapshot_chunk_ops: usize,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -42,6 +44,8 @@ pub fn router(state: AppState) -> Router {
         .route("/sync/v1/whoami", get(whoami))
         .route("/sync/v1/push", post(push))
         .route("/sync/v1/pull", post(pull))
+        .route("/sync/v1/snapshot", post(snapshot))
+        .route("/sync/v1/snapshot/{id}/{n}", get(snapshot_chunk))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
@@ -81,14 +85,9 @@ impl IntoResponse for ServerError {
 }
 
 /// Turns a failed request into its response, auditing and counting every refusal.
-async fn answer<T: serde::Serialize>(
-    state: &AppState,
-    action: &str,
-    who: Option<String>,
-    result: Result<T>,
-) -> Response {
+async fn answer<T: IntoResponse>(state: &AppState, action: &str, who: Option<String>, result: Result<T>) -> Response {
     match result {
-        Ok(body) => Json(body).into_response(),
+        Ok(body) => body.into_response(),
         Err(e) => {
             if let ServerError::Refused { code, .. } = &e {
                 state.metrics.refusals.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -162,7 +161,7 @@ async fn enrol(State(state): State<AppState>, body: std::result::Result<Bytes, B
     let result = async {
         let body = body_of(body)?;
         let request: EnrolRequest = parse(&body)?;
-        crate::enrol::enrol(&state.pool, request).await
+        crate::enrol::enrol(&state.pool, request).await.map(Json)
     }
     .await;
     answer(&state, "sync.enrol", None, result).await
@@ -178,7 +177,7 @@ async fn signed_answer<T, F, Fut>(
     work: F,
 ) -> Response
 where
-    T: serde::Serialize,
+    T: IntoResponse,
     F: FnOnce(Device, Bytes) -> Fut,
     Fut: std::future::Future<Output = Result<T>>,
 {
@@ -200,7 +199,7 @@ async fn whoami(
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Response {
     signed_answer(&state, "sync.whoami", (method, uri, headers), body, |device, _| {
-        crate::pull::whoami(&state.pool, device)
+        async { crate::pull::whoami(&state.pool, device).await.map(Json) }
     })
     .await
 }
@@ -214,7 +213,7 @@ async fn push(
 ) -> Response {
     let shared = &state;
     signed_answer(shared, "sync.push", (method, uri, headers), body, |device, body| async move {
-        crate::push::push(shared, &device, parse::<PushRequest>(&body)?).await
+        crate::push::push(shared, &device, parse::<PushRequest>(&body)?).await.map(Json)
     })
     .await
 }
@@ -228,7 +227,43 @@ async fn pull(
 ) -> Response {
     let shared = &state;
     signed_answer(shared, "sync.pull", (method, uri, headers), body, |device, body| async move {
-        crate::pull::pull(shared, &device, parse::<PullRequest>(&body)?).await
+        crate::pull::pull(shared, &device, parse::<PullRequest>(&body)?).await.map(Json)
+    })
+    .await
+}
+
+async fn snapshot(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: std::result::Result<Bytes, BytesRejection>,
+) -> Response {
+    let shared = &state;
+    signed_answer(shared, "sync.snapshot", (method, uri, headers), body, |device, body| async move {
+        parse::<SnapshotRequest>(&body)?;
+        crate::snapshot::snapshot(shared, &device).await.map(Json)
+    })
+    .await
+}
+
+/// One snapshot chunk as zstd bytes. The path is signed like any request; a malformed id or number is
+/// refused before the database is asked.
+async fn snapshot_chunk(
+    State(state): State<AppState>,
+    Path((id, n)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: std::result::Result<Bytes, BytesRejection>,
+) -> Response {
+    let shared = &state;
+    signed_answer(shared, "sync.snapshot_chunk", (method, uri, headers), body, |device, _| async move {
+        let (Ok(id), Ok(n)) = (id.parse::<uuid::Uuid>(), n.parse::<u32>()) else {
+            return Err(ServerError::refused(SyncErrorCode::InvalidRequest, "a chunk is named by a snapshot id and a number"));
+        };
+        let bytes = crate::snapshot::chunk(shared, &device, id, n).await?;
+        Ok(([(axum::http::header::CONTENT_TYPE, "application/zstd")], bytes))
     })
     .await
 }

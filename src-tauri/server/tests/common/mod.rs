@@ -48,9 +48,15 @@ impl Server {
 
     /// A server on `port` (0: any free one), as a restarted server comes back where desks knew it.
     pub fn start_on(db: &str, port: u16) -> Server {
+        Server::start_with(db, port, &[])
+    }
+
+    /// A server given extra `serve` flags (small snapshot chunks, so a small registry has many).
+    pub fn start_with(db: &str, port: u16, flags: &[&str]) -> Server {
         let listen = format!("127.0.0.1:{port}");
         let mut child = Command::new(BIN)
             .args(["serve", "--listen", &listen])
+            .args(flags)
             .env("BR_SERVER_DATABASE_URL", db)
             .env("BR_SERVER_LOG", "warn")
             .stdout(Stdio::piped())
@@ -120,6 +126,16 @@ impl Central {
         })
     }
 
+    /// One text from the server's database.
+    pub fn text(&self, sql: &str) -> String {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let (client, conn) = tokio_postgres::connect(&self.pg.url, tokio_postgres::NoTls).await.unwrap();
+            tokio::spawn(conn);
+            client.query_one(sql, &[]).await.unwrap().get::<_, String>(0)
+        })
+    }
+
     pub fn execute(&self, sql: &str) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async {
@@ -127,6 +143,52 @@ impl Central {
             tokio::spawn(conn);
             client.batch_execute(sql).await.unwrap();
         })
+    }
+
+    /// Runs `sql` in a transaction that stays open until the guard is dropped: a lock that the server's
+    /// work will wait on, so a test can stop the server at a chosen point.
+    pub fn hold(&self, sql: &str) -> Held {
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let (ready, started) = std::sync::mpsc::channel();
+        let (url, sql) = (self.pg.url.clone(), sql.to_string());
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                let (mut client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+                tokio::spawn(conn);
+                let tx = client.transaction().await.unwrap();
+                tx.batch_execute(&sql).await.unwrap();
+                ready.send(()).unwrap();
+                let _ = tokio::task::spawn_blocking(move || wait.recv()).await;
+                tx.commit().await.unwrap();
+            })
+        });
+        started.recv().unwrap();
+        Held { release: Some(release), thread: Some(thread) }
+    }
+
+    /// Waits (at most a minute) until `sql` counts more than zero.
+    pub fn wait_for(&self, sql: &str) {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while self.count(sql) == 0 {
+            assert!(std::time::Instant::now() < until, "still nothing after a minute: {sql}");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+}
+
+/// An open transaction of [`Central::hold`]; dropping it commits.
+pub struct Held {
+    release: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        drop(self.release.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 
@@ -266,4 +328,25 @@ pub fn pension_fields() -> br_core::program::model::ProgramFields {
         pmt_threshold: None,
         auto_enrol: false,
     }
+}
+
+/// `n` people of office area D01 as an import file, their external ids starting with `prefix`.
+pub fn people(prefix: &str, n: usize) -> String {
+    let mut csv = String::from("external_id,given_name,family_name,sex,birth_date,area\n");
+    for i in 0..n {
+        csv.push_str(&format!("{prefix}{i},Given{i},Family{prefix},female,1950-01-0{},D01\n", 1 + i % 9));
+    }
+    csv
+}
+
+/// Every op this desk wrote is on the server once, and every op the server showed it was applied once (a
+/// headquarters desk: it is shown every op).
+pub fn nothing_twice(central: &Central, desk: &Desk) {
+    let device: uuid::Uuid = desk.column("SELECT device_id FROM office")[0];
+    let written = desk.count("SELECT count(*) FROM outbox WHERE format > 0");
+    let held = central.count(&format!("SELECT count(*) FROM ops WHERE device = '{device}'"));
+    assert_eq!(held, written, "each op of the desk is on the server once");
+    let shown =
+        central.count(&format!("SELECT count(*) FROM ops WHERE device <> '{device}' AND outcome <> 'rejected'"));
+    assert_eq!(desk.count("SELECT count(*) FROM applied_ops"), shown, "each op shown to the desk applied once");
 }

@@ -105,6 +105,11 @@ impl Raw {
         json(self.send("POST", "/sync/v1/push", body, now_ms(), &nonce(), &self.key, PROTOCOL_VERSION))
     }
 
+    /// A signed POST of `body` to `path`, answered as (status, JSON).
+    pub fn post_json(&self, path: &str, body: &[u8]) -> (u16, serde_json::Value) {
+        json(self.send("POST", path, body, now_ms(), &nonce(), &self.key, PROTOCOL_VERSION))
+    }
+
     /// A signed GET of `path`, answered as (status, JSON).
     pub fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
         json(self.send("GET", path, b"", now_ms(), &nonce(), &self.key, PROTOCOL_VERSION))

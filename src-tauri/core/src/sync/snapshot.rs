@@ -1,0 +1,170 @@
+//! A desk's first sync (docs/sync.md, "Snapshot"): the office's scope up to one cursor, fetched as zstd
+//! chunks. Each chunk is checked against the manifest's SHA-256 and applied in one transaction with the
+//! number of the next chunk, so a broken download or a killed desk resumes at the first chunk not yet
+//! verified and applied. Nothing is written to disk outside the encrypted registry, and memory holds the
+//! chunk being applied and the one being fetched, whatever the office's size.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::sync_channel;
+
+use br_model::op::OpRecord;
+use br_protocol::wire::{SnapshotChunk, SnapshotManifest, SnapshotRequest};
+use br_protocol::{MAX_BODY_BYTES, SNAPSHOT_CHUNK_BYTES};
+use rusqlite::params;
+
+use super::run::{SyncPhase, SyncProgress, SyncSummary};
+use super::state::enrolment;
+use super::transport::Transport;
+use crate::auth::Session;
+use crate::clock::now_rfc3339;
+use crate::error::{CoreError, Result};
+use crate::replay::{apply_pulled, Outcome};
+use crate::store::Store;
+
+/// The most a chunk may hold once decompressed: the server closes a chunk at its size limit, and the op
+/// that crossed it is at most one request body.
+const MAX_CHUNK_TEXT: usize = SNAPSHOT_CHUNK_BYTES + MAX_BODY_BYTES;
+
+/// Fetches and applies the office's snapshot, then leaves pull to start at its cursor. A snapshot the
+/// server no longer keeps is asked for again, once: ops applied from the first are recognised by id.
+pub(super) fn first_sync(
+    store: &Store,
+    session: &Session,
+    transport: &Transport,
+    progress: &dyn Fn(&SyncProgress),
+    cancel: &AtomicBool,
+    summary: &mut SyncSummary,
+) -> Result<()> {
+    let mut asked_again = false;
+    loop {
+        let manifest = match current_manifest(store)? {
+            Some(m) => m,
+            None => {
+                let manifest: SnapshotManifest = transport.post("/sync/v1/snapshot", &SnapshotRequest {})?;
+                store.write_as(session.username(), |tx| {
+                    tx.conn().execute(
+                        "UPDATE sync_server SET snapshot_manifest = ?1, snapshot_next = 0 WHERE singleton = 1",
+                        [serde_json::to_string(&manifest)?],
+                    )?;
+                    Ok(())
+                })?;
+                manifest
+            }
+        };
+        match apply_chunks(store, session, transport, &manifest, progress, cancel, summary) {
+            Err(CoreError::ServerRefused { code, .. }) if code == "snapshot_gone" && !asked_again => {
+                asked_again = true;
+                store.write_as(session.username(), |tx| {
+                    tx.conn().execute(
+                        "UPDATE sync_server SET snapshot_manifest = NULL, snapshot_next = 0 WHERE singleton = 1",
+                        [],
+                    )?;
+                    Ok(())
+                })?;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn current_manifest(store: &Store) -> Result<Option<SnapshotManifest>> {
+    let Some(text) = store.read(enrolment)?.and_then(|e| e.snapshot_manifest) else { return Ok(None) };
+    Ok(Some(serde_json::from_str(&text)?))
+}
+
+fn apply_chunks(
+    store: &Store,
+    session: &Session,
+    transport: &Transport,
+    manifest: &SnapshotManifest,
+    progress: &dyn Fn(&SyncProgress),
+    cancel: &AtomicBool,
+    summary: &mut SyncSummary,
+) -> Result<()> {
+    let next = store.read(enrolment)?.map_or(0, |e| e.snapshot_next).max(0) as usize;
+    let own_device = store.office().device_id;
+    let mut done: u64 = manifest.chunks.iter().take(next).map(|c| c.ops as u64).sum();
+    let report = |done| progress(&SyncProgress { phase: SyncPhase::Snapshot, done, total: manifest.ops as u64 });
+    report(done);
+    // One chunk is fetched while the one before it is applied.
+    std::thread::scope(|scope| {
+        let (sender, fetched) = sync_channel::<(&SnapshotChunk, Result<Vec<u8>>)>(1);
+        scope.spawn(move || {
+            for chunk in manifest.chunks.iter().skip(next) {
+                if cancel.load(Ordering::Relaxed) {
+                    return;
+                }
+                let bytes = transport.get_bytes(&format!("/sync/v1/snapshot/{}/{}", manifest.id, chunk.n));
+                if sender.send((chunk, bytes)).is_err() {
+                    return;
+                }
+            }
+        });
+        let result = (|| {
+            for (chunk, bytes) in fetched.iter() {
+                if cancel.load(Ordering::Relaxed) {
+                    return Err(CoreError::Cancelled);
+                }
+                let ops = verified(chunk, &bytes?)?;
+                store.write_as(session.username(), |tx| {
+                    for op in ops.iter().filter(|op| op.device_id != own_device) {
+                        match apply_pulled(tx, op)? {
+                            Outcome::Applied => summary.applied += 1,
+                            Outcome::Unchanged => summary.unchanged += 1,
+                            Outcome::Conflict => summary.conflicts += 1,
+                        }
+                    }
+                    tx.conn().execute("UPDATE sync_server SET snapshot_next = ?1 WHERE singleton = 1", [chunk.n + 1])?;
+                    Ok(())
+                })?;
+                summary.pulled += ops.len() as u64;
+                done += chunk.ops as u64;
+                report(done);
+            }
+            if cancel.load(Ordering::Relaxed) {
+                return Err(CoreError::Cancelled);
+            }
+            Ok(())
+        })();
+        // The fetching thread stops at its next send.
+        drop(fetched);
+        result
+    })?;
+    let applied = store.read(enrolment)?.map_or(0, |e| e.snapshot_next);
+    if applied < manifest.chunks.len() as i64 {
+        return Err(CoreError::ServerUnreachable("the snapshot's download stopped before its last chunk".into()));
+    }
+    store.write_as(session.username(), |tx| {
+        tx.conn().execute(
+            "UPDATE sync_server SET pull_cursor = max(pull_cursor, ?1), server_head = max(server_head, ?1),
+                    snapshot_manifest = NULL, snapshot_next = 0, first_sync_at = ?2 WHERE singleton = 1",
+            params![manifest.cursor, now_rfc3339()],
+        )?;
+        Ok(())
+    })?;
+    summary.cursor = manifest.cursor;
+    Ok(())
+}
+
+/// The chunk's ops, if its bytes are the ones the manifest names.
+fn verified(chunk: &SnapshotChunk, bytes: &[u8]) -> Result<Vec<OpRecord>> {
+    let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
+    if bytes.len() as u64 != chunk.bytes || hex::encode(digest.as_ref()) != chunk.sha256 {
+        return Err(CoreError::ServerUnreachable(format!(
+            "chunk {} of the snapshot did not arrive whole; the next sync fetches it again",
+            chunk.n
+        )));
+    }
+    let text = zstd::bulk::decompress(bytes, MAX_CHUNK_TEXT)
+        .map_err(|e| CoreError::ServerUnreachable(format!("chunk {} of the snapshot cannot be read: {e}", chunk.n)))?;
+    let ops = text
+        .split(|b| *b == b'\n')
+        .filter(|line| !line.is_empty())
+        .map(serde_json::from_slice::<OpRecord>)
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| CoreError::ServerUnreachable(format!("chunk {} of the snapshot holds an unreadable op: {e}", chunk.n)))?;
+    if ops.len() != chunk.ops as usize {
+        return Err(CoreError::ServerUnreachable(format!("chunk {} of the snapshot holds other ops than its manifest says", chunk.n)));
+    }
+    Ok(ops)
+}
