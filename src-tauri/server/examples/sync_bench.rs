@@ -2,8 +2,11 @@
 //! it, and a fresh desk that pulls it all (its first sync), on a throwaway PostgreSQL. Prints one JSON
 //! object; `scripts/bench-sync.sh` builds and runs it in release.
 //!
-//! `sync_bench [--individuals N]` (default 40,000: about 100,000 ops with households and their members).
-//! The pulling desk runs in its own process (`sync_bench pull URL CODE`) so its peak memory is its own.
+//! `sync_bench [--individuals N] [--more M]`: the working desk registers N individuals (default 40,000:
+//! about 100,000 ops with households and their members) and pushes them; a fresh desk's first sync takes
+//! the snapshot; then the working desk registers M more (default 40,000) and the fresh desk pulls them.
+//! The fresh desk runs in its own process (`sync_bench first URL CODE DIR`, `sync_bench again DIR`) so its
+//! peak memory is its own.
 
 // The same throwaway cluster the tests use; the bench restarts nothing.
 #[path = "../tests/common/postgres.rs"]
@@ -20,6 +23,9 @@ use br_core::secret::Secret;
 use br_core::sync::SyncEnrolRequest;
 use br_core::{CreateRegistry, Registry};
 
+const PASSWORD: &str = "bench-admin-password";
+const RECOVERY: &str = "bench recovery passphrase";
+
 fn desk(dir: &Path, office: &str) -> (Registry, br_core::auth::Session) {
     Registry::create(
         &dir.join("reg"),
@@ -28,8 +34,8 @@ fn desk(dir: &Path, office: &str) -> (Registry, br_core::auth::Session) {
             office_name: format!("Office {office}"),
             admin_username: "admin".into(),
             admin_display_name: "Admin".into(),
-            admin_password: Secret::new("bench-admin-password"),
-            recovery_passphrase: Secret::new("bench recovery passphrase"),
+            admin_password: Secret::new(PASSWORD),
+            recovery_passphrase: Secret::new(RECOVERY),
             use_credential_store: false,
         },
     )
@@ -57,35 +63,84 @@ fn admin(db: &str, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
-/// The pulling desk, in its own process: prints `{ops, seconds, peak_mb}`.
-fn pull(url: &str, code: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let (registry, admin) = desk(dir.path(), "HQ");
+/// The fresh desk, in its own process: `first` enrols it in `dir` and runs its first sync, `again` reopens
+/// it and syncs. Prints `{ops, registrants, seconds, manifest_s, snapshot_s, peak_mb}`.
+fn fresh_desk(args: &[String]) {
+    let dir = Path::new(args.last().unwrap());
+    let (registry, admin) = if args[0] == "first" {
+        let (registry, admin) = desk(dir, "HQ");
+        let request =
+            SyncEnrolRequest { url: args[1].clone(), code: args[2].clone(), ca_pem: None, desk_name: None };
+        br_core::sync::enrol(registry.store(), &admin, &request).unwrap();
+        (registry, admin)
+    } else {
+        let unlock = br_core::store::keys::Unlock::with_passphrase(Secret::new(RECOVERY));
+        let registry = Registry::open(&dir.join("reg"), &unlock).unwrap();
+        let admin = registry.login("admin", &Secret::new(PASSWORD)).unwrap();
+        (registry, admin)
+    };
     let store = registry.store();
-    let request = SyncEnrolRequest { url: url.into(), code: code.into(), ca_pem: None, desk_name: None };
-    br_core::sync::enrol(store, &admin, &request).unwrap();
     let started = Instant::now();
-    let summary = br_core::sync::run(store, &admin, &|_| {}, &AtomicBool::new(false)).unwrap();
+    // When the manifest came (the server built or found the snapshot) and when the last chunk was applied.
+    let marks = std::cell::RefCell::new((None::<f64>, None::<f64>));
+    let progress = |p: &br_core::sync::SyncProgress| {
+        if p.phase == br_core::sync::SyncPhase::Snapshot {
+            let mut m = marks.borrow_mut();
+            m.0.get_or_insert(started.elapsed().as_secs_f64());
+            m.1 = Some(started.elapsed().as_secs_f64());
+        }
+    };
+    let summary = br_core::sync::run(store, &admin, &progress, &AtomicBool::new(false)).unwrap();
     let seconds = started.elapsed().as_secs_f64();
     let registrants: i64 =
         store.read(|c| Ok(c.query_row("SELECT count(*) FROM registrants", [], |r| r.get(0))?)).unwrap();
+    let (manifest_s, snapshot_s) = *marks.borrow();
     println!(
         "{}",
-        serde_json::json!({ "ops": summary.pulled, "registrants": registrants, "seconds": seconds, "peak_mb": peak_mb("self") })
+        serde_json::json!({ "ops": summary.pulled, "registrants": registrants, "seconds": seconds,
+            "manifest_s": manifest_s, "snapshot_s": snapshot_s, "peak_mb": peak_mb("self") })
     );
+}
+
+/// Runs the fresh desk's process and reads its line.
+fn run_fresh(args: &[&str]) -> serde_json::Value {
+    let out = Command::new(std::env::current_exe().unwrap()).args(args).output().unwrap();
+    assert!(out.status.success(), "the fresh desk: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Registers `individuals` generated people (with households) on the working desk.
+fn register(store: &br_core::store::Store, session: &br_core::auth::Session, dir: &Path, individuals: u64, seed: u64) -> u64 {
+    let options = br_core::synth::GenOptions {
+        individuals,
+        duplicate_rate: 0.0,
+        seed,
+        id_prefix: Some(format!("S{seed}")),
+    };
+    let generated = br_core::synth::generate(&dir.join(format!("gen{seed}")), &options).unwrap();
+    let import = br_core::io::import::import_csv(
+        store,
+        session,
+        Path::new(&generated.registrants_file),
+        &br_core::io::import::ImportOptions::default(),
+        &|_| {},
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    import.inserted
+}
+
+fn flag(args: &[String], name: &str, default: u64) -> u64 {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|n| n.parse().ok()).unwrap_or(default)
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some("pull") {
-        return pull(&args[2], &args[3]);
+    if matches!(args.get(1).map(String::as_str), Some("first" | "again")) {
+        return fresh_desk(&args[1..]);
     }
-    let individuals: u64 = args
-        .iter()
-        .position(|a| a == "--individuals")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(40_000);
+    let individuals = flag(&args, "--individuals", 40_000);
+    let more = flag(&args, "--more", 40_000);
     let pg = postgres::Postgres::start();
     admin(&pg.url, &["migrate"]);
     admin(&pg.url, &["office", "add", "HQ", "--name", "Headquarters", "--headquarters"]);
@@ -104,8 +159,6 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let (registry, session) = desk(dir.path(), "HQ");
     let store = registry.store();
-    let options = br_core::synth::GenOptions { individuals, duplicate_rate: 0.0, seed: 7, id_prefix: None };
-    let generated = br_core::synth::generate(&dir.path().join("gen"), &options).unwrap();
     for (code, label) in br_core::synth::AREAS {
         let item = br_core::registry::model::ListItem {
             code: code.to_string(),
@@ -116,15 +169,7 @@ fn main() {
         br_core::registry::service::upsert_list_item(store, &session, br_core::registry::model::ListName::Area, item)
             .unwrap();
     }
-    let import = br_core::io::import::import_csv(
-        store,
-        &session,
-        Path::new(&generated.registrants_file),
-        &br_core::io::import::ImportOptions::default(),
-        &|_| {},
-        &AtomicBool::new(false),
-    )
-    .unwrap();
+    let registered = register(store, &session, dir.path(), individuals, 7);
     let request = SyncEnrolRequest {
         url: url.clone(),
         code: admin(&pg.url, &["device", "code", "HQ"]),
@@ -136,30 +181,43 @@ fn main() {
     let pushed = br_core::sync::run(store, &session, &|_| {}, &AtomicBool::new(false)).unwrap();
     let push_seconds = started.elapsed().as_secs_f64();
 
-    // A fresh desk of the office: its first sync pulls everything.
+    // A fresh desk of the office: its first sync takes the snapshot.
+    let fresh_dir = tempfile::tempdir().unwrap();
+    let fresh_path = fresh_dir.path().to_str().unwrap();
     let code = admin(&pg.url, &["device", "code", "HQ"]);
-    let out = Command::new(std::env::current_exe().unwrap()).args(["pull", &url, &code]).output().unwrap();
-    assert!(out.status.success(), "the pulling desk: {}", String::from_utf8_lossy(&out.stderr));
-    let pulled: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let first = run_fresh(&["first", &url, &code, fresh_path]);
+
+    // More people on the working desk, pushed; the fresh desk pulls them.
+    register(store, &session, dir.path(), more, 8);
+    let pushed_more = br_core::sync::run(store, &session, &|_| {}, &AtomicBool::new(false)).unwrap();
+    let again = run_fresh(&["again", fresh_path]);
     let server_mb = peak_mb(&server.id().to_string());
     let _ = server.kill();
     let _ = server.wait();
-    let pull_seconds = pulled["seconds"].as_f64().unwrap();
-    let pull_ops = pulled["ops"].as_f64().unwrap();
+    let first_s = first["seconds"].as_f64().unwrap();
+    let pull_s = again["seconds"].as_f64().unwrap();
+    let pull_ops = again["ops"].as_f64().unwrap();
     println!(
         "{}",
         serde_json::to_string_pretty(&serde_json::json!({
             "sync_individuals": individuals,
-            "sync_registrants": import.inserted,
+            "sync_registrants": registered,
             "sync_push_ops": pushed.pushed,
             "sync_push_s": push_seconds,
             "sync_push_ops_per_s": pushed.pushed as f64 / push_seconds,
+            "sync_first_sync_registrants": first["registrants"],
+            "sync_first_sync_ops": first["ops"],
+            "sync_first_sync_s": first_s,
+            "sync_snapshot_manifest_s": first["manifest_s"],
+            "sync_snapshot_applied_s": first["snapshot_s"],
+            "sync_first_sync_ops_per_s": first["ops"].as_f64().unwrap() / first_s,
+            "sync_desk_first_sync_peak_mb": first["peak_mb"],
             "sync_pull_ops": pull_ops,
-            "sync_pull_s": pull_seconds,
-            "sync_pull_ops_per_s": pull_ops / pull_seconds,
-            "sync_first_sync_registrants": pulled["registrants"],
+            "sync_pull_pushed_ops": pushed_more.pushed,
+            "sync_pull_s": pull_s,
+            "sync_pull_ops_per_s": pull_ops / pull_s,
+            "sync_desk_pull_peak_mb": again["peak_mb"],
             "sync_server_peak_mb": server_mb,
-            "sync_desk_pull_peak_mb": pulled["peak_mb"],
         }))
         .unwrap()
     );

@@ -95,7 +95,7 @@ pub struct ImportOptions {
 
 /// Bytes per row of a typical import file, to estimate a file's rows from its size.
 const TYPICAL_ROW_BYTES: u64 = 80;
-const DEFER_INDEXES_MIN_ROWS: u64 = 100_000;
+pub(crate) const DEFER_INDEXES_MIN_ROWS: u64 = 100_000;
 
 struct Row {
     line: u64,

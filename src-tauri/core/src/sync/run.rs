@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use br_model::op::OpRecord;
 use br_protocol::signing::DeviceKey;
-use br_protocol::wire::{OpOutcome, PullRequest, PullResponse, PushRequest, PushResponse};
+use br_protocol::wire::{OpOutcome, PullRequest, PullResponse, PushRequest, PushResponse, WhoAmI};
 use br_protocol::{MAX_PAGE_OPS, PUSH_PAGE_BYTES};
 use rusqlite::params;
 use serde::Serialize;
@@ -74,10 +74,7 @@ pub fn run(
     let mut summary = SyncSummary::default();
     let result = push(store, session, &transport, progress, cancel, &mut summary)
         .and_then(|()| {
-            let first = store.read(super::state::enrolment)?.is_some_and(|e| {
-                e.snapshot_manifest.is_some() || (!e.first_sync_done && e.pull_cursor == 0)
-            });
-            if first {
+            if wants_snapshot(store, &transport)? {
                 super::snapshot::first_sync(store, session, &transport, progress, cancel, &mut summary)?;
             }
             Ok(())
@@ -101,6 +98,24 @@ pub fn run(
         })))
     })?;
     result.map(|()| summary)
+}
+
+/// A desk that has never pulled takes a snapshot when the server holds at least this many ops of other
+/// desks; fewer come sooner by pull than a snapshot is built.
+const SNAPSHOT_MIN_OPS: i64 = 1_000;
+
+/// A snapshot is being applied, or this is the desk's first sync and the server holds enough for one.
+/// The office's first desk, whose own ops are most of the server's, pulls the few others.
+fn wants_snapshot(store: &Store, transport: &Transport) -> Result<bool> {
+    let Some(e) = store.read(super::state::enrolment)? else { return Ok(false) };
+    if e.snapshot_manifest.is_some() {
+        return Ok(true);
+    }
+    if e.first_sync_done || e.pull_cursor > 0 {
+        return Ok(false);
+    }
+    let me: WhoAmI = transport.get("/sync/v1/whoami")?;
+    Ok(me.head - me.acked >= SNAPSHOT_MIN_OPS)
 }
 
 fn push(

@@ -18,8 +18,9 @@ use super::transport::Transport;
 use crate::auth::Session;
 use crate::clock::now_rfc3339;
 use crate::error::{CoreError, Result};
+use crate::io::import::DEFER_INDEXES_MIN_ROWS;
 use crate::replay::{apply_pulled, Outcome};
-use crate::store::Store;
+use crate::store::{list_indexes, Store};
 
 /// The most a chunk may hold once decompressed: the server closes a chunk at its size limit, and the op
 /// that crossed it is at most one request body.
@@ -82,11 +83,60 @@ fn apply_chunks(
     summary: &mut SyncSummary,
 ) -> Result<()> {
     let next = store.read(enrolment)?.map_or(0, |e| e.snapshot_next).max(0) as usize;
-    let own_device = store.office().device_id;
     let mut done: u64 = manifest.chunks.iter().take(next).map(|c| c.ops as u64).sum();
     let report = |done| progress(&SyncProgress { phase: SyncPhase::Snapshot, done, total: manifest.ops as u64 });
     report(done);
-    // One chunk is fetched while the one before it is applied.
+    // As a large import does: list indexes are built once at the end instead of row by row (a desk
+    // killed before that builds them when it next opens the registry).
+    let remaining = manifest.ops as u64 - done;
+    let existing = store.read(|c| {
+        Ok(c.query_row("SELECT ifnull(max(rowid), 0) FROM registrants", [], |r| r.get::<_, i64>(0))?)
+    })? as u64;
+    let defer_indexes = remaining >= DEFER_INDEXES_MIN_ROWS && remaining * 2 >= existing;
+    if defer_indexes {
+        store.write_as(session.username(), |tx| list_indexes::drop_all(tx.conn()))?;
+    }
+    let fetched = fetch_and_apply(store, session, transport, manifest, next, &mut done, &report, cancel, summary);
+    let fetched = if defer_indexes {
+        match store.write_as(session.username(), |tx| list_indexes::ensure_all(tx.conn()).map(|_| ())) {
+            Err(e) if fetched.is_ok() => Err(e),
+            _ => fetched,
+        }
+    } else {
+        fetched
+    };
+    fetched?;
+    let applied = store.read(enrolment)?.map_or(0, |e| e.snapshot_next);
+    if applied < manifest.chunks.len() as i64 {
+        return Err(CoreError::ServerUnreachable("the snapshot's download stopped before its last chunk".into()));
+    }
+    store.write_as(session.username(), |tx| {
+        tx.conn().execute(
+            "UPDATE sync_server SET pull_cursor = max(pull_cursor, ?1), server_head = max(server_head, ?1),
+                    snapshot_manifest = NULL, snapshot_next = 0, first_sync_at = ?2 WHERE singleton = 1",
+            params![manifest.cursor, now_rfc3339()],
+        )?;
+        Ok(())
+    })?;
+    summary.cursor = manifest.cursor;
+    Ok(())
+}
+
+/// Fetches the chunks from `next` on, one ahead of the one being applied, and applies each verified one in
+/// a transaction with the bookmark of the next.
+#[allow(clippy::too_many_arguments)]
+fn fetch_and_apply(
+    store: &Store,
+    session: &Session,
+    transport: &Transport,
+    manifest: &SnapshotManifest,
+    next: usize,
+    done: &mut u64,
+    report: &dyn Fn(u64),
+    cancel: &AtomicBool,
+    summary: &mut SyncSummary,
+) -> Result<()> {
+    let own_device = store.office().device_id;
     std::thread::scope(|scope| {
         let (sender, fetched) = sync_channel::<(&SnapshotChunk, Result<Vec<u8>>)>(1);
         scope.spawn(move || {
@@ -118,8 +168,8 @@ fn apply_chunks(
                     Ok(())
                 })?;
                 summary.pulled += ops.len() as u64;
-                done += chunk.ops as u64;
-                report(done);
+                *done += chunk.ops as u64;
+                report(*done);
             }
             if cancel.load(Ordering::Relaxed) {
                 return Err(CoreError::Cancelled);
@@ -129,21 +179,7 @@ fn apply_chunks(
         // The fetching thread stops at its next send.
         drop(fetched);
         result
-    })?;
-    let applied = store.read(enrolment)?.map_or(0, |e| e.snapshot_next);
-    if applied < manifest.chunks.len() as i64 {
-        return Err(CoreError::ServerUnreachable("the snapshot's download stopped before its last chunk".into()));
-    }
-    store.write_as(session.username(), |tx| {
-        tx.conn().execute(
-            "UPDATE sync_server SET pull_cursor = max(pull_cursor, ?1), server_head = max(server_head, ?1),
-                    snapshot_manifest = NULL, snapshot_next = 0, first_sync_at = ?2 WHERE singleton = 1",
-            params![manifest.cursor, now_rfc3339()],
-        )?;
-        Ok(())
-    })?;
-    summary.cursor = manifest.cursor;
-    Ok(())
+    })
 }
 
 /// The chunk's ops, if its bytes are the ones the manifest names.

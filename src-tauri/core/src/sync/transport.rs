@@ -79,6 +79,12 @@ impl Transport {
         read(response)
     }
 
+    /// GETs `path`, signed over an empty body, and reads the JSON answer.
+    pub fn get<Resp: DeserializeOwned>(&self, path: &str) -> Result<Resp> {
+        serde_json::from_slice(&self.get_bytes(path)?)
+            .map_err(|e| CoreError::ServerUnreachable(format!("the server's answer could not be read: {e}")))
+    }
+
     /// GETs `path`, signed over an empty body, and reads the raw answer (a snapshot chunk).
     pub fn get_bytes(&self, path: &str) -> Result<Vec<u8>> {
         let mut request = self
