@@ -19,6 +19,7 @@ mkdir -p "$OUT"
 passed=0
 failed=0
 failed_stages=()
+timings=()
 
 # Runs one stage, its output also in $OUT/<name>.log; counts its tests with the given parser.
 stage() {
@@ -26,8 +27,11 @@ stage() {
     shift 2
     echo
     echo "== $name"
+    local started=$SECONDS
     "$@" 2>&1 | tee "$OUT/$name.log"
     local status=${PIPESTATUS[0]}
+    echo "== $name took $((SECONDS - started)) s"
+    timings+=("$name $((SECONDS - started)) s")
     local counts
     counts=$("$counter" "$OUT/$name.log")
     read -r p f <<<"$counts"
@@ -73,4 +77,5 @@ else
     echo "== failed stages: ${failed_stages[*]}"
 fi
 echo "$passed passed, $failed failed"
+printf '  %s\n' "${timings[@]}"
 [ ${#failed_stages[@]} -eq 0 ]

@@ -10,6 +10,11 @@ use std::sync::Arc;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 
+// The same throwaway authority the sync server's TLS test uses.
+#[path = "../../server/tests/common/certs.rs"]
+mod certs;
+use certs::certificate;
+
 struct Server(Child);
 
 impl Drop for Server {
@@ -17,41 +22,6 @@ impl Drop for Server {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn openssl(args: &[&str], dir: &Path) {
-    let out =
-        Command::new("openssl").args(args).current_dir(dir).output().expect("openssl makes the test certificates");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-}
-
-/// A throwaway authority and a certificate it signed for `localhost` and 127.0.0.1 (a self-signed
-/// certificate is refused as a server's own by the client, rightly). Returns (authority, certificate, key).
-fn certificate(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2"];
-    openssl(
-        &[&["req", "-x509"], &ec[..], &["-subj", "/CN=Test authority", "-keyout", "ca.key", "-out", "ca.pem"]].concat(),
-        dir,
-    );
-    let leaf = [
-        "-subj",
-        "/CN=localhost",
-        "-addext",
-        "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        "-addext",
-        "basicConstraints=CA:FALSE",
-    ];
-    openssl(
-        &[
-            &["req", "-x509", "-CA", "ca.pem", "-CAkey", "ca.key"],
-            &ec[..],
-            &leaf[..],
-            &["-keyout", "key.pem", "-out", "cert.pem"],
-        ]
-        .concat(),
-        dir,
-    );
-    (dir.join("ca.pem"), dir.join("cert.pem"), dir.join("key.pem"))
 }
 
 fn ui(dir: &Path) -> PathBuf {

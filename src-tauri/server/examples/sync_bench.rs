@@ -69,8 +69,7 @@ fn fresh_desk(args: &[String]) {
     let dir = Path::new(args.last().unwrap());
     let (registry, admin) = if args[0] == "first" {
         let (registry, admin) = desk(dir, "HQ");
-        let request =
-            SyncEnrolRequest { url: args[1].clone(), code: args[2].clone(), ca_pem: None, desk_name: None };
+        let request = SyncEnrolRequest { url: args[1].clone(), code: args[2].clone(), ca_pem: None, desk_name: None };
         br_core::sync::enrol(registry.store(), &admin, &request).unwrap();
         (registry, admin)
     } else {
@@ -110,13 +109,15 @@ fn run_fresh(args: &[&str]) -> serde_json::Value {
 }
 
 /// Registers `individuals` generated people (with households) on the working desk.
-fn register(store: &br_core::store::Store, session: &br_core::auth::Session, dir: &Path, individuals: u64, seed: u64) -> u64 {
-    let options = br_core::synth::GenOptions {
-        individuals,
-        duplicate_rate: 0.0,
-        seed,
-        id_prefix: Some(format!("S{seed}")),
-    };
+fn register(
+    store: &br_core::store::Store,
+    session: &br_core::auth::Session,
+    dir: &Path,
+    individuals: u64,
+    seed: u64,
+) -> u64 {
+    let options =
+        br_core::synth::GenOptions { individuals, duplicate_rate: 0.0, seed, id_prefix: Some(format!("S{seed}")) };
     let generated = br_core::synth::generate(&dir.join(format!("gen{seed}")), &options).unwrap();
     let import = br_core::io::import::import_csv(
         store,

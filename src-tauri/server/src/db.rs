@@ -5,10 +5,8 @@ use tokio_postgres::NoTls;
 
 use crate::error::{Result, ServerError};
 
-const MIGRATIONS: &[(i32, &str)] = &[
-    (1, include_str!("../migrations/0001_sync.sql")),
-    (2, include_str!("../migrations/0002_snapshots.sql")),
-];
+const MIGRATIONS: &[(i32, &str)] =
+    &[(1, include_str!("../migrations/0001_sync.sql")), (2, include_str!("../migrations/0002_snapshots.sql"))];
 
 /// The schema this build needs.
 pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;

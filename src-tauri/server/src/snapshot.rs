@@ -1,5 +1,5 @@
 //! Snapshots for a desk's first sync (docs/sync.md, "Snapshot"): the office's scope up to one cursor, read
-//! in one database snapshot and cut into zstd chunks of bounded size, each hashed into the manifest. The
+//! in one query and cut into zstd chunks of bounded size, each hashed into the manifest. The
 //! chunks are kept in PostgreSQL, so any server process serves them and a broken download resumes at the
 //! first chunk the desk has not verified. Memory holds one chunk at a time, whatever the office's size.
 
@@ -26,7 +26,10 @@ const FETCH_ROWS: i32 = 2_000;
 
 pub async fn snapshot(state: &AppState, device: &Device) -> Result<SnapshotManifest> {
     let mut client = state.pool.get().await?;
-    let tx = client.build_transaction().isolation_level(tokio_postgres::IsolationLevel::RepeatableRead).start().await?;
+    // Read committed, so that a desk that waited for the lock sees the snapshot the other desk built. The
+    // build is still consistent: ops are never changed once written and commit in cursor order (push.rs),
+    // so every op up to the head read below is committed and stays as the scope query reads it.
+    let tx = client.transaction().await?;
     // One desk of an office builds at a time; the others then take what it built.
     tx.execute("SELECT pg_advisory_xact_lock(7201003, hashtext(($1::uuid)::text))", &[&device.office.id]).await?;
     tx.execute("DELETE FROM snapshots WHERE created_at < now() - make_interval(secs => $1)", &[&KEEP_SECONDS]).await?;
@@ -58,11 +61,10 @@ pub async fn snapshot(state: &AppState, device: &Device) -> Result<SnapshotManif
 async fn build(tx: &tokio_postgres::Transaction<'_>, device: &Device, chunk_ops: usize) -> Result<Uuid> {
     let id = Uuid::now_v7();
     let head: i64 = tx.query_one("SELECT coalesce(max(cursor), 0) FROM ops", &[]).await?.get(0);
-    tx.execute("INSERT INTO snapshots (id, office, cursor, ops, bytes) VALUES ($1, $2, $3, 0, 0)", &[
-        &id,
-        &device.office.id,
-        &head,
-    ])
+    tx.execute(
+        "INSERT INTO snapshots (id, office, cursor, ops, bytes) VALUES ($1, $2, $3, 0, 0)",
+        &[&id, &device.office.id, &head],
+    )
     .await?;
     let office = device.office.id;
     // The same scope as pull (pull.rs), read as text: the desk parses and checks every op it applies.
@@ -83,7 +85,10 @@ async fn build(tx: &tokio_postgres::Transaction<'_>, device: &Device, chunk_ops:
             .await?;
         tx.bind(&scope, &[&head, &office]).await?
     };
+    // One chunk is compressed on a blocking thread while the next is read: PostgreSQL and zstd overlap.
+    // Memory holds the chunk being filled and the one being compressed.
     let mut chunk = Chunk::default();
+    let mut compressing: Option<Compressing> = None;
     let (mut n, mut total_ops, mut total_bytes) = (0_i32, 0_i64, 0_i64);
     loop {
         let rows = tx.query_portal(&portal, FETCH_ROWS).await?;
@@ -91,9 +96,11 @@ async fn build(tx: &tokio_postgres::Transaction<'_>, device: &Device, chunk_ops:
         for row in rows {
             chunk.push(row.get::<_, &str>(0));
             if chunk.ops >= chunk_ops || chunk.text.len() >= SNAPSHOT_CHUNK_BYTES {
-                let full = std::mem::take(&mut chunk);
-                total_ops += full.ops as i64;
-                total_bytes += full.write(tx, id, n).await? as i64;
+                if let Some(previous) = compressing.take() {
+                    total_bytes += previous.store(tx, id).await? as i64;
+                }
+                total_ops += chunk.ops as i64;
+                compressing = Some(std::mem::take(&mut chunk).compress(n));
                 n += 1;
             }
         }
@@ -101,9 +108,12 @@ async fn build(tx: &tokio_postgres::Transaction<'_>, device: &Device, chunk_ops:
             break;
         }
     }
+    if let Some(previous) = compressing.take() {
+        total_bytes += previous.store(tx, id).await? as i64;
+    }
     if chunk.ops > 0 {
         total_ops += chunk.ops as i64;
-        total_bytes += chunk.write(tx, id, n).await? as i64;
+        total_bytes += chunk.compress(n).store(tx, id).await? as i64;
     }
     tx.execute("UPDATE snapshots SET ops = $2, bytes = $3 WHERE id = $1", &[&id, &total_ops, &total_bytes]).await?;
     Ok(id)
@@ -122,19 +132,32 @@ impl Chunk {
         self.ops += 1;
     }
 
-    /// Compresses, hashes and stores the chunk; returns its size.
-    async fn write(self, tx: &tokio_postgres::Transaction<'_>, snapshot: Uuid, n: i32) -> Result<usize> {
+    /// Starts compressing and hashing the chunk on a blocking thread.
+    fn compress(self, n: i32) -> Compressing {
         let ops = self.ops as i32;
-        let (body, sha256) = tokio::task::spawn_blocking(move || {
+        let work = tokio::task::spawn_blocking(move || {
             let body = zstd::bulk::compress(&self.text, ZSTD_LEVEL)?;
             let sha256 = ring::digest::digest(&ring::digest::SHA256, &body).as_ref().to_vec();
-            Ok::<_, std::io::Error>((body, sha256))
-        })
-        .await
-        .map_err(std::io::Error::other)??;
+            Ok((body, sha256))
+        });
+        Compressing { n, ops, work }
+    }
+}
+
+/// A chunk being compressed; stored once it is done.
+struct Compressing {
+    n: i32,
+    ops: i32,
+    work: tokio::task::JoinHandle<std::io::Result<(Vec<u8>, Vec<u8>)>>,
+}
+
+impl Compressing {
+    /// Waits for the compression and stores the chunk; returns its size.
+    async fn store(self, tx: &tokio_postgres::Transaction<'_>, snapshot: Uuid) -> Result<usize> {
+        let (body, sha256) = self.work.await.map_err(std::io::Error::other)??;
         tx.execute(
             "INSERT INTO snapshot_chunks (snapshot, n, ops, sha256, body) VALUES ($1, $2, $3, $4, $5)",
-            &[&snapshot, &n, &ops, &sha256, &body],
+            &[&snapshot, &self.n, &self.ops, &sha256, &body],
         )
         .await?;
         Ok(body.len())

@@ -194,19 +194,27 @@ fn a_desk_killed_mid_apply_resumes_exactly() {
     let next = target.count("SELECT snapshot_next FROM sync_server");
     let manifest = target.column::<String>("SELECT snapshot_manifest FROM sync_server")[0].clone();
     let manifest: br_protocol::wire::SnapshotManifest = serde_json::from_str(&manifest).unwrap();
-    assert!(next >= 3 && (next as usize) < manifest.chunks.len(), "killed mid-snapshot: chunk {next} of {}", manifest.chunks.len());
+    assert!(
+        next >= 3 && (next as usize) < manifest.chunks.len(),
+        "killed mid-snapshot: chunk {next} of {}",
+        manifest.chunks.len()
+    );
     let applied: u32 = manifest.chunks[..next as usize].iter().map(|c| c.ops).sum();
-    assert_eq!(target.count("SELECT count(*) FROM applied_ops"), applied as i64, "applied is exactly the chunks marked");
+    assert_eq!(
+        target.count("SELECT count(*) FROM applied_ops"),
+        applied as i64,
+        "applied is exactly the chunks marked"
+    );
     assert_eq!(target.count("SELECT pull_cursor FROM sync_server"), 0, "pull waits for the whole snapshot");
     target.sync();
     nothing_twice(&central, &target);
     assert_same(&source, &target, "after the desk was killed mid-snapshot");
 
-    // Killed later in a pull, after its second page, in the middle of applying the third.
-    source.import(&people("Q-", 3_000));
+    // Killed later in a pull, after its first page, in the middle of applying the second.
+    source.import(&people("Q-", 6_000));
     source.sync();
     let dir = target.close();
-    kill_desk_after(dir.path(), "Pull", 2);
+    kill_desk_after(dir.path(), "Pull", 1);
     let target = Desk::reopen(dir);
     let cursor = target.count("SELECT pull_cursor FROM sync_server");
     let head = target.count("SELECT server_head FROM sync_server");

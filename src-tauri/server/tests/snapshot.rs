@@ -125,7 +125,10 @@ fn a_damaged_chunk_is_never_applied_and_a_vanished_snapshot_is_asked_for_again()
     assert_eq!((status, answer["code"].as_str()), (410, Some("snapshot_gone")), "{answer}");
     let (status, answer) = hq.get_json("/sync/v1/snapshot/not-an-id/0");
     assert_eq!((status, answer["code"].as_str()), (400, Some("invalid_request")), "{answer}");
-    let refused = format!("SELECT count(*) FROM audit WHERE outcome = 'refused:snapshot_gone' AND actor = 'device:{}'", hq.device);
+    let refused = format!(
+        "SELECT count(*) FROM audit WHERE outcome = 'refused:snapshot_gone' AND actor = 'device:{}'",
+        hq.device
+    );
     assert_eq!(central.count(&refused), 1, "the refusal is audited");
 }
 

@@ -919,7 +919,7 @@ ca_pem: string | null,
  */
 desk_name: string | null, };
 
-export type SyncPhase = "push" | "pull";
+export type SyncPhase = "push" | "snapshot" | "pull";
 
 export type SyncProgress = { phase: SyncPhase, done: number, 
 /**

@@ -72,7 +72,7 @@ export function SyncIndicator() {
             style={{ flex: 1 }}
             value={live?.kind === "sync" && live.total ? (live.done * 100) / live.total : 10}
             animated
-            aria-label={t("sync.running")}
+            aria-label={live?.kind === "sync" ? t(`sync.phase_${live.phase}`) : t("sync.running")}
             data-testid="sync-progress"
           />
           <Tooltip label={t("common.cancel")}>

@@ -88,8 +88,10 @@ impl Tx<'_> {
     /// After replaying a registrant of this office made on another desk, the counter moves past its
     /// reference, so this desk never hands the same one out.
     pub(crate) fn keep_reference_ahead(&mut self, reference: &str) -> Result<()> {
-        let prefix = format!("{}-", self.store().office().reference_prefix);
-        let Some(n) = reference.strip_prefix(&prefix).and_then(|n| n.parse::<i64>().ok()) else { return Ok(()) };
+        let number = self.store().with_office(|office| {
+            reference.strip_prefix(office.reference_prefix.as_str())?.strip_prefix('-')?.parse::<i64>().ok()
+        });
+        let Some(n) = number else { return Ok(()) };
         let next = match self.reference_next {
             Some(next) => next,
             None => self
@@ -208,7 +210,7 @@ pub fn update(tx: &mut Tx<'_>, row: &StoredRow, f: &RegistrantFields, import_run
     let changed = RegistrantField::changed(&before, f);
     let changed_fields = changed.clone();
     let version = tx.append_op(&Op::RegistrantUpdated { id: row.id, changed, fields: f.clone() }, Some(row.version))?;
-    let stamps = stamp_fields(read_stamps(tx, row.rowid)?, &changed_fields, version, tx.store().office().device_id)?;
+    let stamps = stamp_fields(read_stamps(tx, row.rowid)?, &changed_fields, version, tx.store().device_id())?;
     update_row(tx, row, f, &hash, version, import_run, &stamps)?;
     Ok(true)
 }

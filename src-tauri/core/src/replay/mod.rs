@@ -47,7 +47,7 @@ pub fn apply_pulled(tx: &mut Tx<'_>, rec: &OpRecord) -> Result<Outcome> {
 }
 
 fn apply(tx: &mut Tx<'_>, rec: &OpRecord, gapless: bool) -> Result<Outcome> {
-    if rec.device_id == tx.store().office().device_id {
+    if rec.device_id == tx.store().device_id() {
         return Err(CoreError::InvalidInput(format!(
             "op {} was written by this desk; a desk does not replay its own change log",
             rec.op_id

@@ -218,6 +218,16 @@ impl Store {
         self.office.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// This desk's id, without copying the rest of the office (replay asks once per op).
+    pub fn device_id(&self) -> Uuid {
+        self.office.read().unwrap_or_else(|p| p.into_inner()).device_id
+    }
+
+    /// Reads the office in place.
+    pub(crate) fn with_office<R>(&self, read: impl FnOnce(&OfficeInfo) -> R) -> R {
+        read(&self.office.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
     /// Takes the office identity written by enrolment (`sync::enrol`), after its transaction committed.
     pub(crate) fn set_office(&self, office: OfficeInfo) {
         *self.office.write().unwrap_or_else(|p| p.into_inner()) = office;

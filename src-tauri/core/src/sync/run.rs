@@ -22,8 +22,8 @@ use crate::outbox::read_records;
 use crate::replay::{apply_pulled, keep_conflict, Outcome};
 use crate::store::Store;
 
-/// Ops asked for per pull page.
-const PULL_PAGE: u32 = 500;
+/// Ops asked for per pull page: the most the server gives, so a long pull commits as few times as it may.
+const PULL_PAGE: u32 = MAX_PAGE_OPS as u32;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]

@@ -89,9 +89,9 @@ fn apply_chunks(
     // As a large import does: list indexes are built once at the end instead of row by row (a desk
     // killed before that builds them when it next opens the registry).
     let remaining = manifest.ops as u64 - done;
-    let existing = store.read(|c| {
-        Ok(c.query_row("SELECT ifnull(max(rowid), 0) FROM registrants", [], |r| r.get::<_, i64>(0))?)
-    })? as u64;
+    let existing = store
+        .read(|c| Ok(c.query_row("SELECT ifnull(max(rowid), 0) FROM registrants", [], |r| r.get::<_, i64>(0))?))?
+        as u64;
     let defer_indexes = remaining >= DEFER_INDEXES_MIN_ROWS && remaining * 2 >= existing;
     if defer_indexes {
         store.write_as(session.username(), |tx| list_indexes::drop_all(tx.conn()))?;
@@ -136,26 +136,29 @@ fn fetch_and_apply(
     cancel: &AtomicBool,
     summary: &mut SyncSummary,
 ) -> Result<()> {
-    let own_device = store.office().device_id;
+    let own_device = store.device_id();
     std::thread::scope(|scope| {
-        let (sender, fetched) = sync_channel::<(&SnapshotChunk, Result<Vec<u8>>)>(1);
+        // The fetching thread also checks and parses, so the writer only writes.
+        let (sender, fetched) = sync_channel::<(&SnapshotChunk, Result<Vec<OpRecord>>)>(1);
         scope.spawn(move || {
             for chunk in manifest.chunks.iter().skip(next) {
                 if cancel.load(Ordering::Relaxed) {
                     return;
                 }
-                let bytes = transport.get_bytes(&format!("/sync/v1/snapshot/{}/{}", manifest.id, chunk.n));
-                if sender.send((chunk, bytes)).is_err() {
+                let ops = transport
+                    .get_bytes(&format!("/sync/v1/snapshot/{}/{}", manifest.id, chunk.n))
+                    .and_then(|bytes| verified(chunk, &bytes));
+                if sender.send((chunk, ops)).is_err() {
                     return;
                 }
             }
         });
         let result = (|| {
-            for (chunk, bytes) in fetched.iter() {
+            for (chunk, ops) in fetched.iter() {
                 if cancel.load(Ordering::Relaxed) {
                     return Err(CoreError::Cancelled);
                 }
-                let ops = verified(chunk, &bytes?)?;
+                let ops = ops?;
                 store.write_as(session.username(), |tx| {
                     for op in ops.iter().filter(|op| op.device_id != own_device) {
                         match apply_pulled(tx, op)? {
@@ -164,7 +167,8 @@ fn fetch_and_apply(
                             Outcome::Conflict => summary.conflicts += 1,
                         }
                     }
-                    tx.conn().execute("UPDATE sync_server SET snapshot_next = ?1 WHERE singleton = 1", [chunk.n + 1])?;
+                    tx.conn()
+                        .execute("UPDATE sync_server SET snapshot_next = ?1 WHERE singleton = 1", [chunk.n + 1])?;
                     Ok(())
                 })?;
                 summary.pulled += ops.len() as u64;
@@ -198,9 +202,14 @@ fn verified(chunk: &SnapshotChunk, bytes: &[u8]) -> Result<Vec<OpRecord>> {
         .filter(|line| !line.is_empty())
         .map(serde_json::from_slice::<OpRecord>)
         .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| CoreError::ServerUnreachable(format!("chunk {} of the snapshot holds an unreadable op: {e}", chunk.n)))?;
+        .map_err(|e| {
+            CoreError::ServerUnreachable(format!("chunk {} of the snapshot holds an unreadable op: {e}", chunk.n))
+        })?;
     if ops.len() != chunk.ops as usize {
-        return Err(CoreError::ServerUnreachable(format!("chunk {} of the snapshot holds other ops than its manifest says", chunk.n)));
+        return Err(CoreError::ServerUnreachable(format!(
+            "chunk {} of the snapshot holds other ops than its manifest says",
+            chunk.n
+        )));
     }
     Ok(ops)
 }

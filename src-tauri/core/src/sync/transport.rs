@@ -87,10 +87,8 @@ impl Transport {
 
     /// GETs `path`, signed over an empty body, and reads the raw answer (a snapshot chunk).
     pub fn get_bytes(&self, path: &str) -> Result<Vec<u8>> {
-        let mut request = self
-            .agent
-            .get(format!("{}{path}", self.base))
-            .header(headers::PROTOCOL, PROTOCOL_VERSION.to_string());
+        let mut request =
+            self.agent.get(format!("{}{path}", self.base)).header(headers::PROTOCOL, PROTOCOL_VERSION.to_string());
         for (name, value) in self.signature("GET", path, &[]) {
             request = request.header(name, value);
         }

@@ -198,8 +198,8 @@ async fn whoami(
     headers: HeaderMap,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Response {
-    signed_answer(&state, "sync.whoami", (method, uri, headers), body, |device, _| {
-        async { crate::pull::whoami(&state.pool, device).await.map(Json) }
+    signed_answer(&state, "sync.whoami", (method, uri, headers), body, |device, _| async {
+        crate::pull::whoami(&state.pool, device).await.map(Json)
     })
     .await
 }
@@ -260,7 +260,10 @@ async fn snapshot_chunk(
     let shared = &state;
     signed_answer(shared, "sync.snapshot_chunk", (method, uri, headers), body, |device, _| async move {
         let (Ok(id), Ok(n)) = (id.parse::<uuid::Uuid>(), n.parse::<u32>()) else {
-            return Err(ServerError::refused(SyncErrorCode::InvalidRequest, "a chunk is named by a snapshot id and a number"));
+            return Err(ServerError::refused(
+                SyncErrorCode::InvalidRequest,
+                "a chunk is named by a snapshot id and a number",
+            ));
         };
         let bytes = crate::snapshot::chunk(shared, &device, id, n).await?;
         Ok(([(axum::http::header::CONTENT_TYPE, "application/zstd")], bytes))

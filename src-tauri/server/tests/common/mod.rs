@@ -2,6 +2,7 @@
 //! registries driven through br-core.
 #![allow(dead_code)]
 
+pub mod certs;
 mod postgres;
 pub mod proxy;
 pub mod raw;
@@ -247,7 +248,12 @@ impl Desk {
     }
 
     pub fn enrol(&self, url: &str, code: &str) -> br_core::Result<SyncStatus> {
-        let req = SyncEnrolRequest { url: url.into(), code: code.into(), ca_pem: None, desk_name: None };
+        self.enrol_trusting(url, code, None)
+    }
+
+    /// Enrols trusting `ca_pem` (what `br sync enrol --ca FILE` reads) besides the usual roots.
+    pub fn enrol_trusting(&self, url: &str, code: &str, ca_pem: Option<String>) -> br_core::Result<SyncStatus> {
+        let req = SyncEnrolRequest { url: url.into(), code: code.into(), ca_pem, desk_name: None };
         br_core::sync::enrol(self.registry.store(), &self.admin, &req)
     }
 
