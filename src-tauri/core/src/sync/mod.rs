@@ -4,6 +4,7 @@
 
 mod conflicts;
 mod enrol;
+mod progress;
 mod run;
 mod snapshot;
 mod state;
@@ -11,5 +12,6 @@ mod transport;
 
 pub use conflicts::{conflicts, rejections, resolve, SyncConflict, SyncRejection};
 pub use enrol::{enrol, SyncEnrolRequest};
-pub use run::{run, SyncPhase, SyncProgress, SyncSummary};
+pub use progress::{SyncPhase, SyncProgress, SyncSummary};
+pub use run::run;
 pub use state::{status, SyncStatus};

@@ -9,9 +9,8 @@ use br_protocol::signing::DeviceKey;
 use br_protocol::wire::{OpOutcome, PullRequest, PullResponse, PushRequest, PushResponse, WhoAmI};
 use br_protocol::{MAX_PAGE_OPS, PUSH_PAGE_BYTES};
 use rusqlite::params;
-use serde::Serialize;
-use ts_rs::TS;
 
+use super::progress::{SyncPhase, SyncProgress, SyncSummary};
 use super::state::enrolment;
 use super::transport::Transport;
 use crate::audit::AuditEvent;
@@ -24,37 +23,6 @@ use crate::store::Store;
 
 /// Ops asked for per pull page: the most the server gives, so a long pull commits as few times as it may.
 const PULL_PAGE: u32 = MAX_PAGE_OPS as u32;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum SyncPhase {
-    Push,
-    /// A first sync: the office's snapshot, in chunks.
-    Snapshot,
-    Pull,
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct SyncProgress {
-    pub phase: SyncPhase,
-    pub done: u64,
-    /// Ops waiting to be pushed, or the server's head less where this desk started pulling.
-    pub total: u64,
-}
-
-#[derive(Debug, Clone, Default, Serialize, TS)]
-pub struct SyncSummary {
-    pub pushed: u64,
-    pub push_duplicates: u64,
-    pub rejected: u64,
-    pub push_conflicts: u64,
-    pub pulled: u64,
-    pub applied: u64,
-    pub unchanged: u64,
-    pub conflicts: u64,
-    pub cursor: i64,
-    pub head: i64,
-}
 
 pub fn run(
     store: &Store,

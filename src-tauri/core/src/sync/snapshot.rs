@@ -12,7 +12,7 @@ use br_protocol::wire::{SnapshotChunk, SnapshotManifest, SnapshotRequest};
 use br_protocol::{MAX_BODY_BYTES, SNAPSHOT_CHUNK_BYTES};
 use rusqlite::params;
 
-use super::run::{SyncPhase, SyncProgress, SyncSummary};
+use super::progress::{SyncPhase, SyncProgress, SyncSummary};
 use super::state::enrolment;
 use super::transport::Transport;
 use crate::auth::Session;
