@@ -148,7 +148,9 @@ fn fetch_and_apply(
                 let ops = transport
                     .get_bytes(&format!("/sync/v1/snapshot/{}/{}", manifest.id, chunk.n))
                     .and_then(|bytes| verified(chunk, &bytes));
-                if sender.send((chunk, ops)).is_err() {
+                // After a failure the writer stops, and so does the fetching.
+                let failed = ops.is_err();
+                if sender.send((chunk, ops)).is_err() || failed {
                     return;
                 }
             }
