@@ -117,24 +117,24 @@ impl Central {
         admin(&self.pg.url, &["device", "code", office]).trim().to_string()
     }
 
-    /// One number from the server's database.
-    pub fn count(&self, sql: &str) -> i64 {
+    /// The first column of the one row `sql` answers, from the server's database.
+    pub fn value<T: for<'a> tokio_postgres::types::FromSql<'a>>(&self, sql: &str) -> T {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async {
             let (client, conn) = tokio_postgres::connect(&self.pg.url, tokio_postgres::NoTls).await.unwrap();
             tokio::spawn(conn);
-            client.query_one(sql, &[]).await.unwrap().get::<_, i64>(0)
+            client.query_one(sql, &[]).await.unwrap().get::<_, T>(0)
         })
+    }
+
+    /// One number from the server's database.
+    pub fn count(&self, sql: &str) -> i64 {
+        self.value(sql)
     }
 
     /// One text from the server's database.
     pub fn text(&self, sql: &str) -> String {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(async {
-            let (client, conn) = tokio_postgres::connect(&self.pg.url, tokio_postgres::NoTls).await.unwrap();
-            tokio::spawn(conn);
-            client.query_one(sql, &[]).await.unwrap().get::<_, String>(0)
-        })
+        self.value(sql)
     }
 
     pub fn execute(&self, sql: &str) {
