@@ -3,6 +3,7 @@
 //! types are in br-server and br-protocol; this is the desk's half, on the same writers as every change.
 
 mod conflicts;
+mod context;
 mod enrol;
 mod progress;
 mod run;

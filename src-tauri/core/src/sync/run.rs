@@ -10,6 +10,7 @@ use br_protocol::wire::{OpOutcome, PullRequest, PullResponse, PushRequest, PushR
 use br_protocol::{MAX_PAGE_OPS, PUSH_PAGE_BYTES};
 use rusqlite::params;
 
+use super::context::SyncRun;
 use super::progress::{SyncPhase, SyncProgress, SyncSummary};
 use super::state::enrolment;
 use super::transport::Transport;
@@ -33,21 +34,21 @@ pub fn run(
     require(store, session, Permission::RegistryRead, "sync.run")?;
     let enrolment = store.read(enrolment)?.ok_or(CoreError::NotEnrolled)?;
     let key = DeviceKey::from_pkcs8(&enrolment.device_key).map_err(|e| CoreError::Internal(e.to_string()))?;
-    let transport =
-        Transport::new(&enrolment.url, enrolment.ca_pem.as_deref())?.signed_by(store.office().device_id, key);
+    let transport = Transport::new(&enrolment.url, enrolment.ca_pem.as_deref())?.signed_by(store.device_id(), key);
     store.write_as(session.username(), |tx| {
         tx.conn().execute("UPDATE sync_server SET last_attempt_at = ?1 WHERE singleton = 1", [now_rfc3339()])?;
         Ok(())
     })?;
     let mut summary = SyncSummary::default();
-    let result = push(store, session, &transport, progress, cancel, &mut summary)
+    let steps = SyncRun { store, session, transport: &transport, progress, cancel };
+    let result = push(steps, &mut summary)
         .and_then(|()| {
             if wants_snapshot(store, &transport)? {
-                super::snapshot::first_sync(store, session, &transport, progress, cancel, &mut summary)?;
+                super::snapshot::first_sync(steps, &mut summary)?;
             }
             Ok(())
         })
-        .and_then(|()| pull(store, session, &transport, progress, cancel, &mut summary));
+        .and_then(|()| pull(steps, &mut summary));
     let error = result.as_ref().err().map(|e| (e.code().as_str(), e.to_string()));
     store.write_as(session.username(), |tx| {
         match &error {
@@ -86,14 +87,8 @@ fn wants_snapshot(store: &Store, transport: &Transport) -> Result<bool> {
     Ok(me.head - me.acked >= SNAPSHOT_MIN_OPS)
 }
 
-fn push(
-    store: &Store,
-    session: &Session,
-    transport: &Transport,
-    progress: &dyn Fn(&SyncProgress),
-    cancel: &AtomicBool,
-    summary: &mut SyncSummary,
-) -> Result<()> {
+fn push(run: SyncRun<'_>, summary: &mut SyncSummary) -> Result<()> {
+    let SyncRun { store, session, transport, progress, cancel } = run;
     let mut rewound = false;
     let start = store.read(enrolment)?.map_or(0, |e| e.pushed_seq);
     let total: i64 = store.read(|c| {
@@ -172,14 +167,8 @@ fn fill(ops: Vec<OpRecord>) -> Result<Vec<OpRecord>> {
     Ok(kept)
 }
 
-fn pull(
-    store: &Store,
-    session: &Session,
-    transport: &Transport,
-    progress: &dyn Fn(&SyncProgress),
-    cancel: &AtomicBool,
-    summary: &mut SyncSummary,
-) -> Result<()> {
+fn pull(run: SyncRun<'_>, summary: &mut SyncSummary) -> Result<()> {
+    let SyncRun { store, session, transport, progress, cancel } = run;
     let start = store.read(enrolment)?.map_or(0, |e| e.pull_cursor);
     loop {
         if cancel.load(Ordering::Relaxed) {

@@ -4,7 +4,7 @@
 //! verified and applied. Nothing is written to disk outside the encrypted registry, and memory holds the
 //! chunk being applied and the one being fetched, whatever the office's size.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::sync_channel;
 
 use br_model::op::OpRecord;
@@ -12,10 +12,9 @@ use br_protocol::wire::{SnapshotChunk, SnapshotManifest, SnapshotRequest};
 use br_protocol::{MAX_BODY_BYTES, SNAPSHOT_CHUNK_BYTES};
 use rusqlite::params;
 
+use super::context::SyncRun;
 use super::progress::{SyncPhase, SyncProgress, SyncSummary};
 use super::state::enrolment;
-use super::transport::Transport;
-use crate::auth::Session;
 use crate::clock::now_rfc3339;
 use crate::error::{CoreError, Result};
 use crate::io::import::DEFER_INDEXES_MIN_ROWS;
@@ -28,14 +27,8 @@ const MAX_CHUNK_TEXT: usize = SNAPSHOT_CHUNK_BYTES + MAX_BODY_BYTES;
 
 /// Fetches and applies the office's snapshot, then leaves pull to start at its cursor. A snapshot the
 /// server no longer keeps is asked for again, once: ops applied from the first are recognised by id.
-pub(super) fn first_sync(
-    store: &Store,
-    session: &Session,
-    transport: &Transport,
-    progress: &dyn Fn(&SyncProgress),
-    cancel: &AtomicBool,
-    summary: &mut SyncSummary,
-) -> Result<()> {
+pub(super) fn first_sync(run: SyncRun<'_>, summary: &mut SyncSummary) -> Result<()> {
+    let SyncRun { store, session, transport, .. } = run;
     let mut asked_again = false;
     loop {
         let manifest = match current_manifest(store)? {
@@ -52,7 +45,7 @@ pub(super) fn first_sync(
                 manifest
             }
         };
-        match apply_chunks(store, session, transport, &manifest, progress, cancel, summary) {
+        match apply_chunks(run, &manifest, summary) {
             Err(CoreError::ServerRefused { code, .. }) if code == "snapshot_gone" && !asked_again => {
                 asked_again = true;
                 store.write_as(session.username(), |tx| {
@@ -73,15 +66,8 @@ fn current_manifest(store: &Store) -> Result<Option<SnapshotManifest>> {
     Ok(Some(serde_json::from_str(&text)?))
 }
 
-fn apply_chunks(
-    store: &Store,
-    session: &Session,
-    transport: &Transport,
-    manifest: &SnapshotManifest,
-    progress: &dyn Fn(&SyncProgress),
-    cancel: &AtomicBool,
-    summary: &mut SyncSummary,
-) -> Result<()> {
+fn apply_chunks(run: SyncRun<'_>, manifest: &SnapshotManifest, summary: &mut SyncSummary) -> Result<()> {
+    let SyncRun { store, session, progress, .. } = run;
     let next = store.read(enrolment)?.map_or(0, |e| e.snapshot_next).max(0) as usize;
     let mut done: u64 = manifest.chunks.iter().take(next).map(|c| c.ops as u64).sum();
     let report = |done| progress(&SyncProgress { phase: SyncPhase::Snapshot, done, total: manifest.ops as u64 });
@@ -96,7 +82,7 @@ fn apply_chunks(
     if defer_indexes {
         store.write_as(session.username(), |tx| list_indexes::drop_all(tx.conn()))?;
     }
-    let fetched = fetch_and_apply(store, session, transport, manifest, next, &mut done, &report, cancel, summary);
+    let fetched = fetch_and_apply(run, manifest, next, &mut done, &report, summary);
     let fetched = if defer_indexes {
         match store.write_as(session.username(), |tx| list_indexes::ensure_all(tx.conn()).map(|_| ())) {
             Err(e) if fetched.is_ok() => Err(e),
@@ -124,18 +110,15 @@ fn apply_chunks(
 
 /// Fetches the chunks from `next` on, one ahead of the one being applied, and applies each verified one in
 /// a transaction with the bookmark of the next.
-#[allow(clippy::too_many_arguments)]
 fn fetch_and_apply(
-    store: &Store,
-    session: &Session,
-    transport: &Transport,
+    run: SyncRun<'_>,
     manifest: &SnapshotManifest,
     next: usize,
     done: &mut u64,
     report: &dyn Fn(u64),
-    cancel: &AtomicBool,
     summary: &mut SyncSummary,
 ) -> Result<()> {
+    let SyncRun { store, session, transport, cancel, .. } = run;
     let own_device = store.device_id();
     std::thread::scope(|scope| {
         // The fetching thread also checks and parses, so the writer only writes.
