@@ -161,6 +161,8 @@ operations!(
     ops::DecideDuplicatesRequest,
     ops::MergeDuplicatesRequest,
     ops::DedupQualityRequest,
+    ops::DedupThresholdsRequest,
+    ops::SetDedupThresholdsRequest,
     ops::SetDisbursementRequest,
     ops::ListCyclesRequest,
     br_core::disbursement::cycle::CreateCycle,

@@ -18,8 +18,10 @@ use ts_rs::TS;
 use crate::files::{Delivered, Download, InputFile, OutputFile};
 use crate::Context;
 use br_core::backup::{self, BackupSummary};
+use br_core::dedup::quality::DedupQuality;
+use br_core::dedup::thresholds::DedupThresholds;
 use br_core::dedup::review::{
-    self as dedup, Decision, DedupQuality, DedupRequest, DedupSummary, DuplicateGroup, DuplicateQueue,
+    self as dedup, Decision, DedupRequest, DedupSummary, DuplicateGroup, DuplicateQueue,
     DuplicateQueueQuery, MergeSummary,
 };
 use br_core::disbursement::approval::{Decide, WorkflowSummary};
@@ -702,9 +704,14 @@ impl Operation for MergeDuplicatesRequest {
 
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct DedupQualityRequest {
-    /// The truth file `br gen` wrote beside the registrants file.
+    /// Known duplicate pairs (external ids; an optional third column names the kind), such as the truth
+    /// file `br gen` writes beside the registrants file.
     #[serde(flatten)]
     pub truth: InputFile,
+    /// Known look-alikes that must stay apart (external ids and a kind): reported by kind.
+    #[serde(default)]
+    #[ts(optional)]
+    pub lookalikes: Option<InputFile>,
 }
 impl Operation for DedupQualityRequest {
     const NAME: &'static str = "dedup.quality";
@@ -716,7 +723,34 @@ impl Operation for DedupQualityRequest {
             br_core::auth::Permission::DuplicatesManage,
             "dedup.quality",
         )?;
-        dedup::quality(registry(ctx).store(), &ctx.files.input(&self.truth)?)
+        let lookalikes = match &self.lookalikes {
+            Some(f) => Some(ctx.files.input(f)?),
+            None => None,
+        };
+        br_core::dedup::quality::quality(registry(ctx).store(), &ctx.files.input(&self.truth)?, lookalikes.as_deref())
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct DedupThresholdsRequest {}
+impl Operation for DedupThresholdsRequest {
+    const NAME: &'static str = "dedup.thresholds";
+    type Response = DedupThresholds;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<DedupThresholds> {
+        br_core::dedup::thresholds::get(registry(ctx).store(), session)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct SetDedupThresholdsRequest {
+    #[serde(flatten)]
+    pub thresholds: DedupThresholds,
+}
+impl Operation for SetDedupThresholdsRequest {
+    const NAME: &'static str = "dedup.set_thresholds";
+    type Response = DedupThresholds;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<DedupThresholds> {
+        br_core::dedup::thresholds::set(registry(ctx).store(), session, self.thresholds)
     }
 }
 

@@ -626,7 +626,7 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
         Command::Outbox { command } => crate::outbox::run_outbox(cli, command),
         Command::Sync { command } => crate::sync::run_sync(cli, command),
         Command::Program { command } => crate::programs::run_program(cli, command),
-        Command::Dedup { command } => crate::programs::run_dedup(cli, command),
+        Command::Dedup { command } => crate::dedup::run_dedup(cli, command),
         Command::Cycle { command } => crate::cycles::run_cycle(cli, command),
         Command::Fund { command } => crate::cycles::run_fund(cli, command),
         Command::Payment { command } => crate::cycles::run_payment(cli, command),

@@ -8,6 +8,7 @@ mod bench_programs;
 mod commands;
 mod credentials;
 mod cycles;
+mod dedup;
 mod http_guard;
 mod outbox;
 mod output;
@@ -128,7 +129,7 @@ pub enum Command {
     /// Deduplication: find, review, decide, merge.
     Dedup {
         #[command(subcommand)]
-        command: programs::DedupCommand,
+        command: dedup::DedupCommand,
     },
     /// The audit log.
     Audit {

@@ -1,11 +1,9 @@
-//! `br program ...` and `br dedup ...`: thin adapters over the programs and deduplication operations.
+//! `br program ...`: thin adapters over the programs operations.
 
 use std::io::IsTerminal;
 
-use br_api::files::InputFile;
 use br_api::ops::*;
 use br_api::{call, ApiError, Progress};
-use br_core::dedup::review::{Decision, DedupRequest, DuplicateQueueQuery};
 use br_core::program::membership::{MemberAction, MembersQuery};
 use br_core::program::model::{ProgramFields, ProgramState};
 use br_core::program::rules::RuleKind;
@@ -94,37 +92,7 @@ pub enum ProgramCommand {
     },
 }
 
-#[derive(Subcommand)]
-pub enum DedupCommand {
-    /// Find duplicates registry-wide, or among a program's members.
-    Run {
-        #[arg(long)]
-        program: Option<String>,
-        #[arg(long)]
-        no_fuzzy: bool,
-        /// Measure precision and recall against a `br gen` truth file afterwards.
-        #[arg(long)]
-        truth: Option<std::path::PathBuf>,
-    },
-    /// The review queue, highest score first.
-    Queue {
-        #[arg(long)]
-        program: Option<String>,
-        #[arg(long, default_value_t = 20)]
-        limit: u32,
-    },
-    /// Decide a group: duplicates or not-duplicates.
-    Decide {
-        group: uuid::Uuid,
-        decision: String,
-        #[arg(long)]
-        comment: Option<String>,
-    },
-    /// Merge a group into the record to keep (by reference).
-    Merge { group: uuid::Uuid, keep: String },
-}
-
-fn key(code: &str) -> ProgramKey {
+pub(crate) fn key(code: &str) -> ProgramKey {
     ProgramKey::Code(code.to_uppercase())
 }
 
@@ -336,108 +304,6 @@ pub fn run_program(cli: &Cli, command: &ProgramCommand) -> Result<(), ApiError> 
                     })
                     .collect::<Vec<_>>()
                     .join("\n")
-            });
-            Ok(())
-        }),
-    }
-}
-
-pub fn run_dedup(cli: &Cli, command: &DedupCommand) -> Result<(), ApiError> {
-    match command {
-        DedupCommand::Run { program, no_fuzzy, truth } => {
-            cancel_on_ctrl_c();
-            with_session(cli, &no_progress, |ctx, s| {
-                let req = DedupRequest {
-                    program: program.as_deref().map(key),
-                    exact: true,
-                    fuzzy: !no_fuzzy,
-                    households: true,
-                };
-                let summary = call(ctx, s, req)?;
-                print(cli, &summary, |d| {
-                    format!(
-                        "{} groups ({} of individuals, {} of households) among {} people; {} exact and {} fuzzy pairs; \
-                         load {} ms, compare {} ms, total {} ms{}",
-                        d.groups,
-                        d.individual_groups,
-                        d.household_groups,
-                        d.stats.people,
-                        d.stats.exact_pairs,
-                        d.stats.fuzzy_pairs,
-                        d.stats.load_ms,
-                        d.stats.compare_ms,
-                        d.elapsed_ms,
-                        if d.memberships_duplicated > 0 {
-                            format!("; {} memberships held as duplicated", d.memberships_duplicated)
-                        } else {
-                            String::new()
-                        }
-                    )
-                });
-                if let Some(truth) = truth {
-                    let q = call(
-                        ctx,
-                        s,
-                        DedupQualityRequest { truth: InputFile::Path { path: truth.display().to_string() } },
-                    )?;
-                    print(cli, &q, |q| {
-                        format!(
-                            "precision {:.4} ({} of {} pairs found are planted), recall {:.4} ({} of {} planted pairs found)",
-                            q.precision, q.predicted_pairs_correct, q.predicted_pairs, q.recall, q.truth_pairs_found, q.truth_pairs
-                        )
-                    });
-                }
-                Ok(())
-            })
-        }
-        DedupCommand::Queue { program, limit } => with_session(cli, &no_progress, |ctx, s| {
-            let q = call(
-                ctx,
-                s,
-                DuplicateQueueQuery {
-                    status: None,
-                    program: program.as_deref().map(key),
-                    after: None,
-                    limit: Some(*limit),
-                },
-            )?;
-            print(cli, &q, |q| {
-                let mut t = vec![format!("{} open groups", q.open)];
-                for g in &q.groups {
-                    let refs: Vec<&str> = g.members.iter().map(|m| m.reference.as_str()).collect();
-                    t.push(format!("{} {:.2} {} [{}] {}", g.id, g.score, g.kind, g.reasons.join(", "), refs.join(" ")));
-                }
-                t.join("\n")
-            });
-            Ok(())
-        }),
-        DedupCommand::Decide { group, decision, comment } => {
-            let decision = match decision.as_str() {
-                "duplicates" => Decision::Duplicates,
-                "not-duplicates" | "not_duplicates" => Decision::NotDuplicates,
-                _ => return Err(ApiError::invalid("the decision is duplicates or not-duplicates")),
-            };
-            with_session(cli, &no_progress, |ctx, s| {
-                let g = call(ctx, s, DecideDuplicatesRequest { group: *group, decision, comment: comment.clone() })?;
-                print(cli, &g, |g| format!("group {} is now {:?}", g.id, g.status));
-                Ok(())
-            })
-        }
-        DedupCommand::Merge { group, keep } => with_session(cli, &no_progress, |ctx, s| {
-            let m = call(
-                ctx,
-                s,
-                MergeDuplicatesRequest { group: *group, keep: RegistrantKey::Reference(keep.to_uppercase()) },
-            )?;
-            print(cli, &m, |m| {
-                format!(
-                    "kept {}, merged {}; {} IDs and {} memberships moved, {} memberships exited",
-                    m.kept,
-                    m.merged.join(" "),
-                    m.ids_moved,
-                    m.memberships_moved,
-                    m.memberships_exited
-                )
             });
             Ok(())
         }),

@@ -43,7 +43,7 @@ fn planted_duplicates_are_found_with_high_precision_and_recall() {
     fx.import(&fx.admin, std::path::Path::new(&s.registrants_file), &ImportOptions::default()).unwrap();
     let summary = review::run(fx.registry.store(), &fx.admin, &everything(), &AtomicBool::new(false)).unwrap();
     assert!(summary.stats.exact_pairs > 0 && summary.stats.fuzzy_pairs > 0);
-    let q = review::quality(fx.registry.store(), std::path::Path::new(&s.truth_file)).unwrap();
+    let q = br_core::dedup::quality::quality(fx.registry.store(), std::path::Path::new(&s.truth_file), None).unwrap();
     assert!(q.precision >= 0.95, "{q:?}");
     assert!(q.recall >= 0.95, "{q:?}");
     // Running again replaces the open groups instead of adding to them.
@@ -92,9 +92,18 @@ fn a_person_decides_and_merges_and_nothing_is_deleted() {
     let (p1, p3, p4, p5) = (reference(&fx, "P1"), reference(&fx, "P3"), reference(&fx, "P4"), reference(&fx, "P5"));
     let fatima = q.groups.iter().find(|g| g.members.iter().any(|m| m.reference == p1)).unwrap();
     assert!(fatima.members.iter().any(|m| m.reference == p3), "Arabic and Latin spellings matched");
-    assert_eq!(fatima.reasons, vec!["similar_name_same_birth_date".to_string()]);
+    // Each proposal says why: the fields that agreed, and how much each weighed.
+    assert!(fatima.reasons.contains(&"birth_date".to_string()), "{:?}", fatima.reasons);
+    let level = |g: &review::DuplicateGroup, field: &str| {
+        g.pairs[0].fields.iter().find(|f| f.field == field).map(|f| (f.level.clone(), f.weight))
+    };
+    assert_eq!(level(fatima, "given_name").unwrap().0, "transliterated");
+    assert_eq!(level(fatima, "birth_date").unwrap().0, "exact");
+    assert!(level(fatima, "birth_date").unwrap().1 > 0.0);
+    assert_eq!((fatima.pairs[0].a.as_str(), fatima.pairs[0].b.as_str()), (p1.as_str(), p3.as_str()));
     let hassan = q.groups.iter().find(|g| g.members.iter().any(|m| m.reference == p4)).unwrap();
-    assert!(hassan.reasons.contains(&"same_id".to_string()));
+    assert_eq!(level(hassan, "id").unwrap().0, "same");
+    assert_eq!(hassan.band, br_core::dedup::thresholds::Band::VeryLikely);
 
     // Not duplicates: remembered, so the next run does not propose them again.
     review::decide(store, &fx.admin, fatima.id, Decision::NotDuplicates, Some("sisters")).unwrap();
@@ -215,5 +224,5 @@ B,Amina,Musa,female,1975-01-01,D01,H1,spouse
     assert_eq!(s.household_groups, 1);
     let q = queue(&fx, None);
     assert_eq!(q.groups[0].kind, "group");
-    assert_eq!(q.groups[0].reasons, vec!["same_members".to_string()]);
+    assert_eq!(q.groups[0].reasons, vec!["members".to_string()]);
 }

@@ -96,7 +96,7 @@ fn search_age_min_20000_is_refused_instead_of_panicking() {
 fn a_one_column_truth_file_is_refused_instead_of_panicking() {
     let f = Fixture::new();
     let truth = f.file("truth.csv", b"a\nP1\nP2\n");
-    let e = br_core::dedup::review::quality(f.registry.store(), &truth).unwrap_err();
+    let e = br_core::dedup::quality::quality(f.registry.store(), &truth, None).unwrap_err();
     assert_eq!(e.code(), ErrorCode::InvalidInput);
     assert!(e.to_string().contains("line 2"), "{e}");
 }

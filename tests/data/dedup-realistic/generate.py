@@ -25,6 +25,8 @@ import os
 import random
 
 SEED = 2026_11_30
+# The campaigns' year: every birth date lies before its end (an import refuses dates in the future).
+AS_OF = 2025
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 AREAS = [("D01", "North District"), ("D02", "River District"), ("D03", "Hill District"),
@@ -174,8 +176,8 @@ people, households, confusers = [], [], []
 
 
 def new_person(female, given, family, lo, hi, area, household, adult_id=True):
-    p = Person(female, given, family, 2026 - rng.randint(lo, hi), area, household)
-    if 2026 - p.year >= 18 and adult_id and rng.random() < 0.6:
+    p = Person(female, given, family, AS_OF - rng.randint(lo, hi), area, household)
+    if AS_OF - p.year >= 18 and adult_id and rng.random() < 0.6:
         p.national_id = national_id()
     people.append(p)
     return p
@@ -208,19 +210,19 @@ def household(n):
         second.year, second.month, second.day, second.approx = first.year, first.month, first.day, first.approx
         members += [(first, "child"), (second, "child")]
         confusers.append((first, second, "twins"))
-    elif roll < 0.10 and father is not None and 2026 - father.year >= 40:
+    elif roll < 0.10 and father is not None and AS_OF - father.year >= 40:
         # A son named after his father.
-        son = new_person(False, father.given, father.family, 16, 2026 - father.year - 20, area, n)
+        son = new_person(False, father.given, father.family, 16, AS_OF - father.year - 20, area, n)
         members.append((son, "child"))
         confusers.append((father, son, "father_son"))
-    elif roll < 0.15 and mother is not None and 2026 - mother.year >= 38:
-        daughter = new_person(True, mother.given, family, 14, 2026 - mother.year - 18, area, n)
+    elif roll < 0.15 and mother is not None and AS_OF - mother.year >= 38:
+        daughter = new_person(True, mother.given, family, 14, AS_OF - mother.year - 18, area, n)
         members.append((daughter, "child"))
         confusers.append((mother, daughter, "mother_daughter"))
     # One phone serves the household: the head's, often written on the adults' records too.
     shared = phone() if rng.random() < 0.75 else None
     for p, relationship in members:
-        adult = 2026 - p.year >= 16
+        adult = AS_OF - p.year >= 16
         if relationship == "head" or (adult and shared and rng.random() < 0.6):
             p.phone = shared
         elif adult and rng.random() < 0.2:
@@ -237,7 +239,7 @@ for _ in range(30):
     area = rng.choice(AREAS)[0]
     female = rng.random() < 0.5
     # The most common names: Mohamed or Fatima, family name Mohamed.
-    given, family, year = 0, 0, 2026 - rng.randint(30, 60)
+    given, family, year = 0, 0, AS_OF - rng.randint(30, 60)
     pair = []
     for _ in range(2):
         n = len(households) + 1
@@ -279,6 +281,8 @@ def vary(reg, person, kinds):
         applied.add("approx_to_exact")
     if "year_off" in kinds:
         year = int(reg.birth[:4]) + rng.choice([-1, 1])
+        if year > AS_OF:
+            year -= 2
         reg.birth = f"{year}{reg.birth[4:]}"
         applied.add("year_off")
     if "day_month_swap" in kinds:
@@ -329,20 +333,26 @@ for n, area, members in again:
 singles = rng.sample([p for p in people if len(p.registrations) == 1], 330)
 for i, p in enumerate(singles):
     kinds = campaign_kinds()
-    if i % 6 == 0 and 2026 - p.year >= 18:
+    if i % 6 == 0 and AS_OF - p.year >= 18:
         # Moved, married, a second wife's household: listed again in another household of the area.
         target = rng.choice([h for h in households if h[1] == p.area and h[0] != p.household])
-        reg = Registration(p, 2, write_script(p.area), f"HH1-{target[0]:04d}", "member")
+        reg = Registration(p, 2, write_script(p.area), f"HH1-{target[0]:04d}", "other_relative")
         reg.variation = label(vary(reg, p, kinds), "other_household")
     else:
-        reg = Registration(p, 2, write_script(p.area), f"HH1-{p.household:04d}", "member")
+        reg = Registration(p, 2, write_script(p.area), f"HH1-{p.household:04d}", "other_relative")
         reg.variation = label(vary(reg, p, kinds))
     # A few are registered a third time, differently again.
     if i % 10 == 0:
-        third = Registration(p, 3, write_script(p.area), f"HH1-{p.household:04d}", "member")
+        third = Registration(p, 3, write_script(p.area), f"HH1-{p.household:04d}", "other_relative")
         third.variation = label(vary(third, p, campaign_kinds()), "third_registration")
 
 rows = sorted((r for p in people for r in p.registrations), key=lambda r: r.external_id)
+# A household's rows must be next to each other in an import: someone a later campaign added to an earlier
+# household is written after that household's first rows.
+first_row = {}
+for r in rows:
+    first_row.setdefault(r.household_ref or r.external_id, r.external_id)
+rows.sort(key=lambda r: (first_row[r.household_ref or r.external_id], r.external_id))
 with open(os.path.join(HERE, "people.csv"), "w", newline="", encoding="utf-8") as f:
     w = csv.writer(f, lineterminator="\n")
     w.writerow(["external_id", "given_name", "family_name", "sex", "birth_date", "birth_date_approx", "phone",

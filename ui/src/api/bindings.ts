@@ -108,6 +108,8 @@ destination: string, };
 
 export type BackupSummary = { path: string, database_bytes: number, created_at: string, };
 
+export type Band = "review" | "very_likely";
+
 export type ChangeLogExportSummary = { ops: number, bytes: number, };
 
 export type ChangeMembersRequest = { program: ProgramKey, registrants: Array<RegistrantKey>, action: MemberAction, reason?: string, 
@@ -236,9 +238,25 @@ export type Decision = "duplicates" | "not_duplicates";
 
 export type DecisionKind = "approve" | "reject";
 
-export type DedupQuality = { truth_pairs: number, truth_pairs_found: number, predicted_pairs: number, predicted_pairs_correct: number, precision: number, recall: number, };
+export type DedupQuality = { truth_pairs: number, 
+/**
+ * Truth pairs whose two records are not both in the registry (not counted as found).
+ */
+truth_pairs_missing: number, truth_pairs_found: number, predicted_pairs: number, predicted_pairs_correct: number, precision: number, recall: number, f1: number, 
+/**
+ * Recall by the truth file's third column (a `+`-joined list of variations counts for each).
+ */
+by_kind: Array<KindQuality>, 
+/**
+ * Look-alikes proposed, by kind (empty without a look-alike file).
+ */
+lookalikes: Array<KindQuality>, };
 
-export type DedupQualityRequest = { upload: string, } | { path: string, };
+export type DedupQualityRequest = { 
+/**
+ * Known look-alikes that must stay apart (external ids and a kind): reported by kind.
+ */
+lookalikes?: InputFile, } & ({ upload: string, } | { path: string, });
 
 export type DedupRequest = { 
 /**
@@ -248,6 +266,14 @@ program?: ProgramKey, exact: boolean, fuzzy: boolean, households: boolean, };
 
 export type DedupSummary = { groups: number, individual_groups: number, household_groups: number, 
 /**
+ * Groups at or above the office's "very likely" probability.
+ */
+very_likely_groups: number, 
+/**
+ * The weights this run estimated on the registry.
+ */
+model: ModelSummary, 
+/**
  * Program memberships set to `duplicated` (program runs only).
  */
 memberships_duplicated: number, 
@@ -255,6 +281,10 @@ memberships_duplicated: number,
  * Program memberships back from `duplicated` because their group is gone.
  */
 memberships_restored: number, stats: FindStats, elapsed_ms: number, };
+
+export type DedupThresholds = { review: number, very_likely: number, };
+
+export type DedupThresholdsRequest = Record<string, never>;
 
 export type DefineCustomFieldRequest = { field: CustomField, };
 
@@ -278,7 +308,19 @@ export type Done = { ok: boolean, };
 
 export type Download = { id: string, name: string, bytes: number, };
 
-export type DuplicateGroup = { id: string, kind: string, score: number, reasons: Array<string>, status: GroupStatus, 
+export type DuplicateGroup = { id: string, kind: string, 
+/**
+ * The best pair's match probability.
+ */
+score: number, band: Band, 
+/**
+ * The fields that spoke for the group.
+ */
+reasons: Array<string>, 
+/**
+ * Each proposed pair of the group, best first, with each field's part in its score.
+ */
+pairs: Array<PairExplanation>, status: GroupStatus, 
 /**
  * The program whose members were compared; absent for registry-wide runs.
  */
@@ -394,13 +436,37 @@ export type ExportSummary = { rows: number,
  */
 contains_personal_data: boolean, path: string, };
 
+export type FieldEstimate = { field: string, levels: Array<LevelEstimate>, };
+
+export type FieldWeight = { field: string, level: string, 
+/**
+ * Evidence in bits: above 0 for one person, below for two.
+ */
+weight: number, };
+
 export type Filters = { area: string | null, sex: string | null, 
 /**
  * Inclusive, in whole years today.
  */
 age_min: number | null, age_max: number | null, tag: string | null, status: RegistrantStatus | null, kind: RegistrantKind | null, };
 
-export type FindStats = { people: number, households: number, exact_pairs: number, fuzzy_pairs: number, comparisons: number, load_ms: number, compare_ms: number, };
+export type FindStats = { people: number, households: number, 
+/**
+ * Proposed pairs that share an ID.
+ */
+exact_pairs: number, 
+/**
+ * Other proposed pairs.
+ */
+fuzzy_pairs: number, 
+/**
+ * Pairs compared (sharing a block), in each round.
+ */
+comparisons: number, 
+/**
+ * Households linked as one family registered twice.
+ */
+linked_households: number, load_ms: number, compare_ms: number, };
 
 export type Fund = { id: string, program_code: string, amount: number, currency: string, state: FundState, reference: string, created_by: string, posted_by: string | null, posted_at: string | null, created_at: string, };
 
@@ -505,9 +571,19 @@ rejects_file: string | null,
  */
 auto_enrolled: number, elapsed_ms: number, };
 
+export type InputFile = { upload: string, } | { path: string, };
+
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]?: JsonValue } | null;
 
 export type KeySource = "credential_store" | "passphrase";
+
+export type KindQuality = { kind: string, pairs: number, 
+/**
+ * Truth kinds: pairs found. Look-alike kinds: pairs proposed (wrongly).
+ */
+proposed: number, share: number, };
+
+export type LevelEstimate = { level: string, m: number, u: number, weight: number, };
 
 export type ListCustomFieldsRequest = Record<string, never>;
 
@@ -565,6 +641,16 @@ keep: RegistrantKey, };
 
 export type MergeSummary = { kept: string, merged: Array<string>, ids_moved: number, memberships_moved: number, memberships_exited: number, };
 
+export type ModelSummary = { 
+/**
+ * Log-odds, in bits, that two people taken at random are one.
+ */
+prior_weight: number, em_iterations: number, 
+/**
+ * Reviewer decisions used as known answers.
+ */
+decisions_used: number, fields: Array<FieldEstimate>, };
+
 export type OutboxExportRequest = { 
 /**
  * Seals the file (at least 12 characters); whoever replays it needs the same.
@@ -578,6 +664,12 @@ export type OutboxReplayRequest = {
 passphrase: string, } & ({ upload: string, } | { path: string, });
 
 export type Outcome = "ok" | "denied";
+
+export type PairExplanation = { 
+/**
+ * Registrant references when read from the queue (rowids while stored).
+ */
+a: string, b: string, probability: number, weight: number, fields: Array<FieldWeight>, };
 
 export type PaymentBatch = { id: string, cycle_id: string, sequence: number, state: string, count: number, total: number, created_by: string, created_at: string, sent_at: string | null, };
 
@@ -849,6 +941,8 @@ export type SessionInfo = { user_id: string, username: string, role: Role, permi
 
 export type SessionInfoRequest = Record<string, never>;
 
+export type SetDedupThresholdsRequest = { review: number, very_likely: number, };
+
 export type SetDisbursementRequest = { program: ProgramKey, settings: DisbursementSettings, };
 
 export type SetFundStateRequest = { fund: string, state: FundState, };
@@ -1051,6 +1145,8 @@ export type Operations = {
   "dedup.decide": [DecideDuplicatesRequest, DuplicateGroup];
   "dedup.merge": [MergeDuplicatesRequest, MergeSummary];
   "dedup.quality": [DedupQualityRequest, DedupQuality];
+  "dedup.thresholds": [DedupThresholdsRequest, DedupThresholds];
+  "dedup.set_thresholds": [SetDedupThresholdsRequest, DedupThresholds];
   "programs.set_disbursement": [SetDisbursementRequest, ProgramSummary];
   "cycles.list": [ListCyclesRequest, Array<Cycle>];
   "cycles.create": [CreateCycle, CycleCreated];

@@ -76,7 +76,10 @@ export function Duplicates({ program }: { program?: string }) {
           <Table.Tbody>
             {groups.map((g) => (
               <Table.Tr key={g.id} onClick={() => setCurrent(g)} style={{ cursor: "pointer" }} aria-selected={current?.id === g.id} fw={current?.id === g.id ? 700 : undefined}>
-                <Table.Td>{g.score.toFixed(2)}</Table.Td>
+                <Table.Td>
+                  {g.score.toFixed(2)}
+                  {g.band === "very_likely" && <Badge ml={4} color="red" variant="light" data-testid="dedup-band">{t("dedup.band_very_likely")}</Badge>}
+                </Table.Td>
                 <Table.Td>
                   <Anchor component="button" onClick={() => setCurrent(g)}>
                     {g.members.map((m) => m.reference).join(" · ")}
@@ -84,7 +87,7 @@ export function Duplicates({ program }: { program?: string }) {
                 </Table.Td>
                 <Table.Td>
                   {g.reasons.map((r) => (
-                    <Badge key={r} mr={4}>{t(`dedup.reason_${r}`)}</Badge>
+                    <Badge key={r} mr={4}>{t(`dedup.field_${r}`)}</Badge>
                   ))}
                 </Table.Td>
               </Table.Tr>
@@ -161,6 +164,7 @@ function Review({ group, onDone }: { group: DuplicateGroup; onDone: () => void }
           </Card>
         ))}
       </SimpleGrid>
+      <Explanation group={group} />
       {decidable && (
         <>
           <Textarea label={t("dedup.comment")} value={comment} onChange={(e) => setComment(e.currentTarget.value)} />
@@ -178,6 +182,35 @@ function Review({ group, onDone }: { group: DuplicateGroup; onDone: () => void }
       )}
       {group.decided_by && <Text size="sm" c="dimmed">{t("dedup.decided", { who: group.decided_by, at: group.decided_at })}</Text>}
       <ErrorNote error={act.error} />
+    </Stack>
+  );
+}
+
+/** Each proposed pair of the group: how likely, and what each field weighed (in bits). */
+function Explanation({ group }: { group: DuplicateGroup }) {
+  const { t } = useTranslation();
+  if (group.pairs.length === 0) return null;
+  return (
+    <Stack gap="xs" data-testid="dedup-explanation">
+      <Text fw={700}>{t("dedup.why")}</Text>
+      <Text size="xs" c="dimmed">{t("dedup.weight_hint")}</Text>
+      {group.pairs.map((p) => (
+        <Table key={`${p.a}-${p.b}`} withTableBorder>
+          <Table.Caption>{t("dedup.pair_line", { a: p.a, b: p.b, percent: `${(p.probability * 100).toFixed(1)} %` })}</Table.Caption>
+          <Table.Tbody>
+            {p.fields.map((f) => (
+              <Table.Tr key={f.field}>
+                <Table.Td>{t(`dedup.field_${f.field}`)}</Table.Td>
+                <Table.Td>{t(`dedup.level_${f.level}`)}</Table.Td>
+                <Table.Td c={f.weight >= 0 ? "teal" : "red"} ta="end" aria-label={t("dedup.weight")}>
+                  {f.weight >= 0 ? "+" : "−"}
+                  {Math.abs(f.weight).toFixed(1)}
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      ))}
     </Stack>
   );
 }

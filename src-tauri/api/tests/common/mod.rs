@@ -179,6 +179,8 @@ pub fn office() -> Office {
         ("dedup.decide", json!({"group": unknown, "decision": "not_duplicates"})),
         ("dedup.merge", json!({"group": unknown, "keep": person})),
         ("dedup.quality", json!({"path": people.display().to_string()})),
+        ("dedup.thresholds", json!({})),
+        ("dedup.set_thresholds", json!({"review": 0.9, "very_likely": 0.99})),
         ("programs.set_disbursement", json!({"program": program, "settings": settings})),
         ("cycles.list", json!({"program": program})),
         ("cycles.create", json!({"program": program, "members_from": "program"})),

@@ -45,6 +45,27 @@ pub fn skeleton(folded: &str) -> String {
     out
 }
 
+/// The script a name is written in, from its first letter: two spellings in one script differ by a
+/// clerk's hand, two in different scripts by transliteration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Script {
+    #[default]
+    Latin,
+    Arabic,
+    Ethiopic,
+    Other,
+}
+
+pub fn script(name: &str) -> Script {
+    match name.chars().find(|c| c.is_alphabetic()) {
+        Some(c) if ('\u{0600}'..='\u{06FF}').contains(&c) || ('\u{0750}'..='\u{077F}').contains(&c) => Script::Arabic,
+        Some(c) if ('\u{1200}'..='\u{139F}').contains(&c) || ('\u{2D80}'..='\u{2DDF}').contains(&c) => Script::Ethiopic,
+        Some(c) if c.is_ascii() || ('\u{00C0}'..='\u{024F}').contains(&c) => Script::Latin,
+        Some(_) => Script::Other,
+        None => Script::Latin,
+    }
+}
+
 /// How alike two skeletons are, from 0 to 1 (Jaro-Winkler; two empty skeletons are alike).
 pub fn similarity(a: &str, b: &str) -> f64 {
     if a.is_empty() && b.is_empty() {

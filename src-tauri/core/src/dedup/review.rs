@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use uuid::Uuid;
 
-use super::find::{self, reason_names, FindStats, FoundGroup, Kinds};
+use super::find::{self, FindStats, FoundGroup, Kinds, PairExplanation};
+use super::model::ModelSummary;
+use super::thresholds::{self, Band};
 use crate::audit::AuditEvent;
 use crate::auth::{require, Permission, Session};
 use crate::clock::now_rfc3339;
@@ -47,6 +49,10 @@ pub struct DedupSummary {
     pub groups: u64,
     pub individual_groups: u64,
     pub household_groups: u64,
+    /// Groups at or above the office's "very likely" probability.
+    pub very_likely_groups: u64,
+    /// The weights this run estimated on the registry.
+    pub model: ModelSummary,
     /// Program memberships set to `duplicated` (program runs only).
     pub memberships_duplicated: u64,
     /// Program memberships back from `duplicated` because their group is gone.
@@ -55,12 +61,12 @@ pub struct DedupSummary {
     pub elapsed_ms: u64,
 }
 
-/// Pairs already decided: declared not duplicates, or in a group decided as duplicates.
-fn decided_pairs(conn: &Connection) -> Result<HashSet<(i64, i64)>> {
-    let mut out: HashSet<(i64, i64)> = HashSet::new();
+/// Pairs already decided: declared not duplicates (false), or in a group decided as duplicates (true).
+fn decided_pairs(conn: &Connection) -> Result<HashMap<(i64, i64), bool>> {
+    let mut out: HashMap<(i64, i64), bool> = HashMap::new();
     let mut st = conn.prepare("SELECT low, high FROM not_duplicates")?;
     for row in st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))? {
-        out.insert(row?);
+        out.insert(row?, false);
     }
     let mut st = conn.prepare(
         "SELECT m.group_rowid, m.registrant FROM duplicate_members m JOIN duplicate_groups g ON g.rowid = m.group_rowid
@@ -74,7 +80,7 @@ fn decided_pairs(conn: &Connection) -> Result<HashSet<(i64, i64)>> {
     for members in by_group.values() {
         for (k, &a) in members.iter().enumerate() {
             for &b in &members[k + 1..] {
-                out.insert((a.min(b), a.max(b)));
+                out.insert((a.min(b), a.max(b)), true);
             }
         }
     }
@@ -86,20 +92,28 @@ pub fn run(store: &Store, session: &Session, req: &DedupRequest, cancel: &Atomic
     let started = std::time::Instant::now();
     let kinds = Kinds { exact: req.exact, fuzzy: req.fuzzy, households: req.households };
     let mut stats = FindStats::default();
-    let (program, groups) = store.read(|c| {
+    let (program, groups, model, limits) = store.read(|c| {
         let program = match &req.program {
             Some(k) => Some(resolve_program(c, k)?),
             None => None,
         };
-        let skip = decided_pairs(c)?;
-        let edges =
-            find::find_individual_pairs(c, program.as_ref().map(|p| p.rowid), kinds, &skip, cancel, &mut stats)?;
-        let mut groups = find::group(&edges, "individual");
+        let limits = thresholds::read(c)?;
+        let decided = decided_pairs(c)?;
+        let found = find::find_individual_pairs(
+            c,
+            program.as_ref().map(|p| p.rowid),
+            kinds,
+            &decided,
+            limits.review,
+            cancel,
+            &mut stats,
+        )?;
+        let mut groups = found.groups;
         if kinds.households && program.is_none() {
-            let households = find::find_household_groups(c, &groups, &skip, &mut stats)?;
-            groups.extend(households);
+            let skip: HashSet<(i64, i64)> = decided.keys().copied().collect();
+            groups.extend(find::find_household_groups(c, &found.edges, &skip, &mut stats)?);
         }
-        Ok((program, groups))
+        Ok((program, groups, found.model.summary(), limits))
     })?;
     let scope = program.as_ref().map(|p| p.rowid).unwrap_or(0);
     store.write_as(session.username(), |tx| {
@@ -111,12 +125,15 @@ pub fn run(store: &Store, session: &Session, req: &DedupRequest, cancel: &Atomic
         c.execute("DELETE FROM duplicate_groups WHERE scope = ?1 AND status = 'open'", [scope])?;
         let now = now_rfc3339();
         let mut insert_group = c.prepare_cached(
-            "INSERT INTO duplicate_groups (id, scope, kind, score, reasons, found_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO duplicate_groups (id, scope, kind, score, reasons, found_at, band, explanation)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
         let mut insert_member = c.prepare_cached("INSERT INTO duplicate_members (group_rowid, registrant) VALUES (?1, ?2)")?;
         for g in &groups {
-            let reasons = serde_json::to_string(&reason_names(g.reasons))?;
-            insert_group.execute(params![Uuid::now_v7(), scope, g.kind, g.score as f64, reasons, now])?;
+            let reasons = serde_json::to_string(&g.reasons)?;
+            let explanation = serde_json::to_string(&g.pairs)?;
+            let band = limits.band(g.score).as_str();
+            insert_group.execute(params![Uuid::now_v7(), scope, g.kind, g.score, reasons, now, band, explanation])?;
             let rowid = c.last_insert_rowid();
             for r in &g.rowids {
                 insert_member.execute(params![rowid, r])?;
@@ -132,6 +149,8 @@ pub fn run(store: &Store, session: &Session, req: &DedupRequest, cancel: &Atomic
             groups: groups.len() as u64,
             individual_groups: groups.iter().filter(|g| g.kind == "individual").count() as u64,
             household_groups: groups.iter().filter(|g| g.kind == "group").count() as u64,
+            very_likely_groups: groups.iter().filter(|g| limits.band(g.score) == Band::VeryLikely).count() as u64,
+            model: model.clone(),
             memberships_duplicated: duplicated,
             memberships_restored: restored,
             stats: stats.clone(),
@@ -142,6 +161,9 @@ pub fn run(store: &Store, session: &Session, req: &DedupRequest, cancel: &Atomic
             "groups": summary.groups,
             "individual_groups": summary.individual_groups,
             "household_groups": summary.household_groups,
+            "very_likely_groups": summary.very_likely_groups,
+            "review_threshold": limits.review,
+            "prior_weight": model.prior_weight,
             "memberships_duplicated": duplicated,
         })))?;
         Ok(summary)
@@ -284,8 +306,13 @@ impl GroupStatus {
 pub struct DuplicateGroup {
     pub id: Uuid,
     pub kind: String,
+    /// The best pair's match probability.
     pub score: f64,
+    pub band: Band,
+    /// The fields that spoke for the group.
     pub reasons: Vec<String>,
+    /// Each proposed pair of the group, best first, with each field's part in its score.
+    pub pairs: Vec<PairExplanation>,
     pub status: GroupStatus,
     /// The program whose members were compared; absent for registry-wide runs.
     pub program_code: Option<String>,
@@ -322,9 +349,10 @@ pub struct DuplicateQueue {
 }
 
 fn load_group(c: &Connection, rowid: i64) -> Result<DuplicateGroup> {
-    let (id, kind, score, reasons, status, program_code, found_at, decided_by, decided_at, comment) = c
+    let (id, kind, score, reasons, status, program_code, found_at, decided_by, decided_at, comment, band, explanation) = c
         .prepare_cached(
-            "SELECT g.id, g.kind, g.score, g.reasons, g.status, p.code, g.found_at, g.decided_by, g.decided_at, g.comment
+            "SELECT g.id, g.kind, g.score, g.reasons, g.status, p.code, g.found_at, g.decided_by, g.decided_at, g.comment,
+                    g.band, g.explanation
              FROM duplicate_groups g LEFT JOIN programs p ON p.rowid = g.scope WHERE g.rowid = ?1",
         )?
         .query_row([rowid], |r| {
@@ -339,18 +367,34 @@ fn load_group(c: &Connection, rowid: i64) -> Result<DuplicateGroup> {
                 r.get::<_, Option<String>>(7)?,
                 r.get::<_, Option<String>>(8)?,
                 r.get::<_, Option<String>>(9)?,
+                r.get::<_, String>(10)?,
+                r.get::<_, String>(11)?,
             ))
         })?;
     let mut st = c.prepare_cached(&format!(
         "SELECT {SUMMARY_COLUMNS} FROM duplicate_members m JOIN registrants r ON r.rowid = m.registrant
          WHERE m.group_rowid = ?1 ORDER BY r.rowid"
     ))?;
-    let members = st.query_map([rowid], |r| summary_from_row(r, false))?.collect::<rusqlite::Result<_>>()?;
+    let members: Vec<RegistrantSummary> =
+        st.query_map([rowid], |r| summary_from_row(r, false))?.collect::<rusqlite::Result<_>>()?;
+    // Stored pairs name rowids; the reviewer reads references.
+    let rowids = group_members(c, rowid)?;
+    let reference = |stored: &str| -> String {
+        let at = stored.parse::<i64>().ok().and_then(|r| rowids.iter().position(|&x| x == r));
+        at.and_then(|i| members.get(i)).map_or_else(String::new, |m| m.reference.clone())
+    };
+    let mut pairs: Vec<PairExplanation> = serde_json::from_str(&explanation).unwrap_or_default();
+    for p in &mut pairs {
+        p.a = reference(&p.a);
+        p.b = reference(&p.b);
+    }
     Ok(DuplicateGroup {
         id,
         kind,
         score,
+        band: Band::parse(&band),
         reasons: serde_json::from_str(&reasons).unwrap_or_default(),
+        pairs,
         status: GroupStatus::parse(&status),
         program_code,
         found_at,
@@ -624,87 +668,5 @@ pub fn merge(store: &Store, session: &Session, group: Uuid, keep: &RegistrantKey
             }),
         ))?;
         Ok(summary)
-    })
-}
-
-/// Precision and recall of the registry-wide individual groups against a generator's truth file.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct DedupQuality {
-    pub truth_pairs: u64,
-    pub truth_pairs_found: u64,
-    pub predicted_pairs: u64,
-    pub predicted_pairs_correct: u64,
-    pub precision: f64,
-    pub recall: f64,
-}
-
-pub fn quality(store: &Store, truth_csv: &std::path::Path) -> Result<DedupQuality> {
-    let mut reader =
-        csv::Reader::from_path(truth_csv).map_err(|e| CoreError::InvalidInput(format!("truth file: {e}")))?;
-    let mut pairs: Vec<(String, String)> = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| CoreError::InvalidInput(format!("truth file: {e}")))?;
-        let (Some(a), Some(b)) = (record.get(0), record.get(1)) else {
-            return Err(CoreError::InvalidInput(format!(
-                "truth file, line {}: each line holds two external ids (a pair of duplicates)",
-                i + 2
-            )));
-        };
-        pairs.push((a.to_string(), b.to_string()));
-    }
-    store.read(|c| {
-        let mut by_external: HashMap<String, i64> = HashMap::new();
-        let mut st = c.prepare("SELECT external_id, rowid FROM registrants WHERE external_id IS NOT NULL")?;
-        for row in st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))? {
-            let (e, r) = row?;
-            by_external.insert(e, r);
-        }
-        // Truth clusters: someone copied twice makes the two copies duplicates of each other too.
-        let truth_edges: Vec<find::Edge> = pairs
-            .iter()
-            .filter_map(|(a, b)| Some(find::Edge { a: *by_external.get(a)?, b: *by_external.get(b)?, score: 1.0, reasons: 0 }))
-            .collect();
-        let mut truth_cluster: HashMap<i64, usize> = HashMap::new();
-        for (i, g) in find::group(&truth_edges, "individual").iter().enumerate() {
-            for r in &g.rowids {
-                truth_cluster.insert(*r, i);
-            }
-        }
-        let mut predicted_group: HashMap<i64, i64> = HashMap::new();
-        let mut predicted_pairs = 0u64;
-        let mut correct = 0u64;
-        let mut st = c.prepare(
-            "SELECT m.group_rowid, m.registrant FROM duplicate_members m JOIN duplicate_groups g ON g.rowid = m.group_rowid
-             WHERE g.scope = 0 AND g.kind = 'individual' AND g.status <> 'not_duplicates' ORDER BY m.group_rowid",
-        )?;
-        let mut groups: HashMap<i64, Vec<i64>> = HashMap::new();
-        for row in st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
-            let (g, r) = row?;
-            groups.entry(g).or_default().push(r);
-            predicted_group.insert(r, g);
-        }
-        for members in groups.values() {
-            for (k, a) in members.iter().enumerate() {
-                for b in &members[k + 1..] {
-                    predicted_pairs += 1;
-                    if truth_cluster.contains_key(a) && truth_cluster.get(a) == truth_cluster.get(b) {
-                        correct += 1;
-                    }
-                }
-            }
-        }
-        let found = truth_edges
-            .iter()
-            .filter(|e| predicted_group.contains_key(&e.a) && predicted_group.get(&e.a) == predicted_group.get(&e.b))
-            .count() as u64;
-        let ratio = |a: u64, b: u64| if b == 0 { 1.0 } else { a as f64 / b as f64 };
-        Ok(DedupQuality {
-            truth_pairs: truth_edges.len() as u64,
-            truth_pairs_found: found,
-            predicted_pairs,
-            predicted_pairs_correct: correct,
-            precision: ratio(correct, predicted_pairs),
-            recall: ratio(found, truth_edges.len() as u64),
-        })
     })
 }

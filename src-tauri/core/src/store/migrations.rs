@@ -15,6 +15,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0006_typed_change_log.sql"),
     include_str!("../../migrations/0007_sync.sql"),
     include_str!("../../migrations/0008_snapshot.sql"),
+    include_str!("../../migrations/0009_dedup_scoring.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -1,0 +1,363 @@
+//! The Fellegi–Sunter model: for each field and level, m (the share of true duplicate pairs at that level)
+//! and u (the share of pairs of different people at that level). A pair's match weight is the prior's
+//! log-odds plus log2(m / u) of each field's level; agreement on a common name or birthday weighs less than
+//! on a rare one. u is counted on random pairs of the registry, m is estimated by expectation-maximisation
+//! on the compared pairs, with the reviewers' decisions as known answers, so each office's data sets its
+//! own weights. Small registries lean on prior values that a few pairs cannot outweigh.
+
+use std::collections::HashMap;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use std::sync::atomic::AtomicBool;
+
+use super::blocking::{for_each_pair_sharing, Key};
+use super::compare::{
+    agreeing_skeletons, compare, Field, LinkedHouseholds, Vector, BIRTH_AGREES, FIELDS, MISSING, NAME_AGREES,
+};
+use super::person::{People, Person};
+use crate::error::Result;
+
+/// Random pairs counted for u.
+const RANDOM_PAIRS: usize = 400_000;
+
+/// Prior m and u per field and level: where a registry has too few pairs to say otherwise.
+fn prior(field: Field) -> (&'static [f64], &'static [f64]) {
+    match field {
+        Field::GivenName | Field::FamilyName => {
+            (&[0.55, 0.15, 0.10, 0.05, 0.05, 0.10], &[0.005, 0.002, 0.003, 0.01, 0.03, 0.95])
+        }
+        Field::NameOrder => (&[0.93, 0.07], &[0.98, 0.02]),
+        Field::BirthDate => (
+            &[0.40, 0.15, 0.05, 0.10, 0.05, 0.05, 0.04, 0.06, 0.10],
+            &[0.0002, 0.0005, 0.0001, 0.003, 0.0003, 0.01, 0.003, 0.1, 0.8829],
+        ),
+        Field::Sex => (&[0.98, 0.02], &[0.5, 0.5]),
+        Field::Area => (&[0.85, 0.15], &[0.2, 0.8]),
+        Field::Id => (&[0.97, 0.03], &[0.00001, 0.99999]),
+        Field::Phone => (&[0.5, 0.5], &[0.01, 0.99]),
+        Field::Household => (&[0.3, 0.000_001, 0.2, 0.01, 0.489999], &[0.01, 0.002, 0.00001, 0.05, 0.93799]),
+    }
+}
+
+/// How many pairs the prior m and u count as: a registry's own evidence outweighs them quickly.
+const PRIOR_MATCHES: f64 = 10.0;
+const PRIOR_NON_MATCHES: f64 = 1000.0;
+/// A commonness factor stays within these bounds: one name's count says little beyond them.
+const COMMONNESS: (f64, f64) = (1.0 / 20.0, 20.0);
+
+/// One field's part in a pair's score.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct FieldWeight {
+    pub field: String,
+    pub level: String,
+    /// Evidence in bits: above 0 for one person, below for two.
+    pub weight: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct LevelEstimate {
+    pub level: String,
+    pub m: f64,
+    pub u: f64,
+    pub weight: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct FieldEstimate {
+    pub field: String,
+    pub levels: Vec<LevelEstimate>,
+}
+
+/// The weights a run used, as a reviewer or an auditor reads them.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct ModelSummary {
+    /// Log-odds, in bits, that two people taken at random are one.
+    pub prior_weight: f64,
+    pub em_iterations: u32,
+    /// Reviewer decisions used as known answers.
+    pub decisions_used: u64,
+    pub fields: Vec<FieldEstimate>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// The chance that two people taken at random are one person.
+    pub prior: f64,
+    pub m: Vec<Vec<f64>>,
+    pub u: Vec<Vec<f64>>,
+    pub iterations: u32,
+    pub decisions: u64,
+}
+
+fn bits(p: f64) -> f64 {
+    p.max(1e-12).log2()
+}
+
+pub fn probability(weight: f64) -> f64 {
+    1.0 / (1.0 + (-weight).exp2())
+}
+
+impl Model {
+    /// A pair's match weight in bits, with each field's part when `explain` is set.
+    pub fn weigh(&self, p: &People, a: &Person, v: &Vector, mut explain: Option<&mut Vec<FieldWeight>>) -> f64 {
+        let mut total = bits(self.prior) - bits(1.0 - self.prior);
+        let (given, family) = agreeing_skeletons(a, v);
+        for (f, field) in Field::ALL.iter().enumerate() {
+            let level = v[f];
+            if level == MISSING {
+                continue;
+            }
+            let l = usize::from(level);
+            let commonness = match field {
+                Field::GivenName => given.map(|s| p.skeleton_commonness(s)),
+                Field::FamilyName => family.map(|s| p.skeleton_commonness(s)),
+                Field::BirthDate if level <= BIRTH_AGREES => a.birth.map(|b| p.birth_commonness(&b)),
+                _ => None,
+            }
+            .map_or(1.0, |c| c.clamp(COMMONNESS.0, COMMONNESS.1));
+            let w = bits(self.m[f][l]) - bits(self.u[f][l] * commonness);
+            total += w;
+            if let Some(out) = explain.as_deref_mut() {
+                out.push(FieldWeight { field: field.as_str().into(), level: field.levels()[l].into(), weight: w });
+            }
+        }
+        total
+    }
+
+    pub fn summary(&self) -> ModelSummary {
+        ModelSummary {
+            prior_weight: bits(self.prior) - bits(1.0 - self.prior),
+            em_iterations: self.iterations,
+            decisions_used: self.decisions,
+            fields: Field::ALL
+                .iter()
+                .enumerate()
+                .map(|(f, field)| FieldEstimate {
+                    field: field.as_str().into(),
+                    levels: field
+                        .levels()
+                        .iter()
+                        .enumerate()
+                        .map(|(l, name)| LevelEstimate {
+                            level: (*name).into(),
+                            m: self.m[f][l],
+                            u: self.u[f][l],
+                            weight: bits(self.m[f][l]) - bits(self.u[f][l]),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// u per field and level, counted on random pairs of people (nearly all pairs are two people), or on
+/// every pair of a registry that has fewer pairs than `samples`.
+pub fn estimate_u(p: &People, linked: &LinkedHouseholds, samples: usize) -> Vec<Vec<f64>> {
+    let mut counts: Vec<Vec<f64>> = Field::ALL.iter().map(|f| vec![0.0; f.levels().len()]).collect();
+    let n = p.people.len();
+    let mut count = |i: usize, j: usize| {
+        let v = compare(p, &p.people[i], &p.people[j], linked);
+        for (f, &level) in v.iter().enumerate() {
+            if level != MISSING {
+                counts[f][usize::from(level)] += 1.0;
+            }
+        }
+    };
+    if n * n.saturating_sub(1) / 2 <= samples {
+        // A small registry: every pair, once.
+        for i in 0..n {
+            for j in i + 1..n {
+                count(i, j);
+            }
+        }
+    } else {
+        // Seeded: two runs on the same registry weigh the same.
+        let mut rng = StdRng::seed_from_u64(20_261_130);
+        for _ in 0..samples {
+            let (i, j) = (rng.random_range(0..n), rng.random_range(0..n));
+            if i != j {
+                count(i, j);
+            }
+        }
+    }
+    Field::ALL
+        .iter()
+        .enumerate()
+        .map(|(f, field)| {
+            let seen: f64 = counts[f].iter().sum();
+            let u0 = prior(*field).1;
+            counts[f]
+                .iter()
+                .zip(u0)
+                // Never below half a pair in the sample: a level unseen in it is rare, not impossible.
+                .map(|(c, u0)| ((c + PRIOR_NON_MATCHES * u0) / (seen + PRIOR_NON_MATCHES)).max(0.5 / (seen + 1.0)))
+                .collect()
+        })
+        .collect()
+}
+
+/// The compared pairs, counted by comparison vector (a few thousand distinct vectors at most).
+#[derive(Default)]
+pub struct Patterns {
+    pub counts: HashMap<Vector, f64>,
+    pub pairs: f64,
+}
+
+impl Patterns {
+    pub fn add(&mut self, v: Vector, n: f64) {
+        *self.counts.entry(v).or_default() += n;
+        self.pairs += n;
+    }
+}
+
+/// Two people sharing an ID value are one person, two with different values of one ID type are two:
+/// such pairs anchor the estimate (without them the mixture may settle on "same family" rather than "same
+/// person", families being the most alike pairs of a registry).
+fn anchored(v: &Vector) -> Option<f64> {
+    match v[Field::Id as usize] {
+        0 => Some(0.999),
+        1 => Some(0.001),
+        _ => None,
+    }
+}
+
+/// Fields whose agreement runs in families: people who look alike share a household and a phone far more
+/// often than random pairs do, so these fields do not steer the mixture, and their u is counted among the
+/// look-alikes rather than on random pairs.
+const FAMILY_FIELDS: [Field; 2] = [Field::Household, Field::Phone];
+/// Household levels whose m is fixed: look-alike relatives in one household (a twin, a namesake parent)
+/// are two people; so, nearly always, are the heads of two households not registered again.
+const FIXED_HOUSEHOLD_M: [(usize, f64); 2] = [(1, 0.000_001), (3, 0.001)];
+
+/// What one training session learnt.
+struct Session {
+    m: Vec<Vec<f64>>,
+    /// u among the session's pairs that are not duplicates.
+    u: Vec<Vec<f64>>,
+    duplicates: f64,
+    iterations: u32,
+}
+
+/// One training session: expectation-maximisation over the pairs sharing one blocking key, a mixture of
+/// duplicates and of different people who happen to share it. The key's own fields say nothing there
+/// (every pair agrees on them), so they are left out and keep their prior m.
+fn session(patterns: &Patterns, decisions: &[(Vector, bool)], u_random: &[Vec<f64>], fixed: &[Field]) -> Session {
+    let free: Vec<bool> = Field::ALL.iter().map(|f| !fixed.contains(f)).collect();
+    let steers: Vec<bool> = Field::ALL.iter().map(|f| !fixed.contains(f) && !FAMILY_FIELDS.contains(f)).collect();
+    let priors: Vec<(&[f64], &[f64])> = Field::ALL.iter().map(|f| prior(*f)).collect();
+    let mut m: Vec<Vec<f64>> = priors.iter().map(|(m, _)| m.to_vec()).collect();
+    let mut u = u_random.to_vec();
+    let mut lambda = 0.1;
+    let mut iterations = 0;
+    if patterns.pairs <= 0.0 {
+        return Session { m, u, duplicates: 0.0, iterations: 0 };
+    }
+    let posterior = |lambda: f64, m: &[Vec<f64>], u: &[Vec<f64>], v: &Vector| {
+        let (mut pm, mut pu) = (lambda.ln(), (1.0 - lambda).ln());
+        for f in (0..FIELDS).filter(|&f| steers[f] && v[f] != MISSING) {
+            pm += m[f][usize::from(v[f])].max(1e-12).ln();
+            pu += u[f][usize::from(v[f])].max(1e-12).ln();
+        }
+        1.0 / (1.0 + (pu - pm).exp())
+    };
+    for _ in 0..100 {
+        iterations += 1;
+        let mut m_sum: Vec<Vec<f64>> = m.iter().map(|l| vec![0.0; l.len()]).collect();
+        let mut u_sum = m_sum.clone();
+        let mut matches = 0.0;
+        let mut weigh = |v: &Vector, n: f64, p: f64| {
+            for f in 0..FIELDS {
+                if v[f] != MISSING {
+                    m_sum[f][usize::from(v[f])] += n * p;
+                    u_sum[f][usize::from(v[f])] += n * (1.0 - p);
+                }
+            }
+        };
+        for (v, &n) in &patterns.counts {
+            let p = anchored(v).unwrap_or_else(|| posterior(lambda, &m, &u, v));
+            matches += n * p;
+            weigh(v, n, p);
+        }
+        for (v, duplicate) in decisions {
+            weigh(v, 1.0, if *duplicate { 1.0 } else { 0.0 });
+        }
+        let smooth = |sums: &[f64], prior: &[f64], k: f64| -> Vec<f64> {
+            let total: f64 = sums.iter().sum();
+            sums.iter().zip(prior).map(|(s, p0)| (s + k * p0) / (total + k)).collect()
+        };
+        let next_m: Vec<Vec<f64>> = (0..FIELDS)
+            .map(|f| if free[f] { smooth(&m_sum[f], priors[f].0, PRIOR_MATCHES) } else { m[f].clone() })
+            .collect();
+        u = u_sum.iter().zip(u_random).map(|(s, u0)| smooth(s, u0, PRIOR_MATCHES)).collect();
+        let next_lambda = (matches / patterns.pairs).clamp(1e-9, 0.999);
+        let moved = (next_lambda - lambda).abs()
+            + next_m.iter().zip(&m).flat_map(|(a, b)| a.iter().zip(b).map(|(x, y)| (x - y).abs())).sum::<f64>();
+        m = next_m;
+        lambda = next_lambda;
+        if moved < 1e-7 {
+            break;
+        }
+    }
+    Session { m, u, duplicates: lambda * patterns.pairs, iterations }
+}
+
+/// Learns the weights on this registry: u from random pairs; m from two sessions, one over people sharing
+/// both names (which teaches the birth date, IDs, phone, household, sex and area) and one over people born
+/// on one day in one area (which teaches the names and the sex), where duplicates are common enough for
+/// the mixture to find them; reviewers' decisions as known answers in both. The prior follows from the
+/// duplicates the first session found and the share of duplicates that share both names.
+pub fn train(p: &People, linked: &LinkedHouseholds, decisions: &[(Vector, bool)], cancel: &AtomicBool) -> Result<Model> {
+    let u = estimate_u(p, linked, RANDOM_PAIRS);
+    let mut runs = Vec::new();
+    let mut iterations = 0;
+    for (key, fixed) in [
+        (Key::NamePair, &[Field::GivenName, Field::FamilyName, Field::NameOrder][..]),
+        (Key::AreaBirthDay, &[Field::BirthDate, Field::Area][..]),
+    ] {
+        let mut patterns = Patterns::default();
+        for_each_pair_sharing(p, key, cancel, |i, j| patterns.add(compare(p, &p.people[i], &p.people[j], linked), 1.0))?;
+        let s = session(&patterns, decisions, &u, fixed);
+        iterations += s.iterations;
+        runs.push((fixed, s));
+    }
+    let m: Vec<Vec<f64>> = Field::ALL
+        .iter()
+        .enumerate()
+        .map(|(f, field)| {
+            let learnt: Vec<&Vec<f64>> =
+                runs.iter().filter(|(fixed, _)| !fixed.contains(field)).map(|(_, s)| &s.m[f]).collect();
+            (0..field.levels().len()).map(|l| learnt.iter().map(|m| m[l]).sum::<f64>() / learnt.len() as f64).collect()
+        })
+        .collect();
+    // Household evidence a registry's own pairs cannot teach (look-alikes are what they hold most of):
+    // fixed, the other levels scaled to fill the rest.
+    let mut m = m;
+    let household = &mut m[Field::Household as usize];
+    let fixed: f64 = FIXED_HOUSEHOLD_M.iter().map(|(_, x)| x).sum();
+    let rest: f64 =
+        household.iter().enumerate().filter(|(l, _)| !FIXED_HOUSEHOLD_M.iter().any(|(f, _)| f == l)).map(|(_, x)| x).sum();
+    for (l, x) in household.iter_mut().enumerate() {
+        *x = match FIXED_HOUSEHOLD_M.iter().find(|(f, _)| *f == l) {
+            Some((_, m)) => *m,
+            None => *x / rest * (1.0 - fixed),
+        };
+    }
+    // Family fields: u among people who share both names and are not one person (fathers and sons, common
+    // names).
+    let mut u = u;
+    for field in FAMILY_FIELDS {
+        u[field as usize] = runs[0].1.u[field as usize].clone();
+    }
+    // Duplicates sharing both name skeletons (in either column): what the first session could see.
+    let agree = |f: Field| m[f as usize][..=usize::from(NAME_AGREES)].iter().sum::<f64>();
+    let seen = (agree(Field::GivenName) * agree(Field::FamilyName)).clamp(0.05, 1.0);
+    let n = p.people.len() as f64;
+    let duplicates = (runs[0].1.duplicates / seen).max(1.0);
+    let prior = (duplicates / (n * (n - 1.0) / 2.0).max(1.0)).clamp(1e-15, 0.5);
+    Ok(Model { prior, m, u, iterations, decisions: decisions.len() as u64 })
+}
