@@ -105,7 +105,7 @@ pub fn name_level(p: &People, a: Name, b: Name) -> u8 {
     }
     if a.skeleton == b.skeleton {
         // One script, one skeleton: Hasan for Hassan is a clerk's spelling, Hussein for Hassan another name.
-        return if strsim::jaro_winkler(p.text(a.folded), p.text(b.folded)) >= 0.88 { 2 } else { 3 };
+        return if strsim::jaro_winkler(p.text(a.folded), p.text(b.folded)) >= 0.80 { 2 } else { 3 };
     }
     if similarity(p.text(a.skeleton), p.text(b.skeleton)) >= 0.90 {
         4
@@ -119,7 +119,7 @@ pub fn birth_level(a: Birth, b: Birth) -> u8 {
     let years = (a.year - b.year).abs();
     if a.julian == b.julian {
         u8::from(estimate)
-    } else if a.year == b.year && a.month == b.day && a.day == b.month {
+    } else if years <= 1 && a.month == b.day && a.day == b.month {
         2
     } else if estimate && years == 0 {
         3
@@ -136,11 +136,14 @@ pub fn birth_level(a: Birth, b: Birth) -> u8 {
     }
 }
 
-/// Within one household, what relatives look like: born the same day under a given name spelt otherwise
-/// (twins: Hassan and Hussein, Aisha and Asha; a clerk does not list one child twice in one roster),
-/// or the same given name a generation apart (a son named after his father, a daughter after her mother).
-fn look_alike_relatives(given: u8, birth: u8) -> bool {
-    let twins = birth <= BIRTH_AGREES && given >= SPELLING && given != MISSING;
+/// Within one household, what relatives look like: born the same day under another given name in the
+/// same script (twins: Hassan and Hussein, Aisha and Asha; a clerk does not list one child twice in one
+/// roster), or the same given name a generation apart (a son named after his father, a daughter after
+/// her mother).
+fn look_alike_relatives(a: &Person, b: &Person, names: (u8, u8, bool), birth: u8) -> bool {
+    let (given, _, swapped) = names;
+    let one_script = a.given.script == b.given.script;
+    let twins = birth <= BIRTH_AGREES && given >= SPELLING && given != MISSING && one_script && !swapped;
     let generations = given < NAME_AGREES && (birth == WITHIN_3_YEARS || birth == BIRTH_DIFFERENT);
     twins || generations
 }
@@ -161,7 +164,8 @@ fn names(p: &People, a: &Person, b: &Person) -> (u8, u8, bool) {
 }
 
 pub fn compare(p: &People, a: &Person, b: &Person, linked: &LinkedHouseholds) -> Vector {
-    let (given, family, swapped) = names(p, a, b);
+    let compared = names(p, a, b);
+    let (given, family, swapped) = compared;
     let both = |x: Option<u64>, y: Option<u64>| match (x, y) {
         (Some(x), Some(y)) => u8::from(x != y),
         _ => MISSING,
@@ -177,9 +181,8 @@ pub fn compare(p: &People, a: &Person, b: &Person, linked: &LinkedHouseholds) ->
         (Some(x), Some(y)) => birth_level(x, y),
         _ => MISSING,
     };
-    // A household registered again is the same household for telling relatives apart.
     let household = match (a.household, b.household) {
-        (Some(x), Some(y)) if (x == y || linked.contains(&(x.min(y), x.max(y)))) && look_alike_relatives(given, birth) => 1,
+        (Some(x), Some(y)) if x == y && look_alike_relatives(a, b, compared, birth) => 1,
         (Some(x), Some(y)) if x == y => 0,
         (Some(x), Some(y)) if linked.contains(&(x.min(y), x.max(y))) => 2,
         // One person seldom heads two households at once; two namesakes often do.

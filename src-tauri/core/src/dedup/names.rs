@@ -21,7 +21,8 @@ pub fn skeleton(folded: &str) -> String {
     let s = s
         .replace("kh", "k")
         .replace("sh", "s")
-        .replace("th", "t")
+        // ث is "th" in one hand and "s" in another (Othman, Osman, ዑስማን).
+        .replace("th", "s")
         .replace("dh", "d")
         .replace("ph", "f")
         .replace("gh", "g");
@@ -90,6 +91,7 @@ mod tests {
             ["Tesfaye", "تسفاي", "ተስፋዬ"],
             ["Hamza", "حمزة", "ሐምዛ"],
             ["Solomon", "سليمان", "ሰለሞን"],
+            ["Othman", "عثمان", "ዑስማን"],
             ["Pierre", "بيير", "ፒየር"],
             ["Jean", "جان", "ዣን"],
         ] {
