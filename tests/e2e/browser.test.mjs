@@ -395,6 +395,8 @@ test("duplicates: found, compared side by side, one pair kept apart, one merged"
   assert.ok(before > 100, `the planted duplicates are found: ${before}`);
   await rows.first().click();
   await page.getByTestId("dedup-review").waitFor();
+  // Why: each field's level and weight, in words.
+  await page.getByTestId("dedup-explanation").getByText("Birth date").first().waitFor();
   await screenshot(page, "13-duplicates");
   await checkAccessibility("duplicates");
   await page.getByTestId("dedup-not-duplicates").click();

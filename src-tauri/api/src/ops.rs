@@ -19,11 +19,11 @@ use crate::files::{Delivered, Download, InputFile, OutputFile};
 use crate::Context;
 use br_core::backup::{self, BackupSummary};
 use br_core::dedup::quality::DedupQuality;
-use br_core::dedup::thresholds::DedupThresholds;
 use br_core::dedup::review::{
-    self as dedup, Decision, DedupRequest, DedupSummary, DuplicateGroup, DuplicateQueue,
-    DuplicateQueueQuery, MergeSummary,
+    self as dedup, Decision, DedupRequest, DedupSummary, DuplicateGroup, DuplicateQueue, DuplicateQueueQuery,
+    MergeSummary,
 };
+use br_core::dedup::thresholds::DedupThresholds;
 use br_core::disbursement::approval::{Decide, WorkflowSummary};
 use br_core::disbursement::cycle::{CreateCycle, CycleAction, CycleCreated, RecheckSummary};
 use br_core::disbursement::entitlement::{

@@ -110,12 +110,11 @@ pub fn run(registry: &Registry, session: &Session, truth_file: &Path) -> Result<
     let t = Instant::now();
     let all = call(&ctx, session, DedupRequest { program: None, exact: true, fuzzy: true, households: true })?;
     let dedup_fuzzy_ms = ms(t);
-    let quality =
-        call(
-            &ctx,
-            session,
-            DedupQualityRequest { truth: InputFile::Path { path: truth_file.display().to_string() }, lookalikes: None },
-        )?;
+    let quality = call(
+        &ctx,
+        session,
+        DedupQualityRequest { truth: InputFile::Path { path: truth_file.display().to_string() }, lookalikes: None },
+    )?;
     Ok(ProgramsReport {
         elderly_rule,
         preview_elderly_ms,

@@ -95,11 +95,17 @@ fn quality_text(q: &DedupQuality) -> String {
     }
     if q.by_kind.len() > 1 {
         t.push("recall by kind:".into());
-        t.extend(q.by_kind.iter().map(|k| format!("  {:<28} {:>4} of {:>4}  {:.3}", k.kind, k.proposed, k.pairs, k.share)));
+        t.extend(
+            q.by_kind.iter().map(|k| format!("  {:<28} {:>4} of {:>4}  {:.3}", k.kind, k.proposed, k.pairs, k.share)),
+        );
     }
     if !q.lookalikes.is_empty() {
         t.push("look-alikes proposed (should be none):".into());
-        t.extend(q.lookalikes.iter().map(|k| format!("  {:<28} {:>4} of {:>4}  {:.3}", k.kind, k.proposed, k.pairs, k.share)));
+        t.extend(
+            q.lookalikes
+                .iter()
+                .map(|k| format!("  {:<28} {:>4} of {:>4}  {:.3}", k.kind, k.proposed, k.pairs, k.share)),
+        );
     }
     t.join("\n")
 }
@@ -159,7 +165,14 @@ pub fn run_dedup(cli: &Cli, command: &DedupCommand) -> Result<(), ApiError> {
                     for p in g.pairs.iter().filter(|_| *explain) {
                         let fields: Vec<String> =
                             p.fields.iter().map(|f| format!("{} {} {:+.1}", f.field, f.level, f.weight)).collect();
-                        t.push(format!("    {} {} {:.3} ({:+.1} bits): {}", p.a, p.b, p.probability, p.weight, fields.join(", ")));
+                        t.push(format!(
+                            "    {} {} {:.3} ({:+.1} bits): {}",
+                            p.a,
+                            p.b,
+                            p.probability,
+                            p.weight,
+                            fields.join(", ")
+                        ));
                     }
                 }
                 t.join("\n")
@@ -201,7 +214,9 @@ pub fn run_dedup(cli: &Cli, command: &DedupCommand) -> Result<(), ApiError> {
                 (Some(review), Some(very_likely)) => call(
                     ctx,
                     s,
-                    SetDedupThresholdsRequest { thresholds: DedupThresholds { review: *review, very_likely: *very_likely } },
+                    SetDedupThresholdsRequest {
+                        thresholds: DedupThresholds { review: *review, very_likely: *very_likely },
+                    },
                 )?,
                 _ => call(ctx, s, DedupThresholdsRequest {})?,
             };

@@ -567,6 +567,7 @@ export const ar = {
     level_same_household_look_alike: "أقارب متشابهون في أسرة واحدة",
     level_registered_again: "أسرة سُجلت مرة أخرى",
     level_heads_of_two_households: "رئيسا أسرتين",
+    level_one_without_household: "أحدهما بلا أسرة",
     pick: "اختر مجموعة لمقارنة سجلاتها.",
     empty: "لا شيء للمراجعة.",
     keep_this: "الاحتفاظ بهذا السجل ودمج الآخرين فيه",

@@ -544,6 +544,7 @@ export const en = {
     level_same_household_look_alike: "look-alike relatives in one household",
     level_registered_again: "a household registered again",
     level_heads_of_two_households: "heads of two households",
+    level_one_without_household: "one without a household",
     pick: "Pick a group to compare its records.",
     empty: "Nothing to review.",
     keep_this: "Keep this record and merge the others into it",

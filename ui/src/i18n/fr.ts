@@ -545,6 +545,7 @@ export const fr: Messages = {
     level_same_household_look_alike: "parents qui se ressemblent dans un même ménage",
     level_registered_again: "un ménage enregistré de nouveau",
     level_heads_of_two_households: "chefs de deux ménages",
+    level_one_without_household: "un seul dans un ménage",
     pick: "Choisissez un groupe pour comparer ses fiches.",
     empty: "Rien à examiner.",
     keep_this: "Garder cette fiche et y fusionner les autres",

@@ -1,9 +1,10 @@
 //! Which pairs are compared at all. Comparing everyone with everyone is quadratic; instead people are put
 //! in blocks by several keys, each catching what the others miss (an ID; both name skeletons in either
-//! column; one name with the birth day; the given name with the area and birth year; a phone; the area,
-//! sex and birth day), and only people sharing a block are compared. A pair sharing several keys is
-//! compared once, under the first. A block too large to compare in full (a very common name) is sorted
-//! by birth day and each person compared with the neighbours only.
+//! column, with the birth year or with the area; one name with the birth day; the given name with the
+//! area and birth year; a phone; the area, sex and birth day), and only people sharing a block are
+//! compared. A pair sharing several keys is compared once, under the first. A block too large to compare
+//! in full (a common name in a large registry) is sorted by birth day and each person compared with the
+//! next few only.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -17,7 +18,10 @@ use crate::error::{CoreError, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Key {
     Id,
-    NamePair,
+    /// Both name skeletons, in either column, and the birth year.
+    NamePairYear,
+    /// Both name skeletons, in either column, and the area.
+    NamePairArea,
     GivenBirthDay,
     FamilyBirthDay,
     GivenAreaYear,
@@ -27,14 +31,23 @@ pub enum Key {
     AreaBirthDay,
 }
 
-const ALL_KEYS: [Key; 7] =
-    [Key::Id, Key::NamePair, Key::GivenBirthDay, Key::FamilyBirthDay, Key::GivenAreaYear, Key::Phone, Key::AreaSexBirthDay];
+const ALL_KEYS: [Key; 8] = [
+    Key::Id,
+    Key::NamePairYear,
+    Key::NamePairArea,
+    Key::GivenBirthDay,
+    Key::FamilyBirthDay,
+    Key::GivenAreaYear,
+    Key::Phone,
+    Key::AreaSexBirthDay,
+];
 /// Keys for a search of exact identifiers only.
 const EXACT_KEYS: [Key; 2] = [Key::Id, Key::Phone];
 
-/// Above this many people a block is compared by sorted neighbourhood.
-const FULL_BLOCK: usize = 400;
-const NEIGHBOURS: usize = 40;
+/// Above this many people a block is compared by sorted neighbourhood: at a million registrants the
+/// people of one common name in one area are many, and their duplicates sit next to them by birth day.
+const FULL_BLOCK: usize = 40;
+const NEIGHBOURS: usize = 8;
 /// A phone shared by more people than this is an agent's or a shop's: no evidence of anything.
 const PHONE_BLOCK: usize = 12;
 
@@ -51,7 +64,12 @@ fn keys(key: Key, p: &People, x: &Person, out: &mut Vec<u64>) {
     let day = x.birth.map(|b| b.julian);
     match key {
         Key::Id => out.extend(x.ids.iter().map(|id| key_hash((0u8, id)))),
-        Key::NamePair if named(g) && named(f) => out.push(key_hash((1u8, g.min(f), g.max(f)))),
+        Key::NamePairYear => {
+            if let (true, true, Some(b)) = (named(g), named(f), x.birth) {
+                out.push(key_hash((1u8, g.min(f), g.max(f), b.year)));
+            }
+        }
+        Key::NamePairArea if named(g) && named(f) => out.push(key_hash((8u8, g.min(f), g.max(f), x.area))),
         Key::GivenBirthDay => {
             if let (true, Some(d)) = (named(g), day) {
                 out.push(key_hash((2u8, g, d)));
@@ -70,11 +88,12 @@ fn keys(key: Key, p: &People, x: &Person, out: &mut Vec<u64>) {
         Key::Phone => out.extend(x.phone.map(|h| key_hash((5u8, h)))),
         Key::AreaSexBirthDay => out.extend(day.map(|d| key_hash((6u8, x.area, x.sex, d)))),
         Key::AreaBirthDay => out.extend(day.map(|d| key_hash((7u8, x.area, d)))),
-        Key::NamePair => {}
+        Key::NamePairArea => {}
     }
 }
 
-fn share(key: Key, p: &People, a: &Person, b: &Person, ka: &mut Vec<u64>, kb: &mut Vec<u64>) -> bool {
+/// Whether two people share a block of `key`.
+pub fn share(key: Key, p: &People, a: &Person, b: &Person, ka: &mut Vec<u64>, kb: &mut Vec<u64>) -> bool {
     keys(key, p, a, ka);
     keys(key, p, b, kb);
     ka.iter().any(|k| kb.contains(k))
@@ -114,7 +133,12 @@ fn pairs_of(p: &People, key: Key, h: u64, mut block: Vec<u32>, pair: &mut impl F
 }
 
 /// Calls `visit` once for each pair of people (indexes, lower first) sharing a block of `key`.
-pub fn for_each_pair_sharing(p: &People, key: Key, cancel: &AtomicBool, mut visit: impl FnMut(usize, usize)) -> Result<()> {
+pub fn for_each_pair_sharing(
+    p: &People,
+    key: Key,
+    cancel: &AtomicBool,
+    mut visit: impl FnMut(usize, usize),
+) -> Result<()> {
     let (mut ka, mut kb) = (Vec::new(), Vec::new());
     let multiple = key == Key::Id;
     for (h, block) in blocks(p, key) {

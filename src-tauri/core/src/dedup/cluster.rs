@@ -60,7 +60,9 @@ pub fn cluster(edges: &[Edge], mut chance: impl FnMut(i64, i64) -> f64) -> Vec<F
             continue;
         }
         let compatible = members[ga].iter().all(|&x| {
-            members[gb].iter().all(|&y| (x == e.a && y == e.b) || (x == e.b && y == e.a) || chance(x, y) >= WITHIN_GROUP)
+            members[gb]
+                .iter()
+                .all(|&y| (x == e.a && y == e.b) || (x == e.b && y == e.a) || chance(x, y) >= WITHIN_GROUP)
         });
         if !compatible {
             continue;

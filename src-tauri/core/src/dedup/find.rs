@@ -18,8 +18,9 @@ use ts_rs::TS;
 use super::blocking::for_each_candidate;
 use super::cluster;
 use super::compare::{compare, Field, LinkedHouseholds, Vector};
-use super::model::{probability, train, FieldWeight, Model};
+use super::model::{probability, FieldWeight, Model};
 use super::person::{load, People};
+use super::training::Training;
 use crate::error::{CoreError, Result};
 
 /// Pairs below this probability after the first round are not looked at again.
@@ -124,7 +125,8 @@ pub fn find_individual_pairs(
 
     // Round one: weights without household links.
     let none = LinkedHouseholds::new();
-    let first = train(&p, &none, &decisions(&p, decided, &none), cancel)?;
+    let mut training = Training::collect(&p, cancel)?;
+    let first = training.fit(&p, &none, &decisions(&p, decided, &none));
 
     // Keep the pairs worth a second look; link households through the likely ones.
     let mut kept: Vec<(u32, u32, Vector)> = Vec::new();
@@ -164,7 +166,10 @@ pub fn find_individual_pairs(
     for (i, j, v) in &mut kept {
         *v = compare(&p, &p.people[*i as usize], &p.people[*j as usize], &linked);
     }
-    let model = train(&p, &linked, &decisions(&p, decided, &linked), cancel)?;
+    training.relink(&p, &linked);
+    let mut model = training.fit(&p, &linked, &decisions(&p, decided, &linked));
+    refine_prior(&mut model, &p, &kept);
+    refine_prior(&mut model, &p, &kept);
     let index: HashMap<i64, usize> = p.people.iter().enumerate().map(|(i, x)| (x.rowid, i)).collect();
     let mut edges = Vec::new();
     for (i, j, v) in &kept {
@@ -191,6 +196,28 @@ pub fn find_individual_pairs(
     });
     stats.compare_ms = started.elapsed().as_millis() as u64;
     Ok(Found { edges, groups, model })
+}
+
+/// The prior as the share of all pairs that the model itself finds more likely one person than two,
+/// counted until it settles: the training sessions' share of duplicates also counts many unlikely pairs a
+/// little, which at a million registrants adds up to more duplicates than there are.
+fn refine_prior(model: &mut Model, p: &People, kept: &[(u32, u32, Vector)]) {
+    let n = p.people.len() as f64;
+    let all = (n * (n - 1.0) / 2.0).max(1.0);
+    let prior_bits = |x: f64| x.log2() - (1.0 - x).log2();
+    let evidence: Vec<f64> = kept
+        .iter()
+        .map(|(i, _, v)| model.weigh(p, &p.people[*i as usize], v, None) - prior_bits(model.prior))
+        .collect();
+    for _ in 0..8 {
+        let prior = prior_bits(model.prior);
+        let likely = evidence.iter().filter(|e| *e + prior >= 0.0).count() as f64;
+        let next = (likely.max(1.0) / all).clamp(1e-15, 0.5);
+        if (next / model.prior - 1.0).abs() < 1e-3 {
+            break;
+        }
+        model.prior = next;
+    }
 }
 
 /// Union-find over people's indexes.

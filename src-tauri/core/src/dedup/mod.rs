@@ -12,3 +12,4 @@ pub mod person;
 pub mod quality;
 pub mod review;
 pub mod thresholds;
+mod training;

@@ -12,34 +12,28 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use std::sync::atomic::AtomicBool;
-
-use super::blocking::{for_each_pair_sharing, Key};
-use super::compare::{
-    agreeing_skeletons, compare, Field, LinkedHouseholds, Vector, BIRTH_AGREES, FIELDS, MISSING, NAME_AGREES,
-};
+use super::compare::{agreeing_skeletons, compare, Field, LinkedHouseholds, Vector, BIRTH_AGREES, FIELDS, MISSING};
 use super::person::{People, Person};
-use crate::error::Result;
 
 /// Random pairs counted for u.
-const RANDOM_PAIRS: usize = 400_000;
+pub(super) const RANDOM_PAIRS: usize = 400_000;
 
 /// Prior m and u per field and level: where a registry has too few pairs to say otherwise.
-fn prior(field: Field) -> (&'static [f64], &'static [f64]) {
+pub(super) fn prior(field: Field) -> (&'static [f64], &'static [f64]) {
     match field {
         Field::GivenName | Field::FamilyName => {
             (&[0.55, 0.15, 0.10, 0.05, 0.05, 0.10], &[0.005, 0.002, 0.003, 0.01, 0.03, 0.95])
         }
         Field::NameOrder => (&[0.93, 0.07], &[0.98, 0.02]),
         Field::BirthDate => (
-            &[0.40, 0.15, 0.05, 0.10, 0.05, 0.05, 0.04, 0.06, 0.10],
-            &[0.0002, 0.0005, 0.0001, 0.003, 0.0003, 0.01, 0.003, 0.1, 0.8829],
+            &[0.40, 0.15, 0.05, 0.10, 0.05, 0.05, 0.03, 0.02, 0.05, 0.10],
+            &[0.0002, 0.0005, 0.0001, 0.003, 0.0003, 0.01, 0.0007, 0.0023, 0.1, 0.8829],
         ),
         Field::Sex => (&[0.98, 0.02], &[0.5, 0.5]),
         Field::Area => (&[0.85, 0.15], &[0.2, 0.8]),
         Field::Id => (&[0.97, 0.03], &[0.00001, 0.99999]),
         Field::Phone => (&[0.5, 0.5], &[0.01, 0.99]),
-        Field::Household => (&[0.3, 0.000_001, 0.2, 0.01, 0.489999], &[0.01, 0.002, 0.00001, 0.05, 0.93799]),
+        Field::Household => (&[0.3, 0.000_001, 0.2, 0.01, 0.39, 0.099999], &[0.01, 0.002, 0.00001, 0.05, 0.8, 0.13799]),
     }
 }
 
@@ -48,6 +42,8 @@ const PRIOR_MATCHES: f64 = 10.0;
 const PRIOR_NON_MATCHES: f64 = 1000.0;
 /// A commonness factor stays within these bounds: one name's count says little beyond them.
 const COMMONNESS: (f64, f64) = (1.0 / 20.0, 20.0);
+/// The most a full name's correlation takes off its weight (a factor, 2^6).
+const CORRELATION_CAP: f64 = 64.0;
 
 /// One field's part in a pair's score.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -119,7 +115,11 @@ impl Model {
                 _ => None,
             }
             .map_or(1.0, |c| c.clamp(COMMONNESS.0, COMMONNESS.1));
-            let w = bits(self.m[f][l]) - bits(self.u[f][l] * commonness);
+            let mut w = bits(self.m[f][l]) - bits(self.u[f][l] * commonness);
+            if let (Field::FamilyName, Some(g), Some(s)) = (field, given, family) {
+                // Both names agree: the full name's own commonness, beyond its two names'.
+                w -= bits(p.full_name_correlation(g, s).min(CORRELATION_CAP));
+            }
             total += w;
             if let Some(out) = explain.as_deref_mut() {
                 out.push(FieldWeight { field: field.as_str().into(), level: field.levels()[l].into(), weight: w });
@@ -229,30 +229,47 @@ fn anchored(v: &Vector) -> Option<f64> {
 /// Fields whose agreement runs in families: people who look alike share a household and a phone far more
 /// often than random pairs do, so these fields do not steer the mixture, and their u is counted among the
 /// look-alikes rather than on random pairs.
-const FAMILY_FIELDS: [Field; 2] = [Field::Household, Field::Phone];
-/// Household levels whose m is fixed: look-alike relatives in one household (a twin, a namesake parent)
-/// are two people; so, nearly always, are the heads of two households not registered again.
-const FIXED_HOUSEHOLD_M: [(usize, f64); 2] = [(1, 0.000_001), (3, 0.001)];
+pub(super) const FAMILY_FIELDS: [Field; 2] = [Field::Household, Field::Phone];
+/// Levels whose m is fixed, as (field, level, m): look-alike relatives in one household (a twin, a
+/// namesake parent) are two people; so, nearly always, are the heads of two households not registered
+/// again; and one person's sex is seldom recorded two ways (the estimate cannot tell: where given names
+/// agree, the sex is not compared).
+pub(super) const FIXED_M: [(Field, usize, f64); 3] =
+    [(Field::Household, 1, 0.000_001), (Field::Household, 3, 0.001), (Field::Sex, 1, 0.01)];
 
 /// What one training session learnt.
-struct Session {
-    m: Vec<Vec<f64>>,
+pub(super) struct Session {
+    pub m: Vec<Vec<f64>>,
     /// u among the session's pairs that are not duplicates.
-    u: Vec<Vec<f64>>,
-    duplicates: f64,
-    iterations: u32,
+    pub u: Vec<Vec<f64>>,
+    pub duplicates: f64,
+    pub iterations: u32,
 }
 
 /// One training session: expectation-maximisation over the pairs sharing one blocking key, a mixture of
 /// duplicates and of different people who happen to share it. The key's own fields say nothing there
 /// (every pair agrees on them), so they are left out and keep their prior m.
-fn session(patterns: &Patterns, decisions: &[(Vector, bool)], u_random: &[Vec<f64>], fixed: &[Field]) -> Session {
+/// m starts from `start`, which is also what a few pairs cannot outweigh; the share of duplicates starts
+/// from the share of pairs sharing an ID among those whose IDs can be compared (a mixture started far
+/// from it may settle on another split of the pairs, such as by sex).
+pub(super) fn session(
+    patterns: &Patterns,
+    decisions: &[(Vector, bool)],
+    u_random: &[Vec<f64>],
+    fixed: &[Field],
+    start: &[Vec<f64>],
+) -> Session {
     let free: Vec<bool> = Field::ALL.iter().map(|f| !fixed.contains(f)).collect();
     let steers: Vec<bool> = Field::ALL.iter().map(|f| !fixed.contains(f) && !FAMILY_FIELDS.contains(f)).collect();
-    let priors: Vec<(&[f64], &[f64])> = Field::ALL.iter().map(|f| prior(*f)).collect();
-    let mut m: Vec<Vec<f64>> = priors.iter().map(|(m, _)| m.to_vec()).collect();
+    let mut m: Vec<Vec<f64>> = start.to_vec();
     let mut u = u_random.to_vec();
-    let mut lambda = 0.1;
+    let id = Field::Id as usize;
+    let (same, known) = patterns.counts.iter().fold((0.0, 0.0), |(s, k), (v, n)| match v[id] {
+        0 => (s + n, k + n),
+        1 => (s, k + n),
+        _ => (s, k),
+    });
+    let mut lambda = if known >= 30.0 { (same / known).clamp(1e-4, 0.5) } else { 0.1 };
     let mut iterations = 0;
     if patterns.pairs <= 0.0 {
         return Session { m, u, duplicates: 0.0, iterations: 0 };
@@ -291,7 +308,7 @@ fn session(patterns: &Patterns, decisions: &[(Vector, bool)], u_random: &[Vec<f6
             sums.iter().zip(prior).map(|(s, p0)| (s + k * p0) / (total + k)).collect()
         };
         let next_m: Vec<Vec<f64>> = (0..FIELDS)
-            .map(|f| if free[f] { smooth(&m_sum[f], priors[f].0, PRIOR_MATCHES) } else { m[f].clone() })
+            .map(|f| if free[f] { smooth(&m_sum[f], &start[f], PRIOR_MATCHES) } else { m[f].clone() })
             .collect();
         u = u_sum.iter().zip(u_random).map(|(s, u0)| smooth(s, u0, PRIOR_MATCHES)).collect();
         let next_lambda = (matches / patterns.pairs).clamp(1e-9, 0.999);
@@ -304,60 +321,4 @@ fn session(patterns: &Patterns, decisions: &[(Vector, bool)], u_random: &[Vec<f6
         }
     }
     Session { m, u, duplicates: lambda * patterns.pairs, iterations }
-}
-
-/// Learns the weights on this registry: u from random pairs; m from two sessions, one over people sharing
-/// both names (which teaches the birth date, IDs, phone, household, sex and area) and one over people born
-/// on one day in one area (which teaches the names and the sex), where duplicates are common enough for
-/// the mixture to find them; reviewers' decisions as known answers in both. The prior follows from the
-/// duplicates the first session found and the share of duplicates that share both names.
-pub fn train(p: &People, linked: &LinkedHouseholds, decisions: &[(Vector, bool)], cancel: &AtomicBool) -> Result<Model> {
-    let u = estimate_u(p, linked, RANDOM_PAIRS);
-    let mut runs = Vec::new();
-    let mut iterations = 0;
-    for (key, fixed) in [
-        (Key::NamePair, &[Field::GivenName, Field::FamilyName, Field::NameOrder][..]),
-        (Key::AreaBirthDay, &[Field::BirthDate, Field::Area][..]),
-    ] {
-        let mut patterns = Patterns::default();
-        for_each_pair_sharing(p, key, cancel, |i, j| patterns.add(compare(p, &p.people[i], &p.people[j], linked), 1.0))?;
-        let s = session(&patterns, decisions, &u, fixed);
-        iterations += s.iterations;
-        runs.push((fixed, s));
-    }
-    let m: Vec<Vec<f64>> = Field::ALL
-        .iter()
-        .enumerate()
-        .map(|(f, field)| {
-            let learnt: Vec<&Vec<f64>> =
-                runs.iter().filter(|(fixed, _)| !fixed.contains(field)).map(|(_, s)| &s.m[f]).collect();
-            (0..field.levels().len()).map(|l| learnt.iter().map(|m| m[l]).sum::<f64>() / learnt.len() as f64).collect()
-        })
-        .collect();
-    // Household evidence a registry's own pairs cannot teach (look-alikes are what they hold most of):
-    // fixed, the other levels scaled to fill the rest.
-    let mut m = m;
-    let household = &mut m[Field::Household as usize];
-    let fixed: f64 = FIXED_HOUSEHOLD_M.iter().map(|(_, x)| x).sum();
-    let rest: f64 =
-        household.iter().enumerate().filter(|(l, _)| !FIXED_HOUSEHOLD_M.iter().any(|(f, _)| f == l)).map(|(_, x)| x).sum();
-    for (l, x) in household.iter_mut().enumerate() {
-        *x = match FIXED_HOUSEHOLD_M.iter().find(|(f, _)| *f == l) {
-            Some((_, m)) => *m,
-            None => *x / rest * (1.0 - fixed),
-        };
-    }
-    // Family fields: u among people who share both names and are not one person (fathers and sons, common
-    // names).
-    let mut u = u;
-    for field in FAMILY_FIELDS {
-        u[field as usize] = runs[0].1.u[field as usize].clone();
-    }
-    // Duplicates sharing both name skeletons (in either column): what the first session could see.
-    let agree = |f: Field| m[f as usize][..=usize::from(NAME_AGREES)].iter().sum::<f64>();
-    let seen = (agree(Field::GivenName) * agree(Field::FamilyName)).clamp(0.05, 1.0);
-    let n = p.people.len() as f64;
-    let duplicates = (runs[0].1.duplicates / seen).max(1.0);
-    let prior = (duplicates / (n * (n - 1.0) / 2.0).max(1.0)).clamp(1e-15, 0.5);
-    Ok(Model { prior, m, u, iterations, decisions: decisions.len() as u64 })
 }

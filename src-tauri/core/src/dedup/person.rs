@@ -77,6 +77,8 @@ pub struct People {
     pub names: Interner,
     /// How many given or family names have each skeleton (by interned id).
     skeleton_count: HashMap<u32, u32>,
+    /// How many people have each pair of name skeletons (unordered).
+    full_name_count: HashMap<(u32, u32), u32>,
     /// How many people were born on each day.
     birth_count: HashMap<i32, u32>,
     /// Names empty in both columns are not counted.
@@ -97,12 +99,17 @@ fn agreement_frequency(counts: impl Iterator<Item = u32>, total: u32) -> f64 {
         squares += f * f;
         cubes += f * f * f;
     }
-    if squares > 0.0 { cubes / squares } else { 1.0 }
+    if squares > 0.0 {
+        cubes / squares
+    } else {
+        1.0
+    }
 }
 
 impl People {
     pub fn from_people(people: Vec<Person>, names: Interner) -> People {
         let mut skeleton_count: HashMap<u32, u32> = HashMap::new();
+        let mut full_name_count: HashMap<(u32, u32), u32> = HashMap::new();
         let mut birth_count: HashMap<i32, u32> = HashMap::new();
         let mut name_total = 0;
         let mut birth_total = 0;
@@ -113,6 +120,8 @@ impl People {
                     name_total += 1;
                 }
             }
+            let (g, f) = (p.given.skeleton, p.family.skeleton);
+            *full_name_count.entry((g.min(f), g.max(f))).or_default() += 1;
             if let Some(b) = p.birth {
                 *birth_count.entry(b.julian).or_default() += 1;
                 birth_total += 1;
@@ -130,6 +139,7 @@ impl People {
             people,
             names,
             skeleton_count,
+            full_name_count,
             birth_count,
             name_total,
             birth_total,
@@ -146,6 +156,22 @@ impl People {
     pub fn skeleton_commonness(&self, skeleton: u32) -> f64 {
         let n = self.skeleton_count.get(&skeleton).copied().unwrap_or(1).max(1);
         f64::from(n) / f64::from(self.name_total.max(1)) / self.name_agreement_frequency
+    }
+
+    /// How many times more common this pair of names is than its two names' own frequencies make it (at
+    /// least 1): names run in communities (a script, a region), so a full name shared says less than its
+    /// two names shared by chance would.
+    pub fn full_name_correlation(&self, given: u32, family: u32) -> f64 {
+        let count = |s: u32| f64::from(self.skeleton_count.get(&s).copied().unwrap_or(1).max(1));
+        let names = f64::from(self.name_total.max(1));
+        let people = self.people.len().max(1) as f64;
+        let pair = f64::from(self.full_name_count.get(&(given.min(family), given.max(family))).copied().unwrap_or(1));
+        let expected = if given == family {
+            (count(given) / names).powi(2)
+        } else {
+            2.0 * count(given) / names * count(family) / names
+        };
+        (pair / people / expected).max(1.0)
     }
 
     /// The same for a birth day.
@@ -226,7 +252,8 @@ pub fn load(conn: &Connection, program: Option<i64>, cancel: &AtomicBool) -> Res
     let index: HashMap<i64, usize> = people.iter().enumerate().map(|(i, p)| (p.rowid, i)).collect();
     // Households in one pass over the memberships, not a lookup per person (whose plan the statistics
     // can turn into a walk per person: 49 s instead of 3 s at a million).
-    let mut st = conn.prepare("SELECT individual_rowid, group_rowid, is_head FROM memberships WHERE end_date IS NULL")?;
+    let mut st =
+        conn.prepare("SELECT individual_rowid, group_rowid, is_head FROM memberships WHERE end_date IS NULL")?;
     let mut rows = st.query([])?;
     while let Some(r) = rows.next()? {
         if let Some(&i) = index.get(&r.get::<_, i64>(0)?) {
