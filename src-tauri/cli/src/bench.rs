@@ -50,7 +50,7 @@ struct BenchReport {
 fn no_progress(_: Progress) {}
 
 /// Peak resident memory of this process so far (VmHWM).
-fn peak_rss_bytes() -> u64 {
+pub(crate) fn peak_rss_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -64,7 +64,7 @@ fn peak_rss_bytes() -> u64 {
 }
 
 /// Resets the peak so the import's own peak is measured, not the generator's.
-fn reset_peak_rss() {
+pub(crate) fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 

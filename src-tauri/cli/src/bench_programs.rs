@@ -1,5 +1,5 @@
 //! `br bench`, programs and deduplication: rule preview, enrolling everyone eligible, exact and fuzzy
-//! deduplication with precision and recall against the generator's truth file.
+//! deduplication with its time, peak memory, precision, recall and F1 against the generator's truth file.
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
@@ -37,9 +37,14 @@ pub struct ProgramsReport {
     pub dedup_exact_compare_ms: u64,
     pub dedup_exact_groups: u64,
     pub dedup_fuzzy_ms: f64,
+    /// Peak resident memory of the exact + fuzzy + household run.
+    pub dedup_fuzzy_peak_rss_bytes: u64,
+    /// Pairs compared in each of its two rounds.
+    pub dedup_comparisons: u64,
     pub dedup_groups: u64,
     pub dedup_precision: f64,
     pub dedup_recall: f64,
+    pub dedup_f1: f64,
     pub dedup_planted_pairs: u64,
 }
 
@@ -107,9 +112,11 @@ pub fn run(registry: &Registry, session: &Session, truth_file: &Path) -> Result<
     let t = Instant::now();
     let exact = call(&ctx, session, DedupRequest { program: None, exact: true, fuzzy: false, households: false })?;
     let dedup_exact_ms = ms(t);
+    crate::bench::reset_peak_rss();
     let t = Instant::now();
     let all = call(&ctx, session, DedupRequest { program: None, exact: true, fuzzy: true, households: true })?;
     let dedup_fuzzy_ms = ms(t);
+    let dedup_fuzzy_peak_rss_bytes = crate::bench::peak_rss_bytes();
     let quality = call(
         &ctx,
         session,
@@ -131,9 +138,12 @@ pub fn run(registry: &Registry, session: &Session, truth_file: &Path) -> Result<
         dedup_exact_compare_ms: exact.stats.compare_ms,
         dedup_exact_groups: exact.groups,
         dedup_fuzzy_ms,
+        dedup_fuzzy_peak_rss_bytes,
+        dedup_comparisons: all.stats.comparisons,
         dedup_groups: all.groups,
         dedup_precision: quality.precision,
         dedup_recall: quality.recall,
+        dedup_f1: quality.f1,
         dedup_planted_pairs: quality.truth_pairs,
     })
 }
@@ -151,10 +161,16 @@ pub fn lines(r: &ProgramsReport) -> Vec<String> {
             "dedup, exact (IDs, phones)  {:>8.0} ms  ({} groups; load {} ms, compare {} ms)",
             r.dedup_exact_ms, r.dedup_exact_groups, r.dedup_exact_load_ms, r.dedup_exact_compare_ms
         ),
-        format!("dedup, exact + fuzzy + hh   {:>8.0} ms  ({} groups)", r.dedup_fuzzy_ms, r.dedup_groups),
         format!(
-            "dedup precision / recall    {:>8.4} / {:.4}  ({} planted pairs)",
-            r.dedup_precision, r.dedup_recall, r.dedup_planted_pairs
+            "dedup, exact + fuzzy + hh   {:>8.0} ms  ({} groups; {} comparisons; peak {:.0} MiB)",
+            r.dedup_fuzzy_ms,
+            r.dedup_groups,
+            r.dedup_comparisons,
+            r.dedup_fuzzy_peak_rss_bytes as f64 / 1048576.0
+        ),
+        format!(
+            "dedup precision / recall    {:>8.4} / {:.4}  (F1 {:.4}; {} planted pairs)",
+            r.dedup_precision, r.dedup_recall, r.dedup_f1, r.dedup_planted_pairs
         ),
     ]
 }

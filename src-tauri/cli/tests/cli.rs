@@ -268,3 +268,54 @@ fn a_change_log_exported_from_one_registry_replays_into_another() {
         failed(on(&replica, &["--json", "outbox", "replay", data.join("registrants.csv").to_str().unwrap()]));
     assert_eq!(not_a_log["code"], "invalid_input");
 }
+
+#[test]
+fn dedup_explains_its_proposals_and_takes_the_offices_thresholds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reg = tmp.path().join("reg");
+    let set = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/dedup-realistic");
+    // A copy: the import writes its rejects beside the file.
+    let people = tmp.path().join("people.csv");
+    std::fs::copy(set.join("people.csv"), &people).unwrap();
+    let admin = |args: &[&str]| br(&reg, "admin", "admin-password-1", args);
+    let areas = set.join("areas.csv");
+    ok(admin(&[
+        "--json",
+        "init",
+        "--office-code",
+        "ADD",
+        "--office-name",
+        "Addis",
+        "--areas",
+        areas.to_str().unwrap(),
+    ]));
+    assert_eq!(ok(admin(&["--json", "import", people.to_str().unwrap()]))["rejected"], 0);
+    let thresholds = ok(admin(&["--json", "dedup", "thresholds"]));
+    assert_eq!((thresholds["review"].as_f64(), thresholds["very_likely"].as_f64()), (Some(0.9), Some(0.99)));
+
+    let (truth, lookalikes) = (set.join("truth.csv"), set.join("confusers.csv"));
+    let run =
+        admin(&["dedup", "run", "--truth", truth.to_str().unwrap(), "--lookalikes", lookalikes.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&ok_text(run)).to_string();
+    for expected in ["precision", "recall by kind:", "household_registered_again", "look-alikes proposed", "twins"] {
+        assert!(text.contains(expected), "{expected} in {text}");
+    }
+    let queue = ok(admin(&["--json", "dedup", "queue", "--limit", "5"]));
+    let pair = &queue["groups"][0]["pairs"][0];
+    assert!(pair["probability"].as_f64().unwrap() >= 0.9);
+    assert!(pair["fields"].as_array().unwrap().iter().any(|f| f["field"] == "birth_date"));
+    let explained =
+        String::from_utf8_lossy(&ok_text(admin(&["dedup", "queue", "--limit", "3", "--explain"]))).to_string();
+    assert!(explained.contains("bits"), "{explained}");
+
+    let refused = failed(admin(&["--json", "dedup", "thresholds", "--review", "1.5", "--very-likely", "0.99"]));
+    assert_eq!(refused["code"], "invalid_input");
+    ok(admin(&["--json", "dedup", "thresholds", "--review", "0.999", "--very-likely", "0.9999"]));
+    let strict = ok(admin(&["--json", "dedup", "run"]));
+    assert!(strict["individual_groups"].as_u64().unwrap() < queue["open"].as_u64().unwrap());
+}
+
+fn ok_text(o: Output) -> Vec<u8> {
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    o.stdout
+}

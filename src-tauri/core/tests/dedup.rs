@@ -226,3 +226,48 @@ B,Amina,Musa,female,1975-01-01,D01,H1,spouse
     assert_eq!(q.groups[0].kind, "group");
     assert_eq!(q.groups[0].reasons, vec!["members".to_string()]);
 }
+
+#[test]
+fn each_office_sets_its_thresholds_and_a_run_uses_them() {
+    use br_core::dedup::thresholds::{self, Band, DedupThresholds};
+    let fx = small();
+    let store = fx.registry.store();
+    assert_eq!(thresholds::get(store, &fx.admin).unwrap(), DedupThresholds { review: 0.9, very_likely: 0.99 });
+    for (review, very_likely) in [(0.0, 0.5), (0.5, 1.0), (0.95, 0.9), (f64::NAN, 0.9), (-0.1, 0.9)] {
+        let e = thresholds::set(store, &fx.admin, DedupThresholds { review, very_likely }).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidInput, "{review} {very_likely}");
+    }
+    let auditor = fx.user("auditor", Role::Auditor);
+    let refused = thresholds::set(store, &auditor, DedupThresholds { review: 0.5, very_likely: 0.6 }).unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::PermissionDenied);
+    assert_eq!(thresholds::get(store, &fx.admin).unwrap().review, 0.9, "a refusal changes nothing");
+
+    // Everything very likely: every proposal is marked so.
+    thresholds::set(store, &fx.admin, DedupThresholds { review: 0.5, very_likely: 0.5 }).unwrap();
+    let s = review::run(store, &fx.admin, &everything(), &AtomicBool::new(false)).unwrap();
+    assert_eq!(s.very_likely_groups, s.groups);
+    assert!(queue(&fx, None).groups.iter().all(|g| g.band == Band::VeryLikely));
+    // Nothing is likely enough: no proposal at all.
+    thresholds::set(store, &fx.admin, DedupThresholds { review: 0.999_999_999, very_likely: 0.999_999_999 }).unwrap();
+    let s = review::run(store, &fx.admin, &everything(), &AtomicBool::new(false)).unwrap();
+    assert_eq!(s.individual_groups, 0, "{:?}", queue(&fx, None).groups);
+    // Two changes and the auditor's refusal.
+    assert_eq!(count(&fx, "SELECT count(*) FROM audit_log WHERE action = 'dedup.set_thresholds'"), 3);
+}
+
+#[test]
+fn reviewers_decisions_are_known_answers_for_the_next_run() {
+    let fx = small();
+    let store = fx.registry.store();
+    let first = review::run(store, &fx.admin, &everything(), &AtomicBool::new(false)).unwrap();
+    assert_eq!(first.model.decisions_used, 0);
+    let q = queue(&fx, None);
+    let fatima = q.groups.iter().find(|g| g.kind == "individual" && g.members.len() == 2).unwrap();
+    review::decide(store, &fx.admin, fatima.id, Decision::NotDuplicates, None).unwrap();
+    let second = review::run(store, &fx.admin, &everything(), &AtomicBool::new(false)).unwrap();
+    assert_eq!(second.model.decisions_used, 1, "the decided pair is a known answer");
+    // Not proposed again, however alike.
+    assert!(queue(&fx, None).groups.iter().all(|g| g.id != fatima.id
+        && !(g.members.len() == 2
+            && g.members.iter().map(|m| &m.reference).eq(fatima.members.iter().map(|m| &m.reference)))));
+}

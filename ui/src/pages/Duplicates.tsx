@@ -1,10 +1,10 @@
 // The duplicate review queue: groups found by a dedup run, highest score first, each shown side by side
 // so a person can decide "duplicates" or "not duplicates", or merge into the record to keep.
 import { useState } from "react";
-import { Anchor, Badge, Button, Card, Grid, Group, SimpleGrid, Stack, Table, Text, Textarea, Title } from "@mantine/core";
+import { Anchor, Badge, Button, Card, Grid, Group, NumberInput, SimpleGrid, Stack, Table, Text, Textarea, Title } from "@mantine/core";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
-import type { DedupSummary, DuplicateGroup, GroupStatus } from "../api/bindings";
+import type { DedupSummary, DedupThresholds, DuplicateGroup, GroupStatus } from "../api/bindings";
 import { api } from "../api/client";
 import { hrefOf } from "../app/route";
 import { useSession } from "../app/session";
@@ -55,6 +55,7 @@ export function Duplicates({ program }: { program?: string }) {
           })}
         </Text>
       )}
+      <Thresholds />
       <Group>
         {(["open", "duplicates", "not_duplicates", "merged"] as GroupStatus[]).map((s) => (
           <Button key={s} size="xs" variant={s === status ? "filled" : "default"} onClick={() => setStatus(s)}>
@@ -212,5 +213,37 @@ function Explanation({ group }: { group: DuplicateGroup }) {
         </Table>
       ))}
     </Stack>
+  );
+}
+
+/** The office's two thresholds, as percentages: from which a pair is proposed, and marked very likely. */
+function Thresholds() {
+  const { t } = useTranslation();
+  const { can } = useSession();
+  const current = useQuery({ queryKey: ["dedup-thresholds"], queryFn: () => api.call("dedup.thresholds", {}) });
+  const [draft, setDraft] = useState<DedupThresholds | null>(null);
+  const save = useAction();
+  const shown = draft ?? current.data;
+  if (!shown) return null;
+  const percent = (x: number) => Math.round(x * 1000) / 10;
+  const edit = (key: keyof DedupThresholds) => (v: string | number) =>
+    setDraft({ ...shown, [key]: typeof v === "number" ? v / 100 : shown[key] });
+  const editable = can("duplicates_manage");
+  return (
+    <Group align="end" data-testid="dedup-thresholds">
+      <NumberInput w={160} label={t("dedup.review_threshold")} suffix=" %" min={0.1} max={99.9} decimalScale={1} value={percent(shown.review)} onChange={edit("review")} readOnly={!editable} />
+      <NumberInput w={160} label={t("dedup.very_likely_threshold")} suffix=" %" min={0.1} max={99.9} decimalScale={1} value={percent(shown.very_likely)} onChange={edit("very_likely")} readOnly={!editable} />
+      {editable && draft && (
+        <Button
+          variant="default"
+          loading={save.busy}
+          onClick={() => void save.run(async () => { await api.call("dedup.set_thresholds", draft); setDraft(null); await current.refetch(); })}
+        >
+          {t("dedup.save_thresholds")}
+        </Button>
+      )}
+      <Text size="xs" c="dimmed" maw={360}>{t("dedup.thresholds_hint")}</Text>
+      <ErrorNote error={save.error} />
+    </Group>
   );
 }

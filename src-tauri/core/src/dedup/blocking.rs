@@ -6,9 +6,10 @@
 //! in full (a common name in a large registry) is sorted by birth day and each person compared with the
 //! next few only.
 
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
+
+use rustc_hash::{FxHashMap, FxHasher};
 
 use super::person::{People, Person};
 use crate::error::{CoreError, Result};
@@ -52,7 +53,7 @@ const NEIGHBOURS: usize = 8;
 const PHONE_BLOCK: usize = 12;
 
 fn key_hash(parts: impl Hash) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut h = FxHasher::default();
     parts.hash(&mut h);
     h.finish()
 }
@@ -92,16 +93,39 @@ fn keys(key: Key, p: &People, x: &Person, out: &mut Vec<u64>) {
     }
 }
 
-/// Whether two people share a block of `key`.
-pub fn share(key: Key, p: &People, a: &Person, b: &Person, ka: &mut Vec<u64>, kb: &mut Vec<u64>) -> bool {
-    keys(key, p, a, ka);
-    keys(key, p, b, kb);
-    ka.iter().any(|k| kb.contains(k))
+/// Whether two people share a block of `key`, from their fields (no hashing: this runs for every pair).
+pub fn share(key: Key, p: &People, a: &Person, b: &Person) -> bool {
+    let named = |id: u32| !p.text(id).is_empty();
+    let names = || {
+        let (ga, fa, gb, fb) = (a.given.skeleton, a.family.skeleton, b.given.skeleton, b.family.skeleton);
+        named(ga) && named(fa) && (ga.min(fa), ga.max(fa)) == (gb.min(fb), gb.max(fb))
+    };
+    let day = match (a.birth, b.birth) {
+        (Some(x), Some(y)) => Some((x, y)),
+        _ => None,
+    };
+    let same_day = day.is_some_and(|(x, y)| x.julian == y.julian);
+    match key {
+        Key::Id => a.ids.iter().any(|id| b.ids.contains(id)),
+        Key::NamePairYear => names() && day.is_some_and(|(x, y)| x.year == y.year),
+        Key::NamePairArea => names() && a.area == b.area,
+        Key::GivenBirthDay => named(a.given.skeleton) && a.given.skeleton == b.given.skeleton && same_day,
+        Key::FamilyBirthDay => named(a.family.skeleton) && a.family.skeleton == b.family.skeleton && same_day,
+        Key::GivenAreaYear => {
+            named(a.given.skeleton)
+                && a.given.skeleton == b.given.skeleton
+                && a.area == b.area
+                && day.is_some_and(|(x, y)| x.year == y.year)
+        }
+        Key::Phone => a.phone.is_some() && a.phone == b.phone,
+        Key::AreaSexBirthDay => a.area == b.area && a.sex == b.sex && same_day,
+        Key::AreaBirthDay => a.area == b.area && same_day,
+    }
 }
 
-fn blocks(p: &People, key: Key) -> HashMap<u64, Vec<u32>> {
+fn blocks(p: &People, key: Key) -> FxHashMap<u64, Vec<u32>> {
     let mut buf = Vec::new();
-    let mut blocks: HashMap<u64, Vec<u32>> = HashMap::new();
+    let mut blocks: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
     for (i, x) in p.people.iter().enumerate() {
         keys(key, p, x, &mut buf);
         for &h in &buf {
@@ -180,7 +204,7 @@ pub fn for_each_candidate(
             }
             pairs_of(p, key, h, block, &mut |h, i, j| {
                 let (a, b) = (&p.people[i], &p.people[j]);
-                if earlier.iter().any(|&e| share(e, p, a, b, &mut ka, &mut kb)) {
+                if earlier.iter().any(|&e| share(e, p, a, b)) {
                     return;
                 }
                 if key == Key::Id && first_shared(p, key, i, j, &mut ka, &mut kb) != Some(h) {

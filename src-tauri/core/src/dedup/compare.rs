@@ -6,7 +6,6 @@ use std::collections::HashSet;
 use serde::Serialize;
 use ts_rs::TS;
 
-use super::names::similarity;
 use super::person::{Birth, Name, People, Person};
 
 /// The fields compared, in the order of the comparison vector.
@@ -65,16 +64,14 @@ impl Field {
                 "different",
             ],
             Field::Sex | Field::Area | Field::Id | Field::Phone => &["same", "different"],
-            Field::Household => {
-                &[
-                    "same",
-                    "same_household_look_alike",
-                    "registered_again",
-                    "heads_of_two_households",
-                    "different",
-                    "one_without_household",
-                ]
-            }
+            Field::Household => &[
+                "same",
+                "same_household_look_alike",
+                "registered_again",
+                "heads_of_two_households",
+                "different",
+                "one_without_household",
+            ],
         }
     }
 
@@ -113,11 +110,11 @@ pub fn name_level(p: &People, a: Name, b: Name) -> u8 {
     }
     if a.skeleton == b.skeleton {
         // One script, one skeleton: Hasan for Hassan is a clerk's spelling, Hussein for Hassan another name.
-        return if strsim::jaro_winkler(p.text(a.folded), p.text(b.folded)) >= 0.80 { 2 } else { 3 };
+        return if p.similarity(a.folded, b.folded) >= 0.80 { 2 } else { 3 };
     }
     // A slip of the pen (Farah, Farrah; Dawit, Dawti) keeps most letters in place.
-    let typing = a.script == b.script && strsim::jaro_winkler(p.text(a.folded), p.text(b.folded)) >= 0.90;
-    if typing || similarity(p.text(a.skeleton), p.text(b.skeleton)) >= 0.90 {
+    let typing = a.script == b.script && p.similarity(a.folded, b.folded) >= 0.90;
+    if typing || p.similarity(a.skeleton, b.skeleton) >= 0.90 {
         4
     } else {
         5

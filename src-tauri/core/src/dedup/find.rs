@@ -125,7 +125,7 @@ pub fn find_individual_pairs(
 
     // Round one: weights without household links.
     let none = LinkedHouseholds::new();
-    let mut training = Training::collect(&p, cancel)?;
+    let mut training = Training::collect(&p, decided, exact_only, cancel)?;
     let first = training.fit(&p, &none, &decisions(&p, decided, &none));
 
     // Keep the pairs worth a second look; link households through the likely ones.

@@ -85,6 +85,8 @@ pub struct Model {
     pub prior: f64,
     pub m: Vec<Vec<f64>>,
     pub u: Vec<Vec<f64>>,
+    /// log2(m / u) per field and level, computed once.
+    level_bits: Vec<Vec<f64>>,
     pub iterations: u32,
     pub decisions: u64,
 }
@@ -98,6 +100,12 @@ pub fn probability(weight: f64) -> f64 {
 }
 
 impl Model {
+    pub fn new(prior: f64, m: Vec<Vec<f64>>, u: Vec<Vec<f64>>, iterations: u32, decisions: u64) -> Model {
+        let level_bits =
+            m.iter().zip(&u).map(|(m, u)| m.iter().zip(u).map(|(m, u)| bits(*m) - bits(*u)).collect()).collect();
+        Model { prior, m, u, level_bits, iterations, decisions }
+    }
+
     /// A pair's match weight in bits, with each field's part when `explain` is set.
     pub fn weigh(&self, p: &People, a: &Person, v: &Vector, mut explain: Option<&mut Vec<FieldWeight>>) -> f64 {
         let mut total = bits(self.prior) - bits(1.0 - self.prior);
@@ -115,7 +123,7 @@ impl Model {
                 _ => None,
             }
             .map_or(1.0, |c| c.clamp(COMMONNESS.0, COMMONNESS.1));
-            let mut w = bits(self.m[f][l]) - bits(self.u[f][l] * commonness);
+            let mut w = self.level_bits[f][l] - if commonness == 1.0 { 0.0 } else { commonness.log2() };
             if let (Field::FamilyName, Some(g), Some(s)) = (field, given, family) {
                 // Both names agree: the full name's own commonness, beyond its two names'.
                 w -= bits(p.full_name_correlation(g, s).min(CORRELATION_CAP));
@@ -321,4 +329,34 @@ pub(super) fn session(
         }
     }
     Session { m, u, duplicates: lambda * patterns.pairs, iterations }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vector(id: u8, birth: u8) -> Vector {
+        let mut v = [MISSING; FIELDS];
+        v[Field::Id as usize] = id;
+        v[Field::BirthDate as usize] = birth;
+        v
+    }
+
+    #[test]
+    fn a_reviewers_decision_moves_the_weights() {
+        let mut patterns = Patterns::default();
+        patterns.add(vector(0, 0), 40.0);
+        patterns.add(vector(1, 9), 40.0);
+        let u: Vec<Vec<f64>> = Field::ALL.iter().map(|f| prior(*f).1.to_vec()).collect();
+        let start: Vec<Vec<f64>> = Field::ALL.iter().map(|f| prior(*f).0.to_vec()).collect();
+        let fixed = [Field::Id];
+        let year_off = |decisions: &[(Vector, bool)]| {
+            session(&patterns, decisions, &u, &fixed, &start).m[Field::BirthDate as usize][4]
+        };
+        let alone = year_off(&[]);
+        let taught = year_off(&[(vector(MISSING, 4), true), (vector(MISSING, 4), true)]);
+        assert!(taught > alone, "{taught} {alone}");
+        let unlearnt = year_off(&[(vector(MISSING, 4), false)]);
+        assert!((unlearnt - alone).abs() < 1e-9, "a pair declared two people teaches nothing about duplicates");
+    }
 }

@@ -2,7 +2,10 @@
 //! hundred megabytes), with names interned three ways (as written, transliterated, skeleton) and the
 //! frequency of each skeleton, which weighs how telling an agreement on it is.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -89,6 +92,9 @@ pub struct People {
     name_agreement_frequency: f64,
     /// The same for birth days, estimated ones apart (1 January is far more common than any real day).
     birth_agreement_frequency: [f64; 2],
+    /// Jaro-Winkler of two interned strings, computed once: a registry has few distinct names and
+    /// compares them millions of times.
+    similarities: RefCell<FxHashMap<(u32, u32), f64>>,
 }
 
 /// Sum of f^3 over sum of f^2 for the frequencies f = count / total.
@@ -145,11 +151,23 @@ impl People {
             birth_total,
             name_agreement_frequency,
             birth_agreement_frequency,
+            similarities: RefCell::default(),
         }
     }
 
     pub fn text(&self, id: u32) -> &str {
         &self.names.names[id as usize]
+    }
+
+    /// Jaro-Winkler of two interned strings (1 for two empty ones).
+    pub fn similarity(&self, a: u32, b: u32) -> f64 {
+        let key = (a.min(b), a.max(b));
+        if let Some(&s) = self.similarities.borrow().get(&key) {
+            return s;
+        }
+        let s = super::names::similarity(self.text(a), self.text(b));
+        self.similarities.borrow_mut().insert(key, s);
+        s
     }
 
     /// How much more (above 1) or less common than the average agreement this skeleton is.

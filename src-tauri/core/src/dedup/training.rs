@@ -10,7 +10,7 @@
 //! The sessions' pairs are counted once, by comparison vector; when households are then linked as
 //! registered again, only their members' pairs are compared again.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::AtomicBool;
 
 use super::blocking::{for_each_pair_sharing, share, Key};
@@ -32,20 +32,35 @@ const KNOWN_ENOUGH: f64 = 30.0;
 /// The sessions' pairs, counted by comparison vector.
 pub struct Training {
     patterns: Vec<Patterns>,
+    decided: HashSet<(i64, i64)>,
 }
 
 impl Training {
-    pub fn collect(p: &People, cancel: &AtomicBool) -> Result<Training> {
+    /// Pairs a reviewer decided are left out: they are known answers, not guesses. A search of exact
+    /// identifiers learns from pairs sharing an ID only (its pairs are few and their IDs speak loudest).
+    pub fn collect(
+        p: &People,
+        decided: &HashMap<(i64, i64), bool>,
+        exact_only: bool,
+        cancel: &AtomicBool,
+    ) -> Result<Training> {
         let none = LinkedHouseholds::new();
         let mut patterns = Vec::new();
         for (key, _) in SESSIONS {
             let mut counted = Patterns::default();
+            if exact_only && key != Key::Id {
+                patterns.push(counted);
+                continue;
+            }
             for_each_pair_sharing(p, key, cancel, |i, j| {
-                counted.add(compare(p, &p.people[i], &p.people[j], &none), 1.0)
+                let (a, b) = (&p.people[i], &p.people[j]);
+                if !decided.contains_key(&(a.rowid.min(b.rowid), a.rowid.max(b.rowid))) {
+                    counted.add(compare(p, a, b, &none), 1.0);
+                }
             })?;
             patterns.push(counted);
         }
-        Ok(Training { patterns })
+        Ok(Training { patterns, decided: decided.keys().copied().collect() })
     }
 
     /// Households now linked as registered again: their members' pairs move to their new vectors.
@@ -57,14 +72,16 @@ impl Training {
                 members.entry(h).or_default().push(i);
             }
         }
-        let (mut ka, mut kb) = (Vec::new(), Vec::new());
         for (x, y) in linked {
             for &i in members.get(x).into_iter().flatten() {
                 for &j in members.get(y).into_iter().flatten() {
                     let (a, b) = (&p.people[i], &p.people[j]);
+                    if self.decided.contains(&(a.rowid.min(b.rowid), a.rowid.max(b.rowid))) {
+                        continue;
+                    }
                     let (before, after) = (compare(p, a, b, &none), compare(p, a, b, linked));
                     for ((key, _), counted) in SESSIONS.iter().zip(&mut self.patterns) {
-                        if share(*key, p, a, b, &mut ka, &mut kb) {
+                        if share(*key, p, a, b) {
                             counted.add(before, -1.0);
                             counted.add(after, 1.0);
                         }
@@ -146,6 +163,6 @@ impl Training {
         let n = p.people.len() as f64;
         let duplicates = (runs[0].1.duplicates / seen).max(1.0);
         let prior = (duplicates / (n * (n - 1.0) / 2.0).max(1.0)).clamp(1e-15, 0.5);
-        Model { prior, m, u, iterations, decisions: decisions.len() as u64 }
+        Model::new(prior, m, u, iterations, decisions.len() as u64)
     }
 }
