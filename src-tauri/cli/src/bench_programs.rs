@@ -37,6 +37,11 @@ pub struct ProgramsReport {
     pub dedup_exact_compare_ms: u64,
     pub dedup_exact_groups: u64,
     pub dedup_fuzzy_ms: f64,
+    /// Of which: reading everyone, and blocking, learning the weights, comparing and grouping.
+    pub dedup_fuzzy_load_ms: u64,
+    pub dedup_fuzzy_compare_ms: u64,
+    pub dedup_fuzzy_households_ms: u64,
+    pub dedup_fuzzy_write_ms: u64,
     /// Peak resident memory of the exact + fuzzy + household run.
     pub dedup_fuzzy_peak_rss_bytes: u64,
     /// Pairs compared in each of its two rounds.
@@ -138,6 +143,10 @@ pub fn run(registry: &Registry, session: &Session, truth_file: &Path) -> Result<
         dedup_exact_compare_ms: exact.stats.compare_ms,
         dedup_exact_groups: exact.groups,
         dedup_fuzzy_ms,
+        dedup_fuzzy_load_ms: all.stats.load_ms,
+        dedup_fuzzy_compare_ms: all.stats.compare_ms,
+        dedup_fuzzy_households_ms: all.stats.households_ms,
+        dedup_fuzzy_write_ms: all.write_ms,
         dedup_fuzzy_peak_rss_bytes,
         dedup_comparisons: all.stats.comparisons,
         dedup_groups: all.groups,
@@ -162,9 +171,14 @@ pub fn lines(r: &ProgramsReport) -> Vec<String> {
             r.dedup_exact_ms, r.dedup_exact_groups, r.dedup_exact_load_ms, r.dedup_exact_compare_ms
         ),
         format!(
-            "dedup, exact + fuzzy + hh   {:>8.0} ms  ({} groups; {} comparisons; peak {:.0} MiB)",
+            "dedup, exact + fuzzy + hh   {:>8.0} ms  ({} groups; load {} ms, compare {} ms, households {} ms, write {} ms; \
+             {} comparisons; peak {:.0} MiB)",
             r.dedup_fuzzy_ms,
             r.dedup_groups,
+            r.dedup_fuzzy_load_ms,
+            r.dedup_fuzzy_compare_ms,
+            r.dedup_fuzzy_households_ms,
+            r.dedup_fuzzy_write_ms,
             r.dedup_comparisons,
             r.dedup_fuzzy_peak_rss_bytes as f64 / 1048576.0
         ),

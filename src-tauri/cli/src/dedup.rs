@@ -65,7 +65,7 @@ fn summary_text(d: &DedupSummary) -> String {
     let mut t = format!(
         "{} groups ({} of individuals, {} of households; {} very likely) among {} people; {} pairs sharing an ID \
          and {} others proposed from {} comparisons; {} households registered again; load {} ms, compare {} ms, \
-         total {} ms",
+         households {} ms, write {} ms, total {} ms",
         d.groups,
         d.individual_groups,
         d.household_groups,
@@ -77,6 +77,8 @@ fn summary_text(d: &DedupSummary) -> String {
         d.stats.linked_households,
         d.stats.load_ms,
         d.stats.compare_ms,
+        d.stats.households_ms,
+        d.write_ms,
         d.elapsed_ms,
     );
     if d.memberships_duplicated > 0 {

@@ -280,7 +280,11 @@ memberships_duplicated: number,
 /**
  * Program memberships back from `duplicated` because their group is gone.
  */
-memberships_restored: number, stats: FindStats, elapsed_ms: number, };
+memberships_restored: number, stats: FindStats, 
+/**
+ * Replacing the open groups with the new ones, in one transaction.
+ */
+write_ms: number, elapsed_ms: number, };
 
 export type DedupThresholds = { review: number, very_likely: number, };
 
@@ -466,7 +470,15 @@ comparisons: number,
 /**
  * Households linked as one family registered twice.
  */
-linked_households: number, load_ms: number, compare_ms: number, };
+linked_households: number, load_ms: number, 
+/**
+ * Blocking, learning the weights, comparing and grouping.
+ */
+compare_ms: number, 
+/**
+ * Households registered twice, from their members.
+ */
+households_ms: number, };
 
 export type Fund = { id: string, program_code: string, amount: number, currency: string, state: FundState, reference: string, created_by: string, posted_by: string | null, posted_at: string | null, created_at: string, };
 

@@ -58,6 +58,8 @@ pub struct DedupSummary {
     /// Program memberships back from `duplicated` because their group is gone.
     pub memberships_restored: u64,
     pub stats: FindStats,
+    /// Replacing the open groups with the new ones, in one transaction.
+    pub write_ms: u64,
     pub elapsed_ms: u64,
 }
 
@@ -111,11 +113,14 @@ pub fn run(store: &Store, session: &Session, req: &DedupRequest, cancel: &Atomic
         let mut groups = found.groups;
         if kinds.households && program.is_none() {
             let skip: HashSet<(i64, i64)> = decided.keys().copied().collect();
+            let t = std::time::Instant::now();
             groups.extend(find::find_household_groups(c, &found.edges, &skip, &mut stats)?);
+            stats.households_ms = t.elapsed().as_millis() as u64;
         }
         Ok((program, groups, found.model.summary(), limits))
     })?;
     let scope = program.as_ref().map(|p| p.rowid).unwrap_or(0);
+    let writing = std::time::Instant::now();
     store.write_as(session.username(), |tx| {
         let c = tx.conn();
         c.execute(
@@ -154,6 +159,7 @@ pub fn run(store: &Store, session: &Session, req: &DedupRequest, cancel: &Atomic
             memberships_duplicated: duplicated,
             memberships_restored: restored,
             stats: stats.clone(),
+            write_ms: writing.elapsed().as_millis() as u64,
             elapsed_ms: started.elapsed().as_millis() as u64,
         };
         tx.audit(AuditEvent::new(session, "dedup.run").details(serde_json::json!({
