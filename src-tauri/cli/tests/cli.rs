@@ -34,6 +34,11 @@ fn ok(o: Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap_or(serde_json::Value::Null)
 }
 
+/// `br init` of office ADD with the areas of `areas`.
+fn init_office(admin: &dyn Fn(&[&str]) -> Output, areas: &Path) -> serde_json::Value {
+    ok(admin(&["--json", "init", "--office-code", "ADD", "--office-name", "Addis", "--areas", areas.to_str().unwrap()]))
+}
+
 fn failed(o: Output) -> serde_json::Value {
     assert!(!o.status.success(), "expected failure; stdout: {}", String::from_utf8_lossy(&o.stdout));
     serde_json::from_slice(&o.stdout).unwrap()
@@ -49,16 +54,7 @@ fn gen_init_import_search_show_export_backup_restore_verify() {
     assert_eq!(gen["individuals"], 300);
     let truth = std::fs::read_to_string(data.join("duplicates-truth.csv")).unwrap();
     assert_eq!(truth.lines().count() as u64 - 1, gen["planted_duplicates"].as_u64().unwrap());
-    let init = ok(admin(&[
-        "--json",
-        "init",
-        "--office-code",
-        "ADD",
-        "--office-name",
-        "Addis",
-        "--areas",
-        data.join("areas.csv").to_str().unwrap(),
-    ]));
+    let init = init_office(&admin, &data.join("areas.csv"));
     assert_eq!(init["key_source"], "passphrase");
     let imported = ok(admin(&["--json", "import", data.join("registrants.csv").to_str().unwrap()]));
     assert_eq!(imported["inserted"], 300);
@@ -278,17 +274,7 @@ fn dedup_explains_its_proposals_and_takes_the_offices_thresholds() {
     let people = tmp.path().join("people.csv");
     std::fs::copy(set.join("people.csv"), &people).unwrap();
     let admin = |args: &[&str]| br(&reg, "admin", "admin-password-1", args);
-    let areas = set.join("areas.csv");
-    ok(admin(&[
-        "--json",
-        "init",
-        "--office-code",
-        "ADD",
-        "--office-name",
-        "Addis",
-        "--areas",
-        areas.to_str().unwrap(),
-    ]));
+    init_office(&admin, &set.join("areas.csv"));
     assert_eq!(ok(admin(&["--json", "import", people.to_str().unwrap()]))["rejected"], 0);
     let thresholds = ok(admin(&["--json", "dedup", "thresholds"]));
     assert_eq!((thresholds["review"].as_f64(), thresholds["very_likely"].as_f64()), (Some(0.9), Some(0.99)));

@@ -271,3 +271,20 @@ fn reviewers_decisions_are_known_answers_for_the_next_run() {
         && !(g.members.len() == 2
             && g.members.iter().map(|m| &m.reference).eq(fatima.members.iter().map(|m| &m.reference)))));
 }
+
+#[test]
+fn exact_and_fuzzy_choose_which_pairs_are_compared() {
+    let fx = small();
+    let store = fx.registry.store();
+    let run = |exact: bool, fuzzy: bool| {
+        let req = DedupRequest { program: None, exact, fuzzy, households: false };
+        review::run(store, &fx.admin, &req, &AtomicBool::new(false)).unwrap()
+    };
+    // Sharing an ID only: the Hassans, not the Fatimas written in two scripts.
+    let exact = run(true, false);
+    assert_eq!((exact.individual_groups, exact.stats.exact_pairs, exact.stats.fuzzy_pairs), (1, 1, 0));
+    // Names and birth days only: both pairs, the Hassans' shared ID still weighed once compared.
+    let fuzzy = run(false, true);
+    assert_eq!(fuzzy.individual_groups, 2);
+    assert_eq!(run(false, false).stats.comparisons, 0);
+}

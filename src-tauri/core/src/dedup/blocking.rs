@@ -42,7 +42,17 @@ const ALL_KEYS: [Key; 8] = [
     Key::Phone,
     Key::AreaSexBirthDay,
 ];
-/// Keys for a search of exact identifiers only.
+/// Which pairs to compare, and whether to look for households registered twice.
+#[derive(Debug, Clone, Copy)]
+pub struct Kinds {
+    /// Pairs sharing an ID or a phone.
+    pub exact: bool,
+    /// Pairs sharing the other keys (names, birth days, areas).
+    pub fuzzy: bool,
+    pub households: bool,
+}
+
+/// The keys of exact identifiers; the others are the fuzzy ones.
 const EXACT_KEYS: [Key; 2] = [Key::Id, Key::Phone];
 
 /// Above this many people a block is compared by sorted neighbourhood: at a million registrants the
@@ -189,11 +199,13 @@ fn first_shared(p: &People, key: Key, i: usize, j: usize, ka: &mut Vec<u64>, kb:
 /// candidate key; returns how many pairs that was.
 pub fn for_each_candidate(
     p: &People,
-    exact_only: bool,
+    kinds: Kinds,
     cancel: &AtomicBool,
     mut visit: impl FnMut(usize, usize),
 ) -> Result<u64> {
-    let order: &[Key] = if exact_only { &EXACT_KEYS } else { &ALL_KEYS };
+    let order: Vec<Key> =
+        ALL_KEYS.into_iter().filter(|k| if EXACT_KEYS.contains(k) { kinds.exact } else { kinds.fuzzy }).collect();
+    let order = order.as_slice();
     let mut compared = 0u64;
     let (mut ka, mut kb) = (Vec::new(), Vec::new());
     for (k, &key) in order.iter().enumerate() {

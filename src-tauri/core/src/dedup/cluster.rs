@@ -4,8 +4,9 @@
 //! namesake of another generation): each group stays a set of records that could all be one person.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 
-use super::find::{Edge, FoundGroup, PairExplanation};
+use super::found::{Edge, FoundGroup, PairExplanation};
 
 /// Two members of one group must be at least this likely to be one person.
 const WITHIN_GROUP: f64 = 0.9;
@@ -86,34 +87,45 @@ pub fn cluster(edges: &[Edge], mut chance: impl FnMut(i64, i64) -> f64) -> Vec<F
     out
 }
 
+/// Union-find: which set each item belongs to, by its set's smallest member.
+pub(super) struct UnionFind<T> {
+    parent: HashMap<T, T>,
+}
+
+impl<T: Copy + Eq + Hash + Ord> UnionFind<T> {
+    pub fn new() -> Self {
+        UnionFind { parent: HashMap::new() }
+    }
+
+    pub fn root(&self, x: T) -> T {
+        let mut r = x;
+        while let Some(&p) = self.parent.get(&r) {
+            r = p;
+        }
+        r
+    }
+
+    pub fn join(&mut self, a: T, b: T) {
+        let (ra, rb) = (self.root(a), self.root(b));
+        if ra != rb {
+            self.parent.insert(ra.max(rb), ra.min(rb));
+        }
+    }
+}
+
 /// Connected components of the pairs, unconstrained (known duplicates: someone registered three times
 /// makes all three records one person).
 pub fn components(edges: &[Edge]) -> Vec<Vec<i64>> {
-    let mut parent: HashMap<i64, i64> = HashMap::new();
-    fn root(parent: &mut HashMap<i64, i64>, x: i64) -> i64 {
-        let mut r = x;
-        while let Some(&p) = parent.get(&r) {
-            if p == r {
-                break;
-            }
-            r = p;
-        }
-        parent.insert(x, r);
-        r
-    }
+    let mut sets = UnionFind::new();
     for e in edges {
-        parent.entry(e.a).or_insert(e.a);
-        parent.entry(e.b).or_insert(e.b);
-        let (ra, rb) = (root(&mut parent, e.a), root(&mut parent, e.b));
-        if ra != rb {
-            parent.insert(ra.max(rb), ra.min(rb));
-        }
+        sets.join(e.a, e.b);
     }
     let mut by_root: HashMap<i64, Vec<i64>> = HashMap::new();
-    let keys: Vec<i64> = parent.keys().copied().collect();
-    for x in keys {
-        let r = root(&mut parent, x);
-        by_root.entry(r).or_default().push(x);
+    let mut seen = std::collections::HashSet::new();
+    for x in edges.iter().flat_map(|e| [e.a, e.b]) {
+        if seen.insert(x) {
+            by_root.entry(sets.root(x)).or_default().push(x);
+        }
     }
     by_root.into_values().collect()
 }

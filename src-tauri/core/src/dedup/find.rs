@@ -12,13 +12,15 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use rusqlite::Connection;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use ts_rs::TS;
 
 use super::blocking::for_each_candidate;
-use super::cluster;
+pub use super::blocking::Kinds;
+use super::cluster::{self, UnionFind};
 use super::compare::{compare, Field, LinkedHouseholds, Vector};
-use super::model::{probability, FieldWeight, Model};
+pub use super::found::{Edge, FoundGroup, PairExplanation};
+use super::model::{probability, Model};
 use super::person::{load, People};
 use super::training::Training;
 use crate::error::{CoreError, Result};
@@ -27,37 +29,6 @@ use crate::error::{CoreError, Result};
 const KEEP: f64 = 0.01;
 /// A first-round pair at least this likely links the two people's households.
 const LINK: f64 = 0.5;
-
-/// Why one pair was proposed: its probability, its weight in bits, and each field's part.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
-pub struct PairExplanation {
-    /// Registrant references when read from the queue (rowids while stored).
-    pub a: String,
-    pub b: String,
-    pub probability: f64,
-    pub weight: f64,
-    pub fields: Vec<FieldWeight>,
-}
-
-/// A proposed pair of individuals (rowids, lower first).
-#[derive(Debug, Clone)]
-pub struct Edge {
-    pub a: i64,
-    pub b: i64,
-    pub probability: f64,
-    pub weight: f64,
-    pub fields: Vec<FieldWeight>,
-}
-
-/// A group of registrants found to be duplicates of each other.
-#[derive(Debug, Clone)]
-pub struct FoundGroup {
-    pub kind: &'static str,
-    pub rowids: Vec<i64>,
-    pub score: f64,
-    pub reasons: Vec<String>,
-    pub pairs: Vec<PairExplanation>,
-}
 
 /// Timings and counts of one search, for the summary and the bench.
 #[derive(Debug, Clone, Default, Serialize, TS)]
@@ -79,14 +50,6 @@ pub struct FindStats {
     pub households_ms: u64,
 }
 
-/// Which kinds of duplicates to look for.
-#[derive(Debug, Clone, Copy)]
-pub struct Kinds {
-    pub exact: bool,
-    pub fuzzy: bool,
-    pub households: bool,
-}
-
 /// What a search found, and the weights it used.
 pub struct Found {
     pub edges: Vec<Edge>,
@@ -96,8 +59,12 @@ pub struct Found {
 }
 
 /// Decided pairs (both still compared) as known answers.
-fn decisions(p: &People, decided: &HashMap<(i64, i64), bool>, linked: &LinkedHouseholds) -> Vec<(Vector, bool)> {
-    let index: HashMap<i64, usize> = p.people.iter().enumerate().map(|(i, x)| (x.rowid, i)).collect();
+fn decisions(
+    p: &People,
+    index: &HashMap<i64, usize>,
+    decided: &HashMap<(i64, i64), bool>,
+    linked: &LinkedHouseholds,
+) -> Vec<(Vector, bool)> {
     decided
         .iter()
         .filter_map(|((a, b), duplicate)| {
@@ -125,19 +92,20 @@ pub fn find_individual_pairs(
     stats.load_ms = started.elapsed().as_millis() as u64;
     let started = std::time::Instant::now();
     let exact_only = !kinds.fuzzy;
+    let index: HashMap<i64, usize> = p.people.iter().enumerate().map(|(i, x)| (x.rowid, i)).collect();
 
     // Round one: weights without household links.
     let none = LinkedHouseholds::new();
     let mut training = Training::collect(&p, decided, exact_only, cancel)?;
-    let first = training.fit(&p, &none, &decisions(&p, decided, &none));
+    let first = training.fit(&p, &none, &decisions(&p, &index, decided, &none));
 
     // Keep the pairs worth a second look; link households through the likely ones.
     let mut kept: Vec<(u32, u32, Vector)> = Vec::new();
     // (household, household) -> the people of each side found in the other.
     let mut links: HashMap<(i64, i64), (HashSet<u32>, HashSet<u32>)> = HashMap::new();
     // Records of one household likely to be one person.
-    let mut same_person = Roots::default();
-    stats.comparisons += for_each_candidate(&p, exact_only, cancel, |i, j| {
+    let mut same_person = UnionFind::new();
+    stats.comparisons += for_each_candidate(&p, kinds, cancel, |i, j| {
         let (a, b) = (&p.people[i], &p.people[j]);
         let v = compare(&p, a, b, &none);
         let chance = probability(first.weigh(&p, a, &v, None));
@@ -170,10 +138,9 @@ pub fn find_individual_pairs(
         *v = compare(&p, &p.people[*i as usize], &p.people[*j as usize], &linked);
     }
     training.relink(&p, &linked);
-    let mut model = training.fit(&p, &linked, &decisions(&p, decided, &linked));
+    let mut model = training.fit(&p, &linked, &decisions(&p, &index, decided, &linked));
     refine_prior(&mut model, &p, &kept);
     refine_prior(&mut model, &p, &kept);
-    let index: HashMap<i64, usize> = p.people.iter().enumerate().map(|(i, x)| (x.rowid, i)).collect();
     let mut edges = Vec::new();
     for (i, j, v) in &kept {
         let (a, b) = (&p.people[*i as usize], &p.people[*j as usize]);
@@ -220,29 +187,6 @@ fn refine_prior(model: &mut Model, p: &People, kept: &[(u32, u32, Vector)]) {
             break;
         }
         model.prior = next;
-    }
-}
-
-/// Union-find over people's indexes.
-#[derive(Default)]
-struct Roots {
-    parent: HashMap<u32, u32>,
-}
-
-impl Roots {
-    fn root(&self, x: u32) -> u32 {
-        let mut r = x;
-        while let Some(&p) = self.parent.get(&r) {
-            r = p;
-        }
-        r
-    }
-
-    fn join(&mut self, a: u32, b: u32) {
-        let (ra, rb) = (self.root(a), self.root(b));
-        if ra != rb {
-            self.parent.insert(ra.max(rb), ra.min(rb));
-        }
     }
 }
 

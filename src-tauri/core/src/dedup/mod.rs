@@ -6,6 +6,7 @@ mod cluster;
 pub mod compare;
 pub(crate) mod decision;
 pub mod find;
+pub mod found;
 pub mod model;
 pub mod names;
 pub mod person;

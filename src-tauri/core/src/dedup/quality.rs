@@ -9,7 +9,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use super::cluster::components;
-use super::find::Edge;
+use super::found::Edge;
 use crate::error::{CoreError, Result};
 use crate::store::Store;
 

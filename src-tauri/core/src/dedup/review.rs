@@ -32,8 +32,10 @@ pub struct DedupRequest {
     #[serde(default)]
     #[ts(optional)]
     pub program: Option<ProgramKey>,
+    /// Compare people sharing an ID or a phone.
     #[serde(default = "yes")]
     pub exact: bool,
+    /// Compare people sharing a name, a birth day or an area (see docs/programs.md, "Which pairs").
     #[serde(default = "yes")]
     pub fuzzy: bool,
     #[serde(default = "yes")]
