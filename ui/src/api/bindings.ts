@@ -262,7 +262,15 @@ export type DedupRequest = {
 /**
  * Only this program's members; registry-wide when absent.
  */
-program?: ProgramKey, exact: boolean, fuzzy: boolean, households: boolean, };
+program?: ProgramKey, 
+/**
+ * Compare people sharing an ID or a phone.
+ */
+exact: boolean, 
+/**
+ * Compare people sharing a name, a birth day or an area (see docs/programs.md, "Which pairs").
+ */
+fuzzy: boolean, households: boolean, };
 
 export type DedupSummary = { groups: number, individual_groups: number, household_groups: number, 
 /**
