@@ -140,7 +140,9 @@ pub fn run(store: &Store, session: &Session, req: &DedupRequest, cancel: &Atomic
             let reasons = serde_json::to_string(&g.reasons)?;
             let explanation = serde_json::to_string(&g.pairs)?;
             let band = limits.band(g.score).as_str();
-            insert_group.execute(params![Uuid::now_v7(), scope, g.kind, g.score, reasons, now, band, explanation])?;
+            // Six decimals: a decision's op carries the score as JSON, and a short decimal reads back exact.
+            let score = (g.score * 1e6).round() / 1e6;
+            insert_group.execute(params![Uuid::now_v7(), scope, g.kind, score, reasons, now, band, explanation])?;
             let rowid = c.last_insert_rowid();
             for r in &g.rowids {
                 insert_member.execute(params![rowid, r])?;
