@@ -79,7 +79,7 @@ export function Duplicates({ program }: { program?: string }) {
               <Table.Tr key={g.id} onClick={() => setCurrent(g)} style={{ cursor: "pointer" }} aria-selected={current?.id === g.id} fw={current?.id === g.id ? 700 : undefined}>
                 <Table.Td>
                   {g.score.toFixed(2)}
-                  {g.band === "very_likely" && <Badge ml={4} color="red" variant="light" data-testid="dedup-band">{t("dedup.band_very_likely")}</Badge>}
+                  {g.band === "very_likely" && <Badge ml={4} color="red.9" variant="filled" data-testid="dedup-band">{t("dedup.band_very_likely")}</Badge>}
                 </Table.Td>
                 <Table.Td>
                   <Anchor component="button" onClick={() => setCurrent(g)}>
@@ -203,7 +203,7 @@ function Explanation({ group }: { group: DuplicateGroup }) {
               <Table.Tr key={f.field}>
                 <Table.Td>{t(`dedup.field_${f.field}`)}</Table.Td>
                 <Table.Td>{t(`dedup.level_${f.level}`)}</Table.Td>
-                <Table.Td c={f.weight >= 0 ? "teal" : "red"} ta="end" aria-label={t("dedup.weight")}>
+                <Table.Td c={f.weight >= 0 ? "teal.9" : "red.9"} ta="end" aria-label={t("dedup.weight")}>
                   {f.weight >= 0 ? "+" : "−"}
                   {Math.abs(f.weight).toFixed(1)}
                 </Table.Td>
