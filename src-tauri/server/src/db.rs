@@ -5,8 +5,11 @@ use tokio_postgres::NoTls;
 
 use crate::error::{Result, ServerError};
 
-const MIGRATIONS: &[(i32, &str)] =
-    &[(1, include_str!("../migrations/0001_sync.sql")), (2, include_str!("../migrations/0002_snapshots.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("../migrations/0001_sync.sql")),
+    (2, include_str!("../migrations/0002_snapshots.sql")),
+    (3, include_str!("../migrations/0003_dci.sql")),
+];
 
 /// The schema this build needs.
 pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;

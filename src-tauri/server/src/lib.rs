@@ -10,6 +10,7 @@ pub mod error;
 pub mod http;
 pub mod ledger;
 pub mod metrics;
+pub mod projection;
 pub mod pull;
 pub mod push;
 pub mod serve;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use br_protocol::SNAPSHOT_CHUNK_OPS;
 use br_server::config::{FileConfig, Listen, DEFAULT_CODE_HOURS, DEFAULT_POOL_SIZE};
 use br_server::error::{Result, ServerError};
-use br_server::{admin, db, serve};
+use br_server::{admin, db, projection, serve};
 use clap::{Parser, Subcommand};
 use uuid::Uuid;
 
@@ -54,6 +54,9 @@ enum Command {
     /// Desks: enrolment codes, the list, revocation.
     #[command(subcommand)]
     Device(DeviceCommand),
+    /// The registry view the DCI answers read (docs/interop.md).
+    #[command(subcommand)]
+    View(ViewCommand),
     /// Ops the server refused, newest first, with the reason.
     Rejected {
         #[arg(long, default_value_t = 50)]
@@ -72,6 +75,14 @@ enum OfficeCommand {
         #[arg(long)]
         headquarters: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum ViewCommand {
+    /// Applies the ops accepted since the view was last brought up to date (serve does this itself).
+    CatchUp,
+    /// Empties the view and builds it again from the whole change log.
+    Rebuild,
 }
 
 #[derive(Subcommand)]
@@ -188,6 +199,17 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Device(DeviceCommand::Revoke { id }) => {
             admin::device_revoke(&pool, id).await?;
             println!("device {id} revoked");
+        }
+        Command::View(command) => {
+            db::check_schema(&pool).await?;
+            let caught = match command {
+                ViewCommand::CatchUp => projection::catch_up(&pool).await?,
+                ViewCommand::Rebuild => projection::rebuild(&pool).await?,
+            };
+            println!(
+                "the registry view holds the change log up to cursor {} ({} ops applied)",
+                caught.cursor, caught.applied
+            );
         }
         Command::Rejected { limit } => {
             for r in admin::rejected(&pool, limit.clamp(1, 10_000)).await? {

@@ -202,6 +202,15 @@ fn headquarters_and_two_districts_share_one_registry_each_seeing_its_scope() {
     hq.check();
     assert_eq!(central.count("SELECT count(*) FROM ops WHERE outcome = 'rejected'"), 0);
 
+    // The server's registry view, built from the change log, holds what headquarters holds; built again
+    // from nothing, it is the same.
+    hq.sync();
+    common::admin(&central.pg.url, &["view", "catch-up"]);
+    common::view::assert_view_matches(&central, &hq);
+    let rebuilt = common::admin(&central.pg.url, &["view", "rebuild"]);
+    assert!(rebuilt.contains("ops applied"), "{rebuilt}");
+    common::view::assert_view_matches(&central, &hq);
+
     // A fresh desk of each office, synced from nothing, holds what the working desk holds.
     for (working, office) in [(&hq, "HQ"), (&north, "NTH"), (&south, "STH")] {
         working.sync();

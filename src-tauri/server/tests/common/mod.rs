@@ -6,6 +6,7 @@ pub mod certs;
 mod postgres;
 pub mod proxy;
 pub mod raw;
+pub mod view;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};

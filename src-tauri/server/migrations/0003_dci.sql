@@ -1,0 +1,150 @@
+-- What the DCI answers read (docs/interop.md): the registry as the accepted ops make it, kept current by
+-- `projection::catch_up` up to `registry_view_state.cursor`; and the API clients that may read it.
+
+CREATE TABLE registry_view_state (
+    only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    cursor   bigint NOT NULL
+);
+INSERT INTO registry_view_state VALUES (true, 0);
+
+CREATE TABLE registry_registrants (
+    id            uuid PRIMARY KEY,
+    office        uuid NOT NULL,
+    kind          text NOT NULL,
+    reference     text NOT NULL,
+    registered_on text NOT NULL,
+    -- RegistrantFields as the change log carries them, and the stamp each field was last written at
+    -- (field-wise last writer wins, as on the desks).
+    fields        jsonb NOT NULL,
+    field_hlc     jsonb NOT NULL DEFAULT '{}',
+    status        text NOT NULL DEFAULT 'active',
+    merged_into   uuid
+);
+CREATE INDEX registry_registrants_external_id ON registry_registrants ((fields ->> 'external_id'));
+
+CREATE TABLE registry_ids (
+    id_type    text NOT NULL,
+    value      text NOT NULL,
+    registrant uuid NOT NULL,
+    PRIMARY KEY (id_type, value, registrant)
+);
+CREATE INDEX registry_ids_registrant ON registry_ids (registrant);
+
+CREATE TABLE registry_household_members (
+    grp        uuid NOT NULL,
+    individual uuid NOT NULL,
+    kind       text NOT NULL,
+    is_head    boolean NOT NULL,
+    start_date text,
+    end_date   text,
+    PRIMARY KEY (grp, individual)
+);
+CREATE INDEX registry_household_members_individual ON registry_household_members (individual);
+
+CREATE TABLE registry_programs (
+    id       uuid PRIMARY KEY,
+    code     text NOT NULL,
+    name     text NOT NULL,
+    currency text NOT NULL,
+    state    text NOT NULL,
+    archived boolean NOT NULL
+);
+
+CREATE TABLE registry_memberships (
+    id          uuid PRIMARY KEY,
+    program     uuid NOT NULL,
+    registrant  uuid NOT NULL,
+    state       text NOT NULL,
+    enrolled_on text,
+    exited_on   text,
+    -- The cursor of the op that last changed it: `enrollment/updates` pages on it.
+    changed_at_cursor bigint NOT NULL,
+    changed_at  text NOT NULL,
+    UNIQUE (program, registrant)
+);
+CREATE INDEX registry_memberships_registrant ON registry_memberships (registrant);
+CREATE INDEX registry_memberships_changed ON registry_memberships (changed_at_cursor);
+
+CREATE TABLE registry_cycles (
+    id         uuid PRIMARY KEY,
+    program    uuid NOT NULL,
+    sequence   bigint NOT NULL,
+    name       text NOT NULL,
+    start_date text NOT NULL,
+    end_date   text NOT NULL,
+    state      text NOT NULL,
+    -- The approval stages frozen at submission (JSON), as the desks keep them.
+    stages     jsonb
+);
+
+CREATE TABLE registry_entitlements (
+    id          uuid PRIMARY KEY,
+    cycle       uuid NOT NULL,
+    registrant  uuid NOT NULL,
+    kind        text NOT NULL,
+    amount      bigint NOT NULL,
+    fee         bigint NOT NULL,
+    currency    text NOT NULL,
+    quantity    bigint,
+    unit        text,
+    product     text,
+    valid_from  text NOT NULL,
+    valid_until text NOT NULL,
+    state       text NOT NULL,
+    stage       integer,
+    changed_at  text NOT NULL
+);
+CREATE INDEX registry_entitlements_registrant ON registry_entitlements (registrant);
+CREATE INDEX registry_entitlements_cycle ON registry_entitlements (cycle, state);
+
+CREATE TABLE registry_payments (
+    id           uuid PRIMARY KEY,
+    batch        uuid NOT NULL,
+    entitlement  uuid NOT NULL,
+    amount       bigint NOT NULL,
+    currency     text NOT NULL,
+    state        text NOT NULL,
+    external_ref text,
+    reason       text,
+    changed_at   text NOT NULL
+);
+CREATE INDEX registry_payments_entitlement ON registry_payments (entitlement);
+CREATE INDEX registry_payments_batch ON registry_payments (batch);
+
+-- Systems that call the DCI endpoints (OAuth2 client credentials). The secret is kept only as its SHA-256:
+-- it is 32 random bytes, so a plain hash cannot be guessed back.
+CREATE TABLE api_clients (
+    client_id   text PRIMARY KEY,
+    name        text NOT NULL UNIQUE,
+    secret_hash bytea NOT NULL,
+    scopes      text[] NOT NULL,
+    -- Where asynchronous answers may be delivered: the only address the server ever calls for this client.
+    callback_url text,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    revoked_at  timestamptz
+);
+
+-- The server's token-signing keys (Ed25519). The newest unretired key signs; every unretired key verifies
+-- and is published as JWKS, so a rotation does not cut off tokens already issued.
+CREATE TABLE signing_keys (
+    kid        text PRIMARY KEY,
+    pkcs8      bytea NOT NULL,
+    public_key bytea NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    retired_at timestamptz
+);
+
+-- DCI transactions a client sent, so `txn/status` can answer and a repeated message_id is refused.
+CREATE TABLE dci_transactions (
+    client_id      text NOT NULL REFERENCES api_clients (client_id),
+    message_id     text NOT NULL,
+    transaction_id text NOT NULL,
+    correlation_id uuid NOT NULL UNIQUE,
+    action         text NOT NULL,
+    status         text NOT NULL,
+    -- The answer's message, as sent (ids and program data within the client's scope).
+    answer         jsonb,
+    received_at    timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (client_id, message_id)
+);
+CREATE INDEX dci_transactions_txn ON dci_transactions (client_id, transaction_id);

@@ -1,0 +1,113 @@
+//! The registry view: registrants, their IDs and households, programs, memberships, cycles, entitlements
+//! and payments as the accepted ops make them, in PostgreSQL, for the DCI answers (docs/interop.md).
+//!
+//! The view follows the change log: `catch_up` applies the ops after `registry_view_state.cursor` in the
+//! order the server accepted them, a page per transaction, under an advisory lock so that processes take
+//! turns. Pushes commit their cursors in order (push.rs), so a page never skips an op that commits late.
+//! It applies each op as a desk's replay does (field-wise last writer wins, the same state moves), so the
+//! view equals what a headquarters desk holds; the national sync test checks it.
+
+mod money;
+mod people;
+
+use br_model::op::{Op, OpRecord};
+use deadpool_postgres::{GenericClient, Pool};
+
+use crate::error::Result;
+
+const VIEW_LOCK: i64 = 7201003;
+const PAGE: i64 = 2_000;
+
+/// Where the view stands after a catch-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caught {
+    pub cursor: i64,
+    pub applied: u64,
+}
+
+/// Brings the view up to the last accepted op. Cheap when nothing is new (one indexed query).
+pub async fn catch_up(pool: &Pool) -> Result<Caught> {
+    let mut applied = 0;
+    loop {
+        let mut client = pool.get().await?;
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&VIEW_LOCK]).await?;
+        let from: i64 = tx.query_one("SELECT cursor FROM registry_view_state", &[]).await?.get(0);
+        let rows = tx
+            .query(
+                "SELECT cursor, record FROM ops WHERE cursor > $1 AND outcome <> 'rejected' ORDER BY cursor LIMIT $2",
+                &[&from, &PAGE],
+            )
+            .await?;
+        let Some(last) = rows.last().map(|r| r.get::<_, i64>(0)) else {
+            tx.commit().await?;
+            return Ok(Caught { cursor: from, applied });
+        };
+        for row in &rows {
+            let cursor: i64 = row.get(0);
+            let record: OpRecord = serde_json::from_value(row.get(1))?;
+            apply(&tx, cursor, &record).await?;
+        }
+        tx.execute("UPDATE registry_view_state SET cursor = $1", &[&last]).await?;
+        tx.commit().await?;
+        applied += rows.len() as u64;
+    }
+}
+
+/// Empties the view and builds it again from the whole change log (`br-server view rebuild`).
+pub async fn rebuild(pool: &Pool) -> Result<Caught> {
+    {
+        let mut client = pool.get().await?;
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&VIEW_LOCK]).await?;
+        tx.batch_execute(
+            "TRUNCATE registry_registrants, registry_ids, registry_household_members, registry_programs,
+                      registry_memberships, registry_cycles, registry_entitlements, registry_payments;
+             UPDATE registry_view_state SET cursor = 0;",
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    catch_up(pool).await
+}
+
+async fn apply(tx: &impl GenericClient, cursor: i64, rec: &OpRecord) -> Result<()> {
+    match &rec.op {
+        Op::RegistrantCreated { .. }
+        | Op::RegistrantUpdated { .. }
+        | Op::RegistrantDisabled { .. }
+        | Op::RegistrantMerged { .. }
+        | Op::IdDocumentMoved { .. }
+        | Op::HouseholdMemberJoined { .. }
+        | Op::HouseholdMemberChanged { .. }
+        | Op::HouseholdMemberLeft { .. }
+        | Op::HouseholdMemberReplaced { .. } => people::apply(tx, rec).await,
+        Op::ProgramCreated { .. }
+        | Op::ProgramChanged { .. }
+        | Op::ProgramMembershipMoved(_)
+        | Op::ProgramMembershipTransferred { .. } => people::apply_program(tx, cursor, rec).await,
+        Op::CycleCreated { .. }
+        | Op::CycleMembersRemoved { .. }
+        | Op::CycleStateSet { .. }
+        | Op::CycleEntitlementsMoved { .. }
+        | Op::CycleDeleted { .. }
+        | Op::EntitlementsDiscarded { .. }
+        | Op::EntitlementsGenerated(_)
+        | Op::EntitlementEdited { .. }
+        | Op::EntitlementsDecided(_)
+        | Op::EntitlementsExpired { .. }
+        | Op::PaymentsPrepared(_)
+        | Op::PaymentBatchSent { .. }
+        | Op::PaymentResults { .. } => money::apply(tx, rec).await,
+        // Nothing the DCI answers carry: lists, custom fields, duplicate reviews, cycle membership pages
+        // (entitlements name their people), funds and settled conflicts.
+        Op::ListItemSaved { .. }
+        | Op::CustomFieldDefined { .. }
+        | Op::DuplicatesDecided(_)
+        | Op::CycleMembersAdded { .. }
+        | Op::CyclePrepared { .. }
+        | Op::FundCreated { .. }
+        | Op::FundStateSet { .. }
+        | Op::ConflictResolved { .. } => Ok(()),
+    }
+}
