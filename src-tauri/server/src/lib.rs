@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod config;
 pub mod db;
+pub mod dci;
 pub mod enrol;
 pub mod error;
 pub mod http;

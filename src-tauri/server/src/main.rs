@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use br_protocol::SNAPSHOT_CHUNK_OPS;
 use br_server::config::{FileConfig, Listen, DEFAULT_CODE_HOURS, DEFAULT_POOL_SIZE};
+use br_server::dci::oauth;
 use br_server::error::{Result, ServerError};
 use br_server::{admin, db, projection, serve};
 use clap::{Parser, Subcommand};
@@ -54,6 +55,12 @@ enum Command {
     /// Desks: enrolment codes, the list, revocation.
     #[command(subcommand)]
     Device(DeviceCommand),
+    /// Systems that call the DCI endpoints with OAuth2 client credentials (docs/interop.md).
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// The keys that sign access tokens.
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// The registry view the DCI answers read (docs/interop.md).
     #[command(subcommand)]
     View(ViewCommand),
@@ -75,6 +82,33 @@ enum OfficeCommand {
         #[arg(long)]
         headquarters: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum ClientCommand {
+    /// Adds a client and prints its id and secret (shown this once).
+    Add {
+        name: String,
+        /// `ibr` (memberships, entitlements, payments by ID) and `ibr.names` (adds names, sex, birth date).
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// The only address asynchronous answers to this client are sent to.
+        #[arg(long)]
+        callback: Option<String>,
+    },
+    /// Lists the clients.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revokes a client: its tokens stop working at once.
+    Revoke { name: String },
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// A new key signs tokens from now; the old ones verify what they signed until it expires.
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -199,6 +233,37 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Device(DeviceCommand::Revoke { id }) => {
             admin::device_revoke(&pool, id).await?;
             println!("device {id} revoked");
+        }
+        Command::Client(ClientCommand::Add { name, scopes, callback }) => {
+            let made = oauth::client_add(&pool, &name, &scopes, callback.as_deref()).await?;
+            println!("client_id     {}", made.client_id);
+            println!("client_secret {}", made.client_secret);
+            eprintln!("the secret is shown this once; the server keeps only its hash");
+        }
+        Command::Client(ClientCommand::List { json }) => {
+            let clients = oauth::client_list(&pool).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&clients)?);
+            } else {
+                for c in clients {
+                    println!(
+                        "{:<24} {:<32} scopes {:<16} added {}{}",
+                        c.name,
+                        c.client_id,
+                        c.scopes.join(","),
+                        c.created_at,
+                        c.revoked_at.map(|at| format!("  REVOKED {at}")).unwrap_or_default()
+                    );
+                }
+            }
+        }
+        Command::Client(ClientCommand::Revoke { name }) => {
+            oauth::client_revoke(&pool, &name).await?;
+            println!("client {name} revoked");
+        }
+        Command::Key(KeyCommand::Rotate) => {
+            let kid = oauth::rotate(&pool).await?;
+            println!("key {kid} signs new tokens");
         }
         Command::View(command) => {
             db::check_schema(&pool).await?;

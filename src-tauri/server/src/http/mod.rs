@@ -46,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .route("/sync/v1/pull", post(pull))
         .route("/sync/v1/snapshot", post(snapshot))
         .route("/sync/v1/snapshot/{id}/{n}", get(snapshot_chunk))
+        .merge(crate::dci::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)

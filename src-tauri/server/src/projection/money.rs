@@ -35,11 +35,10 @@ pub(super) async fn apply(tx: &impl GenericClient, rec: &OpRecord) -> Result<()>
         Op::CycleEntitlementsMoved { cycle, action, stages } => {
             moved(tx, rec, *cycle, *action, stages.as_ref()).await?
         }
-        Op::CycleDeleted { id } => {
-            if cycle_state(tx, *id).await? == Some(CycleState::Draft) {
-                tx.execute("DELETE FROM registry_entitlements WHERE cycle = $1", &[id]).await?;
-                tx.execute("DELETE FROM registry_cycles WHERE id = $1", &[id]).await?;
-            }
+        // A cycle is deleted only as a draft; a stale delete of a cycle that moved on changes nothing.
+        Op::CycleDeleted { id } if cycle_state(tx, *id).await? == Some(CycleState::Draft) => {
+            tx.execute("DELETE FROM registry_entitlements WHERE cycle = $1", &[id]).await?;
+            tx.execute("DELETE FROM registry_cycles WHERE id = $1", &[id]).await?;
         }
         Op::EntitlementsDiscarded { cycle } => {
             tx.execute("DELETE FROM registry_entitlements WHERE cycle = $1", &[cycle]).await?;

@@ -1,0 +1,362 @@
+//! The IBR endpoints against a compliance suite written from the DCI specification: a district's people
+//! enrolled and paid through headquarters, then asked about by other systems with OAuth2 client
+//! credentials. Positive and negative scenarios: tokens, scopes, header rules, unknown IDs, paging, the
+//! personal fields a scope may and may not see, and the audit of every answer.
+
+mod common;
+
+use std::sync::atomic::AtomicBool;
+
+use br_core::auth::Role;
+use br_core::disbursement::approval::{self, Decide, DecisionKind};
+use br_core::disbursement::cycle::{self, CreateCycle, CycleAction, MembersFrom};
+use br_core::disbursement::entitlement;
+use br_core::disbursement::funds::{self, AddFund};
+use br_core::disbursement::model::*;
+use br_core::disbursement::payment::{self, PreparePayments};
+use br_core::disbursement::settings;
+use br_core::program::membership;
+use br_core::program::model::ProgramState;
+use br_core::program::service::{self as programs, ProgramKey};
+use common::raw::agent;
+use common::{admin, Central, Desk, Server};
+use serde_json::{json, Value};
+
+const PEOPLE: usize = 7;
+
+/// North registers seven people with national IDs; headquarters enrols them, pays six and fails one.
+fn story(central: &Central, server: &Server) -> Desk {
+    let hq = Desk::new("HQ");
+    let north = Desk::new("NTH");
+    hq.enrol(&server.url, &central.code("HQ")).unwrap();
+    north.enrol(&server.url, &central.code("NTH")).unwrap();
+    let mut csv =
+        String::from("external_id,given_name,family_name,sex,birth_date,area,financial_address,id:national_id\n");
+    for i in 0..PEOPLE {
+        csv.push_str(&format!(
+            "N{i},Aminata{i},Traore,female,1950-02-0{},D01,msisdn:2217700000{i}@orange,NID{i:04}\n",
+            1 + i
+        ));
+    }
+    north.import(&csv);
+    north.sync();
+    let key = ProgramKey::Code("OAP".into());
+    programs::create(hq.registry.store(), &hq.admin, common::pension_fields()).unwrap();
+    programs::set_state(hq.registry.store(), &hq.admin, &key, ProgramState::Active).unwrap();
+    let one_stage = DisbursementSettings {
+        entitlement: Some(EntitlementRule {
+            kind: EntitlementKind::Cash,
+            expression: "10000".into(),
+            fee: None,
+            product: None,
+            unit: None,
+            validity_days: 30,
+        }),
+        stages: vec![ApprovalStage { name: "National".into(), role: Role::Admin, above_amount: None }],
+        recurrence: None,
+    };
+    settings::set(hq.registry.store(), &hq.admin, &key, one_stage).unwrap();
+    hq.sync();
+    north.sync();
+    let never = AtomicBool::new(false);
+    membership::enrol_eligible(north.registry.store(), &north.admin, &key, &|_| {}, &never).unwrap();
+    north.sync();
+    hq.sync();
+    let hs = hq.registry.store();
+    let finance = hq.user("finance", Role::Finance);
+    let add =
+        AddFund { program: key.clone(), amount: 1_000_000, currency: "XOF".into(), reference: "F1".into(), post: true };
+    funds::add(hs, &finance, &add).unwrap();
+    let create = CreateCycle { program: key.clone(), name: None, members_from: MembersFrom::Program };
+    let manager = hq.user("manager", Role::ProgramManager);
+    let cycle = cycle::create_next(hs, &manager, &create).unwrap().cycle.id;
+    entitlement::generate(hs, &manager, cycle, &|_| {}, &never).unwrap();
+    approval::act(hs, &manager, cycle, CycleAction::Submit, None).unwrap();
+    let decide = Decide { cycle, stage: 1, decision: DecisionKind::Approve, entitlements: None, comment: None };
+    approval::decide(hs, &hq.admin, &decide).unwrap();
+    let prepared = payment::prepare(hs, &finance, &PreparePayments { cycle, batch_size: None }, &|_| {}).unwrap();
+    for b in &prepared.batches {
+        payment::mark_sent(hs, &finance, b.id).unwrap();
+    }
+    let payments: Vec<uuid::Uuid> = hq.column("SELECT id FROM payments ORDER BY rowid");
+    let report: String = payments
+        .iter()
+        .enumerate()
+        .map(|(n, p)| if n == 0 { format!("{p},failed,,wallet closed\n") } else { format!("{p},paid,TX-{n},\n") })
+        .collect();
+    let report = hq.file("report.csv", &format!("payment_id,status,external_ref,reason\n{report}"));
+    payment::reconcile(hs, &finance, &report, &|_| {}, &never).unwrap();
+    hq.sync();
+    hq
+}
+
+fn client(central: &Central, name: &str, scopes: &[&str]) -> (String, String) {
+    let mut args = vec!["client", "add", name];
+    for s in scopes {
+        args.extend(["--scope", s]);
+    }
+    let out = admin(&central.pg.url, &args);
+    let field = |k: &str| out.lines().find_map(|l| l.strip_prefix(k)).unwrap().trim().to_string();
+    (field("client_id"), field("client_secret"))
+}
+
+fn token_response(base: &str, form: &[(&str, &str)]) -> (u16, Value) {
+    let mut r = agent().post(format!("{base}/oauth2/token")).send_form(form.iter().copied()).unwrap();
+    (r.status().as_u16(), r.body_mut().read_json().unwrap_or(Value::Null))
+}
+
+fn token(base: &str, id: &str, secret: &str) -> String {
+    let (status, body) =
+        token_response(base, &[("grant_type", "client_credentials"), ("client_id", id), ("client_secret", secret)]);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["token_type"], "Bearer");
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+fn envelope(sender: &str, message_id: &str, action: &str, count: Value, message: Value) -> Value {
+    json!({
+        "signature": "",
+        "header": {
+            "version": "1.0.0", "message_id": message_id, "message_ts": "2026-01-01T00:00:00Z", "action": action,
+            "sender_id": sender, "total_count": count, "is_msg_encrypted": false
+        },
+        "message": message
+    })
+}
+
+fn post(base: &str, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+    let mut req = agent().post(format!("{base}{path}"));
+    if let Some(t) = token {
+        req = req.header("authorization", &format!("Bearer {t}"));
+    }
+    let mut r = req.send_json(body).unwrap();
+    (r.status().as_u16(), r.body_mut().read_json().unwrap_or(Value::Null))
+}
+
+fn enrolled_by(value: &str) -> Value {
+    json!({ "transaction_id": "t-enrolled", "enrolled_request": [
+        { "reference_id": "r1", "timestamp": "2026-01-01T00:00:00Z",
+          "identifier": { "identifier_type": "national_id", "identifier_value": value } }
+    ]})
+}
+
+#[test]
+fn the_ibr_endpoints_answer_the_compliance_scenarios() {
+    let central = Central::new(&[("HQ", true), ("NTH", false)]);
+    let server = Server::start(&central.pg.url);
+    let _hq = story(&central, &server);
+    let base = server.url.as_str();
+    let (partner, partner_secret) = client(&central, "partner", &["ibr"]);
+    let (named, named_secret) = client(&central, "named", &["ibr", "ibr.names"]);
+
+    // Tokens: the right secret, and each documented refusal.
+    let t = token(base, &partner, &partner_secret);
+    let bad = |form: &[(&str, &str)]| {
+        let (s, b) = token_response(base, form);
+        (s, b["error"].as_str().unwrap_or("").to_string())
+    };
+    let grant = ("grant_type", "client_credentials");
+    assert_eq!(bad(&[grant, ("client_id", &partner), ("client_secret", "wrong")]), (401, "invalid_client".into()));
+    assert_eq!(bad(&[("grant_type", "password"), ("client_id", &partner)]), (400, "unsupported_grant_type".into()));
+    assert_eq!(
+        bad(&[grant, ("client_id", &partner), ("client_secret", &partner_secret), ("scope", "ibr.names")]),
+        (400, "invalid_scope".into())
+    );
+    // The token is signed by a key the JWKS publishes.
+    let mut r = agent().get(format!("{base}/.well-known/jwks.json")).call().unwrap();
+    let jwks: Value = r.body_mut().read_json().unwrap();
+    let kid = jsonwebtoken::decode_header(&t).unwrap().kid.unwrap();
+    assert!(jwks["keys"].as_array().unwrap().iter().any(|k| k["kid"] == kid.as_str() && k["kty"] == "OKP"));
+
+    // No token, a forged token, an expired token, a token of another client's sender_id.
+    let ask = envelope(&partner, "m1", "enrolled", json!(1), enrolled_by("NID0003"));
+    let code = |(s, b): (u16, Value)| (s, b["errors"][0]["code"].as_str().unwrap_or("").to_string());
+    assert_eq!(code(post(base, "/ibr/sync/enrolled", None, &ask)), (401, "err.request.unauthorized".into()));
+    let forged = format!("{}x", &t[..t.len() - 1]);
+    assert_eq!(code(post(base, "/ibr/sync/enrolled", Some(&forged), &ask)), (401, "err.request.unauthorized".into()));
+    let expired = expired_token(&central, &partner);
+    assert_eq!(code(post(base, "/ibr/sync/enrolled", Some(&expired), &ask)), (401, "err.request.unauthorized".into()));
+    let theirs = envelope(&named, "m1", "enrolled", json!(1), enrolled_by("NID0003"));
+    assert_eq!(code(post(base, "/ibr/sync/enrolled", Some(&t), &theirs)), (403, "err.sender_id.invalid".into()));
+
+    // A person's programs by ID: ids and program data, no personal field without ibr.names.
+    let (status, answer) = post(base, "/ibr/sync/enrolled", Some(&t), &ask);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["header"]["status"], "succ");
+    assert_eq!(answer["header"]["action"], "on-enrolled");
+    let item = &answer["message"]["enrolled_response"][0];
+    assert_eq!(item["status"], "succ");
+    let record = &item["reg_records"][0];
+    assert!(record["identifier"].as_array().unwrap().iter().any(|i| i["identifier_value"] == "NID0003"));
+    let oap = &record["programmes"][0];
+    assert_eq!(
+        (oap["programme_identifier"].as_str(), oap["enrolment_status"].as_str()),
+        (Some("OAP"), Some("enrolled"))
+    );
+    assert_eq!(oap["benefits"][0]["amount_minor"].as_i64(), Some(10000));
+    assert!(matches!(oap["benefits"][0]["payment_status"].as_str(), Some("paid" | "failed")));
+    let text = answer.to_string();
+    for personal in ["Aminata", "Traore", "1950-02", "female", "msisdn", "22177"] {
+        assert!(!text.contains(personal), "`{personal}` is outside the ibr scope: {text}");
+    }
+    // The same with ibr.names: names, sex and birth date; still no phone or account.
+    let tn = token(base, &named, &named_secret);
+    let (_, answer) = post(
+        base,
+        "/ibr/sync/enrolled",
+        Some(&tn),
+        &envelope(&named, "m1", "enrolled", json!(1), enrolled_by("NID0003")),
+    );
+    let record = &answer["message"]["enrolled_response"][0]["reg_records"][0];
+    assert_eq!(record["name"]["given_name"], "Aminata3");
+    assert_eq!(record["sex"], "female");
+    assert!(!answer.to_string().contains("msisdn"));
+
+    // An unknown ID is a successful answer that found no one.
+    let (_, answer) = post(
+        base,
+        "/ibr/sync/enrolled",
+        Some(&t),
+        &envelope(&partner, "m2", "enrolled", json!(1), enrolled_by("NID9999")),
+    );
+    let item = &answer["message"]["enrolled_response"][0];
+    assert_eq!((item["status"].as_str(), item["person_found"].as_bool()), (Some("succ"), Some(false)));
+
+    // Header rules: a missing field is a transport error; wrong action, count or a repeated message_id
+    // are rejections in the answer's header.
+    let mut missing = envelope(&partner, "m3", "enrolled", json!(1), enrolled_by("NID0001"));
+    missing["header"].as_object_mut().unwrap().remove("message_id");
+    assert_eq!(code(post(base, "/ibr/sync/enrolled", Some(&t), &missing)), (400, "err.request.bad".into()));
+    let header = |(s, b): (u16, Value)| {
+        assert_eq!(s, 200, "{b}");
+        (
+            b["header"]["status"].as_str().unwrap_or("").to_string(),
+            b["header"]["status_reason_code"].as_str().unwrap_or("").to_string(),
+        )
+    };
+    let wrong_action = envelope(&partner, "m4", "search", json!(1), enrolled_by("NID0001"));
+    assert_eq!(
+        header(post(base, "/ibr/sync/enrolled", Some(&t), &wrong_action)),
+        ("rjct".into(), "rjct.action.invalid".into())
+    );
+    let wrong_count = envelope(&partner, "m5", "enrolled", json!("3"), enrolled_by("NID0001"));
+    assert_eq!(
+        header(post(base, "/ibr/sync/enrolled", Some(&t), &wrong_count)),
+        ("rjct".into(), "rjct.total_count.invalid".into())
+    );
+    let again = envelope(&partner, "m1", "enrolled", json!(1), enrolled_by("NID0001"));
+    assert_eq!(
+        header(post(base, "/ibr/sync/enrolled", Some(&t), &again)),
+        ("rjct".into(), "rjct.message_id.duplicate".into())
+    );
+
+    // Search by predicate, paged to the end and beyond; a personal attribute needs ibr.names.
+    let search = |page: i64, id: &str| {
+        envelope(
+            &partner,
+            id,
+            "search",
+            json!(1),
+            json!({ "transaction_id": format!("t-{id}"), "search_request": [{
+            "reference_id": "s1", "timestamp": "2026-01-01T00:00:00Z",
+            "search_criteria": { "query_type": "predicate",
+                "query": [{ "seq_num": 1, "expression1": { "attribute_name": "programme_identifier", "operator": "eq", "attribute_value": "OAP" } }],
+                "pagination": { "page_size": 3, "page_number": page } } }] }),
+        )
+    };
+    let mut seen = Vec::new();
+    for page in 1..=3 {
+        let (_, answer) = post(base, "/ibr/sync/search", Some(&t), &search(page, &format!("p{page}")));
+        let item = &answer["message"]["search_response"][0];
+        assert_eq!(item["status"], "succ", "{answer}");
+        assert_eq!(item["pagination"]["total_count"], PEOPLE as i64);
+        for r in item["data"]["reg_records"].as_array().unwrap() {
+            seen.push(r["identifier"][0]["identifier_value"].as_str().unwrap().to_string());
+        }
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), PEOPLE, "three pages of three hold the seven people once each");
+    let (_, answer) = post(base, "/ibr/sync/search", Some(&t), &search(4, "p4"));
+    assert_eq!(answer["message"]["search_response"][0]["status_reason_code"], "rjct.pagination.invalid");
+    let by_sex = envelope(
+        &partner,
+        "sx",
+        "search",
+        json!(1),
+        json!({ "transaction_id": "t-sx", "search_request": [{
+        "reference_id": "s1", "timestamp": "2026-01-01T00:00:00Z",
+        "search_criteria": { "query_type": "predicate",
+            "query": [{ "expression1": { "attribute_name": "sex", "operator": "eq", "attribute_value": "female" } }] } }] }),
+    );
+    let (_, answer) = post(base, "/ibr/sync/search", Some(&t), &by_sex);
+    assert_eq!(answer["message"]["search_response"][0]["status_reason_code"], "rjct.search_criteria.invalid");
+    assert_eq!(answer["header"]["status"], "rjct", "no request of the message succeeded");
+
+    // Enrolment updates by cursor, until there are no more.
+    let mut cursor = "0".to_string();
+    let mut updated = 0;
+    for n in 0..10 {
+        let body = envelope(
+            &partner,
+            &format!("u{n}"),
+            "enrollment-updates",
+            json!(1),
+            json!({ "transaction_id": "t-u",
+            "updates_request": { "cursor": cursor, "pagination": { "page_size": 3 } } }),
+        );
+        let (_, answer) = post(base, "/ibr/sync/enrollment/updates", Some(&t), &body);
+        assert_eq!(answer["header"]["status"], "succ", "{answer}");
+        updated += answer["message"]["updates"].as_array().unwrap().len();
+        cursor = answer["message"]["next_cursor"].as_str().unwrap().to_string();
+        if answer["message"]["more"] == false {
+            break;
+        }
+    }
+    assert_eq!(updated, PEOPLE);
+
+    // The status of an earlier transaction, this client's only.
+    let status_of = |sender: &str, tok: &str, id: &str| {
+        let body = envelope(
+            sender,
+            id,
+            "txn-status",
+            json!(1),
+            json!({ "transaction_id": "t-st", "txnstatus_request": {
+            "reference_id": "x", "txn_type": "search", "attribute_type": "transaction_id", "attribute_value": "t-p1" } }),
+        );
+        post(base, "/ibr/sync/txn/status", Some(tok), &body)
+    };
+    let (_, answer) = status_of(&partner, &t, "st1");
+    assert_eq!(answer["message"]["txnstatus_response"]["txn_status"]["search_response"][0]["status"], "succ");
+    let (_, answer) = status_of(&named, &tn, "st1");
+    assert_eq!(answer["header"]["status_reason_code"], "rjct.reference_id.invalid");
+
+    // A revoked client's token stops at once.
+    admin(&central.pg.url, &["client", "revoke", "partner"]);
+    let ask = envelope(&partner, "m9", "enrolled", json!(1), enrolled_by("NID0003"));
+    assert_eq!(code(post(base, "/ibr/sync/enrolled", Some(&t), &ask)), (401, "err.request.unauthorized".into()));
+
+    // Every answer and refusal is audited, with no personal data.
+    assert!(central.count("SELECT count(*) FROM audit WHERE action LIKE 'dci.ibr.%' AND outcome = 'ok'") >= 8);
+    assert!(
+        central.count("SELECT count(*) FROM audit WHERE action LIKE 'dci.ibr.%' AND outcome LIKE 'refused:%'") >= 5
+    );
+    assert!(central.count("SELECT count(*) FROM audit WHERE action = 'oauth.token' AND outcome LIKE 'refused:%'") >= 3);
+    assert_eq!(
+        central.count("SELECT count(*) FROM audit WHERE details::text LIKE '%Aminata%' OR details::text LIKE '%NID0%'"),
+        0
+    );
+}
+
+/// A token signed with the server's own key that expired a minute ago.
+fn expired_token(central: &Central, client_id: &str) -> String {
+    let kid = central.text("SELECT kid FROM signing_keys ORDER BY created_at DESC LIMIT 1");
+    let pkcs8: Vec<u8> = central.value("SELECT pkcs8 FROM signing_keys ORDER BY created_at DESC LIMIT 1");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let claims = json!({ "iss": "br-server", "sub": client_id, "aud": "br-server/dci", "scope": "ibr",
+        "iat": now - 1000, "exp": now - 60, "jti": "old" });
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+    header.kid = Some(kid);
+    jsonwebtoken::encode(&header, &claims, &jsonwebtoken::EncodingKey::from_ed_der(&pkcs8)).unwrap()
+}
