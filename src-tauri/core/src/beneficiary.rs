@@ -11,7 +11,6 @@ use crate::error::{CoreError, Result};
 use crate::registry::model::*;
 use crate::registry::read::{self, mask_fields};
 use crate::registry::service::{load_existing, masked_diff, personal_custom, resolve, RegistrantKey};
-use crate::registry::settings::Settings;
 use crate::registry::write;
 use crate::store::Store;
 pub use br_model::detail::RegistrantDetail;
@@ -71,7 +70,7 @@ pub fn create(
 ) -> Result<Registrant> {
     require(store, session, Permission::RegistrantWrite, "registrant.create")?;
     store.write_as(session.username(), |tx| {
-        let settings = Settings::load(tx.conn())?;
+        let settings = crate::registry::settings::load(tx.conn())?;
         settings.validate(kind, &mut fields).map_err(|e| CoreError::InvalidInput(e.to_string()))?;
         if let Some(link) = &household {
             settings

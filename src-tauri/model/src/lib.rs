@@ -13,5 +13,6 @@ pub mod program;
 pub mod registry;
 pub mod roles;
 pub mod rules;
+pub mod validation;
 
 pub use error::{ErrorCode, ModelError};

@@ -631,7 +631,7 @@ pub fn import_csv(
     let mapping = options.mapping.as_ref().unwrap_or(&default_mapping);
     let (mut reader, headers, cols) = open_csv(path, mapping)?;
     let unmapped_columns = cols.unmapped.clone();
-    let settings = store.read(Settings::load)?;
+    let settings = store.read(crate::registry::settings::load)?;
     let file_name = path.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
     let run: i64 = store.write_as(session.username(), |tx| {
         Ok(tx.conn().query_row(
@@ -841,7 +841,7 @@ pub fn preview_csv(
     let (mut reader, headers, cols) = open_csv(path, mapping)?;
     let targets = cols.targets.iter().map(|t| t.as_ref().map(Target::name)).collect();
     let unmapped = cols.unmapped.clone();
-    let settings = store.read(Settings::load)?;
+    let settings = store.read(crate::registry::settings::load)?;
     let parser = Parser { cols, mapping, settings: &settings, headers: headers.clone() };
     let mut out = Vec::new();
     for rec in reader.records().take(rows.min(1_000)) {

@@ -9,7 +9,6 @@ use uuid::Uuid;
 use super::model::*;
 use super::read::{self, mask_fields};
 pub use super::settings::read_custom_fields;
-use super::settings::Settings;
 use super::write::{self, StoredRow};
 use crate::audit::AuditEvent;
 use crate::auth::{require, Permission, Session};
@@ -89,7 +88,7 @@ pub fn update(
         if row.status == RegistrantStatus::Disabled {
             return Err(CoreError::InvalidInput(format!("registrant {} is disabled", row.reference)));
         }
-        Settings::load(tx.conn())?
+        super::settings::load(tx.conn())?
             .validate(row.kind, &mut fields)
             .map_err(|e| CoreError::InvalidInput(e.to_string()))?;
         let before = load_existing(tx.conn(), &row)?.fields;
@@ -135,7 +134,7 @@ pub fn add_member(
 ) -> Result<()> {
     require(store, session, Permission::RegistrantWrite, "membership.add")?;
     store.write_as(session.username(), |tx| {
-        Settings::load(tx.conn())?
+        super::settings::load(tx.conn())?
             .check_code(ListName::MembershipKind, "kind", kind)
             .map_err(|e| CoreError::InvalidInput(e.to_string()))?;
         let g = resolve(tx.conn(), group)?;

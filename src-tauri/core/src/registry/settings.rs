@@ -1,250 +1,29 @@
-//! The office's configurable lists and custom fields, loaded once per operation, and the validation of
-//! registrant fields against them. A validation failure names the field, never its value.
-
-use std::collections::{BTreeMap, HashMap, HashSet};
+//! The office's configurable lists and custom fields, loaded once per operation; the validation against
+//! them is br-model's (`validation.rs`), shared with the server.
 
 use rusqlite::Connection;
 
-use super::model::{CustomField, CustomFieldType, ListName, RegistrantFields, RegistrantKind};
+use super::model::{CustomField, CustomFieldType, ListName};
 use crate::error::Result;
-use crate::normalize::{clean_phone, normalize_id_value};
-
-/// A field that failed validation, and why, in words a registrar can act on.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FieldError {
-    pub field: String,
-    pub reason: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        FieldError { field: field.into(), reason: reason.into() }
-    }
-}
-
-impl std::fmt::Display for FieldError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.field, self.reason)
-    }
-}
-
-pub const MAX_TEXT_CHARS: usize = 200;
-
-pub struct Settings {
-    lists: HashMap<&'static str, HashSet<String>>,
-    pub custom_fields: BTreeMap<String, CustomField>,
-}
-
-/// Spreadsheet programs run cells that start with these; a name never legitimately does.
-pub fn looks_like_formula(s: &str) -> bool {
-    matches!(s.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r'))
-}
 
 pub use br_model::clock::parse_date;
+pub use br_model::validation::{looks_like_formula, FieldError, Settings, MAX_TEXT_CHARS};
 
-impl Settings {
-    pub fn load(conn: &Connection) -> Result<Settings> {
-        let mut lists: HashMap<&'static str, HashSet<String>> = HashMap::new();
-        let mut stmt = conn.prepare_cached("SELECT list, code FROM list_items WHERE active = 1")?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let list: String = r.get(0)?;
-            let name = [ListName::IdType, ListName::Sex, ListName::MembershipKind, ListName::Area, ListName::Tag]
-                .into_iter()
-                .find(|l| l.as_str() == list);
-            if let Some(name) = name {
-                lists.entry(name.as_str()).or_default().insert(r.get(1)?);
-            }
-        }
-        let custom_fields = read_custom_fields(conn)?.into_iter().map(|f| (f.name.clone(), f)).collect();
-        Ok(Settings { lists, custom_fields })
-    }
-
-    pub fn check_code(&self, list: ListName, field: &str, code: &str) -> Result<(), FieldError> {
-        let known = self.lists.get(list.as_str());
-        let empty = known.map(|k| k.is_empty()).unwrap_or(true);
-        if !list.strict() && empty {
-            return Ok(());
-        }
-        if known.map(|k| k.contains(code)).unwrap_or(false) {
-            return Ok(());
-        }
-        let mut codes: Vec<&String> = known.map(|k| k.iter().collect()).unwrap_or_default();
-        codes.sort();
-        let shown: Vec<&str> = codes.iter().take(12).map(|s| s.as_str()).collect();
-        Err(FieldError::new(
-            field,
-            format!("unknown {} code {code:?}; known codes: {}", list.as_str(), shown.join(", ")),
-        ))
-    }
-
-    /// Trims, normalises and checks every field in place.
-    pub fn validate(&self, kind: RegistrantKind, f: &mut RegistrantFields) -> Result<(), FieldError> {
-        fn clean(v: &mut Option<String>) {
-            if let Some(s) = v {
-                let t = s.trim();
-                if t.is_empty() {
-                    *v = None;
-                } else if t.len() != s.len() {
-                    *v = Some(t.to_string());
-                }
-            }
-        }
-        for v in [&mut f.external_id, &mut f.given_name, &mut f.family_name, &mut f.group_name, &mut f.sex] {
-            clean(v);
-        }
-        for v in [&mut f.birth_date, &mut f.phone, &mut f.area, &mut f.financial_address] {
-            clean(v);
-        }
-        for (field, v) in [
-            ("external_id", &f.external_id),
-            ("given_name", &f.given_name),
-            ("family_name", &f.family_name),
-            ("group_name", &f.group_name),
-        ] {
-            if let Some(s) = v {
-                if s.chars().count() > MAX_TEXT_CHARS {
-                    return Err(FieldError::new(field, format!("longer than {MAX_TEXT_CHARS} characters")));
-                }
-                if looks_like_formula(s) {
-                    return Err(FieldError::new(field, "starts like a spreadsheet formula (=, +, -, @)"));
-                }
-                if s.chars().any(|c| c.is_control()) {
-                    return Err(FieldError::new(field, "contains control characters or line breaks"));
-                }
-            }
-        }
-        match kind {
-            RegistrantKind::Individual => {
-                if f.given_name.is_none() && f.family_name.is_none() {
-                    return Err(FieldError::new("given_name", "an individual needs a given or a family name"));
-                }
-                if f.group_name.is_some() {
-                    return Err(FieldError::new("group_name", "only groups have a group name"));
-                }
-            }
-            RegistrantKind::Group => {
-                if f.group_name.is_none() {
-                    return Err(FieldError::new("group_name", "a group needs a name"));
-                }
-            }
-        }
-        if let Some(sex) = &mut f.sex {
-            *sex = sex.to_lowercase();
-            self.check_code(ListName::Sex, "sex", sex)?;
-        }
-        if let Some(bd) = &f.birth_date {
-            let date = parse_date(bd).ok_or_else(|| FieldError::new("birth_date", "not a date in YYYY-MM-DD form"))?;
-            if date > crate::clock::today() {
-                return Err(FieldError::new("birth_date", "is in the future"));
-            }
-            if date.year() < 1880 {
-                return Err(FieldError::new("birth_date", "is before 1880"));
-            }
-        }
-        if let Some(p) = &f.phone {
-            f.phone = Some(
-                clean_phone(p)
-                    .ok_or_else(|| FieldError::new("phone", "not a phone number (digits, optional leading +)"))?,
-            );
-        }
-        if let Some(a) = &f.financial_address {
-            f.financial_address =
-                Some(crate::normalize::clean_financial_address(a).ok_or_else(|| {
-                    FieldError::new("financial_address", "not a financial address (type:id@provider)")
-                })?);
-        }
-        if let Some(a) = &f.area {
-            self.check_code(ListName::Area, "area", a)?;
-        }
-        f.tags.retain(|t| !t.trim().is_empty());
-        for t in &mut f.tags {
-            *t = t.trim().to_string();
-        }
-        f.tags.sort();
-        f.tags.dedup();
-        for t in &f.tags {
-            self.check_code(ListName::Tag, "tags", t)?;
-        }
-        let mut seen = HashSet::new();
-        for doc in &mut f.ids {
-            let field = format!("id:{}", doc.id_type);
-            self.check_code(ListName::IdType, &field, &doc.id_type)?;
-            doc.value = doc.value.trim().to_string();
-            if normalize_id_value(&doc.value).is_empty() {
-                return Err(FieldError::new(field, "empty ID value"));
-            }
-            if doc.value.chars().count() > 64 || looks_like_formula(&doc.value) {
-                return Err(FieldError::new(field, "not a valid ID value"));
-            }
-            if let Some(e) = &doc.expiry {
-                parse_date(e).ok_or_else(|| FieldError::new(field.clone(), "expiry is not a YYYY-MM-DD date"))?;
-            }
-            if !seen.insert(doc.id_type.clone()) {
-                return Err(FieldError::new(field, "one ID per type"));
-            }
-        }
-        f.ids.sort_by(|a, b| a.id_type.cmp(&b.id_type));
-        for (name, value) in f.custom.iter_mut() {
-            let def = self
-                .custom_fields
-                .get(name)
-                .ok_or_else(|| FieldError::new(format!("custom:{name}"), "no such custom field"))?;
-            *value = check_custom(def, value).map_err(|r| FieldError::new(format!("custom:{name}"), r))?;
-        }
-        f.custom.retain(|_, v| !v.is_null());
-        for def in self.custom_fields.values() {
-            if def.required && !f.custom.contains_key(&def.name) {
-                return Err(FieldError::new(format!("custom:{}", def.name), "is required"));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Coerces a custom value (JSON, or text from a CSV cell) to the field's type.
-fn check_custom(def: &CustomField, v: &serde_json::Value) -> std::result::Result<serde_json::Value, String> {
-    use serde_json::Value;
-    let text = match v {
-        Value::Null => return Ok(Value::Null),
-        Value::String(s) if s.trim().is_empty() => return Ok(Value::Null),
-        Value::String(s) => s.trim().to_string(),
-        other => other.to_string(),
-    };
-    match def.field_type {
-        CustomFieldType::Text => {
-            if text.chars().count() > 1000 || looks_like_formula(&text) {
-                return Err("text too long or starts like a formula".into());
-            }
-            Ok(Value::String(text))
-        }
-        CustomFieldType::Integer => text.parse::<i64>().map(Value::from).map_err(|_| "not a whole number".into()),
-        CustomFieldType::Decimal => {
-            // Kept as text so no precision is lost to floating point.
-            let ok = text.parse::<f64>().map(|x| x.is_finite()).unwrap_or(false)
-                && text.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-');
-            if ok {
-                Ok(Value::String(text))
-            } else {
-                Err("not a decimal number".into())
-            }
-        }
-        CustomFieldType::Date => {
-            parse_date(&text).map(|_| Value::String(text)).ok_or_else(|| "not a YYYY-MM-DD date".into())
-        }
-        CustomFieldType::Boolean => match text.to_lowercase().as_str() {
-            "true" | "yes" | "1" => Ok(Value::Bool(true)),
-            "false" | "no" | "0" => Ok(Value::Bool(false)),
-            _ => Err("not true or false".into()),
-        },
-        CustomFieldType::Choice => {
-            if def.choices.contains(&text) {
-                Ok(Value::String(text))
-            } else {
-                Err(format!("not one of: {}", def.choices.join(", ")))
-            }
+/// The registry's active list codes and custom fields, as its validation needs them.
+pub fn load(conn: &Connection) -> Result<Settings> {
+    let mut codes = Vec::new();
+    let mut stmt = conn.prepare_cached("SELECT list, code FROM list_items WHERE active = 1")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let list: String = r.get(0)?;
+        let name = [ListName::IdType, ListName::Sex, ListName::MembershipKind, ListName::Area, ListName::Tag]
+            .into_iter()
+            .find(|l| l.as_str() == list);
+        if let Some(name) = name {
+            codes.push((name, r.get(1)?));
         }
     }
+    Ok(Settings::new(codes, read_custom_fields(conn)?))
 }
 
 /// The registry's custom-field definitions, by name.
