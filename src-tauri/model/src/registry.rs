@@ -163,6 +163,13 @@ pub enum ListName {
 }
 
 impl ListName {
+    pub const ALL: [ListName; 5] =
+        [ListName::IdType, ListName::Sex, ListName::MembershipKind, ListName::Area, ListName::Tag];
+
+    pub fn parse(s: &str) -> Option<ListName> {
+        ListName::ALL.into_iter().find(|l| l.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ListName::IdType => "id_type",

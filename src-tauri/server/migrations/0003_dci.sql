@@ -148,3 +148,38 @@ CREATE TABLE dci_transactions (
     PRIMARY KEY (client_id, message_id)
 );
 CREATE INDEX dci_transactions_txn ON dci_transactions (client_id, transaction_id);
+
+-- List items and custom fields as headquarters defined them (a Social Registry pull validates by them).
+CREATE TABLE registry_list_items (
+    list   text NOT NULL,
+    code   text NOT NULL,
+    active boolean NOT NULL,
+    PRIMARY KEY (list, code)
+);
+CREATE TABLE registry_custom_fields (
+    name       text PRIMARY KEY,
+    definition jsonb NOT NULL
+);
+
+-- The server's own writer in each office: the desk-like device under which a Social Registry pull appends
+-- its ops (it never signs a request: its key is empty), and the counter of the references it hands out.
+CREATE TABLE writer_devices (
+    office         uuid PRIMARY KEY REFERENCES offices (id),
+    device         uuid NOT NULL REFERENCES devices (id),
+    next_reference bigint NOT NULL DEFAULT 1
+);
+
+-- Each Social Registry pull, and the records it could not take.
+CREATE TABLE sr_pulls (
+    id          uuid PRIMARY KEY,
+    source      text NOT NULL,
+    started_at  timestamptz NOT NULL DEFAULT now(),
+    finished_at timestamptz,
+    summary     jsonb
+);
+CREATE TABLE sr_rejects (
+    pull        uuid NOT NULL REFERENCES sr_pulls (id),
+    external_id text NOT NULL,
+    reason      text NOT NULL
+);
+CREATE INDEX sr_rejects_pull ON sr_rejects (pull);

@@ -20,6 +20,8 @@ pub struct FileConfig {
     pub pool_size: Option<usize>,
     pub enrolment_code_hours: Option<u32>,
     pub snapshot_chunk_ops: Option<usize>,
+    /// Social Registry sources by name: each a mapping file (docs/interop.md).
+    pub sr_sources: Option<std::collections::BTreeMap<String, PathBuf>>,
 }
 
 impl FileConfig {

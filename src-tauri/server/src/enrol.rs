@@ -46,7 +46,9 @@ pub async fn enrol(pool: &Pool, request: EnrolRequest) -> Result<EnrolResponse> 
     let office = OfficeView { id: code.get(0), code: code.get(3), name: code.get(4), headquarters: code.get(5) };
     // Desks of one office are numbered in turn: the office's row is the lock.
     tx.execute("SELECT 1 FROM offices WHERE id = $1 FOR UPDATE", &[&office.id]).await?;
-    let desks: i64 = tx.query_one("SELECT count(*) FROM devices WHERE office = $1", &[&office.id]).await?.get(0);
+    // The server's own writer (desk number 0) is not a desk.
+    let desks: i64 =
+        tx.query_one("SELECT count(*) FROM devices WHERE office = $1 AND desk_number > 0", &[&office.id]).await?.get(0);
     if request.registrants > 0 && (request.office_code != office.code || desks > 0) {
         return Err(ServerError::refused(
             SyncErrorCode::EnrolmentMismatch,

@@ -16,3 +16,4 @@ pub mod pull;
 pub mod push;
 pub mod serve;
 pub mod snapshot;
+pub mod sr;

@@ -7,7 +7,7 @@ use br_protocol::SNAPSHOT_CHUNK_OPS;
 use br_server::config::{FileConfig, Listen, DEFAULT_CODE_HOURS, DEFAULT_POOL_SIZE};
 use br_server::dci::oauth;
 use br_server::error::{Result, ServerError};
-use br_server::{admin, db, projection, serve};
+use br_server::{admin, db, projection, serve, sr};
 use clap::{Parser, Subcommand};
 use uuid::Uuid;
 
@@ -64,6 +64,9 @@ enum Command {
     /// The registry view the DCI answers read (docs/interop.md).
     #[command(subcommand)]
     View(ViewCommand),
+    /// Social Registry sources: pull their beneficiaries (docs/interop.md).
+    #[command(subcommand)]
+    Sr(SrCommand),
     /// Ops the server refused, newest first, with the reason.
     Rejected {
         #[arg(long, default_value_t = 50)]
@@ -109,6 +112,26 @@ enum ClientCommand {
 enum KeyCommand {
     /// A new key signs tokens from now; the old ones verify what they signed until it expires.
     Rotate,
+}
+
+#[derive(Subcommand)]
+enum SrCommand {
+    /// Pulls records from a Social Registry: new people and households are created in the office their
+    /// area names, changed ones updated, the rest left alone; rejected records are listed with the reason.
+    Pull {
+        /// A source named in the config file's `sr_sources`, or a mapping file's path.
+        #[arg(long)]
+        source: String,
+        /// A JSON file with the search criteria (`query_type` and `query`) instead of "every record".
+        #[arg(long)]
+        query: Option<PathBuf>,
+        /// Only records changed since this date or time (RFC 3339), by the source's `since_attribute`.
+        #[arg(long)]
+        since: Option<String>,
+        /// Pull again every N minutes, each time since the last pull started (until Ctrl-C).
+        #[arg(long)]
+        every: Option<u64>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -264,6 +287,52 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Key(KeyCommand::Rotate) => {
             let kid = oauth::rotate(&pool).await?;
             println!("key {kid} signs new tokens");
+        }
+        Command::Sr(SrCommand::Pull { source, query, since, every }) => {
+            db::check_schema(&pool).await?;
+            let path = match file.sr_sources.as_ref().and_then(|s| s.get(&source)) {
+                Some(p) => p.clone(),
+                None if source.ends_with(".toml") => PathBuf::from(&source),
+                None => return Err(ServerError::Config(format!("no source {source} in the config file's sr_sources"))),
+            };
+            let mapping = sr::mapping::Source::read(&path)?;
+            let query = match query {
+                Some(q) => Some(serde_json::from_str(&std::fs::read_to_string(&q)?)?),
+                None => None,
+            };
+            let mut since = since;
+            loop {
+                let started = br_model::clock::now_rfc3339();
+                let criteria = sr::criteria(&mapping, query.clone(), since.as_deref());
+                let report = sr::pull(&pool, mapping.clone(), criteria, &|r| {
+                    eprintln!(
+                        "page {}: {} records, {} created, {} updated, {} rejected",
+                        r.pages,
+                        r.records,
+                        r.counts.created,
+                        r.counts.updated,
+                        r.rejected.len()
+                    );
+                })
+                .await?;
+                println!(
+                    "pull {}: {} records in {} pages; {} created, {} updated, {} unchanged; {} joined and {} left a household; {} rejected",
+                    report.pull, report.records, report.pages, report.counts.created, report.counts.updated,
+                    report.counts.unchanged, report.counts.joined, report.counts.left, report.rejected.len()
+                );
+                for r in &report.rejected {
+                    println!("rejected {}: {}", r.external_id, r.reason);
+                }
+                for r in &report.refused_ops {
+                    println!("refused op {r}");
+                }
+                let Some(minutes) = every else { break };
+                since = Some(started);
+                tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(minutes.max(1) * 60)) => {}
+                    _ = tokio::signal::ctrl_c() => break,
+                }
+            }
         }
         Command::View(command) => {
             db::check_schema(&pool).await?;

@@ -16,10 +16,7 @@ pub fn load(conn: &Connection) -> Result<Settings> {
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
         let list: String = r.get(0)?;
-        let name = [ListName::IdType, ListName::Sex, ListName::MembershipKind, ListName::Area, ListName::Tag]
-            .into_iter()
-            .find(|l| l.as_str() == list);
-        if let Some(name) = name {
+        if let Some(name) = ListName::parse(&list) {
             codes.push((name, r.get(1)?));
         }
     }

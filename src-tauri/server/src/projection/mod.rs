@@ -62,7 +62,8 @@ pub async fn rebuild(pool: &Pool) -> Result<Caught> {
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&VIEW_LOCK]).await?;
         tx.batch_execute(
             "TRUNCATE registry_registrants, registry_ids, registry_household_members, registry_programs,
-                      registry_memberships, registry_cycles, registry_entitlements, registry_payments;
+                      registry_memberships, registry_cycles, registry_entitlements, registry_payments,
+                      registry_list_items, registry_custom_fields;
              UPDATE registry_view_state SET cursor = 0;",
         )
         .await?;
@@ -99,11 +100,27 @@ async fn apply(tx: &impl GenericClient, cursor: i64, rec: &OpRecord) -> Result<(
         | Op::PaymentsPrepared(_)
         | Op::PaymentBatchSent { .. }
         | Op::PaymentResults { .. } => money::apply(tx, rec).await,
-        // Nothing the DCI answers carry: lists, custom fields, duplicate reviews, cycle membership pages
-        // (entitlements name their people), funds and settled conflicts.
-        Op::ListItemSaved { .. }
-        | Op::CustomFieldDefined { .. }
-        | Op::DuplicatesDecided(_)
+        Op::ListItemSaved { list, code, active, .. } => {
+            tx.execute(
+                "INSERT INTO registry_list_items (list, code, active) VALUES ($1, $2, $3)
+                 ON CONFLICT (list, code) DO UPDATE SET active = excluded.active",
+                &[&list.as_str(), code, active],
+            )
+            .await?;
+            Ok(())
+        }
+        Op::CustomFieldDefined { field } => {
+            tx.execute(
+                "INSERT INTO registry_custom_fields (name, definition) VALUES ($1, $2)
+                 ON CONFLICT (name) DO UPDATE SET definition = excluded.definition",
+                &[&field.name, &serde_json::to_value(field)?],
+            )
+            .await?;
+            Ok(())
+        }
+        // Nothing the DCI answers carry: duplicate reviews, cycle membership pages (entitlements name their
+        // people), funds and settled conflicts.
+        Op::DuplicatesDecided(_)
         | Op::CycleMembersAdded { .. }
         | Op::CyclePrepared { .. }
         | Op::FundCreated { .. }

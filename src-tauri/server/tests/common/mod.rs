@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod certs;
+pub mod fake_sr;
 mod postgres;
 pub mod proxy;
 pub mod raw;

@@ -1,0 +1,266 @@
+//! Pulling beneficiaries from a Social Registry (DCI SR client; docs/interop.md): the registry's records
+//! are read page by page, mapped by a source's mapping file, checked by the registry's own validation, and
+//! written as ops of the owning office's server writer, so they reach that office's desks at their next
+//! sync. One pull runs at a time; each is recorded with its rejects.
+
+pub mod client;
+pub mod ingest;
+pub mod mapping;
+pub mod records;
+pub mod writer;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use br_model::registry::{CustomField, ListName};
+use br_model::validation::Settings;
+use br_protocol::MAX_PAGE_OPS;
+use deadpool_postgres::Pool;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::error::{Result, ServerError};
+use crate::http::AppState;
+use client::SrClient;
+use ingest::Counts;
+use mapping::Source;
+use records::{Reader, Rejected, Unit};
+use writer::Writer;
+
+const SR_LOCK: i64 = 7201004;
+/// A registry that keeps answering full pages past this many is not paging.
+const MAX_PAGES: u32 = 100_000;
+
+/// What a pull did.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct PullReport {
+    pub pull: Uuid,
+    pub pages: u32,
+    pub records: u64,
+    pub counts: Counts,
+    pub rejected: Vec<RejectLine>,
+    /// Ops the server itself refused (none is expected: a pull checks ownership first).
+    pub refused_ops: Vec<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RejectLine {
+    pub external_id: String,
+    pub reason: String,
+}
+
+/// The search a pull sends: the query file's criteria, or every record changed since `since` (or ever).
+pub fn criteria(source: &Source, query: Option<Value>, since: Option<&str>) -> Value {
+    if let Some(q) = query {
+        return q;
+    }
+    json!({
+        "query_type": "predicate",
+        "query": [{ "seq_num": 1, "expression1": {
+            "attribute_name": source.since_attribute, "operator": "ge",
+            "attribute_value": since.unwrap_or("1900-01-01T00:00:00Z"),
+        } }],
+        "reg_record_type": if source.record_type == mapping::RecordType::Group { "Group" } else { "Person" },
+    })
+}
+
+async fn settings(pool: &Pool, source: &Source) -> Result<Settings> {
+    let client = pool.get().await?;
+    let mut codes: Vec<(ListName, String)> = Vec::new();
+    for r in client.query("SELECT list, code FROM registry_list_items WHERE active", &[]).await? {
+        if let Some(list) = ListName::parse(r.get(0)) {
+            codes.push((list, r.get(1)));
+        }
+    }
+    // The mapping's targets are the registry's codes as the operator declared them.
+    codes.extend(source.sex.values().map(|c| (ListName::Sex, c.clone())));
+    codes.extend(source.relationship.values().map(|c| (ListName::MembershipKind, c.clone())));
+    codes.extend(source.area.codes.values().map(|c| (ListName::Area, c.area.clone())));
+    codes.extend(source.id_types.values().map(|c| (ListName::IdType, c.clone())));
+    let mut custom: Vec<CustomField> = Vec::new();
+    for r in client.query("SELECT definition FROM registry_custom_fields", &[]).await? {
+        custom.push(serde_json::from_value(r.get(0))?);
+    }
+    Ok(Settings::new(codes, custom))
+}
+
+/// Runs one pull to its end.
+pub async fn pull(pool: &Pool, source: Source, criteria: Value, progress: &dyn Fn(&PullReport)) -> Result<PullReport> {
+    let lock = pool.get().await?;
+    let got: bool = lock.query_one("SELECT pg_try_advisory_lock($1)", &[&SR_LOCK]).await?.get(0);
+    if !got {
+        return Err(ServerError::Command("another Social Registry pull is running; try again when it ends".into()));
+    }
+    let result = run(pool, source, criteria, progress).await;
+    lock.execute("SELECT pg_advisory_unlock($1)", &[&SR_LOCK]).await?;
+    result
+}
+
+async fn run(pool: &Pool, source: Source, criteria: Value, progress: &dyn Fn(&PullReport)) -> Result<PullReport> {
+    let mut report = PullReport { pull: Uuid::now_v7(), ..PullReport::default() };
+    let name = source.name.clone();
+    {
+        let client = pool.get().await?;
+        client.execute("INSERT INTO sr_pulls (id, source) VALUES ($1, $2)", &[&report.pull, &name]).await?;
+    }
+    let state =
+        AppState { pool: pool.clone(), metrics: Arc::default(), snapshot_chunk_ops: br_protocol::SNAPSHOT_CHUNK_OPS };
+    let offices = writer::offices(pool).await?;
+    let settings = settings(pool, &source).await?;
+    let mut writers: HashMap<String, Writer> = HashMap::new();
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let transaction = report.pull.to_string();
+    let mut sr = Some(SrClient::new(source.clone())?);
+    for page in 1..=MAX_PAGES {
+        let mut client = sr.take().expect("the client comes back from each page");
+        let (t, c) = (transaction.clone(), criteria.clone());
+        let (client, fetched) = tokio::task::spawn_blocking(move || {
+            let fetched = client.search_page(&t, &c, page);
+            (client, fetched)
+        })
+        .await
+        .map_err(|e| ServerError::Command(format!("the search stopped: {e}")))?;
+        sr = Some(client);
+        let fetched = fetched?;
+        if fetched.records.is_empty() {
+            break;
+        }
+        report.pages = page;
+        report.records += fetched.records.len() as u64;
+        let reader = Reader { source: &source, settings: &settings };
+        let mut units: Vec<Unit> = Vec::new();
+        for (n, record) in fetched.records.iter().enumerate() {
+            let position = (page as usize - 1) * source.page_size as usize + n + 1;
+            match reader.unit(record, position) {
+                Ok(unit) => {
+                    let keys: Vec<String> = unit
+                        .group
+                        .iter()
+                        .map(|g| g.external_id.clone())
+                        .chain(unit.members.iter().map(|m| m.person.external_id.clone()))
+                        .collect();
+                    if let Some(k) = keys.iter().find(|k| seen.contains(*k)) {
+                        report.rejected.push(RejectLine {
+                            external_id: unit.key().into(),
+                            reason: format!("{k} appears twice in the registry's answer"),
+                        });
+                        continue;
+                    }
+                    seen.extend(keys);
+                    units.push(unit);
+                }
+                Err(r) => report.rejected.push(RejectLine { external_id: r.external_id, reason: r.reason }),
+            }
+        }
+        write_units(pool, &state, &offices, &mut writers, &name, units, &mut report).await?;
+        progress(&report);
+        let done = fetched.total.is_some_and(|t| report.records as i64 >= t);
+        if done || (fetched.records.len() as u32) < source.page_size {
+            break;
+        }
+    }
+    crate::projection::catch_up(pool).await?;
+    let client = pool.get().await?;
+    for r in &report.rejected {
+        client
+            .execute(
+                "INSERT INTO sr_rejects (pull, external_id, reason) VALUES ($1, $2, $3)",
+                &[&report.pull, &r.external_id, &r.reason],
+            )
+            .await?;
+    }
+    let summary = json!({ "pages": report.pages, "records": report.records, "counts": report.counts,
+        "rejected": report.rejected.len(), "refused_ops": report.refused_ops.len() });
+    client
+        .execute("UPDATE sr_pulls SET finished_at = now(), summary = $2 WHERE id = $1", &[&report.pull, &summary])
+        .await?;
+    crate::db::audit(&client, &format!("sr:{name}"), "sr.pull", "ok", summary).await?;
+    Ok(report)
+}
+
+/// Writes a page's units, each office's through its writer, in pushes of at most a page of ops that never
+/// split a unit.
+async fn write_units(
+    pool: &Pool,
+    state: &AppState,
+    offices: &HashMap<String, br_protocol::wire::OfficeView>,
+    writers: &mut HashMap<String, Writer>,
+    source: &str,
+    units: Vec<Unit>,
+    report: &mut PullReport,
+) -> Result<()> {
+    crate::projection::catch_up(pool).await?;
+    let client = pool.get().await?;
+    let (held, twice) = ingest::held(&client, &units).await?;
+    let groups: Vec<Uuid> =
+        units.iter().filter_map(|u| held.get(&u.group.as_ref()?.external_id).map(|h| h.id)).collect();
+    let members_now = ingest::households(&client, &groups).await?;
+    drop(client);
+    let today = br_model::clock::today().to_string();
+    let mut by_office: HashMap<String, Vec<Unit>> = HashMap::new();
+    for unit in units {
+        let office = unit.group.as_ref().unwrap_or(&unit.members[0].person).office.clone();
+        by_office.entry(office).or_default().push(unit);
+    }
+    for (code, units) in by_office {
+        let office = offices.get(&code).ok_or_else(|| writer::unknown_office(&code))?;
+        if !writers.contains_key(&code) {
+            writers.insert(code.clone(), Writer::of(pool, office, &format!("sr:{source}")).await?);
+        }
+        let writer = writers.get_mut(&code).expect("made above");
+        let new = units
+            .iter()
+            .flat_map(|u| u.group.iter().chain(u.members.iter().map(|m| &m.person)))
+            .filter(|c| !held.contains_key(&c.external_id))
+            .count();
+        let mut references = writer.references(pool, new).await?.into_iter();
+        let mut page: Vec<br_model::op::Op> = Vec::new();
+        for unit in &units {
+            if let Some(k) =
+                unit.group.iter().chain(unit.members.iter().map(|m| &m.person)).find(|c| twice.contains(&c.external_id))
+            {
+                report.rejected.push(RejectLine {
+                    external_id: unit.key().into(),
+                    reason: format!("{} is held by two registrants: merge them first", k.external_id),
+                });
+                continue;
+            }
+            let mut next_reference = || references.next().unwrap_or_default();
+            match ingest::unit_ops(
+                unit,
+                office.id,
+                &held,
+                &members_now,
+                &today,
+                &mut next_reference,
+                &mut report.counts,
+            ) {
+                Ok(ops) => {
+                    if page.len() + ops.len() > MAX_PAGE_OPS {
+                        flush(state, writer, std::mem::take(&mut page), report).await?;
+                    }
+                    page.extend(ops);
+                }
+                Err(Rejected { external_id, reason }) => report.rejected.push(RejectLine { external_id, reason }),
+            }
+        }
+        flush(state, writer, page, report).await?;
+    }
+    Ok(())
+}
+
+async fn flush(
+    state: &AppState,
+    writer: &mut Writer,
+    ops: Vec<br_model::op::Op>,
+    report: &mut PullReport,
+) -> Result<()> {
+    if ops.is_empty() {
+        return Ok(());
+    }
+    let records = writer.records(ops);
+    for (op, reason) in writer.push(state, records).await? {
+        report.refused_ops.push(format!("{op}: {reason}"));
+    }
+    Ok(())
+}

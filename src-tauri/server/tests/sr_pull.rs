@@ -1,0 +1,137 @@
+//! Pulling beneficiaries from a Social Registry: 10,000 people in 2,500 households (and one malformed
+//! household), paged; then again with 100 changed and 50 new; then everything again and one household by
+//! its id. The registry holds exactly the expected people, households and IDs, nothing twice; the bad
+//! household is rejected whole with its reason; a district desk receives its own people at its next sync.
+
+mod common;
+
+use std::process::Command;
+
+use common::fake_sr::{household, FakeSr, SECRET};
+use common::{Central, Desk, Server};
+use serde_json::json;
+
+const GROUPS: usize = 2_500;
+
+fn pull(central: &Central, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_br-server"))
+        .args(["sr", "pull"])
+        .args(args)
+        .env("BR_SERVER_DATABASE_URL", &central.pg.url)
+        .env("TEST_SR_SECRET", SECRET)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "br-server sr pull {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn count(central: &Central, sql: &str) -> i64 {
+    central.count(sql)
+}
+
+#[test]
+fn a_social_registry_pull_creates_then_updates_without_duplicates() {
+    let central = Central::new(&[("HQ", true), ("NTH", false), ("STH", false)]);
+    let server = Server::start(&central.pg.url);
+    let mut groups: Vec<serde_json::Value> = (0..GROUPS).map(|n| household(n, 4, "2026-01-01T00:00:00Z")).collect();
+    let mut bad = household(GROUPS, 3, "2026-01-01T00:00:00Z");
+    bad["member_list"][2]["household_member"]["demographic_info"]["person"]["birth_date"] = json!("31/12/1990");
+    groups.insert(1_000, bad);
+    let sr = FakeSr::start(groups);
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = dir.path().join("sr.toml");
+    std::fs::write(&mapping, sr.mapping(400)).unwrap();
+    let mapping = mapping.to_str().unwrap();
+
+    // The first pull: every household, in pages of 400.
+    let out = pull(&central, &["--source", mapping]);
+    assert!(out.contains("12500 created"), "{out}");
+    assert!(out.contains("1 rejected"), "{out}");
+    assert!(out.contains(&format!("rejected HH{GROUPS:05}: member 3: birth_date")), "the bad household and why: {out}");
+    let individuals = "SELECT count(*) FROM registry_registrants WHERE kind = 'individual'";
+    let households = "SELECT count(*) FROM registry_registrants WHERE kind = 'group'";
+    assert_eq!(count(&central, individuals), 10_000);
+    assert_eq!(count(&central, households), 2_500);
+    assert_eq!(count(&central, "SELECT count(*) FROM registry_ids WHERE id_type = 'national_id'"), 10_000);
+    assert_eq!(count(&central, "SELECT count(*) FROM registry_household_members WHERE is_head"), 2_500);
+    assert_eq!(
+        count(&central, "SELECT count(*) FROM registry_registrants WHERE fields ->> 'external_id' LIKE 'P02500%'"),
+        0,
+        "nothing of the bad household"
+    );
+    assert_eq!(count(&central, "SELECT count(*) FROM sr_rejects"), 1);
+    // Only what the mapping keeps: no phone, no street.
+    assert_eq!(
+        count(
+            &central,
+            "SELECT count(*) FROM registry_registrants WHERE fields::text LIKE '%secret street%' OR fields ? 'phone'"
+        ),
+        0
+    );
+    // North owns the R1 households, south the R2 ones.
+    let office = |code: &str| format!("(SELECT id FROM offices WHERE code = '{code}')");
+    assert_eq!(
+        count(
+            &central,
+            &format!("SELECT count(*) FROM registry_registrants WHERE office = {} AND kind = 'group'", office("NTH"))
+        ),
+        1_250
+    );
+    assert_eq!(count(&central, "SELECT count(*) FROM ops WHERE outcome = 'rejected'"), 0);
+
+    // 100 people change their names, 50 people arrive: 25 in existing households, 25 in five new ones.
+    {
+        let mut held = sr.registry.groups.lock().unwrap();
+        for g in held.iter_mut().filter(|g| g["member_list"].as_array().unwrap().len() == 4).take(100) {
+            let person = &mut g["member_list"][1]["household_member"]["demographic_info"]["person"];
+            person["name"]["first_name"] = json!("Renamed");
+            g["last_update"] = json!("2026-06-01T00:00:00Z");
+        }
+        for g in held.iter_mut().skip(200).filter(|g| g["member_list"].as_array().unwrap().len() == 4).take(25) {
+            let n: usize = g["group_identifier"][0]["identifier_value"].as_str().unwrap()[2..].parse().unwrap();
+            *g = household(n, 5, "2026-06-01T00:00:00Z");
+        }
+        for n in 0..5 {
+            held.push(household(5_000 + n, 5, "2026-06-01T00:00:00Z"));
+        }
+    }
+    let out = pull(&central, &["--source", mapping, "--since", "2026-03-01T00:00:00Z"]);
+    assert!(out.contains("130 records"), "{out}");
+    assert!(out.contains("55 created, 100 updated"), "50 people and 5 households new, 100 renamed: {out}");
+    assert!(out.contains("50 joined"), "{out}");
+    assert_eq!(count(&central, individuals), 10_050);
+    assert_eq!(count(&central, households), 2_505);
+    assert_eq!(
+        count(&central, "SELECT count(*) FROM registry_registrants WHERE fields ->> 'given_name' = 'Renamed'"),
+        100
+    );
+    assert_eq!(
+        count(&central, "SELECT count(*) - count(DISTINCT fields ->> 'external_id') FROM registry_registrants"),
+        0,
+        "no external id twice"
+    );
+    assert_eq!(count(&central, "SELECT count(*) FROM registry_ids"), 10_050);
+
+    // Everything again changes nothing; one household by its id (the other query style) neither.
+    let out = pull(&central, &["--source", mapping]);
+    assert!(out.contains("0 created, 0 updated, 12555 unchanged"), "{out}");
+    let query = dir.path().join("one.json");
+    std::fs::write(
+        &query,
+        json!({ "query_type": "idtype-value", "query": { "type": "HHID", "value": "HH00007" } }).to_string(),
+    )
+    .unwrap();
+    let out = pull(&central, &["--source", mapping, "--query", query.to_str().unwrap()]);
+    assert!(out.contains("1 records in 1 pages; 0 created, 0 updated, 5 unchanged"), "{out}");
+
+    // A district desk receives its own people, and only those, at its next sync.
+    let north = Desk::new("NTH");
+    let status = north.enrol(&server.url, &central.code("NTH")).unwrap();
+    assert_eq!(status.desk_number, Some(1), "the server's writer is not a desk");
+    north.sync();
+    let owned = count(&central, &format!("SELECT count(*) FROM registry_registrants WHERE office = {}", office("NTH")));
+    assert_eq!(north.count("SELECT count(*) FROM registrants"), owned);
+    assert_eq!(north.count("SELECT count(*) FROM registrants WHERE given_name = 'Renamed'"), 50);
+    assert_eq!(north.count("SELECT count(*) FROM registrants WHERE reference LIKE 'NTH.SR-%'"), owned);
+    north.check();
+}
