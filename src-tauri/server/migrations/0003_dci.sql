@@ -97,10 +97,20 @@ CREATE TABLE registry_entitlements (
 CREATE INDEX registry_entitlements_registrant ON registry_entitlements (registrant);
 CREATE INDEX registry_entitlements_cycle ON registry_entitlements (cycle, state);
 
+CREATE TABLE registry_payment_batches (
+    id       uuid PRIMARY KEY,
+    cycle    uuid NOT NULL,
+    sequence bigint NOT NULL,
+    currency text NOT NULL,
+    state    text NOT NULL
+);
+
 CREATE TABLE registry_payments (
     id           uuid PRIMARY KEY,
     batch        uuid NOT NULL,
     entitlement  uuid NOT NULL,
+    -- Where the payment goes (`type:id@provider`), as the batch was prepared: what an engine is sent.
+    account      text,
     amount       bigint NOT NULL,
     currency     text NOT NULL,
     state        text NOT NULL,
@@ -183,3 +193,46 @@ CREATE TABLE sr_rejects (
     reason      text NOT NULL
 );
 CREATE INDEX sr_rejects_pull ON sr_rejects (pull);
+
+-- Payment batches handed to a disbursement engine (docs/interop.md, "Disbursement"). An engine makes its
+-- own ids, so each is recorded the moment it is known, and a payment is sent again only when the engine
+-- is known not to hold it.
+CREATE TABLE disbursement_envelopes (
+    id                 uuid PRIMARY KEY,
+    batch              uuid NOT NULL,
+    engine             text NOT NULL,
+    engine_envelope_id text,
+    -- open: taking pages; cancelled: given up (the engine held a page whose ids we never learnt).
+    state              text NOT NULL CHECK (state IN ('open', 'cancelled')),
+    declared_count     bigint NOT NULL,
+    declared_total     bigint NOT NULL,
+    created_at         timestamptz NOT NULL DEFAULT now(),
+    cancelled_at       timestamptz
+);
+CREATE INDEX disbursement_envelopes_batch ON disbursement_envelopes (batch);
+
+CREATE TABLE disbursement_payments (
+    payment    uuid PRIMARY KEY,
+    batch      uuid NOT NULL,
+    envelope   uuid REFERENCES disbursement_envelopes (id),
+    page       integer,
+    engine_id  text,
+    -- pending: not with the engine; sending: a page in flight; sent: the engine holds it (engine_id);
+    -- paid, failed, reversed: the engine's result, passed on to the desks as a payment result.
+    state      text NOT NULL CHECK (state IN ('pending', 'sending', 'sent', 'paid', 'failed', 'reversed')),
+    reference  text,
+    reason     text,
+    attempts   integer NOT NULL DEFAULT 0,
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX disbursement_payments_batch ON disbursement_payments (batch, state);
+
+-- What happened to a batch, for `disburse status` and a person deciding about a stuck batch.
+CREATE TABLE disbursement_events (
+    id      bigserial PRIMARY KEY,
+    batch   uuid NOT NULL,
+    at      timestamptz NOT NULL DEFAULT now(),
+    kind    text NOT NULL,
+    message text NOT NULL
+);
+CREATE INDEX disbursement_events_batch ON disbursement_events (batch, id);

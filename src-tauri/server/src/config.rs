@@ -22,6 +22,8 @@ pub struct FileConfig {
     pub snapshot_chunk_ops: Option<usize>,
     /// Social Registry sources by name: each a mapping file (docs/interop.md).
     pub sr_sources: Option<std::collections::BTreeMap<String, PathBuf>>,
+    /// The disbursement engine's settings file (docs/interop.md).
+    pub disbursement_engine: Option<PathBuf>,
 }
 
 impl FileConfig {

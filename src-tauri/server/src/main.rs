@@ -7,7 +7,7 @@ use br_protocol::SNAPSHOT_CHUNK_OPS;
 use br_server::config::{FileConfig, Listen, DEFAULT_CODE_HOURS, DEFAULT_POOL_SIZE};
 use br_server::dci::oauth;
 use br_server::error::{Result, ServerError};
-use br_server::{admin, db, projection, serve, sr};
+use br_server::{admin, db, disburse, projection, serve, sr};
 use clap::{Parser, Subcommand};
 use uuid::Uuid;
 
@@ -64,6 +64,9 @@ enum Command {
     /// The registry view the DCI answers read (docs/interop.md).
     #[command(subcommand)]
     View(ViewCommand),
+    /// Payment batches through a disbursement engine (docs/interop.md).
+    #[command(subcommand)]
+    Disburse(DisburseCommand),
     /// Social Registry sources: pull their beneficiaries (docs/interop.md).
     #[command(subcommand)]
     Sr(SrCommand),
@@ -112,6 +115,25 @@ enum ClientCommand {
 enum KeyCommand {
     /// A new key signs tokens from now; the old ones verify what they signed until it expires.
     Rotate,
+}
+
+#[derive(Subcommand)]
+enum DisburseCommand {
+    /// Sends a prepared batch's payments that the engine does not hold yet (safe to run again).
+    Send {
+        batch: Uuid,
+        /// The engine's settings file (or `disbursement_engine` in the config file).
+        #[arg(long)]
+        engine: Option<PathBuf>,
+    },
+    /// Asks the engine for the batch's results, passes new ones on to the desks, and shows the batch.
+    Status {
+        batch: Uuid,
+        #[arg(long)]
+        engine: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -287,6 +309,57 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Key(KeyCommand::Rotate) => {
             let kid = oauth::rotate(&pool).await?;
             println!("key {kid} signs new tokens");
+        }
+        Command::Disburse(command) => {
+            db::check_schema(&pool).await?;
+            let engine_file = |given: Option<PathBuf>| {
+                given.or(file.disbursement_engine.clone()).ok_or_else(|| {
+                    ServerError::Config("give --engine FILE or disbursement_engine in the config file".into())
+                })
+            };
+            match command {
+                DisburseCommand::Send { batch, engine } => {
+                    let config = disburse::engine::EngineConfig::read(&engine_file(engine)?)?;
+                    let report = disburse::send(&pool, &config, batch, &|r| {
+                        eprintln!("page {}: {} payments sent", r.pages, r.sent);
+                    })
+                    .await?;
+                    println!(
+                        "batch {batch}: {} payments sent in {} pages, {} already with the engine, {} restarts",
+                        report.sent, report.pages, report.already_with_engine, report.restarts
+                    );
+                    if let Some(stuck) = report.stuck {
+                        return Err(ServerError::Command(format!("batch {batch} is stuck: {stuck}")));
+                    }
+                }
+                DisburseCommand::Status { batch, engine, json } => {
+                    let config = disburse::engine::EngineConfig::read(&engine_file(engine)?)?;
+                    let polled = disburse::poll(&pool, &config, batch).await?;
+                    let status = disburse::status(&pool, batch).await?;
+                    if json {
+                        println!(
+                            "{}",
+                            serde_json::to_string_pretty(&serde_json::json!({ "polled": polled, "status": status }))?
+                        );
+                    } else {
+                        println!(
+                            "engine: {} paid, {} failed, {} reversed, {} pending",
+                            polled.paid, polled.failed, polled.reversed, polled.pending
+                        );
+                        for (state, n) in &status.counts {
+                            println!("{state:<9} {n}");
+                        }
+                        for e in &status.events {
+                            println!(
+                                "{}  {:<20} {}",
+                                e["at"].as_str().unwrap_or(""),
+                                e["kind"].as_str().unwrap_or(""),
+                                e["message"].as_str().unwrap_or("")
+                            );
+                        }
+                    }
+                }
+            }
         }
         Command::Sr(SrCommand::Pull { source, query, since, every }) => {
             db::check_schema(&pool).await?;

@@ -5,90 +5,11 @@
 
 mod common;
 
-use std::sync::atomic::AtomicBool;
-
-use br_core::auth::Role;
-use br_core::disbursement::approval::{self, Decide, DecisionKind};
-use br_core::disbursement::cycle::{self, CreateCycle, CycleAction, MembersFrom};
-use br_core::disbursement::entitlement;
-use br_core::disbursement::funds::{self, AddFund};
-use br_core::disbursement::model::*;
-use br_core::disbursement::payment::{self, PreparePayments};
-use br_core::disbursement::settings;
-use br_core::program::membership;
-use br_core::program::model::ProgramState;
-use br_core::program::service::{self as programs, ProgramKey};
 use common::raw::agent;
-use common::{admin, Central, Desk, Server};
+use common::{admin, Central, Server};
 use serde_json::{json, Value};
 
 const PEOPLE: usize = 7;
-
-/// North registers seven people with national IDs; headquarters enrols them, pays six and fails one.
-fn story(central: &Central, server: &Server) -> Desk {
-    let hq = Desk::new("HQ");
-    let north = Desk::new("NTH");
-    hq.enrol(&server.url, &central.code("HQ")).unwrap();
-    north.enrol(&server.url, &central.code("NTH")).unwrap();
-    let mut csv =
-        String::from("external_id,given_name,family_name,sex,birth_date,area,financial_address,id:national_id\n");
-    for i in 0..PEOPLE {
-        csv.push_str(&format!(
-            "N{i},Aminata{i},Traore,female,1950-02-0{},D01,msisdn:2217700000{i}@orange,NID{i:04}\n",
-            1 + i
-        ));
-    }
-    north.import(&csv);
-    north.sync();
-    let key = ProgramKey::Code("OAP".into());
-    programs::create(hq.registry.store(), &hq.admin, common::pension_fields()).unwrap();
-    programs::set_state(hq.registry.store(), &hq.admin, &key, ProgramState::Active).unwrap();
-    let one_stage = DisbursementSettings {
-        entitlement: Some(EntitlementRule {
-            kind: EntitlementKind::Cash,
-            expression: "10000".into(),
-            fee: None,
-            product: None,
-            unit: None,
-            validity_days: 30,
-        }),
-        stages: vec![ApprovalStage { name: "National".into(), role: Role::Admin, above_amount: None }],
-        recurrence: None,
-    };
-    settings::set(hq.registry.store(), &hq.admin, &key, one_stage).unwrap();
-    hq.sync();
-    north.sync();
-    let never = AtomicBool::new(false);
-    membership::enrol_eligible(north.registry.store(), &north.admin, &key, &|_| {}, &never).unwrap();
-    north.sync();
-    hq.sync();
-    let hs = hq.registry.store();
-    let finance = hq.user("finance", Role::Finance);
-    let add =
-        AddFund { program: key.clone(), amount: 1_000_000, currency: "XOF".into(), reference: "F1".into(), post: true };
-    funds::add(hs, &finance, &add).unwrap();
-    let create = CreateCycle { program: key.clone(), name: None, members_from: MembersFrom::Program };
-    let manager = hq.user("manager", Role::ProgramManager);
-    let cycle = cycle::create_next(hs, &manager, &create).unwrap().cycle.id;
-    entitlement::generate(hs, &manager, cycle, &|_| {}, &never).unwrap();
-    approval::act(hs, &manager, cycle, CycleAction::Submit, None).unwrap();
-    let decide = Decide { cycle, stage: 1, decision: DecisionKind::Approve, entitlements: None, comment: None };
-    approval::decide(hs, &hq.admin, &decide).unwrap();
-    let prepared = payment::prepare(hs, &finance, &PreparePayments { cycle, batch_size: None }, &|_| {}).unwrap();
-    for b in &prepared.batches {
-        payment::mark_sent(hs, &finance, b.id).unwrap();
-    }
-    let payments: Vec<uuid::Uuid> = hq.column("SELECT id FROM payments ORDER BY rowid");
-    let report: String = payments
-        .iter()
-        .enumerate()
-        .map(|(n, p)| if n == 0 { format!("{p},failed,,wallet closed\n") } else { format!("{p},paid,TX-{n},\n") })
-        .collect();
-    let report = hq.file("report.csv", &format!("payment_id,status,external_ref,reason\n{report}"));
-    payment::reconcile(hs, &finance, &report, &|_| {}, &never).unwrap();
-    hq.sync();
-    hq
-}
 
 fn client(central: &Central, name: &str, scopes: &[&str]) -> (String, String) {
     let mut args = vec!["client", "add", name];
@@ -144,7 +65,7 @@ fn enrolled_by(value: &str) -> Value {
 fn the_ibr_endpoints_answer_the_compliance_scenarios() {
     let central = Central::new(&[("HQ", true), ("NTH", false)]);
     let server = Server::start(&central.pg.url);
-    let _hq = story(&central, &server);
+    let _hq = common::story::prepared_cycle(&central, &server, PEOPLE, true).hq;
     let base = server.url.as_str();
     let (partner, partner_secret) = client(&central, "partner", &["ibr"]);
     let (named, named_secret) = client(&central, "named", &["ibr", "ibr.names"]);

@@ -62,7 +62,7 @@ pub async fn rebuild(pool: &Pool) -> Result<Caught> {
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&VIEW_LOCK]).await?;
         tx.batch_execute(
             "TRUNCATE registry_registrants, registry_ids, registry_household_members, registry_programs,
-                      registry_memberships, registry_cycles, registry_entitlements, registry_payments,
+                      registry_memberships, registry_cycles, registry_entitlements, registry_payment_batches, registry_payments,
                       registry_list_items, registry_custom_fields;
              UPDATE registry_view_state SET cursor = 0;",
         )

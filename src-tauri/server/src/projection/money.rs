@@ -91,15 +91,23 @@ pub(super) async fn apply(tx: &impl GenericClient, rec: &OpRecord) -> Result<()>
             .await?;
         }
         Op::PaymentsPrepared(b) => {
+            tx.execute(
+                "INSERT INTO registry_payment_batches (id, cycle, sequence, currency, state) VALUES ($1, $2, $3, $4, 'prepared')
+                 ON CONFLICT (id) DO NOTHING",
+                &[&b.id, &b.cycle, &b.sequence, &b.currency],
+            )
+            .await?;
             let ids: Vec<Uuid> = b.rows.iter().map(|p| p.0).collect();
             let entitlements: Vec<Uuid> = b.rows.iter().map(|p| p.1).collect();
             let amounts: Vec<i64> = b.rows.iter().map(|p| p.2).collect();
+            let accounts: Vec<Option<String>> = b.rows.iter().map(|p| p.3.clone()).collect();
             let n = tx
                 .execute(
-                    "INSERT INTO registry_payments (id, batch, entitlement, amount, currency, state, changed_at)
-                     SELECT i, $1, e, a, $2, 'queued', $3 FROM unnest($4::uuid[], $5::uuid[], $6::int8[]) AS x(i, e, a)
+                    "INSERT INTO registry_payments (id, batch, entitlement, account, amount, currency, state, changed_at)
+                     SELECT i, $1, e, acc, a, $2, 'queued', $3
+                     FROM unnest($4::uuid[], $5::uuid[], $6::int8[], $7::text[]) AS x(i, e, a, acc)
                      ON CONFLICT (id) DO NOTHING",
-                    &[&b.id, &b.currency, &rec.at, &ids, &entitlements, &amounts],
+                    &[&b.id, &b.currency, &rec.at, &ids, &entitlements, &amounts, &accounts],
                 )
                 .await?;
             if n > 0 {
@@ -111,6 +119,7 @@ pub(super) async fn apply(tx: &impl GenericClient, rec: &OpRecord) -> Result<()>
             }
         }
         Op::PaymentBatchSent { id } => {
+            tx.execute("UPDATE registry_payment_batches SET state = 'sent' WHERE id = $1", &[id]).await?;
             tx.execute(
                 "UPDATE registry_payments SET state = 'sent', changed_at = $2 WHERE batch = $1 AND state = 'queued'",
                 &[id, &rec.at],

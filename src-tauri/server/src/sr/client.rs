@@ -1,6 +1,6 @@
-//! Talking to a Social Registry: a token by client credentials, and `/registry/sync/search` pages in the
-//! DCI envelope. Blocking (ureq), run off the async runtime; bounded in time and size; a transport fault
-//! or a 5xx is tried again with back-off, anything else is reported.
+//! Talking to a Social Registry: `/registry/sync/search` pages in the DCI envelope, with a token by client
+//! credentials (outbound.rs). A transport fault or a 5xx is tried again with back-off (a search changes
+//! nothing, so asking again is safe); anything else is reported.
 
 use std::time::Duration;
 
@@ -8,26 +8,19 @@ use serde_json::{json, Value};
 
 use super::mapping::Source;
 use crate::error::{Result, ServerError};
+use crate::outbound::{header, Outbound};
 
-/// The largest answer we read from a registry.
-const MAX_ANSWER_BYTES: u64 = 64 * 1024 * 1024;
 const TRIES: u32 = 4;
 
 pub struct SrClient {
-    agent: ureq::Agent,
+    http: Outbound,
     source: Source,
-    secret: Option<String>,
-    token: Option<String>,
 }
 
 /// One page of records, and how many the registry says match in all.
 pub struct Page {
     pub records: Vec<Value>,
     pub total: Option<i64>,
-}
-
-fn now() -> String {
-    br_model::clock::now_rfc3339()
 }
 
 fn failed(source: &str, what: impl std::fmt::Display) -> ServerError {
@@ -37,65 +30,14 @@ fn failed(source: &str, what: impl std::fmt::Display) -> ServerError {
 impl SrClient {
     pub fn new(source: Source) -> Result<SrClient> {
         let secret = source.secret()?;
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(120)))
-            .timeout_connect(Some(Duration::from_secs(15)))
-            .build()
-            .into();
-        Ok(SrClient { agent, source, secret, token: None })
-    }
-
-    /// Retries a request on a transport fault or a 5xx, waiting 1, 2, 4 seconds.
-    fn with_retries(
-        &self,
-        what: &str,
-        mut send: impl FnMut() -> std::result::Result<(u16, Value), String>,
-    ) -> Result<Value> {
-        let mut last = String::new();
-        for attempt in 0..TRIES {
-            if attempt > 0 {
-                std::thread::sleep(Duration::from_secs(1 << (attempt - 1)));
-            }
-            match send() {
-                Ok((status, body)) if status < 300 => return Ok(body),
-                Ok((status, body)) if status < 500 => {
-                    let code = body["errors"][0]["code"].as_str().or(body["error"].as_str()).unwrap_or("").to_string();
-                    return Err(failed(&self.source.name, format!("{what} was refused: HTTP {status} {code}")));
-                }
-                Ok((status, _)) => last = format!("HTTP {status}"),
-                Err(e) => last = e,
-            }
-        }
-        Err(failed(&self.source.name, format!("{what} failed {TRIES} times; last: {last}")))
-    }
-
-    fn read(mut r: ureq::http::Response<ureq::Body>) -> std::result::Result<(u16, Value), String> {
-        let status = r.status().as_u16();
-        let body = r.body_mut().with_config().limit(MAX_ANSWER_BYTES).read_json::<Value>().unwrap_or(Value::Null);
-        Ok((status, body))
-    }
-
-    fn token(&mut self) -> Result<Option<String>> {
-        let (Some(url), Some(id)) = (self.source.token_url.clone(), self.source.client_id.clone()) else {
-            return Ok(None);
-        };
-        if self.token.is_none() {
-            let secret = self.secret.clone().unwrap_or_default();
-            let body = self.with_retries("the token request", || {
-                let form = [
-                    ("grant_type", "client_credentials"),
-                    ("client_id", id.as_str()),
-                    ("client_secret", secret.as_str()),
-                ];
-                self.agent.post(&url).send_form(form).map_err(|e| e.to_string()).and_then(Self::read)
-            })?;
-            let token = body["access_token"]
-                .as_str()
-                .ok_or_else(|| failed(&self.source.name, "the token answer has no access_token"))?;
-            self.token = Some(token.to_string());
-        }
-        Ok(self.token.clone())
+        let http = Outbound::new(
+            &source.url,
+            source.token_url.clone(),
+            source.client_id.clone(),
+            secret,
+            Duration::from_secs(120),
+        );
+        Ok(SrClient { http, source })
     }
 
     /// The envelope of a search for `criteria` (query_type and query), page `page`.
@@ -105,36 +47,38 @@ impl SrClient {
         search_criteria["pagination"] = json!({ "page_size": self.source.page_size, "page_number": page });
         json!({
             "signature": "",
-            "header": {
-                "version": "1.0.0",
-                "message_id": uuid::Uuid::now_v7().to_string(),
-                "message_ts": now(),
-                "action": "search",
-                "sender_id": self.source.sender_id,
-                "receiver_id": self.source.receiver_id.clone().unwrap_or_default(),
-                "total_count": 1,
-                "is_msg_encrypted": false,
-            },
+            "header": header("search", &self.source.sender_id, self.source.receiver_id.as_deref(), 1),
             "message": {
                 "transaction_id": transaction,
-                "search_request": [{ "reference_id": format!("{transaction}-{page}"), "timestamp": now(), "search_criteria": search_criteria }],
+                "search_request": [{
+                    "reference_id": format!("{transaction}-{page}"),
+                    "timestamp": br_model::clock::now_rfc3339(),
+                    "search_criteria": search_criteria,
+                }],
             },
         })
     }
 
     /// One page of a synchronous search.
     pub fn search_page(&mut self, transaction: &str, criteria: &Value, page: u32) -> Result<Page> {
-        let token = self.token()?;
         let body = self.search_envelope(transaction, criteria, page);
-        let url = format!("{}/registry/sync/search", self.source.url.trim_end_matches('/'));
-        let answer = self.with_retries("a search", || {
-            let mut req = self.agent.post(&url);
-            if let Some(t) = &token {
-                req = req.header("authorization", &format!("Bearer {t}"));
+        let mut last = String::new();
+        for attempt in 0..TRIES {
+            if attempt > 0 {
+                std::thread::sleep(Duration::from_secs(1 << (attempt - 1)));
             }
-            req.send_json(&body).map_err(|e| e.to_string()).and_then(Self::read)
-        })?;
-        read_page(&self.source.name, &answer)
+            match self.http.post("/registry/sync/search", &body) {
+                Ok((status, answer)) if status < 300 => return read_page(&self.source.name, &answer),
+                Ok((status, answer)) if status < 500 => {
+                    let code =
+                        answer["errors"][0]["code"].as_str().or(answer["error"].as_str()).unwrap_or("").to_string();
+                    return Err(failed(&self.source.name, format!("the search was refused: HTTP {status} {code}")));
+                }
+                Ok((status, _)) => last = format!("HTTP {status}"),
+                Err(e) => last = e,
+            }
+        }
+        Err(failed(&self.source.name, format!("the search failed {TRIES} times; last: {last}")))
     }
 }
 

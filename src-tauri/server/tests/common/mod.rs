@@ -3,10 +3,12 @@
 #![allow(dead_code)]
 
 pub mod certs;
+pub mod fake_engine;
 pub mod fake_sr;
 mod postgres;
 pub mod proxy;
 pub mod raw;
+pub mod story;
 pub mod view;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,110 @@
+//! Paying through a disbursement engine (a G2P Bridge 1.x fake): a cycle of 5,000 payments sent in pages,
+//! polled and reconciled. The engine leaves one page unanswered after taking it, answers 500 to another,
+//! fails three payments and reverses one: every payment is with the engine exactly once, the results on
+//! headquarters' desk are the engine's, sending again sends nothing, and the retry batch pays only what
+//! failed.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use br_core::disbursement::payment::{self, PreparePayments};
+use common::fake_engine::{FakeEngine, Faults};
+use common::{Central, Server};
+
+const PEOPLE: usize = 5_000;
+
+fn disburse(central: &Central, args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_br-server"))
+        .arg("disburse")
+        .args(args)
+        .env("BR_SERVER_DATABASE_URL", &central.pg.url)
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+#[test]
+fn a_batch_is_paid_once_through_faults_and_its_results_reach_the_desks() {
+    let central = Central::new(&[("HQ", true), ("NTH", false)]);
+    let server = Server::start(&central.pg.url);
+    let story = common::story::prepared_cycle(&central, &server, PEOPLE, false);
+    let hq = &story.hq;
+    let payments: Vec<uuid::Uuid> = hq.column("SELECT id FROM payments ORDER BY rowid");
+    assert_eq!(payments.len(), PEOPLE);
+    let pick = |n: usize| payments[n].to_string();
+    let engine = FakeEngine::start(Faults {
+        unanswered_call: Some(3),
+        unanswered_delay: Duration::from_secs(4),
+        error_call: Some(6),
+        fail: [pick(10), pick(2_000), pick(4_999)].into_iter().collect(),
+        reverse: [pick(77)].into_iter().collect(),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let settings = dir.path().join("engine.toml");
+    std::fs::write(&settings, engine.settings(500, 2)).unwrap();
+    let settings = settings.to_str().unwrap();
+    let batch = story.batch.to_string();
+
+    // Sent through both faults: the unanswered page was taken, so its envelope is cancelled and the batch
+    // goes again in a new one; the 500 page is sent again once the engine says it holds none of it.
+    let (ok, out) = disburse(&central, &["send", &batch, "--engine", settings]);
+    assert!(ok, "{out}");
+    assert!(out.contains(&format!("{PEOPLE} payments sent")), "{out}");
+    assert!(out.contains("1 restarts"), "{out}");
+    let live = engine.engine.live();
+    assert_eq!(live.len(), PEOPLE, "every payment is with the engine");
+    assert!(live.values().all(|n| *n == 1), "no payment is with the engine twice");
+    assert_eq!(
+        central.count("SELECT count(*) FROM disbursement_payments WHERE state = 'sent' AND engine_id IS NOT NULL"),
+        PEOPLE as i64
+    );
+    assert_eq!(central.count("SELECT count(*) FROM disbursement_envelopes WHERE state = 'cancelled'"), 1);
+
+    // Sending again sends nothing.
+    let calls = engine.engine.create_calls.load(std::sync::atomic::Ordering::Relaxed);
+    let (ok, out) = disburse(&central, &["send", &batch, "--engine", settings]);
+    assert!(ok && out.contains(&format!("0 payments sent in 0 pages, {PEOPLE} already with the engine")), "{out}");
+    assert_eq!(engine.engine.create_calls.load(std::sync::atomic::Ordering::Relaxed), calls);
+
+    // The results, passed on as payment results; headquarters' desk holds exactly the engine's.
+    let (ok, out) = disburse(&central, &["status", &batch, "--engine", settings]);
+    assert!(ok, "{out}");
+    assert!(out.contains(&format!("engine: {} paid, 3 failed, 1 reversed, 0 pending", PEOPLE - 4)), "{out}");
+    hq.sync();
+    let state = |s: &str| hq.count(&format!("SELECT count(*) FROM payments WHERE state = '{s}'"));
+    assert_eq!((state("paid"), state("failed"), state("reversed")), (PEOPLE as i64 - 4, 3, 1));
+    assert_eq!(
+        hq.count("SELECT count(*) FROM payments WHERE state = 'failed' AND reason = 'invalid_account_details'"),
+        3
+    );
+    assert_eq!(
+        hq.count("SELECT count(*) FROM payments WHERE state = 'paid' AND external_ref LIKE 'RD%'"),
+        PEOPLE as i64 - 4
+    );
+    assert_eq!(hq.count("SELECT count(*) FROM payment_batches WHERE state = 'sent'"), 1);
+    // Polling again passes nothing on twice.
+    let before = central.count("SELECT count(*) FROM ops WHERE kind = 'payment_results'");
+    disburse(&central, &["status", &batch, "--engine", settings]);
+    assert_eq!(central.count("SELECT count(*) FROM ops WHERE kind = 'payment_results'"), before);
+    // The district desk sees its people's results too.
+    story.north.sync();
+    assert_eq!(story.north.count("SELECT count(*) FROM payments WHERE state = 'failed'"), 3);
+
+    // The retry batch holds the three failed payments only, and the engine pays only those.
+    let retry = payment::prepare(
+        hq.registry.store(),
+        &story.finance,
+        &PreparePayments { cycle: story.cycle, batch_size: None },
+        &|_| {},
+    )
+    .unwrap();
+    assert_eq!(retry.batches.len(), 1);
+    hq.sync();
+    let (ok, out) = disburse(&central, &["send", &retry.batches[0].id.to_string(), "--engine", settings]);
+    assert!(ok && out.contains("3 payments sent"), "{out}");
+    assert_eq!(engine.engine.live().len(), PEOPLE + 3);
+    hq.check();
+}
