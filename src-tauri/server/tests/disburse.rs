@@ -107,4 +107,6 @@ fn a_batch_is_paid_once_through_faults_and_its_results_reach_the_desks() {
     assert!(ok && out.contains("3 payments sent"), "{out}");
     assert_eq!(engine.engine.live().len(), PEOPLE + 3);
     hq.check();
+    let broken = engine.engine.violations.lock().unwrap().clone();
+    assert!(broken.is_empty(), "every request we sent follows the published schema: {broken:#?}");
 }

@@ -51,7 +51,12 @@ fn post(base: &str, path: &str, token: Option<&str>, body: &Value) -> (u16, Valu
         req = req.header("authorization", &format!("Bearer {t}"));
     }
     let mut r = req.send_json(body).unwrap();
-    (r.status().as_u16(), r.body_mut().read_json().unwrap_or(Value::Null))
+    let status = r.status().as_u16();
+    let answer: Value = r.body_mut().read_json().unwrap_or(Value::Null);
+    if status == 200 && path != "/ibr/sync/txn/status" {
+        common::schema::check("ibr_answer", &answer);
+    }
+    (status, answer)
 }
 
 fn enrolled_by(value: &str) -> Value {

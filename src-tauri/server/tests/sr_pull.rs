@@ -134,4 +134,6 @@ fn a_social_registry_pull_creates_then_updates_without_duplicates() {
     assert_eq!(north.count("SELECT count(*) FROM registrants WHERE given_name = 'Renamed'"), 50);
     assert_eq!(north.count("SELECT count(*) FROM registrants WHERE reference LIKE 'NTH.SR-%'"), owned);
     north.check();
+    let broken = sr.registry.violations.lock().unwrap().clone();
+    assert!(broken.is_empty(), "every search we sent follows the published schema: {broken:#?}");
 }

@@ -42,7 +42,15 @@ pub struct Engine {
     pub envelopes: Mutex<HashMap<String, (i64, bool)>>,
     pub disbursements: Mutex<Vec<Disbursement>>,
     pub create_calls: AtomicUsize,
+    /// What the requests we received broke of the published schema.
+    pub violations: Mutex<Vec<String>>,
     next: AtomicUsize,
+}
+
+impl Engine {
+    fn check(&self, definition: &str, body: &Value) {
+        self.violations.lock().unwrap().extend(super::schema::violations(definition, body));
+    }
 }
 
 impl Engine {
@@ -81,6 +89,7 @@ fn reject(code: &str) -> Json<Value> {
 }
 
 async fn envelope(State(e): State<Arc<Engine>>, Json(body): Json<Value>) -> Json<Value> {
+    e.check("bridge_create_envelope", &body);
     let count = body["message"]["number_of_disbursements"].as_i64().unwrap_or(0);
     let id = e.id("ENV");
     e.envelopes.lock().unwrap().insert(id.clone(), (count, false));
@@ -88,6 +97,7 @@ async fn envelope(State(e): State<Arc<Engine>>, Json(body): Json<Value>) -> Json
 }
 
 async fn disbursements(State(e): State<Arc<Engine>>, Json(body): Json<Value>) -> (StatusCode, Json<Value>) {
+    e.check("bridge_create_disbursements", &body);
     let call = e.create_calls.fetch_add(1, Ordering::Relaxed) + 1;
     let (unanswered, delay, error) = {
         let f = e.faults.lock().unwrap();
@@ -131,6 +141,7 @@ async fn disbursements(State(e): State<Arc<Engine>>, Json(body): Json<Value>) ->
 }
 
 async fn envelope_status(State(e): State<Arc<Engine>>, Json(body): Json<Value>) -> Json<Value> {
+    e.check("bridge_envelope_status", &body);
     let id = body["message"].as_str().unwrap_or("").to_string();
     let received = e.disbursements.lock().unwrap().iter().filter(|d| d.envelope == id && !d.cancelled).count();
     let declared = e.envelopes.lock().unwrap().get(&id).map_or(0, |x| x.0);
@@ -139,6 +150,7 @@ async fn envelope_status(State(e): State<Arc<Engine>>, Json(body): Json<Value>) 
 }
 
 async fn cancel(State(e): State<Arc<Engine>>, Json(body): Json<Value>) -> Json<Value> {
+    e.check("bridge_cancel_envelope", &body);
     let id = body["message"]["disbursement_envelope_id"].as_str().unwrap_or("").to_string();
     if let Some(env) = e.envelopes.lock().unwrap().get_mut(&id) {
         env.1 = true;
@@ -150,6 +162,7 @@ async fn cancel(State(e): State<Arc<Engine>>, Json(body): Json<Value>) -> Json<V
 }
 
 async fn status(State(e): State<Arc<Engine>>, Json(body): Json<Value>) -> Json<Value> {
+    e.check("bridge_disbursement_status", &body);
     let ids: Vec<String> = body["message"]
         .as_array()
         .cloned()

@@ -18,6 +18,8 @@ pub const SECRET: &str = "sr-client-secret";
 pub struct Registry {
     pub groups: Mutex<Vec<Value>>,
     pub searches: AtomicUsize,
+    /// What the requests we received broke of the published schema.
+    pub violations: Mutex<Vec<String>>,
 }
 
 pub struct FakeSr {
@@ -109,13 +111,14 @@ async fn search(
         return (StatusCode::UNAUTHORIZED, Json(json!({ "errors": [{ "code": "err.request.unauthorized" }] })));
     }
     registry.searches.fetch_add(1, Ordering::Relaxed);
+    registry.violations.lock().unwrap().extend(super::schema::violations("sr_search_request", &body));
     (StatusCode::OK, Json(search_answer(&registry, &body["message"])))
 }
 
 impl FakeSr {
     pub fn start(groups: Vec<Value>) -> FakeSr {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-        let registry = Arc::new(Registry { groups: Mutex::new(groups), searches: AtomicUsize::new(0) });
+        let registry = Arc::new(Registry { groups: Mutex::new(groups), ..Registry::default() });
         let app = Router::new()
             .route("/oauth2/token", post(token))
             .route("/registry/sync/search", post(search))

@@ -8,6 +8,7 @@ pub mod fake_sr;
 mod postgres;
 pub mod proxy;
 pub mod raw;
+pub mod schema;
 pub mod story;
 pub mod view;
 
