@@ -53,8 +53,11 @@ fn post(base: &str, path: &str, token: Option<&str>, body: &Value) -> (u16, Valu
     let mut r = req.send_json(body).unwrap();
     let status = r.status().as_u16();
     let answer: Value = r.body_mut().read_json().unwrap_or(Value::Null);
-    if status == 200 && path != "/ibr/sync/txn/status" {
-        common::schema::check("ibr_answer", &answer);
+    match path {
+        _ if status != 200 => {}
+        "/ibr/search" => common::schema::check("ack", &answer),
+        "/ibr/sync/txn/status" => {}
+        _ => common::schema::check("ibr_answer", &answer),
     }
     (status, answer)
 }
@@ -258,6 +261,32 @@ fn the_ibr_endpoints_answer_the_compliance_scenarios() {
     let (_, answer) = status_of(&named, &tn, "st1");
     assert_eq!(answer["header"]["status_reason_code"], "rjct.reference_id.invalid");
 
+    // Asynchronous search: acknowledged at once, the answer posted to the client's registered callback
+    // with a token of ours for that client; never to an address the request names.
+    let inbox = Inbox::start();
+    let out = admin(&central.pg.url, &["client", "add", "caller", "--scope", "ibr", "--callback", &inbox.url]);
+    let field = |k: &str| out.lines().find_map(|l| l.strip_prefix(k)).unwrap().trim().to_string();
+    let (caller, caller_secret) = (field("client_id"), field("client_secret"));
+    let tc = token(base, &caller, &caller_secret);
+    let mut ask = search_by(&caller, 1, "a1");
+    let (status, ack) = post(base, "/ibr/search", Some(&tc), &ask);
+    assert_eq!((status, ack["message"]["ack_status"].as_str()), (200, Some("ACK")), "{ack}");
+    let delivered = inbox.wait();
+    assert_eq!(delivered.1["header"]["action"], "on-search");
+    assert_eq!(delivered.1["message"]["correlation_id"], ack["message"]["correlation_id"]);
+    assert_eq!(delivered.1["message"]["search_response"][0]["pagination"]["total_count"], PEOPLE as i64);
+    common::schema::check("ibr_answer", &delivered.1);
+    let public: Vec<u8> = central.value("SELECT public_key FROM signing_keys ORDER BY created_at DESC LIMIT 1");
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
+    validation.set_audience(&[caller.as_str()]);
+    jsonwebtoken::decode::<Value>(&delivered.0, &jsonwebtoken::DecodingKey::from_ed_der(&public), &validation)
+        .expect("the callback carries our token for this client");
+    ask["header"]["message_id"] = json!("a2");
+    ask["header"]["sender_uri"] = json!("https://attacker.example.org/collect");
+    assert_eq!(code(post(base, "/ibr/search", Some(&tc), &ask)), (403, "err.sender_uri.invalid".into()));
+    let no_callback = search_by(&named, 1, "a3");
+    assert_eq!(code(post(base, "/ibr/search", Some(&tn), &no_callback)), (403, "err.sender_uri.invalid".into()));
+
     // A revoked client's token stops at once.
     admin(&central.pg.url, &["client", "revoke", "partner"]);
     let ask = envelope(&partner, "m9", "enrolled", json!(1), enrolled_by("NID0003"));
@@ -273,6 +302,63 @@ fn the_ibr_endpoints_answer_the_compliance_scenarios() {
         central.count("SELECT count(*) FROM audit WHERE details::text LIKE '%Aminata%' OR details::text LIKE '%NID0%'"),
         0
     );
+}
+
+/// A search of the OAP program's people, three a page.
+fn search_by(sender: &str, page: i64, id: &str) -> Value {
+    envelope(
+        sender,
+        id,
+        "search",
+        json!(1),
+        json!({ "transaction_id": format!("t-{id}"), "search_request": [{
+        "reference_id": "s1", "timestamp": "2026-01-01T00:00:00Z",
+        "search_criteria": { "query_type": "predicate",
+            "query": [{ "seq_num": 1, "expression1": { "attribute_name": "programme_identifier", "operator": "eq", "attribute_value": "OAP" } }],
+            "pagination": { "page_size": 3, "page_number": page } } }] }),
+    )
+}
+
+/// A caller's callback address: keeps what is posted to it, with the bearer token.
+struct Inbox {
+    url: String,
+    got: std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Inbox {
+    fn start() -> Inbox {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let got: std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>> = std::sync::Arc::default();
+        let keep = got.clone();
+        let app = axum::Router::new().route(
+            "/on-search",
+            axum::routing::post(move |headers: axum::http::HeaderMap, axum::Json(body): axum::Json<Value>| {
+                let keep = keep.clone();
+                async move {
+                    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+                    keep.lock().unwrap().push((auth.trim_start_matches("Bearer ").to_string(), body));
+                    axum::Json(json!({ "message": { "ack_status": "ACK" } }))
+                }
+            }),
+        );
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let url = format!("http://{}/on-search", listener.local_addr().unwrap());
+        runtime.spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Inbox { url, got, _runtime: runtime }
+    }
+
+    /// The first delivery, waiting at most a minute.
+    fn wait(&self) -> (String, Value) {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if let Some(first) = self.got.lock().unwrap().first().cloned() {
+                return first;
+            }
+            assert!(std::time::Instant::now() < until, "no answer reached the callback");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
 }
 
 /// A token signed with the server's own key that expired a minute ago.

@@ -1,6 +1,7 @@
 //! The DCI endpoints (docs/interop.md): the OAuth2 token endpoint and JWKS, and the IBR profile's
 //! synchronous endpoints. Every answer and every refusal is audited with counts, never personal data.
 
+mod callback;
 pub mod envelope;
 mod ibr;
 pub mod oauth;
@@ -28,6 +29,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/oauth2/token", post(token))
         .route("/.well-known/jwks.json", get(jwks))
+        .route("/ibr/search", post(search))
         .route("/ibr/sync/search", post(sync_search))
         .route("/ibr/sync/enrolled", post(sync_enrolled))
         .route("/ibr/sync/enrollment/updates", post(sync_updates))
@@ -139,21 +141,28 @@ async fn caller(state: &AppState, headers: &HeaderMap, scope: &str) -> Result<Ca
 
 /// What an endpoint makes of a checked message: the answer's message and status, and how many people's
 /// data it reveals.
-type Work = (serde_json::Value, Status, usize, usize);
+pub(crate) type Work = (serde_json::Value, Status, usize, usize);
 
 /// The steps every synchronous IBR endpoint takes: the caller, the envelope, the header, a repeated
 /// message_id, the view brought up to date, the work, the record kept for `txn/status`, the audit.
+/// Whether an endpoint answers at once or acknowledges and delivers the answer to the caller's callback.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Delivery {
+    Sync,
+    Callback,
+}
+
 async fn endpoint<F, Fut>(
     state: &AppState,
     headers: &HeaderMap,
     body: &Bytes,
     name: &'static str,
-    (action, answer_action, list): (&'static str, &'static str, Option<&'static str>),
+    (action, answer_action, list, delivery): (&'static str, &'static str, Option<&'static str>, Delivery),
     work: F,
 ) -> Response
 where
-    F: FnOnce(Caller, serde_json::Value, String, uuid::Uuid) -> Fut,
-    Fut: std::future::Future<Output = crate::error::Result<std::result::Result<Work, Rejection>>>,
+    F: FnOnce(Caller, serde_json::Value, String, uuid::Uuid) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = crate::error::Result<std::result::Result<Work, Rejection>>> + Send + 'static,
 {
     let mut actor = "unknown".to_string();
     let result: std::result::Result<Response, HttpRefusal> = async {
@@ -180,6 +189,10 @@ where
         }
         let unavailable =
             |_| HttpRefusal::new(StatusCode::SERVICE_UNAVAILABLE, "err.service.unavailable", "try again later");
+        let callback = match delivery {
+            Delivery::Sync => None,
+            Delivery::Callback => Some(callback::address(&caller, env.header.sender_uri.as_deref())?),
+        };
         let correlation = uuid::Uuid::now_v7();
         let client = state.pool.get().await.map_err(|e| unavailable(crate::error::ServerError::from(e)))?;
         let fresh = client
@@ -194,6 +207,29 @@ where
             let r = Rejection::new("rjct.message_id.duplicate", "this message_id was sent before");
             audit_answer(state, &actor, name, "rejected:rjct.message_id.duplicate", 0).await;
             return Ok(reply(Status::Rejected, Some(&r), 0, serde_json::json!({ "transaction_id": transaction })));
+        }
+        if let Some(url) = callback {
+            let job = callback::Job {
+                state: state.clone(),
+                url,
+                request: env.header.clone(),
+                answer_action,
+                items,
+                name,
+                actor: actor.clone(),
+                client_id,
+                message_id: env.header.message_id.clone(),
+            };
+            let message = env.message.clone();
+            tokio::spawn(async move {
+                let done = match crate::projection::catch_up(&job.state.pool).await {
+                    Ok(_) => work(caller, message, transaction, correlation).await,
+                    Err(e) => Err(e),
+                };
+                job.deliver(done).await;
+            });
+            audit_answer(state, &actor, name, "acknowledged", 0).await;
+            return Ok(callback::acknowledged(correlation));
         }
         crate::projection::catch_up(&state.pool).await.map_err(unavailable)?;
         let done = work(caller, env.message.clone(), transaction.clone(), correlation).await.map_err(unavailable)?;
@@ -222,7 +258,7 @@ where
     }
 }
 
-async fn audit_answer(state: &AppState, actor: &str, name: &str, outcome: &str, people: usize) {
+pub(crate) async fn audit_answer(state: &AppState, actor: &str, name: &str, outcome: &str, people: usize) {
     let Ok(client) = state.pool.get().await else {
         tracing::error!("an answer could not be audited: no database");
         return;
@@ -266,14 +302,24 @@ where
     Ok(Ok((message, status, people, count)))
 }
 
-async fn sync_search(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn sync_search(state: State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    searching(state, headers, body, Delivery::Sync).await
+}
+
+/// `/ibr/search`: acknowledged at once; the answer goes to the client's registered callback.
+async fn search(state: State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    searching(state, headers, body, Delivery::Callback).await
+}
+
+async fn searching(State(state): State<AppState>, headers: HeaderMap, body: Bytes, delivery: Delivery) -> Response {
     let s = state.clone();
+    let name = if delivery == Delivery::Sync { "dci.ibr.search" } else { "dci.ibr.search_async" };
     endpoint(
         &state,
         &headers,
         &body,
-        "dci.ibr.search",
-        ("search", "on-search", Some("search_request")),
+        name,
+        ("search", "on-search", Some("search_request"), delivery),
         |caller, message, txn, corr| async move {
             each(
                 &s,
@@ -300,7 +346,7 @@ async fn sync_enrolled(State(state): State<AppState>, headers: HeaderMap, body: 
         &headers,
         &body,
         "dci.ibr.enrolled",
-        ("enrolled", "on-enrolled", Some("enrolled_request")),
+        ("enrolled", "on-enrolled", Some("enrolled_request"), Delivery::Sync),
         |caller, message, txn, corr| async move {
             each(
                 &s,
@@ -327,7 +373,7 @@ async fn sync_updates(State(state): State<AppState>, headers: HeaderMap, body: B
         &headers,
         &body,
         "dci.ibr.enrollment_updates",
-        ("enrollment-updates", "on-enrollment-updates", None),
+        ("enrollment-updates", "on-enrollment-updates", None, Delivery::Sync),
         |caller, message, txn, corr| async move {
             let client = s.pool.get().await?;
             Ok(ibr::updates(&client, &caller, &message).await?.map(|(mut answer, people)| {
@@ -342,7 +388,7 @@ async fn sync_updates(State(state): State<AppState>, headers: HeaderMap, body: B
 
 async fn sync_txn_status(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let s = state.clone();
-    endpoint(&state, &headers, &body, "dci.ibr.txn_status", ("txn-status", "txn-on-status", None), |caller, message, txn, corr| async move {
+    endpoint(&state, &headers, &body, "dci.ibr.txn_status", ("txn-status", "txn-on-status", None, Delivery::Sync), |caller, message, txn, corr| async move {
         let request = message.get("txnstatus_request").cloned().unwrap_or_default();
         let value = request.get("attribute_value").and_then(|v| v.as_str()).unwrap_or_default().to_string();
         let sql = match request.get("attribute_type").and_then(|v| v.as_str()) {

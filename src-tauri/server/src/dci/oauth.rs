@@ -288,6 +288,27 @@ pub async fn issue(
     })))
 }
 
+/// A token for a callback we make to `client_id`: signed by our key, its audience the client, so the client
+/// can check with our JWKS that the answer is ours.
+pub async fn callback_token(pool: &Pool, client_id: &str) -> Result<String> {
+    let client = pool.get().await?;
+    let (kid, pkcs8) = signing_key(&client).await?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let claims = Claims {
+        iss: ISSUER.into(),
+        sub: ISSUER.into(),
+        aud: client_id.into(),
+        scope: "callback".into(),
+        iat: now,
+        exp: now + 300,
+        jti: uuid::Uuid::now_v7().to_string(),
+    };
+    let mut header = Header::new(Algorithm::EdDSA);
+    header.kid = Some(kid);
+    jsonwebtoken::encode(&header, &claims, &EncodingKey::from_ed_der(&pkcs8))
+        .map_err(|e| ServerError::Config(format!("cannot sign a token: {e}")))
+}
+
 /// Verifies a bearer token: our key, our audience, not expired, and a client that is not revoked.
 /// `None` for any token that does not hold.
 pub async fn verify(pool: &Pool, token: &str) -> Result<Option<Caller>> {
