@@ -29,6 +29,8 @@ CREATE TABLE registry_ids (
     PRIMARY KEY (id_type, value, registrant)
 );
 CREATE INDEX registry_ids_registrant ON registry_ids (registrant);
+-- Lookups by an ID's value (its type is compared without case).
+CREATE INDEX registry_ids_value ON registry_ids (value);
 
 CREATE TABLE registry_household_members (
     grp        uuid NOT NULL,
@@ -236,3 +238,24 @@ CREATE TABLE disbursement_events (
     message text NOT NULL
 );
 CREATE INDEX disbursement_events_batch ON disbursement_events (batch, id);
+
+-- What a Social Registry delivered to us: answers to our asynchronous searches (`/registry/on-search`)
+-- and notifications of a subscription (`/registry/notify`), kept until a pull takes them.
+CREATE TABLE sr_deliveries (
+    id             bigserial PRIMARY KEY,
+    client_id      text NOT NULL,
+    kind           text NOT NULL CHECK (kind IN ('on-search', 'notify')),
+    transaction_id text NOT NULL,
+    reference_id   text,
+    body           jsonb NOT NULL,
+    received_at    timestamptz NOT NULL DEFAULT now(),
+    processed_at   timestamptz
+);
+CREATE INDEX sr_deliveries_waiting ON sr_deliveries (kind, transaction_id) WHERE processed_at IS NULL;
+
+CREATE TABLE sr_subscriptions (
+    source     text NOT NULL,
+    code       text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (source, code)
+);

@@ -68,6 +68,35 @@ pub async fn check_schema(pool: &Pool) -> Result<()> {
     }
 }
 
+type Params<'a> = &'a [&'a (dyn tokio_postgres::types::ToSql + Sync)];
+
+/// Rows of a statement prepared once per connection: the DCI answers run the same few statements for
+/// every request, and preparing each anew costs a round trip.
+pub async fn rows(
+    client: &impl deadpool_postgres::GenericClient,
+    sql: &str,
+    params: Params<'_>,
+) -> Result<Vec<tokio_postgres::Row>> {
+    let statement = client.prepare_cached(sql).await?;
+    Ok(client.query(&statement, params).await?)
+}
+
+/// The row, if any, of a statement prepared once per connection.
+pub async fn row(
+    client: &impl deadpool_postgres::GenericClient,
+    sql: &str,
+    params: Params<'_>,
+) -> Result<Option<tokio_postgres::Row>> {
+    let statement = client.prepare_cached(sql).await?;
+    Ok(client.query_opt(&statement, params).await?)
+}
+
+/// Runs a statement prepared once per connection; the rows it changed.
+pub async fn run(client: &impl deadpool_postgres::GenericClient, sql: &str, params: Params<'_>) -> Result<u64> {
+    let statement = client.prepare_cached(sql).await?;
+    Ok(client.execute(&statement, params).await?)
+}
+
 /// Appends to the server's audit log.
 pub async fn audit(
     client: &impl deadpool_postgres::GenericClient,
@@ -76,11 +105,11 @@ pub async fn audit(
     outcome: &str,
     details: serde_json::Value,
 ) -> Result<()> {
-    client
-        .execute(
-            "INSERT INTO audit (actor, action, outcome, details) VALUES ($1, $2, $3, $4)",
-            &[&actor, &action, &outcome, &details],
-        )
-        .await?;
+    run(
+        client,
+        "INSERT INTO audit (actor, action, outcome, details) VALUES ($1, $2, $3, $4)",
+        &[&actor, &action, &outcome, &details],
+    )
+    .await?;
     Ok(())
 }

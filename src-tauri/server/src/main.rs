@@ -153,6 +153,25 @@ enum SrCommand {
         /// Pull again every N minutes, each time since the last pull started (until Ctrl-C).
         #[arg(long)]
         every: Option<u64>,
+        /// Ask asynchronously: answers come to our /registry/on-search at this address.
+        #[arg(long = "async", value_name = "CALLBACK_URL")]
+        callback: Option<String>,
+        /// How long to wait for each asynchronous answer, in seconds.
+        #[arg(long, default_value_t = 300)]
+        wait: u64,
+        /// Take the notifications the source delivered to /registry/notify instead of searching.
+        #[arg(long, conflicts_with_all = ["query", "since", "callback"])]
+        notified: bool,
+    },
+    /// Subscribes to a source's changes: it notifies our /registry/notify at CALLBACK_URL; take them with
+    /// `sr pull --notified`.
+    Subscribe {
+        #[arg(long)]
+        source: String,
+        #[arg(long = "callback-url")]
+        callback: String,
+        #[arg(long)]
+        query: Option<PathBuf>,
     },
 }
 
@@ -199,6 +218,43 @@ fn main() -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// A source named in the config file, or a mapping file's path.
+fn source_file(file: &FileConfig, source: &str) -> Result<PathBuf> {
+    match file.sr_sources.as_ref().and_then(|s| s.get(source)) {
+        Some(p) => Ok(p.clone()),
+        None if source.ends_with(".toml") => Ok(PathBuf::from(source)),
+        None => Err(ServerError::Config(format!("no source {source} in the config file's sr_sources"))),
+    }
+}
+
+fn read_query(path: Option<PathBuf>) -> Result<Option<serde_json::Value>> {
+    Ok(match path {
+        Some(q) => Some(serde_json::from_str(&std::fs::read_to_string(&q)?)?),
+        None => None,
+    })
+}
+
+fn print_pull(report: &sr::PullReport) {
+    println!(
+        "pull {}: {} records in {} pages; {} created, {} updated, {} unchanged; {} joined and {} left a household; {} rejected",
+        report.pull,
+        report.records,
+        report.pages,
+        report.counts.created,
+        report.counts.updated,
+        report.counts.unchanged,
+        report.counts.joined,
+        report.counts.left,
+        report.rejected.len()
+    );
+    for r in &report.rejected {
+        println!("rejected {}: {}", r.external_id, r.reason);
+    }
+    for r in &report.refused_ops {
+        println!("refused op {r}");
     }
 }
 
@@ -361,44 +417,52 @@ async fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
-        Command::Sr(SrCommand::Pull { source, query, since, every }) => {
+        Command::Sr(SrCommand::Subscribe { source, callback, query }) => {
             db::check_schema(&pool).await?;
-            let path = match file.sr_sources.as_ref().and_then(|s| s.get(&source)) {
-                Some(p) => p.clone(),
-                None if source.ends_with(".toml") => PathBuf::from(&source),
-                None => return Err(ServerError::Config(format!("no source {source} in the config file's sr_sources"))),
-            };
-            let mapping = sr::mapping::Source::read(&path)?;
-            let query = match query {
-                Some(q) => Some(serde_json::from_str(&std::fs::read_to_string(&q)?)?),
-                None => None,
+            let mapping = sr::mapping::Source::read(&source_file(&file, &source)?)?;
+            let criteria = sr::criteria(&mapping, read_query(query)?, None);
+            let code = tokio::task::spawn_blocking(move || {
+                sr::client::SrClient::new(mapping.clone())?.subscribe(&criteria, &callback).map(|c| (mapping.name, c))
+            })
+            .await
+            .map_err(|e| ServerError::Command(e.to_string()))??;
+            let client = pool.get().await?;
+            client
+                .execute(
+                    "INSERT INTO sr_subscriptions (source, code) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    &[&code.0, &code.1],
+                )
+                .await?;
+            println!("subscribed to {}: subscription {}", code.0, code.1);
+        }
+        Command::Sr(SrCommand::Pull { source, query, since, every, callback, wait, notified }) => {
+            db::check_schema(&pool).await?;
+            let mapping = sr::mapping::Source::read(&source_file(&file, &source)?)?;
+            let query = read_query(query)?;
+            let fetch = match callback {
+                Some(callback) => sr::Fetch::Async { callback, wait: std::time::Duration::from_secs(wait) },
+                None => sr::Fetch::Sync,
             };
             let mut since = since;
             loop {
                 let started = br_model::clock::now_rfc3339();
-                let criteria = sr::criteria(&mapping, query.clone(), since.as_deref());
-                let report = sr::pull(&pool, mapping.clone(), criteria, &|r| {
-                    eprintln!(
-                        "page {}: {} records, {} created, {} updated, {} rejected",
-                        r.pages,
-                        r.records,
-                        r.counts.created,
-                        r.counts.updated,
-                        r.rejected.len()
-                    );
-                })
-                .await?;
-                println!(
-                    "pull {}: {} records in {} pages; {} created, {} updated, {} unchanged; {} joined and {} left a household; {} rejected",
-                    report.pull, report.records, report.pages, report.counts.created, report.counts.updated,
-                    report.counts.unchanged, report.counts.joined, report.counts.left, report.rejected.len()
-                );
-                for r in &report.rejected {
-                    println!("rejected {}: {}", r.external_id, r.reason);
-                }
-                for r in &report.refused_ops {
-                    println!("refused op {r}");
-                }
+                let report = if notified {
+                    sr::inbox::take_notified(&pool, &mapping).await?
+                } else {
+                    let criteria = sr::criteria(&mapping, query.clone(), since.as_deref());
+                    sr::pull(&pool, mapping.clone(), criteria, fetch.clone(), &|r| {
+                        eprintln!(
+                            "page {}: {} records, {} created, {} updated, {} rejected",
+                            r.pages,
+                            r.records,
+                            r.counts.created,
+                            r.counts.updated,
+                            r.rejected.len()
+                        );
+                    })
+                    .await?
+                };
+                print_pull(&report);
                 let Some(minutes) = every else { break };
                 since = Some(started);
                 tokio::select! {

@@ -137,3 +137,60 @@ fn a_social_registry_pull_creates_then_updates_without_duplicates() {
     let broken = sr.registry.violations.lock().unwrap().clone();
     assert!(broken.is_empty(), "every search we sent follows the published schema: {broken:#?}");
 }
+
+#[test]
+fn asynchronous_answers_and_notifications_come_through_our_callbacks() {
+    let central = Central::new(&[("HQ", true), ("NTH", false), ("STH", false)]);
+    let server = Server::start(&central.pg.url);
+    let sr = FakeSr::start((0..50).map(|n| household(n, 4, "2026-01-01T00:00:00Z")).collect());
+    // The registry calls us back as an API client of ours with the `sr` scope.
+    let made = common::admin(&central.pg.url, &["client", "add", "test-sr-callback", "--scope", "sr"]);
+    let field = |k: &str| made.lines().find_map(|l| l.strip_prefix(k)).unwrap().trim().to_string();
+    *sr.registry.callback_credentials.lock().unwrap() =
+        Some((format!("{}/oauth2/token", server.url), field("client_id"), field("client_secret")));
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = dir.path().join("sr.toml");
+    std::fs::write(&mapping, sr.mapping(20)).unwrap();
+    let mapping = mapping.to_str().unwrap();
+
+    // Three pages asked asynchronously, each answer delivered to our /registry/on-search.
+    let on_search = format!("{}/registry/on-search", server.url);
+    let out = pull(&central, &["--source", mapping, "--async", &on_search, "--wait", "60"]);
+    assert!(out.contains("50 records in 3 pages; 250 created"), "{out}");
+    assert_eq!(
+        count(&central, "SELECT count(*) FROM sr_deliveries WHERE kind = 'on-search' AND processed_at IS NOT NULL"),
+        3
+    );
+
+    // A subscription: the registry notifies two changed households and a new one.
+    let notify = format!("{}/registry/notify", server.url);
+    let out = Command::new(env!("CARGO_BIN_EXE_br-server"))
+        .args(["sr", "subscribe", "--source", mapping, "--callback-url", &notify])
+        .env("BR_SERVER_DATABASE_URL", &central.pg.url)
+        .env("TEST_SR_SECRET", SECRET)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("subscription SUB-1"), "{out:?}");
+    let mut changed = vec![household(3, 4, "2026-06-01T00:00:00Z"), household(4, 5, "2026-06-01T00:00:00Z")];
+    changed[0]["member_list"][0]["household_member"]["demographic_info"]["person"]["name"]["given_name"] =
+        json!("Notified");
+    changed.push(household(900, 4, "2026-06-01T00:00:00Z"));
+    assert_eq!(sr.registry.notify(changed), 200);
+    let out = pull(&central, &["--source", mapping, "--notified"]);
+    assert!(
+        out.contains("3 records in 1 pages; 6 created, 1 updated"),
+        "a new member, a new household of four, a new name: {out}"
+    );
+    assert_eq!(
+        count(&central, "SELECT count(*) FROM registry_registrants WHERE fields ->> 'given_name' = 'Notified'"),
+        1
+    );
+    let again = pull(&central, &["--source", mapping, "--notified"]);
+    assert!(again.contains("0 records"), "a notification is taken once: {again}");
+    // Nobody else may deliver: no token, no delivery.
+    let agent = common::raw::agent();
+    let status = agent.post(&notify).send_json(json!({})).unwrap().status().as_u16();
+    assert_eq!(status, 401);
+    let broken = sr.registry.violations.lock().unwrap().clone();
+    assert!(broken.is_empty(), "{broken:#?}");
+}

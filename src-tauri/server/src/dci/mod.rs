@@ -4,6 +4,7 @@
 mod callback;
 pub mod envelope;
 mod ibr;
+mod inbox;
 pub mod oauth;
 mod query;
 mod records;
@@ -29,6 +30,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/oauth2/token", post(token))
         .route("/.well-known/jwks.json", get(jwks))
+        .route("/registry/on-search", post(inbox::on_search))
+        .route("/registry/notify", post(inbox::notify))
         .route("/ibr/search", post(search))
         .route("/ibr/sync/search", post(sync_search))
         .route("/ibr/sync/enrolled", post(sync_enrolled))
@@ -110,7 +113,7 @@ async fn jwks(State(state): State<AppState>) -> Response {
 }
 
 /// The caller of a DCI endpoint, from its bearer token, holding `scope`.
-async fn caller(state: &AppState, headers: &HeaderMap, scope: &str) -> Result<Caller, HttpRefusal> {
+pub(crate) async fn caller(state: &AppState, headers: &HeaderMap, scope: &str) -> Result<Caller, HttpRefusal> {
     let token = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -195,14 +198,14 @@ where
         };
         let correlation = uuid::Uuid::now_v7();
         let client = state.pool.get().await.map_err(|e| unavailable(crate::error::ServerError::from(e)))?;
-        let fresh = client
-            .execute(
-                "INSERT INTO dci_transactions (client_id, message_id, transaction_id, correlation_id, action, status)
+        let fresh = crate::db::run(
+            &client,
+            "INSERT INTO dci_transactions (client_id, message_id, transaction_id, correlation_id, action, status)
                  VALUES ($1, $2, $3, $4, $5, 'rcvd') ON CONFLICT DO NOTHING",
-                &[&caller.client_id, &env.header.message_id, &transaction, &correlation, &action],
-            )
-            .await
-            .map_err(|e| unavailable(e.into()))?;
+            &[&caller.client_id, &env.header.message_id, &transaction, &correlation, &action],
+        )
+        .await
+        .map_err(unavailable)?;
         if fresh == 0 {
             let r = Rejection::new("rjct.message_id.duplicate", "this message_id was sent before");
             audit_answer(state, &actor, name, "rejected:rjct.message_id.duplicate", 0).await;
@@ -237,13 +240,13 @@ where
             Ok((message, status, people, completed)) => (message, status, people, completed, None),
             Err(r) => (serde_json::json!({ "transaction_id": transaction }), Status::Rejected, 0, 0, Some(r)),
         };
-        client
-            .execute(
-                "UPDATE dci_transactions SET status = $3, answer = $4 WHERE client_id = $1 AND message_id = $2",
-                &[&client_id, &env.header.message_id, &status.as_str(), &message],
-            )
-            .await
-            .map_err(|e| unavailable(e.into()))?;
+        crate::db::run(
+            &client,
+            "UPDATE dci_transactions SET status = $3, answer = $4 WHERE client_id = $1 AND message_id = $2",
+            &[&client_id, &env.header.message_id, &status.as_str(), &message],
+        )
+        .await
+        .map_err(unavailable)?;
         let outcome = rejection.as_ref().map_or("ok".to_string(), |r| format!("rejected:{}", r.code));
         audit_answer(state, &actor, name, &outcome, people).await;
         Ok(reply(status, rejection.as_ref(), completed, message))

@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Result, ServerError};
 
 /// The scopes a client may hold: `ibr` reads program memberships, entitlements and payments by ID;
-/// `ibr.names` adds names, sex and birth date to what `ibr` answers.
-pub const SCOPES: [&str; 2] = ["ibr", "ibr.names"];
+/// `ibr.names` adds names, sex and birth date to what `ibr` answers; `sr` is a Social Registry delivering
+/// answers and notifications to us.
+pub const SCOPES: [&str; 3] = ["ibr", "ibr.names", "sr"];
 /// How long an access token lives.
 pub const TOKEN_SECONDS: i64 = 900;
 /// The audience every token names: our DCI endpoints.
@@ -315,12 +316,12 @@ pub async fn verify(pool: &Pool, token: &str) -> Result<Option<Caller>> {
     let Ok(header) = jsonwebtoken::decode_header(token) else { return Ok(None) };
     let (Some(kid), Algorithm::EdDSA) = (header.kid, header.alg) else { return Ok(None) };
     let client = pool.get().await?;
-    let Some(row) = client
-        .query_opt(
-            "SELECT public_key FROM signing_keys WHERE kid = $1 AND (retired_at IS NULL OR retired_at > now())",
-            &[&kid],
-        )
-        .await?
+    let Some(row) = crate::db::row(
+        &client,
+        "SELECT public_key FROM signing_keys WHERE kid = $1 AND (retired_at IS NULL OR retired_at > now())",
+        &[&kid],
+    )
+    .await?
     else {
         return Ok(None);
     };
@@ -333,9 +334,12 @@ pub async fn verify(pool: &Pool, token: &str) -> Result<Option<Caller>> {
         return Ok(None);
     };
     let claims = data.claims;
-    let Some(row) = client
-        .query_opt("SELECT callback_url FROM api_clients WHERE client_id = $1 AND revoked_at IS NULL", &[&claims.sub])
-        .await?
+    let Some(row) = crate::db::row(
+        &client,
+        "SELECT callback_url FROM api_clients WHERE client_id = $1 AND revoked_at IS NULL",
+        &[&claims.sub],
+    )
+    .await?
     else {
         return Ok(None);
     };

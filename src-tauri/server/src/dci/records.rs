@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use deadpool_postgres::GenericClient;
 use uuid::Uuid;
 
+use crate::db::rows;
 use crate::error::Result;
 
 /// The id type under which a caller may name a person by our registry's id.
@@ -17,10 +18,9 @@ pub const REGISTRY_ID: &str = "br_id";
 pub async fn by_id(client: &impl GenericClient, id_type: &str, value: &str) -> Result<Vec<Uuid>> {
     let rows = if id_type.eq_ignore_ascii_case(REGISTRY_ID) {
         let Ok(id) = value.parse::<Uuid>() else { return Ok(Vec::new()) };
-        client.query("SELECT coalesce(merged_into, id) FROM registry_registrants WHERE id = $1", &[&id]).await?
+        rows(client, "SELECT coalesce(merged_into, id) FROM registry_registrants WHERE id = $1", &[&id]).await?
     } else {
-        client
-            .query(
+        rows(client,
                 "SELECT DISTINCT coalesce(r.merged_into, r.id) FROM registry_ids i JOIN registry_registrants r ON r.id = i.registrant
                  WHERE lower(i.id_type) = lower($1) AND i.value = $2",
                 &[&id_type, &value],
@@ -36,34 +36,34 @@ pub async fn records(client: &impl GenericClient, people: &[Uuid], names: bool) 
         return Ok(Vec::new());
     }
     let mut ids: HashMap<Uuid, Vec<serde_json::Value>> = HashMap::new();
-    for r in client
-        .query(
-            "SELECT registrant, id_type, value FROM registry_ids WHERE registrant = ANY($1) ORDER BY id_type",
-            &[&people],
-        )
-        .await?
+    for r in rows(
+        client,
+        "SELECT registrant, id_type, value FROM registry_ids WHERE registrant = ANY($1) ORDER BY id_type",
+        &[&people],
+    )
+    .await?
     {
         ids.entry(r.get(0)).or_default().push(serde_json::json!({
             "identifier_type": r.get::<_, String>(1), "identifier_value": r.get::<_, String>(2)
         }));
     }
     let mut households: HashMap<Uuid, Uuid> = HashMap::new();
-    for r in client
-        .query(
-            "SELECT individual, grp FROM registry_household_members WHERE individual = ANY($1) AND end_date IS NULL",
-            &[&people],
-        )
-        .await?
+    for r in rows(
+        client,
+        "SELECT individual, grp FROM registry_household_members WHERE individual = ANY($1) AND end_date IS NULL",
+        &[&people],
+    )
+    .await?
     {
         households.insert(r.get(0), r.get(1));
     }
     let mut programmes = programmes(client, people).await?;
-    let rows = client
-        .query(
-            "SELECT id, kind, registered_on, status, fields FROM registry_registrants WHERE id = ANY($1)",
-            &[&people],
-        )
-        .await?;
+    let rows = rows(
+        client,
+        "SELECT id, kind, registered_on, status, fields FROM registry_registrants WHERE id = ANY($1)",
+        &[&people],
+    )
+    .await?;
     let mut by_person: HashMap<Uuid, serde_json::Value> = HashMap::new();
     for r in rows {
         let id: Uuid = r.get(0);
@@ -98,8 +98,7 @@ pub async fn records(client: &impl GenericClient, people: &[Uuid], names: bool) 
 /// Each person's program memberships with their entitlements and the payment of each.
 async fn programmes(client: &impl GenericClient, people: &[Uuid]) -> Result<HashMap<Uuid, Vec<serde_json::Value>>> {
     let mut benefits: HashMap<(Uuid, Uuid), Vec<serde_json::Value>> = HashMap::new();
-    for r in client
-        .query(
+    for r in rows(client,
             "SELECT e.registrant, c.program, c.sequence, c.name, e.kind, e.amount, e.currency, e.state, e.valid_from,
                     e.valid_until, p.state, p.external_ref, p.reason, p.changed_at
              FROM registry_entitlements e JOIN registry_cycles c ON c.id = e.cycle
@@ -129,14 +128,14 @@ async fn programmes(client: &impl GenericClient, people: &[Uuid]) -> Result<Hash
         }));
     }
     let mut out: HashMap<Uuid, Vec<serde_json::Value>> = HashMap::new();
-    for r in client
-        .query(
-            "SELECT m.registrant, p.id, p.code, p.name, m.state, m.enrolled_on, m.exited_on, m.changed_at
+    for r in rows(
+        client,
+        "SELECT m.registrant, p.id, p.code, p.name, m.state, m.enrolled_on, m.exited_on, m.changed_at
              FROM registry_memberships m JOIN registry_programs p ON p.id = m.program
              WHERE m.registrant = ANY($1) ORDER BY p.code",
-            &[&people],
-        )
-        .await?
+        &[&people],
+    )
+    .await?
     {
         let person: Uuid = r.get(0);
         let program: Uuid = r.get(1);

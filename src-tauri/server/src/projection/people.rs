@@ -2,7 +2,6 @@
 //! makes them (core's registry/remote.rs and program replay).
 
 use br_model::op::{Op, OpRecord, RegistrantField};
-use br_model::program::MembershipState;
 use br_model::registry::RegistrantFields;
 use deadpool_postgres::GenericClient;
 use uuid::Uuid;
@@ -11,18 +10,6 @@ use crate::error::Result;
 
 pub(super) async fn apply(tx: &impl GenericClient, rec: &OpRecord) -> Result<()> {
     match &rec.op {
-        Op::RegistrantCreated { id, kind, reference, registered_on, fields } => {
-            let n = tx
-                .execute(
-                    "INSERT INTO registry_registrants (id, office, kind, reference, registered_on, fields)
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
-                    &[id, &rec.owner_office, &kind.as_str(), reference, registered_on, &serde_json::to_value(fields)?],
-                )
-                .await?;
-            if n == 1 {
-                write_ids(tx, *id, fields).await?;
-            }
-        }
         Op::RegistrantUpdated { id, changed, fields } => updated(tx, rec, *id, changed, fields).await?,
         Op::RegistrantDisabled { id, .. } => {
             tx.execute("UPDATE registry_registrants SET status = 'disabled' WHERE id = $1", &[id]).await?;
@@ -35,15 +22,6 @@ pub(super) async fn apply(tx: &impl GenericClient, rec: &OpRecord) -> Result<()>
                 "UPDATE registry_ids SET registrant = $2 WHERE registrant = $1 AND id_type = $3
                    AND NOT EXISTS (SELECT 1 FROM registry_ids WHERE registrant = $2 AND id_type = $3)",
                 &[from, to, id_type],
-            )
-            .await?;
-        }
-        Op::HouseholdMemberJoined { group, individual, kind, is_head, start_date } => {
-            tx.execute(
-                "INSERT INTO registry_household_members (grp, individual, kind, is_head, start_date) VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (grp, individual) DO UPDATE SET kind = excluded.kind, is_head = excluded.is_head,
-                     start_date = excluded.start_date, end_date = NULL",
-                &[group, individual, kind, is_head, start_date],
             )
             .await?;
         }
@@ -146,33 +124,6 @@ pub(super) async fn apply_program(tx: &impl GenericClient, cursor: i64, rec: &Op
                 &[&program.id, &program.code, &program.name, &program.currency, &program.state.as_str(), &program.archived],
             )
             .await?;
-        }
-        Op::ProgramMembershipMoved(m) => {
-            let now = tx
-                .query_opt(
-                    "SELECT state FROM registry_memberships WHERE program = $1 AND registrant = $2 FOR UPDATE",
-                    &[&m.program, &m.registrant],
-                )
-                .await?
-                .and_then(|r| MembershipState::parse(r.get(0)));
-            let allowed = match now {
-                None => {
-                    matches!(m.to, MembershipState::Draft | MembershipState::Enrolled | MembershipState::NotEligible)
-                }
-                Some(s) => s != m.to && s.may_become(m.to),
-            };
-            if allowed {
-                tx.execute(
-                    "INSERT INTO registry_memberships (id, program, registrant, state, enrolled_on, exited_on, changed_at_cursor, changed_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                     ON CONFLICT (program, registrant) DO UPDATE SET state = excluded.state,
-                         enrolled_on = coalesce(excluded.enrolled_on, registry_memberships.enrolled_on),
-                         exited_on = excluded.exited_on, changed_at_cursor = excluded.changed_at_cursor,
-                         changed_at = excluded.changed_at",
-                    &[&m.id, &m.program, &m.registrant, &m.to.as_str(), &m.enrolled_on, &m.exited_on, &cursor, &rec.at],
-                )
-                .await?;
-            }
         }
         Op::ProgramMembershipTransferred { program, from, to, state, .. } => {
             tx.execute(

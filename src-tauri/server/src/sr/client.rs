@@ -59,6 +59,74 @@ impl SrClient {
         })
     }
 
+    /// Asks for page `page` asynchronously: the registry acknowledges, then posts the answer to
+    /// `callback` (our `/registry/on-search`).
+    pub fn search_async(&mut self, transaction: &str, criteria: &Value, page: u32, callback: &str) -> Result<()> {
+        let mut body = self.search_envelope(transaction, criteria, page);
+        body["header"]["sender_uri"] = json!(callback);
+        self.acknowledged("/registry/search", &body, "the asynchronous search")
+    }
+
+    /// Subscribes to the registry's changes matching `criteria`, notified to `callback` (our
+    /// `/registry/notify`); the subscription's code.
+    pub fn subscribe(&mut self, criteria: &Value, callback: &str) -> Result<String> {
+        let transaction = uuid::Uuid::now_v7().to_string();
+        let mut body = json!({
+            "signature": "",
+            "header": header("subscribe", &self.source.sender_id, self.source.receiver_id.as_deref(), 1),
+            "message": {
+                "transaction_id": transaction,
+                "subscribe_request": [{
+                    "reference_id": format!("{transaction}-1"),
+                    "timestamp": br_model::clock::now_rfc3339(),
+                    "subscribe_criteria": {
+                        "version": "1.0.0",
+                        "reg_event_type": "REGISTER",
+                        "filter_type": criteria["query_type"],
+                        "filter": criteria["query"],
+                        "notify_record_type": criteria["reg_record_type"],
+                    },
+                }],
+            },
+        });
+        body["header"]["sender_uri"] = json!(callback);
+        let answer = self.once("/registry/subscribe", &body, "the subscription")?;
+        let response = &answer["message"]["subscribe_response"][0];
+        response["subscriptions"][0]["code"]
+            .as_str()
+            .or(response["subscription_code"].as_str())
+            .or(answer["message"]["subscription_code"].as_str())
+            .map(str::to_string)
+            .ok_or_else(|| failed(&self.source.name, "the subscription was answered without a code"))
+    }
+
+    /// Posts once; the answer of a 2xx, anything else an error.
+    fn once(&mut self, path: &str, body: &Value, what: &str) -> Result<Value> {
+        match self.http.post(path, body) {
+            Ok((status, answer)) if status < 300 && answer["header"]["status"] != "rjct" => Ok(answer),
+            Ok((status, answer)) => {
+                let code = answer["header"]["status_reason_code"]
+                    .as_str()
+                    .or(answer["errors"][0]["code"].as_str())
+                    .unwrap_or("")
+                    .to_string();
+                Err(failed(&self.source.name, format!("{what} was refused: HTTP {status} {code}")))
+            }
+            Err(e) => Err(failed(&self.source.name, format!("{what} got no answer: {e}"))),
+        }
+    }
+
+    fn acknowledged(&mut self, path: &str, body: &Value, what: &str) -> Result<()> {
+        let answer = self.once(path, body, what)?;
+        match answer["message"]["ack_status"].as_str() {
+            Some("ACK") => Ok(()),
+            other => Err(failed(
+                &self.source.name,
+                format!("{what} was not acknowledged ({})", other.unwrap_or("no ack_status")),
+            )),
+        }
+    }
+
     /// One page of a synchronous search.
     pub fn search_page(&mut self, transaction: &str, criteria: &Value, page: u32) -> Result<Page> {
         let body = self.search_envelope(transaction, criteria, page);

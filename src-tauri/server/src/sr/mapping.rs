@@ -31,6 +31,10 @@ pub struct Source {
     pub sender_id: String,
     #[serde(default)]
     pub receiver_id: Option<String>,
+    /// The name of our API client (scope `sr`) the registry calls back as: only its deliveries to
+    /// `/registry/on-search` and `/registry/notify` count for this source.
+    #[serde(default)]
+    pub callback_client: Option<String>,
     /// `group` (households with members) or `person`.
     pub record_type: RecordType,
     #[serde(default = "default_page_size")]

@@ -4,6 +4,7 @@
 //! sync. One pull runs at a time; each is recorded with its rejects.
 
 pub mod client;
+pub mod inbox;
 pub mod ingest;
 pub mod mapping;
 pub mod records;
@@ -85,53 +86,117 @@ async fn settings(pool: &Pool, source: &Source) -> Result<Settings> {
 }
 
 /// Runs one pull to its end.
-pub async fn pull(pool: &Pool, source: Source, criteria: Value, progress: &dyn Fn(&PullReport)) -> Result<PullReport> {
+pub async fn pull(
+    pool: &Pool,
+    source: Source,
+    criteria: Value,
+    fetch: Fetch,
+    progress: &dyn Fn(&PullReport),
+) -> Result<PullReport> {
     let lock = pool.get().await?;
     let got: bool = lock.query_one("SELECT pg_try_advisory_lock($1)", &[&SR_LOCK]).await?.get(0);
     if !got {
         return Err(ServerError::Command("another Social Registry pull is running; try again when it ends".into()));
     }
-    let result = run(pool, source, criteria, progress).await;
+    let result = run(pool, source, criteria, fetch, progress).await;
     lock.execute("SELECT pg_advisory_unlock($1)", &[&SR_LOCK]).await?;
     result
 }
 
-async fn run(pool: &Pool, source: Source, criteria: Value, progress: &dyn Fn(&PullReport)) -> Result<PullReport> {
-    let mut report = PullReport { pull: Uuid::now_v7(), ..PullReport::default() };
-    let name = source.name.clone();
-    {
-        let client = pool.get().await?;
-        client.execute("INSERT INTO sr_pulls (id, source) VALUES ($1, $2)", &[&report.pull, &name]).await?;
-    }
-    let state =
-        AppState { pool: pool.clone(), metrics: Arc::default(), snapshot_chunk_ops: br_protocol::SNAPSHOT_CHUNK_OPS };
-    let offices = writer::offices(pool).await?;
-    let settings = settings(pool, &source).await?;
-    let mut writers: HashMap<String, Writer> = HashMap::new();
-    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
-    let transaction = report.pull.to_string();
+/// How a pull gets its pages.
+#[derive(Debug, Clone)]
+pub enum Fetch {
+    /// `/registry/sync/search`, page by page.
+    Sync,
+    /// `/registry/search` page by page, each answer delivered to our `/registry/on-search` at `callback`
+    /// and waited for at most `wait`.
+    Async { callback: String, wait: std::time::Duration },
+}
+
+async fn run(
+    pool: &Pool,
+    source: Source,
+    criteria: Value,
+    fetch: Fetch,
+    progress: &dyn Fn(&PullReport),
+) -> Result<PullReport> {
+    let mut intake = Intake::start(pool, &source).await?;
+    let transaction = intake.report.pull.to_string();
     let mut sr = Some(SrClient::new(source.clone())?);
     for page in 1..=MAX_PAGES {
         let mut client = sr.take().expect("the client comes back from each page");
-        let (t, c) = (transaction.clone(), criteria.clone());
-        let (client, fetched) = tokio::task::spawn_blocking(move || {
-            let fetched = client.search_page(&t, &c, page);
-            (client, fetched)
+        let (t, c, f) = (transaction.clone(), criteria.clone(), fetch.clone());
+        let (client, sent) = tokio::task::spawn_blocking(move || {
+            let sent = match &f {
+                Fetch::Sync => client.search_page(&t, &c, page).map(Some),
+                Fetch::Async { callback, .. } => client.search_async(&t, &c, page, callback).map(|_| None),
+            };
+            (client, sent)
         })
         .await
         .map_err(|e| ServerError::Command(format!("the search stopped: {e}")))?;
         sr = Some(client);
-        let fetched = fetched?;
+        let fetched = match (sent?, &fetch) {
+            (Some(page), _) => page,
+            (None, Fetch::Async { wait, .. }) => inbox::answer(pool, &source, &transaction, page, *wait).await?,
+            (None, Fetch::Sync) => unreachable!("a synchronous search answers with its page"),
+        };
         if fetched.records.is_empty() {
             break;
         }
-        report.pages = page;
-        report.records += fetched.records.len() as u64;
-        let reader = Reader { source: &source, settings: &settings };
+        intake.report.pages = page;
+        let first = (page as usize - 1) * source.page_size as usize + 1;
+        intake.take(&fetched.records, first).await?;
+        progress(&intake.report);
+        let done = fetched.total.is_some_and(|t| intake.report.records as i64 >= t);
+        if done || (fetched.records.len() as u32) < source.page_size {
+            break;
+        }
+    }
+    intake.finish().await
+}
+
+/// The records of one pull as they come: read, checked, written, counted.
+pub struct Intake<'a> {
+    pool: &'a Pool,
+    source: &'a Source,
+    state: AppState,
+    offices: HashMap<String, br_protocol::wire::OfficeView>,
+    settings: Settings,
+    writers: HashMap<String, Writer>,
+    seen: std::collections::HashSet<String>,
+    pub report: PullReport,
+}
+
+impl<'a> Intake<'a> {
+    pub async fn start(pool: &'a Pool, source: &'a Source) -> Result<Intake<'a>> {
+        let report = PullReport { pull: Uuid::now_v7(), ..PullReport::default() };
+        let client = pool.get().await?;
+        client.execute("INSERT INTO sr_pulls (id, source) VALUES ($1, $2)", &[&report.pull, &source.name]).await?;
+        drop(client);
+        Ok(Intake {
+            pool,
+            source,
+            state: AppState {
+                pool: pool.clone(),
+                metrics: Arc::default(),
+                snapshot_chunk_ops: br_protocol::SNAPSHOT_CHUNK_OPS,
+            },
+            offices: writer::offices(pool).await?,
+            settings: settings(pool, source).await?,
+            writers: HashMap::new(),
+            seen: std::collections::HashSet::new(),
+            report,
+        })
+    }
+
+    /// Takes a page of records, `first` being the position of the first in the answer.
+    pub async fn take(&mut self, records: &[Value], first: usize) -> Result<()> {
+        self.report.records += records.len() as u64;
+        let reader = Reader { source: self.source, settings: &self.settings };
         let mut units: Vec<Unit> = Vec::new();
-        for (n, record) in fetched.records.iter().enumerate() {
-            let position = (page as usize - 1) * source.page_size as usize + n + 1;
-            match reader.unit(record, position) {
+        for (n, record) in records.iter().enumerate() {
+            match reader.unit(record, first + n) {
                 Ok(unit) => {
                     let keys: Vec<String> = unit
                         .group
@@ -139,43 +204,52 @@ async fn run(pool: &Pool, source: Source, criteria: Value, progress: &dyn Fn(&Pu
                         .map(|g| g.external_id.clone())
                         .chain(unit.members.iter().map(|m| m.person.external_id.clone()))
                         .collect();
-                    if let Some(k) = keys.iter().find(|k| seen.contains(*k)) {
-                        report.rejected.push(RejectLine {
+                    if let Some(k) = keys.iter().find(|k| self.seen.contains(*k)) {
+                        self.report.rejected.push(RejectLine {
                             external_id: unit.key().into(),
                             reason: format!("{k} appears twice in the registry's answer"),
                         });
                         continue;
                     }
-                    seen.extend(keys);
+                    self.seen.extend(keys);
                     units.push(unit);
                 }
-                Err(r) => report.rejected.push(RejectLine { external_id: r.external_id, reason: r.reason }),
+                Err(r) => self.report.rejected.push(RejectLine { external_id: r.external_id, reason: r.reason }),
             }
         }
-        write_units(pool, &state, &offices, &mut writers, &name, units, &mut report).await?;
-        progress(&report);
-        let done = fetched.total.is_some_and(|t| report.records as i64 >= t);
-        if done || (fetched.records.len() as u32) < source.page_size {
-            break;
+        write_units(
+            self.pool,
+            &self.state,
+            &self.offices,
+            &mut self.writers,
+            &self.source.name,
+            units,
+            &mut self.report,
+        )
+        .await
+    }
+
+    /// Brings the view up to date and records the pull with its rejects.
+    pub async fn finish(self) -> Result<PullReport> {
+        let report = self.report;
+        crate::projection::catch_up(self.pool).await?;
+        let client = self.pool.get().await?;
+        for r in &report.rejected {
+            client
+                .execute(
+                    "INSERT INTO sr_rejects (pull, external_id, reason) VALUES ($1, $2, $3)",
+                    &[&report.pull, &r.external_id, &r.reason],
+                )
+                .await?;
         }
-    }
-    crate::projection::catch_up(pool).await?;
-    let client = pool.get().await?;
-    for r in &report.rejected {
+        let summary = json!({ "pages": report.pages, "records": report.records, "counts": report.counts,
+            "rejected": report.rejected.len(), "refused_ops": report.refused_ops.len() });
         client
-            .execute(
-                "INSERT INTO sr_rejects (pull, external_id, reason) VALUES ($1, $2, $3)",
-                &[&report.pull, &r.external_id, &r.reason],
-            )
+            .execute("UPDATE sr_pulls SET finished_at = now(), summary = $2 WHERE id = $1", &[&report.pull, &summary])
             .await?;
+        crate::db::audit(&client, &format!("sr:{}", self.source.name), "sr.pull", "ok", summary).await?;
+        Ok(report)
     }
-    let summary = json!({ "pages": report.pages, "records": report.records, "counts": report.counts,
-        "rejected": report.rejected.len(), "refused_ops": report.refused_ops.len() });
-    client
-        .execute("UPDATE sr_pulls SET finished_at = now(), summary = $2 WHERE id = $1", &[&report.pull, &summary])
-        .await?;
-    crate::db::audit(&client, &format!("sr:{name}"), "sr.pull", "ok", summary).await?;
-    Ok(report)
 }
 
 /// Writes a page's units, each office's through its writer, in pushes of at most a page of ops that never
@@ -252,12 +326,20 @@ async fn write_units(
 async fn flush(
     state: &AppState,
     writer: &mut Writer,
-    ops: Vec<br_model::op::Op>,
+    mut ops: Vec<br_model::op::Op>,
     report: &mut PullReport,
 ) -> Result<()> {
     if ops.is_empty() {
         return Ok(());
     }
+    // Registrants first, then households' leavers, changes and joiners: each unit's own order, and long runs
+    // of one kind that the view applies in one statement each. A page is one transaction either way.
+    ops.sort_by_key(|op| match op {
+        br_model::op::Op::HouseholdMemberLeft { .. } => 1,
+        br_model::op::Op::HouseholdMemberChanged { .. } => 2,
+        br_model::op::Op::HouseholdMemberJoined { .. } => 3,
+        _ => 0,
+    });
     let records = writer.records(ops);
     for (op, reason) in writer.push(state, records).await? {
         report.refused_ops.push(format!("{op}: {reason}"));

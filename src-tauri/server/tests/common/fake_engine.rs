@@ -170,15 +170,20 @@ async fn status(State(e): State<Arc<Engine>>, Json(body): Json<Value>) -> Json<V
         .iter()
         .filter_map(|v| v.as_str().map(str::to_string))
         .collect();
-    let held = e.disbursements.lock().unwrap().clone();
+    let held = e.disbursements.lock().unwrap();
     let envelopes = e.envelopes.lock().unwrap();
     let faults = e.faults.lock().unwrap();
+    let by_id: HashMap<&str, &Disbursement> = held.iter().map(|d| (d.id.as_str(), d)).collect();
+    let mut live: HashMap<&str, i64> = HashMap::new();
+    for d in held.iter().filter(|d| !d.cancelled) {
+        *live.entry(d.envelope.as_str()).or_insert(0) += 1;
+    }
     let rows: Vec<Value> = ids
         .iter()
-        .filter_map(|id| held.iter().find(|d| &d.id == id))
+        .filter_map(|id| by_id.get(id.as_str()).copied())
         .map(|d| {
             let complete = envelopes.get(&d.envelope).is_some_and(|(declared, cancelled)| {
-                !cancelled && held.iter().filter(|x| x.envelope == d.envelope && !x.cancelled).count() as i64 == *declared
+                !cancelled && live.get(d.envelope.as_str()).copied().unwrap_or(0) == *declared
             });
             let records = if d.cancelled || !complete {
                 json!({})

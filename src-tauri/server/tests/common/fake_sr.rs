@@ -20,6 +20,44 @@ pub struct Registry {
     pub searches: AtomicUsize,
     /// What the requests we received broke of the published schema.
     pub violations: Mutex<Vec<String>>,
+    /// How this registry calls the caller back: its token URL, client id and secret.
+    pub callback_credentials: Mutex<Option<(String, String, String)>>,
+    /// Where a subscription's notifications go.
+    pub notify_to: Mutex<Option<String>>,
+}
+
+impl Registry {
+    /// Posts `body` to the caller as its API client: a token first, then the call.
+    fn call_back(&self, url: &str, body: &Value) -> u16 {
+        let (token_url, id, secret) = self.callback_credentials.lock().unwrap().clone().expect("callback credentials");
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let token: Value = agent
+            .post(&token_url)
+            .send_form([
+                ("grant_type", "client_credentials"),
+                ("client_id", id.as_str()),
+                ("client_secret", secret.as_str()),
+            ])
+            .unwrap()
+            .body_mut()
+            .read_json()
+            .unwrap();
+        let token = token["access_token"].as_str().unwrap_or_default().to_string();
+        agent.post(url).header("authorization", &format!("Bearer {token}")).send_json(body).unwrap().status().as_u16()
+    }
+
+    /// Notifies the subscriber of these households.
+    pub fn notify(&self, records: Vec<Value>) -> u16 {
+        let to = self.notify_to.lock().unwrap().clone().expect("a subscription");
+        let body = json!({
+            "signature": "",
+            "header": { "version": "1.0.0", "message_id": "n1", "message_ts": "2026-06-01T00:00:00Z", "action": "notify",
+                "sender_id": "sr", "total_count": records.len() },
+            "message": { "transaction_id": "notify-1", "notify_event": [{ "reference_id": "e1", "timestamp": "2026-06-01T00:00:00Z",
+                "data": { "version": "1.0.0", "reg_record_type": "Group", "reg_records": records } }] }
+        });
+        self.call_back(&to, &body)
+    }
 }
 
 pub struct FakeSr {
@@ -30,18 +68,18 @@ pub struct FakeSr {
 
 /// Household `n` of four people (head, spouse, two children), in region R1 (north) or R2 (south).
 pub fn household(n: usize, members: usize, updated: &str) -> Value {
-    let region = if n % 2 == 0 { "R1" } else { "R2" };
+    let region = if n.is_multiple_of(2) { "R1" } else { "R2" };
     let list: Vec<Value> = (0..members)
         .map(|k| {
             let relation = ["self", "spouse", "son", "daughter", "son"][k.min(4)];
             let person = json!({
                 "identifier": [{ "identifier_type": "UIN", "identifier_value": format!("P{n:05}{k}") }],
-                "name": if k % 2 == 0 {
+                "name": if k.is_multiple_of(2) {
                     json!({ "given_name": format!("Given{n}x{k}"), "surname": format!("Family{n}") })
                 } else {
                     json!({ "first_name": format!("Given{n}x{k}"), "second_name": "Second", "surname": format!("Family{n}") })
                 },
-                "sex": if k % 2 == 0 { "F" } else { "M" },
+                "sex": if k.is_multiple_of(2) { "F" } else { "M" },
                 "birth_date": format!("19{:02}-0{}-1{}T00:00:00Z", 40 + (n + k) % 60, 1 + k % 9, k % 10),
                 "address": { "sub_region_code": region, "address_line1": "secret street 1" },
                 "phone_number": "+251911000000",
@@ -102,13 +140,62 @@ async fn token(Form(form): Form<std::collections::HashMap<String, String>>) -> (
     }
 }
 
+fn authorized(headers: &HeaderMap) -> bool {
+    headers.get("authorization").and_then(|v| v.to_str().ok()) == Some("Bearer sr-token")
+}
+
+fn unauthorized() -> (StatusCode, Json<Value>) {
+    (StatusCode::UNAUTHORIZED, Json(json!({ "errors": [{ "code": "err.request.unauthorized" }] })))
+}
+
+/// The asynchronous search: acknowledged, then the answer posted to the caller's `sender_uri`.
+async fn search_async(
+    State(registry): State<Arc<Registry>>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> (StatusCode, Json<Value>) {
+    if !authorized(&headers) {
+        return unauthorized();
+    }
+    registry.violations.lock().unwrap().extend(super::schema::violations("sr_search_request", &body));
+    let to = body["header"]["sender_uri"].as_str().unwrap_or_default().to_string();
+    let mut answer = search_answer(&registry, &body["message"]);
+    answer["header"]["action"] = json!("on-search");
+    let registry = registry.clone();
+    tokio::task::spawn_blocking(move || registry.call_back(&to, &answer));
+    (
+        StatusCode::OK,
+        Json(json!({ "message": { "ack_status": "ACK", "timestamp": "2026-01-01T00:00:00Z", "correlation_id": "c" } })),
+    )
+}
+
+async fn subscribe(
+    State(registry): State<Arc<Registry>>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> (StatusCode, Json<Value>) {
+    if !authorized(&headers) {
+        return unauthorized();
+    }
+    *registry.notify_to.lock().unwrap() = body["header"]["sender_uri"].as_str().map(str::to_string);
+    (
+        StatusCode::OK,
+        Json(json!({
+            "header": { "status": "succ", "action": "on-subscribe", "message_id": "m", "message_ts": "2026-01-01T00:00:00Z" },
+            "message": { "transaction_id": body["message"]["transaction_id"], "correlation_id": "c",
+                "subscribe_response": [{ "reference_id": "r", "timestamp": "2026-01-01T00:00:00Z", "status": "succ",
+                    "subscriptions": [{ "code": "SUB-1", "status": "subscribe" }] }] }
+        })),
+    )
+}
+
 async fn search(
     State(registry): State<Arc<Registry>>,
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> (StatusCode, Json<Value>) {
-    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some("Bearer sr-token") {
-        return (StatusCode::UNAUTHORIZED, Json(json!({ "errors": [{ "code": "err.request.unauthorized" }] })));
+    if !authorized(&headers) {
+        return unauthorized();
     }
     registry.searches.fetch_add(1, Ordering::Relaxed);
     registry.violations.lock().unwrap().extend(super::schema::violations("sr_search_request", &body));
@@ -122,6 +209,8 @@ impl FakeSr {
         let app = Router::new()
             .route("/oauth2/token", post(token))
             .route("/registry/sync/search", post(search))
+            .route("/registry/search", post(search_async))
+            .route("/registry/subscribe", post(subscribe))
             .with_state(registry.clone());
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -134,6 +223,7 @@ impl FakeSr {
     pub fn mapping(&self, page_size: u32) -> String {
         format!(
             r#"name = "test-sr"
+callback_client = "test-sr-callback"
 url = "{url}"
 token_url = "{url}/oauth2/token"
 client_id = "br"

@@ -1,24 +1,32 @@
 //! The DCI messages we send, checked against `schemas/dci.schema.json` (written from the published
 //! specification).
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::{json, Value};
 
-fn root() -> &'static Value {
+fn validator(definition: &str) -> Arc<jsonschema::Validator> {
     static ROOT: OnceLock<Value> = OnceLock::new();
-    ROOT.get_or_init(|| {
+    static BUILT: OnceLock<Mutex<HashMap<String, Arc<jsonschema::Validator>>>> = OnceLock::new();
+    let root = ROOT.get_or_init(|| {
         serde_json::from_str(include_str!("../../schemas/dci.schema.json")).expect("the schema is JSON")
-    })
+    });
+    let mut built = BUILT.get_or_init(Mutex::default).lock().unwrap();
+    built
+        .entry(definition.to_string())
+        .or_insert_with(|| {
+            let mut schema = root.clone();
+            assert!(schema["$defs"].get(definition).is_some(), "no schema definition {definition}");
+            schema["$ref"] = json!(format!("#/$defs/{definition}"));
+            Arc::new(jsonschema::options().should_validate_formats(true).build(&schema).expect("the schema compiles"))
+        })
+        .clone()
 }
 
 /// What is wrong with `value` as the schema's `definition`; empty when nothing is.
 pub fn violations(definition: &str, value: &Value) -> Vec<String> {
-    let mut schema = root().clone();
-    assert!(schema["$defs"].get(definition).is_some(), "no schema definition {definition}");
-    schema["$ref"] = json!(format!("#/$defs/{definition}"));
-    let validator = jsonschema::options().should_validate_formats(true).build(&schema).expect("the schema compiles");
-    validator.iter_errors(value).map(|e| format!("{definition}: {e}")).collect()
+    validator(definition).iter_errors(value).map(|e| format!("{definition}: {e}")).collect()
 }
 
 /// Panics with every violation.
