@@ -150,12 +150,7 @@ fn updated(
     let mut taken = Vec::new();
     for &field in changed {
         let name = serde_json::to_value(field)?.as_str().unwrap_or_default().to_string();
-        let theirs = stamps.get(&name).and_then(|v| {
-            let hlc = v.get(0)?.as_i64()?;
-            let device: Uuid = v.get(1)?.as_str()?.parse().ok()?;
-            Some((hlc, device))
-        });
-        if theirs.is_none_or(|t| ours > t) {
+        if RegistrantField::taken_by(stamps.get(&name), ours) {
             field.copy(remote, &mut next);
             taken.push(field);
         }

@@ -44,6 +44,18 @@ impl RegistrantField {
         Self::Ids,
     ];
 
+    /// Whether a change stamped `ours` (its HLC and device) takes this field, whose last writer's stamp is
+    /// `theirs` (`[hlc, "device"]` as field stamps keep it, or none): the later stamp wins, a tie goes to the
+    /// higher device id. Every registry that replays a registrant's changes decides by this.
+    pub fn taken_by(theirs: Option<&serde_json::Value>, ours: (i64, Uuid)) -> bool {
+        let theirs = theirs.and_then(|v| {
+            let hlc = v.get(0)?.as_i64()?;
+            let device: Uuid = v.get(1)?.as_str()?.parse().ok()?;
+            Some((hlc, device))
+        });
+        theirs.is_none_or(|t| ours > t)
+    }
+
     /// The fields whose values differ between `before` and `after`, in a fixed order.
     pub fn changed(before: &RegistrantFields, after: &RegistrantFields) -> Vec<RegistrantField> {
         Self::ALL.into_iter().filter(|f| !f.same(before, after)).collect()
@@ -225,3 +237,20 @@ pub struct PreparedBatch {
 /// `[payment id, entitlement id, amount, account]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PreparedPayment(pub Uuid, pub Uuid, pub i64, pub Option<String>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_later_stamp_takes_a_field_and_a_tie_goes_to_the_higher_device() {
+        let (low, high) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let stamp = |hlc: i64, device: Uuid| serde_json::json!([hlc, device]);
+        assert!(RegistrantField::taken_by(None, (5, low)), "a field never stamped is taken");
+        assert!(RegistrantField::taken_by(Some(&stamp(4, high)), (5, low)));
+        assert!(!RegistrantField::taken_by(Some(&stamp(6, low)), (5, high)));
+        assert!(RegistrantField::taken_by(Some(&stamp(5, low)), (5, high)));
+        assert!(!RegistrantField::taken_by(Some(&stamp(5, high)), (5, low)));
+        assert!(!RegistrantField::taken_by(Some(&stamp(5, low)), (5, low)), "the same change twice changes nothing");
+    }
+}
