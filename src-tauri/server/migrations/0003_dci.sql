@@ -156,6 +156,8 @@ CREATE TABLE dci_transactions (
     status         text NOT NULL,
     -- The answer's message, as sent (ids and program data within the client's scope).
     answer         jsonb,
+    -- How many people's data the answer reveals (for the audit of a `txn/status` that repeats it).
+    people         integer NOT NULL DEFAULT 0,
     received_at    timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (client_id, message_id)
 );

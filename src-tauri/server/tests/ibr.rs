@@ -258,6 +258,9 @@ fn the_ibr_endpoints_answer_the_compliance_scenarios() {
     };
     let (_, answer) = status_of(&partner, &t, "st1");
     assert_eq!(answer["message"]["txnstatus_response"]["txn_status"]["search_response"][0]["status"], "succ");
+    let revealed =
+        "SELECT (details ->> 'people')::int8 FROM audit WHERE action = 'dci.ibr.txn_status' AND outcome = 'ok'";
+    assert_eq!(central.count(revealed), 3, "repeating an answer of three people is audited as three");
     let (_, answer) = status_of(&named, &tn, "st1");
     assert_eq!(answer["header"]["status_reason_code"], "rjct.reference_id.invalid");
 

@@ -79,8 +79,8 @@ impl Job {
         if let Ok(client) = self.state.pool.get().await {
             let kept = client
                 .execute(
-                    "UPDATE dci_transactions SET status = $3, answer = $4 WHERE client_id = $1 AND message_id = $2",
-                    &[&self.client_id, &self.message_id, &status.as_str(), &message],
+                    "UPDATE dci_transactions SET status = $3, answer = $4, people = $5 WHERE client_id = $1 AND message_id = $2",
+                    &[&self.client_id, &self.message_id, &status.as_str(), &message, &(people as i32)],
                 )
                 .await;
             if let Err(e) = kept {

@@ -242,8 +242,8 @@ where
         };
         crate::db::run(
             &client,
-            "UPDATE dci_transactions SET status = $3, answer = $4 WHERE client_id = $1 AND message_id = $2",
-            &[&client_id, &env.header.message_id, &status.as_str(), &message],
+            "UPDATE dci_transactions SET status = $3, answer = $4, people = $5 WHERE client_id = $1 AND message_id = $2",
+            &[&client_id, &env.header.message_id, &status.as_str(), &message, &(people as i32)],
         )
         .await
         .map_err(unavailable)?;
@@ -403,7 +403,7 @@ async fn sync_txn_status(State(state): State<AppState>, headers: HeaderMap, body
         let row = client
             .query_opt(
                 &format!(
-                    "SELECT action, status, answer FROM dci_transactions WHERE client_id = $1 AND {sql} AND answer IS NOT NULL
+                    "SELECT action, status, answer, people FROM dci_transactions WHERE client_id = $1 AND {sql} AND answer IS NOT NULL
                      ORDER BY received_at DESC LIMIT 1"
                 ),
                 &[&caller.client_id, &value],
@@ -413,7 +413,7 @@ async fn sync_txn_status(State(state): State<AppState>, headers: HeaderMap, body
             return Ok(Err(Rejection::new("rjct.reference_id.invalid", "no transaction of this client has that id")));
         };
         let answer: serde_json::Value = row.get(2);
-        let people = answer.to_string().matches("\"identifier\"").count();
+        let people = row.get::<_, i32>(3) as usize;
         Ok(Ok((
             serde_json::json!({
                 "transaction_id": txn, "correlation_id": corr.to_string(),
