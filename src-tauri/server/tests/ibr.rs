@@ -11,16 +11,6 @@ use serde_json::{json, Value};
 
 const PEOPLE: usize = 7;
 
-fn client(central: &Central, name: &str, scopes: &[&str]) -> (String, String) {
-    let mut args = vec!["client", "add", name];
-    for s in scopes {
-        args.extend(["--scope", s]);
-    }
-    let out = admin(&central.pg.url, &args);
-    let field = |k: &str| out.lines().find_map(|l| l.strip_prefix(k)).unwrap().trim().to_string();
-    (field("client_id"), field("client_secret"))
-}
-
 fn token_response(base: &str, form: &[(&str, &str)]) -> (u16, Value) {
     let mut r = agent().post(format!("{base}/oauth2/token")).send_form(form.iter().copied()).unwrap();
     (r.status().as_u16(), r.body_mut().read_json().unwrap_or(Value::Null))
@@ -75,8 +65,8 @@ fn the_ibr_endpoints_answer_the_compliance_scenarios() {
     let server = Server::start(&central.pg.url);
     let _hq = common::story::prepared_cycle(&central, &server, PEOPLE, true).hq;
     let base = server.url.as_str();
-    let (partner, partner_secret) = client(&central, "partner", &["ibr"]);
-    let (named, named_secret) = client(&central, "named", &["ibr", "ibr.names"]);
+    let (partner, partner_secret) = central.api_client("partner", &["ibr"], None);
+    let (named, named_secret) = central.api_client("named", &["ibr", "ibr.names"], None);
 
     // Tokens: the right secret, and each documented refusal.
     let t = token(base, &partner, &partner_secret);
@@ -267,9 +257,7 @@ fn the_ibr_endpoints_answer_the_compliance_scenarios() {
     // Asynchronous search: acknowledged at once, the answer posted to the client's registered callback
     // with a token of ours for that client; never to an address the request names.
     let inbox = Inbox::start();
-    let out = admin(&central.pg.url, &["client", "add", "caller", "--scope", "ibr", "--callback", &inbox.url]);
-    let field = |k: &str| out.lines().find_map(|l| l.strip_prefix(k)).unwrap().trim().to_string();
-    let (caller, caller_secret) = (field("client_id"), field("client_secret"));
+    let (caller, caller_secret) = central.api_client("caller", &["ibr"], Some(&inbox.url));
     let tc = token(base, &caller, &caller_secret);
     let mut ask = search_by(&caller, 1, "a1");
     let (status, ack) = post(base, "/ibr/search", Some(&tc), &ask);

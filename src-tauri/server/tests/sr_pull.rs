@@ -144,10 +144,8 @@ fn asynchronous_answers_and_notifications_come_through_our_callbacks() {
     let server = Server::start(&central.pg.url);
     let sr = FakeSr::start((0..50).map(|n| household(n, 4, "2026-01-01T00:00:00Z")).collect());
     // The registry calls us back as an API client of ours with the `sr` scope.
-    let made = common::admin(&central.pg.url, &["client", "add", "test-sr-callback", "--scope", "sr"]);
-    let field = |k: &str| made.lines().find_map(|l| l.strip_prefix(k)).unwrap().trim().to_string();
-    *sr.registry.callback_credentials.lock().unwrap() =
-        Some((format!("{}/oauth2/token", server.url), field("client_id"), field("client_secret")));
+    let (id, secret) = central.api_client("test-sr-callback", &["sr"], None);
+    *sr.registry.callback_credentials.lock().unwrap() = Some((format!("{}/oauth2/token", server.url), id, secret));
     let dir = tempfile::tempdir().unwrap();
     let mapping = dir.path().join("sr.toml");
     std::fs::write(&mapping, sr.mapping(20)).unwrap();

@@ -122,6 +122,20 @@ impl Central {
         admin(&self.pg.url, &["device", "code", office]).trim().to_string()
     }
 
+    /// `br-server client add`: the new DCI client's id and secret.
+    pub fn api_client(&self, name: &str, scopes: &[&str], callback: Option<&str>) -> (String, String) {
+        let mut args = vec!["client", "add", name];
+        for s in scopes {
+            args.extend(["--scope", s]);
+        }
+        if let Some(url) = callback {
+            args.extend(["--callback", url]);
+        }
+        let out = admin(&self.pg.url, &args);
+        let field = |k: &str| out.lines().find_map(|l| l.strip_prefix(k)).unwrap().trim().to_string();
+        (field("client_id"), field("client_secret"))
+    }
+
     /// The first column of the one row `sql` answers, from the server's database.
     pub fn value<T: for<'a> tokio_postgres::types::FromSql<'a>>(&self, sql: &str) -> T {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
