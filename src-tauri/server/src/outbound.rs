@@ -79,6 +79,11 @@ impl Outbound {
     }
 }
 
+/// Whether the server may call `url`: over TLS, or plain HTTP only on this computer.
+pub fn allowed_url(url: &str) -> bool {
+    url.starts_with("https://") || url.starts_with("http://127.0.0.1:") || url.starts_with("http://localhost:")
+}
+
 /// A DCI request header for `action`.
 pub fn header(action: &str, sender: &str, receiver: Option<&str>, count: usize) -> Value {
     json!({
@@ -91,4 +96,17 @@ pub fn header(action: &str, sender: &str, receiver: Option<&str>, count: usize) 
         "total_count": count,
         "is_msg_encrypted": false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_server_calls_out_over_tls_or_only_on_this_computer() {
+        assert!(super::allowed_url("https://sr.example.org"));
+        assert!(super::allowed_url("http://127.0.0.1:8080/registry"));
+        assert!(super::allowed_url("http://localhost:9000"));
+        assert!(!super::allowed_url("http://sr.example.org"));
+        assert!(!super::allowed_url("http://127.0.0.1.evil.org/"));
+        assert!(!super::allowed_url("ftp://sr.example.org"));
+    }
 }

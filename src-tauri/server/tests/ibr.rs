@@ -170,19 +170,7 @@ fn the_ibr_endpoints_answer_the_compliance_scenarios() {
     );
 
     // Search by predicate, paged to the end and beyond; a personal attribute needs ibr.names.
-    let search = |page: i64, id: &str| {
-        envelope(
-            &partner,
-            id,
-            "search",
-            json!(1),
-            json!({ "transaction_id": format!("t-{id}"), "search_request": [{
-            "reference_id": "s1", "timestamp": "2026-01-01T00:00:00Z",
-            "search_criteria": { "query_type": "predicate",
-                "query": [{ "seq_num": 1, "expression1": { "attribute_name": "programme_identifier", "operator": "eq", "attribute_value": "OAP" } }],
-                "pagination": { "page_size": 3, "page_number": page } } }] }),
-        )
-    };
+    let search = |page: i64, id: &str| search_by(&partner, page, id);
     let mut seen = Vec::new();
     for page in 1..=3 {
         let (_, answer) = post(base, "/ibr/sync/search", Some(&t), &search(page, &format!("p{page}")));

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::error::{Result, ServerError};
+use crate::outbound::allowed_url;
 
 /// One payment as an engine is asked to make it.
 #[derive(Debug, Clone)]
@@ -147,10 +148,7 @@ impl EngineConfig {
             .map_err(|e| ServerError::Config(format!("cannot read {}: {e}", path.display())))?;
         let config: EngineConfig =
             toml::from_str(&text).map_err(|e| ServerError::Config(format!("{}: {e}", path.display())))?;
-        let url_ok = |u: &str| {
-            u.starts_with("https://") || u.starts_with("http://127.0.0.1:") || u.starts_with("http://localhost:")
-        };
-        if !url_ok(&config.url) || config.token_url.as_deref().is_some_and(|u| !url_ok(u)) {
+        if !allowed_url(&config.url) || config.token_url.as_deref().is_some_and(|u| !allowed_url(u)) {
             return Err(ServerError::Config(
                 "the engine's URLs are https:// (plain http only on this computer)".into(),
             ));

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::client::{read_page, Page};
 use super::mapping::Source;
-use super::{Intake, PullReport, SR_LOCK};
+use super::{one_at_a_time, Intake, PullReport};
 use crate::error::{Result, ServerError};
 
 fn client_of(source: &Source) -> Result<&str> {
@@ -67,12 +67,7 @@ fn notified_records(body: &Value) -> Vec<Value> {
 /// Takes the notifications the source delivered since the last time, as one pull.
 pub async fn take_notified(pool: &Pool, source: &Source) -> Result<PullReport> {
     let client_id = client_of(source)?.to_string();
-    let lock = pool.get().await?;
-    let got: bool = lock.query_one("SELECT pg_try_advisory_lock($1)", &[&SR_LOCK]).await?.get(0);
-    if !got {
-        return Err(ServerError::Command("another Social Registry pull is running; try again when it ends".into()));
-    }
-    let result = async {
+    one_at_a_time(pool, async {
         let mut intake = Intake::start(pool, source).await?;
         let client = pool.get().await?;
         let rows = client
@@ -91,8 +86,6 @@ pub async fn take_notified(pool: &Pool, source: &Source) -> Result<PullReport> {
             pool.get().await?.execute("UPDATE sr_deliveries SET processed_at = now() WHERE id = $1", &[&id]).await?;
         }
         intake.finish().await
-    }
-    .await;
-    lock.execute("SELECT pg_advisory_unlock($1)", &[&SR_LOCK]).await?;
-    result
+    })
+    .await
 }

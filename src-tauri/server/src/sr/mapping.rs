@@ -10,6 +10,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::error::{Result, ServerError};
+use crate::outbound::allowed_url;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -112,10 +113,7 @@ impl Source {
     }
 
     fn check(&self) -> Result<()> {
-        let url_ok = |u: &str| {
-            u.starts_with("https://") || u.starts_with("http://127.0.0.1:") || u.starts_with("http://localhost:")
-        };
-        if !url_ok(&self.url) || self.token_url.as_deref().is_some_and(|u| !url_ok(u)) {
+        if !allowed_url(&self.url) || self.token_url.as_deref().is_some_and(|u| !allowed_url(u)) {
             return Err(ServerError::Config(format!(
                 "source {}: URLs are https:// (plain http only on this computer)",
                 self.name

@@ -93,12 +93,17 @@ pub async fn pull(
     fetch: Fetch,
     progress: &dyn Fn(&PullReport),
 ) -> Result<PullReport> {
+    one_at_a_time(pool, run(pool, source, criteria, fetch, progress)).await
+}
+
+/// Runs a pull's work while holding the pull lock: one pull at a time, whatever its kind.
+pub(crate) async fn one_at_a_time<T>(pool: &Pool, work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
     let lock = pool.get().await?;
     let got: bool = lock.query_one("SELECT pg_try_advisory_lock($1)", &[&SR_LOCK]).await?.get(0);
     if !got {
         return Err(ServerError::Command("another Social Registry pull is running; try again when it ends".into()));
     }
-    let result = run(pool, source, criteria, fetch, progress).await;
+    let result = work.await;
     lock.execute("SELECT pg_advisory_unlock($1)", &[&SR_LOCK]).await?;
     result
 }
