@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use br_core::auth::{Session, SessionInfo};
+use br_core::registry::privacy::PrivacyProfile;
 use br_core::secret::Secret;
 use br_core::store::keys::Unlock;
 use br_core::{CreateRegistry, Registry};
@@ -48,6 +49,10 @@ pub struct CreateRegistryRequest {
     pub admin_password: Secret,
     #[ts(type = "string")]
     pub recovery_passphrase: Secret,
+    /// Which personal fields the registry keeps; everything when left out.
+    #[serde(default)]
+    #[ts(optional)]
+    pub privacy: Option<PrivacyProfile>,
 }
 
 /// Every request a transport passes through, before and after login.
@@ -236,12 +241,12 @@ impl App {
         let folder = self.folder.display().to_string();
         match self.registry() {
             Some(r) => {
-                let info = r.info();
+                let office = r.store().office();
                 AppStatus::Ready {
                     folder,
-                    office_code: info.office_code,
-                    office_name: info.office_name,
-                    credential_store_note: info.credential_store_note,
+                    office_code: office.code.clone(),
+                    office_name: office.name.clone(),
+                    credential_store_note: r.store().credential_store_note().map(str::to_string),
                 }
             }
             None if self.has_registry() => AppStatus::NeedsPassphrase {
@@ -318,6 +323,7 @@ impl App {
                 admin_password: req.admin_password,
                 recovery_passphrase: req.recovery_passphrase,
                 use_credential_store: self.use_credential_store,
+                privacy: req.privacy.unwrap_or_default(),
             },
         )?;
         self.set_registry(registry);

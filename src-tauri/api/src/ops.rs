@@ -81,7 +81,7 @@ impl Operation for RegistryInfoRequest {
     const NAME: &'static str = "registry.info";
     type Response = RegistryInfo;
     fn run(self, ctx: &Context<'_>, _: &Session) -> br_core::Result<RegistryInfo> {
-        Ok(registry(ctx).info())
+        registry(ctx).info()
     }
 }
 

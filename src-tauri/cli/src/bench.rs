@@ -156,6 +156,7 @@ fn create(dir: &Path) -> Result<(Registry, Session), ApiError> {
             admin_password: Secret::new(BENCH_PASSWORD),
             recovery_passphrase: Secret::new(BENCH_PASSPHRASE),
             use_credential_store: false,
+            privacy: Default::default(),
         },
     )
 }

@@ -83,7 +83,7 @@ fn open(cli: &Cli) -> Result<Registry, ApiError> {
     let unlock = credentials::unlock();
     let registry = lifecycle::open_registry(&cli.registry, &unlock)?;
     if unlock.use_credential_store {
-        if let Some(why) = registry.info().credential_store_note {
+        if let Some(why) = registry.store().credential_store_note() {
             note(&format!("{why}; opened with the recovery passphrase"));
         }
     }
@@ -151,7 +151,7 @@ fn import_progress_printer() -> impl Fn(Progress) + Sync {
 
 pub fn run(cli: &Cli) -> Result<(), ApiError> {
     match &cli.command {
-        Command::Init { office_code, office_name, admin_name, areas } => {
+        Command::Init { office_code, office_name, admin_name, areas, keep } => {
             let admin_username = credentials::username()?;
             let admin_password = credentials::new_secret("BR_PASSWORD", "Admin password")?;
             let recovery_passphrase = credentials::new_secret("BR_PASSPHRASE", "Recovery passphrase")?;
@@ -165,9 +165,10 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
                     admin_password,
                     recovery_passphrase,
                     use_credential_store: credentials::use_credential_store(),
+                    privacy: *keep,
                 },
             )?;
-            let info = registry.info();
+            let info = registry.info()?;
             if let Some(why) = &info.credential_store_note {
                 note(why);
             }
@@ -179,11 +180,12 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
             };
             print(cli, &info, |i| {
                 format!(
-                    "created registry for {} ({}) in {}\nkey kept in: {:?}; keep the recovery passphrase on paper: it is the only way to open a backup elsewhere\n{}",
+                    "created registry for {} ({}) in {}\nkey kept in: {:?}; keep the recovery passphrase on paper: it is the only way to open a backup elsewhere\npersonal data kept: {}\n{}",
                     i.office_name,
                     i.office_code,
                     cli.registry.display(),
                     i.key_source,
+                    i.privacy.keep_list(),
                     if areas_loaded > 0 { format!("{areas_loaded} areas loaded") } else { String::new() }
                 )
                 .trim_end()
@@ -318,6 +320,9 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
                     }
                     if !s.unmapped_columns.is_empty() {
                         t.push_str(&format!("\nnot stored (no field mapped): {}", s.unmapped_columns.join(", ")));
+                    }
+                    if let Some(cut) = s.dropped.describe() {
+                        t.push_str(&format!("\n{cut}"));
                     }
                     t
                 });
@@ -587,7 +592,7 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
         }),
         Command::Restore { backup } => {
             let registry = lifecycle::restore_backup(backup, &cli.registry, &credentials::unlock())?;
-            let info = registry.info();
+            let info = registry.info()?;
             print(cli, &info, |i| {
                 format!("restored {} ({}) into {}", i.office_name, i.office_code, cli.registry.display())
             });

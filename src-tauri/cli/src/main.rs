@@ -20,6 +20,7 @@ mod tls;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use br_core::registry::privacy::PrivacyProfile;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -51,6 +52,11 @@ pub enum Command {
         /// A CSV of areas (columns code,label) to load into the area list.
         #[arg(long)]
         areas: Option<PathBuf>,
+        /// The personal fields the registry keeps, fixed for its life (docs/privacy.md): a comma-separated
+        /// list of names, phone, birth_date or birth_year, id_numbers (without it, ID numbers are kept only
+        /// as keyed hashes); `all` keeps everything, `minimal` only the birth year and hashed ID numbers.
+        #[arg(long, default_value = "all", value_parser = parse_keep)]
+        keep: PrivacyProfile,
     },
     /// Manage user accounts.
     User {
@@ -239,6 +245,11 @@ pub enum AuditCommand {
     },
     /// Print the audit log's signed head, to keep somewhere this computer's users cannot change.
     Head,
+}
+
+/// `--keep`'s parser: br-model's keep list.
+fn parse_keep(list: &str) -> Result<PrivacyProfile, String> {
+    PrivacyProfile::parse_keep(list)
 }
 
 fn main() -> ExitCode {

@@ -11,6 +11,7 @@ use crate::audit::AuditEvent;
 use crate::auth::{self, Role, Session};
 use crate::clock::now_rfc3339;
 use crate::error::{CoreError, Result};
+use crate::registry::privacy::{self, PrivacyProfile};
 use crate::secret::{DbKey, Secret};
 use crate::store::keys::{self, CredentialStore, KeyFile, KeySource, Unlock};
 use crate::store::Store;
@@ -23,6 +24,8 @@ pub struct CreateRegistry {
     pub admin_password: Secret,
     pub recovery_passphrase: Secret,
     pub use_credential_store: bool,
+    /// Which personal fields the registry keeps (docs/privacy.md); fixed once people are registered.
+    pub privacy: PrivacyProfile,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -34,6 +37,8 @@ pub struct RegistryInfo {
     /// Why the credential store was not used to open the registry, if it was not.
     pub credential_store_note: Option<String>,
     pub schema_version: i64,
+    /// Which personal fields the registry keeps.
+    pub privacy: PrivacyProfile,
 }
 
 #[derive(Debug)]
@@ -96,6 +101,8 @@ impl Registry {
             "INSERT INTO office (singleton, office_id, code, name, created_at) VALUES (1, ?1, ?2, ?3, ?4)",
             params![office_id, req.office_code, req.office_name.trim(), now_rfc3339()],
         )?;
+        let id_key = req.privacy.hashes_ids().then(privacy::new_id_key);
+        privacy::save(&conn, req.privacy, id_key.as_deref())?;
         let admin =
             auth::insert_user(&conn, &req.admin_username, &req.admin_display_name, Role::Admin, &req.admin_password)?;
         drop(conn);
@@ -110,10 +117,9 @@ impl Registry {
         let store = Store::open_created(staging, key, registry_id.to_string(), source)?;
         let session = Session { user_id: admin.id, username: admin.username.clone(), role: Role::Admin, epoch: 0 };
         store.write_as(session.username(), |tx| {
-            tx.audit(
-                AuditEvent::new(&session, "registry.create")
-                    .details(serde_json::json!({ "office_code": req.office_code, "admin": admin.username })),
-            )
+            tx.audit(AuditEvent::new(&session, "registry.create").details(serde_json::json!({
+                "office_code": req.office_code, "admin": admin.username, "privacy": req.privacy.keep_list(),
+            })))
         })?;
         Ok((source, note, session))
     }
@@ -130,15 +136,16 @@ impl Registry {
         &self.store
     }
 
-    pub fn info(&self) -> RegistryInfo {
+    pub fn info(&self) -> Result<RegistryInfo> {
         let o = self.store.office();
-        RegistryInfo {
+        Ok(RegistryInfo {
             office_id: o.office_id,
             office_code: o.code.clone(),
             office_name: o.name.clone(),
             key_source: self.store.key_source(),
             credential_store_note: self.store.credential_store_note().map(str::to_string),
             schema_version: crate::store::migrations::SCHEMA_VERSION,
-        }
+            privacy: self.store.read(privacy::profile)?,
+        })
     }
 }

@@ -247,7 +247,12 @@ fn exact_rowids(conn: &rusqlite::Connection, q: &str) -> Result<Option<(MatchedB
     if !by_ref.is_empty() {
         return Ok(Some((MatchedBy::Reference, by_ref)));
     }
-    let id_norm = normalize_id_value(q);
+    // Under a profile that keeps ID numbers as keyed hashes, the typed number is hashed alike.
+    let id_norm = if normalize_id_value(q).is_empty() {
+        String::new()
+    } else {
+        crate::registry::privacy::load(conn)?.id_lookup(q)
+    };
     if !id_norm.is_empty() {
         let by_id = collect("SELECT registrant FROM id_documents WHERE value_norm = ?1 LIMIT 1000", &id_norm)?;
         if !by_id.is_empty() {

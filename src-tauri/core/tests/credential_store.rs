@@ -32,15 +32,16 @@ fn the_key_is_kept_in_the_credential_store_and_the_passphrase_is_not_needed() {
             admin_password: Secret::new(common::ADMIN_PASSWORD),
             recovery_passphrase: Secret::new(common::PASSPHRASE),
             use_credential_store: true,
+            privacy: Default::default(),
         },
     )
     .unwrap();
-    assert_eq!(reg.info().key_source, KeySource::CredentialStore);
+    assert_eq!(reg.info().unwrap().key_source, KeySource::CredentialStore);
     let registry_id = reg.store().office().registry_id.clone();
     drop(reg);
     let no_passphrase = Unlock { use_credential_store: true, passphrase: None, prompt: None };
     let reopened = Registry::open(&dir, &no_passphrase).unwrap();
-    assert_eq!(reopened.info().key_source, KeySource::CredentialStore);
+    assert_eq!(reopened.info().unwrap().key_source, KeySource::CredentialStore);
     drop(reopened);
     // Losing the stored key falls back to the passphrase, which puts the key back.
     CredentialStore::delete(&registry_id).unwrap();
@@ -48,8 +49,8 @@ fn the_key_is_kept_in_the_credential_store_and_the_passphrase_is_not_needed() {
     let with_passphrase =
         Unlock { use_credential_store: true, passphrase: Some(Secret::new(common::PASSPHRASE)), prompt: None };
     let r = Registry::open(&dir, &with_passphrase).unwrap();
-    assert_eq!(r.info().key_source, KeySource::Passphrase);
+    assert_eq!(r.info().unwrap().key_source, KeySource::Passphrase);
     drop(r);
-    assert_eq!(Registry::open(&dir, &no_passphrase).unwrap().info().key_source, KeySource::CredentialStore);
+    assert_eq!(Registry::open(&dir, &no_passphrase).unwrap().info().unwrap().key_source, KeySource::CredentialStore);
     CredentialStore::delete(&registry_id).unwrap();
 }

@@ -230,6 +230,7 @@ fn a_registry_is_created_whole_or_not_at_all() {
         admin_password: Secret::new(common::ADMIN_PASSWORD),
         recovery_passphrase: Secret::new(common::PASSPHRASE),
         use_credential_store: false,
+        privacy: Default::default(),
     };
     // What a creation killed half-way leaves: its staging folder beside the target, a database without an
     // office in it. It is not a registry, it does not block the next creation, and it is cleared by it.

@@ -117,6 +117,7 @@ fn no_registry_and_existing_registry_are_clear() {
             admin_password: Secret::new(ADMIN_PASSWORD),
             recovery_passphrase: Secret::new(PASSPHRASE),
             use_credential_store: false,
+            privacy: Default::default(),
         },
     )
     .unwrap_err();

@@ -9,6 +9,7 @@ pub mod error;
 pub mod money;
 pub mod normalize;
 pub mod op;
+pub mod privacy;
 pub mod program;
 pub mod registry;
 pub mod roles;

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::clock::parse_date;
 use crate::normalize::{clean_phone, normalize_id_value};
+use crate::privacy::{DroppedFields, Privacy};
 use crate::registry::{CustomField, CustomFieldType, ListName, RegistrantFields, RegistrantKind};
 
 /// A field that failed validation, and why, in words a registrar can act on.
@@ -32,6 +33,7 @@ pub const MAX_TEXT_CHARS: usize = 200;
 pub struct Settings {
     lists: HashMap<&'static str, HashSet<String>>,
     pub custom_fields: BTreeMap<String, CustomField>,
+    privacy: Privacy,
 }
 
 /// Spreadsheet programs run cells that start with these; a name never legitimately does.
@@ -46,7 +48,21 @@ impl Settings {
         for (list, code) in codes {
             lists.entry(list.as_str()).or_default().insert(code);
         }
-        Settings { lists, custom_fields: custom_fields.into_iter().map(|f| (f.name.clone(), f)).collect() }
+        Settings {
+            lists,
+            custom_fields: custom_fields.into_iter().map(|f| (f.name.clone(), f)).collect(),
+            privacy: Privacy::default(),
+        }
+    }
+
+    /// The registry's privacy profile, which `validate` cuts every record to.
+    pub fn with_privacy(mut self, privacy: Privacy) -> Settings {
+        self.privacy = privacy;
+        self
+    }
+
+    pub fn privacy(&self) -> &Privacy {
+        &self.privacy
     }
 
     pub fn check_code(&self, list: ListName, field: &str, code: &str) -> Result<(), FieldError> {
@@ -68,7 +84,8 @@ impl Settings {
     }
 
     /// Trims, normalises and checks every field in place.
-    pub fn validate(&self, kind: RegistrantKind, f: &mut RegistrantFields) -> Result<(), FieldError> {
+    /// Checks and cleans `f`, then cuts it to the privacy profile and says what was cut.
+    pub fn validate(&self, kind: RegistrantKind, f: &mut RegistrantFields) -> Result<DroppedFields, FieldError> {
         fn clean(v: &mut Option<String>) {
             if let Some(s) = v {
                 let t = s.trim();
@@ -103,9 +120,10 @@ impl Settings {
                 }
             }
         }
+        let names_kept = self.privacy.profile().names;
         match kind {
             RegistrantKind::Individual => {
-                if f.given_name.is_none() && f.family_name.is_none() {
+                if names_kept && f.given_name.is_none() && f.family_name.is_none() {
                     return Err(FieldError::new("given_name", "an individual needs a given or a family name"));
                 }
                 if f.group_name.is_some() {
@@ -113,7 +131,7 @@ impl Settings {
                 }
             }
             RegistrantKind::Group => {
-                if f.group_name.is_none() {
+                if names_kept && f.group_name.is_none() {
                     return Err(FieldError::new("group_name", "a group needs a name"));
                 }
             }
@@ -187,7 +205,7 @@ impl Settings {
                 return Err(FieldError::new(format!("custom:{}", def.name), "is required"));
             }
         }
-        Ok(())
+        Ok(self.privacy.strip(kind, f))
     }
 }
 

@@ -1,6 +1,7 @@
 //! What travels between a desk and the server under `/sync/v1/`, as JSON.
 
 use br_model::op::OpRecord;
+use br_model::privacy::PrivacyProfile;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -23,6 +24,10 @@ pub struct EnrolRequest {
     /// references it gave out stay unique.
     pub office_code: String,
     pub registrants: u64,
+    /// The desk's privacy profile: a desk that holds registrants joins only a registry that keeps the same
+    /// fields and does not hash ID numbers (its numbers were not hashed with the registry's key).
+    #[serde(default)]
+    pub privacy: PrivacyProfile,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +45,12 @@ pub struct EnrolResponse {
     /// 1 for an office's first desk, then 2, 3…: desks after the first prefix their references with it.
     pub desk_number: i32,
     pub server_time_ms: i64,
+    /// The registry's privacy profile, which the desk takes.
+    #[serde(default)]
+    pub privacy: PrivacyProfile,
+    /// The key ID numbers are hashed with (base64), when the profile keeps them only as keyed hashes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_key: Option<String>,
 }
 
 /// `POST /sync/v1/push`: the desk's ops after `after`, the last sequence the server acknowledged.

@@ -37,6 +37,7 @@ fn desk(dir: &Path, office: &str) -> (Registry, br_core::auth::Session) {
             admin_password: Secret::new(PASSWORD),
             recovery_passphrase: Secret::new(RECOVERY),
             use_credential_store: false,
+            privacy: Default::default(),
         },
     )
     .expect("a registry")

@@ -9,6 +9,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("../migrations/0001_sync.sql")),
     (2, include_str!("../migrations/0002_snapshots.sql")),
     (3, include_str!("../migrations/0003_dci.sql")),
+    (4, include_str!("../migrations/0004_privacy.sql")),
 ];
 
 /// The schema this build needs.

@@ -58,6 +58,18 @@ pub async fn enrol(pool: &Pool, request: EnrolRequest) -> Result<EnrolResponse> 
             ),
         ));
     }
+    let (privacy, id_key) = crate::privacy::stored(&tx).await?.unwrap_or_default();
+    if request.registrants > 0 && (request.privacy != privacy || privacy.hashes_ids()) {
+        return Err(ServerError::refused(
+            SyncErrorCode::EnrolmentMismatch,
+            format!(
+                "this desk holds registrants kept as `{}`; this registry keeps `{}`{}: enrol a desk that holds nobody yet",
+                request.privacy.keep_list(),
+                privacy.keep_list(),
+                if privacy.hashes_ids() { " with ID numbers hashed by its own key" } else { "" }
+            ),
+        ));
+    }
     let desk_number = desks as i32 + 1;
     let inserted = tx
         .execute(
@@ -84,5 +96,13 @@ pub async fn enrol(pool: &Pool, request: EnrolRequest) -> Result<EnrolResponse> 
     .await?;
     tx.commit().await?;
     let server_time_ms = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
-    Ok(EnrolResponse { device_id: request.device_id, office, desk_number, server_time_ms })
+    use base64::Engine as _;
+    Ok(EnrolResponse {
+        device_id: request.device_id,
+        office,
+        desk_number,
+        server_time_ms,
+        privacy,
+        id_key: id_key.map(|k| base64::engine::general_purpose::STANDARD.encode(k)),
+    })
 }

@@ -13,6 +13,7 @@ pub mod http;
 pub mod ledger;
 pub mod metrics;
 pub mod outbound;
+pub mod privacy;
 pub mod projection;
 pub mod pull;
 pub mod push;

@@ -7,7 +7,7 @@ use br_protocol::SNAPSHOT_CHUNK_OPS;
 use br_server::config::{FileConfig, Listen, DEFAULT_CODE_HOURS, DEFAULT_POOL_SIZE};
 use br_server::dci::oauth;
 use br_server::error::{Result, ServerError};
-use br_server::{admin, db, disburse, projection, serve, sr};
+use br_server::{admin, db, disburse, privacy, projection, serve, sr};
 use clap::{Parser, Subcommand};
 use uuid::Uuid;
 
@@ -70,6 +70,9 @@ enum Command {
     /// Social Registry sources: pull their beneficiaries (docs/interop.md).
     #[command(subcommand)]
     Sr(SrCommand),
+    /// Which personal fields the registry keeps (docs/privacy.md).
+    #[command(subcommand)]
+    Privacy(PrivacyCommand),
     /// Ops the server refused, newest first, with the reason.
     Rejected {
         #[arg(long, default_value_t = 50)]
@@ -176,6 +179,18 @@ enum SrCommand {
 }
 
 #[derive(Subcommand)]
+enum PrivacyCommand {
+    /// Prints the fields the registry keeps.
+    Show,
+    /// Chooses them, before the first desk enrols: a comma-separated list of names, phone, birth_date or
+    /// birth_year, id_numbers (without it, ID numbers are kept only as keyed hashes); `all` or `minimal`.
+    Set {
+        #[arg(long)]
+        keep: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum ViewCommand {
     /// Applies the ops accepted since the view was last brought up to date (serve does this itself).
     CatchUp,
@@ -250,6 +265,9 @@ fn print_pull(report: &sr::PullReport) {
         report.counts.left,
         report.rejected.len()
     );
+    if let Some(cut) = report.dropped.describe() {
+        println!("{cut}");
+    }
     for r in &report.rejected {
         println!("rejected {}: {}", r.external_id, r.reason);
     }
@@ -470,6 +488,16 @@ async fn run(cli: Cli) -> Result<()> {
                     _ = tokio::signal::ctrl_c() => break,
                 }
             }
+        }
+        Command::Privacy(command) => {
+            db::check_schema(&pool).await?;
+            if let PrivacyCommand::Set { keep } = command {
+                let profile = br_model::privacy::PrivacyProfile::parse_keep(&keep).map_err(ServerError::Command)?;
+                privacy::choose(&pool, profile).await?;
+            }
+            let client = pool.get().await?;
+            let profile = privacy::load(&client).await?.profile();
+            println!("personal data kept: {}", profile.keep_list());
         }
         Command::View(command) => {
             db::check_schema(&pool).await?;

@@ -110,6 +110,8 @@ export type BackupSummary = { path: string, database_bytes: number, created_at: 
 
 export type Band = "review" | "very_likely";
 
+export type BirthDateKept = "date" | "year";
+
 export type ChangeLogExportSummary = { ops: number, bytes: number, };
 
 export type ChangeMembersRequest = { program: ProgramKey, registrants: Array<RegistrantKey>, action: MemberAction, reason?: string, 
@@ -166,7 +168,11 @@ export type CreateProgramRequest = { fields: ProgramFields, };
 
 export type CreateRegistrantRequest = { kind: RegistrantKind, fields: RegistrantFields, household: HouseholdLink | null, };
 
-export type CreateRegistryRequest = { office_code: string, office_name: string, admin_username: string, admin_display_name: string, admin_password: string, recovery_passphrase: string, };
+export type CreateRegistryRequest = { office_code: string, office_name: string, admin_username: string, admin_display_name: string, admin_password: string, recovery_passphrase: string, 
+/**
+ * Which personal fields the registry keeps; everything when left out.
+ */
+privacy?: PrivacyProfile, };
 
 export type CustomField = { name: string, label: string, field_type: CustomFieldType, choices: Array<string>, required: boolean, 
 /**
@@ -319,6 +325,20 @@ recurrence?: Recurrence, };
 export type Done = { ok: boolean, };
 
 export type Download = { id: string, name: string, bytes: number, };
+
+export type DroppedFields = { 
+/**
+ * Records whose names were not kept.
+ */
+names: number, phone: number, 
+/**
+ * Records whose birth date was cut to its year.
+ */
+birth_day: number, 
+/**
+ * Records whose ID numbers were kept only as keyed hashes.
+ */
+id_numbers: number, };
 
 export type DuplicateGroup = { id: string, kind: string, 
 /**
@@ -536,6 +556,8 @@ kind: string, };
 
 export type IdDocument = { id_type: string, value: string, expiry?: string, };
 
+export type IdValuesKept = "plain" | "keyed_hash";
+
 export type ImportDay = { 
 /**
  * UTC day, `YYYY-MM-DD`.
@@ -589,7 +611,11 @@ rejects_file: string | null,
 /**
  * Memberships created in programs that auto-enrol new registrants who match their rule.
  */
-auto_enrolled: number, elapsed_ms: number, };
+auto_enrolled: number, 
+/**
+ * How many written rows gave fields the registry's privacy profile does not keep (not stored).
+ */
+dropped: DroppedFields, elapsed_ms: number, };
 
 export type InputFile = { upload: string, } | { path: string, };
 
@@ -773,6 +799,12 @@ line: number, cells: Array<string>,
  */
 error: PreviewError | null, };
 
+export type PrivacyProfile = { 
+/**
+ * Given, family and household names.
+ */
+names: boolean, phone: boolean, birth_date: BirthDateKept, id_values: IdValuesKept, };
+
 export type ProgramFields = { code: string, name: string, description: string, target: RegistrantKind, currency: string, eligibility_rule: string, pmt_expression?: string, pmt_threshold?: number, auto_enrol: boolean, };
 
 export type ProgramKey = { "id": string } | { "code": string };
@@ -905,7 +937,11 @@ export type RegistryInfo = { office_id: string, office_code: string, office_name
 /**
  * Why the credential store was not used to open the registry, if it was not.
  */
-credential_store_note: string | null, schema_version: number, };
+credential_store_note: string | null, schema_version: number, 
+/**
+ * Which personal fields the registry keeps.
+ */
+privacy: PrivacyProfile, };
 
 export type RegistryInfoRequest = Record<string, never>;
 

@@ -1,20 +1,13 @@
 // The typed client every page uses: `api.call("registrants.search", {...})` is checked against the
 // operation map generated from the Rust types.
-import type { AppEvent, AppStatus, LoginResponse, Operations } from "./bindings";
+import type { AppEvent, AppStatus, CreateRegistryRequest, LoginResponse, Operations } from "./bindings";
 import { detectTransport, type Transport } from "./transport";
 
 export type OperationName = keyof Operations;
 export type RequestOf<K extends OperationName> = Operations[K][0];
 export type ResponseOf<K extends OperationName> = Operations[K][1];
 
-export interface CreateRegistryInput {
-  office_code: string;
-  office_name: string;
-  admin_username: string;
-  admin_display_name: string;
-  admin_password: string;
-  recovery_passphrase: string;
-}
+export type CreateRegistryInput = CreateRegistryRequest;
 
 export class Client {
   private token: string | null = null;

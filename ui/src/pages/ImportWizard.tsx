@@ -26,6 +26,7 @@ import { api } from "../api/client";
 import { errorMessage } from "../api/errors";
 import { useSession } from "../app/session";
 import { ErrorNote } from "../components/ErrorNote";
+import { DroppedNote } from "../components/Privacy";
 import { useList } from "../components/lists";
 import { FileField } from "../components/PathField";
 import { deliver, inputFile } from "../api/files";
@@ -297,6 +298,7 @@ export function ImportWizard() {
                     ))}
                   </SimpleGrid>
                   {summary.rejects_file && <Alert color="orange">{t("import.rejects_file", { path: summary.rejects_file })}</Alert>}
+                  <DroppedNote dropped={summary.dropped} />
                   <Group>
                     <Button
                       variant="default"

@@ -38,6 +38,7 @@ import { useAction } from "../components/useAction";
 import { attempt } from "../components/attempt";
 import { Users } from "./Users";
 import { CentralServer } from "./CentralServer";
+import { privacyWords } from "../components/Privacy";
 
 const LISTS: ListName[] = ["area", "id_type", "membership_kind", "sex", "tag"];
 const FIELD_TYPES: CustomFieldType[] = ["text", "integer", "decimal", "date", "boolean", "choice"];
@@ -56,6 +57,7 @@ function Office() {
         <Field label={t("setup.office_code")} value={i.office_code} />
         <Field label={t("settings.key_source")} value={t(`settings.key_source_${i.key_source}`)} />
         <Field label={t("settings.schema_version")} value={String(i.schema_version)} />
+        <Field label={t("privacy.title")} value={privacyWords(t, i.privacy)} testId="privacy-kept" />
       </SimpleGrid>
     </Card>
   );

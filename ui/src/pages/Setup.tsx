@@ -7,7 +7,9 @@ import { useTranslation } from "react-i18next";
 import { useSession } from "../app/session";
 import { generatePassphrase, samePassphrase } from "../app/passphrase";
 import { AuthFrame } from "../components/AuthFrame";
+import type { PrivacyProfile } from "../api/bindings";
 import { ErrorNote } from "../components/ErrorNote";
+import { KEEP_EVERYTHING, PrivacyChoice } from "../components/Privacy";
 import { FolderField } from "../components/PathField";
 import { useAction } from "../components/useAction";
 
@@ -16,6 +18,7 @@ function CreateRegistry() {
   const { create } = useSession();
   const [step, setStep] = useState(0);
   const [office, setOffice] = useState({ name: "", code: "" });
+  const [privacy, setPrivacy] = useState<PrivacyProfile>(KEEP_EVERYTHING);
   const [admin, setAdmin] = useState({ username: "admin", name: "", password: "", confirm: "" });
   const passphrase = useMemo(() => generatePassphrase(), []);
   const [typedBack, setTypedBack] = useState("");
@@ -38,6 +41,7 @@ function CreateRegistry() {
           required
           mb="md"
         />
+        <PrivacyChoice value={privacy} onChange={setPrivacy} />
         <Button onClick={() => setStep(1)} disabled={!officeOk}>
           {t("common.next")}
         </Button>
@@ -96,6 +100,7 @@ function CreateRegistry() {
                   admin_display_name: admin.name.trim() || admin.username.trim(),
                   admin_password: admin.password,
                   recovery_passphrase: passphrase,
+                  privacy,
                 }),
               )
             }

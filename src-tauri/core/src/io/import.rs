@@ -21,6 +21,7 @@ use crate::auth::{require, Permission, Session};
 use crate::clock::now_rfc3339;
 use crate::error::{CoreError, Result};
 use crate::registry::model::{IdDocument, ListName, RegistrantFields, RegistrantKind};
+use crate::registry::privacy::DroppedFields;
 use crate::registry::settings::{FieldError, Settings};
 use crate::registry::write::{self, StoredRow};
 use crate::store::{Store, Tx};
@@ -77,6 +78,8 @@ pub struct ImportSummary {
     pub rejects_file: Option<String>,
     /// Memberships created in programs that auto-enrol new registrants who match their rule.
     pub auto_enrolled: u64,
+    /// How many written rows gave fields the registry's privacy profile does not keep (not stored).
+    pub dropped: DroppedFields,
     pub elapsed_ms: u64,
 }
 
@@ -103,10 +106,12 @@ struct Row {
     fields: RegistrantFields,
     household_name: Option<String>,
     relationship: Option<String>,
+    /// What the privacy profile did not keep of the row.
+    dropped: DroppedFields,
 }
 
-/// A row's fields, household reference, household name and relationship.
-type ParsedRow = (RegistrantFields, Option<String>, Option<String>, Option<String>);
+/// A row's fields, household reference, household name, relationship, and what the privacy profile cut.
+type ParsedRow = (RegistrantFields, Option<String>, Option<String>, Option<String>, DroppedFields);
 
 struct Reject {
     line: u64,
@@ -209,7 +214,11 @@ impl Parser<'_> {
         if f.external_id.is_none() {
             return Err(FieldError::new("external_id", "is required"));
         }
-        self.settings.validate(RegistrantKind::Individual, &mut f)?;
+        let dropped = self.settings.validate(RegistrantKind::Individual, &mut f)?;
+        if !self.settings.privacy().profile().names {
+            // A household's name is most often its head's family name.
+            hh_name = None;
+        }
         if let Some(r) = &relationship {
             self.settings.check_code(ListName::MembershipKind, "relationship", r)?;
         }
@@ -221,7 +230,7 @@ impl Parser<'_> {
                 return Err(FieldError::new("household_ref", "not a valid household reference"));
             }
         }
-        Ok((f, hh_ref, hh_name, relationship))
+        Ok((f, hh_ref, hh_name, relationship, dropped))
     }
 
     /// Reads the whole file, sending batches of units; stops early when the writer hangs up.
@@ -254,7 +263,7 @@ impl Parser<'_> {
                 batch_len += 1;
                 let parsed = self.parse_row(&rec);
                 let hh = match &parsed {
-                    Ok((_, h, _, _)) => h.clone(),
+                    Ok((_, h, _, _, _)) => h.clone(),
                     // A rejected row still belongs to its household, if the household column is readable.
                     Err(_) => self
                         .cols
@@ -285,7 +294,7 @@ impl Parser<'_> {
                 }
                 let unit = current.as_mut().expect("unit opened above");
                 match parsed {
-                    Ok((fields, _, household_name, relationship)) => {
+                    Ok((fields, _, household_name, relationship, dropped)) => {
                         if relationship.as_deref() == Some("head")
                             && unit.rows.iter().any(|r| r.relationship.as_deref() == Some("head"))
                         {
@@ -296,7 +305,14 @@ impl Parser<'_> {
                                 reason: "a second head for the same household".into(),
                             });
                         } else {
-                            unit.rows.push(Row { line, raw: rec.clone(), fields, household_name, relationship });
+                            unit.rows.push(Row {
+                                line,
+                                raw: rec.clone(),
+                                fields,
+                                household_name,
+                                relationship,
+                                dropped,
+                            });
                         }
                     }
                     Err(e) => current_rejects.push(Reject {
@@ -388,6 +404,7 @@ struct Counts {
     updated: u64,
     unchanged: u64,
     households_created: u64,
+    dropped: DroppedFields,
 }
 
 impl Counts {
@@ -396,6 +413,7 @@ impl Counts {
         self.updated += o.updated;
         self.unchanged += o.unchanged;
         self.households_created += o.households_created;
+        self.dropped.add(&o.dropped);
     }
 }
 
@@ -471,6 +489,7 @@ fn write_unit(
     for row in &unit.rows {
         let ext = row.fields.external_id.as_deref().expect("validated");
         let mut is_new = false;
+        counts.dropped.add(&row.dropped);
         let stored: StoredRow = match write::find_by_external_id(tx.conn(), ext)? {
             Some(existing) => {
                 if existing.import_run == Some(run) {
@@ -720,6 +739,7 @@ pub fn import_csv(
             unmapped_columns,
             rejects_file,
             auto_enrolled: 0,
+            dropped: counts.dropped,
             elapsed_ms: started.elapsed().as_millis() as u64,
         };
         store.write_as(session.username(), |tx| {
@@ -748,6 +768,7 @@ pub fn import_csv(
                     "rejected": summary.rejected,
                     "households_created": summary.households_created,
                     "unmapped_columns": summary.unmapped_columns,
+                    "dropped": summary.dropped,
                 }),
             ))
         })?;

@@ -9,7 +9,7 @@ use crate::error::Result;
 pub use br_model::clock::parse_date;
 pub use br_model::validation::{looks_like_formula, FieldError, Settings, MAX_TEXT_CHARS};
 
-/// The registry's active list codes and custom fields, as its validation needs them.
+/// The registry's active list codes, custom fields and privacy profile, as its validation needs them.
 pub fn load(conn: &Connection) -> Result<Settings> {
     let mut codes = Vec::new();
     let mut stmt = conn.prepare_cached("SELECT list, code FROM list_items WHERE active = 1")?;
@@ -20,7 +20,7 @@ pub fn load(conn: &Connection) -> Result<Settings> {
             codes.push((name, r.get(1)?));
         }
     }
-    Ok(Settings::new(codes, read_custom_fields(conn)?))
+    Ok(Settings::new(codes, read_custom_fields(conn)?).with_privacy(super::privacy::load(conn)?))
 }
 
 /// The registry's custom-field definitions, by name.

@@ -2,6 +2,7 @@
 //! that office's identity: the rows it created and the ops it has not pushed yet are rewritten to the
 //! server's office id and a fresh device id, in one transaction.
 
+use base64::Engine as _;
 use br_protocol::signing::DeviceKey;
 use br_protocol::wire::{EnrolRequest as WireEnrol, EnrolResponse};
 use br_protocol::PROTOCOL_VERSION;
@@ -64,6 +65,7 @@ pub fn enrol(store: &Store, session: &Session, request: &SyncEnrolRequest) -> Re
             desk_name: desk_name.chars().take(100).collect(),
             office_code: old.code.clone(),
             registrants: registrants as u64,
+            privacy: store.read(crate::registry::privacy::profile)?,
         },
     );
     let answer = match answer {
@@ -78,6 +80,17 @@ pub fn enrol(store: &Store, session: &Session, request: &SyncEnrolRequest) -> Re
             return Err(e);
         }
     };
+    let id_key = match &answer.id_key {
+        None => None,
+        Some(k) => Some(zeroize::Zeroizing::new(
+            base64::engine::general_purpose::STANDARD
+                .decode(k)
+                .map_err(|_| CoreError::Internal("the server sent an unreadable ID key".into()))?,
+        )),
+    };
+    // Checked before anything is written: a profile this desk cannot keep is refused whole.
+    crate::registry::privacy::Privacy::new(answer.privacy, id_key.as_deref().map(|k| &k[..]))
+        .map_err(|e| CoreError::Internal(format!("the server's privacy profile: {e}")))?;
     let prefix = if answer.desk_number <= 1 {
         answer.office.code.clone()
     } else {
@@ -118,8 +131,11 @@ pub fn enrol(store: &Store, session: &Session, request: &SyncEnrolRequest) -> Re
                 now_rfc3339()
             ],
         )?;
+        // The registry's profile: the server refused the enrolment if this desk's records were kept otherwise.
+        crate::registry::privacy::save(tx.conn(), answer.privacy, id_key.as_deref().map(|k| &k[..]))?;
         tx.audit(AuditEvent::new(session, "sync.enrol").details(serde_json::json!({
             "office": answer.office.code, "device": device_id, "desk_number": answer.desk_number,
+            "privacy": answer.privacy.keep_list(),
         })))?;
         // Taken while the writer is still held, so no write between the commit and this sees the old ids.
         tx.store().set_office(new.clone());

@@ -21,6 +21,11 @@ pub struct Fixture {
 
 impl Fixture {
     pub fn new() -> Fixture {
+        Fixture::keeping(Default::default())
+    }
+
+    /// A registry under the given privacy profile.
+    pub fn keeping(privacy: br_core::registry::privacy::PrivacyProfile) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let (registry, admin) = Registry::create(
             &dir.path().join("reg"),
@@ -32,6 +37,7 @@ impl Fixture {
                 admin_password: Secret::new(ADMIN_PASSWORD),
                 recovery_passphrase: Secret::new(PASSPHRASE),
                 use_credential_store: false,
+                privacy,
             },
         )
         .unwrap();

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use br_model::privacy::is_hashed;
 use deadpool_postgres::GenericClient;
 use uuid::Uuid;
 
@@ -14,7 +15,8 @@ use crate::error::Result;
 pub const REGISTRY_ID: &str = "br_id";
 
 /// Registrants who hold `value` under `id_type` (our own id under [`REGISTRY_ID`]); merged duplicates
-/// answer as the record kept.
+/// answer as the record kept. Under a privacy profile that keeps ID numbers as keyed hashes, the number
+/// asked for is hashed with the registry's key and compared.
 pub async fn by_id(client: &impl GenericClient, id_type: &str, value: &str) -> Result<Vec<Uuid>> {
     let rows = if id_type.eq_ignore_ascii_case(REGISTRY_ID) {
         let Ok(id) = value.parse::<Uuid>() else { return Ok(Vec::new()) };
@@ -23,7 +25,7 @@ pub async fn by_id(client: &impl GenericClient, id_type: &str, value: &str) -> R
         rows(client,
                 "SELECT DISTINCT coalesce(r.merged_into, r.id) FROM registry_ids i JOIN registry_registrants r ON r.id = i.registrant
                  WHERE lower(i.id_type) = lower($1) AND i.value = $2",
-                &[&id_type, &value],
+                &[&id_type, &crate::privacy::load(client).await?.id_value(value)],
             )
             .await?
     };
@@ -43,8 +45,13 @@ pub async fn records(client: &impl GenericClient, people: &[Uuid], names: bool) 
     )
     .await?
     {
+        let value: String = r.get(2);
+        // A keyed hash says nothing to the caller and is not handed out.
+        if is_hashed(&value) {
+            continue;
+        }
         ids.entry(r.get(0)).or_default().push(serde_json::json!({
-            "identifier_type": r.get::<_, String>(1), "identifier_value": r.get::<_, String>(2)
+            "identifier_type": r.get::<_, String>(1), "identifier_value": value
         }));
     }
     let mut households: HashMap<Uuid, Uuid> = HashMap::new();

@@ -13,6 +13,7 @@ pub mod writer;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use br_model::privacy::DroppedFields;
 use br_model::registry::{CustomField, ListName};
 use br_model::validation::Settings;
 use br_protocol::MAX_PAGE_OPS;
@@ -39,6 +40,8 @@ pub struct PullReport {
     pub pages: u32,
     pub records: u64,
     pub counts: Counts,
+    /// Records whose fields the registry's privacy profile did not keep.
+    pub dropped: DroppedFields,
     pub rejected: Vec<RejectLine>,
     /// Ops the server itself refused (none is expected: a pull checks ownership first).
     pub refused_ops: Vec<String>,
@@ -82,7 +85,7 @@ async fn settings(pool: &Pool, source: &Source) -> Result<Settings> {
     for r in client.query("SELECT definition FROM registry_custom_fields", &[]).await? {
         custom.push(serde_json::from_value(r.get(0))?);
     }
-    Ok(Settings::new(codes, custom))
+    Ok(Settings::new(codes, custom).with_privacy(crate::privacy::load(&client).await?))
 }
 
 /// Runs one pull to its end.
@@ -217,6 +220,9 @@ impl<'a> Intake<'a> {
                         continue;
                     }
                     self.seen.extend(keys);
+                    for c in unit.group.iter().chain(unit.members.iter().map(|m| &m.person)) {
+                        self.report.dropped.add(&c.dropped);
+                    }
                     units.push(unit);
                 }
                 Err(r) => self.report.rejected.push(RejectLine { external_id: r.external_id, reason: r.reason }),

@@ -4,6 +4,7 @@
 //! `household_member` wrappers or none, `identifier_type`/`identifier_value` or `type`/`value`). A unit
 //! with any bad part is rejected whole: never half a household.
 
+use br_model::privacy::DroppedFields;
 use br_model::registry::{IdDocument, RegistrantFields, RegistrantKind};
 use br_model::validation::Settings;
 use serde_json::Value;
@@ -18,6 +19,8 @@ pub struct Candidate {
     pub fields: RegistrantFields,
     /// The office code the area picked.
     pub office: String,
+    /// What the registry's privacy profile cut from the record.
+    pub dropped: DroppedFields,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -174,10 +177,12 @@ impl Reader<'_> {
             custom: self.custom(record),
             ..RegistrantFields::default()
         };
-        self.settings
+        let dropped = self
+            .settings
             .validate(RegistrantKind::Group, &mut fields)
             .map_err(|e| reject(format!("household: {}: {}", e.field, e.reason)))?;
-        let group = Candidate { external_id: external, kind: RegistrantKind::Group, fields, office: office.clone() };
+        let group =
+            Candidate { external_id: external, kind: RegistrantKind::Group, fields, office: office.clone(), dropped };
         Ok(Unit { group: Some(group), members })
     }
 
@@ -222,7 +227,8 @@ impl Reader<'_> {
             custom: self.custom(person),
             ..RegistrantFields::default()
         };
-        self.settings
+        let dropped = self
+            .settings
             .validate(RegistrantKind::Individual, &mut fields)
             .map_err(|e| reject(format!("{}: {}", e.field, e.reason)))?;
         Ok(Candidate {
@@ -230,6 +236,7 @@ impl Reader<'_> {
             kind: RegistrantKind::Individual,
             fields,
             office: area.office.clone(),
+            dropped,
         })
     }
 

@@ -234,6 +234,7 @@ impl Desk {
                 admin_password: Secret::new(ADMIN_PASSWORD),
                 recovery_passphrase: Secret::new("correct horse battery staple"),
                 use_credential_store: false,
+                privacy: Default::default(),
             },
         )
         .unwrap();

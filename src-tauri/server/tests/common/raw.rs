@@ -44,6 +44,7 @@ pub fn enrol_raw(base: &str, code: &str, protocol: u32) -> (u16, String, Option<
         desk_name: "raw".into(),
         office_code: "RAW".into(),
         registrants: 0,
+        privacy: Default::default(),
     };
     let mut r = agent().post(format!("{base}/sync/v1/enrol")).send_json(&request).unwrap();
     if r.status().as_u16() == 200 {
