@@ -7,7 +7,9 @@ import type { ReactNode } from "react";
 import { ApiFailure } from "../api/transport";
 import { SessionProvider } from "../app/session";
 import { Setup } from "../pages/Setup";
+import type { PrivacyProfile } from "../api/bindings";
 import { ErrorNote } from "./ErrorNote";
+import { KEEP_EVERYTHING, KEEP_MINIMUM, PrivacyChoice, privacyWords } from "./Privacy";
 
 function wrap(node: ReactNode) {
   return render(
@@ -71,5 +73,25 @@ describe("RuleEditor highlighting", () => {
     expect(kind("in")).toBe("keyword");
     expect(kind("'D01'")).toBe("string");
     expect(kind('"D02"')).toBe("string");
+  });
+});
+
+describe("privacy profile", () => {
+  it("starts from everything, switches each field, and says in words what is kept", () => {
+    let chosen: PrivacyProfile = KEEP_EVERYTHING;
+    const view = wrap(<PrivacyChoice value={chosen} onChange={(p) => (chosen = p)} />);
+    fireEvent.click(screen.getByLabelText("Names"));
+    expect(chosen).toEqual({ ...KEEP_EVERYTHING, names: false });
+    fireEvent.click(screen.getByRole("button", { name: "Keep the minimum" }));
+    expect(chosen).toEqual({ names: false, phone: false, birth_date: "year", id_values: "keyed_hash" });
+    view.rerender(
+      <MantineProvider>
+        <PrivacyChoice value={chosen} onChange={(p) => (chosen = p)} />
+      </MantineProvider>,
+    );
+    fireEvent.click(screen.getByLabelText(/^ID numbers as typed/));
+    expect(chosen.id_values).toBe("plain");
+    expect(privacyWords(i18n.t, KEEP_MINIMUM)).toBe("birth year only, ID numbers as keyed hashes");
+    expect(privacyWords(i18n.t, KEEP_EVERYTHING)).toBe("names, phone, birth date, ID numbers");
   });
 });

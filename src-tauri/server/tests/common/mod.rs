@@ -5,6 +5,7 @@
 pub mod certs;
 pub mod fake_engine;
 pub mod fake_sr;
+pub mod ibr_client;
 mod postgres;
 pub mod proxy;
 pub mod raw;
