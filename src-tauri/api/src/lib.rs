@@ -139,6 +139,7 @@ operations!(
     sync::SyncConflictsRequest,
     sync::SyncResolveRequest,
     sync::SyncRejectionsRequest,
+    br_core::sync::EngineBatchRequest,
     br_core::audit::AuditQuery,
     ops::DashboardRequest,
     ops::ImportPreviewRequest,

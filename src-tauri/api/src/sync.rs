@@ -79,3 +79,14 @@ impl Operation for SyncRejectionsRequest {
         br_core::sync::rejections(registry(ctx).store(), session)
     }
 }
+
+impl Operation for br_core::sync::EngineBatchRequest {
+    const NAME: &'static str = "payments.engine";
+    // Sending syncs first, and the answer can say results arrived.
+    const CHANGES: &'static [&'static str] = SYNCED_DATA;
+    const LONG_RUNNING: bool = true;
+    type Response = br_protocol::disburse::DisburseStatus;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Self::Response> {
+        br_core::sync::engine_batch(registry(ctx).store(), session, &self)
+    }
+}

@@ -163,16 +163,10 @@ const HASH_HEX: usize = 40;
 pub const ID_KEY_BYTES: usize = 32;
 
 /// A profile with the key it needs.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Privacy {
     profile: PrivacyProfile,
     key: Option<hmac::Key>,
-}
-
-impl Default for Privacy {
-    fn default() -> Self {
-        Privacy { profile: PrivacyProfile::default(), key: None }
-    }
 }
 
 impl Privacy {

@@ -37,6 +37,12 @@ pub enum SyncErrorCode {
     OpsMissing,
     /// The snapshot asked for is not kept any more (or was never this office's): ask for a new one.
     SnapshotGone,
+    /// The desk may not ask this (a payment batch is sent through the engine by a headquarters desk only).
+    Forbidden,
+    /// What the request names is not on the server (a payment batch not pushed yet).
+    NotFound,
+    /// The server is not set up for this (no disbursement engine in its config file).
+    NotConfigured,
     /// The database is not reachable or refused; try again later.
     Unavailable,
     /// A fault on the server; the request may be retried.
@@ -62,6 +68,9 @@ impl SyncErrorCode {
             EnrolmentMismatch => "enrolment_mismatch",
             OpsMissing => "ops_missing",
             SnapshotGone => "snapshot_gone",
+            Forbidden => "forbidden",
+            NotFound => "not_found",
+            NotConfigured => "not_configured",
             Unavailable => "unavailable",
             Internal => "internal",
         }
@@ -78,12 +87,15 @@ impl SyncErrorCode {
             EnrolmentCodeUnknown | EnrolmentCodeUsed | EnrolmentCodeExpired => 403,
             DeviceExists | EnrolmentMismatch | OpsMissing => 409,
             SnapshotGone => 410,
+            Forbidden => 403,
+            NotFound => 404,
+            NotConfigured => 501,
             Unavailable => 503,
             Internal => 500,
         }
     }
 
-    pub const ALL: [SyncErrorCode; 17] = {
+    pub const ALL: [SyncErrorCode; 20] = {
         use SyncErrorCode::*;
         [
             UpgradeRequired,
@@ -101,6 +113,9 @@ impl SyncErrorCode {
             EnrolmentMismatch,
             OpsMissing,
             SnapshotGone,
+            Forbidden,
+            NotFound,
+            NotConfigured,
             Unavailable,
             Internal,
         ]

@@ -3,6 +3,7 @@
 //! rules are written once and tested without a server or a registry.
 
 pub mod codes;
+pub mod disburse;
 pub mod ownership;
 pub mod signing;
 pub mod tls;

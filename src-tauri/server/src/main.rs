@@ -19,7 +19,8 @@ use uuid::Uuid;
 )]
 struct Cli {
     /// A TOML file of settings (database_url, listen, tls_cert, tls_key, allow_plain_http, pool_size,
-    /// enrolment_code_hours, snapshot_chunk_ops); variables and flags override it.
+    /// enrolment_code_hours, snapshot_chunk_ops, sr_sources, disbursement_engine); variables and flags
+    /// override it.
     #[arg(long, env = "BR_SERVER_CONFIG", global = true)]
     config: Option<PathBuf>,
     /// PostgreSQL, as `postgres://user@host:port/db` or `host=… port=… dbname=…`.
@@ -317,7 +318,12 @@ async fn run(cli: Cli) -> Result<()> {
                     "snapshot chunks hold 1 to {SNAPSHOT_CHUNK_OPS} ops, not {chunk_ops}"
                 )));
             }
-            serve::serve(pool, listen, chunk_ops).await?;
+            // Read at the start, so a wrong engine file stops the server instead of a desk's first send.
+            let engine = match &file.disbursement_engine {
+                Some(path) => Some(disburse::engine::EngineConfig::read(path)?),
+                None => None,
+            };
+            serve::serve(pool, listen, chunk_ops, engine).await?;
         }
         Command::Office(OfficeCommand::Add { code, name, headquarters }) => {
             let id = admin::office_add(&pool, &code, &name, headquarters).await?;
@@ -424,12 +430,7 @@ async fn run(cli: Cli) -> Result<()> {
                             println!("{state:<9} {n}");
                         }
                         for e in &status.events {
-                            println!(
-                                "{}  {:<20} {}",
-                                e["at"].as_str().unwrap_or(""),
-                                e["kind"].as_str().unwrap_or(""),
-                                e["message"].as_str().unwrap_or("")
-                            );
+                            println!("{}  {:<20} {}", e.at, e.kind, e.message);
                         }
                     }
                 }

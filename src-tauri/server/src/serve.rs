@@ -7,11 +7,13 @@ use std::sync::Arc;
 use deadpool_postgres::Pool;
 
 use crate::config::Listen;
+use crate::disburse::desk::Disbursing;
+use crate::disburse::engine::EngineConfig;
 use crate::error::{Result, ServerError};
 use crate::http::{router, AppState};
 use crate::metrics::Metrics;
 
-pub async fn serve(pool: Pool, listen: Listen, snapshot_chunk_ops: usize) -> Result<()> {
+pub async fn serve(pool: Pool, listen: Listen, snapshot_chunk_ops: usize, engine: Option<EngineConfig>) -> Result<()> {
     crate::db::check_schema(&pool).await?;
     let tls = match &listen.tls {
         Some((cert, key)) => Some(br_protocol_tls(cert, key)?),
@@ -21,7 +23,12 @@ pub async fn serve(pool: Pool, listen: Listen, snapshot_chunk_ops: usize) -> Res
         .and_then(|l| l.set_nonblocking(true).map(|()| l))
         .map_err(|e| ServerError::Config(format!("cannot listen on {}: {e}", listen.addr)))?;
     let address = listener.local_addr()?;
-    let state = AppState { pool, metrics: Arc::new(Metrics::default()), snapshot_chunk_ops };
+    let state = AppState {
+        pool,
+        metrics: Arc::new(Metrics::default()),
+        snapshot_chunk_ops,
+        disbursing: Disbursing::through(engine),
+    };
     let app = router(state);
     let scheme = if tls.is_some() { "https" } else { "http" };
     // Scripts and tests wait for this line; with port 0 it is the only way to learn the port.

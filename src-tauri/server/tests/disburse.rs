@@ -10,8 +10,11 @@ use std::process::Command;
 use std::time::Duration;
 
 use br_core::disbursement::payment::{self, PreparePayments};
+use br_core::sync::EngineBatchRequest;
+use br_protocol::disburse::{DisburseAction, DisburseStatus};
 use common::fake_engine::{FakeEngine, Faults};
 use common::{Central, Server};
+use uuid::Uuid;
 
 const PEOPLE: usize = 5_000;
 
@@ -109,4 +112,92 @@ fn a_batch_is_paid_once_through_faults_and_its_results_reach_the_desks() {
     hq.check();
     let broken = engine.engine.violations.lock().unwrap().clone();
     assert!(broken.is_empty(), "every request we sent follows the published schema: {broken:#?}");
+}
+
+/// The headquarters desk's cycle page, as its operations: the batch's status until the server stops
+/// working on it.
+fn engine(desk: &common::Desk, who: &br_core::auth::Session, batch: Uuid, action: DisburseAction) -> DisburseStatus {
+    let ask = |action| EngineBatchRequest { batch, action };
+    let mut status = br_core::sync::engine_batch(desk.registry.store(), who, &ask(action)).unwrap();
+    let started = std::time::Instant::now();
+    while status.running.is_some() {
+        assert!(started.elapsed() < Duration::from_secs(120), "the server still works on the batch: {status:?}");
+        std::thread::sleep(Duration::from_millis(200));
+        status = br_core::sync::engine_batch(desk.registry.store(), who, &ask(DisburseAction::Status)).unwrap();
+    }
+    status
+}
+
+#[test]
+fn headquarters_sends_a_batch_from_its_cycle_page_and_sees_it_paid() {
+    const FEW: usize = 300;
+    let central = Central::new(&[("HQ", true), ("NTH", false)]);
+    let mut server = Server::start(&central.pg.url);
+    let story = common::story::prepared_cycle(&central, &server, FEW, false);
+    let (hq, finance) = (&story.hq, &story.finance);
+    let status = |action| EngineBatchRequest { batch: story.batch, action };
+
+    // A server without an engine says so; a district desk is told it is headquarters' work.
+    let e = br_core::sync::engine_batch(hq.registry.store(), finance, &status(DisburseAction::Status)).unwrap_err();
+    assert!(matches!(&e, br_core::CoreError::ServerRefused { code, .. } if code == "not_configured"), "{e:?}");
+    let e =
+        br_core::sync::engine_batch(story.north.registry.store(), &story.north.admin, &status(DisburseAction::Send))
+            .unwrap_err();
+    assert_eq!(e.code(), br_core::ErrorCode::InvalidInput);
+
+    // The same server with an engine, on the same address.
+    let engine_fake = FakeEngine::start(Faults { error_call: Some(2), ..Faults::default() });
+    let dir = tempfile::tempdir().unwrap();
+    let settings = dir.path().join("engine.toml");
+    std::fs::write(&settings, engine_fake.settings(100, 2)).unwrap();
+    let config = dir.path().join("server.toml");
+    std::fs::write(&config, format!("disbursement_engine = {:?}\n", settings.to_str().unwrap())).unwrap();
+    let port = server.port();
+    server.kill();
+    let server = Server::start_with(&central.pg.url, port, &["--config", config.to_str().unwrap()]);
+
+    // The server itself refuses a district desk, and a batch it does not hold; both are audited.
+    let (_, _, district) = common::raw::enrol_raw(&server.url, &central.code("NTH"), br_protocol::PROTOCOL_VERSION);
+    let ask = |batch: Uuid| {
+        serde_json::to_vec(&serde_json::json!({ "batch": batch, "action": "status", "user": "someone" })).unwrap()
+    };
+    let (code, body) = district.unwrap().post_json("/sync/v1/disburse", &ask(story.batch));
+    assert_eq!((code, body["code"].as_str()), (403, Some("forbidden")), "{body}");
+    let (_, _, head_office) = common::raw::enrol_raw(&server.url, &central.code("HQ"), br_protocol::PROTOCOL_VERSION);
+    let (code, body) = head_office.unwrap().post_json("/sync/v1/disburse", &ask(Uuid::now_v7()));
+    assert_eq!((code, body["code"].as_str()), (404, Some("not_found")), "{body}");
+    assert_eq!(
+        central.count(
+            "SELECT count(*) FROM audit WHERE action = 'sync.disburse' AND outcome IN ('refused:forbidden', 'refused:not_found')"
+        ),
+        2
+    );
+
+    // Sent from the desk, through an engine error on the second page: every payment with the engine once.
+    let sent = engine(hq, finance, story.batch, DisburseAction::Send);
+    assert_eq!(sent.engine, "g2p-bridge");
+    assert_eq!(sent.counts.get("sent"), Some(&(FEW as i64)), "{sent:?}");
+    assert!(sent.events.iter().any(|e| e.message == "HTTP 500"), "the 500 is in the batch's history: {sent:?}");
+    assert!(sent.events.last().is_some_and(|e| e.kind == "sent" && e.at.ends_with('Z')), "{sent:?}");
+    let live = engine_fake.engine.live();
+    assert_eq!((live.len(), live.values().all(|n| *n == 1)), (FEW, true));
+
+    // The results, asked for from the desk, arrive at its next sync as the payments' states.
+    let polled = engine(hq, finance, story.batch, DisburseAction::Poll);
+    assert_eq!(polled.counts.get("paid"), Some(&(FEW as i64)), "{polled:?}");
+    hq.sync();
+    assert_eq!(hq.count("SELECT count(*) FROM payments WHERE state = 'paid'"), FEW as i64);
+    assert_eq!(hq.count("SELECT count(*) FROM payment_batches WHERE state = 'sent'"), 1);
+    // A batch the engine has is not sent again from the desk.
+    let e = br_core::sync::engine_batch(hq.registry.store(), finance, &status(DisburseAction::Send)).unwrap_err();
+    assert_eq!(e.code(), br_core::ErrorCode::TransitionNotAllowed);
+    assert_eq!(
+        hq.count("SELECT count(*) FROM audit_log WHERE action IN ('payment.engine_send', 'payment.engine_poll')"),
+        2
+    );
+    assert_eq!(
+        central.count("SELECT count(*) FROM audit WHERE action IN ('disburse.send', 'disburse.poll') AND details ->> 'user' = 'finance'"),
+        2
+    );
+    hq.check();
 }

@@ -312,6 +312,39 @@ export type Delivered<T> = { result: T, downloads: Array<Download>, };
 
 export type DisableRegistrantRequest = { key: RegistrantKey, reason: string, };
 
+export type DisburseAction = "status" | "send" | "poll";
+
+export type DisburseEnvelope = { engine: string, 
+/**
+ * The engine's id for it, once the engine gave one.
+ */
+engine_envelope_id: string | null, state: string, declared_count: number, 
+/**
+ * Minor units.
+ */
+declared_total: number, created_at: string, };
+
+export type DisburseEvent = { at: string, kind: string, message: string, };
+
+export type DisburseStatus = { batch: string, 
+/**
+ * The engine this server sends through (`g2p_bridge` or `g2p_connect`).
+ */
+engine: string, 
+/**
+ * `send` or `poll` while the server works on the batch.
+ */
+running: DisburseAction | null, 
+/**
+ * Payments by their state with the engine (`pending`, `sending`, `sent`, `paid`, `failed`,
+ * `reversed`).
+ */
+counts: { [key in string]?: number }, envelopes: Array<DisburseEnvelope>, 
+/**
+ * The last 30 events.
+ */
+events: Array<DisburseEvent>, };
+
 export type DisbursementSettings = { entitlement?: EntitlementRule, 
 /**
  * Ordered; empty means one stage approved by the approver role.
@@ -375,6 +408,8 @@ export type EditEntitlement = { entitlement: string,
  * Minor units (cash, voucher) or quantity (in-kind).
  */
 value: number, reason: string, };
+
+export type EngineBatchRequest = { batch: string, action: DisburseAction, };
 
 export type EnrolRequest = { program: ProgramKey, 
 /**
@@ -1179,6 +1214,7 @@ export type Operations = {
   "sync.conflicts": [SyncConflictsRequest, Array<SyncConflict>];
   "sync.resolve": [SyncResolveRequest, SyncConflict];
   "sync.rejections": [SyncRejectionsRequest, Array<SyncRejection>];
+  "payments.engine": [EngineBatchRequest, DisburseStatus];
   "audit.list": [AuditQuery, AuditPage];
   "dashboard.stats": [DashboardRequest, DashboardStats];
   "import.preview": [ImportPreviewRequest, ImportPreview];

@@ -4,6 +4,7 @@
 
 mod conflicts;
 mod context;
+mod disburse;
 mod enrol;
 mod progress;
 mod run;
@@ -12,6 +13,7 @@ mod state;
 mod transport;
 
 pub use conflicts::{conflicts, rejections, resolve, SyncConflict, SyncRejection};
+pub use disburse::{engine_batch, EngineBatchRequest};
 pub use enrol::{enrol, SyncEnrolRequest};
 pub use progress::{SyncPhase, SyncProgress, SyncSummary};
 pub use run::run;

@@ -5,7 +5,6 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use br_model::op::OpRecord;
-use br_protocol::signing::DeviceKey;
 use br_protocol::wire::{OpOutcome, PullRequest, PullResponse, PushRequest, PushResponse, WhoAmI};
 use br_protocol::{MAX_PAGE_OPS, PUSH_PAGE_BYTES};
 use rusqlite::params;
@@ -33,8 +32,7 @@ pub fn run(
 ) -> Result<SyncSummary> {
     require(store, session, Permission::RegistryRead, "sync.run")?;
     let enrolment = store.read(enrolment)?.ok_or(CoreError::NotEnrolled)?;
-    let key = DeviceKey::from_pkcs8(&enrolment.device_key).map_err(|e| CoreError::Internal(e.to_string()))?;
-    let transport = Transport::new(&enrolment.url, enrolment.ca_pem.as_deref())?.signed_by(store.device_id(), key);
+    let transport = Transport::signed_for(store, &enrolment)?;
     store.write_as(session.username(), |tx| {
         tx.conn().execute("UPDATE sync_server SET last_attempt_at = ?1 WHERE singleton = 1", [now_rfc3339()])?;
         Ok(())

@@ -21,13 +21,15 @@ pub(super) struct Enrolment {
     pub snapshot_manifest: Option<String>,
     pub snapshot_next: i64,
     pub first_sync_done: bool,
+    /// The desk's office sees every office's data and sends payment batches through the engine.
+    pub headquarters: bool,
 }
 
 pub(super) fn enrolment(conn: &Connection) -> Result<Option<Enrolment>> {
     Ok(conn
         .query_row(
             "SELECT url, ca_pem, device_key, pushed_seq, pull_cursor, snapshot_manifest, snapshot_next,
-                    first_sync_at IS NOT NULL
+                    first_sync_at IS NOT NULL, headquarters
              FROM sync_server WHERE singleton = 1",
             [],
             |r| {
@@ -40,6 +42,7 @@ pub(super) fn enrolment(conn: &Connection) -> Result<Option<Enrolment>> {
                     snapshot_manifest: r.get(5)?,
                     snapshot_next: r.get(6)?,
                     first_sync_done: r.get(7)?,
+                    headquarters: r.get(8)?,
                 })
             },
         )

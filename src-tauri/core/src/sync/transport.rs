@@ -59,6 +59,12 @@ impl Transport {
         Ok(Transport { base, agent: config.build().into(), signer: None })
     }
 
+    /// The transport to this desk's server, signing with this desk's key.
+    pub(super) fn signed_for(store: &crate::store::Store, enrolment: &super::state::Enrolment) -> Result<Transport> {
+        let key = DeviceKey::from_pkcs8(&enrolment.device_key).map_err(|e| CoreError::Internal(e.to_string()))?;
+        Ok(Transport::new(&enrolment.url, enrolment.ca_pem.as_deref())?.signed_by(store.device_id(), key))
+    }
+
     pub fn signed_by(mut self, device: Uuid, key: DeviceKey) -> Transport {
         self.signer = Some((device, key));
         self

@@ -2,6 +2,7 @@
 //! engine holds of them (`disbursement_payments`, `disbursement_envelopes`), each change committed before
 //! the next engine call.
 
+use br_protocol::disburse::{DisburseEnvelope, DisburseEvent, DisburseStatus};
 use deadpool_postgres::{Object, Pool};
 use uuid::Uuid;
 
@@ -310,16 +311,9 @@ impl Batch {
     }
 }
 
-/// A batch's standing with the engine, for `disburse status` and a person deciding about a stuck batch.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct BatchStatus {
-    pub batch: Uuid,
-    pub counts: std::collections::BTreeMap<String, i64>,
-    pub envelopes: Vec<serde_json::Value>,
-    pub events: Vec<serde_json::Value>,
-}
-
-pub async fn status(pool: &Pool, batch: Uuid) -> Result<BatchStatus> {
+/// A batch's standing with the engine, for `disburse status`, the headquarters desk, and a person deciding
+/// about a stuck batch. `engine` and `running` are the caller's to fill.
+pub async fn status(pool: &Pool, batch: Uuid) -> Result<DisburseStatus> {
     let client = pool.get().await?;
     let counts = client
         .query(
@@ -332,26 +326,31 @@ pub async fn status(pool: &Pool, batch: Uuid) -> Result<BatchStatus> {
         .collect();
     let envelopes = client
         .query(
-            "SELECT engine, engine_envelope_id, state, declared_count, declared_total, created_at::text
+            "SELECT engine, engine_envelope_id, state, declared_count, declared_total,
+                    to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
              FROM disbursement_envelopes WHERE batch = $1 ORDER BY created_at",
             &[&batch],
         )
         .await?
         .iter()
-        .map(|r| {
-            serde_json::json!({ "engine": r.get::<_, String>(0), "engine_envelope_id": r.get::<_, Option<String>>(1),
-                "state": r.get::<_, String>(2), "declared_count": r.get::<_, i64>(3), "declared_total": r.get::<_, i64>(4),
-                "created_at": r.get::<_, String>(5) })
+        .map(|r| DisburseEnvelope {
+            engine: r.get(0),
+            engine_envelope_id: r.get(1),
+            state: r.get(2),
+            declared_count: r.get(3),
+            declared_total: r.get(4),
+            created_at: r.get(5),
         })
         .collect();
     let events = client
         .query(
-            "SELECT at::text, kind, message FROM (SELECT * FROM disbursement_events WHERE batch = $1 ORDER BY id DESC LIMIT 30) e ORDER BY id",
+            "SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), kind, message
+             FROM (SELECT * FROM disbursement_events WHERE batch = $1 ORDER BY id DESC LIMIT 30) e ORDER BY id",
             &[&batch],
         )
         .await?
         .iter()
-        .map(|r| serde_json::json!({ "at": r.get::<_, String>(0), "kind": r.get::<_, String>(1), "message": r.get::<_, String>(2) }))
+        .map(|r| DisburseEvent { at: r.get(0), kind: r.get(1), message: r.get(2) })
         .collect();
-    Ok(BatchStatus { batch, counts, envelopes, events })
+    Ok(DisburseStatus { batch, engine: String::new(), running: None, counts, envelopes, events })
 }

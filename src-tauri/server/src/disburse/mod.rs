@@ -8,9 +8,9 @@
 mod batch;
 pub mod bridge;
 pub mod connect;
+pub mod desk;
 pub mod engine;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use br_model::disbursement::PaymentState;
@@ -21,7 +21,7 @@ use uuid::Uuid;
 use crate::error::{Result, ServerError};
 use crate::http::AppState;
 use crate::sr::writer::{offices, Writer};
-use batch::{event, Batch};
+use batch::Batch;
 use engine::{Engine, EngineConfig, Failure, Instruction, Landed, Outcome};
 
 /// How often a batch starts over in a new envelope before it stops as stuck.
@@ -75,7 +75,7 @@ pub async fn send(
     pool: &Pool,
     config: &EngineConfig,
     batch_id: Uuid,
-    progress: &dyn Fn(&SendReport),
+    progress: &(dyn Fn(&SendReport) + Sync),
 ) -> Result<SendReport> {
     let batch = Batch::lock(pool, batch_id).await?;
     let result = send_locked(pool, config, &batch, progress).await;
@@ -87,7 +87,7 @@ async fn send_locked(
     pool: &Pool,
     config: &EngineConfig,
     batch: &Batch,
-    progress: &dyn Fn(&SendReport),
+    progress: &(dyn Fn(&SendReport) + Sync),
 ) -> Result<SendReport> {
     let mut report = SendReport { batch: batch.id, ..SendReport::default() };
     let mut engine = engine::open(config)?;
@@ -276,8 +276,7 @@ async fn push_ops(pool: &Pool, batch: &Batch, ops: Vec<Op>) -> Result<()> {
         .find(|o| o.id == owner)
         .ok_or_else(|| ServerError::Command("the batch's office is gone".into()))?;
     let mut writer = Writer::of(pool, &office, "disbursement-engine").await?;
-    let state =
-        AppState { pool: pool.clone(), metrics: Arc::default(), snapshot_chunk_ops: br_protocol::SNAPSHOT_CHUNK_OPS };
+    let state = AppState::writer(pool);
     let records = writer.records(ops);
     let refused = writer.push(&state, records).await?;
     if let Some((op, why)) = refused.first() {
@@ -348,4 +347,4 @@ async fn poll_locked(pool: &Pool, config: &EngineConfig, batch: &Batch) -> Resul
     Ok(report)
 }
 
-pub use batch::{status, BatchStatus};
+pub use batch::{event, status};

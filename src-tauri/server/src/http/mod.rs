@@ -34,6 +34,21 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Ops per snapshot chunk (at most `br_protocol::SNAPSHOT_CHUNK_OPS`).
     pub snapshot_chunk_ops: usize,
+    /// The disbursement engine a headquarters desk's batches are sent through, and the batches being
+    /// worked on.
+    pub disbursing: crate::disburse::desk::Disbursing,
+}
+
+impl AppState {
+    /// The state a command writing ops as the server's writer needs (no engine, default chunks).
+    pub fn writer(pool: &Pool) -> AppState {
+        AppState {
+            pool: pool.clone(),
+            metrics: Arc::default(),
+            snapshot_chunk_ops: br_protocol::SNAPSHOT_CHUNK_OPS,
+            disbursing: crate::disburse::desk::Disbursing::default(),
+        }
+    }
 }
 
 pub fn router(state: AppState) -> Router {
@@ -46,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route("/sync/v1/pull", post(pull))
         .route("/sync/v1/snapshot", post(snapshot))
         .route("/sync/v1/snapshot/{id}/{n}", get(snapshot_chunk))
+        .route("/sync/v1/disburse", post(disburse))
         .merge(crate::dci::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
@@ -229,6 +245,20 @@ async fn pull(
     let shared = &state;
     signed_answer(shared, "sync.pull", (method, uri, headers), body, |device, body| async move {
         crate::pull::pull(shared, &device, parse::<PullRequest>(&body)?).await.map(Json)
+    })
+    .await
+}
+
+async fn disburse(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: std::result::Result<Bytes, BytesRejection>,
+) -> Response {
+    let shared = &state;
+    signed_answer(shared, "sync.disburse", (method, uri, headers), body, |device, body| async move {
+        crate::disburse::desk::ask(shared, &device, parse(&body)?).await.map(Json)
     })
     .await
 }

@@ -11,7 +11,6 @@ pub mod records;
 pub mod writer;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use br_model::privacy::DroppedFields;
 use br_model::registry::{CustomField, ListName};
@@ -185,11 +184,7 @@ impl<'a> Intake<'a> {
         Ok(Intake {
             pool,
             source,
-            state: AppState {
-                pool: pool.clone(),
-                metrics: Arc::default(),
-                snapshot_chunk_ops: br_protocol::SNAPSHOT_CHUNK_OPS,
-            },
+            state: AppState::writer(pool),
             offices: writer::offices(pool).await?,
             settings: settings(pool, source).await?,
             writers: HashMap::new(),

@@ -6,7 +6,7 @@ import { Alert, Anchor, Badge, Button, Card, Checkbox, Group, Modal, NumberInput
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { Bar, BarChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { useTranslation } from "react-i18next";
-import type { CycleSummary, EntitlementState, EntitlementView } from "../../api/bindings";
+import type { CycleSummary, EntitlementState, EntitlementView, PaymentBatch } from "../../api/bindings";
 import { deliver, inputFile, outputFile, saveAskingToReplace } from "../../api/files";
 import { api } from "../../api/client";
 import { hrefOf } from "../../app/route";
@@ -15,7 +15,9 @@ import { CenteredLoader } from "../../components/CenteredLoader";
 import { currencyDigits, formatMoney } from "../../components/Disbursement";
 import { ErrorNote } from "../../components/ErrorNote";
 import { FileField, SaveField } from "../../components/PathField";
+import { useSyncStatus } from "../../components/SyncIndicator";
 import { useAction } from "../../components/useAction";
+import { EngineBatch } from "./EngineBatch";
 import { CYCLE_COLOURS } from "./ProgramCycles";
 
 const ENTITLEMENT_STATES: EntitlementState[] = ["draft", "pending", "approved", "in_payment", "paid", "failed", "rejected", "cancelled", "expired"];
@@ -159,6 +161,10 @@ function Work({ summary: c }: { summary: CycleSummary }) {
   const [exporting, setExporting] = useState(false);
   const [listPath, setListPath] = useState("");
   const [personal, setPersonal] = useState(false);
+  const [engineBatch, setEngineBatch] = useState<PaymentBatch | null>(null);
+  const syncStatus = useSyncStatus();
+  // Batches go through the central server's engine from a headquarters desk only.
+  const headquarters = syncStatus.data?.enrolled === true && syncStatus.data.headquarters;
   const money = (n: number) => formatMoney(n, c.currency, i18n.language);
   const manage = can("cycle_manage");
   const pay = can("payment_manage");
@@ -173,6 +179,7 @@ function Work({ summary: c }: { summary: CycleSummary }) {
   const prepared = c.batches.filter((b) => b.state === "prepared");
   return (
     <Card withBorder className="no-print">
+      {engineBatch && <EngineBatch batch={engineBatch} label={t("cycle.batch_n", { n: engineBatch.sequence })} onClose={() => setEngineBatch(null)} />}
       <Stack>
         <Group>
           {manage && c.state === "draft" && (
@@ -245,6 +252,11 @@ function Work({ summary: c }: { summary: CycleSummary }) {
                       <Table.Td>
                         <Group gap="xs">
                           <Button size="xs" variant="default" onClick={() => { setBatch(b.id); setExportPath(""); }}>{t("cycle.payment_file")}</Button>
+                          {headquarters && (
+                            <Button size="xs" variant="default" data-testid={`batch-engine-${b.sequence}`} onClick={() => setEngineBatch(b)}>
+                              {t("engine.open")}
+                            </Button>
+                          )}
                           {b.state === "prepared" && (
                             <Button size="xs" variant="default" data-testid={`batch-sent-${b.sequence}`} onClick={() => void work.run(() => api.call("payments.mark_sent", { batch: b.id }))}>
                               {t("cycle.mark_sent")}
