@@ -12,6 +12,7 @@ use std::time::Duration;
 use br_core::disbursement::payment::{self, PreparePayments};
 use br_core::sync::EngineBatchRequest;
 use br_protocol::disburse::{DisburseAction, DisburseStatus};
+use common::fake_connect::{ConnectFaults, FakeConnect};
 use common::fake_engine::{FakeEngine, Faults};
 use common::{Central, Server};
 use uuid::Uuid;
@@ -200,4 +201,47 @@ fn headquarters_sends_a_batch_from_its_cycle_page_and_sees_it_paid() {
         2
     );
     hq.check();
+}
+
+#[test]
+fn a_batch_is_paid_once_through_a_g2p_connect_engine() {
+    const SOME: usize = 1_000;
+    let central = Central::new(&[("HQ", true), ("NTH", false)]);
+    let server = Server::start(&central.pg.url);
+    let story = common::story::prepared_cycle(&central, &server, SOME, false);
+    let hq = &story.hq;
+    let payments: Vec<Uuid> = hq.column("SELECT id FROM payments ORDER BY rowid");
+    let failing: std::collections::HashSet<String> = [payments[5].to_string(), payments[999].to_string()].into();
+    let connect = FakeConnect::start(ConnectFaults {
+        unanswered_call: Some(2),
+        unanswered_delay: Duration::from_secs(4),
+        fail: failing.clone(),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let settings = dir.path().join("connect.toml");
+    std::fs::write(&settings, connect.settings(250, 2)).unwrap();
+    let settings = settings.to_str().unwrap();
+    let batch = story.batch.to_string();
+
+    // The second page is taken but its answer never comes: the server asks what the engine holds, finds
+    // the page, and goes on without sending it again.
+    let (ok, out) = disburse(&central, &["send", &batch, "--engine", settings]);
+    assert!(ok, "{out}");
+    assert_eq!(connect.engine.taken.lock().unwrap().len(), SOME, "{out}");
+    assert_eq!(connect.engine.duplicates.load(std::sync::atomic::Ordering::Relaxed), 0, "nothing sent twice: {out}");
+    assert_eq!(connect.engine.disburse_calls.load(std::sync::atomic::Ordering::Relaxed), 4, "{out}");
+
+    // Results in upper case, in both shapes of txn_status; the rejected ones fail with the engine's code.
+    let (ok, out) = disburse(&central, &["status", &batch, "--engine", settings]);
+    assert!(ok && out.contains(&format!("engine: {} paid, 2 failed, 0 reversed, 0 pending", SOME - 2)), "{out}");
+    hq.sync();
+    let state = |s: &str| hq.count(&format!("SELECT count(*) FROM payments WHERE state = '{s}'"));
+    assert_eq!((state("paid"), state("failed")), (SOME as i64 - 2, 2));
+    let failed: Vec<Uuid> =
+        hq.column("SELECT id FROM payments WHERE state = 'failed' AND reason = 'rjct.payee_fa.invalid'");
+    assert_eq!(failed.iter().map(Uuid::to_string).collect::<std::collections::HashSet<_>>(), failing);
+    assert_eq!(hq.count("SELECT count(*) FROM payment_batches WHERE state = 'sent'"), 1);
+    hq.check();
+    let broken = connect.engine.violations.lock().unwrap().clone();
+    assert!(broken.is_empty(), "every request we sent follows the published schema: {broken:#?}");
 }

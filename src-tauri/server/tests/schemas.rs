@@ -45,6 +45,18 @@ fn the_schemas_refuse_what_the_specification_refuses() {
     let mut zero = disbursements.clone();
     zero["message"][0]["disbursement_amount"] = json!(0);
     assert!(!violations("bridge_create_disbursements", &zero).is_empty());
+    let disburse = json!({ "header": { "message_id": "m", "message_ts": "2026-11-30T10:00:00Z", "action": "disburse",
+        "sender_id": "br-server", "total_count": 1 }, "message": { "transaction_id": "t", "disbursements": [{ "reference_id": "p1",
+        "payer_fa": "account:001@central-bank", "payee_fa": "msisdn:2217700@orange", "amount": "100.50", "currency_code": "XOF" }] } });
+    assert!(violations("connect_disburse", &disburse).is_empty());
+    for (field, value) in [("amount", json!(100.5)), ("payer_fa", json!("")), ("currency_code", json!("xof"))] {
+        let mut bad = disburse.clone();
+        bad["message"]["disbursements"][0][field] = value;
+        assert!(!violations("connect_disburse", &bad).is_empty(), "{field}");
+    }
+    let mut unknown = disburse.clone();
+    unknown["message"]["disbursements"][0]["txn_ref"] = json!("x");
+    assert!(!violations("connect_disburse", &unknown).is_empty(), "no field the specification does not have");
     let answer = json!({ "header": { "message_id": "m", "message_ts": "2026-11-30T10:00:00Z", "action": "on-search", "status": "done" },
         "message": { "transaction_id": "t" } });
     assert!(!violations("ibr_answer", &answer).is_empty(), "status is one of rcvd, pdng, succ, rjct");

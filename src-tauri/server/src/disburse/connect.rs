@@ -1,6 +1,11 @@
 //! The G2P Connect disburse API behind the same interface: `/disburse/sync/disburse` with our payment ids
 //! as `reference_id` (so the engine's id is ours, and a page sent twice is answered
 //! `rjct.reference_id.duplicate`), and `/disburse/sync/txn/status` by `reference_id_list`.
+//!
+//! Answers are read as the published schema has them (`disbursements_status[]` of `{reference_id,
+//! status, status_reason_code}`; a status's `txn_status` holding that object) and as implementations
+//! send them: statuses in upper case (`SUCC`, `RJCT`, as one version of the spec's enum), `txn_status` as a
+//! bare list of records (an earlier draft, and OpenG2P's bridge).
 
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -52,13 +57,21 @@ impl Connect {
             },
         });
         let answer = self.call("/disburse/sync/txn/status", "txn-status", 1, message)?;
-        let status = &answer["txnstatus_response"]["txn_status"];
-        Ok(status["disbursements_response"]
-            .as_array()
-            .or(status["disbursement_response"].as_array())
-            .cloned()
-            .unwrap_or_default())
+        Ok(records(&answer["txnstatus_response"]["txn_status"]))
     }
+}
+
+/// The per-payment records of a disburse answer or a status's `txn_status`.
+fn records(answer: &Value) -> Vec<Value> {
+    match answer {
+        Value::Array(list) => list.clone(),
+        other => other["disbursements_status"].as_array().cloned().unwrap_or_default(),
+    }
+}
+
+/// A record's status, in lower case (`rcvd`, `pdng`, `succ`, `rjct`).
+fn status_of(record: &Value) -> String {
+    record["status"].as_str().unwrap_or_default().to_ascii_lowercase()
 }
 
 impl Engine for Connect {
@@ -82,7 +95,7 @@ impl Engine for Connect {
                     "amount": major(i.amount, &i.currency).to_string(),
                     "currency_code": i.currency,
                     "scheduled_timestamp": br_model::clock::now_rfc3339(),
-                    "note": i.narrative,
+                    "note": i.narrative.chars().take(99).collect::<String>(),
                 });
                 if let Some(name) = &i.name {
                     d["payee_name"] = json!(name);
@@ -96,13 +109,8 @@ impl Engine for Connect {
             page.len(),
             json!({ "transaction_id": transaction, "disbursements": list }),
         )?;
-        let rows = answer["disbursements_response"]
-            .as_array()
-            .or(answer["disbursement_response"].as_array())
-            .cloned()
-            .unwrap_or_default();
-        for row in &rows {
-            if row["status"] == "rjct" && row["status_reason_code"] != DUPLICATE {
+        for row in &records(&answer) {
+            if status_of(row) == "rjct" && row["status_reason_code"] != DUPLICATE {
                 return Err(Failure::Refused(row["status_reason_code"].as_str().unwrap_or("rejected").to_string()));
             }
         }
@@ -133,9 +141,10 @@ impl Engine for Connect {
             .iter()
             .filter_map(|r| {
                 let id = r["reference_id"].as_str()?.to_string();
-                let outcome = match r["status"].as_str() {
-                    Some("succ") => Outcome::Paid { reference: r["txn_ref"].as_str().map(str::to_string) },
-                    Some("rjct") => {
+                // The schema has no transfer reference: a paid payment keeps ours.
+                let outcome = match status_of(r).as_str() {
+                    "succ" => Outcome::Paid { reference: None },
+                    "rjct" => {
                         Outcome::Failed { reason: r["status_reason_code"].as_str().unwrap_or("rejected").to_string() }
                     }
                     _ => Outcome::Pending,

@@ -164,6 +164,9 @@ impl EngineConfig {
         if !["g2p-bridge", "g2p-connect"].contains(&config.kind.as_str()) {
             return Err(ServerError::Config(format!("engine kind `{}`: g2p-bridge or g2p-connect", config.kind)));
         }
+        if config.kind == "g2p-connect" && config.payer_fa.as_deref().is_none_or(|f| f.trim().is_empty()) {
+            return Err(ServerError::Config("a g2p-connect engine needs payer_fa, the account payments leave".into()));
+        }
         Ok(config)
     }
 

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod certs;
+pub mod fake_connect;
 pub mod fake_engine;
 pub mod fake_sr;
 pub mod ibr_client;
