@@ -17,6 +17,7 @@ pub mod privacy;
 pub mod projection;
 pub mod pull;
 pub mod push;
+pub mod retention;
 pub mod serve;
 pub mod snapshot;
 pub mod sr;

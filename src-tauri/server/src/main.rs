@@ -7,7 +7,7 @@ use br_protocol::SNAPSHOT_CHUNK_OPS;
 use br_server::config::{FileConfig, Listen, DEFAULT_CODE_HOURS, DEFAULT_POOL_SIZE};
 use br_server::dci::oauth;
 use br_server::error::{Result, ServerError};
-use br_server::{admin, db, disburse, privacy, projection, serve, sr};
+use br_server::{admin, db, disburse, privacy, projection, retention, serve, sr};
 use clap::{Parser, Subcommand};
 use uuid::Uuid;
 
@@ -74,6 +74,9 @@ enum Command {
     /// Which personal fields the registry keeps (docs/privacy.md).
     #[command(subcommand)]
     Privacy(PrivacyCommand),
+    /// Forgets IBR answers after 7 days, DCI transactions after 90 and taken Social Registry deliveries
+    /// after 7 (serve does this every hour).
+    Prune,
     /// Ops the server refused, newest first, with the reason.
     Rejected {
         #[arg(long, default_value_t = 50)]
@@ -509,6 +512,14 @@ async fn run(cli: Cli) -> Result<()> {
             println!(
                 "the registry view holds the change log up to cursor {} ({} ops applied)",
                 caught.cursor, caught.applied
+            );
+        }
+        Command::Prune => {
+            db::check_schema(&pool).await?;
+            let p = retention::prune(&pool).await?;
+            println!(
+                "forgot {} IBR answers, {} DCI transactions, {} Social Registry deliveries",
+                p.answers, p.transactions, p.deliveries
             );
         }
         Command::Rejected { limit } => {

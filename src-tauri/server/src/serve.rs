@@ -23,6 +23,7 @@ pub async fn serve(pool: Pool, listen: Listen, snapshot_chunk_ops: usize, engine
         .and_then(|l| l.set_nonblocking(true).map(|()| l))
         .map_err(|e| ServerError::Config(format!("cannot listen on {}: {e}", listen.addr)))?;
     let address = listener.local_addr()?;
+    crate::retention::every_hour(pool.clone());
     let state = AppState {
         pool,
         metrics: Arc::new(Metrics::default()),

@@ -194,6 +194,14 @@ fn the_ibr_endpoints_answer_the_compliance_scenarios() {
     assert_eq!(central.count(revealed), 3, "repeating an answer of three people is audited as three");
     let (_, answer) = status_of(&named, &tn, "st1");
     assert_eq!(answer["header"]["status_reason_code"], "rjct.reference_id.invalid");
+    // An answer is kept a week: after that its transaction answers nothing, and its ids stay to refuse a
+    // repeated message id.
+    central
+        .execute("UPDATE dci_transactions SET received_at = now() - interval '8 days' WHERE transaction_id = 't-p1'");
+    assert!(admin(&central.pg.url, &["prune"]).contains("forgot 1 IBR answers, 0 DCI transactions"));
+    let (_, answer) = status_of(&partner, &t, "st2");
+    assert_eq!(answer["header"]["status_reason_code"], "rjct.reference_id.invalid", "{answer}");
+    assert_eq!(central.count("SELECT count(*) FROM dci_transactions WHERE transaction_id = 't-p1'"), 1);
 
     // Asynchronous search: acknowledged at once, the answer posted to the client's registered callback
     // with a token of ours for that client; never to an address the request names.

@@ -159,6 +159,11 @@ fn asynchronous_answers_and_notifications_come_through_our_callbacks() {
         count(&central, "SELECT count(*) FROM sr_deliveries WHERE kind = 'on-search' AND processed_at IS NOT NULL"),
         3
     );
+    assert_eq!(
+        count(&central, "SELECT count(*) FROM sr_deliveries WHERE body <> 'null'"),
+        0,
+        "a delivery's records are forgotten once a pull takes them"
+    );
 
     // A subscription: the registry notifies two changed households and a new one.
     let notify = format!("{}/registry/notify", server.url);
@@ -185,6 +190,7 @@ fn asynchronous_answers_and_notifications_come_through_our_callbacks() {
     );
     let again = pull(&central, &["--source", mapping, "--notified"]);
     assert!(again.contains("0 records"), "a notification is taken once: {again}");
+    assert_eq!(count(&central, "SELECT count(*) FROM sr_deliveries WHERE body <> 'null'"), 0);
     // Nobody else may deliver: no token, no delivery.
     let agent = common::raw::agent();
     let status = agent.post(&notify).send_json(json!({})).unwrap().status().as_u16();

@@ -410,7 +410,10 @@ async fn sync_txn_status(State(state): State<AppState>, headers: HeaderMap, body
             )
             .await?;
         let Some(row) = row else {
-            return Ok(Err(Rejection::new("rjct.reference_id.invalid", "no transaction of this client has that id")));
+            return Ok(Err(Rejection::new(
+                "rjct.reference_id.invalid",
+                "no transaction of this client has that id (answers are kept 7 days)",
+            )));
         };
         let answer: serde_json::Value = row.get(2);
         let people = row.get::<_, i32>(3) as usize;

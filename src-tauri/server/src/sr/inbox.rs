@@ -25,13 +25,16 @@ pub async fn answer(pool: &Pool, source: &Source, transaction: &str, page: u32, 
     let until = Instant::now() + wait;
     loop {
         let client = pool.get().await?;
+        // Taken once, and its records forgotten as it is taken: what the registry keeps of them is what
+        // the pull writes, cut to the privacy profile.
         let row = client
             .query_opt(
-                "UPDATE sr_deliveries SET processed_at = now()
-                 WHERE id = (SELECT d.id FROM sr_deliveries d JOIN api_clients c ON c.client_id = d.client_id
-                             WHERE d.kind = 'on-search' AND d.transaction_id = $1 AND d.reference_id = $2
-                               AND c.name = $3 AND d.processed_at IS NULL ORDER BY d.id LIMIT 1)
-                 RETURNING body",
+                "WITH taken AS (
+                     SELECT d.id, d.body FROM sr_deliveries d JOIN api_clients c ON c.client_id = d.client_id
+                     WHERE d.kind = 'on-search' AND d.transaction_id = $1 AND d.reference_id = $2
+                       AND c.name = $3 AND d.processed_at IS NULL ORDER BY d.id LIMIT 1 FOR UPDATE OF d SKIP LOCKED),
+                 done AS (UPDATE sr_deliveries s SET processed_at = now(), body = 'null' FROM taken WHERE s.id = taken.id)
+                 SELECT body FROM taken",
                 &[&transaction, &reference, &client_id],
             )
             .await?;
@@ -83,7 +86,10 @@ pub async fn take_notified(pool: &Pool, source: &Source) -> Result<PullReport> {
             let records = notified_records(&row.get(1));
             intake.report.pages += 1;
             intake.take(&records, 1).await?;
-            pool.get().await?.execute("UPDATE sr_deliveries SET processed_at = now() WHERE id = $1", &[&id]).await?;
+            pool.get()
+                .await?
+                .execute("UPDATE sr_deliveries SET processed_at = now(), body = 'null' WHERE id = $1", &[&id])
+                .await?;
         }
         intake.finish().await
     })
