@@ -56,6 +56,10 @@ test("first morning: the wizard creates the registry and logs the admin in", asy
   await page.goto(server.url);
   await page.getByLabel("Office name").fill("Demo district");
   await page.getByLabel("Office code").fill("DEMO");
+  // Everything is kept unless the office chooses less (docs/privacy.md).
+  for (const field of ["Names", "Phone numbers", /^Full birth dates/, /^ID numbers as typed/]) {
+    assert.equal(await page.getByLabel(field).isChecked(), true);
+  }
   await screenshot(page, "01-first-run-wizard");
   await checkAccessibility("wizard");
   await page.getByRole("button", { name: "Next" }).click();
@@ -408,6 +412,8 @@ test("duplicates: found, compared side by side, one pair kept apart, one merged"
 
 test("Arabic turns the page right-to-left; settings and households render", async () => {
   await page.getByRole("link", { name: "Settings" }).click();
+  await page.getByRole("tab", { name: "Office" }).click();
+  assert.equal(await page.getByTestId("privacy-kept").textContent(), "names, phone, birth date, ID numbers");
   await page.getByRole("tab", { name: "Lists" }).click();
   await page.getByText("Coastal").waitFor();
   await checkAccessibility("settings");
