@@ -199,6 +199,7 @@ pub fn office() -> Office {
         ("payments.prepare", json!({"cycle": cycle})),
         ("payments.export", json!({"batch": unknown, "path": file("payments.csv"), "overwrite": true})),
         ("payments.mark_sent", json!({"batch": unknown})),
+        ("payments.engine", json!({"batch": unknown, "action": "status"})),
         ("payments.reconcile", json!({"path": people.display().to_string()})),
         (
             "entitlements.export",
