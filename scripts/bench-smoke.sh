@@ -11,12 +11,13 @@ target/debug/br bench --individuals 20000 --json > target/test-output/bench-smok
 python3 - <<'PY'
 import json
 r = json.load(open("target/test-output/bench-smoke.json"))
-keys = ["import_rows_per_s", "raw_insert_rows_per_s", "import_vs_raw", "lookup_p99_ms", "name_search_p95_ms",
+keys = ["import_rows_per_s", "raw_insert_rows_per_s", "import_vs_raw", "floor_rows_per_s", "import_vs_floor", "lookup_p99_ms", "name_search_p95_ms",
         "list_page_p95_ms", "ui_list_page_p95_ms", "ui_next_page_p95_ms", "ui_search_p95_ms", "ui_dashboard_ms",
         "db_bytes", "peak_rss_bytes"]
 missing = [k for k in keys if k not in r]
 assert not missing, f"bench JSON lacks {missing}"
 assert r["individuals"] == 20000, r
+assert r["floor_rows_per_s"] > r["import_rows_per_s"] > 0, "the floor is the least any import can cost"
 p = r["programs"]
 assert p["enrol_elderly"] == p["preview_elderly_matches"] > 0, p
 assert p["dedup_precision"] >= 0.95 and p["dedup_recall"] >= 0.95, p

@@ -1,6 +1,6 @@
-//! `br bench`: generates a registry, then measures import against a raw-insert baseline, exact ID lookup,
-//! name search and filtered list pages through the API (the command layer every transport uses), the
-//! database size and the peak memory of the import.
+//! `br bench`: generates a registry, then measures import against a raw-insert baseline and a floor,
+//! exact ID lookup, name search and filtered list pages through the API (the command layer every
+//! transport uses), the database size and the peak memory of the import.
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
@@ -29,6 +29,11 @@ struct BenchReport {
     raw_insert_s: f64,
     raw_insert_rows_per_s: f64,
     import_vs_raw: f64,
+    /// The same rows into one table with only its key (`br_core::baseline`): the import's target is a
+    /// ratio of this, measured in the same run.
+    floor_s: f64,
+    floor_rows_per_s: f64,
+    import_vs_floor: f64,
     lookup_p50_ms: f64,
     lookup_p99_ms: f64,
     name_search_p50_ms: f64,
@@ -226,6 +231,17 @@ pub fn run(cli: &Cli, individuals: u64, dir: Option<&Path>) -> Result<(), ApiErr
     let raw_insert_s = t.elapsed().as_secs_f64();
     drop(baseline);
 
+    say("floor...");
+    let (floor, _) = create(&work.join("floor"))?;
+    let t = Instant::now();
+    let floor_rows = br_core::baseline::floor_insert_csv(
+        floor.store(),
+        Path::new(&gen.registrants_file),
+        br_core::io::import::DEFAULT_BATCH_ROWS,
+    )?;
+    let floor_s = t.elapsed().as_secs_f64();
+    drop(floor);
+
     // Sample real values from the generated file for lookups and searches.
     let mut ids = Vec::new();
     let mut names = Vec::new();
@@ -323,6 +339,9 @@ pub fn run(cli: &Cli, individuals: u64, dir: Option<&Path>) -> Result<(), ApiErr
         raw_insert_s,
         raw_insert_rows_per_s: raw_rows as f64 / raw_insert_s,
         import_vs_raw: raw_insert_s / import_s,
+        floor_s,
+        floor_rows_per_s: floor_rows as f64 / floor_s,
+        import_vs_floor: (summary.rows_read as f64 / import_s) / (floor_rows as f64 / floor_s),
         lookup_p50_ms: percentile(&lookups, 0.50),
         lookup_p99_ms: percentile(&lookups, 0.99),
         name_search_p50_ms: percentile(&searches, 0.50),
@@ -346,6 +365,8 @@ pub fn run(cli: &Cli, individuals: u64, dir: Option<&Path>) -> Result<(), ApiErr
             format!("import                      {:>12.0} rows/s  ({:.1} s)", r.import_rows_per_s, r.import_s),
             format!("raw insert baseline         {:>12.0} rows/s  ({:.1} s)", r.raw_insert_rows_per_s, r.raw_insert_s),
             format!("import / raw                {:>12.0} %", r.import_vs_raw * 100.0),
+            format!("floor (one keyed table)     {:>12.0} rows/s  ({:.1} s)", r.floor_rows_per_s, r.floor_s),
+            format!("import / floor              {:>12.2}", r.import_vs_floor),
             format!("exact ID lookup p50 / p99   {:>8.3} / {:.3} ms", r.lookup_p50_ms, r.lookup_p99_ms),
             format!("name search p50 / p95       {:>8.3} / {:.3} ms", r.name_search_p50_ms, r.name_search_p95_ms),
             format!("filtered list page p50/p95  {:>8.3} / {:.3} ms", r.list_page_p50_ms, r.list_page_p95_ms),

@@ -1,6 +1,9 @@
-//! The raw-insert baseline that `br bench` compares the import with: the same rows of a generated file
-//! into the same encrypted schema (row, name index, ID documents) with plain prepared INSERTs, in the same
-//! batch size, and nothing else: no mapping, validation, households, change log or audit.
+//! What `br bench` compares the import with, both on the same rows of a generated file, in the same batch
+//! size, in an encrypted registry with the same cipher settings and cache:
+//! - the raw-insert baseline: the same schema (row, name index, ID documents) with plain prepared INSERTs,
+//!   and nothing else: no mapping, validation, households, change log or audit;
+//! - the floor: every cell of each row into one table with only its primary key, by one prepared INSERT:
+//!   the least writing these rows can cost on this machine, which the import's target is a ratio of.
 
 use std::path::Path;
 
@@ -72,6 +75,43 @@ pub fn raw_insert_csv(store: &Store, path: &Path, batch_rows: usize) -> Result<u
                 if let Some(v) = get(nid) {
                     ids.execute(params![rowid, v, normalize_id_value(v)])?;
                 }
+            }
+            Ok(())
+        })?;
+    }
+    Ok(n)
+}
+
+/// Writes every row of `path` into a table of its own (`bench_floor`: an integer key and one text column
+/// per CSV column) and returns the rows written.
+pub fn floor_insert_csv(store: &Store, path: &Path, batch_rows: usize) -> Result<u64> {
+    let mut reader = csv::Reader::from_path(path).map_err(|e| CoreError::ImportFileInvalid(e.to_string()))?;
+    let width = reader.headers().map_err(|e| CoreError::ImportFileInvalid(e.to_string()))?.len();
+    let columns: Vec<String> = (0..width).map(|i| format!("c{i}")).collect();
+    let insert = format!(
+        "INSERT INTO bench_floor ({}) VALUES ({})",
+        columns.join(", "),
+        (1..=width).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
+    );
+    store.write(|tx| {
+        let typed: Vec<String> = columns.iter().map(|c| format!("{c} TEXT")).collect();
+        tx.conn().execute_batch(&format!("CREATE TABLE bench_floor (id INTEGER PRIMARY KEY, {})", typed.join(", ")))?;
+        Ok(())
+    })?;
+    let mut records = reader.into_records();
+    let mut n = 0u64;
+    let mut done = false;
+    while !done {
+        store.write(|tx| {
+            let mut ins = tx.conn().prepare_cached(&insert)?;
+            for _ in 0..batch_rows {
+                let Some(rec) = records.next() else {
+                    done = true;
+                    break;
+                };
+                let rec = rec.map_err(|e| CoreError::ImportFileInvalid(e.to_string()))?;
+                ins.execute(rusqlite::params_from_iter((0..width).map(|i| rec.get(i).filter(|s| !s.is_empty()))))?;
+                n += 1;
             }
             Ok(())
         })?;
