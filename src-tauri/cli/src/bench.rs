@@ -166,6 +166,18 @@ fn create(dir: &Path) -> Result<(Registry, Session), ApiError> {
     )
 }
 
+/// Rows `insert` writes from `file` into a fresh registry in `dir`, and the seconds it took.
+fn comparison(
+    dir: &Path,
+    file: &Path,
+    insert: fn(&br_core::store::Store, &Path, usize) -> br_core::Result<u64>,
+) -> Result<(u64, f64), ApiError> {
+    let (registry, _) = create(dir)?;
+    let t = Instant::now();
+    let rows = insert(registry.store(), file, br_core::io::import::DEFAULT_BATCH_ROWS)?;
+    Ok((rows, t.elapsed().as_secs_f64()))
+}
+
 fn timed<T>(samples: &mut Vec<Duration>, f: impl FnOnce() -> Result<T, ApiError>) -> Result<T, ApiError> {
     let t = Instant::now();
     let out = f()?;
@@ -221,26 +233,10 @@ pub fn run(cli: &Cli, individuals: u64, dir: Option<&Path>) -> Result<(), ApiErr
     }
 
     say("raw-insert baseline...");
-    let (baseline, _) = create(&work.join("baseline"))?;
-    let t = Instant::now();
-    let raw_rows = br_core::baseline::raw_insert_csv(
-        baseline.store(),
-        Path::new(&gen.registrants_file),
-        br_core::io::import::DEFAULT_BATCH_ROWS,
-    )?;
-    let raw_insert_s = t.elapsed().as_secs_f64();
-    drop(baseline);
-
+    let file = Path::new(&gen.registrants_file);
+    let (raw_rows, raw_insert_s) = comparison(&work.join("baseline"), file, br_core::baseline::raw_insert_csv)?;
     say("floor...");
-    let (floor, _) = create(&work.join("floor"))?;
-    let t = Instant::now();
-    let floor_rows = br_core::baseline::floor_insert_csv(
-        floor.store(),
-        Path::new(&gen.registrants_file),
-        br_core::io::import::DEFAULT_BATCH_ROWS,
-    )?;
-    let floor_s = t.elapsed().as_secs_f64();
-    drop(floor);
+    let (floor_rows, floor_s) = comparison(&work.join("floor"), file, br_core::baseline::floor_insert_csv)?;
 
     // Sample real values from the generated file for lookups and searches.
     let mut ids = Vec::new();

@@ -12,6 +12,8 @@
 #[path = "../tests/common/fake_engine.rs"]
 #[allow(dead_code)]
 mod fake_engine;
+#[path = "../tests/common/fake_http.rs"]
+mod fake_http;
 #[path = "../tests/common/fake_sr.rs"]
 #[allow(dead_code)]
 mod fake_sr;

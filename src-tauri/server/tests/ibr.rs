@@ -268,7 +268,6 @@ struct Inbox {
 
 impl Inbox {
     fn start() -> Inbox {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
         let got: std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>> = std::sync::Arc::default();
         let keep = got.clone();
         let app = axum::Router::new().route(
@@ -282,10 +281,8 @@ impl Inbox {
                 }
             }),
         );
-        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-        let url = format!("http://{}/on-search", listener.local_addr().unwrap());
-        runtime.spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Inbox { url, got, _runtime: runtime }
+        let (base, runtime) = common::fake_http::serve(app, 1);
+        Inbox { url: format!("{base}/on-search"), got, _runtime: runtime }
     }
 
     /// The first delivery, waiting at most a minute.

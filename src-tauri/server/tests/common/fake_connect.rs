@@ -121,15 +121,12 @@ async fn txn_status(State(e): State<Arc<Connect>>, Json(body): Json<Value>) -> J
 
 impl FakeConnect {
     pub fn start(faults: ConnectFaults) -> FakeConnect {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let engine = Arc::new(Connect { faults, ..Connect::default() });
         let app = Router::new()
             .route("/disburse/sync/disburse", post(disburse))
             .route("/disburse/sync/txn/status", post(txn_status))
             .with_state(engine.clone());
-        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        runtime.spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let (url, runtime) = super::fake_http::serve(app, 2);
         FakeConnect { url, engine, _runtime: runtime }
     }
 

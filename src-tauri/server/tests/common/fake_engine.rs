@@ -204,7 +204,6 @@ async fn status(State(e): State<Arc<Engine>>, Json(body): Json<Value>) -> Json<V
 
 impl FakeEngine {
     pub fn start(faults: Faults) -> FakeEngine {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let engine = Arc::new(Engine { faults: Mutex::new(faults), ..Engine::default() });
         let app = Router::new()
             .route("/create_disbursement_envelope", post(envelope))
@@ -213,9 +212,7 @@ impl FakeEngine {
             .route("/cancel_disbursement_envelope", post(cancel))
             .route("/get_disbursement_status", post(status))
             .with_state(engine.clone());
-        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        runtime.spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let (url, runtime) = super::fake_http::serve(app, 2);
         FakeEngine { url, engine, _runtime: runtime }
     }
 

@@ -204,7 +204,6 @@ async fn search(
 
 impl FakeSr {
     pub fn start(groups: Vec<Value>) -> FakeSr {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
         let registry = Arc::new(Registry { groups: Mutex::new(groups), ..Registry::default() });
         let app = Router::new()
             .route("/oauth2/token", post(token))
@@ -212,9 +211,7 @@ impl FakeSr {
             .route("/registry/search", post(search_async))
             .route("/registry/subscribe", post(subscribe))
             .with_state(registry.clone());
-        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        runtime.spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let (url, runtime) = super::fake_http::serve(app, 1);
         FakeSr { url, registry, _runtime: runtime }
     }
 

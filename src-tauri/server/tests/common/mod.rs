@@ -5,6 +5,7 @@
 pub mod certs;
 pub mod fake_connect;
 pub mod fake_engine;
+pub mod fake_http;
 pub mod fake_sr;
 pub mod ibr_client;
 mod postgres;
