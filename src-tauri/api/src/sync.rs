@@ -3,6 +3,7 @@
 
 use br_core::auth::Session;
 use br_core::sync::{SyncConflict, SyncRejection, SyncStatus, SyncSummary};
+use br_protocol::disburse::{DisburseAction, DisburseStatus};
 use serde::Deserialize;
 use ts_rs::TS;
 use uuid::Uuid;
@@ -80,13 +81,35 @@ impl Operation for SyncRejectionsRequest {
     }
 }
 
-impl Operation for br_core::sync::EngineBatchRequest {
-    const NAME: &'static str = "payments.engine";
-    // Sending syncs first, and the answer can say results arrived.
+/// Sends a payment batch through the central server's disbursement engine (a headquarters desk; the desk
+/// syncs first, so the server holds the batch as prepared).
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct EngineSendRequest {
+    pub batch: Uuid,
+}
+impl Operation for EngineSendRequest {
+    const NAME: &'static str = "payments.engine_send";
     const CHANGES: &'static [&'static str] = SYNCED_DATA;
-    const LONG_RUNNING: bool = true;
-    type Response = br_protocol::disburse::DisburseStatus;
-    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Self::Response> {
-        br_core::sync::engine_batch(registry(ctx).store(), session, &self)
+    type Response = DisburseStatus;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<DisburseStatus> {
+        br_core::sync::engine_batch(registry(ctx).store(), session, self.batch, DisburseAction::Send)
+    }
+}
+
+/// How a batch stands with the engine; with `ask_engine`, the server first asks the engine for results,
+/// which reach this desk at its next sync. Changes nothing here, so the cycle page may ask every few
+/// seconds.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct EngineStatusRequest {
+    pub batch: Uuid,
+    #[serde(default)]
+    pub ask_engine: bool,
+}
+impl Operation for EngineStatusRequest {
+    const NAME: &'static str = "payments.engine_status";
+    type Response = DisburseStatus;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<DisburseStatus> {
+        let ask = if self.ask_engine { DisburseAction::Poll } else { DisburseAction::Status };
+        br_core::sync::engine_batch(registry(ctx).store(), session, self.batch, ask)
     }
 }

@@ -1,6 +1,7 @@
 //! Enrolment: a desk trades a one-time code for a place in an office. The code is checked, spent and the
 //! device recorded in one transaction, so a code enrols exactly one desk.
 
+use base64::Engine as _;
 use br_protocol::codes::SyncErrorCode;
 use br_protocol::signing::decode_public_key;
 use br_protocol::wire::{EnrolRequest, EnrolResponse, OfficeView};
@@ -58,6 +59,8 @@ pub async fn enrol(pool: &Pool, request: EnrolRequest) -> Result<EnrolResponse> 
             ),
         ));
     }
+    // Taken in share mode, so the operator cannot choose another profile while a desk enrols under this one.
+    tx.execute("LOCK TABLE registry_privacy IN SHARE MODE", &[]).await?;
     let (privacy, id_key) = crate::privacy::stored(&tx).await?.unwrap_or_default();
     if request.registrants > 0 && (request.privacy != privacy || privacy.hashes_ids()) {
         return Err(ServerError::refused(
@@ -96,7 +99,6 @@ pub async fn enrol(pool: &Pool, request: EnrolRequest) -> Result<EnrolResponse> 
     .await?;
     tx.commit().await?;
     let server_time_ms = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
-    use base64::Engine as _;
     Ok(EnrolResponse {
         device_id: request.device_id,
         office,

@@ -10,7 +10,6 @@ use std::process::Command;
 use std::time::Duration;
 
 use br_core::disbursement::payment::{self, PreparePayments};
-use br_core::sync::EngineBatchRequest;
 use br_protocol::disburse::{DisburseAction, DisburseStatus};
 use common::fake_connect::{ConnectFaults, FakeConnect};
 use common::fake_engine::{FakeEngine, Faults};
@@ -118,13 +117,13 @@ fn a_batch_is_paid_once_through_faults_and_its_results_reach_the_desks() {
 /// The headquarters desk's cycle page, as its operations: the batch's status until the server stops
 /// working on it.
 fn engine(desk: &common::Desk, who: &br_core::auth::Session, batch: Uuid, action: DisburseAction) -> DisburseStatus {
-    let ask = |action| EngineBatchRequest { batch, action };
-    let mut status = br_core::sync::engine_batch(desk.registry.store(), who, &ask(action)).unwrap();
+    let ask = |action| br_core::sync::engine_batch(desk.registry.store(), who, batch, action);
+    let mut status = ask(action).unwrap();
     let started = std::time::Instant::now();
     while status.running.is_some() {
         assert!(started.elapsed() < Duration::from_secs(120), "the server still works on the batch: {status:?}");
         std::thread::sleep(Duration::from_millis(200));
-        status = br_core::sync::engine_batch(desk.registry.store(), who, &ask(DisburseAction::Status)).unwrap();
+        status = ask(DisburseAction::Status).unwrap();
     }
     status
 }
@@ -136,14 +135,14 @@ fn headquarters_sends_a_batch_from_its_cycle_page_and_sees_it_paid() {
     let mut server = Server::start(&central.pg.url);
     let story = common::story::prepared_cycle(&central, &server, FEW, false);
     let (hq, finance) = (&story.hq, &story.finance);
-    let status = |action| EngineBatchRequest { batch: story.batch, action };
+    let on_desk = |desk: &common::Desk, who: &br_core::auth::Session, action| {
+        br_core::sync::engine_batch(desk.registry.store(), who, story.batch, action)
+    };
 
     // A server without an engine says so; a district desk is told it is headquarters' work.
-    let e = br_core::sync::engine_batch(hq.registry.store(), finance, &status(DisburseAction::Status)).unwrap_err();
+    let e = on_desk(hq, finance, DisburseAction::Status).unwrap_err();
     assert!(matches!(&e, br_core::CoreError::ServerRefused { code, .. } if code == "not_configured"), "{e:?}");
-    let e =
-        br_core::sync::engine_batch(story.north.registry.store(), &story.north.admin, &status(DisburseAction::Send))
-            .unwrap_err();
+    let e = on_desk(&story.north, &story.north.admin, DisburseAction::Send).unwrap_err();
     assert_eq!(e.code(), br_core::ErrorCode::InvalidInput);
 
     // The same server with an engine, on the same address.
@@ -190,7 +189,7 @@ fn headquarters_sends_a_batch_from_its_cycle_page_and_sees_it_paid() {
     assert_eq!(hq.count("SELECT count(*) FROM payments WHERE state = 'paid'"), FEW as i64);
     assert_eq!(hq.count("SELECT count(*) FROM payment_batches WHERE state = 'sent'"), 1);
     // A batch the engine has is not sent again from the desk.
-    let e = br_core::sync::engine_batch(hq.registry.store(), finance, &status(DisburseAction::Send)).unwrap_err();
+    let e = on_desk(hq, finance, DisburseAction::Send).unwrap_err();
     assert_eq!(e.code(), br_core::ErrorCode::TransitionNotAllowed);
     assert_eq!(
         hq.count("SELECT count(*) FROM audit_log WHERE action IN ('payment.engine_send', 'payment.engine_poll')"),

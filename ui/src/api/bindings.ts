@@ -409,7 +409,9 @@ export type EditEntitlement = { entitlement: string,
  */
 value: number, reason: string, };
 
-export type EngineBatchRequest = { batch: string, action: DisburseAction, };
+export type EngineSendRequest = { batch: string, };
+
+export type EngineStatusRequest = { batch: string, ask_engine: boolean, };
 
 export type EnrolRequest = { program: ProgramKey, 
 /**
@@ -1214,7 +1216,8 @@ export type Operations = {
   "sync.conflicts": [SyncConflictsRequest, Array<SyncConflict>];
   "sync.resolve": [SyncResolveRequest, SyncConflict];
   "sync.rejections": [SyncRejectionsRequest, Array<SyncRejection>];
-  "payments.engine": [EngineBatchRequest, DisburseStatus];
+  "payments.engine_send": [EngineSendRequest, DisburseStatus];
+  "payments.engine_status": [EngineStatusRequest, DisburseStatus];
   "audit.list": [AuditQuery, AuditPage];
   "dashboard.stats": [DashboardRequest, DashboardStats];
   "import.preview": [ImportPreviewRequest, ImportPreview];

@@ -199,7 +199,8 @@ pub fn office() -> Office {
         ("payments.prepare", json!({"cycle": cycle})),
         ("payments.export", json!({"batch": unknown, "path": file("payments.csv"), "overwrite": true})),
         ("payments.mark_sent", json!({"batch": unknown})),
-        ("payments.engine", json!({"batch": unknown, "action": "status"})),
+        ("payments.engine_send", json!({"batch": unknown})),
+        ("payments.engine_status", json!({"batch": unknown})),
         ("payments.reconcile", json!({"path": people.display().to_string()})),
         (
             "entitlements.export",

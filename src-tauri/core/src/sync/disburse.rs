@@ -7,8 +7,6 @@ use std::sync::atomic::AtomicBool;
 
 use br_protocol::disburse::{DisburseAction, DisburseRequest, DisburseStatus};
 use rusqlite::OptionalExtension;
-use serde::Deserialize;
-use ts_rs::TS;
 use uuid::Uuid;
 
 use super::state::enrolment;
@@ -18,16 +16,10 @@ use crate::auth::{require, Permission, Session};
 use crate::error::{CoreError, Result};
 use crate::store::Store;
 
-#[derive(Debug, Clone, Deserialize, TS)]
-pub struct EngineBatchRequest {
-    pub batch: Uuid,
-    pub action: DisburseAction,
-}
-
 /// Asks the server to send `batch` through the engine, to ask the engine for its results, or how it
 /// stands. Sending first syncs, so the server holds the batch as this desk prepared it.
-pub fn engine_batch(store: &Store, session: &Session, request: &EngineBatchRequest) -> Result<DisburseStatus> {
-    let action = match request.action {
+pub fn engine_batch(store: &Store, session: &Session, batch: Uuid, ask: DisburseAction) -> Result<DisburseStatus> {
+    let action = match ask {
         DisburseAction::Status => "payment.engine_status",
         DisburseAction::Send => "payment.engine_send",
         DisburseAction::Poll => "payment.engine_poll",
@@ -40,10 +32,10 @@ pub fn engine_batch(store: &Store, session: &Session, request: &EngineBatchReque
         ));
     }
     let state: Option<String> = store.read(|c| {
-        Ok(c.query_row("SELECT state FROM payment_batches WHERE id = ?1", [request.batch], |r| r.get(0)).optional()?)
+        Ok(c.query_row("SELECT state FROM payment_batches WHERE id = ?1", [batch], |r| r.get(0)).optional()?)
     })?;
-    let state = state.ok_or_else(|| CoreError::NotFound { what: format!("payment batch {}", request.batch) })?;
-    if request.action == DisburseAction::Send {
+    let state = state.ok_or_else(|| CoreError::NotFound { what: format!("payment batch {}", batch) })?;
+    if ask == DisburseAction::Send {
         if state != "prepared" {
             return Err(CoreError::TransitionNotAllowed {
                 entity: "payment batch".into(),
@@ -54,15 +46,13 @@ pub fn engine_batch(store: &Store, session: &Session, request: &EngineBatchReque
         super::run(store, session, &|_| {}, &AtomicBool::new(false))?;
     }
     let transport = Transport::signed_for(store, &enrolled)?;
-    let answer: DisburseStatus = transport.post(
-        "/sync/v1/disburse",
-        &DisburseRequest { batch: request.batch, action: request.action, user: session.username().to_string() },
-    )?;
-    if request.action != DisburseAction::Status {
+    let answer: DisburseStatus = transport
+        .post("/sync/v1/disburse", &DisburseRequest { batch, action: ask, user: session.username().to_string() })?;
+    if ask != DisburseAction::Status {
         store.write_as(session.username(), |tx| {
             tx.audit(
                 AuditEvent::new(session, action)
-                    .on("payment_batch", request.batch.to_string())
+                    .on("payment_batch", batch.to_string())
                     .details(serde_json::json!({ "engine": answer.engine })),
             )
         })?;

@@ -13,7 +13,7 @@ mod state;
 mod transport;
 
 pub use conflicts::{conflicts, rejections, resolve, SyncConflict, SyncRejection};
-pub use disburse::{engine_batch, EngineBatchRequest};
+pub use disburse::engine_batch;
 pub use enrol::{enrol, SyncEnrolRequest};
 pub use progress::{SyncPhase, SyncProgress, SyncSummary};
 pub use run::run;

@@ -5,7 +5,7 @@ import { useEffect, useState } from "react";
 import { Badge, Button, Group, Modal, Stack, Table, Text } from "@mantine/core";
 import { useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
-import type { DisburseAction, DisburseStatus, PaymentBatch } from "../../api/bindings";
+import type { DisburseStatus, PaymentBatch } from "../../api/bindings";
 import { api } from "../../api/client";
 import { useSyncNow } from "../../components/SyncIndicator";
 import { ErrorNote } from "../../components/ErrorNote";
@@ -20,18 +20,16 @@ export function EngineBatch({ batch, label, onClose }: { batch: PaymentBatch; la
   const work = useAction();
   const sync = useSyncNow();
   const queryClient = useQueryClient();
-  const ask = (action: DisburseAction) =>
-    work.run(async () => {
-      setStatus(await api.call("payments.engine", { batch: batch.id, action }));
-      if (action === "send") void queryClient.invalidateQueries({ queryKey: ["cycles"] });
-    });
+  const send = () => work.run(async () => setStatus(await api.call("payments.engine_send", { batch: batch.id })));
+  const ask = (askEngine: boolean) =>
+    work.run(async () => setStatus(await api.call("payments.engine_status", { batch: batch.id, ask_engine: askEngine })));
   useEffect(() => {
-    void ask("status");
+    void ask(false);
     // Asked once when the panel opens; the refresh below follows the server's work.
   }, [batch.id]);
   useEffect(() => {
     if (!status?.running) return;
-    const timer = setTimeout(() => void ask("status"), REFRESH_MS);
+    const timer = setTimeout(() => void ask(false), REFRESH_MS);
     return () => clearTimeout(timer);
   }, [status]);
   const running = status?.running ?? null;
@@ -48,10 +46,10 @@ export function EngineBatch({ batch, label, onClose }: { batch: PaymentBatch; la
           </Group>
         )}
         <Group>
-          <Button data-testid="engine-send" disabled={batch.state !== "prepared" || running !== null} loading={work.busy} onClick={() => void ask("send")}>
+          <Button data-testid="engine-send" disabled={batch.state !== "prepared" || running !== null} loading={work.busy} onClick={() => void send()}>
             {t("engine.send")}
           </Button>
-          <Button variant="default" data-testid="engine-poll" disabled={running !== null} onClick={() => void ask("poll")}>
+          <Button variant="default" data-testid="engine-poll" disabled={running !== null} onClick={() => void ask(true)}>
             {t("engine.poll")}
           </Button>
           <Button variant="default" data-testid="engine-sync" loading={sync.busy} onClick={() => void sync.run().then(() => queryClient.invalidateQueries({ queryKey: ["cycles"] }))}>
