@@ -370,3 +370,23 @@ fn a_household_failing_at_write_time_points_its_other_rows_at_the_failing_line()
     assert_eq!(line("3").get(10), Some("household_ref"), "the child's own cells are fine");
     assert!(line("3").get(11).unwrap().contains("household rejected with line 2"));
 }
+
+/// A messy file's rejects, byte for byte (`fixtures/messy.csv`: a BOM, CRLF, a quoted newline, Arabic,
+/// Ethiopic, Polish and Cyrillic names, bad and impossible dates, unknown codes, a repeated id, a formula,
+/// a short row, a second head, a household split across the file). Any change to the import that alters
+/// what is rejected, or the words a registrar reads, fails here; `BR_UPDATE_FIXTURES=1` writes the
+/// expected file after a change that means to.
+#[test]
+fn a_messy_file_is_rejected_exactly_as_before() {
+    const EXPECTED: &str = "tests/fixtures/messy.rejects.csv";
+    let f = Fixture::new();
+    let p = f.file("messy.csv", include_bytes!("fixtures/messy.csv"));
+    let s = f.import(&f.admin, &p, &Default::default()).unwrap();
+    let got = std::fs::read(s.rejects_file.as_deref().expect("the messy file has rejects")).unwrap();
+    if std::env::var_os("BR_UPDATE_FIXTURES").is_some() {
+        std::fs::write(EXPECTED, &got).unwrap();
+    }
+    let expected = std::fs::read(EXPECTED).expect("tests/fixtures/messy.rejects.csv (BR_UPDATE_FIXTURES=1 writes it)");
+    assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(&expected));
+    assert_eq!((s.rows_read, s.inserted, s.rejected), (23, 8, 15), "{s:?}");
+}
