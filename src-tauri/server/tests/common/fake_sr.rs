@@ -31,18 +31,7 @@ impl Registry {
     fn call_back(&self, url: &str, body: &Value) -> u16 {
         let (token_url, id, secret) = self.callback_credentials.lock().unwrap().clone().expect("callback credentials");
         let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-        let token: Value = agent
-            .post(&token_url)
-            .send_form([
-                ("grant_type", "client_credentials"),
-                ("client_id", id.as_str()),
-                ("client_secret", secret.as_str()),
-            ])
-            .unwrap()
-            .body_mut()
-            .read_json()
-            .unwrap();
-        let token = token["access_token"].as_str().unwrap_or_default().to_string();
+        let token = super::fake_http::client_token(&agent, &token_url, &id, &secret);
         agent.post(url).header("authorization", &format!("Bearer {token}")).send_json(body).unwrap().status().as_u16()
     }
 
