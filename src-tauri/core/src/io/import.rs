@@ -547,6 +547,7 @@ fn write_batch(
     on_rows: &dyn Fn(u64),
 ) -> Result<(Counts, Vec<Reject>)> {
     let fast = store.write_as(session.username(), |tx| {
+        tx.defer_foreign_keys()?;
         let mut counts = Counts::default();
         let mut rows = 0u64;
         for unit in units {
@@ -566,6 +567,7 @@ fn write_batch(
         return Ok((counts, Vec::new()));
     }
     store.write_as(session.username(), |tx| {
+        tx.defer_foreign_keys()?;
         let mut counts = Counts::default();
         let mut rejects = Vec::new();
         for unit in units {
