@@ -56,6 +56,22 @@ const COUNTED: &[(&str, &str, &str)] = &[
            AND CAST(substr(r.reference, length(coalesce(o.reference_prefix, o.code)) + 2) AS INTEGER) >= o.next_reference",
     ),
     (
+        "registrants.counts_exact",
+        "the dashboard's counts, kept as registrants are written, equal a recount of the registrants",
+        "SELECT (SELECT count(*) FROM (
+                   SELECT kind, status, ifnull(area, ''), ifnull(sex, ''), count(*) FROM registrants GROUP BY 1, 2, 3, 4
+                   EXCEPT SELECT kind, status, area, sex, n FROM registrant_counts WHERE n <> 0))
+              + (SELECT count(*) FROM (
+                   SELECT kind, status, area, sex, n FROM registrant_counts WHERE n <> 0
+                   EXCEPT SELECT kind, status, ifnull(area, ''), ifnull(sex, ''), count(*) FROM registrants GROUP BY 1, 2, 3, 4))
+              + (SELECT count(*) FROM (
+                   SELECT status, ifnull(birth_date, ''), count(*) FROM registrants WHERE kind = 'individual' GROUP BY 1, 2
+                   EXCEPT SELECT status, birth_date, n FROM birth_date_counts WHERE n <> 0))
+              + (SELECT count(*) FROM (
+                   SELECT status, birth_date, n FROM birth_date_counts WHERE n <> 0
+                   EXCEPT SELECT status, ifnull(birth_date, ''), count(*) FROM registrants WHERE kind = 'individual' GROUP BY 1, 2))",
+    ),
+    (
         "program_memberships.registrant_exists",
         "every program membership belongs to a registrant",
         "SELECT count(*) FROM program_memberships p

@@ -48,21 +48,18 @@ const AGE_BANDS: &[(&str, u32, Option<u32>)] =
 pub fn stats(store: &Store, session: &Session) -> Result<DashboardStats> {
     require(store, session, Permission::RegistryRead, "dashboard.stats")?;
     store.read(|conn| {
-        // One pass over the registry for every count: each scan of a million encrypted rows costs about a
-        // second, and the first version made four.
-        let sql = format!(
-            "SELECT kind, status, area, sex, {} AS band, count(*) FROM registrants GROUP BY 1, 2, 3, 4, 5",
-            age_band_expr()
-        );
-        let mut stmt = conn.prepare(&sql)?;
+        // The counts are kept by triggers as registrants are written (migration 0011): reading them costs
+        // the same at a million registrants as at ten, where counting the rows took seconds.
+        let mut stmt = conn.prepare_cached(
+            "SELECT kind, status, nullif(area, ''), nullif(sex, ''), n FROM registrant_counts WHERE n <> 0",
+        )?;
         let mut rows = stmt.query([])?;
         let (mut individuals, mut groups, mut disabled) = (0, 0, 0);
         let mut by_area = BTreeMap::<Option<String>, i64>::new();
         let mut by_sex = BTreeMap::<Option<String>, i64>::new();
-        let mut by_band = BTreeMap::<Option<String>, i64>::new();
         while let Some(r) = rows.next()? {
             let (kind, status): (String, String) = (r.get(0)?, r.get(1)?);
-            let count: i64 = r.get(5)?;
+            let count: i64 = r.get(4)?;
             match (kind.as_str(), status.as_str()) {
                 (_, "disabled") => disabled += count,
                 ("group", _) => groups += count,
@@ -70,9 +67,17 @@ pub fn stats(store: &Store, session: &Session) -> Result<DashboardStats> {
                     individuals += count;
                     *by_area.entry(r.get(2)?).or_default() += count;
                     *by_sex.entry(r.get(3)?).or_default() += count;
-                    *by_band.entry(r.get(4)?).or_default() += count;
                 }
             }
+        }
+        let sql = format!(
+            "SELECT {} AS band, sum(n) FROM birth_date_counts WHERE status <> 'disabled' AND n <> 0 GROUP BY 1",
+            age_band_expr("nullif(birth_date, '')")
+        );
+        let mut by_band = BTreeMap::<Option<String>, i64>::new();
+        for row in conn.prepare(&sql)?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))? {
+            let (band, count) = row?;
+            by_band.insert(band, count);
         }
         let counts =
             |m: BTreeMap<Option<String>, i64>| m.into_iter().map(|(key, count)| Count { key, count }).collect();
@@ -97,13 +102,13 @@ pub fn stats(store: &Store, session: &Session) -> Result<DashboardStats> {
 }
 
 /// Birth dates are ISO text, so "born on or before today minus N years" is a string comparison.
-fn age_band_expr() -> String {
+fn age_band_expr(birth_date: &str) -> String {
     let today = crate::clock::today();
     let years_ago = |years: u32| crate::clock::years_before(today, years).to_string();
     let mut sql = String::from("CASE");
     for (band, min, max) in AGE_BANDS {
-        let oldest = max.map(|m| format!(" AND birth_date > '{}'", years_ago(m + 1))).unwrap_or_default();
-        sql.push_str(&format!(" WHEN birth_date <= '{}'{oldest} THEN '{band}'", years_ago(*min)));
+        let oldest = max.map(|m| format!(" AND {birth_date} > '{}'", years_ago(m + 1))).unwrap_or_default();
+        sql.push_str(&format!(" WHEN {birth_date} <= '{}'{oldest} THEN '{band}'", years_ago(*min)));
     }
     sql.push_str(" END");
     sql

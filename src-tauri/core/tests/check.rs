@@ -125,6 +125,15 @@ fn check_passes_on_what_the_registry_writes_and_names_each_contradiction() {
     tamper(&fx, "UPDATE registrants SET merged_into = rowid WHERE rowid = 1");
     assert!(broken(&fx).contains(&"registrants.merged_into_survivor".to_string()));
 
+    // Kept counts that no longer match the rows: a write that went around the triggers.
+    tamper(&fx, "UPDATE registrant_counts SET n = n + 1 WHERE kind = 'individual' AND sex = 'male'");
+    assert!(broken(&fx).contains(&"registrants.counts_exact".to_string()));
+    tamper(&fx, "UPDATE registrant_counts SET n = n - 1 WHERE kind = 'individual' AND sex = 'male'");
+    tamper(&fx, "UPDATE birth_date_counts SET n = 0 WHERE birth_date = '1990-01-01'");
+    assert!(broken(&fx).contains(&"registrants.counts_exact".to_string()));
+    tamper(&fx, "UPDATE birth_date_counts SET n = 1 WHERE birth_date = '1990-01-01'");
+    assert!(!broken(&fx).contains(&"registrants.counts_exact".to_string()));
+
     // An entitlement for someone outside its cycle, in another currency.
     tamper(
         &fx,

@@ -54,6 +54,60 @@ fn dashboard_counts_people_households_areas_sexes_age_bands_and_imports() {
 }
 
 #[test]
+fn dashboard_counts_follow_every_write_and_equal_a_recount() {
+    let f = with_people();
+    let store = f.registry.store();
+    let stats = || br_core::dashboard::stats(store, &f.admin).unwrap();
+    let count = |list: &[br_core::dashboard::Count], key: Option<&str>| {
+        list.iter().find(|c| c.key.as_deref() == key).map(|c| c.count).unwrap_or(0)
+    };
+    let (rowid, reference): (i64, String) = store
+        .read(|c| {
+            Ok(c.query_row("SELECT rowid, reference FROM registrants WHERE external_id = 'P3'", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?)
+        })
+        .unwrap();
+    let key = service::RegistrantKey::Reference(reference);
+
+    // Sara moves to D01, her birth date is corrected to a child's, and her sex code to male.
+    let mut fields = store.read(|c| br_core::registry::read::load(c, rowid)).unwrap().unwrap().fields;
+    fields.area = Some("D01".into());
+    fields.birth_date = Some(br_core::clock::years_before(br_core::clock::today(), 10).to_string());
+    fields.sex = Some("male".into());
+    service::update(store, &f.admin, &key, fields, None).unwrap();
+    let s = stats();
+    assert_eq!((count(&s.by_area, Some("D01")), count(&s.by_area, Some("D02"))), (3, 1));
+    assert_eq!((count(&s.by_sex, Some("female")), count(&s.by_sex, Some("male"))), (1, 3));
+    assert_eq!((count(&s.by_age_band, Some("5-17")), count(&s.by_age_band, Some("18-59"))), (2, 0));
+
+    // Disabled, she leaves every count but `disabled`.
+    service::disable(store, &f.admin, &key, "moved away").unwrap();
+    let s = stats();
+    assert_eq!((s.individuals, s.groups, s.disabled), (3, 1, 1));
+    assert_eq!((count(&s.by_area, Some("D01")), count(&s.by_sex, Some("male"))), (2, 2));
+    assert_eq!(count(&s.by_age_band, Some("5-17")), 1);
+
+    // A re-import that changes one person's area and adds one.
+    let again = f.file(
+        "again.csv",
+        b"external_id,given_name,family_name,sex,area\nP4,Yonas,Bekele,male,D01\nP6,Hana,Girma,female,\n",
+    );
+    f.import(&f.admin, &again, &ImportOptions::default()).unwrap();
+    let s = stats();
+    assert_eq!((s.individuals, s.groups, s.disabled), (4, 1, 1));
+    assert_eq!((count(&s.by_area, Some("D01")), count(&s.by_area, Some("D02")), count(&s.by_area, None)), (3, 0, 1));
+    assert_eq!(count(&s.by_age_band, None), 2, "Yonas and Hana have no birth date");
+
+    let report = br_core::check::run(store, &f.admin).unwrap();
+    assert!(
+        report.checks.iter().any(|c| c.name == "registrants.counts_exact" && c.problems == 0),
+        "{:?}",
+        report.checks
+    );
+}
+
+#[test]
 fn the_audit_log_filters_by_action_user_outcome_and_pages_newest_first() {
     let f = with_people();
     let auditor = f.user("visitor", Role::Auditor);
