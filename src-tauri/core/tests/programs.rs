@@ -114,6 +114,28 @@ fn the_sql_part_of_a_rule_selects_exactly_what_cel_alone_selects() {
 }
 
 #[test]
+fn a_rule_evaluated_from_the_rule_facts_index_selects_what_the_table_selects() {
+    let fx = filled(3_000);
+    let rules = [
+        ("me.age >= 65 || me.sex == 'female' && size(me.id_types) == 0", RegistrantKind::Individual),
+        ("me.birth_date_approx || me.registered_on != '' && me.size >= 4", RegistrantKind::Individual),
+        ("me.area != 'D01' && me.size >= 3", RegistrantKind::Group),
+    ];
+    let from_index: Vec<service::Preview> = rules.iter().map(|(r, t)| preview(&fx, r, *t)).collect();
+    // The same rules read from the table, as when a large import has dropped the index.
+    fx.registry.store().write(|tx| Ok(tx.conn().execute_batch("DROP INDEX registrants_rule_facts")?)).unwrap();
+    for ((rule, target), indexed) in rules.iter().zip(&from_index) {
+        let table = preview(&fx, rule, *target);
+        assert!(indexed.matches > 0 && indexed.matches < indexed.evaluated, "{rule} selects some");
+        assert_eq!(
+            (indexed.matches, indexed.evaluated, &indexed.sample),
+            (table.matches, table.evaluated, &table.sample),
+            "{rule}"
+        );
+    }
+}
+
+#[test]
 fn a_proxy_means_score_and_its_threshold_select_like_the_same_condition_in_the_rule() {
     let fx = filled(3_000);
     let with_score = service::preview(

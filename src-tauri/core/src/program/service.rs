@@ -474,25 +474,34 @@ pub fn preview(
             error_examples: Vec::new(),
             elapsed_ms: 0,
         };
-        selection.run(c, cancel, |e| {
+        // Rowids while counting; references only for the few shown.
+        let (mut sample, mut failed) = (Vec::new(), Vec::new());
+        selection.count(c, cancel, |rowid, verdict| {
             out.evaluated += 1;
-            match e.verdict {
+            match verdict {
                 Verdict::Match => {
                     out.matches += 1;
-                    if out.sample.len() < 20 {
-                        out.sample.push(e.reference);
+                    if sample.len() < 20 {
+                        sample.push(rowid);
                     }
                 }
                 Verdict::NoMatch => {}
                 Verdict::Error(why) => {
                     out.errors += 1;
-                    if out.error_examples.len() < 5 {
-                        out.error_examples.push((e.reference, why));
+                    if failed.len() < 5 {
+                        failed.push((rowid, why));
                     }
                 }
             }
             Ok(())
         })?;
+        let mut reference = c.prepare_cached("SELECT reference FROM registrants WHERE rowid = ?1")?;
+        for rowid in sample {
+            out.sample.push(reference.query_row([rowid], |r| r.get(0))?);
+        }
+        for (rowid, why) in failed {
+            out.error_examples.push((reference.query_row([rowid], |r| r.get(0))?, why));
+        }
         out.elapsed_ms = started.elapsed().as_millis() as u64;
         Ok(out)
     })
