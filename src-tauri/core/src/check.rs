@@ -72,6 +72,15 @@ const COUNTED: &[(&str, &str, &str)] = &[
                    EXCEPT SELECT status, ifnull(birth_date, ''), count(*) FROM registrants WHERE kind = 'individual' GROUP BY 1, 2))",
     ),
     (
+        "registrants.facts_match",
+        "every registrant's narrow copy for rule previews (registrant_facts) holds what its row holds",
+        "SELECT (SELECT count(*) FROM registrants r LEFT JOIN registrant_facts f ON f.rowid = r.rowid
+                 WHERE f.rowid IS NULL OR f.kind IS NOT r.kind OR f.status IS NOT r.status OR f.sex IS NOT r.sex
+                    OR f.birth_date IS NOT r.birth_date OR f.birth_date_approx IS NOT r.birth_date_approx
+                    OR f.area IS NOT r.area OR f.registered_on IS NOT r.registered_on)
+              + (SELECT count(*) FROM registrant_facts f WHERE NOT EXISTS (SELECT 1 FROM registrants r WHERE r.rowid = f.rowid))",
+    ),
+    (
         "program_memberships.registrant_exists",
         "every program membership belongs to a registrant",
         "SELECT count(*) FROM program_memberships p

@@ -134,6 +134,15 @@ fn check_passes_on_what_the_registry_writes_and_names_each_contradiction() {
     tamper(&fx, "UPDATE birth_date_counts SET n = 1 WHERE birth_date = '1990-01-01'");
     assert!(!broken(&fx).contains(&"registrants.counts_exact".to_string()));
 
+    // A narrow copy for rule previews that no longer says what the row says.
+    tamper(&fx, "UPDATE registrant_facts SET sex = 'other' WHERE rowid = (SELECT max(rowid) FROM registrant_facts)");
+    assert!(broken(&fx).contains(&"registrants.facts_match".to_string()));
+    tamper(
+        &fx,
+        "UPDATE registrant_facts SET sex = (SELECT sex FROM registrants r WHERE r.rowid = registrant_facts.rowid)",
+    );
+    assert!(!broken(&fx).contains(&"registrants.facts_match".to_string()));
+
     // An entitlement for someone outside its cycle, in another currency.
     tamper(
         &fx,

@@ -48,13 +48,11 @@ const COLUMNS: &str = "r.rowid, r.id, r.reference, r.kind, r.given_name, r.famil
 const EVALUATION_BATCH: usize = 1024;
 const EVALUATION_QUEUE: usize = 8;
 
-/// What the `registrants_rule_facts` index holds: a rule over everyone that reads only these (and ID types
-/// or household size, which come from their own tables) is evaluated from the index, which has a fraction
-/// of the table's pages to decrypt. The index is ordered by rowid within kind and status, so candidates
-/// come in table order as from the table.
+/// What `registrant_facts` holds (migration 0012): a rule over everyone that reads only these (and ID types
+/// or household size, which come from their own tables) is evaluated from that narrow table, which has a
+/// fraction of the registrants table's pages to decrypt and the same rowid order.
 const PROJECTED_FACTS: &[&str] =
     &["kind", "sex", "birth_date", "birth_date_approx", "age", "area", "status", "registered_on", "id_types", "size"];
-const PROJECTED_INDEX: &str = "registrants_rule_facts";
 /// `COLUMNS`' positions, with what the index lacks left out.
 const PROJECTED_COLUMNS: &str = "r.rowid, NULL, NULL, r.kind, NULL, NULL, NULL, r.sex, \
      r.birth_date, r.birth_date_approx, r.area, NULL, r.status, r.registered_on, NULL, NULL";
@@ -266,7 +264,7 @@ impl Selection<'_> {
             ""
         };
         let from = match self.scope {
-            _ if everyone && projected => "registrants r INDEXED BY registrants_rule_facts",
+            _ if everyone && projected => "registrant_facts r",
             // The cycle's members in registrant order drive the join (CROSS JOIN fixes the order): with
             // statistics the planner may otherwise walk registrants through an index and fetch each row at
             // random, which took 90 s instead of 5 at a million.
@@ -317,17 +315,10 @@ impl Selection<'_> {
             && (needs.uses_household || needs.uses_members || needs.me.contains("size"))
     }
 
-    /// Whether the candidates can be read from the rule-facts index: everyone is read, only the fields in
-    /// `only`, all of them in the index, and the index is there (a large import builds it at its end).
-    fn projectable(&self, conn: &Connection, only: Option<&BTreeSet<&'static str>>) -> Result<bool> {
+    /// Whether the candidates can be read from `registrant_facts`: everyone is read, and only fields it holds.
+    fn projectable(&self, only: Option<&BTreeSet<&'static str>>) -> bool {
         let everyone = super::rules::Prefilter::of(self.rule).sql.is_empty() && matches!(self.scope, Scope::Everyone);
-        let fits = only.is_some_and(|o| o.iter().all(|f| PROJECTED_FACTS.contains(f)));
-        if !(everyone && fits) {
-            return Ok(false);
-        }
-        Ok(conn
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?1)")?
-            .query_row([PROJECTED_INDEX], |r| r.get(0))?)
+        everyone && only.is_some_and(|o| o.iter().all(|f| PROJECTED_FACTS.contains(f)))
     }
 
     /// Reads every candidate, decoding the fields in `only` (all when `None`) and the ID types when the
@@ -395,7 +386,7 @@ impl Selection<'_> {
         })
     }
 
-    /// Evaluates every candidate for a count, from the rule-facts index when the rule allows: `each` gets
+    /// Evaluates every candidate for a count, from `registrant_facts` when the rule allows: `each` gets
     /// the rowid and the verdict, and looks up the few references it shows.
     /// Without a score, reading and evaluating run on two threads, as reading and decrypting cost about
     /// what evaluating costs; verdicts come back in the order the candidates were read.
@@ -406,7 +397,7 @@ impl Selection<'_> {
         mut each: impl FnMut(i64, Verdict) -> Result<()>,
     ) -> Result<()> {
         let only = self.decoded_fields();
-        let projected = self.projectable(conn, only.as_ref())?;
+        let projected = self.projectable(only.as_ref());
         if self.score.is_some() {
             return self.evaluate(conn, cancel, projected, |rowid, _, _, verdict, _| each(rowid, verdict));
         }

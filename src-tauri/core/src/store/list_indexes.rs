@@ -9,11 +9,7 @@ use rusqlite::Connection;
 use crate::error::Result;
 
 /// Name and definition of each list index, exactly as the migrations create it (a test checks this).
-pub const LIST_INDEXES: [(&str, &str); 10] = [
-    (
-        "registrants_rule_facts",
-        "CREATE INDEX registrants_rule_facts ON registrants\n    (kind, status, rowid, sex, birth_date, birth_date_approx, area, registered_on)",
-    ),
+pub const LIST_INDEXES: [(&str, &str); 9] = [
     ("registrants_phone", "CREATE INDEX registrants_phone ON registrants (phone_norm) WHERE phone_norm IS NOT NULL"),
     ("id_documents_value", "CREATE INDEX id_documents_value ON id_documents (value_norm)"),
     ("registrants_sort_name", "CREATE INDEX registrants_sort_name ON registrants (sort_name, rowid)"),

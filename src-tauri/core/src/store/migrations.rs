@@ -18,7 +18,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0009_dedup_scoring.sql"),
     include_str!("../../migrations/0010_privacy.sql"),
     include_str!("../../migrations/0011_registrant_counts.sql"),
-    include_str!("../../migrations/0012_rule_facts_index.sql"),
+    include_str!("../../migrations/0012_registrant_facts.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
