@@ -138,6 +138,7 @@ pub fn generate(
     require(store, session, Permission::CycleManage, "cycle.generate")?;
     let started = std::time::Instant::now();
     store.write_as(session.username(), |tx| {
+        tx.defer_foreign_keys()?;
         let c = cycle::resolve(tx.conn(), cycle)?;
         require_draft(&c)?;
         let p = resolve_program(tx.conn(), &ProgramKey::Id(c.cycle.program_id))?;

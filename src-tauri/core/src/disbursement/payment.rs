@@ -108,6 +108,7 @@ pub fn prepare(
     let size = req.batch_size.unwrap_or(10_000).clamp(1, 1_000_000) as usize;
     let started = std::time::Instant::now();
     store.write_as(session.username(), |tx| {
+        tx.defer_foreign_keys()?;
         let c = cycle::resolve(tx.conn(), req.cycle)?;
         if !matches!(c.cycle.state, CycleState::Approved | CycleState::Distributing) {
             return Err(CoreError::TransitionNotAllowed {
@@ -482,7 +483,10 @@ pub fn reconcile(
             out.elapsed_ms = started.elapsed().as_millis() as u64;
             return Err(CoreError::Cancelled);
         }
-        store.write_as(session.username(), |tx| apply_chunk(tx, session, chunk, &mut out))?;
+        store.write_as(session.username(), |tx| {
+            tx.defer_foreign_keys()?;
+            apply_chunk(tx, session, chunk, &mut out)
+        })?;
         done += chunk.len() as u64;
         progress(&PaymentProgress { phase: "applying".into(), done, total });
     }
