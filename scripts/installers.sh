@@ -5,12 +5,12 @@
 #   scripts/installers.sh            packages the debug app the test stage built and tested (under a minute;
 #                                    a build of the desktop package alone unifies dependency features
 #                                    differently and recompiles half the tree, and a release build takes 14)
-#   scripts/installers.sh --release  the installers we ship
+#   scripts/installers.sh --release  the installers we ship: the `dist` profile, the release build stripped
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = "--release" ]; then
-    profile=release
-    npx tauri build --ci --bundles deb rpm
+    profile=dist
+    npx tauri build --ci --bundles deb rpm -- --profile dist
 else
     profile=debug
     # A no-op after the test stage: the binaries it built, with the UI it embedded.
