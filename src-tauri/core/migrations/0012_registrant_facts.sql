@@ -1,4 +1,5 @@
--- The fields most eligibility rules read, one narrow row per registrant kept by triggers (program/select.rs):
+-- The fields most eligibility rules read, one narrow row per registrant kept by the registrant writer
+-- (registry/write.rs) in the same transaction as the row (program/select.rs reads it):
 -- a rule over everyone that reads only these is evaluated from here, a fraction of the registrants table's
 -- pages to decrypt. A table rather than a covering index, which the planner also chose for list pages and
 -- then sorted a million rows.
@@ -15,20 +16,3 @@ CREATE TABLE registrant_facts (
 
 INSERT INTO registrant_facts (rowid, kind, status, sex, birth_date, birth_date_approx, area, registered_on)
     SELECT rowid, kind, status, sex, birth_date, birth_date_approx, area, registered_on FROM registrants;
-
-CREATE TRIGGER registrant_facts_insert AFTER INSERT ON registrants BEGIN
-    INSERT INTO registrant_facts (rowid, kind, status, sex, birth_date, birth_date_approx, area, registered_on)
-        VALUES (new.rowid, new.kind, new.status, new.sex, new.birth_date, new.birth_date_approx, new.area,
-                new.registered_on);
-END;
-
-CREATE TRIGGER registrant_facts_delete AFTER DELETE ON registrants BEGIN
-    DELETE FROM registrant_facts WHERE rowid = old.rowid;
-END;
-
-CREATE TRIGGER registrant_facts_update
-AFTER UPDATE OF kind, status, sex, birth_date, birth_date_approx, area, registered_on ON registrants BEGIN
-    UPDATE registrant_facts SET kind = new.kind, status = new.status, sex = new.sex, birth_date = new.birth_date,
-        birth_date_approx = new.birth_date_approx, area = new.area, registered_on = new.registered_on
-        WHERE rowid = new.rowid;
-END;

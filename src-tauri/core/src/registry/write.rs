@@ -10,6 +10,7 @@ use super::model::{RegistrantFields, RegistrantKind, RegistrantStatus};
 use crate::clock::{now_rfc3339, today};
 use crate::error::{CoreError, Result};
 use crate::normalize::{fold_name, normalize_id_value, normalize_phone, sort_name};
+use crate::store::counts::Counted;
 use crate::store::Tx;
 
 /// A registrant row as the write path needs it.
@@ -275,8 +276,44 @@ pub(crate) fn insert_row(tx: &mut Tx<'_>, n: &NewRow<'_>, f: &RegistrantFields) 
             |r| r.get::<_, i64>(0),
         )
         .map_err(|e| unique_violation(e, "a registrant with this external id"))?;
+    let kind = n.kind.as_str();
+    tx.counts.add(&counted(kind, "active", f), 1);
+    tx.conn()
+        .prepare_cached(
+            "INSERT INTO registrant_facts (rowid, kind, status, sex, birth_date, birth_date_approx, area, registered_on)
+             VALUES (?1, ?2, 'active', ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![rowid, kind, f.sex, f.birth_date, f.birth_date_approx, f.area, n.registered_on])?;
     write_children(tx, rowid, n.kind, f)?;
     Ok(rowid)
+}
+
+fn counted<'a>(kind: &'a str, status: &'a str, f: &'a RegistrantFields) -> Counted<'a> {
+    Counted { kind, status, area: f.area.as_deref(), sex: f.sex.as_deref(), birth_date: f.birth_date.as_deref() }
+}
+
+/// What a stored registrant is counted by now: (kind, status, area, sex, birth date).
+type CountedNow = (String, String, Option<String>, Option<String>, Option<String>);
+
+fn counted_now(tx: &Tx<'_>, rowid: i64) -> Result<CountedNow> {
+    Ok(tx
+        .conn()
+        .prepare_cached("SELECT kind, status, area, sex, birth_date FROM registrants WHERE rowid = ?1")?
+        .query_row([rowid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?)
+}
+
+/// Takes a registrant out of the dashboard's counts as it is now; returns its kind and status.
+fn uncount(tx: &mut Tx<'_>, rowid: i64) -> Result<(String, String)> {
+    let (kind, status, area, sex, birth_date) = counted_now(tx, rowid)?;
+    let was = Counted {
+        kind: &kind,
+        status: &status,
+        area: area.as_deref(),
+        sex: sex.as_deref(),
+        birth_date: birth_date.as_deref(),
+    };
+    tx.counts.add(&was, -1);
+    Ok((kind, status))
 }
 
 /// Who changed each field last, as `{field: [hlc, device]}` (fields never changed since creation have no
@@ -317,6 +354,13 @@ pub(crate) fn update_row(
     import_run: Option<i64>,
     stamps: &str,
 ) -> Result<()> {
+    let (kind, status) = uncount(tx, row.rowid)?;
+    tx.counts.add(&counted(&kind, &status, f), 1);
+    tx.conn()
+        .prepare_cached(
+            "UPDATE registrant_facts SET sex = ?2, birth_date = ?3, birth_date_approx = ?4, area = ?5 WHERE rowid = ?1",
+        )?
+        .execute(params![row.rowid, f.sex, f.birth_date, f.birth_date_approx, f.area])?;
     tx.conn()
         .prepare_cached(
             "UPDATE registrants SET external_id = ?2, given_name = ?3, family_name = ?4, group_name = ?5, sort_name = ?6,
@@ -354,6 +398,18 @@ pub(crate) fn update_row(
 }
 
 pub(crate) fn disable_row(tx: &mut Tx<'_>, rowid: i64, reason: &str, version: i64) -> Result<()> {
+    let (kind, status, area, sex, birth_date) = counted_now(tx, rowid)?;
+    let mut now = Counted {
+        kind: &kind,
+        status: &status,
+        area: area.as_deref(),
+        sex: sex.as_deref(),
+        birth_date: birth_date.as_deref(),
+    };
+    tx.counts.add(&now, -1);
+    now.status = "disabled";
+    tx.counts.add(&now, 1);
+    tx.conn().prepare_cached("UPDATE registrant_facts SET status = 'disabled' WHERE rowid = ?1")?.execute([rowid])?;
     tx.conn().execute(
         "UPDATE registrants SET status = 'disabled', disabled_reason = ?2, version = ?3, updated_at = ?4 WHERE rowid = ?1",
         params![rowid, reason, version, now_rfc3339()],

@@ -1,5 +1,6 @@
 //! The encrypted store: one SQLCipher file per office registry, one writer, a few readers.
 
+pub(crate) mod counts;
 pub mod keys;
 pub mod list_indexes;
 pub mod migrations;
@@ -308,6 +309,7 @@ impl Store {
             outbox_next: None,
             reference_next: None,
             name_index: Vec::new(),
+            counts: counts::CountChanges::default(),
             abandoned: false,
             actor,
         };
@@ -409,6 +411,7 @@ pub(crate) struct Savepoint {
     outbox_next: Option<i64>,
     reference_next: Option<i64>,
     name_index_len: usize,
+    counts: counts::CountChanges,
 }
 
 /// A write transaction with the registry's bookkeeping: audit chain position and change-log sequence.
@@ -425,6 +428,8 @@ pub struct Tx<'a> {
     /// statement with a statement journal makes FTS5 flush its pending terms, so writing the index row
     /// by row between other inserts costs a flush per row and fragments the index.
     pub(crate) name_index: Vec<(i64, Option<String>)>,
+    /// Changes to the dashboard's counts, applied just before commit.
+    pub(crate) counts: counts::CountChanges,
     /// Set by `abandon`: the closure's work is rolled back although it returned Ok.
     abandoned: bool,
     /// Who the change-log records of this transaction name; none for the system.
@@ -462,6 +467,7 @@ impl<'a> Tx<'a> {
             outbox_next: self.outbox_next,
             reference_next: self.reference_next,
             name_index_len: self.name_index.len(),
+            counts: self.counts.clone(),
         })
     }
 
@@ -477,6 +483,7 @@ impl<'a> Tx<'a> {
         self.outbox_next = sp.outbox_next;
         self.reference_next = sp.reference_next;
         self.name_index.truncate(sp.name_index_len);
+        self.counts = sp.counts;
         Ok(())
     }
 
@@ -491,6 +498,7 @@ impl<'a> Tx<'a> {
                 };
             }
         }
+        self.counts.apply(&self.tx)?;
         if let Some(next) = self.reference_next {
             self.tx.prepare_cached("UPDATE office SET next_reference = ?1 WHERE singleton = 1")?.execute([next])?;
         }
