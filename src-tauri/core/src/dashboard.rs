@@ -48,8 +48,8 @@ const AGE_BANDS: &[(&str, u32, Option<u32>)] =
 pub fn stats(store: &Store, session: &Session) -> Result<DashboardStats> {
     require(store, session, Permission::RegistryRead, "dashboard.stats")?;
     store.read(|conn| {
-        // The counts are kept by triggers as registrants are written (migration 0011): reading them costs
-        // the same at a million registrants as at ten, where counting the rows took seconds.
+        // The counts are kept by the registrant writer as rows are written (migration 0011): reading them
+        // costs the same at a million registrants as at ten, where counting the rows took seconds.
         let mut stmt = conn.prepare_cached(
             "SELECT kind, status, nullif(area, ''), nullif(sex, ''), n FROM registrant_counts WHERE n <> 0",
         )?;

@@ -53,7 +53,7 @@ const EVALUATION_QUEUE: usize = 8;
 /// fraction of the registrants table's pages to decrypt and the same rowid order.
 const PROJECTED_FACTS: &[&str] =
     &["kind", "sex", "birth_date", "birth_date_approx", "age", "area", "status", "registered_on", "id_types", "size"];
-/// `COLUMNS`' positions, with what the index lacks left out.
+/// `COLUMNS`' positions, with what `registrant_facts` lacks left out.
 const PROJECTED_COLUMNS: &str = "r.rowid, NULL, NULL, r.kind, NULL, NULL, NULL, r.sex, \
      r.birth_date, r.birth_date_approx, r.area, NULL, r.status, r.registered_on, NULL, NULL";
 

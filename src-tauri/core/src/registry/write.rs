@@ -292,28 +292,43 @@ fn counted<'a>(kind: &'a str, status: &'a str, f: &'a RegistrantFields) -> Count
     Counted { kind, status, area: f.area.as_deref(), sex: f.sex.as_deref(), birth_date: f.birth_date.as_deref() }
 }
 
-/// What a stored registrant is counted by now: (kind, status, area, sex, birth date).
-type CountedNow = (String, String, Option<String>, Option<String>, Option<String>);
-
-fn counted_now(tx: &Tx<'_>, rowid: i64) -> Result<CountedNow> {
-    Ok(tx
-        .conn()
-        .prepare_cached("SELECT kind, status, area, sex, birth_date FROM registrants WHERE rowid = ?1")?
-        .query_row([rowid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?)
+/// What a stored registrant is counted by, as it is now.
+struct CountedNow {
+    kind: String,
+    status: String,
+    area: Option<String>,
+    sex: Option<String>,
+    birth_date: Option<String>,
 }
 
-/// Takes a registrant out of the dashboard's counts as it is now; returns its kind and status.
-fn uncount(tx: &mut Tx<'_>, rowid: i64) -> Result<(String, String)> {
-    let (kind, status, area, sex, birth_date) = counted_now(tx, rowid)?;
-    let was = Counted {
-        kind: &kind,
-        status: &status,
-        area: area.as_deref(),
-        sex: sex.as_deref(),
-        birth_date: birth_date.as_deref(),
-    };
-    tx.counts.add(&was, -1);
-    Ok((kind, status))
+impl CountedNow {
+    fn counted(&self) -> Counted<'_> {
+        Counted {
+            kind: &self.kind,
+            status: &self.status,
+            area: self.area.as_deref(),
+            sex: self.sex.as_deref(),
+            birth_date: self.birth_date.as_deref(),
+        }
+    }
+}
+
+/// Takes a registrant out of the dashboard's counts as it is now, and says what it was counted by.
+fn uncount(tx: &mut Tx<'_>, rowid: i64) -> Result<CountedNow> {
+    let was = tx
+        .conn()
+        .prepare_cached("SELECT kind, status, area, sex, birth_date FROM registrants WHERE rowid = ?1")?
+        .query_row([rowid], |r| {
+            Ok(CountedNow {
+                kind: r.get(0)?,
+                status: r.get(1)?,
+                area: r.get(2)?,
+                sex: r.get(3)?,
+                birth_date: r.get(4)?,
+            })
+        })?;
+    tx.counts.add(&was.counted(), -1);
+    Ok(was)
 }
 
 /// Who changed each field last, as `{field: [hlc, device]}` (fields never changed since creation have no
@@ -354,8 +369,8 @@ pub(crate) fn update_row(
     import_run: Option<i64>,
     stamps: &str,
 ) -> Result<()> {
-    let (kind, status) = uncount(tx, row.rowid)?;
-    tx.counts.add(&counted(&kind, &status, f), 1);
+    let was = uncount(tx, row.rowid)?;
+    tx.counts.add(&counted(&was.kind, &was.status, f), 1);
     tx.conn()
         .prepare_cached(
             "UPDATE registrant_facts SET sex = ?2, birth_date = ?3, birth_date_approx = ?4, area = ?5 WHERE rowid = ?1",
@@ -398,17 +413,8 @@ pub(crate) fn update_row(
 }
 
 pub(crate) fn disable_row(tx: &mut Tx<'_>, rowid: i64, reason: &str, version: i64) -> Result<()> {
-    let (kind, status, area, sex, birth_date) = counted_now(tx, rowid)?;
-    let mut now = Counted {
-        kind: &kind,
-        status: &status,
-        area: area.as_deref(),
-        sex: sex.as_deref(),
-        birth_date: birth_date.as_deref(),
-    };
-    tx.counts.add(&now, -1);
-    now.status = "disabled";
-    tx.counts.add(&now, 1);
+    let was = uncount(tx, rowid)?;
+    tx.counts.add(&Counted { status: "disabled", ..was.counted() }, 1);
     tx.conn().prepare_cached("UPDATE registrant_facts SET status = 'disabled' WHERE rowid = ?1")?.execute([rowid])?;
     tx.conn().execute(
         "UPDATE registrants SET status = 'disabled', disabled_reason = ?2, version = ?3, updated_at = ?4 WHERE rowid = ?1",
