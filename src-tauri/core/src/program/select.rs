@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use rusqlite::{params_from_iter, Connection};
 use uuid::Uuid;
 
-use super::rules::{CompiledRule, Evaluator, Facts, Subject, Verdict};
+use super::rules::{CompiledRule, Evaluator, Facts, Prefilter, Subject, Verdict};
 use crate::error::{CoreError, Result};
 use crate::registry::model::RegistrantKind;
 
@@ -247,8 +247,8 @@ impl Selection<'_> {
         use rusqlite::types::Value as V;
         // A rule with no SQL part reads everyone: in table order, not through an index that would fetch
         // each row at random.
-        let prefilter = super::rules::Prefilter::of(self.rule);
-        let everyone = prefilter.sql.is_empty() && matches!(self.scope, Scope::Everyone);
+        let prefilter = Prefilter::of(self.rule);
+        let everyone = self.reads_everyone(&prefilter);
         // The registrant's ID types in the same statement: a query per registrant from here costs more
         // than the rule.
         let ids = if self.rule.needs.me.contains("id_types") {
@@ -301,7 +301,6 @@ impl Selection<'_> {
                 params.push(V::Integer(*cycle));
             }
         }
-        let prefilter = super::rules::Prefilter::of(self.rule);
         conds.extend(prefilter.sql);
         params.extend(prefilter.params);
         sql.push_str(" WHERE ");
@@ -317,8 +316,13 @@ impl Selection<'_> {
 
     /// Whether the candidates can be read from `registrant_facts`: everyone is read, and only fields it holds.
     fn projectable(&self, only: Option<&BTreeSet<&'static str>>) -> bool {
-        let everyone = super::rules::Prefilter::of(self.rule).sql.is_empty() && matches!(self.scope, Scope::Everyone);
-        everyone && only.is_some_and(|o| o.iter().all(|f| PROJECTED_FACTS.contains(f)))
+        self.reads_everyone(&Prefilter::of(self.rule))
+            && only.is_some_and(|o| o.iter().all(|f| PROJECTED_FACTS.contains(f)))
+    }
+
+    /// Whether every registrant of the target kind is a candidate: the rule has no SQL part, the scope no limit.
+    fn reads_everyone(&self, prefilter: &Prefilter) -> bool {
+        prefilter.sql.is_empty() && matches!(self.scope, Scope::Everyone)
     }
 
     /// Reads every candidate, decoding the fields in `only` (all when `None`) and the ID types when the

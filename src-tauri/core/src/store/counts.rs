@@ -36,7 +36,11 @@ impl CountChanges {
         }
     }
 
+    /// Applies the sums; a transaction that wrote no registrant prepares nothing.
     pub(crate) fn apply(&self, conn: &Connection) -> Result<()> {
+        if self.registrants.is_empty() {
+            return Ok(());
+        }
         let mut registrants = conn.prepare_cached(
             "INSERT INTO registrant_counts (kind, status, area, sex, n) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT DO UPDATE SET n = n + excluded.n",
