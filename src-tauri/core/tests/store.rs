@@ -148,6 +148,29 @@ fn the_file_on_disk_is_encrypted_and_holds_no_imported_value() {
     }
 }
 
+/// libsqlite3-sys compiles SQLCipher with SQLITE_ENABLE_MEMORY_MANAGEMENT, which pools every connection's
+/// page cache behind one process-wide mutex; `.cargo/config.toml` undefines it. With it, generating a
+/// cycle's entitlements (a reader thread beside the writer) took 1.5-2 times as long, and a reconciliation
+/// in a long-running process almost five times (docs/architecture.md). Fails if a build loses the setting.
+#[test]
+fn each_connection_keeps_its_own_page_cache() {
+    let f = Fixture::new();
+    let options: Vec<String> = f
+        .registry
+        .store()
+        .read(|c| {
+            let mut st = c.prepare("PRAGMA compile_options")?;
+            let rows = st.query_map([], |r| r.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .unwrap();
+    assert!(options.iter().any(|o| o == "HAS_CODEC"), "the options read are SQLCipher's: {options:?}");
+    assert!(
+        !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
+        "SQLCipher was built with one page cache for all connections: is LIBSQLITE3_FLAGS in .cargo/config.toml?"
+    );
+}
+
 #[test]
 fn list_index_definitions_match_the_schema() {
     let f = Fixture::new();
