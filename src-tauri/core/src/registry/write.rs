@@ -238,44 +238,42 @@ pub(crate) struct NewRow<'a> {
 
 /// Writes a new registrant's row, IDs, tags and name-index entry (its op is the caller's). Returns the rowid.
 pub(crate) fn insert_row(tx: &mut Tx<'_>, n: &NewRow<'_>, f: &RegistrantFields) -> Result<i64> {
-    let rowid = tx
-        .conn()
+    // The rowid is read back rather than returned: SQLite gathers a `RETURNING` clause's rows in a
+    // temporary B-tree it opens and closes for every statement.
+    tx.conn()
         .prepare_cached(
             "INSERT INTO registrants (id, kind, reference, external_id, given_name, family_name, group_name, sort_name,
                 sex, birth_date, birth_date_approx, phone, phone_norm, area, tags, custom, registered_on, office_id,
                 version, content_hash, import_run, updated_at, financial_address)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)
-             RETURNING rowid",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
         )?
-        .query_row(
-            params![
-                n.id,
-                n.kind.as_str(),
-                n.reference,
-                f.external_id,
-                f.given_name,
-                f.family_name,
-                f.group_name,
-                sort_key(n.kind, f),
-                f.sex,
-                f.birth_date,
-                f.birth_date_approx,
-                f.phone,
-                f.phone.as_deref().and_then(normalize_phone),
-                f.area,
-                json_or_null(&f.tags, f.tags.is_empty())?,
-                json_or_null(&f.custom, f.custom.is_empty())?,
-                n.registered_on,
-                n.office,
-                n.version,
-                n.content_hash,
-                n.import_run,
-                now_rfc3339(),
-                f.financial_address,
-            ],
-            |r| r.get::<_, i64>(0),
-        )
+        .execute(params![
+            n.id,
+            n.kind.as_str(),
+            n.reference,
+            f.external_id,
+            f.given_name,
+            f.family_name,
+            f.group_name,
+            sort_key(n.kind, f),
+            f.sex,
+            f.birth_date,
+            f.birth_date_approx,
+            f.phone,
+            f.phone.as_deref().and_then(normalize_phone),
+            f.area,
+            json_or_null(&f.tags, f.tags.is_empty())?,
+            json_or_null(&f.custom, f.custom.is_empty())?,
+            n.registered_on,
+            n.office,
+            n.version,
+            n.content_hash,
+            n.import_run,
+            now_rfc3339(),
+            f.financial_address,
+        ])
         .map_err(|e| unique_violation(e, "a registrant with this external id"))?;
+    let rowid = tx.conn().last_insert_rowid();
     let kind = n.kind.as_str();
     tx.counts.add(&counted(kind, "active", f), 1);
     tx.conn()
