@@ -171,6 +171,51 @@ fn each_connection_keeps_its_own_page_cache() {
     );
 }
 
+/// SQLite checks `x IN ('a', 'b', 'c')` by building a temporary B-tree of the list, once for every statement
+/// that checks it; migration 0013 writes the CHECK constraints as ORs. No insert into any table, and no
+/// update of a state, may build one (a reconciliation built two per row).
+#[test]
+fn no_write_builds_a_temporary_table_to_check_a_constraint() {
+    let f = Fixture::new();
+    // On the writer: a read-only connection compiles writes without their constraint checks.
+    let ephemeral = f.registry.store().write(|tx| Ok(writes_building_a_temporary_table(tx.conn()))).unwrap();
+    assert!(ephemeral.is_empty(), "these writes build a temporary table: {ephemeral:#?}");
+}
+
+fn writes_building_a_temporary_table(c: &rusqlite::Connection) -> Vec<String> {
+    let strings = |sql: &str, column: usize| -> Vec<String> {
+        let mut st = c.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let nulls = std::iter::repeat_n(rusqlite::types::Null, st.parameter_count());
+        let rows =
+            st.query_map(rusqlite::params_from_iter(nulls), |r| r.get(column)).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        rows.collect::<rusqlite::Result<_>>().unwrap_or_else(|e| panic!("{sql}: {e}"))
+    };
+    let tables = strings(
+        "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+         AND sql NOT LIKE 'CREATE VIRTUAL%'",
+        0,
+    );
+    let mut writes: Vec<String> = tables
+        .iter()
+        .map(|t| {
+            let columns = strings(&format!("SELECT name FROM pragma_table_info('{t}')"), 0);
+            let marks = vec!["?"; columns.len()].join(", ");
+            format!("INSERT INTO {t} ({}) VALUES ({marks})", columns.join(", "))
+        })
+        .collect();
+    // A state changed on one row, found by its key, as the writers change it.
+    for t in ["payments", "entitlements", "program_memberships", "cycles", "funds", "programs"] {
+        let key = strings(&format!("SELECT name FROM pragma_table_info('{t}') WHERE pk > 0"), 0);
+        let row = key.iter().map(|k| format!("{k} = ?")).collect::<Vec<_>>().join(" AND ");
+        writes.push(format!("UPDATE {t} SET state = ? WHERE {row}"));
+    }
+    assert!(writes.len() > 20, "the schema's tables were read: {tables:?}");
+    writes
+        .into_iter()
+        .filter(|sql| strings(&format!("EXPLAIN {sql}"), 1).iter().any(|o| o == "OpenEphemeral"))
+        .collect()
+}
+
 #[test]
 fn list_index_definitions_match_the_schema() {
     let f = Fixture::new();

@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0010_privacy.sql"),
     include_str!("../../migrations/0011_registrant_counts.sql"),
     include_str!("../../migrations/0012_registrant_facts.sql"),
+    include_str!("../../migrations/0013_check_lists.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
