@@ -134,11 +134,16 @@ impl Checker<'_> {
                 LiteralValue::Null => Ty::Null,
             }),
             Expr::Ident(name) => {
+                // Reached for a name used on its own: a field's owner is handled with the field below.
                 if let Some(over_members) = self.scoped(name) {
+                    self.needs.whole_maps |= over_members;
                     return Ok(if over_members { Ty::Map } else { Ty::Any });
                 }
                 match name.as_str() {
-                    "me" | "household" => Ok(Ty::Map),
+                    "me" | "household" => {
+                        self.needs.whole_maps = true;
+                        Ok(Ty::Map)
+                    }
                     "members" => {
                         self.needs.uses_members = true;
                         Ok(Ty::List)

@@ -3,10 +3,13 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
+use cel::common::types::{CelList, CelNull, CelString};
+use cel::common::value::Val;
 use cel::objects::{Key, Map};
 use cel::{Context, ExecutionError, Value};
 
 use super::check::fields;
+use super::lazy::LazyFacts;
 use super::{env, CompiledRule};
 use crate::clock::parse_date;
 
@@ -70,7 +73,7 @@ fn opt_str(v: &Option<String>) -> Value {
     }
 }
 
-fn json_to_value(v: &serde_json::Value) -> Value {
+pub(super) fn json_to_value(v: &serde_json::Value) -> Value {
     match v {
         serde_json::Value::Null => Value::Null,
         serde_json::Value::Bool(b) => Value::Bool(*b),
@@ -185,6 +188,36 @@ impl<'r> Evaluator<'r> {
     }
 
     fn value(&self, s: &Subject) -> Result<Value, ExecutionError> {
+        if self.rule.needs.whole_maps {
+            return self.value_of_maps(s);
+        }
+        let needs = &self.rule.needs;
+        let today = self.encoder.today;
+        let lazy = |facts, fields| -> Box<dyn Val + '_> { Box::new(LazyFacts { facts, fields, today }) };
+        // The root's variables may borrow for as long as the subject: none do, so it shortens to that.
+        let root: &Context<'_, '_> = &self.root;
+        let mut ctx = root.new_inner_scope();
+        ctx.add_variable_as_val("me", lazy(&s.me, &needs.me));
+        if needs.uses_household {
+            let h =
+                s.household.as_ref().map_or_else(|| Box::new(CelNull) as Box<dyn Val>, |h| lazy(h, &needs.household));
+            ctx.add_variable_as_val("household", h);
+        }
+        if needs.uses_members {
+            let list: Vec<_> = s.members.iter().map(|m| lazy(m, &needs.members)).collect();
+            ctx.add_variable_as_val("members", Box::new(CelList::from(list)));
+        }
+        if needs.uses_programs {
+            let list: Vec<Box<dyn Val>> =
+                s.programs.iter().map(|p| Box::new(CelString::from(p.as_str())) as _).collect();
+            ctx.add_variable_as_val("programs", Box::new(CelList::from(list)));
+        }
+        self.rule.program.execute(&ctx)
+    }
+
+    /// For a rule that reads a registrant as a whole (`size(me)`, `household == null`): every field it
+    /// names, in a map made before evaluating.
+    fn value_of_maps(&self, s: &Subject) -> Result<Value, ExecutionError> {
         let needs = &self.rule.needs;
         let mut ctx = self.root.new_inner_scope();
         ctx.add_variable_from_value("me", self.encoder.encode(&s.me, &needs.me));

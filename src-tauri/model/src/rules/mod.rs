@@ -10,6 +10,7 @@
 
 mod check;
 mod evaluate;
+mod lazy;
 mod privacy;
 #[cfg(test)]
 mod tests;
@@ -59,6 +60,9 @@ pub struct Needs {
     pub uses_members: bool,
     pub uses_household: bool,
     pub uses_programs: bool,
+    /// The rule uses `me`, `household` or a member as a whole, not only their fields: it is evaluated
+    /// over maps holding every field it names rather than over fields made as they are read.
+    pub whole_maps: bool,
 }
 
 impl Needs {

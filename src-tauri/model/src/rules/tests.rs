@@ -96,3 +96,60 @@ fn a_score_is_a_number() {
     s.me.size = Some(4);
     assert_eq!(Evaluator::new(&rule).score(&s), Ok(20.0));
 }
+
+/// The same rule evaluated over fields made as they are read and over maps made beforehand.
+fn both_ways(src: &str, s: &Subject) -> (Verdict, Verdict) {
+    let lazy = check(src).unwrap();
+    assert!(!lazy.needs.whole_maps, "{src} reads only fields");
+    let mut maps = check(src).unwrap();
+    maps.needs.whole_maps = true;
+    (Evaluator::new(&lazy).verdict(s), Evaluator::new(&maps).verdict(s))
+}
+
+#[test]
+fn fields_made_as_read_give_what_maps_gave() {
+    let mut full = person("1950-03-01", "female");
+    full.me.given_name = Some("Amina".into());
+    full.me.tags = vec!["urgent".into()];
+    full.me.id_types = vec!["national_id".into()];
+    full.me.has_phone = true;
+    full.me.birth_date_approx = true;
+    full.me.registered_on = "2019-05-01".into();
+    full.me.custom = Some(serde_json::json!({ "income": 50 }));
+    full.household = Some(Facts { size: Some(3), area: Some("D01".into()), ..Facts::default() });
+    let mut child = person("2024-06-01", "male").me;
+    child.relationship = Some("child".into());
+    full.members = vec![child, Facts { is_head: true, ..person("1980-01-01", "male").me }];
+    full.programs = vec!["DIS".into()];
+    let mut bare = person("1990-01-01", "male");
+    bare.me.birth_date = None;
+    bare.me.area = None;
+    let rules = [
+        "me.sex == 'female' && me.age >= 60",
+        "me.kind == 'individual' && me.status == 'active' && me.reference.startsWith('T-')",
+        "has(me.area) && me.area in ['D01', 'D02']",
+        "'national_id' in me.id_types && me.has_phone",
+        "size(me.tags) == 0 || 'urgent' in me.tags",
+        "me.birth_date_approx || me.registered_on < '2020-01-01'",
+        "me.custom.income < 100",
+        "me.given_name.startsWith('A')",
+        "age(me.birth_date) > 10",
+        "members.exists(m, m.age < 5 && !m.is_head) && household.size >= 3",
+        "members.all(m, m.relationship != 'child' || m.age < 18)",
+        "members.exists_one(m, m.sex == 'male')",
+        "household.area == me.area",
+        "'DIS' in programs",
+    ];
+    for src in rules {
+        for s in [&full, &bare] {
+            let (lazy, maps) = both_ways(src, s);
+            assert_eq!(lazy, maps, "{src} for {}", s.me.reference);
+        }
+    }
+    assert!(matches!(both_ways("me.age >= 60", &bare).0, Verdict::Error(_)), "a missing birth date is an error");
+    let age = age_on(date!(1950 - 03 - 01), crate::clock::today());
+    let exact = format!("me.age == {age} && me.custom.income == 50 && me.given_name == 'Amina' && household.size == 3");
+    assert_eq!(both_ways(&exact, &full), (Verdict::Match, Verdict::Match));
+    assert!(check("household != null").unwrap().needs.whole_maps);
+    assert!(check("members.exists(m, m != null)").unwrap().needs.whole_maps);
+}
