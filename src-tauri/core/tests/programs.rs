@@ -134,6 +134,48 @@ fn a_rule_evaluated_from_the_narrow_facts_table_selects_what_the_registrants_tab
 }
 
 #[test]
+fn id_types_read_beside_everyone_are_each_registrants_own() {
+    let fx = filled(3_000);
+    // Disabled people with ID documents: rows the walk over the documents must pass without using them.
+    let with_ids: Vec<String> = fx
+        .registry
+        .store()
+        .read(|c| {
+            let mut st = c.prepare(
+                "SELECT r.reference FROM registrants r WHERE r.kind = 'individual'
+                 AND EXISTS (SELECT 1 FROM id_documents d WHERE d.registrant = r.rowid) ORDER BY r.rowid LIMIT 40",
+            )?;
+            let refs = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            Ok(refs)
+        })
+        .unwrap();
+    for reference in with_ids.iter().step_by(3) {
+        br_core::registry::service::disable(
+            fx.registry.store(),
+            &fx.admin,
+            &RegistrantKey::Reference(reference.clone()),
+            "moved away",
+        )
+        .unwrap();
+    }
+    let active_individuals = "FROM registrants r WHERE r.kind = 'individual' AND r.status = 'active'";
+    let without = count(
+        &fx,
+        &format!("SELECT count(*) {active_individuals} AND NOT EXISTS (SELECT 1 FROM id_documents d WHERE d.registrant = r.rowid)"),
+    );
+    let national = count(
+        &fx,
+        &format!(
+            "SELECT count(*) {active_individuals}
+             AND EXISTS (SELECT 1 FROM id_documents d WHERE d.registrant = r.rowid AND d.id_type = 'national_id')"
+        ),
+    );
+    assert!(without > 0 && national > 0);
+    assert_eq!(preview(&fx, "size(me.id_types) == 0", RegistrantKind::Individual).matches as i64, without);
+    assert_eq!(preview(&fx, "'national_id' in me.id_types", RegistrantKind::Individual).matches as i64, national);
+}
+
+#[test]
 fn a_proxy_means_score_and_its_threshold_select_like_the_same_condition_in_the_rule() {
     let fx = filled(3_000);
     let with_score = service::preview(

@@ -108,6 +108,37 @@ fn facts_from_row_for(r: &rusqlite::Row<'_>, only: Option<&BTreeSet<&'static str
     Ok(f)
 }
 
+/// Every registrant's ID types, walked in rowid order beside candidates read in rowid order: one pass over
+/// the table instead of a search of it per registrant (a fifth of a preview over a million people).
+struct IdTypesInOrder<'s> {
+    rows: rusqlite::Rows<'s>,
+    /// The first row read past the last registrant asked for.
+    next: Option<(i64, String)>,
+}
+
+impl IdTypesInOrder<'_> {
+    /// The ID types of `rowid`; rowids must be asked for in increasing order.
+    fn of(&mut self, rowid: i64) -> Result<Vec<String>> {
+        let mut types = Vec::new();
+        loop {
+            if self.next.is_none() {
+                match self.rows.next()? {
+                    Some(r) => self.next = Some((r.get(0)?, r.get(1)?)),
+                    None => return Ok(types),
+                }
+            }
+            match self.next.take() {
+                Some((registrant, _)) if registrant < rowid => {}
+                Some((registrant, id_type)) if registrant == rowid => types.push(id_type),
+                later => {
+                    self.next = later;
+                    return Ok(types);
+                }
+            }
+        }
+    }
+}
+
 /// Loads the extra facts a rule needs for one registrant.
 struct Extras<'c> {
     conn: &'c Connection,
@@ -250,8 +281,8 @@ impl Selection<'_> {
         let prefilter = Prefilter::of(self.rule);
         let everyone = self.reads_everyone(&prefilter);
         // The registrant's ID types in the same statement: a query per registrant from here costs more
-        // than the rule.
-        let ids = if self.rule.needs.me.contains("id_types") {
+        // than the rule. When everyone is read, in rowid order, `IdTypesInOrder` walks them alongside instead.
+        let ids = if self.ids_in_query() {
             ", (SELECT group_concat(id_type, char(31)) FROM id_documents d WHERE d.registrant = r.rowid)"
         } else {
             ""
@@ -305,7 +336,16 @@ impl Selection<'_> {
         params.extend(prefilter.params);
         sql.push_str(" WHERE ");
         sql.push_str(&conds.join(" AND "));
+        if everyone {
+            // What the table scan gives anyway, said so that `IdTypesInOrder` may rely on it.
+            sql.push_str(" ORDER BY r.rowid");
+        }
         (sql, params)
+    }
+
+    /// Whether the candidate query brings each registrant's ID types itself.
+    fn ids_in_query(&self) -> bool {
+        self.rule.needs.me.contains("id_types") && !self.reads_everyone(&Prefilter::of(self.rule))
     }
 
     fn reads_household(&self) -> bool {
@@ -336,8 +376,16 @@ impl Selection<'_> {
         mut each: impl FnMut(i64, Option<Uuid>, Facts) -> Result<()>,
     ) -> Result<()> {
         let (sql, params) = self.query(projected);
-        let ids_read = self.rule.needs.me.contains("id_types");
+        let ids_in_query = self.ids_in_query();
         let household_read = self.reads_household();
+        let mut ids_st = match self.rule.needs.me.contains("id_types") && !ids_in_query {
+            true => Some(conn.prepare("SELECT registrant, id_type FROM id_documents ORDER BY registrant")?),
+            false => None,
+        };
+        let mut ids_walk = match &mut ids_st {
+            Some(st) => Some(IdTypesInOrder { rows: st.query([])?, next: None }),
+            None => None,
+        };
         let mut st = conn.prepare(&sql)?;
         let mut rows = st.query(params_from_iter(params))?;
         let mut n = 0u64;
@@ -347,12 +395,14 @@ impl Selection<'_> {
                 return Err(CoreError::Cancelled);
             }
             let mut me = facts_from_row_for(row, only)?;
-            if ids_read {
+            if ids_in_query {
                 let joined: Option<String> = row.get(16)?;
                 me.id_types = joined.map(|j| j.split('\u{1f}').map(str::to_string).collect()).unwrap_or_default();
+            } else if let Some(walk) = &mut ids_walk {
+                me.id_types = walk.of(row.get(0)?)?;
             }
             if household_read {
-                me.household = Some(row.get(if ids_read { 17 } else { 16 })?);
+                me.household = Some(row.get(if ids_in_query { 17 } else { 16 })?);
             }
             each(row.get(0)?, row.get(1)?, me)?;
         }
