@@ -252,6 +252,9 @@ fn parse_keep(list: &str) -> Result<PrivacyProfile, String> {
     PrivacyProfile::parse_keep(list)
 }
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("BR_LOG").unwrap_or_else(|_| "warn".into()))

@@ -220,6 +220,9 @@ enum DeviceCommand {
     Revoke { id: Uuid },
 }
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let json_logs = matches!(cli.command, Command::Serve { .. });
