@@ -10,7 +10,7 @@ use cel::common::value::{CowVal, Val};
 use cel::objects::Map;
 use cel::{ExecutionError, Value};
 
-use super::evaluate::{age_on, json_to_value, Facts};
+use super::facts::{age_on, json_to_value, Facts};
 use crate::clock::parse_date;
 
 /// One registrant's facts, of which a rule may read `fields`.

@@ -10,6 +10,7 @@
 
 mod check;
 mod evaluate;
+mod facts;
 mod lazy;
 mod privacy;
 #[cfg(test)]
@@ -25,7 +26,8 @@ use ts_rs::TS;
 
 use crate::registry::RegistrantKind;
 use check::{Checker, Ty, CEL_FUNCTIONS, OUR_FUNCTIONS};
-pub use evaluate::{age_on, Evaluator, Facts, FactsEncoder, Subject, Verdict};
+pub use evaluate::{Evaluator, FactsEncoder, Subject, Verdict};
+pub use facts::{age_on, Facts};
 
 /// A rule that cannot be saved, with where in the source it went wrong.
 #[derive(Debug, Clone, Serialize, TS)]
