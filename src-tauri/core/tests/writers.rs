@@ -43,7 +43,8 @@ fn writers() -> BTreeMap<&'static str, &'static [&'static str]> {
             &[
                 "disbursement/entitlement.rs",
                 "disbursement/approval.rs",
-                "disbursement/payment.rs",
+                "disbursement/payment/prepare.rs",
+                "disbursement/payment/reconcile.rs",
                 "disbursement/cycle.rs",
                 "disbursement/remote.rs",
                 "disbursement/remote/payments.rs",
@@ -51,8 +52,19 @@ fn writers() -> BTreeMap<&'static str, &'static [&'static str]> {
         ),
         ("approvals", &["disbursement/approval.rs", "disbursement/remote.rs"][..]),
         ("funds", &["disbursement/funds.rs", "disbursement/remote/payments.rs"][..]),
-        ("payment_batches", &["disbursement/payment.rs", "disbursement/remote/payments.rs"][..]),
-        ("payments", &["disbursement/payment.rs", "disbursement/remote/payments.rs"][..]),
+        (
+            "payment_batches",
+            &["disbursement/payment.rs", "disbursement/payment/prepare.rs", "disbursement/remote/payments.rs"][..],
+        ),
+        (
+            "payments",
+            &[
+                "disbursement/payment.rs",
+                "disbursement/payment/prepare.rs",
+                "disbursement/payment/reconcile.rs",
+                "disbursement/remote/payments.rs",
+            ][..],
+        ),
         ("outbox", &["outbox.rs", "sync/enrol.rs"][..]),
         ("applied_ops", &["replay/mod.rs"][..]),
         ("sync_conflicts", &["replay/mod.rs"][..]),
