@@ -1,15 +1,10 @@
 //! Evaluating a checked rule against one registrant's facts.
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
-
 use cel::common::types::{CelList, CelNull, CelString};
 use cel::common::value::Val;
-use cel::objects::{Key, Map};
 use cel::{Context, ExecutionError, Value};
 
-use super::check::fields;
-use super::facts::{age_on, json_to_value, Facts};
+use super::facts::{age_on, Facts};
 use super::lazy::LazyFacts;
 use super::{env, CompiledRule};
 use crate::clock::parse_date;
@@ -22,67 +17,6 @@ fn cel_age(today: time::Date) -> impl Fn(Value) -> Result<Value, ExecutionError>
         }
         Value::Null => Err(ExecutionError::function_error("age", "no birth date")),
         _ => Err(ExecutionError::function_error("age", "expects a date (YYYY-MM-DD)")),
-    }
-}
-
-/// Builds CEL maps holding only the fields a rule reads, with the keys made once.
-pub struct FactsEncoder {
-    keys: HashMap<&'static str, Arc<String>>,
-    today: time::Date,
-}
-
-fn opt_str(v: &Option<String>) -> Value {
-    match v {
-        Some(s) => Value::String(Arc::new(s.clone())),
-        None => Value::Null,
-    }
-}
-
-impl FactsEncoder {
-    pub fn new(today: time::Date) -> Self {
-        let keys = fields(true).map(|f| (f.name, Arc::new(f.name.to_string()))).collect();
-        FactsEncoder { keys, today }
-    }
-
-    pub fn encode(&self, f: &Facts, fields: &BTreeSet<&'static str>) -> Value {
-        let mut m = HashMap::with_capacity(fields.len());
-        for &name in fields {
-            let v = match name {
-                "reference" => Value::String(Arc::new(f.reference.clone())),
-                "kind" => Value::String(Arc::new(f.kind.clone())),
-                "given_name" => opt_str(&f.given_name),
-                "family_name" => opt_str(&f.family_name),
-                "group_name" => opt_str(&f.group_name),
-                "sex" => opt_str(&f.sex),
-                "birth_date" => opt_str(&f.birth_date),
-                "birth_date_approx" => Value::Bool(f.birth_date_approx),
-                "age" => f
-                    .birth_date
-                    .as_deref()
-                    .and_then(parse_date)
-                    .map(|d| Value::Int(age_on(d, self.today)))
-                    .unwrap_or(Value::Null),
-                "area" => opt_str(&f.area),
-                "tags" => Value::List(Arc::new(f.tags.iter().map(|t| Value::String(Arc::new(t.clone()))).collect())),
-                "status" => Value::String(Arc::new(f.status.clone())),
-                "registered_on" => Value::String(Arc::new(f.registered_on.clone())),
-                "has_phone" => Value::Bool(f.has_phone),
-                "id_types" => {
-                    Value::List(Arc::new(f.id_types.iter().map(|t| Value::String(Arc::new(t.clone()))).collect()))
-                }
-                "size" => f.size.map(Value::Int).unwrap_or(Value::Null),
-                "custom" => f
-                    .custom
-                    .as_ref()
-                    .map(json_to_value)
-                    .unwrap_or_else(|| Value::Map(Map { map: Arc::new(HashMap::new()) })),
-                "relationship" => opt_str(&f.relationship),
-                "is_head" => Value::Bool(f.is_head),
-                _ => continue,
-            };
-            m.insert(Key::String(self.keys[name].clone()), v);
-        }
-        Value::Map(Map { map: Arc::new(m) })
     }
 }
 
@@ -111,7 +45,8 @@ fn error_kind(e: &ExecutionError) -> String {
 /// Evaluates compiled rules against subjects. One per thread: CEL contexts are not shared.
 pub struct Evaluator<'r> {
     root: Context<'static, 'static>,
-    encoder: FactsEncoder,
+    /// The day ages are counted on.
+    today: time::Date,
     rule: &'r CompiledRule,
 }
 
@@ -131,54 +66,38 @@ impl<'r> Evaluator<'r> {
         root.add_function("age", cel_age(today)).expect("age is not a standard function");
         root.add_function("min", cel::functions::min).expect("min is registered once");
         root.add_function("max", cel::functions::max).expect("max is registered once");
-        Evaluator { root, encoder: FactsEncoder::new(today), rule }
+        Evaluator { root, today, rule }
     }
 
     fn value(&self, s: &Subject) -> Result<Value, ExecutionError> {
-        if self.rule.needs.whole_maps {
-            return self.value_of_maps(s);
-        }
         let needs = &self.rule.needs;
-        let today = self.encoder.today;
-        let lazy = |facts, fields| -> Box<dyn Val + '_> { Box::new(LazyFacts { facts, fields, today }) };
-        // The root's variables may borrow for as long as the subject: none do, so it shortens to that.
+        let today = self.today;
+        // A rule that uses a registrant as a whole (the `filter` macro collects a member itself) gets a map of
+        // the fields it names; any other rule has each field made as it reads it.
+        let bind = |facts, fields| -> Result<Box<dyn Val + '_>, ExecutionError> {
+            let registrant = LazyFacts { facts, fields, today };
+            Ok(if needs.whole_maps { Box::new(registrant.to_map()?) } else { Box::new(registrant) })
+        };
+        // The root context holds no borrowed values: seen through a shorter lifetime, it takes a scope
+        // whose values borrow the subject.
         let root: &Context<'_, '_> = &self.root;
         let mut ctx = root.new_inner_scope();
-        ctx.add_variable_as_val("me", lazy(&s.me, &needs.me));
+        ctx.add_variable_as_val("me", bind(&s.me, &needs.me)?);
         if needs.uses_household {
-            let h =
-                s.household.as_ref().map_or_else(|| Box::new(CelNull) as Box<dyn Val>, |h| lazy(h, &needs.household));
-            ctx.add_variable_as_val("household", h);
+            let household = match &s.household {
+                Some(h) => bind(h, &needs.household)?,
+                None => Box::new(CelNull),
+            };
+            ctx.add_variable_as_val("household", household);
         }
         if needs.uses_members {
-            let list: Vec<_> = s.members.iter().map(|m| lazy(m, &needs.members)).collect();
+            let list = s.members.iter().map(|m| bind(m, &needs.members)).collect::<Result<Vec<_>, _>>()?;
             ctx.add_variable_as_val("members", Box::new(CelList::from(list)));
         }
         if needs.uses_programs {
             let list: Vec<Box<dyn Val>> =
                 s.programs.iter().map(|p| Box::new(CelString::from(p.as_str())) as _).collect();
             ctx.add_variable_as_val("programs", Box::new(CelList::from(list)));
-        }
-        self.rule.program.execute(&ctx)
-    }
-
-    /// For a rule that reads a registrant as a whole (`size(me)`, `household == null`): every field it
-    /// names, in a map made before evaluating.
-    fn value_of_maps(&self, s: &Subject) -> Result<Value, ExecutionError> {
-        let needs = &self.rule.needs;
-        let mut ctx = self.root.new_inner_scope();
-        ctx.add_variable_from_value("me", self.encoder.encode(&s.me, &needs.me));
-        if needs.uses_household {
-            let h = s.household.as_ref().map(|h| self.encoder.encode(h, &needs.household)).unwrap_or(Value::Null);
-            ctx.add_variable_from_value("household", h);
-        }
-        if needs.uses_members {
-            let list = s.members.iter().map(|m| self.encoder.encode(m, &needs.members)).collect();
-            ctx.add_variable_from_value("members", Value::List(Arc::new(list)));
-        }
-        if needs.uses_programs {
-            let list = s.programs.iter().map(|p| Value::String(Arc::new(p.clone()))).collect();
-            ctx.add_variable_from_value("programs", Value::List(Arc::new(list)));
         }
         self.rule.program.execute(&ctx)
     }

@@ -1,11 +1,11 @@
 //! A registrant's facts as CEL reads them: a map whose fields are made only when the rule reads them,
-//! borrowing the facts' strings. Building a map of every field a rule might read, then converting it into
-//! CEL's values and dropping both, was four fifths of evaluating a simple rule.
+//! borrowing the facts' strings. Building a map of every field a rule reads, converting it into CEL's
+//! values and dropping both was four fifths of evaluating a simple rule.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use cel::common::traits::Indexer;
-use cel::common::types::{CelBool, CelInt, CelList, CelNull, CelString, Type, MAP_TYPE};
+use cel::common::types::{CelBool, CelInt, CelList, CelMap, CelMapKey, CelNull, CelString, Type, MAP_TYPE};
 use cel::common::value::{CowVal, Val};
 use cel::objects::Map;
 use cel::{ExecutionError, Value};
@@ -37,7 +37,7 @@ fn texts<'v>(list: &'v [String]) -> Box<dyn Val + 'v> {
 }
 
 impl<'f> LazyFacts<'f> {
-    /// The field's value, as `FactsEncoder` would have put it in the map.
+    /// The value of field `name`, if the rule may read it.
     fn field(&self, name: &str) -> Result<Box<dyn Val + 'f>, ExecutionError> {
         let f = self.facts;
         if !self.fields.contains(name) {
@@ -76,6 +76,18 @@ impl<'f> LazyFacts<'f> {
             "is_head" => Box::new(CelBool::from(f.is_head)),
             _ => return Err(ExecutionError::no_such_key(name)),
         })
+    }
+}
+
+impl<'f> LazyFacts<'f> {
+    /// Every field the rule may read, made now: for a rule that uses the registrant as a whole.
+    pub(super) fn to_map(self) -> Result<CelMap<'f>, ExecutionError> {
+        let entries = self
+            .fields
+            .iter()
+            .map(|&name| Ok((CelMapKey::from(name), self.field(name)?)))
+            .collect::<Result<HashMap<_, _>, ExecutionError>>()?;
+        Ok(CelMap::from(entries))
     }
 }
 

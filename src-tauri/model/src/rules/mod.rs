@@ -26,7 +26,7 @@ use ts_rs::TS;
 
 use crate::registry::RegistrantKind;
 use check::{Checker, Ty, CEL_FUNCTIONS, OUR_FUNCTIONS};
-pub use evaluate::{Evaluator, FactsEncoder, Subject, Verdict};
+pub use evaluate::{Evaluator, Subject, Verdict};
 pub use facts::{age_on, Facts};
 
 /// A rule that cannot be saved, with where in the source it went wrong.

@@ -97,7 +97,7 @@ fn a_score_is_a_number() {
     assert_eq!(Evaluator::new(&rule).score(&s), Ok(20.0));
 }
 
-/// The same rule evaluated over fields made as they are read and over maps made beforehand.
+/// The same rule evaluated over fields made as they are read and over a map of them made beforehand.
 fn both_ways(src: &str, s: &Subject) -> (Verdict, Verdict) {
     let lazy = check(src).unwrap();
     assert!(!lazy.needs.whole_maps, "{src} reads only fields");
@@ -107,7 +107,7 @@ fn both_ways(src: &str, s: &Subject) -> (Verdict, Verdict) {
 }
 
 #[test]
-fn fields_made_as_read_give_what_maps_gave() {
+fn fields_made_as_read_give_what_a_map_of_them_gives() {
     let mut full = person("1950-03-01", "female");
     full.me.given_name = Some("Amina".into());
     full.me.tags = vec!["urgent".into()];
@@ -150,6 +150,12 @@ fn fields_made_as_read_give_what_maps_gave() {
     let age = age_on(date!(1950 - 03 - 01), crate::clock::today());
     let exact = format!("me.age == {age} && me.custom.income == 50 && me.given_name == 'Amina' && household.size == 3");
     assert_eq!(both_ways(&exact, &full), (Verdict::Match, Verdict::Match));
+    let whole = check("size(members.filter(m, m.sex == 'female')) == 0").unwrap();
+    assert!(whole.needs.whole_maps, "the filter macro collects the member itself");
+    assert_eq!(Evaluator::new(&whole).verdict(&full), Verdict::Match);
+    let mut with_a_woman = bare.clone();
+    with_a_woman.members = vec![person("1990-01-01", "female").me];
+    assert_eq!(Evaluator::new(&whole).verdict(&with_a_woman), Verdict::NoMatch);
     assert!(check("household != null").unwrap().needs.whole_maps);
     assert!(check("members.exists(m, m != null)").unwrap().needs.whole_maps);
 }
