@@ -378,9 +378,10 @@ impl Selection<'_> {
         let (sql, params) = self.query(projected);
         let ids_in_query = self.ids_in_query();
         let household_read = self.reads_household();
-        let mut ids_st = match self.rule.needs.me.contains("id_types") && !ids_in_query {
-            true => Some(conn.prepare("SELECT registrant, id_type FROM id_documents ORDER BY registrant")?),
-            false => None,
+        let mut ids_st = if self.rule.needs.me.contains("id_types") && !ids_in_query {
+            Some(conn.prepare("SELECT registrant, id_type FROM id_documents ORDER BY registrant")?)
+        } else {
+            None
         };
         let mut ids_walk = match &mut ids_st {
             Some(st) => Some(IdTypesInOrder { rows: st.query([])?, next: None }),

@@ -122,7 +122,8 @@ impl Indexer for LazyFacts<'_> {
     {
         match idx.downcast_ref::<CelString>() {
             Some(name) => Ok(CowVal::Owned(self.field(name.inner())?)),
-            None => Err(ExecutionError::no_such_key(&format!("{idx:?}"))),
+            // Named by its type only: the key may be a registrant's value.
+            None => Err(ExecutionError::no_such_key(idx.get_type().name())),
         }
     }
 

@@ -108,7 +108,7 @@ pub fn prepare(
             let written = (|| -> Result<()> {
                 for chunk in receive.iter() {
                     sequence += 1;
-                    write_batch(tx, session, &c, sequence, &chunk, &now, &mut out)?;
+                    write_batch(tx, session, &c, sequence, chunk, &now, &mut out)?;
                     let total = (entitlements as u64).max(out.payments);
                     progress(&PaymentProgress { phase: "preparing".into(), done: out.payments, total });
                 }
@@ -193,7 +193,7 @@ fn write_batch(
     session: &Session,
     c: &StoredCycle,
     sequence: i64,
-    chunk: &[Due],
+    chunk: Vec<Due>,
     now: &str,
     out: &mut PrepareSummary,
 ) -> Result<()> {
@@ -212,8 +212,10 @@ fn write_batch(
         "INSERT INTO payments (rowid, id, batch, entitlement, account, amount, currency, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
     )?;
+    let count = chunk.len() as u64;
     let mut op_rows = Vec::with_capacity(chunk.len());
-    for (n, d) in chunk.iter().enumerate() {
+    // Each address moves into the op once its payment is written, rather than being copied.
+    for (n, d) in chunk.into_iter().enumerate() {
         let id = Uuid::now_v7();
         insert.execute(params![
             first + n as i64,
@@ -226,7 +228,7 @@ fn write_batch(
             now
         ])?;
         out.retries += d.retry as u64;
-        op_rows.push(PreparedPayment(id, d.entitlement_id, d.amount, d.address.clone()));
+        op_rows.push(PreparedPayment(id, d.entitlement_id, d.amount, d.address));
     }
     drop(insert);
     // One statement for the batch's entitlements rather than one per payment.
@@ -238,7 +240,7 @@ fn write_batch(
     let prepared =
         PreparedBatch { id: batch_id, cycle: c.cycle.id, sequence, currency: c.cycle.currency.clone(), rows: op_rows };
     tx.append_op(&Op::PaymentsPrepared(prepared), None)?;
-    out.payments += chunk.len() as u64;
+    out.payments += count;
     out.total += total;
     Ok(())
 }
