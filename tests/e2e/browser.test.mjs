@@ -141,10 +141,23 @@ test("search by name and by ID, open a beneficiary, reveal the ID and find the r
   await screenshot(page, "06-search-by-name");
   await checkAccessibility("beneficiaries");
 
-  await page.getByTestId("list-search").fill("NID110336044");
+  // Typed on a Latin keyboard, a name is found in Arabic and Ethiopic script too, after the exact matches.
+  await page.getByTestId("list-search").fill("bilal traore");
+  await page.getByTestId("list-count").getByText(/by a similar spelling or another script/).waitFor();
+  const reveal = page.getByRole("switch", { name: /Show personal data/ });
+  await reveal.check();
+  const rows = page.getByTestId("registrant-row");
+  await rows.filter({ hasText: "بلال تراوري" }).filter({ hasText: "similar spelling" }).first().waitFor();
+  await rows.filter({ hasText: "ቢላል ትራኦሬ" }).filter({ hasText: "similar spelling" }).first().waitFor();
+  assert.match(await rows.first().textContent(), /Bilal Traoré/, "the letters typed come first");
+  await screenshot(page, "06b-search-across-scripts");
+  await reveal.uncheck();
+
+  // An ID's digits without its letters find its holder; Enter on a single match opens the record.
+  await page.getByTestId("list-search").fill("110336044");
   await page.getByText("found by ID number").waitFor();
   assert.equal(await page.getByTestId("registrant-row").count(), 1);
-  await page.getByTestId("registrant-row").getByRole("link").click();
+  await page.getByTestId("list-search").press("Enter");
   await page.getByTestId("detail-name").waitFor();
   const masked = await page.getByTestId("id-national_id").textContent();
   assert.notEqual(masked, "NID110336044", "IDs are masked until revealed");

@@ -38,6 +38,10 @@ struct BenchReport {
     lookup_p99_ms: f64,
     name_search_p50_ms: f64,
     name_search_p95_ms: f64,
+    /// Names written in Arabic or Ethiopic script, typed as their Latin letters: nothing matches the
+    /// letters typed, so every page comes from the other scripts and spellings.
+    similar_name_search_p50_ms: f64,
+    similar_name_search_p95_ms: f64,
     list_page_p50_ms: f64,
     list_page_p95_ms: f64,
     /// Through `App::handle` with the JSON the UI sends (100-row pages, as the list asks for).
@@ -241,6 +245,7 @@ pub fn run(cli: &Cli, individuals: u64, dir: Option<&Path>) -> Result<(), ApiErr
     // Sample real values from the generated file for lookups and searches.
     let mut ids = Vec::new();
     let mut names = Vec::new();
+    let mut other_script_names = Vec::new();
     let mut rdr = csv::Reader::from_path(&gen.registrants_file).map_err(|e| ApiError::invalid(e.to_string()))?;
     let step = (individuals / 2000).max(1);
     let national_id =
@@ -255,6 +260,11 @@ pub fn run(cli: &Cli, individuals: u64, dir: Option<&Path>) -> Result<(), ApiErr
         }
         let family: String = rec.get(2).unwrap_or("").chars().take(3).collect();
         names.push(format!("{} {family}", rec.get(1).unwrap_or("")));
+        let given = rec.get(1).unwrap_or("");
+        if given.chars().next().is_some_and(|c| !c.is_ascii()) {
+            let latin = |s: &str| br_core::spelling::latin_letters(s);
+            other_script_names.push(format!("{} {}", latin(given), latin(rec.get(2).unwrap_or(""))));
+        }
     }
     let samples = 500.min(ids.len()).min(names.len());
     say(&format!("measuring {samples} lookups, name searches and list pages..."));
@@ -274,6 +284,15 @@ pub fn run(cli: &Cli, individuals: u64, dir: Option<&Path>) -> Result<(), ApiErr
     let mut searches = Vec::new();
     for q in names.iter().take(samples) {
         timed(&mut searches, || call(&ctx, &session, SearchRequest { query: Some(q.clone()), ..Default::default() }))?;
+    }
+    let mut similar_searches = Vec::new();
+    for q in other_script_names.iter().take(samples) {
+        let res = timed(&mut similar_searches, || {
+            call(&ctx, &session, SearchRequest { query: Some(q.clone()), ..Default::default() })
+        })?;
+        if res.similar_from.is_none() {
+            return Err(ApiError::invalid(format!("bench: a name in another script found nothing similar ({q})")));
+        }
     }
     let mut pages = Vec::new();
     let areas: Vec<&str> = br_core::synth::AREAS.iter().map(|a| a.0).collect();
@@ -308,7 +327,7 @@ pub fn run(cli: &Cli, individuals: u64, dir: Option<&Path>) -> Result<(), ApiErr
             })?;
         }
     }
-    for v in [&mut lookups, &mut searches, &mut pages] {
+    for v in [&mut lookups, &mut searches, &mut similar_searches, &mut pages] {
         v.sort();
     }
     registry.store().checkpoint()?;
@@ -342,6 +361,8 @@ pub fn run(cli: &Cli, individuals: u64, dir: Option<&Path>) -> Result<(), ApiErr
         lookup_p99_ms: percentile(&lookups, 0.99),
         name_search_p50_ms: percentile(&searches, 0.50),
         name_search_p95_ms: percentile(&searches, 0.95),
+        similar_name_search_p50_ms: percentile(&similar_searches, 0.50),
+        similar_name_search_p95_ms: percentile(&similar_searches, 0.95),
         list_page_p50_ms: percentile(&pages, 0.50),
         list_page_p95_ms: percentile(&pages, 0.95),
         ui_list_page_p95_ms: percentile(&ui.first_pages, 0.95),
@@ -365,6 +386,10 @@ pub fn run(cli: &Cli, individuals: u64, dir: Option<&Path>) -> Result<(), ApiErr
             format!("import / floor              {:>12.2}", r.import_vs_floor),
             format!("exact ID lookup p50 / p99   {:>8.3} / {:.3} ms", r.lookup_p50_ms, r.lookup_p99_ms),
             format!("name search p50 / p95       {:>8.3} / {:.3} ms", r.name_search_p50_ms, r.name_search_p95_ms),
+            format!(
+                "other-script p50 / p95      {:>8.3} / {:.3} ms",
+                r.similar_name_search_p50_ms, r.similar_name_search_p95_ms
+            ),
             format!("filtered list page p50/p95  {:>8.3} / {:.3} ms", r.list_page_p50_ms, r.list_page_p95_ms),
             format!("UI list page / next page p95 {:>6.3} / {:.3} ms", r.ui_list_page_p95_ms, r.ui_next_page_p95_ms),
             format!("UI search (ID or name) p95  {:>8.3} ms", r.ui_search_p95_ms),

@@ -11,7 +11,7 @@ use rusqlite::params;
 use uuid::Uuid;
 
 use crate::error::{CoreError, Result};
-use crate::normalize::{fold_name, normalize_id_value, normalize_phone, sort_name};
+use crate::normalize::{normalize_id_value, normalize_phone, sort_name};
 use crate::store::Store;
 
 pub fn raw_insert_csv(store: &Store, path: &Path, batch_rows: usize) -> Result<u64> {
@@ -42,7 +42,6 @@ pub fn raw_insert_csv(store: &Store, path: &Path, batch_rows: usize) -> Result<u
                     birth_date, phone, phone_norm, area, registered_on, office_id, version, content_hash, updated_at)
                  VALUES (?1, 'individual', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, '', x'', ?12)",
             )?;
-            let mut fts = conn.prepare_cached("INSERT INTO name_index (rowid, name) VALUES (?1, ?2)")?;
             let mut ids = conn.prepare_cached(
                 "INSERT INTO id_documents (registrant, id_type, value, value_norm) VALUES (?1, 'national_id', ?2, ?3)",
             )?;
@@ -71,7 +70,7 @@ pub fn raw_insert_csv(store: &Store, path: &Path, batch_rows: usize) -> Result<u
                     office,
                 ])?;
                 let rowid = conn.last_insert_rowid();
-                fts.execute(params![rowid, fold_name(&format!("{} {}", g.unwrap_or(""), f.unwrap_or("")))])?;
+                crate::store::name_index::add(conn, rowid, &crate::store::name_index::entry_for(false, g, f, None))?;
                 if let Some(v) = get(nid) {
                     ids.execute(params![rowid, v, normalize_id_value(v)])?;
                 }

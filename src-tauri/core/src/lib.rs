@@ -29,6 +29,6 @@ pub mod sync;
 pub mod synth;
 
 // Storage-free parts live in br-model; their paths here stay as they were.
-pub use br_model::{clock, money, normalize, ModelError};
+pub use br_model::{clock, money, normalize, spelling, ModelError};
 pub use error::{CoreError, ErrorCode, Result};
 pub use registry_handle::{CreateRegistry, Registry, RegistryInfo};

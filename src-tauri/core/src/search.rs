@@ -13,6 +13,7 @@ use crate::error::{CoreError, Result};
 use crate::normalize::{fold_name, normalize_id_value, normalize_phone};
 use crate::registry::model::{RegistrantKind, RegistrantStatus, RegistrantSummary};
 use crate::registry::read::{summary_from_row, SUMMARY_COLUMNS};
+use crate::spelling::word_forms;
 use crate::store::Store;
 
 pub const MAX_PAGE: u32 = 500;
@@ -77,12 +78,19 @@ pub struct SearchResponse {
     pub items: Vec<RegistrantSummary>,
     pub next_cursor: Option<String>,
     pub matched_by: MatchedBy,
+    /// A name search: the items from this index on match the name in another script or spelling (Lukasz
+    /// for Łukasz, Mohamed for محمد or Muhammad), not the letters typed. Those come after every exact match.
+    pub similar_from: Option<u32>,
 }
 
-#[derive(Serialize, Deserialize)]
+/// Where the next page starts: after `(key, rowid)` in the list's order, or at the start of its tier when
+/// `rowid` is absent. A name search lists exact matches, then similar ones (`similar`).
+#[derive(Serialize, Deserialize, Default)]
 struct Cursor {
     key: Option<String>,
-    rowid: i64,
+    rowid: Option<i64>,
+    #[serde(default)]
+    similar: bool,
 }
 
 fn encode_cursor(c: &Cursor) -> String {
@@ -96,11 +104,33 @@ fn decode_cursor(s: &str) -> Result<Cursor> {
         .ok_or_else(|| CoreError::InvalidInput("the page cursor is invalid; start from the first page".into()))
 }
 
-/// A full-text query from what a person typed: every word must match as a prefix.
-fn fts_query(q: &str) -> Option<String> {
+/// A full-text query for the letters typed: every word a prefix of a word of the name as written.
+fn exact_name_query(q: &str) -> Option<String> {
     let folded = fold_name(q);
-    let terms: Vec<String> = folded.split(' ').filter(|t| !t.is_empty()).map(|t| format!("\"{t}\"*")).collect();
+    let terms: Vec<String> = folded.split(' ').filter(|t| !t.is_empty()).map(|t| format!("name : \"{t}\"*")).collect();
     (!terms.is_empty()).then(|| terms.join(" AND "))
+}
+
+/// A full-text query for the same name in any script or spelling: each word typed matches a word of the
+/// name as written or transliterated (as a prefix), or has its consonant skeleton.
+fn similar_name_query(q: &str) -> Option<String> {
+    let words = word_forms(q);
+    let clauses: Vec<String> = words
+        .iter()
+        .map(|w| {
+            let mut any = vec![format!("name : \"{}\"*", w.folded)];
+            if !w.latin.is_empty() {
+                any.push(format!("name : \"{}\"*", w.latin));
+                any.push(format!("latin : \"{}\"*", w.latin));
+            }
+            if !w.skeleton.is_empty() {
+                any.push(format!("skeleton : \"{}\"", w.skeleton));
+            }
+            any.dedup();
+            format!("({})", any.join(" OR "))
+        })
+        .collect();
+    (!clauses.is_empty()).then(|| clauses.join(" AND "))
 }
 
 /// Birth-date bounds for an age range, as ISO strings.
@@ -118,13 +148,13 @@ struct Query {
     params: Vec<Value>,
 }
 
-/// A condition that narrows the rows before filters apply, with at most one parameter written `?P`.
+/// A condition that narrows the rows before filters apply; its parameters are written `?P0`, `?P1`, ...
 struct Restrict {
     clause: String,
-    param: Option<Value>,
+    params: Vec<Value>,
 }
 
-fn build(req: &SearchRequest, restrict: Option<Restrict>, limit: u32) -> Result<Query> {
+fn build(req: &SearchRequest, cursor: Option<&Cursor>, restrict: Option<Restrict>, limit: u32) -> Result<Query> {
     // Households have no birth date: sorted "by birth date" they come in registration order.
     let sort = match (req.sort, req.filters.kind) {
         (SortKey::BirthDate, Some(RegistrantKind::Group)) => SortKey::Reference,
@@ -140,13 +170,12 @@ fn build(req: &SearchRequest, restrict: Option<Restrict>, limit: u32) -> Result<
     sql.push_str(", r.rowid FROM registrants r WHERE 1 = 1");
     let mut params: Vec<Value> = Vec::new();
     if let Some(r) = restrict {
-        match r.param {
-            Some(p) => {
-                params.push(p);
-                sql.push_str(&r.clause.replace("?P", &format!("?{}", params.len())));
-            }
-            None => sql.push_str(&r.clause),
+        let mut clause = r.clause;
+        for (i, p) in r.params.into_iter().enumerate() {
+            params.push(p);
+            clause = clause.replace(&format!("?P{i}"), &format!("?{}", params.len()));
         }
+        sql.push_str(&clause);
     }
     let f = &req.filters;
     let mut eq = |col: &str, v: &Option<String>, sql: &mut String| {
@@ -192,14 +221,13 @@ fn build(req: &SearchRequest, restrict: Option<Restrict>, limit: u32) -> Result<
         sql.push_str(&format!(" AND {col} <= ?{} AND r.birth_date IS NOT NULL", params.len()));
     }
     let (cmp, dir) = if req.descending { ("<", "DESC") } else { (">", "ASC") };
-    if let Some(c) = &req.cursor {
-        let c = decode_cursor(c)?;
+    if let Some((key, rowid)) = cursor.and_then(|c| Some((&c.key, c.rowid?))) {
         if sort == SortKey::Reference {
-            params.push(Value::Integer(c.rowid));
+            params.push(Value::Integer(rowid));
             sql.push_str(&format!(" AND r.rowid {cmp} ?{}", params.len()));
         } else {
-            params.push(Value::Text(c.key.unwrap_or_default()));
-            params.push(Value::Integer(c.rowid));
+            params.push(Value::Text(key.clone().unwrap_or_default()));
+            params.push(Value::Integer(rowid));
             let n = params.len();
             sql.push_str(&format!(" AND ({sort_expr}, r.rowid) {cmp} (?{}, ?{n})", n - 1));
         }
@@ -219,6 +247,7 @@ fn run(
     q: &Query,
     limit: u32,
     reveal: bool,
+    similar: bool,
 ) -> Result<(Vec<RegistrantSummary>, Option<String>)> {
     let mut stmt = conn.prepare_cached(&q.sql)?;
     let mut rows = stmt.query(rusqlite::params_from_iter(q.params.iter()))?;
@@ -231,9 +260,54 @@ fn run(
             break;
         }
         items.push(summary_from_row(r, reveal)?);
-        last = Some(Cursor { key: r.get(10)?, rowid: r.get(11)? });
+        last = Some(Cursor { key: r.get(10)?, rowid: Some(r.get(11)?), similar });
     }
-    Ok((items, if more { last.as_ref().map(encode_cursor) } else { None }))
+    // A page that ends where its tier does continues from the start of the next.
+    Ok((items, more.then(|| encode_cursor(&last.unwrap_or(Cursor { similar, ..Cursor::default() })))))
+}
+
+/// Exact matches of the letters typed first, then the same name in other scripts and spellings; one
+/// page may hold the last exact matches and the first similar ones.
+fn search_names(
+    conn: &rusqlite::Connection,
+    req: &SearchRequest,
+    q: &str,
+    cursor: Option<&Cursor>,
+    limit: u32,
+) -> Result<SearchResponse> {
+    let (Some(exact), Some(similar)) = (exact_name_query(q), similar_name_query(q)) else {
+        return Ok(SearchResponse {
+            items: Vec::new(),
+            next_cursor: None,
+            matched_by: MatchedBy::Name,
+            similar_from: None,
+        });
+    };
+    const EXACT: &str = "SELECT rowid FROM name_index WHERE name_index MATCH ?P0";
+    let mut items = Vec::new();
+    let in_similar = cursor.is_some_and(|c| c.similar);
+    if !in_similar {
+        let restrict =
+            Restrict { clause: format!(" AND r.rowid IN ({EXACT})"), params: vec![Value::Text(exact.clone())] };
+        let built = build(req, cursor, Some(restrict), limit)?;
+        let (found, next_cursor) = run(conn, &built, limit, req.reveal, false)?;
+        if next_cursor.is_some() {
+            return Ok(SearchResponse { items: found, next_cursor, matched_by: MatchedBy::Name, similar_from: None });
+        }
+        items = found;
+    }
+    let restrict = Restrict {
+        clause: format!(
+            " AND r.rowid IN (SELECT rowid FROM name_index WHERE name_index MATCH ?P1) AND r.rowid NOT IN ({EXACT})"
+        ),
+        params: vec![Value::Text(exact), Value::Text(similar)],
+    };
+    let rest = limit - items.len() as u32;
+    let built = build(req, cursor.filter(|_| in_similar), Some(restrict), rest)?;
+    let (found, next_cursor) = run(conn, &built, rest, req.reveal, true)?;
+    let similar_from = (!found.is_empty()).then_some(items.len() as u32);
+    items.extend(found);
+    Ok(SearchResponse { items, next_cursor, matched_by: MatchedBy::Name, similar_from })
 }
 
 fn exact_rowids(conn: &rusqlite::Connection, q: &str) -> Result<Option<(MatchedBy, Vec<i64>)>> {
@@ -269,6 +343,19 @@ fn exact_rowids(conn: &rusqlite::Connection, q: &str) -> Result<Option<(MatchedB
             }
         }
     }
+    // The digits of an ID whose value starts with letters (110336044 for NID110336044). Under a profile
+    // that keeps ID numbers as keyed hashes, the letters are not there to strip.
+    let id_digits = normalize_id_value(q);
+    if !id_digits.is_empty() && id_digits.bytes().all(|b| b.is_ascii_digit()) && id_norm == id_digits {
+        let by_digits = collect(
+            "SELECT registrant FROM id_documents
+             WHERE ltrim(value_norm, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ') = ?1 LIMIT 1000",
+            &id_digits,
+        )?;
+        if !by_digits.is_empty() {
+            return Ok(Some((MatchedBy::IdValue, by_digits)));
+        }
+    }
     Ok(None)
 }
 
@@ -290,28 +377,21 @@ pub fn search(store: &Store, session: &Session, req: &SearchRequest) -> Result<S
         return Err(CoreError::InvalidInput(format!("a search has at most {MAX_QUERY_BYTES} characters")));
     }
     let query = req.query.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    let cursor = req.cursor.as_deref().map(decode_cursor).transpose()?;
     let response = store.read(|conn| {
         let Some(q) = query else {
-            let built = build(req, None, limit)?;
-            let (items, next_cursor) = run(conn, &built, limit, req.reveal)?;
-            return Ok(SearchResponse { items, next_cursor, matched_by: MatchedBy::List });
+            let built = build(req, cursor.as_ref(), None, limit)?;
+            let (items, next_cursor) = run(conn, &built, limit, req.reveal, false)?;
+            return Ok(SearchResponse { items, next_cursor, matched_by: MatchedBy::List, similar_from: None });
         };
         if let Some((matched_by, rowids)) = exact_rowids(conn, q)? {
             let list = rowids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-            let built = build(req, Some(Restrict { clause: format!(" AND r.rowid IN ({list})"), param: None }), limit)?;
-            let (items, next_cursor) = run(conn, &built, limit, req.reveal)?;
-            return Ok(SearchResponse { items, next_cursor, matched_by });
+            let restrict = Restrict { clause: format!(" AND r.rowid IN ({list})"), params: Vec::new() };
+            let built = build(req, cursor.as_ref(), Some(restrict), limit)?;
+            let (items, next_cursor) = run(conn, &built, limit, req.reveal, false)?;
+            return Ok(SearchResponse { items, next_cursor, matched_by, similar_from: None });
         }
-        let Some(fts) = fts_query(q) else {
-            return Ok(SearchResponse { items: Vec::new(), next_cursor: None, matched_by: MatchedBy::Name });
-        };
-        let restrict = Restrict {
-            clause: " AND r.rowid IN (SELECT rowid FROM name_index WHERE name_index MATCH ?P)".into(),
-            param: Some(Value::Text(fts)),
-        };
-        let built = build(req, Some(restrict), limit)?;
-        let (items, next_cursor) = run(conn, &built, limit, req.reveal)?;
-        Ok(SearchResponse { items, next_cursor, matched_by: MatchedBy::Name })
+        search_names(conn, req, q, cursor.as_ref(), limit)
     })?;
     if req.reveal && !response.items.is_empty() {
         store.write_as(session.username(), |tx| {
@@ -329,15 +409,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fts_query_quotes_each_folded_word_as_prefix() {
-        assert_eq!(fts_query("Éli DU").as_deref(), Some("\"eli\"* AND \"du\"*"));
-        assert_eq!(fts_query("  -- "), None);
+    fn an_exact_query_asks_each_folded_word_as_a_prefix_of_the_name_as_written() {
+        assert_eq!(exact_name_query("Éli DU").as_deref(), Some("name : \"eli\"* AND name : \"du\"*"));
+        assert_eq!(exact_name_query("  -- "), None);
+    }
+
+    #[test]
+    fn a_similar_query_asks_each_word_in_any_of_its_forms() {
+        assert_eq!(
+            similar_name_query("محمد Aya").as_deref(),
+            Some(concat!(
+                "(name : \"محمد\"* OR name : \"mhmd\"* OR latin : \"mhmd\"* OR skeleton : \"md\")",
+                " AND (name : \"aya\"* OR latin : \"aya\"*)"
+            ))
+        );
+        assert_eq!(similar_name_query("  -- "), None);
     }
 
     #[test]
     fn cursor_round_trips_and_rejects_garbage() {
-        let c = encode_cursor(&Cursor { key: Some("x".into()), rowid: 7 });
-        assert_eq!(decode_cursor(&c).unwrap().rowid, 7);
+        let c = encode_cursor(&Cursor { key: Some("x".into()), rowid: Some(7), similar: true });
+        let back = decode_cursor(&c).unwrap();
+        assert_eq!((back.rowid, back.similar), (Some(7), true));
         assert!(decode_cursor("!!").is_err());
     }
 }

@@ -159,3 +159,86 @@ fn results_are_masked_unless_revealed_and_reveal_is_audited() {
     .unwrap_err();
     assert_eq!(err.code(), ErrorCode::PermissionDenied);
 }
+
+/// One name in three scripts and several spellings, and names that only look alike.
+fn spellings() -> Fixture {
+    let f = Fixture::new();
+    let csv = "external_id,given_name,family_name,sex,birth_date,area\n\
+        S1,Mohammed,Ali,male,1980-01-01,D01\n\
+        S2,محمد,علي,male,1981-01-01,D01\n\
+        S3,መሐመድ,አሊ,male,1982-01-01,D01\n\
+        S4,Muhammad,Osman,male,1983-01-01,D01\n\
+        S5,محمد,كوناتي,male,1984-01-01,D02\n\
+        S6,محمد,كوناتي,male,1985-01-01,D02\n\
+        S7,Amina,Mohamed,female,1986-01-01,D02\n\
+        S8,Łukasz,Nowak,male,1987-01-01,D02\n\
+        S9,Abdullahi,Hassan,male,1988-01-01,D02\n\
+        S10,Hamza,Musa,male,1989-01-01,D02\n";
+    let p = f.file("spellings.csv", csv.as_bytes());
+    assert_eq!(f.import(&f.admin, &p, &Default::default()).unwrap().rejected, 0);
+    f
+}
+
+#[test]
+fn a_name_is_found_in_other_scripts_and_spellings_after_its_exact_matches() {
+    let f = spellings();
+    let r = q(&f, "Mohammed");
+    assert_eq!(r.matched_by, MatchedBy::Name);
+    assert_eq!(names(&r)[0], "Mohammed Ali", "the letters typed come first");
+    assert_eq!(r.similar_from, Some(1));
+    let mut similar = names(&r)[1..].to_vec();
+    similar.sort();
+    assert_eq!(similar, ["Amina Mohamed", "Muhammad Osman", "محمد علي", "محمد كوناتي", "محمد كوناتي", "መሐመድ አሊ"]);
+
+    let arabic = q(&f, "محمد");
+    assert_eq!(names(&arabic)[..3], ["محمد علي", "محمد كوناتي", "محمد كوناتي"]);
+    assert_eq!(arabic.similar_from, Some(3));
+    assert!(names(&arabic).contains(&"Mohammed Ali".to_string()));
+    assert!(names(&q(&f, "ሙሐመድ")).contains(&"محمد علي".to_string()), "another Ethiopic spelling");
+
+    assert_eq!(names(&q(&f, "mohamed konate")), ["محمد كوناتي", "محمد كوناتي"]);
+    assert_eq!(names(&q(&f, "amina mohammed")), ["Amina Mohamed"]);
+    assert_eq!(names(&q(&f, "abdulahi")), ["Abdullahi Hassan"]);
+    let lukasz = q(&f, "Lukasz");
+    assert_eq!((names(&lukasz), lukasz.similar_from), (vec!["Łukasz Nowak".to_string()], Some(0)));
+    assert_eq!(names(&q(&f, "mohammed ali"))[..3], ["Mohammed Ali", "محمد علي", "መሐመድ አሊ"]);
+    assert!(!names(&q(&f, "hamza")).iter().any(|n| n.contains("Moh")), "Hamza is not Mohammed");
+    assert_eq!(q(&f, "zzzz").items.len(), 0);
+}
+
+#[test]
+fn pages_of_a_name_search_visit_exact_then_similar_matches_once_each() {
+    let f = spellings();
+    let everything = names(&q(&f, "mohammed"));
+    for limit in [1, 2, 7] {
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        loop {
+            let req = SearchRequest {
+                query: Some("mohammed".into()),
+                limit: Some(limit),
+                cursor,
+                reveal: true,
+                ..Default::default()
+            };
+            let page = search(f.registry.store(), &f.admin, &req).unwrap();
+            assert!(page.items.len() as u32 <= limit);
+            seen.extend(names(&page));
+            cursor = page.next_cursor;
+            if cursor.is_none() {
+                break;
+            }
+        }
+        assert_eq!(seen, everything, "pages of {limit}");
+    }
+}
+
+#[test]
+fn an_id_number_typed_without_its_letter_prefix_finds_its_holder() {
+    let f = fixture();
+    let r = q(&f, "154272521");
+    assert_eq!(r.matched_by, MatchedBy::IdValue);
+    assert_eq!(names(&r), ["Éloïse Dupont-Lefèvre"]);
+    assert_eq!(names(&q(&f, "77")), ["Fatima Abdi"], "X77");
+    assert!(q(&f, "1542725").items.is_empty(), "part of an ID's digits finds nothing");
+}

@@ -40,4 +40,13 @@ fn a_version_1_registry_upgrades_with_its_data_chain_and_change_log_intact() {
     let r = search(reg.store(), &admin, &SearchRequest { query: Some("FRZ-0000002".into()), ..Default::default() })
         .unwrap();
     assert_eq!(r.items.len(), 1);
+    // The name index was made anew by a later version and refilled from the registrants: a name found in
+    // the list is found by search.
+    let listed =
+        search(reg.store(), &admin, &SearchRequest { limit: Some(1), reveal: true, ..Default::default() }).unwrap();
+    let name = listed.items[0].display_name.clone();
+    let found =
+        search(reg.store(), &admin, &SearchRequest { query: Some(name.clone()), reveal: true, ..Default::default() })
+            .unwrap();
+    assert_eq!(found.items[0].display_name, name);
 }

@@ -14,6 +14,7 @@ pub mod program;
 pub mod registry;
 pub mod roles;
 pub mod rules;
+pub mod spelling;
 pub mod validation;
 
 pub use error::{ErrorCode, ModelError};

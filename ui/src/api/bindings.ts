@@ -1028,7 +1028,12 @@ cursor: string | null,
  */
 reveal: boolean, };
 
-export type SearchResponse = { items: Array<RegistrantSummary>, next_cursor: string | null, matched_by: MatchedBy, };
+export type SearchResponse = { items: Array<RegistrantSummary>, next_cursor: string | null, matched_by: MatchedBy, 
+/**
+ * A name search: the items from this index on match the name in another script or spelling (Lukasz
+ * for Łukasz, Mohamed for محمد or Muhammad), not the letters typed. Those come after every exact match.
+ */
+similar_from: number | null, };
 
 export type SessionInfo = { user_id: string, username: string, role: Role, permissions: Array<Permission>, };
 

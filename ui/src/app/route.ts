@@ -79,8 +79,10 @@ export function hrefOf(route: Route): string {
   }
 }
 
-export function navigate(route: Route) {
-  window.location.hash = hrefOf(route);
+/** Goes to `route`; `replace` puts it in place of the current history entry, so Back skips the page left. */
+export function navigate(route: Route, { replace = false }: { replace?: boolean } = {}) {
+  if (replace) window.location.replace(hrefOf(route));
+  else window.location.hash = hrefOf(route);
 }
 
 function subscribe(onChange: () => void) {

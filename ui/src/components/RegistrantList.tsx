@@ -31,7 +31,7 @@ import type { Filters, RegistrantKind, RegistrantStatus, RegistrantSummary, Sort
 import { api } from "../api/client";
 import { errorMessage } from "../api/errors";
 import { prefs } from "../app/prefs";
-import { hrefOf } from "../app/route";
+import { hrefOf, navigate } from "../app/route";
 import { useSession } from "../app/session";
 import { ErrorNote } from "./ErrorNote";
 import { useList, useListLabels } from "./lists";
@@ -80,6 +80,28 @@ export function RegistrantList({ kind, initialQuery }: { kind: RegistrantKind; i
   });
   const rows = useMemo(() => search.data?.pages.flatMap((p) => p.items) ?? [], [search.data]);
   const matchedBy = search.data?.pages[0]?.matched_by;
+  // Rows a name search found in another script or spelling, not by the letters typed.
+  const similar = useMemo(() => {
+    const refs = new Set<string>();
+    for (const p of search.data?.pages ?? []) {
+      if (p.similar_from !== null) p.items.slice(p.similar_from).forEach((i) => refs.add(i.reference));
+    }
+    return refs;
+  }, [search.data]);
+
+  // A submitted search (Enter here, or the header's search box) that finds one record by reference, ID or
+  // phone opens it: whoever typed the number wanted that person. Back then skips the one-row list.
+  const [openIfOne, setOpenIfOne] = useState<string | null>(initialQuery?.trim() || null);
+  useEffect(() => setOpenIfOne(initialQuery?.trim() || null), [initialQuery]);
+  useEffect(() => {
+    const first = search.data?.pages[0];
+    if (!openIfOne || debounced !== openIfOne || !first) return;
+    setOpenIfOne(null);
+    const exact = first.matched_by === "reference" || first.matched_by === "id_value" || first.matched_by === "phone";
+    if (exact && first.items.length === 1 && !first.next_cursor) {
+      navigate({ page: "beneficiary", reference: first.items[0].reference }, { replace: true });
+    }
+  }, [search.data, debounced, openIfOne]);
 
   const columns = useMemo<ColumnDef<RegistrantSummary>[]>(
     () => [
@@ -108,7 +130,22 @@ export function RegistrantList({ kind, initialQuery }: { kind: RegistrantKind; i
         enableHiding: false,
         size: 140,
       },
-      { accessorKey: "display_name", header: t("fields.name"), size: 260 },
+      {
+        accessorKey: "display_name",
+        header: t("fields.name"),
+        cell: ({ row }) =>
+          similar.has(row.original.reference) ? (
+            <>
+              {row.original.display_name}{" "}
+              <Badge size="xs" variant="light" color="grape" title={t("list.similar_hint")}>
+                {t("list.similar")}
+              </Badge>
+            </>
+          ) : (
+            row.original.display_name
+          ),
+        size: 260,
+      },
       { accessorKey: "sex", header: t("fields.sex"), cell: ({ getValue }) => (getValue() ? sexLabel(getValue() as string) : ""), size: 90 },
       {
         accessorKey: "birth_date",
@@ -128,7 +165,7 @@ export function RegistrantList({ kind, initialQuery }: { kind: RegistrantKind; i
         size: 100,
       },
     ],
-    [t, selected, sexLabel, areaLabel],
+    [t, selected, sexLabel, areaLabel, similar],
   );
   const table = useReactTable({
     data: rows,
@@ -166,6 +203,9 @@ export function RegistrantList({ kind, initialQuery }: { kind: RegistrantKind; i
           leftSection={<IconSearch size={16} />}
           value={query}
           onChange={(e) => setQuery(e.currentTarget.value)}
+          onKeyDown={(e) => {
+            if (e.key === "Enter") setOpenIfOne(query.trim() || null);
+          }}
           data-testid="list-search"
         />
         <Select
@@ -242,6 +282,7 @@ export function RegistrantList({ kind, initialQuery }: { kind: RegistrantKind; i
             ? t("common.loading")
             : t(search.hasNextPage ? "list.loaded_more" : "list.loaded", { count: rows.length, n: rows.length.toLocaleString(i18n.language) })}
           {matchedBy && matchedBy !== "list" ? ` · ${t(`list.matched_by.${matchedBy}`)}` : ""}
+          {similar.size > 0 ? ` · ${t("list.similar_count", { count: similar.size, n: similar.size.toLocaleString(i18n.language) })}` : ""}
         </Text>
         {can("personal_data_reveal") && (
           <Switch label={t("list.reveal")} checked={reveal} onChange={(e) => setReveal(e.currentTarget.checked)} data-testid="list-reveal" />

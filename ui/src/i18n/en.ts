@@ -129,6 +129,10 @@ export const en = {
     loaded_other: "{{n}} records",
     loaded_more_one: "{{n}} record so far, more as you scroll",
     loaded_more_other: "{{n}} records so far, more as you scroll",
+    similar: "similar spelling",
+    similar_hint: "Found in another script or spelling of the name, not by the letters typed",
+    similar_count_one: "{{n}} by a similar spelling or another script",
+    similar_count_other: "{{n}} by a similar spelling or another script",
     matched_by: {
       reference: "found by reference",
       id_value: "found by ID number",

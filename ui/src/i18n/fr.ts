@@ -130,6 +130,10 @@ export const fr: Messages = {
     loaded_other: "{{n}} fiches",
     loaded_more_one: "{{n}} fiche pour l'instant, d'autres en défilant",
     loaded_more_other: "{{n}} fiches pour l'instant, d'autres en défilant",
+    similar: "graphie proche",
+    similar_hint: "Trouvé dans une autre écriture ou orthographe du nom, pas par les lettres saisies",
+    similar_count_one: "{{n}} par une graphie proche ou une autre écriture",
+    similar_count_other: "{{n}} par une graphie proche ou une autre écriture",
     matched_by: {
       reference: "trouvé par référence",
       id_value: "trouvé par numéro de pièce",

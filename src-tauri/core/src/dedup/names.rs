@@ -1,50 +1,7 @@
-//! Names compared across scripts: Arabic and Ethiopic are transliterated to Latin, then reduced to a
-//! consonant skeleton, because the three scripts write vowels differently (Arabic mostly not at all) while
-//! the consonants survive: محمد, መሐመድ and Mohammed all become `md` after `h` and vowels drop.
+//! Names compared across scripts: the script a name is written in, and how alike two skeletons are (the
+//! transliteration and skeletons themselves are `br_model::spelling`, which search shares).
 
-use any_ascii::any_ascii;
-
-/// Lower-case Latin letters of `name`, transliterated from any script.
-pub fn fold(name: &str) -> String {
-    any_ascii(name).chars().filter(|c| c.is_ascii_alphabetic()).map(|c| c.to_ascii_lowercase()).collect()
-}
-
-/// The consonant skeleton of a folded name: digraphs and letters that scripts render differently are
-/// merged, vowels, `h`, `w` and `y` (long vowels in Arabic) are dropped, and repeated letters squeezed.
-pub fn skeleton(folded: &str) -> String {
-    // `zh` is one sound (ዣን, "zhan") only before a vowel; at the end of an Arabic name it is z and the
-    // ta marbuta (حمزة, "hmzh").
-    let mut s = folded.to_string();
-    for v in ['a', 'e', 'i', 'o', 'u'] {
-        s = s.replace(&format!("zh{v}"), &format!("j{v}"));
-    }
-    let s = s
-        .replace("kh", "k")
-        .replace("sh", "s")
-        // ث is "th" in one hand and "s" in another (Othman, Osman, ዑስማን).
-        .replace("th", "s")
-        .replace("dh", "d")
-        .replace("ph", "f")
-        .replace("gh", "g");
-    let mut out = String::with_capacity(s.len());
-    let mut last = ' ';
-    for c in s.chars() {
-        let mapped = match c {
-            'a' | 'e' | 'i' | 'o' | 'u' | 'h' | 'w' | 'y' => continue,
-            'q' | 'c' => 'k',
-            'p' => 'b',
-            'v' => 'f',
-            'g' => 'j',
-            'x' => 'k',
-            other => other,
-        };
-        if mapped != last {
-            out.push(mapped);
-        }
-        last = mapped;
-    }
-    out
-}
+pub use crate::spelling::{latin_letters, skeleton};
 
 /// The script a name is written in, from its first letter: two spellings in one script differ by a
 /// clerk's hand, two in different scripts by transliteration.
@@ -80,7 +37,7 @@ mod tests {
     use super::*;
 
     fn key(n: &str) -> String {
-        skeleton(&fold(n))
+        skeleton(&latin_letters(n))
     }
 
     #[test]

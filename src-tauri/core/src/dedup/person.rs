@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rusqlite::Connection;
 
-use super::names::{fold, script, skeleton, Script};
+use super::names::{latin_letters, script, skeleton, Script};
 use crate::error::{CoreError, Result};
 
 /// One name as written, transliterated to Latin, and reduced to its consonant skeleton (interned ids).
@@ -242,7 +242,7 @@ pub fn load(conn: &Connection, program: Option<i64>, cancel: &AtomicBool) -> Res
             if let Some(&v) = name_cache.get(&raw) {
                 return v;
             }
-            let folded = fold(&raw);
+            let folded = latin_letters(&raw);
             let v = Name {
                 raw: names.id(raw.trim()),
                 folded: names.id(&folded),

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::model::{RegistrantFields, RegistrantKind, RegistrantStatus};
 use crate::clock::{now_rfc3339, today};
 use crate::error::{CoreError, Result};
-use crate::normalize::{fold_name, normalize_id_value, normalize_phone, sort_name};
+use crate::normalize::{normalize_id_value, normalize_phone, sort_name};
 use crate::store::counts::Counted;
 use crate::store::Tx;
 
@@ -105,15 +105,6 @@ impl Tx<'_> {
     }
 }
 
-fn name_for_index(kind: RegistrantKind, f: &RegistrantFields) -> String {
-    match kind {
-        RegistrantKind::Individual => {
-            fold_name(&format!("{} {}", f.given_name.as_deref().unwrap_or(""), f.family_name.as_deref().unwrap_or("")))
-        }
-        RegistrantKind::Group => fold_name(f.group_name.as_deref().unwrap_or("")),
-    }
-}
-
 fn sort_key(kind: RegistrantKind, f: &RegistrantFields) -> String {
     match kind {
         RegistrantKind::Individual => sort_name(f.given_name.as_deref(), f.family_name.as_deref()),
@@ -122,7 +113,13 @@ fn sort_key(kind: RegistrantKind, f: &RegistrantFields) -> String {
 }
 
 fn write_children(tx: &mut Tx<'_>, rowid: i64, kind: RegistrantKind, f: &RegistrantFields) -> Result<()> {
-    tx.name_index.push((rowid, Some(name_for_index(kind, f))));
+    let entry = crate::store::name_index::entry_for(
+        kind == RegistrantKind::Group,
+        f.given_name.as_deref(),
+        f.family_name.as_deref(),
+        f.group_name.as_deref(),
+    );
+    tx.name_index.push((rowid, Some(entry)));
     let conn = tx.conn();
     let mut ids = conn.prepare_cached(
         "INSERT INTO id_documents (registrant, id_type, value, value_norm, expiry) VALUES (?1, ?2, ?3, ?4, ?5)",

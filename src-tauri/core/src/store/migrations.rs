@@ -20,7 +20,11 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0011_registrant_counts.sql"),
     include_str!("../../migrations/0012_registrant_facts.sql"),
     include_str!("../../migrations/0013_check_lists.sql"),
+    include_str!("../../migrations/0014_name_search.sql"),
 ];
+
+/// The migration whose name index SQL cannot fill (see [`after`]).
+const NAME_SEARCH: usize = 13;
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -38,11 +42,21 @@ pub fn check_not_newer(conn: &Connection) -> Result<i64> {
 }
 
 /// Applies every pending migration, each in its own transaction with its version bump.
+/// The steps of a migration that SQL cannot do, in the migration's transaction.
+fn after(migration: usize, tx: &Connection) -> Result<()> {
+    if migration == NAME_SEARCH {
+        let names = super::name_index::refill(tx)?;
+        tracing::info!(names, "name index refilled with Latin forms and skeletons");
+    }
+    Ok(())
+}
+
 pub fn migrate(conn: &mut Connection) -> Result<()> {
     let mut version = check_not_newer(conn)?;
     while version < SCHEMA_VERSION {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute_batch(MIGRATIONS[version as usize])?;
+        after(version as usize, &tx)?;
         tx.pragma_update(None, "user_version", version + 1)?;
         tx.commit()?;
         version += 1;

@@ -4,6 +4,7 @@ pub(crate) mod counts;
 pub mod keys;
 pub mod list_indexes;
 pub mod migrations;
+pub(crate) mod name_index;
 pub mod pragmas;
 
 use std::path::{Path, PathBuf};
@@ -424,10 +425,10 @@ pub struct Tx<'a> {
     pub(crate) outbox_next: Option<i64>,
     /// Next reference number, loaded on first use and stored back at commit.
     pub(crate) reference_next: Option<i64>,
-    /// Name-index changes (rowid, new folded name or None to remove), applied just before commit: any
+    /// Name-index changes (rowid, the name's new entry or None to remove), applied just before commit: any
     /// statement with a statement journal makes FTS5 flush its pending terms, so writing the index row
     /// by row between other inserts costs a flush per row and fragments the index.
-    pub(crate) name_index: Vec<(i64, Option<String>)>,
+    pub(crate) name_index: Vec<(i64, Option<crate::spelling::NameIndexEntry>)>,
     /// Changes to the dashboard's counts, applied just before commit.
     pub(crate) counts: counts::CountChanges,
     /// Set by `abandon`: the closure's work is rolled back although it returned Ok.
@@ -488,14 +489,10 @@ impl<'a> Tx<'a> {
     }
 
     fn finish(self) -> Result<()> {
-        if !self.name_index.is_empty() {
-            let mut remove = self.tx.prepare_cached("DELETE FROM name_index WHERE rowid = ?1")?;
-            let mut add = self.tx.prepare_cached("INSERT INTO name_index (rowid, name) VALUES (?1, ?2)")?;
-            for (rowid, name) in &self.name_index {
-                match name {
-                    Some(name) => add.execute(rusqlite::params![rowid, name])?,
-                    None => remove.execute([rowid])?,
-                };
+        for (rowid, entry) in &self.name_index {
+            match entry {
+                Some(entry) => name_index::add(&self.tx, *rowid, entry)?,
+                None => name_index::remove(&self.tx, *rowid)?,
             }
         }
         self.counts.apply(&self.tx)?;
