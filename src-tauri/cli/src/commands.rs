@@ -11,14 +11,15 @@ use br_core::auth::{Role, Session, UserChange};
 use br_core::io::export::ExportOptions;
 use br_core::io::import::{ImportOptions, ImportPhase, ImportStatus};
 use br_core::io::mapping::ColumnMapping;
-use br_core::registry::model::{ListItem, ListName, RegistrantKind, RegistrantStatus};
+use br_core::registry::model::{ListItem, ListName, RegistrantKind, RegistrantStatus, RegistrantSummary};
 use br_core::registry::service::RegistrantKey;
-use br_core::search::{Filters, SearchRequest, SortKey};
+use br_core::search::{Filters, MatchedBy, SearchRequest, SearchResponse, SortKey};
 use br_core::{CreateRegistry, Registry};
 use clap::Args;
 
 use crate::credentials;
 use crate::output::{note, print};
+use crate::paging::{print_pages, Page, PageArgs, Text};
 use crate::{AuditCommand, Cli, Command, ListCommand, UserCommand};
 
 #[derive(Args)]
@@ -48,9 +49,8 @@ pub struct SearchArgs {
     desc: bool,
     #[arg(long, default_value_t = 20)]
     limit: u32,
-    /// The next-page cursor printed by the previous search.
-    #[arg(long)]
-    cursor: Option<String>,
+    #[command(flatten)]
+    page: PageArgs,
     /// Show names and birth dates unmasked (needs the permission; audited).
     #[arg(long)]
     reveal: bool,
@@ -368,15 +368,18 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
                 sort,
                 descending: a.desc,
                 limit: Some(a.limit),
-                cursor: a.cursor.clone(),
+                cursor: None,
                 reveal: a.reveal,
             };
-            let res = call(ctx, s, req)?;
-            print(cli, &res, |r| {
-                let mut lines: Vec<String> = r
-                    .items
-                    .iter()
-                    .map(|i| {
+            print_pages(
+                cli,
+                &a.page,
+                |after| call(ctx, s, SearchRequest { cursor: after, ..req.clone() }),
+                Text {
+                    head: &|r: &SearchResponse| {
+                        (r.matched_by != MatchedBy::List).then(|| format!("matched by {:?}", r.matched_by))
+                    },
+                    item: &|i: &RegistrantSummary| {
                         format!(
                             "{:<14} {:<32} {:<7} {:<11} {:<6} {}",
                             i.reference,
@@ -386,18 +389,11 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
                             i.area.as_deref().unwrap_or("-"),
                             i.status.as_str()
                         )
-                    })
-                    .collect();
-                if lines.is_empty() {
-                    lines.push("no registrant matches".into());
-                }
-                lines.push(format!("({} shown, matched by {:?})", r.items.len(), r.matched_by));
-                if let Some(c) = &r.next_cursor {
-                    lines.push(format!("next page: --cursor {c}"));
-                }
-                lines.join("\n")
-            });
-            Ok(())
+                    },
+                    empty: "no registrant matches",
+                    mark: "(similar spelling or another script)",
+                },
+            )
         }),
         Command::Show { reference, reveal } => with_session(cli, &no_progress, |ctx, s| {
             let key = match uuid::Uuid::parse_str(reference) {
@@ -636,5 +632,18 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
         Command::Fund { command } => crate::cycles::run_fund(cli, command),
         Command::Payment { command } => crate::cycles::run_payment(cli, command),
         Command::Bench { individuals, dir } => crate::bench::run(cli, *individuals, dir.as_deref()),
+    }
+}
+
+impl Page for SearchResponse {
+    type Item = RegistrantSummary;
+    fn items(&self) -> &[RegistrantSummary] {
+        &self.items
+    }
+    fn next(&self) -> Option<&str> {
+        self.next_cursor.as_deref()
+    }
+    fn marked(&self, index: usize) -> bool {
+        self.similar_from.is_some_and(|from| index >= from as usize)
     }
 }

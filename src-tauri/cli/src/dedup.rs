@@ -4,13 +4,16 @@ use br_api::files::InputFile;
 use br_api::ops::*;
 use br_api::{call, ApiError};
 use br_core::dedup::quality::DedupQuality;
-use br_core::dedup::review::{Decision, DedupRequest, DedupSummary, DuplicateQueueQuery};
+use br_core::dedup::review::{
+    Decision, DedupRequest, DedupSummary, DuplicateGroup, DuplicateQueue, DuplicateQueueQuery,
+};
 use br_core::dedup::thresholds::DedupThresholds;
 use br_core::registry::service::RegistrantKey;
 use clap::Subcommand;
 
 use crate::commands::{cancel_on_ctrl_c, no_progress, with_session};
 use crate::output::print;
+use crate::paging::{print_pages, Page, PageArgs, Text};
 use crate::programs::key;
 use crate::Cli;
 
@@ -35,11 +38,14 @@ pub enum DedupCommand {
     Queue {
         #[arg(long)]
         program: Option<String>,
+        /// Groups per page (at most 200).
         #[arg(long, default_value_t = 20)]
         limit: u32,
         /// Each pair's fields and weights.
         #[arg(long)]
         explain: bool,
+        #[command(flatten)]
+        page: PageArgs,
     },
     /// Decide a group: duplicates or not-duplicates.
     Decide {
@@ -140,46 +146,24 @@ pub fn run_dedup(cli: &Cli, command: &DedupCommand) -> Result<(), ApiError> {
                 Ok(())
             })
         }
-        DedupCommand::Queue { program, limit, explain } => with_session(cli, &no_progress, |ctx, s| {
-            let q = call(
-                ctx,
-                s,
-                DuplicateQueueQuery {
-                    status: None,
-                    program: program.as_deref().map(key),
-                    after: None,
-                    limit: Some(*limit),
+        DedupCommand::Queue { program, limit, explain, page } => with_session(cli, &no_progress, |ctx, s| {
+            let query = |after| DuplicateQueueQuery {
+                status: None,
+                program: program.as_deref().map(key),
+                after,
+                limit: Some(*limit),
+            };
+            print_pages(
+                cli,
+                page,
+                |after| call(ctx, s, query(after)),
+                Text {
+                    head: &|q: &DuplicateQueue| Some(format!("{} open groups", q.open)),
+                    item: &|g: &DuplicateGroup| group_text(g, *explain),
+                    empty: "no group to review",
+                    mark: "",
                 },
-            )?;
-            print(cli, &q, |q| {
-                let mut t = vec![format!("{} open groups", q.open)];
-                for g in &q.groups {
-                    let refs: Vec<&str> = g.members.iter().map(|m| m.reference.as_str()).collect();
-                    t.push(format!(
-                        "{} {:.3} {} {} [{}] {}",
-                        g.id,
-                        g.score,
-                        g.band.as_str(),
-                        g.kind,
-                        g.reasons.join(", "),
-                        refs.join(" ")
-                    ));
-                    for p in g.pairs.iter().filter(|_| *explain) {
-                        let fields: Vec<String> =
-                            p.fields.iter().map(|f| format!("{} {} {:+.1}", f.field, f.level, f.weight)).collect();
-                        t.push(format!(
-                            "    {} {} {:.3} ({:+.1} bits): {}",
-                            p.a,
-                            p.b,
-                            p.probability,
-                            p.weight,
-                            fields.join(", ")
-                        ));
-                    }
-                }
-                t.join("\n")
-            });
-            Ok(())
+            )
         }),
         DedupCommand::Decide { group, decision, comment } => {
             let decision = match decision.as_str() {
@@ -225,5 +209,36 @@ pub fn run_dedup(cli: &Cli, command: &DedupCommand) -> Result<(), ApiError> {
             print(cli, &t, |t| format!("review from {}, very likely from {}", t.review, t.very_likely));
             Ok(())
         }),
+    }
+}
+
+/// A group on one line (its id, score, band, kind, reasons and members), with `explain` each pair's
+/// fields and weights below it.
+fn group_text(g: &DuplicateGroup, explain: bool) -> String {
+    let refs: Vec<&str> = g.members.iter().map(|m| m.reference.as_str()).collect();
+    let mut t = vec![format!(
+        "{} {:.3} {} {} [{}] {}",
+        g.id,
+        g.score,
+        g.band.as_str(),
+        g.kind,
+        g.reasons.join(", "),
+        refs.join(" ")
+    )];
+    for p in g.pairs.iter().filter(|_| explain) {
+        let fields: Vec<String> =
+            p.fields.iter().map(|f| format!("{} {} {:+.1}", f.field, f.level, f.weight)).collect();
+        t.push(format!("    {} {} {:.3} ({:+.1} bits): {}", p.a, p.b, p.probability, p.weight, fields.join(", ")));
+    }
+    t.join("\n")
+}
+
+impl Page for DuplicateQueue {
+    type Item = DuplicateGroup;
+    fn items(&self) -> &[DuplicateGroup] {
+        &self.groups
+    }
+    fn next(&self) -> Option<&str> {
+        self.cursor.as_deref()
     }
 }

@@ -12,6 +12,7 @@ mod dedup;
 mod http_guard;
 mod outbox;
 mod output;
+mod paging;
 mod programs;
 mod serve;
 mod sync;

@@ -23,6 +23,13 @@ fn json<T: Serialize>(value: &T) -> String {
     serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"code\":\"internal\",\"message\":\"{e}\"}}"))
 }
 
+/// One JSON value on one line (JSON Lines, for `--all --json`).
+pub fn json_line<T: Serialize>(value: &T) {
+    stdout_line(
+        &serde_json::to_string(value).unwrap_or_else(|e| format!("{{\"code\":\"internal\",\"message\":\"{e}\"}}")),
+    );
+}
+
 /// JSON whatever the output mode: for a document that is kept, such as the audit head.
 pub fn stdout_json<T: Serialize>(value: &T) {
     stdout_line(&json(value));

@@ -4,8 +4,8 @@ use std::io::IsTerminal;
 
 use br_api::ops::*;
 use br_api::{call, ApiError, Progress};
-use br_core::program::membership::{MemberAction, MembersQuery};
-use br_core::program::model::{ProgramFields, ProgramState};
+use br_core::program::membership::{MemberAction, MembersPage, MembersQuery};
+use br_core::program::model::{ProgramFields, ProgramMembership, ProgramState};
 use br_core::program::rules::RuleKind;
 use br_core::program::service::{PreviewRequest, ProgramKey};
 use br_core::registry::model::RegistrantKind;
@@ -14,6 +14,7 @@ use clap::Subcommand;
 
 use crate::commands::{cancel_on_ctrl_c, no_progress, with_session};
 use crate::output::print;
+use crate::paging::{print_pages, Page, PageArgs, Text};
 use crate::Cli;
 
 #[derive(Subcommand)]
@@ -82,13 +83,16 @@ pub enum ProgramCommand {
         #[arg(long)]
         date: Option<String>,
     },
-    /// List a program's members (first page; --state to filter).
+    /// List a program's members, a page at a time or --all (--state to filter).
     Members {
         code: String,
         #[arg(long)]
         state: Option<String>,
+        /// Members per page (at most 500).
         #[arg(long, default_value_t = 50)]
         limit: u32,
+        #[command(flatten)]
+        page: PageArgs,
     },
 }
 
@@ -282,18 +286,20 @@ pub fn run_program(cli: &Cli, command: &ProgramCommand) -> Result<(), ApiError> 
                 Ok(())
             })
         }
-        ProgramCommand::Members { code, state, limit } => with_session(cli, &no_progress, |ctx, s| {
+        ProgramCommand::Members { code, state, limit, page } => with_session(cli, &no_progress, |ctx, s| {
             let state = state
                 .as_deref()
                 .map(|x| {
                     br_core::program::model::MembershipState::parse(x).ok_or_else(|| ApiError::invalid("unknown state"))
                 })
                 .transpose()?;
-            let page = call(ctx, s, MembersQuery { program: key(code), state, after: None, limit: Some(*limit) })?;
-            print(cli, &page, |p| {
-                p.members
-                    .iter()
-                    .map(|m| {
+            print_pages(
+                cli,
+                page,
+                |after| call(ctx, s, MembersQuery { program: key(code), state, after, limit: Some(*limit) }),
+                Text {
+                    head: &|_: &MembersPage| None,
+                    item: &|m: &ProgramMembership| {
                         format!(
                             "{:<14} {:<13} {:<10} {}",
                             m.reference,
@@ -301,11 +307,21 @@ pub fn run_program(cli: &Cli, command: &ProgramCommand) -> Result<(), ApiError> 
                             m.enrolled_on.as_deref().unwrap_or("-"),
                             m.reason.as_deref().unwrap_or("")
                         )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            });
-            Ok(())
+                    },
+                    empty: "no member",
+                    mark: "",
+                },
+            )
         }),
+    }
+}
+
+impl Page for MembersPage {
+    type Item = ProgramMembership;
+    fn items(&self) -> &[ProgramMembership] {
+        &self.members
+    }
+    fn next(&self) -> Option<&str> {
+        self.cursor.as_deref()
     }
 }

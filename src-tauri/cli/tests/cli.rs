@@ -301,6 +301,65 @@ fn dedup_explains_its_proposals_and_takes_the_offices_thresholds() {
     assert!(strict["individual_groups"].as_u64().unwrap() < queue["open"].as_u64().unwrap());
 }
 
+/// JSON Lines (`--all --json`): one object per line.
+fn json_lines(o: Output) -> Vec<serde_json::Value> {
+    ok_text(o).split(|b| *b == b'\n').filter(|l| !l.is_empty()).map(|l| serde_json::from_slice(l).unwrap()).collect()
+}
+
+#[test]
+fn every_paged_list_continues_after_its_cursor_and_all_prints_every_page() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reg = tmp.path().join("reg");
+    let data = tmp.path().join("data");
+    let admin = |args: &[&str]| br(&reg, "admin", "admin-password-1", args);
+    ok(admin(&["--json", "gen", "--individuals", "300", "--out", data.to_str().unwrap()]));
+    init_office(&admin, &data.join("areas.csv"));
+    ok(admin(&["--json", "import", data.join("registrants.csv").to_str().unwrap()]));
+    ok(admin(&["program", "create", "ALL", "--name", "Everyone", "--currency", "ETB"]));
+    ok(admin(&["program", "activate", "ALL"]));
+    ok(admin(&["program", "enrol", "ALL", "--all"]));
+    ok(admin(&["dedup", "run"]));
+
+    // Each list, page by page with --after, then in one go with --all: the same items, each once.
+    let lists: [(&[&str], &str, &str, &str); 3] = [
+        (&["search", "--kind", "individual", "--limit", "40"], "items", "next_cursor", "reference"),
+        (&["program", "members", "ALL", "--limit", "40"], "members", "cursor", "reference"),
+        (&["dedup", "queue", "--limit", "1"], "groups", "cursor", "id"),
+    ];
+    for (args, items, cursor, key) in lists {
+        let mut paged = Vec::new();
+        let mut after: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let mut a: Vec<&str> = [&["--json"][..], args].concat();
+            if let Some(c) = &after {
+                a.extend(["--after", c.as_str()]);
+            }
+            let page = ok(admin(&a));
+            paged.extend(page[items].as_array().unwrap().iter().map(|i| i[key].to_string()));
+            pages += 1;
+            match page[cursor].as_str() {
+                Some(c) => after = Some(c.to_string()),
+                None => break,
+            }
+        }
+        assert!(pages > 1, "{args:?} fits one page: the test would not see paging");
+        let all: Vec<String> = json_lines(admin(&[&["--json"][..], args, &["--all"]].concat()))
+            .iter()
+            .map(|i| i[key].to_string())
+            .collect();
+        assert_eq!(all, paged, "{args:?}");
+        let unique: std::collections::HashSet<&String> = all.iter().collect();
+        assert_eq!(unique.len(), all.len(), "{args:?}: an item came twice");
+        let text = String::from_utf8_lossy(&ok_text(admin(&[args, &["--all"]].concat()))).to_string();
+        assert!(!text.contains("next page"), "{args:?}");
+    }
+    let first = String::from_utf8_lossy(&ok_text(admin(&["program", "members", "ALL", "--limit", "40"]))).to_string();
+    assert!(first.lines().last().unwrap().starts_with("next page: --after "), "{first}");
+    let conflict = admin(&["program", "members", "ALL", "--all", "--after", "5"]);
+    assert!(!conflict.status.success(), "--all starts at the beginning");
+}
+
 fn ok_text(o: Output) -> Vec<u8> {
     assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
     o.stdout

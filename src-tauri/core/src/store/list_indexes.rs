@@ -9,9 +9,13 @@ use rusqlite::Connection;
 use crate::error::Result;
 
 /// Name and definition of each list index, exactly as the migrations create it (a test checks this).
-pub const LIST_INDEXES: [(&str, &str); 9] = [
+pub const LIST_INDEXES: [(&str, &str); 10] = [
     ("registrants_phone", "CREATE INDEX registrants_phone ON registrants (phone_norm) WHERE phone_norm IS NOT NULL"),
     ("id_documents_value", "CREATE INDEX id_documents_value ON id_documents (value_norm)"),
+    (
+        "id_documents_unprefixed",
+        "CREATE INDEX id_documents_unprefixed ON id_documents (ltrim(value_norm, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'))",
+    ),
     ("registrants_sort_name", "CREATE INDEX registrants_sort_name ON registrants (sort_name, rowid)"),
     ("registrants_area", "CREATE INDEX registrants_area ON registrants (area, sort_name, rowid)"),
     ("registrants_area_reference", "CREATE INDEX registrants_area_reference ON registrants (area, rowid)"),
