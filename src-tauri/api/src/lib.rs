@@ -5,6 +5,7 @@ pub mod app;
 pub mod change_log;
 mod error;
 pub mod files;
+pub mod households;
 pub mod ops;
 pub mod sync;
 mod throttle;
@@ -117,6 +118,10 @@ operations!(
     ops::UpdateRegistrantRequest,
     ops::DisableRegistrantRequest,
     ops::AddMemberRequest,
+    households::RegisterHouseholdRequest,
+    households::EndMembershipRequest,
+    households::MoveMemberRequest,
+    households::SetHeadRequest,
     ops::GetListRequest,
     ops::UpsertListItemRequest,
     ops::ListCustomFieldsRequest,

@@ -63,7 +63,7 @@ pub struct Done {
     pub ok: bool,
 }
 
-const DONE: Done = Done { ok: true };
+pub(crate) const DONE: Done = Done { ok: true };
 
 #[derive(Debug, Clone, Default, Deserialize, TS)]
 pub struct SessionInfoRequest {}

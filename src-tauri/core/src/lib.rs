@@ -14,6 +14,7 @@ pub mod dedup;
 pub mod disbursement;
 pub mod error;
 pub mod files;
+pub mod household;
 pub mod io;
 pub mod outbox;
 mod paging;

@@ -409,6 +409,8 @@ export type EditEntitlement = { entitlement: string,
  */
 value: number, reason: string, };
 
+export type EndMembershipRequest = { group: RegistrantKey, member: RegistrantKey, };
+
 export type EngineSendRequest = { batch: string, };
 
 export type EngineStatusRequest = { batch: string, ask_engine: boolean, };
@@ -734,6 +736,22 @@ prior_weight: number, em_iterations: number,
  */
 decisions_used: number, fields: Array<FieldEstimate>, };
 
+export type MoveMemberRequest = { member: RegistrantKey, 
+/**
+ * The household the person moves into; their other current households are left today.
+ */
+to: RegistrantKey, 
+/**
+ * A membership kind code, e.g. `spouse`, `child`.
+ */
+kind: string, };
+
+export type NewMember = { fields: RegistrantFields, 
+/**
+ * A membership kind code, e.g. `head`, `spouse`, `child`.
+ */
+kind: string, };
+
 export type OutboxExportRequest = { 
 /**
  * Seals the file (at least 12 characters); whoever replays it needs the same.
@@ -900,6 +918,18 @@ export type Recurrence = { period: Period, interval: number,
  */
 start: string, count?: number, until?: string, };
 
+export type RegisterHouseholdRequest = { fields: RegistrantFields, 
+/**
+ * At most 50; at most one of kind `head`.
+ */
+members: Array<NewMember>, };
+
+export type RegisteredHousehold = { household: Registrant, 
+/**
+ * In the order given.
+ */
+members: Array<Registrant>, };
+
 export type Registrant = { id: string, kind: RegistrantKind, reference: string, status: RegistrantStatus, disabled_reason: string | null, registered_on: string, 
 /**
  * The stamp of the last change, as a decimal string (64 bits do not fit a JavaScript number).
@@ -1044,6 +1074,16 @@ export type SetDedupThresholdsRequest = { review: number, very_likely: number, }
 export type SetDisbursementRequest = { program: ProgramKey, settings: DisbursementSettings, };
 
 export type SetFundStateRequest = { fund: string, state: FundState, };
+
+export type SetHeadRequest = { group: RegistrantKey, 
+/**
+ * A current member, who becomes the head.
+ */
+member: RegistrantKey, 
+/**
+ * What the former head stays as (a membership kind other than `head`).
+ */
+former_head_kind: string, };
 
 export type SetProgramStateRequest = { program: ProgramKey, state?: ProgramState, 
 /**
@@ -1199,6 +1239,10 @@ export type Operations = {
   "registrants.update": [UpdateRegistrantRequest, Registrant];
   "registrants.disable": [DisableRegistrantRequest, Registrant];
   "memberships.add": [AddMemberRequest, Done];
+  "households.register": [RegisterHouseholdRequest, RegisteredHousehold];
+  "memberships.end": [EndMembershipRequest, Done];
+  "memberships.move": [MoveMemberRequest, Done];
+  "memberships.set_head": [SetHeadRequest, Done];
   "lists.get": [GetListRequest, ListItems];
   "lists.upsert": [UpsertListItemRequest, Done];
   "custom_fields.list": [ListCustomFieldsRequest, CustomFields];

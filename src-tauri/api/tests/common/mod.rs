@@ -113,6 +113,16 @@ pub fn office() -> Office {
             json!({"key": person, "fields": {"given_name": "Amina", "family_name": "Diallo", "sex": "female", "birth_date": "1950-01-02"}, "expected_version": null}),
         ),
         ("memberships.add", json!({"group": {"reference": household}, "member": person, "kind": "spouse"})),
+        (
+            "households.register",
+            json!({"fields": {"group_name": "New household"}, "members": [{"fields": {"given_name": "New", "family_name": "Head"}, "kind": "head"}]}),
+        ),
+        (
+            "memberships.set_head",
+            json!({"group": {"reference": household}, "member": person, "former_head_kind": "spouse"}),
+        ),
+        ("memberships.move", json!({"member": person, "to": {"reference": household}, "kind": "spouse"})),
+        ("memberships.end", json!({"group": {"reference": household}, "member": person})),
         ("lists.get", json!({"list": "area"})),
         ("lists.upsert", json!({"list": "tag", "item": {"code": "x", "label": "X", "parent": null, "active": true}})),
         ("custom_fields.list", json!({})),
