@@ -176,6 +176,73 @@ test("search by name and by ID, open a beneficiary, reveal the ID and find the r
   await checkAccessibility("audit");
 });
 
+/** Chooses `option` in the Mantine select `field`. */
+async function pick(field, option) {
+  await field.click();
+  await page.getByRole("option", { name: option, exact: true }).click();
+}
+
+test("a registrar's records: a household of three, a new head, a name corrected, a child moved", async () => {
+  await page.getByRole("link", { name: "Households" }).click();
+  const other = (await page.getByTestId("registrant-row").first().getByRole("link").textContent()).trim();
+  await page.getByTestId("register-household").click();
+  await page.getByTestId("household-group-name").fill("Sow household");
+  await page.getByTestId("member-0-given").fill("Awa");
+  await page.getByTestId("member-0-family").fill("Sow");
+  await pick(page.getByTestId("member-0-sex"), "Female");
+  for (const [i, given, sex, kind] of [[1, "Moussa", "Male", "Spouse"], [2, "Fanta", "Female", "Child"]]) {
+    await page.getByTestId("household-add-member").click();
+    await page.getByTestId(`member-${i}-given`).fill(given);
+    await page.getByTestId(`member-${i}-family`).fill("Sow");
+    await pick(page.getByTestId(`member-${i}-sex`), sex);
+    await pick(page.getByTestId(`member-${i}-kind`), kind);
+  }
+  await page.getByTestId("household-save").click();
+  await page.getByText(/registered with 3 members/).waitFor();
+  await page.getByRole("tab", { name: "Members" }).click();
+  const rows = page.getByTestId("household-member-row");
+  await rows.nth(2).waitFor();
+  assert.equal(await rows.count(), 3);
+  const references = await rows.getByRole("link").allTextContents();
+
+  // Moussa becomes head; Awa stays, as his spouse.
+  await page.getByRole("button", { name: `Actions for ${references[1]}` }).click();
+  await page.getByRole("menuitem", { name: "Make head of household" }).click();
+  await page.getByTestId("change-consequence").getByText(/stays a member/).waitFor();
+  await page.getByTestId("change-confirm").click();
+  await rows.filter({ hasText: references[1] }).getByText("Head", { exact: true }).last().waitFor();
+  await rows.filter({ hasText: references[0] }).getByText("Spouse").waitFor();
+  await screenshot(page, "07b-household-new-head");
+
+  // Fanta's name is corrected; the edit is reviewed before it is saved and the history says it in words.
+  await page.getByRole("link", { name: references[2] }).click();
+  await page.getByTestId("edit").click();
+  await page.getByTestId("edit-given").fill("Fatoumata");
+  await page.getByTestId("edit-review").click();
+  await page.getByTestId("edit-changes").getByText("Given name").waitFor();
+  await page.getByTestId("edit-changes").getByText("Fatoumata").waitFor();
+  await screenshot(page, "07c-edit-review");
+  await page.getByTestId("edit-save").click();
+  await page.getByText("Saved: one change.").waitFor();
+  await page.getByTestId("reveal").click();
+  await page.getByTestId("detail-name").getByText("Fatoumata Sow").waitFor();
+  await page.getByRole("tab", { name: "History" }).click();
+  await page.getByTestId("history").getByText("Edited").waitFor();
+  await page.getByTestId("history").getByText(/^Given name: .+ → .+$/).waitFor();
+
+  // She moves to another household; her old place is kept, ended.
+  await page.getByRole("tab", { name: "Household" }).click();
+  await page.getByRole("button", { name: /^Actions for / }).click();
+  await page.getByRole("menuitem", { name: "Move to another household" }).click();
+  await page.getByTestId("change-reference").fill(other);
+  await pick(page.getByTestId("change-kind"), "Child");
+  await page.getByTestId("change-consequence").getByText(`joins ${other}`).waitFor();
+  await page.getByTestId("change-confirm").click();
+  await page.getByTestId("household-members").getByRole("link", { name: other }).waitFor();
+  assert.equal(await page.getByTestId("household-member-row").count(), 1, "one current household");
+  await checkAccessibility("beneficiary-edited");
+});
+
 test("a new program: wizard, a rule with an error, the live count, enrol, pause, the beneficiary's programs", async () => {
   await page.getByRole("link", { name: "Programs" }).click();
   await page.getByTestId("program-new").click();

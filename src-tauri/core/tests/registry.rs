@@ -199,3 +199,23 @@ fn roles_are_enforced_in_core_and_refusals_audited() {
         ErrorCode::AuthenticationFailed
     );
 }
+
+#[test]
+fn an_edit_is_in_the_history_where_both_values_have_one_mask_and_a_cleared_field_with_what_it_was() {
+    let f = Fixture::new();
+    let store = f.registry.store();
+    let mut fields = person("Amna", "Diallo");
+    fields.phone = Some("+251911000111".into());
+    let created = beneficiary::create(store, &f.admin, RegistrantKind::Individual, fields.clone(), None).unwrap();
+    fields.phone = None;
+    fields.given_name = Some("Amina".into());
+    let key = RegistrantKey::Id(created.id);
+    service::update(store, &f.admin, &key, fields, Some(created.version.clone())).unwrap();
+    let detail = beneficiary::get_detail(store, &f.admin, &key, false).unwrap();
+    let update = detail.history.iter().find(|h| h.action == "registrant.update").unwrap();
+    assert!(update.details["phone"]["before"].is_string(), "{}", update.details);
+    assert!(update.details["phone"]["after"].is_null(), "{}", update.details);
+    assert!(!update.details["phone"]["before"].as_str().unwrap().contains("000111"), "masked");
+    assert!(update.details.get("given_name").is_some());
+    assert!(update.details.get("family_name").is_none(), "only what changed");
+}

@@ -2,10 +2,10 @@
 // in every cycle, custom fields and the record's history.
 import { useState } from "react";
 import { Anchor, Badge, Button, Card, Group, SimpleGrid, Stack, Table, Tabs, Text, Title } from "@mantine/core";
-import { IconEye, IconEyeOff } from "@tabler/icons-react";
+import { IconEye, IconEyeOff, IconPencil } from "@tabler/icons-react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
-import type { MembershipLink, RegistrantDetail } from "../api/bindings";
+import type { RegistrantDetail } from "../api/bindings";
 import { api } from "../api/client";
 import { hrefOf } from "../app/route";
 import { useSession } from "../app/session";
@@ -15,52 +15,64 @@ import { MembershipBadge } from "../components/MembershipBadge";
 import { Field } from "../components/Field";
 import { useListLabels } from "../components/lists";
 import { DisableModal } from "../components/RegistrantList";
+import { EditRegistrant } from "../components/EditRegistrant";
+import { HouseholdMembers } from "../components/HouseholdMembers";
 import { EntitlementsOf, PaymentsOf } from "../components/Disbursement";
 
-function Memberships({ links, title }: { links: MembershipLink[]; title: string }) {
+/** An audit entry's details as words: the fields an edit changed, what a membership change did. */
+function HistoryDetails({ action, details }: { action: string; details: Record<string, unknown> }) {
   const { t } = useTranslation();
   const kindLabel = useListLabels("membership_kind");
-  return (
-    <Card withBorder>
-      <Title order={3} size="h5" mb="sm">
-        {title}
-      </Title>
-      {links.length === 0 ? (
-        <Text c="dimmed">{t("detail.no_household")}</Text>
-      ) : (
-        <Table>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>{t("fields.reference")}</Table.Th>
-              <Table.Th>{t("fields.name")}</Table.Th>
-              <Table.Th>{t("fields.relationship")}</Table.Th>
-              <Table.Th>{t("detail.since")}</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {links.map((m) => (
-              <Table.Tr key={m.registrant.id}>
-                <Table.Td>
-                  <Anchor href={hrefOf({ page: "beneficiary", reference: m.registrant.reference })}>{m.registrant.reference}</Anchor>
-                </Table.Td>
-                <Table.Td>{m.registrant.display_name}</Table.Td>
-                <Table.Td>
-                  {kindLabel(m.kind)} {m.is_head && <Badge size="xs">{t("detail.head")}</Badge>}
-                </Table.Td>
-                <Table.Td>{m.start_date}</Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-      )}
-    </Card>
-  );
+  const fieldName = (k: string) => t(`edit.field_names.${k}`, { defaultValue: k });
+  const text = (v: unknown) => (v === null || v === undefined || v === "" ? t("edit.empty") : typeof v === "object" ? JSON.stringify(v) : String(v));
+  const d = details ?? {};
+  switch (action) {
+    case "registrant.update":
+      return (
+        <Stack gap={2}>
+          {Object.entries(d).map(([k, v]) => {
+            const change = (v ?? {}) as { before?: unknown; after?: unknown };
+            return (
+              <Text size="sm" key={k}>
+                {t("history.changed", { field: fieldName(k), before: text(change.before), after: text(change.after) })}
+              </Text>
+            );
+          })}
+        </Stack>
+      );
+    case "registrant.create":
+      return <Text size="sm">{t("history.created", { fields: Object.keys((d.fields ?? {}) as object).map(fieldName).join(", ") })}</Text>;
+    case "membership.add":
+      return <Text size="sm">{t("history.member_added", { member: text(d.member), kind: kindLabel(String(d.kind ?? "")) })}</Text>;
+    case "membership.end":
+      return <Text size="sm">{t("history.member_left", { member: text(d.member) })}</Text>;
+    case "membership.move":
+      return <Text size="sm">{t("history.moved", { to: text(d.to), kind: kindLabel(String(d.kind ?? "")) })}</Text>;
+    case "membership.set_head":
+      return (
+        <Text size="sm">
+          {d.former_head
+            ? t("history.new_head", { head: text(d.head), former: text(d.former_head), kind: kindLabel(String(d.former_head_kind ?? "")) })
+            : t("history.first_head", { head: text(d.head) })}
+        </Text>
+      );
+    default:
+      return (
+        <Stack gap={2}>
+          {Object.entries(d).map(([k, v]) => (
+            <Text size="sm" key={k}>
+              {fieldName(k)}: {text(v)}
+            </Text>
+          ))}
+        </Stack>
+      );
+  }
 }
 
 function History({ detail }: { detail: RegistrantDetail }) {
   const { t, i18n } = useTranslation();
   return (
-    <Table striped>
+    <Table striped data-testid="history">
       <Table.Thead>
         <Table.Tr>
           <Table.Th>{t("audit.at")}</Table.Th>
@@ -74,13 +86,9 @@ function History({ detail }: { detail: RegistrantDetail }) {
           <Table.Tr key={h.seq}>
             <Table.Td>{new Date(h.at).toLocaleString(i18n.language)}</Table.Td>
             <Table.Td>{h.username}</Table.Td>
+            <Table.Td>{t(`history.actions.${h.action.replace(".", "_")}`, { defaultValue: h.action })}</Table.Td>
             <Table.Td>
-              <code>{h.action}</code>
-            </Table.Td>
-            <Table.Td>
-              <Text size="xs" ff="monospace" style={{ wordBreak: "break-all" }}>
-                {JSON.stringify(h.details)}
-              </Text>
+              <HistoryDetails action={h.action} details={h.details as Record<string, unknown>} />
             </Table.Td>
           </Table.Tr>
         ))}
@@ -95,6 +103,7 @@ export function Beneficiary({ reference }: { reference: string }) {
   const queryClient = useQueryClient();
   const [reveal, setReveal] = useState(false);
   const [disableOpen, setDisableOpen] = useState(false);
+  const [editing, setEditing] = useState(false);
   const detail = useQuery({
     queryKey: ["registrants", "detail", reference, reveal],
     queryFn: () => api.call("registrants.get", { key: { reference }, reveal }),
@@ -133,6 +142,11 @@ export function Beneficiary({ reference }: { reference: string }) {
               data-testid="reveal"
             >
               {reveal ? t("detail.hide") : t("detail.reveal")}
+            </Button>
+          )}
+          {can("registrant_write") && can("personal_data_reveal") && r.status === "active" && (
+            <Button variant="default" leftSection={<IconPencil size={16} />} onClick={() => setEditing(true)} data-testid="edit">
+              {t("edit.edit")}
             </Button>
           )}
           {can("registrant_write") && r.status === "active" && (
@@ -210,7 +224,7 @@ export function Beneficiary({ reference }: { reference: string }) {
           </Stack>
         </Tabs.Panel>
         <Tabs.Panel value="household" pt="md">
-          {r.kind === "group" ? <Memberships links={d.members} title={t("detail.members")} /> : <Memberships links={d.groups} title={t("detail.household")} />}
+          <HouseholdMembers owner={r} links={r.kind === "group" ? d.members : d.groups} />
         </Tabs.Panel>
         <Tabs.Panel value="programs" pt="md">
           <ProgramsOf detail={d} />
@@ -225,6 +239,7 @@ export function Beneficiary({ reference }: { reference: string }) {
           <History detail={d} />
         </Tabs.Panel>
       </Tabs>
+      <EditRegistrant reference={r.reference} opened={editing} onClose={() => setEditing(false)} />
       <DisableModal
         opened={disableOpen}
         references={[r.reference]}

@@ -20,27 +20,34 @@ pub(crate) fn personal_custom(conn: &Connection) -> Result<Vec<String>> {
     Ok(read_custom_fields(conn)?.into_iter().filter(|f| f.personal).map(|f| f.name).collect())
 }
 
-/// Field names whose values differ, with masked values: the audit log never holds personal data.
+/// Field names whose values differ, with masked values: the audit log never holds personal data. What
+/// changed is decided on the values themselves: two names can have one mask (Amna and Amina are `A•••`).
 pub fn masked_diff(
     before: Option<&RegistrantFields>,
     after: &RegistrantFields,
     personal: &[String],
 ) -> serde_json::Value {
-    let mut b = before.cloned().unwrap_or_default();
-    let mut a = after.clone();
-    mask_fields(&mut b, personal);
-    mask_fields(&mut a, personal);
-    let bj = serde_json::to_value(&b).unwrap_or_default();
-    let aj = serde_json::to_value(&a).unwrap_or_default();
+    let plain = |f: &RegistrantFields| serde_json::to_value(f).unwrap_or_default();
+    let masked = |f: &RegistrantFields| {
+        let mut f = f.clone();
+        mask_fields(&mut f, personal);
+        serde_json::to_value(&f).unwrap_or_default()
+    };
+    let none = RegistrantFields::default();
+    let (b, a) = (before.unwrap_or(&none), after);
+    let (bp, ap, bm, am) = (plain(b), plain(a), masked(b), masked(a));
     let mut changes = serde_json::Map::new();
-    if let (Some(bo), Some(ao)) = (bj.as_object(), aj.as_object()) {
-        for (k, av) in ao {
-            let bv = bo.get(k).cloned().unwrap_or(serde_json::Value::Null);
-            if &bv != av {
-                let entry =
-                    if before.is_some() { serde_json::json!({ "before": bv, "after": av }) } else { av.clone() };
-                changes.insert(k.clone(), entry);
-            }
+    if let (Some(bp), Some(ap)) = (bp.as_object(), ap.as_object()) {
+        // Empty values are left out of the JSON: a field cleared is in `before` only.
+        let keys: std::collections::BTreeSet<&String> = bp.keys().chain(ap.keys()).collect();
+        let shown = |v: &serde_json::Value, k: &str| v.get(k).cloned().unwrap_or(serde_json::Value::Null);
+        for k in keys.into_iter().filter(|k| bp.get(*k) != ap.get(*k)) {
+            let entry = if before.is_some() {
+                serde_json::json!({ "before": shown(&bm, k), "after": shown(&am, k) })
+            } else {
+                shown(&am, k)
+            };
+            changes.insert(k.clone(), entry);
         }
     }
     serde_json::Value::Object(changes)
