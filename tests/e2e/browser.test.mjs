@@ -150,6 +150,11 @@ test("search by name and by ID, open a beneficiary, reveal the ID and find the r
   await rows.filter({ hasText: "بلال تراوري" }).filter({ hasText: "similar spelling" }).first().waitFor();
   await rows.filter({ hasText: "ቢላል ትራኦሬ" }).filter({ hasText: "similar spelling" }).first().waitFor();
   assert.match(await rows.first().textContent(), /Bilal Traoré/, "the letters typed come first");
+  // The names on screen are drawn in the fonts the app ships: this Chromium has no Ethiopic font of its own.
+  for (const [family, text] of [["Noto Sans Ethiopic", "ቢላል"], ["Noto Sans Arabic", "بلال"]]) {
+    const faces = await page.evaluate(async ([f, t]) => (await document.fonts.load(`16px "${f}"`, t)).map((face) => face.family), [family, text]);
+    assert.ok(faces.length > 0, `${family} is loaded for ${text}`);
+  }
   await screenshot(page, "06b-search-across-scripts");
   await reveal.uncheck();
 

@@ -69,7 +69,9 @@ pub fn register(
             rows.push(row);
         }
         auto_enrol(tx, session, RegistrantKind::Group, Scope::Rowids(vec![group.rowid]))?;
-        auto_enrol(tx, session, RegistrantKind::Individual, Scope::Rowids(rows.iter().map(|r| r.rowid).collect()))?;
+        if !rows.is_empty() {
+            auto_enrol(tx, session, RegistrantKind::Individual, Scope::Rowids(rows.iter().map(|r| r.rowid).collect()))?;
+        }
         Ok(RegisteredHousehold {
             household: load_existing(tx.conn(), &group)?,
             members: rows.iter().map(|r| load_existing(tx.conn(), r)).collect::<Result<_>>()?,

@@ -18,7 +18,12 @@ import { Login } from "../pages/Login";
 import { Unlock } from "../pages/Unlock";
 import { CenteredLoader } from "../components/CenteredLoader";
 
+/** The fonts shipped with the app (main.tsx), Latin first: a name in any script renders the same on every desk. */
+const FONTS = '"Noto Sans", "Noto Sans Arabic", "Noto Sans Ethiopic", sans-serif';
+
 const theme = createTheme({
+  fontFamily: FONTS,
+  headings: { fontFamily: FONTS },
   primaryColor: "blue",
   defaultRadius: "md",
   primaryShade: { light: 8, dark: 7 },
