@@ -80,7 +80,7 @@ pub fn print_pages<P: Page>(
         } else {
             let lines = text.lines(&page, printed == 0);
             if !lines.is_empty() {
-                crate::output::print(cli, &(), |_| lines.join("\n"));
+                print(cli, &(), |_| lines.join("\n"));
             }
         }
         printed += page.items().len();

@@ -93,6 +93,13 @@ fn audit_created(
     )
 }
 
+/// A membership kind from the office's list, or a refusal naming the field.
+fn check_kind(tx: &Tx<'_>, field: &str, kind: &str) -> Result<()> {
+    crate::registry::settings::load(tx.conn())?
+        .check_code(ListName::MembershipKind, field, kind)
+        .map_err(|e| CoreError::InvalidInput(e.to_string()))
+}
+
 /// The household and the person, resolved and of the right kinds.
 fn household_and_person(tx: &Tx<'_>, group: &RegistrantKey, member: &RegistrantKey) -> Result<(StoredRow, StoredRow)> {
     let g = resolve(tx.conn(), group)?;
@@ -141,9 +148,7 @@ pub fn move_member(
 ) -> Result<()> {
     require(store, session, Permission::RegistrantWrite, "membership.move")?;
     store.write_as(session.username(), |tx| {
-        crate::registry::settings::load(tx.conn())?
-            .check_code(ListName::MembershipKind, "kind", kind)
-            .map_err(|e| CoreError::InvalidInput(e.to_string()))?;
+        check_kind(tx, "kind", kind)?;
         let (g, m) = household_and_person(tx, to, member)?;
         let left = write::end_other_memberships(tx, &m, &g)?;
         write::upsert_membership(tx, &g, &m, kind, false)?;
@@ -168,9 +173,7 @@ pub fn set_head(
         return Err(CoreError::InvalidInput("a household has one head: the former head needs another kind".into()));
     }
     store.write_as(session.username(), |tx| {
-        crate::registry::settings::load(tx.conn())?
-            .check_code(ListName::MembershipKind, "former_head_kind", former_head_kind)
-            .map_err(|e| CoreError::InvalidInput(e.to_string()))?;
+        check_kind(tx, "former_head_kind", former_head_kind)?;
         let (g, m) = household_and_person(tx, group, member)?;
         if !is_active_member(tx, &g, &m)? {
             return Err(CoreError::InvalidInput(format!(

@@ -4,7 +4,7 @@ import { useEffect, useState } from "react";
 import { Alert, Button, Group, Modal, Stack, Table, Text } from "@mantine/core";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
-import type { RegistrantFields } from "../api/bindings";
+import type { Registrant, RegistrantFields } from "../api/bindings";
 import { api } from "../api/client";
 import { cleanFields, fieldChanges, type FieldChange } from "../app/fieldChanges";
 import { notify } from "./attempt";
@@ -56,20 +56,28 @@ export function EditRegistrant({ reference, opened, onClose }: { reference: stri
     enabled: opened,
     staleTime: 0,
     gcTime: 0,
+    refetchOnWindowFocus: false,
   });
+  // The record as the edit started from, kept while it lasts: a refetch must neither reset what was typed
+  // nor move the version the save is checked against.
+  const [original, setOriginal] = useState<Registrant | null>(null);
   const [fields, setFields] = useState<RegistrantFields | null>(null);
   const [reviewing, setReviewing] = useState(false);
   const [leaving, setLeaving] = useState(false);
   const save = useAction();
-  const original = current.data?.registrant;
+  const loaded = current.data?.registrant;
   useEffect(() => {
-    if (opened && original) setFields(original.fields);
+    if (opened && loaded && original === null) {
+      setOriginal(loaded);
+      setFields(loaded.fields);
+    }
     if (!opened) {
+      setOriginal(null);
       setFields(null);
       setReviewing(false);
       setLeaving(false);
     }
-  }, [opened, original]);
+  }, [opened, loaded, original]);
   const changes = original && fields ? fieldChanges(original.fields, cleanFields(fields)) : [];
   const close = () => (changes.length > 0 && !leaving ? setLeaving(true) : onClose());
   return (

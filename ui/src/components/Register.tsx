@@ -15,6 +15,22 @@ import { RegistrantForm } from "./RegistrantForm";
 import { useList } from "./lists";
 import { useAction } from "./useAction";
 
+/** Saves a registration, says what was registered, and opens the new record. */
+function useRegister(onSaved: () => void) {
+  const { t } = useTranslation();
+  const queryClient = useQueryClient();
+  const save = useAction();
+  const register = async (work: () => Promise<{ reference: string; message: string }>) => {
+    const out: { saved?: { reference: string; message: string } } = {};
+    if (!(await save.run(async () => (out.saved = await work()))) || !out.saved) return;
+    notify(t, { color: "green", message: out.saved.message });
+    void queryClient.invalidateQueries({ queryKey: ["registrants"] });
+    onSaved();
+    navigate({ page: "beneficiary", reference: out.saved.reference });
+  };
+  return { busy: save.busy, error: save.error, register };
+}
+
 function useKinds() {
   const kinds = useList("membership_kind");
   return (kinds.data ?? []).filter((k) => k.active).map((k) => ({ value: k.code, label: k.label }));
@@ -22,18 +38,17 @@ function useKinds() {
 
 export function RegisterPerson({ opened, onClose }: { opened: boolean; onClose(): void }) {
   const { t } = useTranslation();
-  const queryClient = useQueryClient();
   const kinds = useKinds();
   const [fields, setFields] = useState<RegistrantFields>({});
   const [household, setHousehold] = useState("");
   const [kind, setKind] = useState<string | null>(null);
-  const save = useAction();
   const done = () => {
     setFields({});
     setHousehold("");
     setKind(null);
     onClose();
   };
+  const save = useRegister(done);
   return (
     <Modal opened={opened} onClose={done} size="xl" title={t("edit.register_person")} closeButtonProps={{ "aria-label": t("common.close") }}>
       <Stack>
@@ -49,20 +64,15 @@ export function RegisterPerson({ opened, onClose }: { opened: boolean; onClose()
           </Button>
           <Button
             loading={save.busy}
-            disabled={!fields.given_name?.trim() && !fields.family_name?.trim()}
+            disabled={(!fields.given_name?.trim() && !fields.family_name?.trim()) || (!!household.trim() && !kind)}
             data-testid="register-save"
-            onClick={async () => {
-              let reference = "";
-              const saved = await save.run(async () => {
+            onClick={() =>
+              save.register(async () => {
                 const link = household.trim() ? { group: { reference: household.trim().toUpperCase() }, kind: kind ?? "" } : null;
-                reference = (await api.call("registrants.create", { kind: "individual", fields: cleanFields(fields), household: link })).reference;
-              });
-              if (!saved) return;
-              notify(t, { color: "green", message: t("edit.registered", { reference }) });
-              void queryClient.invalidateQueries({ queryKey: ["registrants"] });
-              done();
-              navigate({ page: "beneficiary", reference });
-            }}
+                const { reference } = await api.call("registrants.create", { kind: "individual", fields: cleanFields(fields), household: link });
+                return { reference, message: t("edit.registered", { reference }) };
+              })
+            }
           >
             {t("edit.register")}
           </Button>
@@ -74,17 +84,16 @@ export function RegisterPerson({ opened, onClose }: { opened: boolean; onClose()
 
 export function RegisterHousehold({ opened, onClose }: { opened: boolean; onClose(): void }) {
   const { t } = useTranslation();
-  const queryClient = useQueryClient();
   const kinds = useKinds();
   const [fields, setFields] = useState<RegistrantFields>({});
   const [members, setMembers] = useState<NewMember[]>([{ fields: {}, kind: "head" }]);
-  const save = useAction();
   const setMember = (i: number, patch: Partial<NewMember>) => setMembers(members.map((m, j) => (j === i ? { ...m, ...patch } : m)));
   const done = () => {
     setFields({});
     setMembers([{ fields: {}, kind: "head" }]);
     onClose();
   };
+  const save = useRegister(done);
   return (
     <Modal opened={opened} onClose={done} size="xl" title={t("edit.register_household")} closeButtonProps={{ "aria-label": t("common.close") }}>
       <Stack>
@@ -122,21 +131,16 @@ export function RegisterHousehold({ opened, onClose }: { opened: boolean; onClos
             loading={save.busy}
             disabled={!fields.group_name?.trim()}
             data-testid="household-save"
-            onClick={async () => {
-              let reference = "";
-              const saved = await save.run(async () => {
+            onClick={() =>
+              save.register(async () => {
                 const r = await api.call("households.register", {
                   fields: cleanFields(fields),
                   members: members.map((m) => ({ kind: m.kind, fields: cleanFields(m.fields) })),
                 });
-                reference = r.household.reference;
-              });
-              if (!saved) return;
-              notify(t, { color: "green", message: t("edit.household_registered", { reference, count: members.length }) });
-              void queryClient.invalidateQueries({ queryKey: ["registrants"] });
-              done();
-              navigate({ page: "beneficiary", reference });
-            }}
+                const reference = r.household.reference;
+                return { reference, message: t("edit.household_registered", { reference, count: members.length }) };
+              })
+            }
           >
             {t("edit.register")}
           </Button>
