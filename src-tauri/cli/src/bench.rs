@@ -258,9 +258,9 @@ pub fn run(cli: &Cli, individuals: u64, dir: Option<&Path>) -> Result<(), ApiErr
         if let Some(id) = rec.get(national_id).filter(|s| !s.is_empty()) {
             ids.push(id.to_string());
         }
-        let family: String = rec.get(2).unwrap_or("").chars().take(3).collect();
-        names.push(format!("{} {family}", rec.get(1).unwrap_or("")));
         let given = rec.get(1).unwrap_or("");
+        let family: String = rec.get(2).unwrap_or("").chars().take(3).collect();
+        names.push(format!("{given} {family}"));
         if given.chars().next().is_some_and(|c| !c.is_ascii()) {
             let latin = |s: &str| br_core::spelling::latin_letters(s);
             other_script_names.push(format!("{} {}", latin(given), latin(rec.get(2).unwrap_or(""))));

@@ -15,13 +15,15 @@ import { RegistrantForm } from "./RegistrantForm";
 import { useList } from "./lists";
 import { useAction } from "./useAction";
 
+type Registration = { reference: string; message: string };
+
 /** Saves a registration, says what was registered, and opens the new record. */
 function useRegister(onSaved: () => void) {
   const { t } = useTranslation();
   const queryClient = useQueryClient();
   const save = useAction();
-  const register = async (work: () => Promise<{ reference: string; message: string }>) => {
-    const out: { saved?: { reference: string; message: string } } = {};
+  const register = async (work: () => Promise<Registration>) => {
+    const out: { saved?: Registration } = {};
     if (!(await save.run(async () => (out.saved = await work()))) || !out.saved) return;
     notify(t, { color: "green", message: out.saved.message });
     void queryClient.invalidateQueries({ queryKey: ["registrants"] });
@@ -29,6 +31,36 @@ function useRegister(onSaved: () => void) {
     navigate({ page: "beneficiary", reference: out.saved.reference });
   };
   return { busy: save.busy, error: save.error, register };
+}
+
+/** The last try's error, Cancel, and the button that registers. */
+function RegisterFooter({
+  save,
+  onCancel,
+  disabled,
+  testId,
+  work,
+}: {
+  save: ReturnType<typeof useRegister>;
+  onCancel(): void;
+  disabled: boolean;
+  testId: string;
+  work(): Promise<Registration>;
+}) {
+  const { t } = useTranslation();
+  return (
+    <>
+      <ErrorNote error={save.error} />
+      <Group justify="end">
+        <Button variant="default" onClick={onCancel}>
+          {t("common.cancel")}
+        </Button>
+        <Button loading={save.busy} disabled={disabled} data-testid={testId} onClick={() => save.register(work)}>
+          {t("edit.register")}
+        </Button>
+      </Group>
+    </>
+  );
 }
 
 function useKinds() {
@@ -57,26 +89,17 @@ export function RegisterPerson({ opened, onClose }: { opened: boolean; onClose()
           <TextInput label={t("edit.household_reference")} description={t("edit.household_reference_hint")} value={household} onChange={(e) => setHousehold(e.currentTarget.value)} />
           <Select label={t("fields.relationship")} allowDeselect={false} data={kinds} value={kind} onChange={setKind} disabled={!household.trim()} />
         </Group>
-        <ErrorNote error={save.error} />
-        <Group justify="end">
-          <Button variant="default" onClick={done}>
-            {t("common.cancel")}
-          </Button>
-          <Button
-            loading={save.busy}
-            disabled={(!fields.given_name?.trim() && !fields.family_name?.trim()) || (!!household.trim() && !kind)}
-            data-testid="register-save"
-            onClick={() =>
-              save.register(async () => {
-                const link = household.trim() ? { group: { reference: household.trim().toUpperCase() }, kind: kind ?? "" } : null;
-                const { reference } = await api.call("registrants.create", { kind: "individual", fields: cleanFields(fields), household: link });
-                return { reference, message: t("edit.registered", { reference }) };
-              })
-            }
-          >
-            {t("edit.register")}
-          </Button>
-        </Group>
+        <RegisterFooter
+          save={save}
+          onCancel={done}
+          disabled={(!fields.given_name?.trim() && !fields.family_name?.trim()) || (!!household.trim() && !kind)}
+          testId="register-save"
+          work={async () => {
+            const link = household.trim() ? { group: { reference: household.trim().toUpperCase() }, kind: kind ?? "" } : null;
+            const { reference } = await api.call("registrants.create", { kind: "individual", fields: cleanFields(fields), household: link });
+            return { reference, message: t("edit.registered", { reference }) };
+          }}
+        />
       </Stack>
     </Modal>
   );
@@ -122,29 +145,20 @@ export function RegisterHousehold({ opened, onClose }: { opened: boolean; onClos
             {t("edit.add_member")}
           </Button>
         </Group>
-        <ErrorNote error={save.error} />
-        <Group justify="end">
-          <Button variant="default" onClick={done}>
-            {t("common.cancel")}
-          </Button>
-          <Button
-            loading={save.busy}
-            disabled={!fields.group_name?.trim()}
-            data-testid="household-save"
-            onClick={() =>
-              save.register(async () => {
-                const r = await api.call("households.register", {
-                  fields: cleanFields(fields),
-                  members: members.map((m) => ({ kind: m.kind, fields: cleanFields(m.fields) })),
-                });
-                const reference = r.household.reference;
-                return { reference, message: t("edit.household_registered", { reference, count: members.length }) };
-              })
-            }
-          >
-            {t("edit.register")}
-          </Button>
-        </Group>
+        <RegisterFooter
+          save={save}
+          onCancel={done}
+          disabled={!fields.group_name?.trim()}
+          testId="household-save"
+          work={async () => {
+            const r = await api.call("households.register", {
+              fields: cleanFields(fields),
+              members: members.map((m) => ({ kind: m.kind, fields: cleanFields(m.fields) })),
+            });
+            const reference = r.household.reference;
+            return { reference, message: t("edit.household_registered", { reference, count: members.length }) };
+          }}
+        />
       </Stack>
     </Modal>
   );

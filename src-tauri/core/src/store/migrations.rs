@@ -41,7 +41,6 @@ pub fn check_not_newer(conn: &Connection) -> Result<i64> {
     Ok(found)
 }
 
-/// Applies every pending migration, each in its own transaction with its version bump.
 /// The steps of a migration that SQL cannot do, in the migration's transaction.
 fn after(migration: usize, tx: &Connection) -> Result<()> {
     if migration == NAME_SEARCH {
@@ -51,6 +50,7 @@ fn after(migration: usize, tx: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// Applies every pending migration, each in its own transaction with its version bump.
 pub fn migrate(conn: &mut Connection) -> Result<()> {
     let mut version = check_not_newer(conn)?;
     while version < SCHEMA_VERSION {
