@@ -39,6 +39,13 @@ before(async () => {
   br(["gen", "--individuals", "60000", "--out", join(work, "gen"), "--seed", "7", "--id-prefix", "GEN"]);
   // A copy, so the rejects file the import writes beside it stays out of the repository.
   copyFileSync(join(ROOT, "assets/demo/registrants.csv"), join(work, "demo.csv"));
+  // Another system's export: French headers, its own sex codes, day-first dates, no column named as an ID.
+  writeFileSync(
+    join(work, "sr.csv"),
+    "Numéro,Prénom,Nom,Sexe,Date de naissance,Mobile\nSR1,Awa,Diallo,F,03/04/1990,0911000001\nSR2,Ali,Diallo,M,25/12/1985,0911000002\nSR3,Fanta,Keita,Femme,1/6/2001,\n",
+  );
+  // The same people in a workbook's second sheet (dates as serials, a formula) and in CSV.
+  for (const name of ["people.xlsx", "people.csv"]) copyFileSync(join(ROOT, "tests/data/import", name), join(work, name));
   server = await serve(join(work, "registry"));
   browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1366, height: 850 } });
@@ -94,7 +101,7 @@ test("first morning: the wizard creates the registry and logs the admin in", asy
 
 test("Monday import: preview, progress bar, summary", async () => {
   await page.getByRole("link", { name: "Import" }).click();
-  await choose(page.getByLabel("CSV file"), join(work, "gen/registrants.csv"));
+  await choose(page.getByLabel(/^File/), join(work, "gen/registrants.csv"));
   await checkAccessibility("import");
   await page.getByRole("button", { name: "Next" }).click();
   await page.getByText("Date format of the file").waitFor();
@@ -118,7 +125,7 @@ test("Monday import: preview, progress bar, summary", async () => {
 
   // The demo file too: its first row is the person the next tests look for.
   await page.getByRole("button", { name: "Import another file" }).click();
-  await choose(page.getByLabel("CSV file"), join(work, "demo.csv"));
+  await choose(page.getByLabel(/^File/), join(work, "demo.csv"));
   await page.getByRole("button", { name: "Next" }).click();
   await page.getByText("Date format of the file").waitFor();
   await page.getByRole("button", { name: "Next" }).click();
@@ -127,10 +134,59 @@ test("Monday import: preview, progress bar, summary", async () => {
   assert.equal(await page.getByTestId("summary-inserted").textContent(), "600");
 });
 
+/** Each previewed row's problems, as shown. */
+async function rowProblems() {
+  return page.getByTestId("row-errors").evaluateAll((cells) => cells.map((c) => c.textContent));
+}
+
+test("another system's files: guessed columns and values, a workbook's second sheet judged as its CSV", async () => {
+  await page.getByRole("button", { name: "Import another file" }).click();
+  await choose(page.getByLabel(/^File/), join(work, "sr.csv"));
+  await page.getByRole("button", { name: "Next" }).click();
+  // The file reaches the mapping step with its columns guessed; what is still missing is said, in words.
+  await page.getByTestId("import-missing").getByText("External ID").waitFor();
+  assert.equal(await page.getByText("guessed", { exact: true }).count(), 6, "five columns and the date format");
+  assert.ok(await page.getByTestId("import-columns-next").isDisabled());
+  await screenshot(page, "03b-import-guessed-columns");
+  await pick(page.getByTestId("column-Numéro"), "External ID");
+  await page.getByTestId("import-missing").waitFor({ state: "detached" });
+  await page.getByTestId("import-columns-next").click();
+  // The file's sex codes are matched to the registry's, and its day-first dates read with the guessed format.
+  const sexes = page.getByTestId("import-values-sex");
+  await sexes.waitFor();
+  for (const value of ["F", "Femme"]) assert.equal(await sexes.getByTestId(`value-sex-${value}`).inputValue(), "Female");
+  assert.equal(await sexes.getByTestId("value-sex-M").inputValue(), "Male");
+  assert.match(await page.getByTestId("preview-verdict").textContent(), /First 3 rows: 0 would be rejected/);
+  await screenshot(page, "03c-import-values");
+  await page.getByTestId("import-run").click();
+  await page.getByTestId("import-summary").waitFor();
+  assert.equal(await page.getByTestId("summary-inserted").textContent(), "3");
+
+  // A workbook opens on its first sheet; its second holds the people, judged as the same data in CSV is.
+  await page.getByRole("button", { name: "Import another file" }).click();
+  await choose(page.getByLabel(/^File/), join(work, "people.csv"));
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByTestId("import-columns-next").click();
+  await page.getByTestId("preview-verdict").getByText("First 4 rows: 2 would be rejected").waitFor();
+  const fromCsv = await rowProblems();
+  assert.equal(fromCsv.length, 2);
+  await page.getByRole("button", { name: "Back" }).click();
+  await page.getByRole("button", { name: "Back" }).click();
+  await choose(page.getByLabel(/^File/), join(work, "people.xlsx"));
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByTestId("import-missing").waitFor();
+  await pick(page.getByTestId("import-sheet"), "People");
+  await page.getByTestId("import-missing").waitFor({ state: "detached" });
+  await page.getByTestId("import-columns-next").click();
+  await page.getByTestId("preview-verdict").getByText("First 4 rows: 2 would be rejected").waitFor();
+  assert.deepEqual(await rowProblems(), fromCsv);
+  await screenshot(page, "03d-import-workbook-sheet");
+});
+
 test("search by name and by ID, open a beneficiary, reveal the ID and find the reveal in the audit log", async () => {
   await page.getByRole("link", { name: "Home" }).click();
   // The cached count shows at once and is replaced when the refetch the import's change event asked for lands.
-  await page.getByTestId("stat-People").filter({ hasText: "60,600" }).waitFor();
+  await page.getByTestId("stat-People").filter({ hasText: "60,603" }).waitFor();
   await screenshot(page, "02-dashboard");
   await checkAccessibility("home");
 

@@ -5,7 +5,8 @@ use br_core::auth::{Role, Session, SessionInfo, User};
 use br_core::beneficiary::{self, HouseholdLink, RegistrantDetail};
 use br_core::io::export::{ExportOptions, ExportSummary};
 use br_core::io::import::{ImportOptions, ImportSummary};
-use br_core::io::mapping::{self, ColumnMapping, SavedMapping};
+use br_core::io::mapping::{self, SavedMapping};
+use br_core::io::preview::{preview_file, ImportPreview, PreviewOptions};
 use br_core::registry::model::*;
 use br_core::registry::service::{self, RegistrantKey};
 use br_core::search::{SearchRequest, SearchResponse};
@@ -298,13 +299,13 @@ impl Operation for ImportRequest {
             if options.rejects_path.is_some() {
                 return Err(br_core::CoreError::InvalidInput("an upload's rejects come back as a download".into()));
             }
-            let name = br_core::io::import::default_rejects_path(&path);
+            let name = br_core::io::rejects::default_rejects_path(&path);
             let name = name.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             options.rejects_path = Some(ctx.files.output(&DOWNLOAD, &name)?.0.display().to_string());
         }
         let emit = |p: &br_core::io::import::ImportProgress| (ctx.progress)(crate::Progress::Import(p.clone()));
         let mut result =
-            br_core::io::import::import_csv(registry(ctx).store(), session, &path, &options, &emit, ctx.cancel)?;
+            br_core::io::import::import_file(registry(ctx).store(), session, &path, &options, &emit, ctx.cancel)?;
         let mut downloads = Vec::new();
         if let (true, Some(rejects)) = (rejects_download, result.rejects_file.take()) {
             let download = ctx.files.deliver(&DOWNLOAD, std::path::Path::new(&rejects))?;
@@ -415,24 +416,14 @@ impl Operation for DashboardRequest {
 pub struct ImportPreviewRequest {
     #[serde(flatten)]
     pub file: InputFile,
-    #[serde(default)]
-    pub mapping: Option<ColumnMapping>,
-    /// Rows to show; 20 when absent, at most 1,000.
-    #[serde(default)]
-    pub rows: Option<u32>,
+    #[serde(flatten)]
+    pub options: PreviewOptions,
 }
 impl Operation for ImportPreviewRequest {
     const NAME: &'static str = "import.preview";
-    type Response = br_core::io::import::ImportPreview;
-    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<br_core::io::import::ImportPreview> {
-        let rows = self.rows.unwrap_or(20) as usize;
-        br_core::io::import::preview_csv(
-            registry(ctx).store(),
-            session,
-            &ctx.files.input(&self.file)?,
-            self.mapping.as_ref(),
-            rows,
-        )
+    type Response = ImportPreview;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<ImportPreview> {
+        preview_file(registry(ctx).store(), session, &ctx.files.input(&self.file)?, &self.options)
     }
 }
 

@@ -270,7 +270,7 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
             });
             Ok(())
         }),
-        Command::Import { file, mapping, rejects, batch_rows } => {
+        Command::Import { file, mapping, sheet, rejects, batch_rows } => {
             let mapping = match mapping {
                 Some(p) => {
                     let text =
@@ -289,6 +289,7 @@ pub fn run(cli: &Cli) -> Result<(), ApiError> {
                         file: InputFile::Path { path: file.display().to_string() },
                         options: ImportOptions {
                             mapping,
+                            sheet: sheet.clone(),
                             batch_rows: *batch_rows,
                             rejects_path: rejects.as_ref().map(|p| p.display().to_string()),
                             defer_list_indexes: None,

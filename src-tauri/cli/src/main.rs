@@ -69,12 +69,17 @@ pub enum Command {
         #[command(subcommand)]
         command: ListCommand,
     },
-    /// Import individuals (with household columns) from a CSV file; see docs/import-format.md.
+    /// Import individuals (with household columns) from a CSV file, an .xlsx or .ods workbook (KoboToolbox's
+    /// export among them) or ODK Central's zip of CSV files; see docs/import-format.md.
     Import {
         file: PathBuf,
         /// A column-mapping JSON file for another system's export.
         #[arg(long)]
         mapping: Option<PathBuf>,
+        /// The workbook's sheet, or the zip's CSV file, to read (default: a form's repeat group of people
+        /// when there is one, joined to its submissions; otherwise the first).
+        #[arg(long)]
+        sheet: Option<String>,
         /// Where to write rejected rows (default: <file>.rejects.csv beside the input).
         #[arg(long)]
         rejects: Option<PathBuf>,

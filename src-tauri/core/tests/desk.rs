@@ -7,6 +7,7 @@ use br_core::audit::{AuditQuery, Outcome};
 use br_core::auth::Role;
 use br_core::io::import::ImportOptions;
 use br_core::io::mapping::{self, ColumnMapping, SavedMapping};
+use br_core::io::preview::{preview_file, PreviewOptions};
 use br_core::registry::model::{ListItem, ListName};
 use br_core::registry::service;
 use br_core::ErrorCode;
@@ -177,12 +178,12 @@ fn the_preview_gives_each_row_the_verdict_of_the_import_and_writes_nothing() {
     areas(&f);
     let path = f.file("people.csv", PEOPLE.as_bytes());
     let before = br_core::dashboard::stats(f.registry.store(), &f.admin).unwrap();
-    let p = br_core::io::import::preview_csv(f.registry.store(), &f.admin, &path, None, 20).unwrap();
+    let p = preview_file(f.registry.store(), &f.admin, &path, &PreviewOptions::default()).unwrap();
     assert_eq!(p.headers.len(), 8);
     assert_eq!(p.targets[1].as_deref(), Some("given_name"));
     assert_eq!(p.rows.len(), 5);
-    assert!(p.rows[..4].iter().all(|r| r.error.is_none()));
-    let bad = p.rows[4].error.as_ref().expect("an impossible date is rejected");
+    assert!(p.rows[..4].iter().all(|r| r.errors.is_empty()));
+    let bad = p.rows[4].errors.first().expect("an impossible date is rejected");
     assert_eq!((p.rows[4].line, bad.column.as_str()), (6, "birth_date"));
     let after = br_core::dashboard::stats(f.registry.store(), &f.admin).unwrap();
     assert_eq!((before.individuals, after.individuals), (0, 0));
@@ -194,19 +195,24 @@ fn the_preview_gives_each_row_the_verdict_of_the_import_and_writes_nothing() {
         "values": {"sex": {"F": "female"}}
     }))
     .unwrap();
-    let p = br_core::io::import::preview_csv(f.registry.store(), &f.admin, &sr, Some(&mapping), 20).unwrap();
+    let with = |mapping: &ColumnMapping| PreviewOptions { mapping: Some(mapping.clone()), ..Default::default() };
+    let p = preview_file(f.registry.store(), &f.admin, &sr, &with(&mapping)).unwrap();
     let targets: Vec<Option<String>> =
         ["external_id", "family_name", "given_name", "sex"].iter().map(|t| Some(t.to_string())).collect();
     assert_eq!(p.targets, targets);
-    assert!(p.rows[0].error.is_none());
-    assert_eq!(p.rows[1].error.as_ref().unwrap().column, "Sexe (sex)", "X is not a sex code");
-    // Without an external id column the file cannot be imported at all, and the preview says so.
+    assert!(p.rows[0].errors.is_empty());
+    assert_eq!(p.rows[1].errors[0].column, "Sexe (sex)", "X is not a sex code");
+    // Without an external id column the preview still shows the file, says what is missing, and the
+    // import is refused until it is mapped.
     mapping.columns.remove("Code");
-    let err = br_core::io::import::preview_csv(f.registry.store(), &f.admin, &sr, Some(&mapping), 20).unwrap_err();
+    let p = preview_file(f.registry.store(), &f.admin, &sr, &with(&mapping)).unwrap();
+    assert_eq!(p.missing, ["external_id"]);
+    let options = ImportOptions { mapping: Some(mapping.clone()), ..Default::default() };
+    let err = f.import(&f.admin, &sr, &options).unwrap_err();
     assert_eq!(err.code(), ErrorCode::ImportFileInvalid);
 
     let auditor = f.user("visitor", Role::Auditor);
-    let refused = br_core::io::import::preview_csv(f.registry.store(), &auditor, &path, None, 20).unwrap_err();
+    let refused = preview_file(f.registry.store(), &auditor, &path, &PreviewOptions::default()).unwrap_err();
     assert_eq!(refused.code(), ErrorCode::PermissionDenied);
 }
 

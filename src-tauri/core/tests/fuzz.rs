@@ -18,8 +18,9 @@ use br_core::disbursement::cycle::{self, CreateCycle, MembersFrom};
 use br_core::disbursement::entitlement;
 use br_core::disbursement::model::{DisbursementSettings, EntitlementKind, EntitlementRule};
 use br_core::disbursement::{payment, settings};
-use br_core::io::import::{import_csv, preview_csv, ImportOptions};
+use br_core::io::import::{import_file, ImportOptions};
 use br_core::io::mapping::ColumnMapping;
+use br_core::io::preview::{preview_file, PreviewOptions};
 use br_core::program::rules::RuleKind;
 use br_core::program::service::{self as programs, PreviewRequest, ProgramKey};
 use br_core::registry::model::RegistrantKind;
@@ -135,13 +136,13 @@ fn import_files_and_their_previews() {
     let store = fx.registry.store();
     run("import CSV", import_files(), |bytes| {
         let file = write(work.path(), "in.csv", &bytes);
-        coded("preview", preview_csv(store, &fx.admin, &file, None, 20))?;
+        coded("preview", preview_file(store, &fx.admin, &file, &PreviewOptions::default()))?;
         let options = ImportOptions {
             rejects_path: Some(work.path().join("rejects.csv").display().to_string()),
             ..Default::default()
         };
         let _ = std::fs::remove_file(work.path().join("rejects.csv"));
-        coded("import", import_csv(store, &fx.admin, &file, &options, &|_| {}, &AtomicBool::new(false)))?;
+        coded("import", import_file(store, &fx.admin, &file, &options, &|_| {}, &AtomicBool::new(false)))?;
         Ok(())
     });
 }
@@ -154,14 +155,15 @@ fn mapping_files() {
     let file = write(work.path(), "people.csv", PEOPLE.as_bytes());
     run("mapping file", json_value(), |value| {
         let Ok(mapping) = serde_json::from_value::<ColumnMapping>(value) else { return Ok(()) };
-        coded("preview", preview_csv(store, &fx.admin, &file, Some(&mapping), 20))?;
+        let preview = PreviewOptions { mapping: Some(mapping.clone()), ..Default::default() };
+        coded("preview", preview_file(store, &fx.admin, &file, &preview))?;
         let options = ImportOptions {
             mapping: Some(mapping),
             rejects_path: Some(work.path().join("r.csv").display().to_string()),
             ..Default::default()
         };
         let _ = std::fs::remove_file(work.path().join("r.csv"));
-        coded("import", import_csv(store, &fx.admin, &file, &options, &|_| {}, &AtomicBool::new(false)))?;
+        coded("import", import_file(store, &fx.admin, &file, &options, &|_| {}, &AtomicBool::new(false)))?;
         Ok(())
     });
 }

@@ -209,11 +209,11 @@ fn a_two_megabyte_username_is_refused_without_being_stored() {
 }
 
 #[test]
-fn an_import_preview_of_another_kind_of_file_does_not_repeat_its_first_line() {
+fn an_import_of_another_kind_of_file_does_not_repeat_its_first_line_in_its_error() {
     let f = Fixture::new();
     let passwd =
         f.file("passwd", b"root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n");
-    let e = br_core::io::import::preview_csv(f.registry.store(), &f.admin, &passwd, None, 20).unwrap_err();
+    let e = f.import(&f.admin, &passwd, &Default::default()).unwrap_err();
     assert_eq!(e.code(), ErrorCode::ImportFileInvalid);
     assert!(!e.to_string().contains("root"), "{e}");
 }

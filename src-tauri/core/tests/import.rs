@@ -5,7 +5,7 @@ mod common;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use br_core::auth::Role;
-use br_core::io::import::{import_csv, ImportOptions, ImportStatus};
+use br_core::io::import::{import_file, ImportOptions, ImportStatus};
 use br_core::io::mapping::ColumnMapping;
 use br_core::ErrorCode;
 use common::*;
@@ -230,7 +230,7 @@ fn progress_is_reported_and_cancel_keeps_whole_households() {
         }
     };
     let opts = ImportOptions { batch_rows: Some(50), ..Default::default() };
-    let s = import_csv(f.registry.store(), &f.admin, &p, &opts, &on_progress, &cancel).unwrap();
+    let s = import_file(f.registry.store(), &f.admin, &p, &opts, &on_progress, &cancel).unwrap();
     assert_eq!(s.status, ImportStatus::Cancelled);
     let seen = seen.into_inner().unwrap();
     assert!(seen.len() >= 2 && seen.windows(2).all(|w| w[0] <= w[1]), "progress grows: {seen:?}");
@@ -275,7 +275,7 @@ fn a_large_import_builds_the_list_indexes_at_the_end() {
     let p = f.file("a.csv", csv.as_bytes());
     let phases = std::sync::Mutex::new(Vec::new());
     let opts = ImportOptions { defer_list_indexes: Some(true), ..Default::default() };
-    let s = import_csv(
+    let s = import_file(
         f.registry.store(),
         &f.admin,
         &p,

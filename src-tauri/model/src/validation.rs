@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use crate::clock::parse_date;
 use crate::normalize::{clean_phone, normalize_id_value};
 use crate::privacy::{DroppedFields, Privacy};
-use crate::registry::{CustomField, CustomFieldType, ListName, RegistrantFields, RegistrantKind};
+use crate::registry::{CustomField, CustomFieldType, IdDocument, ListName, RegistrantFields, RegistrantKind};
 
 /// A field that failed validation, and why, in words a registrar can act on.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,9 +83,19 @@ impl Settings {
         ))
     }
 
-    /// Trims, normalises and checks every field in place.
-    /// Checks and cleans `f`, then cuts it to the privacy profile and says what was cut.
+    /// Checks and cleans `f`, then cuts it to the privacy profile and says what was cut. The first
+    /// failure only; `validate_all` gives every one.
     pub fn validate(&self, kind: RegistrantKind, f: &mut RegistrantFields) -> Result<DroppedFields, FieldError> {
+        self.validate_all(kind, f).map_err(|mut errors| errors.swap_remove(0))
+    }
+
+    /// Trims, normalises and checks every field in place, and names every field that fails (a row of an
+    /// import is fixed once, not once per mistake). On success `f` is cut to the privacy profile.
+    pub fn validate_all(
+        &self,
+        kind: RegistrantKind,
+        f: &mut RegistrantFields,
+    ) -> Result<DroppedFields, Vec<FieldError>> {
         fn clean(v: &mut Option<String>) {
             if let Some(s) = v {
                 let t = s.trim();
@@ -102,6 +112,12 @@ impl Settings {
         for v in [&mut f.birth_date, &mut f.phone, &mut f.area, &mut f.financial_address] {
             clean(v);
         }
+        let mut errors = Vec::new();
+        let mut check = |outcome: Result<(), FieldError>| {
+            if let Err(e) = outcome {
+                errors.push(e);
+            }
+        };
         for (field, v) in [
             ("external_id", &f.external_id),
             ("given_name", &f.given_name),
@@ -109,60 +125,46 @@ impl Settings {
             ("group_name", &f.group_name),
         ] {
             if let Some(s) = v {
-                if s.chars().count() > MAX_TEXT_CHARS {
-                    return Err(FieldError::new(field, format!("longer than {MAX_TEXT_CHARS} characters")));
-                }
-                if looks_like_formula(s) {
-                    return Err(FieldError::new(field, "starts like a spreadsheet formula (=, +, -, @)"));
-                }
-                if s.chars().any(|c| c.is_control()) {
-                    return Err(FieldError::new(field, "contains control characters or line breaks"));
-                }
+                check(check_text(field, s));
             }
         }
         let names_kept = self.privacy.profile().names;
         match kind {
             RegistrantKind::Individual => {
                 if names_kept && f.given_name.is_none() && f.family_name.is_none() {
-                    return Err(FieldError::new("given_name", "an individual needs a given or a family name"));
+                    check(Err(FieldError::new("given_name", "an individual needs a given or a family name")));
                 }
                 if f.group_name.is_some() {
-                    return Err(FieldError::new("group_name", "only groups have a group name"));
+                    check(Err(FieldError::new("group_name", "only groups have a group name")));
                 }
             }
             RegistrantKind::Group => {
                 if names_kept && f.group_name.is_none() {
-                    return Err(FieldError::new("group_name", "a group needs a name"));
+                    check(Err(FieldError::new("group_name", "a group needs a name")));
                 }
             }
         }
         if let Some(sex) = &mut f.sex {
             *sex = sex.to_lowercase();
-            self.check_code(ListName::Sex, "sex", sex)?;
+            check(self.check_code(ListName::Sex, "sex", sex));
         }
         if let Some(bd) = &f.birth_date {
-            let date = parse_date(bd).ok_or_else(|| FieldError::new("birth_date", "not a date in YYYY-MM-DD form"))?;
-            if date > crate::clock::today() {
-                return Err(FieldError::new("birth_date", "is in the future"));
-            }
-            if date.year() < 1880 {
-                return Err(FieldError::new("birth_date", "is before 1880"));
-            }
+            check(check_birth_date(bd));
         }
         if let Some(p) = &f.phone {
-            f.phone = Some(
-                clean_phone(p)
-                    .ok_or_else(|| FieldError::new("phone", "not a phone number (digits, optional leading +)"))?,
-            );
+            match clean_phone(p) {
+                Some(clean) => f.phone = Some(clean),
+                None => check(Err(FieldError::new("phone", "not a phone number (digits, optional leading +)"))),
+            }
         }
         if let Some(a) = &f.financial_address {
-            f.financial_address =
-                Some(crate::normalize::clean_financial_address(a).ok_or_else(|| {
-                    FieldError::new("financial_address", "not a financial address (type:id@provider)")
-                })?);
+            match crate::normalize::clean_financial_address(a) {
+                Some(clean) => f.financial_address = Some(clean),
+                None => check(Err(FieldError::new("financial_address", "not a financial address (type:id@provider)"))),
+            }
         }
         if let Some(a) = &f.area {
-            self.check_code(ListName::Area, "area", a)?;
+            check(self.check_code(ListName::Area, "area", a));
         }
         f.tags.retain(|t| !t.trim().is_empty());
         for t in &mut f.tags {
@@ -171,42 +173,78 @@ impl Settings {
         f.tags.sort();
         f.tags.dedup();
         for t in &f.tags {
-            self.check_code(ListName::Tag, "tags", t)?;
+            check(self.check_code(ListName::Tag, "tags", t));
         }
         let mut seen = HashSet::new();
         for doc in &mut f.ids {
-            let field = format!("id:{}", doc.id_type);
-            self.check_code(ListName::IdType, &field, &doc.id_type)?;
             doc.value = doc.value.trim().to_string();
-            if normalize_id_value(&doc.value).is_empty() {
-                return Err(FieldError::new(field, "empty ID value"));
-            }
-            if doc.value.chars().count() > 64 || looks_like_formula(&doc.value) {
-                return Err(FieldError::new(field, "not a valid ID value"));
-            }
-            if let Some(e) = &doc.expiry {
-                parse_date(e).ok_or_else(|| FieldError::new(field.clone(), "expiry is not a YYYY-MM-DD date"))?;
-            }
-            if !seen.insert(doc.id_type.clone()) {
-                return Err(FieldError::new(field, "one ID per type"));
-            }
+            check(self.check_id(doc, &mut seen));
         }
         f.ids.sort_by(|a, b| a.id_type.cmp(&b.id_type));
         for (name, value) in f.custom.iter_mut() {
-            let def = self
-                .custom_fields
-                .get(name)
-                .ok_or_else(|| FieldError::new(format!("custom:{name}"), "no such custom field"))?;
-            *value = check_custom(def, value).map_err(|r| FieldError::new(format!("custom:{name}"), r))?;
+            let field = format!("custom:{name}");
+            match self.custom_fields.get(name) {
+                None => check(Err(FieldError::new(field, "no such custom field"))),
+                Some(def) => match check_custom(def, value) {
+                    Ok(clean) => *value = clean,
+                    Err(reason) => check(Err(FieldError::new(field, reason))),
+                },
+            }
         }
         f.custom.retain(|_, v| !v.is_null());
         for def in self.custom_fields.values() {
             if def.required && !f.custom.contains_key(&def.name) {
-                return Err(FieldError::new(format!("custom:{}", def.name), "is required"));
+                check(Err(FieldError::new(format!("custom:{}", def.name), "is required")));
             }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
         }
         Ok(self.privacy.strip(kind, f))
     }
+
+    fn check_id(&self, doc: &IdDocument, seen: &mut HashSet<String>) -> Result<(), FieldError> {
+        let field = format!("id:{}", doc.id_type);
+        self.check_code(ListName::IdType, &field, &doc.id_type)?;
+        if normalize_id_value(&doc.value).is_empty() {
+            return Err(FieldError::new(field, "empty ID value"));
+        }
+        if doc.value.chars().count() > 64 || looks_like_formula(&doc.value) {
+            return Err(FieldError::new(field, "not a valid ID value"));
+        }
+        if let Some(e) = &doc.expiry {
+            parse_date(e).ok_or_else(|| FieldError::new(field.clone(), "expiry is not a YYYY-MM-DD date"))?;
+        }
+        if !seen.insert(doc.id_type.clone()) {
+            return Err(FieldError::new(field, "one ID per type"));
+        }
+        Ok(())
+    }
+}
+
+/// A name or reference: bounded, not a formula, one line.
+fn check_text(field: &str, s: &str) -> Result<(), FieldError> {
+    if s.chars().count() > MAX_TEXT_CHARS {
+        return Err(FieldError::new(field, format!("longer than {MAX_TEXT_CHARS} characters")));
+    }
+    if looks_like_formula(s) {
+        return Err(FieldError::new(field, "starts like a spreadsheet formula (=, +, -, @)"));
+    }
+    if s.chars().any(|c| c.is_control()) {
+        return Err(FieldError::new(field, "contains control characters or line breaks"));
+    }
+    Ok(())
+}
+
+fn check_birth_date(text: &str) -> Result<(), FieldError> {
+    let date = parse_date(text).ok_or_else(|| FieldError::new("birth_date", "not a date in YYYY-MM-DD form"))?;
+    if date > crate::clock::today() {
+        return Err(FieldError::new("birth_date", "is in the future"));
+    }
+    if date.year() < 1880 {
+        return Err(FieldError::new("birth_date", "is before 1880"));
+    }
+    Ok(())
 }
 
 /// Coerces a custom value (JSON, or text from a CSV cell) to the field's type.

@@ -120,7 +120,7 @@ fn register(
     let options =
         br_core::synth::GenOptions { individuals, duplicate_rate: 0.0, seed, id_prefix: Some(format!("S{seed}")) };
     let generated = br_core::synth::generate(&dir.join(format!("gen{seed}")), &options).unwrap();
-    let import = br_core::io::import::import_csv(
+    let import = br_core::io::import::import_file(
         store,
         session,
         Path::new(&generated.registrants_file),

@@ -152,6 +152,8 @@ values: { [key in string]?: { [key in string]?: string } },
  */
 date_format: string | null, };
 
+export type ColumnValues = { column: string, codes: Array<string>, values: Array<SeenValue>, };
+
 export type Count = { 
 /**
  * The area, sex or band code; `None` where the registrant has none.
@@ -605,7 +607,12 @@ day: string, runs: number, inserted: number, updated: number, rejected: number, 
 
 export type ImportOptions = { mapping: ColumnMapping | null, 
 /**
- * Rows per transaction; 10,000 when absent.
+ * The workbook's sheet (or the zip's CSV file) to read; absent, a form's repeat group when there is
+ * one, otherwise the first.
+ */
+sheet: string | null, 
+/**
+ * Rows per transaction; 50,000 when absent.
  */
 batch_rows: number | null, 
 /**
@@ -620,17 +627,41 @@ defer_list_indexes: boolean | null, };
 
 export type ImportPhase = "writing" | "indexing";
 
-export type ImportPreview = { headers: Array<string>, 
+export type ImportPreview = { 
 /**
- * Per header, the import column it fills, if any.
+ * What the file is, and its other sheets.
  */
-targets: Array<string | null>, unmapped: Array<string>, rows: Array<PreviewRow>, file_bytes: number, };
+source: TableInfo, headers: Array<string>, 
+/**
+ * Per header, the import column it fills under the mapping, if any.
+ */
+targets: Array<string | null>, unmapped: Array<string>, 
+/**
+ * Import columns every import needs that no header fills yet (`external_id`, `given_name`).
+ */
+missing: Array<string>, 
+/**
+ * For headers the mapping leaves unmapped: the import column each most likely means.
+ */
+suggested_columns: { [key in string]?: string }, 
+/**
+ * When the mapping has no date format and the birth dates are not `YYYY-MM-DD`: the format they are in.
+ */
+suggested_date_format: string | null, 
+/**
+ * Values of coded columns (under the mapping and the suggested columns) that are not codes.
+ */
+values: Array<ColumnValues>, rows: Array<PreviewRow>, file_bytes: number, };
 
-export type ImportPreviewRequest = { mapping: ColumnMapping | null, 
+export type ImportPreviewRequest = ({ upload: string, } | { path: string, }) & { mapping: ColumnMapping | null, 
+/**
+ * As in the import's options.
+ */
+sheet: string | null, 
 /**
  * Rows to show; 20 when absent, at most 1,000.
  */
-rows: number | null, } & ({ upload: string, } | { path: string, });
+rows: number | null, };
 
 export type ImportProgress = { phase: ImportPhase, bytes_done: number, bytes_total: number, rows_read: number, inserted: number, updated: number, rejected: number, };
 
@@ -846,13 +877,13 @@ rule?: string, target?: RegistrantKind, pmt_expression?: string, pmt_threshold?:
 
 export type PreviewRow = { 
 /**
- * Line in the file (the header is line 1).
+ * The row's line (in a workbook, its row number).
  */
 line: number, cells: Array<string>, 
 /**
- * Why the import would reject this row, if it would.
+ * Every reason the import would reject this row; empty when it would not.
  */
-error: PreviewError | null, };
+errors: Array<PreviewError>, };
 
 export type PrivacyProfile = { 
 /**
@@ -1065,6 +1096,20 @@ export type SearchResponse = { items: Array<RegistrantSummary>, next_cursor: str
  */
 similar_from: number | null, };
 
+export type SeenValue = { value: string, 
+/**
+ * Rows of the sample that hold it.
+ */
+rows: number, 
+/**
+ * The code the mapping turns it into, if it does.
+ */
+mapped: string | null, 
+/**
+ * The code it most likely means.
+ */
+suggested: string | null, };
+
 export type SessionInfo = { user_id: string, username: string, role: Role, permissions: Array<Permission>, };
 
 export type SessionInfoRequest = Record<string, never>;
@@ -1106,6 +1151,8 @@ at: string,
 public_key: string, signature: string, };
 
 export type SortKey = "reference" | "name" | "birth_date";
+
+export type SourceKind = "csv" | "workbook" | "odk_zip";
 
 export type StateTotal = { state: string, count: number, 
 /**
@@ -1180,6 +1227,20 @@ server_head: number, conflicts_open: number, rejected: number, };
 export type SyncStatusRequest = Record<string, never>;
 
 export type SyncSummary = { pushed: number, push_duplicates: number, rejected: number, push_conflicts: number, pulled: number, applied: number, unchanged: number, conflicts: number, cursor: number, head: number, };
+
+export type TableInfo = { kind: SourceKind, 
+/**
+ * The workbook's sheets or the zip's CSV files, in order; empty for a CSV file.
+ */
+sheets: Array<string>, 
+/**
+ * The sheet (or file in the zip) read.
+ */
+sheet: string | null, 
+/**
+ * When the sheet is a form's repeat group: the sheet of submissions its rows were joined with.
+ */
+joined_with: string | null, };
 
 export type TransferFee = { "type": "percent", basis_points: number, } | { "type": "fixed", amount: number, };
 

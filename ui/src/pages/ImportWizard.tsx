@@ -1,23 +1,8 @@
-// The import wizard: choose a file, map its columns (saved mappings remembered by name), preview the first
-// rows with the verdict the import would give each, run with progress and cancel, then a summary.
+// The import wizard: choose a file (CSV, a workbook's sheet, a form server's export), map its columns
+// (guessed, or from a saved mapping) and its values, preview the first rows with every reason the import
+// would reject each, run with progress and cancel, then a summary.
 import { useMemo, useState } from "react";
-import {
-  Alert,
-  Badge,
-  Button,
-  Card,
-  Group,
-  Progress as ProgressBar,
-  ScrollArea,
-  Select,
-  SimpleGrid,
-  Stack,
-  Stepper,
-  Table,
-  Text,
-  TextInput,
-  Title,
-} from "@mantine/core";
+import { Alert, Button, Card, Group, Progress as ProgressBar, Select, SimpleGrid, Stack, Stepper, Text, Title } from "@mantine/core";
 import { notify } from "../components/attempt";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
@@ -31,6 +16,13 @@ import { useList } from "../components/lists";
 import { FileField } from "../components/PathField";
 import { deliver, inputFile } from "../api/files";
 import { useAction } from "../components/useAction";
+import { ColumnsStep, MissingColumns, SaveMapping } from "../components/import/ColumnsStep";
+import { PreviewTable } from "../components/import/PreviewTable";
+import { ValuesCard } from "../components/import/ValuesCard";
+import { acceptGuesses, acceptValueGuesses, type Guessed, mapValue, missingColumns, NO_GUESSES } from "../app/importGuesses";
+
+/** What the import reads: CSV, Excel and OpenDocument workbooks (KoboToolbox), ODK Central's zip. */
+const IMPORT_EXTENSIONS = ["csv", "xlsx", "ods", "zip"];
 
 const EMPTY_MAPPING: ColumnMapping = { columns: {}, values: {}, date_format: null };
 
@@ -52,7 +44,9 @@ export function ImportWizard() {
   const queryClient = useQueryClient();
   const [step, setStep] = useState(0);
   const [path, setPath] = useState("");
+  const [sheet, setSheet] = useState<string | null>(null);
   const [mapping, setMapping] = useState<ColumnMapping>(EMPTY_MAPPING);
+  const [guessed, setGuessed] = useState<Guessed>(NO_GUESSES);
   const [mappingName, setMappingName] = useState("");
   const [preview, setPreview] = useState<ImportPreview | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -70,13 +64,34 @@ export function ImportWizard() {
     [t, idTypes.data, customFields.data],
   );
 
+  const savedMapping = (name: string) => saved.data?.mappings.find((m) => m.name === name)?.mapping ?? EMPTY_MAPPING;
   const previewing = useAction();
-  const loadPreview = (m: ColumnMapping) =>
-    previewing.run(async () => setPreview(await api.call("import.preview", { ...inputFile(path), mapping: m, rows: 20 })));
+  const fetchPreview = (m: ColumnMapping, s: string | null) => api.call("import.preview", { ...inputFile(path), mapping: m, sheet: s, rows: 20 });
+  /** Reads the file (or another of its sheets) and takes the guesses for what the mapping leaves open. */
+  const openFile = (s: string | null) =>
+    previewing.run(async () => {
+      const p = await fetchPreview(mapping, s);
+      const accepted = acceptGuesses(mapping, p, s === sheet ? guessed : NO_GUESSES);
+      setSheet(p.source.sheet);
+      setPreview(p);
+      setMapping(accepted.mapping);
+      setGuessed(accepted.guessed);
+    });
+  /** The verdicts under the mapping; codes guessed for values seen the first time are taken, and judged too. */
+  const judge = (m: ColumnMapping) =>
+    previewing.run(async () => {
+      let p = await fetchPreview(m, sheet);
+      const accepted = acceptValueGuesses(m, p, guessed);
+      if (accepted.guessed.values.length > guessed.values.length) p = await fetchPreview(accepted.mapping, sheet);
+      setMapping(accepted.mapping);
+      setGuessed(accepted.guessed);
+      setPreview(p);
+    });
 
   const event = progress["import.run"];
   const live = event?.kind === "import" ? event : undefined;
-  const rejectedInPreview = preview?.rows.filter((r) => r.error).length ?? 0;
+  const rejectedInPreview = preview?.rows.filter((r) => r.errors.length > 0).length ?? 0;
+  const missing = preview ? missingColumns(preview, mapping) : [];
 
   return (
     <Stack>
@@ -85,7 +100,19 @@ export function ImportWizard() {
         <Stepper.Step label={t("import.step_file")}>
           <Card withBorder>
             <Stack>
-              <FileField label={t("import.file")} value={path} onChange={setPath} extensions={["csv"]} />
+              <FileField
+                label={t("import.file")}
+                description={t("import.file_hint")}
+                value={path}
+                onChange={(p) => {
+                  // Another file starts from the chosen saved mapping, not from the last file's columns and guesses.
+                  setPath(p);
+                  setSheet(null);
+                  setGuessed(NO_GUESSES);
+                  setMapping(savedMapping(mappingName));
+                }}
+                extensions={IMPORT_EXTENSIONS}
+              />
               <Select
                 label={t("import.saved_mapping")}
                 description={t("import.saved_mapping_hint")}
@@ -94,7 +121,8 @@ export function ImportWizard() {
                 value={mappingName || null}
                 onChange={(name) => {
                   setMappingName(name ?? "");
-                  setMapping(saved.data?.mappings.find((m) => m.name === name)?.mapping ?? EMPTY_MAPPING);
+                  setGuessed(NO_GUESSES);
+                  setMapping(savedMapping(name ?? ""));
                 }}
               />
               <ErrorNote error={previewing.error} />
@@ -103,7 +131,7 @@ export function ImportWizard() {
                   disabled={!path.trim()}
                   loading={previewing.busy}
                   onClick={async () => {
-                    if (await loadPreview(mapping)) setStep(1);
+                    if (await openFile(sheet)) setStep(1);
                   }}
                 >
                   {t("common.next")}
@@ -116,44 +144,29 @@ export function ImportWizard() {
           {preview && (
             <Card withBorder>
               <Stack>
-                <Text size="sm">{t("import.columns_hint")}</Text>
-                <SimpleGrid cols={{ base: 1, md: 2 }}>
-                  {preview.headers.map((h, i) => (
-                    <Select
-                      key={h}
-                      label={h}
-                      placeholder={t("import.not_imported")}
-                      clearable
-                      searchable
-                      data={targets}
-                      value={mapping.columns[h] ?? preview.targets[i] ?? null}
-                      onChange={(v) => setMapping(mapColumn(mapping, h, v))}
-                    />
-                  ))}
-                </SimpleGrid>
-                <TextInput
-                  label={t("import.date_format")}
-                  description={t("import.date_format_hint")}
-                  value={mapping.date_format ?? ""}
-                  onChange={(e) => setMapping({ ...mapping, date_format: e.currentTarget.value || null })}
+                <ColumnsStep
+                  preview={preview}
+                  mapping={mapping}
+                  guessed={guessed}
+                  targets={targets}
+                  onMapColumn={(h, target) => setMapping(mapColumn(mapping, h, target))}
+                  onDateFormat={(date_format) => setMapping({ ...mapping, date_format })}
+                  onSheet={(s) => void openFile(s)}
+                  choosingSheet={previewing.busy}
                 />
-                <Group align="end">
-                  <TextInput label={t("import.mapping_name")} value={mappingName} onChange={(e) => setMappingName(e.currentTarget.value)} />
-                  <Button
-                    variant="default"
-                    disabled={!mappingName.trim()}
-                    onClick={async () => {
-                      try {
-                        await api.call("import.mapping_save", { name: mappingName.trim(), mapping });
-                        notify(t, { color: "green", message: t("import.mapping_saved") });
-                      } catch (e) {
-                        notify(t, { color: "red", message: errorMessage(t, e) });
-                      }
-                    }}
-                  >
-                    {t("import.save_mapping")}
-                  </Button>
-                </Group>
+                <SaveMapping
+                  name={mappingName}
+                  onName={setMappingName}
+                  onSave={async () => {
+                    try {
+                      await api.call("import.mapping_save", { name: mappingName.trim(), mapping });
+                      notify(t, { color: "green", message: t("import.mapping_saved") });
+                    } catch (e) {
+                      notify(t, { color: "red", message: errorMessage(t, e) });
+                    }
+                  }}
+                />
+                <MissingColumns missing={missing} />
                 <ErrorNote error={previewing.error} />
                 <Group>
                   <Button variant="default" onClick={() => setStep(0)}>
@@ -161,8 +174,10 @@ export function ImportWizard() {
                   </Button>
                   <Button
                     loading={previewing.busy}
+                    disabled={missing.length > 0}
+                    data-testid="import-columns-next"
                     onClick={async () => {
-                      if (await loadPreview(mapping)) setStep(2);
+                      if (await judge(mapping)) setStep(2);
                     }}
                   >
                     {t("common.next")}
@@ -176,56 +191,19 @@ export function ImportWizard() {
           {preview && (
             <Stack>
               {preview.unmapped.length > 0 && <Alert color="yellow">{t("import.unmapped", { columns: preview.unmapped.join(", ") })}</Alert>}
+              <ValuesCard values={preview.values} mapping={mapping} guessed={guessed} onMapValue={(column, value, code) => void judge(mapValue(mapping, column, value, code))} />
               <Text size="sm" data-testid="preview-verdict">
                 {t("import.preview_summary", { shown: preview.rows.length, bad: rejectedInPreview })}
               </Text>
-              <ScrollArea>
-                <Table striped withTableBorder fz="xs">
-                  <Table.Thead>
-                    <Table.Tr>
-                      <Table.Th>{t("import.line")}</Table.Th>
-                      <Table.Th>{t("import.verdict")}</Table.Th>
-                      {preview.headers.map((h, i) => (
-                        <Table.Th key={h}>
-                          {h}
-                          {(mapping.columns[h] ?? preview.targets[i]) && (
-                            <Text size="xs" c="dimmed">
-                              → {mapping.columns[h] ?? preview.targets[i]}
-                            </Text>
-                          )}
-                        </Table.Th>
-                      ))}
-                    </Table.Tr>
-                  </Table.Thead>
-                  <Table.Tbody>
-                    {preview.rows.map((r) => (
-                      <Table.Tr key={r.line}>
-                        <Table.Td>{r.line}</Table.Td>
-                        <Table.Td>
-                          {r.error ? (
-                            <Badge color="red" title={r.error.reason}>
-                              {r.error.column}: {r.error.reason}
-                            </Badge>
-                          ) : (
-                            <Badge color="green">
-                              {t("import.ok")}
-                            </Badge>
-                          )}
-                        </Table.Td>
-                        {r.cells.map((c, i) => (
-                          <Table.Td key={i}>{c}</Table.Td>
-                        ))}
-                      </Table.Tr>
-                    ))}
-                  </Table.Tbody>
-                </Table>
-              </ScrollArea>
+              <PreviewTable preview={preview} mapping={mapping} targets={targets} />
+              <ErrorNote error={previewing.error} />
               <Group>
                 <Button variant="default" onClick={() => setStep(1)}>
                   {t("common.back")}
                 </Button>
                 <Button
                   data-testid="import-run"
+                  disabled={previewing.busy}
                   onClick={async () => {
                     setStep(3);
                     setRunning(true);
@@ -234,7 +212,7 @@ export function ImportWizard() {
                     try {
                       const s = await api.call("import.run", {
                         ...inputFile(path),
-                        options: { mapping, batch_rows: null, rejects_path: null, defer_list_indexes: null },
+                        options: { mapping, sheet, batch_rows: null, rejects_path: null, defer_list_indexes: null },
                       });
                       setSummary(s.result);
                       deliver(s.downloads);
@@ -306,6 +284,7 @@ export function ImportWizard() {
                         setStep(0);
                         setSummary(null);
                         setPreview(null);
+                        setGuessed(NO_GUESSES);
                       }}
                     >
                       {t("import.another")}

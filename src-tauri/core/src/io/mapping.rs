@@ -100,6 +100,24 @@ pub struct ResolvedColumns {
     pub targets: Vec<Option<Target>>,
     pub unmapped: Vec<String>,
     pub date_format: Option<Vec<time::format_description::OwnedFormatItem>>,
+    /// Import columns every file needs that no column fills: `external_id`, and `given_name` standing for
+    /// a given or a family name.
+    pub missing: Vec<String>,
+    /// The file's first column names, for the error that says what is missing.
+    found: String,
+}
+
+impl ResolvedColumns {
+    /// Refuses a file without an external id or a name column (the wizard's mapping step fills them).
+    pub fn require_identity(&self) -> Result<()> {
+        if self.missing.is_empty() {
+            return Ok(());
+        }
+        Err(CoreError::ImportFileInvalid(format!(
+            "required columns missing: the file needs external_id and given_name or family_name ({}); map its columns to them",
+            self.found
+        )))
+    }
 }
 
 impl ColumnMapping {
@@ -148,25 +166,27 @@ impl ColumnMapping {
                 }
             }
         }
-        if !seen.contains_key("external_id") || !(seen.contains_key("given_name") || seen.contains_key("family_name")) {
-            // The columns found help a person map them; a first line that is not a row of column names
-            // (any other file) is not repeated back, it may hold anything.
-            let names: Vec<&str> = headers.iter().take(30).collect();
-            let found = if names.len() > 1 && names.iter().all(|h| h.chars().count() <= 64) {
-                format!("found: {}", names.join(", "))
-            } else {
-                "the first line is not a row of column names".to_string()
-            };
-            return Err(CoreError::ImportFileInvalid(format!(
-                "required columns missing: the file needs external_id and given_name or family_name ({found})"
-            )));
+        let mut missing = Vec::new();
+        if !seen.contains_key("external_id") {
+            missing.push("external_id".to_string());
         }
+        if !(seen.contains_key("given_name") || seen.contains_key("family_name")) {
+            missing.push("given_name".to_string());
+        }
+        // The columns found help a person map them; a first line that is not a row of column names
+        // (any other file) is not repeated back, it may hold anything.
+        let names: Vec<&str> = headers.iter().take(30).collect();
+        let found = if names.len() > 1 && names.iter().all(|h| h.chars().count() <= 64) {
+            format!("found: {}", names.join(", "))
+        } else {
+            "the first line is not a row of column names".to_string()
+        };
         let date_format = match &self.date_format {
             Some(f) => Some(vec![time::format_description::parse_owned::<2>(f)
                 .map_err(|e| CoreError::MappingInvalid(format!("date_format: {e}")))?]),
             None => None,
         };
-        Ok(ResolvedColumns { targets, unmapped, date_format })
+        Ok(ResolvedColumns { targets, unmapped, date_format, missing, found })
     }
 
     pub fn map_value<'a>(&'a self, target: &str, value: &'a str) -> &'a str {

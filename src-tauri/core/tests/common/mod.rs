@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use br_core::auth::{Role, Session};
-use br_core::io::import::{import_csv, ImportOptions, ImportSummary};
+use br_core::io::import::{import_file, ImportOptions, ImportSummary};
 use br_core::secret::Secret;
 use br_core::store::keys::Unlock;
 use br_core::{CreateRegistry, Registry};
@@ -68,7 +68,7 @@ impl Fixture {
     }
 
     pub fn import(&self, session: &Session, path: &Path, options: &ImportOptions) -> br_core::Result<ImportSummary> {
-        import_csv(self.registry.store(), session, path, options, &|_| {}, &AtomicBool::new(false))
+        import_file(self.registry.store(), session, path, options, &|_| {}, &AtomicBool::new(false))
     }
 
     /// Counts and content of everything a person would call "the registry": a fingerprint to compare.

@@ -296,7 +296,7 @@ impl Desk {
 
     pub fn import(&self, csv: &str) {
         let path = self.file("people.csv", csv);
-        let s = br_core::io::import::import_csv(
+        let s = br_core::io::import::import_file(
             self.registry.store(),
             &self.admin,
             &path,
