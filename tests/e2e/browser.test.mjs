@@ -237,6 +237,14 @@ test("search by name and by ID, open a beneficiary, reveal the ID and find the r
   await checkAccessibility("audit");
 });
 
+/** Confirms the dialog a consequential button opened, once it says what will happen. */
+async function confirmDialog(consequence) {
+  const dialog = page.getByRole("dialog");
+  await dialog.getByTestId("consequence").filter({ hasText: consequence }).waitFor();
+  await dialog.getByTestId("confirm").click();
+  await dialog.waitFor({ state: "hidden" });
+}
+
 /** Chooses `option` in the Mantine select `field`. */
 async function pick(field, option) {
   await field.click();
@@ -326,8 +334,10 @@ test("a new program: wizard, a rule with an error, the live count, enrol, pause,
   await page.getByTestId("program-create").click();
   await page.getByTestId("program-state").getByText("Draft").waitFor();
   await page.getByTestId("program-activate").click();
+  await confirmDialog("becomes active: people can be enrolled and cycles created");
   await page.getByTestId("program-state").getByText("Active").waitFor();
   await page.getByTestId("enrol-all").click();
+  await confirmDialog(`The rule now selects ${preview.toLocaleString("en-US")} people`);
   await page.getByTestId("enrol-summary").waitFor();
   await page.getByTestId("count-enrolled").filter({ hasText: preview.toLocaleString("en-US") }).waitFor();
   await page.getByTestId("member-table").getByRole("checkbox").first().check();
@@ -547,7 +557,13 @@ test("duplicates: found, compared side by side, one pair kept apart, one merged"
   await page.getByTestId("dedup-not-duplicates").click();
   await page.getByText(`To review: ${(before - 1).toLocaleString("en-US")}`).waitFor();
   await rows.first().click();
+  // Merging asks first, saying what moves, and then says what moved.
   await page.getByTestId("dedup-review").getByRole("button", { name: /Keep this record/ }).first().click();
+  await page.getByRole("dialog").getByTestId("consequence").filter({ hasText: /will be merged into .* Program memberships moving: \d+/ }).waitFor();
+  await page.waitForFunction(() => [...document.querySelectorAll("[role=dialog]")].some((d) => getComputedStyle(d).opacity === "1"));
+  await screenshot(page, "13b-merge-confirmation");
+  await confirmDialog("nothing deleted");
+  await page.getByRole("alert").filter({ hasText: /merged into/ }).first().waitFor();
   await page.getByText(`To review: ${(before - 2).toLocaleString("en-US")}`).waitFor();
 });
 

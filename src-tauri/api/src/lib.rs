@@ -167,6 +167,7 @@ operations!(
     br_core::dedup::review::DuplicateQueueQuery,
     ops::DecideDuplicatesRequest,
     ops::MergeDuplicatesRequest,
+    ops::MergePreviewRequest,
     ops::DedupQualityRequest,
     ops::DedupThresholdsRequest,
     ops::SetDedupThresholdsRequest,

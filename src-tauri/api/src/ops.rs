@@ -19,10 +19,10 @@ use ts_rs::TS;
 use crate::files::{Delivered, Download, InputFile, OutputFile};
 use crate::Context;
 use br_core::backup::{self, BackupSummary};
+use br_core::dedup::merge::{self, MergeSummary};
 use br_core::dedup::quality::DedupQuality;
 use br_core::dedup::review::{
     self as dedup, Decision, DedupRequest, DedupSummary, DuplicateGroup, DuplicateQueue, DuplicateQueueQuery,
-    MergeSummary,
 };
 use br_core::dedup::thresholds::DedupThresholds;
 use br_core::disbursement::approval::{Decide, WorkflowSummary};
@@ -689,7 +689,21 @@ impl Operation for MergeDuplicatesRequest {
     const CHANGES: &'static [&'static str] = &["duplicates", "programs", "memberships", "registrants", "dashboard"];
     type Response = MergeSummary;
     fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<MergeSummary> {
-        dedup::merge(registry(ctx).store(), session, self.group, &self.keep)
+        merge::merge(registry(ctx).store(), session, self.group, &self.keep)
+    }
+}
+
+/// What a merge would move, for the confirmation before it; changes nothing.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct MergePreviewRequest {
+    pub group: uuid::Uuid,
+    pub keep: RegistrantKey,
+}
+impl Operation for MergePreviewRequest {
+    const NAME: &'static str = "dedup.merge_preview";
+    type Response = MergeSummary;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<MergeSummary> {
+        merge::merge_preview(registry(ctx).store(), session, self.group, &self.keep)
     }
 }
 

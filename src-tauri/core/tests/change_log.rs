@@ -5,6 +5,7 @@ mod common;
 
 use std::sync::atomic::AtomicBool;
 
+use br_core::dedup::merge;
 use br_core::dedup::review::{self, DedupRequest};
 use br_core::io::import::ImportOptions;
 use br_core::outbox::read_records;
@@ -49,7 +50,7 @@ K2,Hassan,Musa,male,1970-01-01,D02,H9,head,NID2,VC77
         .unwrap();
     let before = last_seq(&fx);
 
-    let summary = review::merge(store, &fx.admin, group, &RegistrantKey::Reference(k1.clone())).unwrap();
+    let summary = merge::merge(store, &fx.admin, group, &RegistrantKey::Reference(k1.clone())).unwrap();
     assert_eq!((summary.ids_moved, summary.memberships_moved), (1, 1));
 
     // The rows moved...

@@ -6,6 +6,7 @@ mod common;
 use std::sync::atomic::AtomicBool;
 
 use br_core::auth::Role;
+use br_core::dedup::merge;
 use br_core::dedup::review::{self, Decision, DedupRequest, DuplicateQueueQuery, GroupStatus};
 use br_core::io::import::ImportOptions;
 use br_core::program::membership;
@@ -155,16 +156,28 @@ fn a_person_decides_and_merges_and_nothing_is_deleted() {
         Ok(())
     }).unwrap();
     let before = fx.fingerprint();
-    let e =
-        review::merge(store, &fx.admin, in_program.groups[0].id, &RegistrantKey::Reference(p4.clone())).unwrap_err();
+    let e = merge::merge(store, &fx.admin, in_program.groups[0].id, &RegistrantKey::Reference(p4.clone())).unwrap_err();
     assert_eq!(e.code(), ErrorCode::MergeConflict);
     assert_eq!(fx.fingerprint(), before);
+    let said_first =
+        merge::merge_preview(store, &fx.admin, in_program.groups[0].id, &RegistrantKey::Reference(p4.clone()));
+    assert_eq!(said_first.unwrap_err().code(), ErrorCode::MergeConflict, "the confirmation shows the refusal");
     fx.registry.store().write(|tx| {
         tx.conn().execute("UPDATE program_memberships SET state_before_duplicate = 'enrolled' WHERE registrant = (SELECT rowid FROM registrants WHERE reference = ?1)", [&p5])?;
         Ok(())
     }).unwrap();
 
-    let m = review::merge(store, &fx.admin, in_program.groups[0].id, &RegistrantKey::Reference(p4.clone())).unwrap();
+    // What the confirmation says is what the merge then does, and saying it changes nothing.
+    let before = fx.fingerprint();
+    let audited = count(&fx, "SELECT count(*) FROM audit_log");
+    let said =
+        merge::merge_preview(store, &fx.admin, in_program.groups[0].id, &RegistrantKey::Reference(p4.clone())).unwrap();
+    assert_eq!((fx.fingerprint(), count(&fx, "SELECT count(*) FROM audit_log")), (before, audited));
+    let m = merge::merge(store, &fx.admin, in_program.groups[0].id, &RegistrantKey::Reference(p4.clone())).unwrap();
+    assert_eq!(
+        (said.kept, said.merged, said.ids_moved, said.memberships_moved, said.memberships_exited),
+        (m.kept.clone(), m.merged.clone(), m.ids_moved, m.memberships_moved, m.memberships_exited)
+    );
     assert_eq!(m.merged, vec![p5.clone()]);
     assert_eq!(m.memberships_exited, 1);
     let kept = membership::of_registrant(store, &fx.admin, &RegistrantKey::Reference(p4.clone())).unwrap();
@@ -178,7 +191,7 @@ fn a_person_decides_and_merges_and_nothing_is_deleted() {
     assert_eq!(count(&fx, "SELECT count(*) FROM registrants"), 7, "nothing deleted");
     assert_eq!(count(&fx, "SELECT count(*) FROM audit_log WHERE action = 'registrant.merge'"), 1);
     let merged_again =
-        review::merge(store, &fx.admin, in_program.groups[0].id, &RegistrantKey::Reference(p4)).unwrap_err();
+        merge::merge(store, &fx.admin, in_program.groups[0].id, &RegistrantKey::Reference(p4)).unwrap_err();
     assert_eq!(merged_again.code(), ErrorCode::TransitionNotAllowed);
     let group = queue(&fx, Some(key)).groups;
     assert!(group.is_empty());

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
 
 use br_core::auth::{Role, Session};
+use br_core::dedup::merge;
 use br_core::dedup::review::{self, Decision, DedupRequest, DuplicateQueueQuery, GroupStatus};
 use br_core::disbursement::approval::{self, Decide, DecisionKind};
 use br_core::disbursement::cycle::{self, CreateCycle, CycleAction, MembersFrom};
@@ -116,9 +117,9 @@ fn registry_work(s: &Story) {
     .groups;
     assert!(open.len() >= 4, "the generated duplicates give groups to decide: {}", open.len());
     review::decide(store, &fx.admin, open[0].id, Decision::NotDuplicates, Some("twins")).unwrap();
-    review::merge(store, &fx.admin, open[1].id, &RegistrantKey::Id(open[1].members[0].id)).unwrap();
+    merge::merge(store, &fx.admin, open[1].id, &RegistrantKey::Id(open[1].members[0].id)).unwrap();
     review::decide(store, &fx.admin, open[2].id, Decision::Duplicates, None).unwrap();
-    review::merge(store, &fx.admin, open[2].id, &RegistrantKey::Id(open[2].members[1].id)).unwrap();
+    merge::merge(store, &fx.admin, open[2].id, &RegistrantKey::Id(open[2].members[1].id)).unwrap();
     review::decide(store, &fx.admin, open[3].id, Decision::Duplicates, Some("check the IDs")).unwrap();
 }
 
@@ -179,7 +180,7 @@ K2,Hassan,Qasim,male,1951-01-01,D02,HK,head,NIDK1,VCK2
         "SELECT g.id FROM duplicate_groups g JOIN duplicate_members m ON m.group_rowid = g.rowid
          JOIN registrants r ON r.rowid = m.registrant WHERE r.external_id = 'K1' AND g.status = 'open'",
     )[0];
-    let merged = review::merge(store, &fx.admin, group, &k("K1")).unwrap();
+    let merged = merge::merge(store, &fx.admin, group, &k("K1")).unwrap();
     assert_eq!((merged.ids_moved, merged.memberships_moved), (1, 1));
 }
 

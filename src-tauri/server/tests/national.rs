@@ -96,7 +96,7 @@ fn headquarters_and_two_districts_share_one_registry_each_seeing_its_scope() {
     let group: Uuid = north.column("SELECT id FROM duplicate_groups WHERE status = 'open' LIMIT 1")[0];
     let keep: String =
         north.column::<String>("SELECT reference FROM registrants WHERE external_id = 'NDUP'")[0].clone();
-    br_core::dedup::review::merge(
+    br_core::dedup::merge::merge(
         store,
         &north.admin,
         group,

@@ -755,6 +755,8 @@ export type MergeDuplicatesRequest = { group: string,
  */
 keep: RegistrantKey, };
 
+export type MergePreviewRequest = { group: string, keep: RegistrantKey, };
+
 export type MergeSummary = { kept: string, merged: Array<string>, ids_moved: number, memberships_moved: number, memberships_exited: number, };
 
 export type ModelSummary = { 
@@ -1349,6 +1351,7 @@ export type Operations = {
   "dedup.queue": [DuplicateQueueQuery, DuplicateQueue];
   "dedup.decide": [DecideDuplicatesRequest, DuplicateGroup];
   "dedup.merge": [MergeDuplicatesRequest, MergeSummary];
+  "dedup.merge_preview": [MergePreviewRequest, MergeSummary];
   "dedup.quality": [DedupQualityRequest, DedupQuality];
   "dedup.thresholds": [DedupThresholdsRequest, DedupThresholds];
   "dedup.set_thresholds": [SetDedupThresholdsRequest, DedupThresholds];

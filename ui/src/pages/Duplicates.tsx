@@ -4,10 +4,12 @@ import { useState } from "react";
 import { Anchor, Badge, Button, Card, Grid, Group, NumberInput, SimpleGrid, Stack, Table, Text, Textarea, Title } from "@mantine/core";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
-import type { DedupSummary, DedupThresholds, DuplicateGroup, GroupStatus } from "../api/bindings";
+import type { TFunction } from "i18next";
+import type { DedupSummary, DedupThresholds, DuplicateGroup, GroupStatus, MergeSummary } from "../api/bindings";
 import { api } from "../api/client";
 import { hrefOf } from "../app/route";
 import { useSession } from "../app/session";
+import { ConfirmButton } from "../components/ConfirmButton";
 import { ErrorNote } from "../components/ErrorNote";
 import { useAction } from "../components/useAction";
 
@@ -141,6 +143,12 @@ function Record({ reference }: { reference: string }) {
   );
 }
 
+/** What a merge moves, before it is done or after. */
+function mergeWords(t: TFunction, s: MergeSummary, when: "before" | "after"): string {
+  const values = { kept: s.kept, merged: s.merged.join(", "), ids: s.ids_moved, moved: s.memberships_moved, exited: s.memberships_exited };
+  return t(when === "before" ? "dedup.merge_consequence" : "dedup.merged", values);
+}
+
 function Review({ group, onDone }: { group: DuplicateGroup; onDone: () => void }) {
   const { t } = useTranslation();
   const { can } = useSession();
@@ -158,9 +166,18 @@ function Review({ group, onDone }: { group: DuplicateGroup; onDone: () => void }
             </Group>
             <Record reference={m.reference} />
             {decidable && group.kind === "individual" && (
-              <Button size="xs" mt="xs" variant="light" onClick={() => void act.run(async () => { await api.call("dedup.merge", { group: group.id, keep: { reference: m.reference } }); onDone(); })} data-testid={`merge-keep-${m.reference}`}>
-                {t("dedup.keep_this")}
-              </Button>
+              <ConfirmButton
+                label={t("dedup.keep_this")}
+                buttonProps={{ size: "xs", mt: "xs", variant: "light", "data-testid": `merge-keep-${m.reference}` }}
+                title={t("dedup.merge_title", { kept: m.reference })}
+                consequence={async () => mergeWords(t, await api.call("dedup.merge_preview", { group: group.id, keep: { reference: m.reference } }), "before")}
+                confirmLabel={t("dedup.merge_confirm")}
+                run={async () => {
+                  const merged = await api.call("dedup.merge", { group: group.id, keep: { reference: m.reference } });
+                  onDone();
+                  return mergeWords(t, merged, "after");
+                }}
+              />
             )}
           </Card>
         ))}

@@ -188,6 +188,7 @@ pub fn office() -> Office {
         ("dedup.queue", json!({})),
         ("dedup.decide", json!({"group": unknown, "decision": "not_duplicates"})),
         ("dedup.merge", json!({"group": unknown, "keep": person})),
+        ("dedup.merge_preview", json!({"group": unknown, "keep": person})),
         ("dedup.quality", json!({"path": people.display().to_string()})),
         ("dedup.thresholds", json!({})),
         ("dedup.set_thresholds", json!({"review": 0.9, "very_likely": 0.99})),

@@ -7,6 +7,7 @@ pub mod compare;
 pub(crate) mod decision;
 pub mod find;
 pub mod found;
+pub mod merge;
 pub mod model;
 pub mod names;
 pub mod person;

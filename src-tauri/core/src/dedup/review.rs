@@ -1,4 +1,4 @@
-//! Deduplication runs, the review queue, decisions and merges. Nothing is ever deleted: a merged record is
+//! Deduplication runs, the review queue and decisions (merges are in `merge`). Nothing is ever deleted: a merged record is
 //! disabled, points at the record that survived, and keeps whatever was not moved.
 
 use std::collections::{HashMap, HashSet};
@@ -17,13 +17,12 @@ use crate::audit::AuditEvent;
 use crate::auth::{require, Permission, Session};
 use crate::clock::now_rfc3339;
 use crate::error::{CoreError, Result};
-use crate::program::membership::{apply, existing, transfer, Existing, Move};
+use crate::program::membership::{apply, Existing, Move};
 use crate::program::model::MembershipState;
 use crate::program::service::{resolve as resolve_program, ProgramKey, StoredProgram};
 use crate::registry::model::RegistrantSummary;
 use crate::registry::read::{summary_from_row, SUMMARY_COLUMNS};
-use crate::registry::service::{resolve as resolve_registrant, RegistrantKey};
-use crate::registry::write::{self, StoredRow};
+
 use crate::store::{Store, Tx};
 
 #[derive(Debug, Clone, Deserialize, TS)]
@@ -181,7 +180,7 @@ pub fn run(store: &Store, session: &Session, req: &DedupRequest, cancel: &Atomic
 }
 
 /// A membership as dedup needs it: whose, its current state, and the state a duplicate hold keeps.
-struct HeldMembership {
+pub(super) struct HeldMembership {
     registrant_id: Uuid,
     current: Existing,
     before_duplicate: Option<MembershipState>,
@@ -189,7 +188,7 @@ struct HeldMembership {
 
 impl HeldMembership {
     /// The state it has, or had before a duplicate hold.
-    fn effective(&self) -> MembershipState {
+    pub(super) fn effective(&self) -> MembershipState {
         match self.current.state {
             MembershipState::Duplicated => self.before_duplicate.unwrap_or(MembershipState::Draft),
             s => s,
@@ -197,7 +196,7 @@ impl HeldMembership {
     }
 }
 
-fn membership_row(tx: &Tx<'_>, program: i64, registrant: i64) -> Result<Option<HeldMembership>> {
+pub(super) fn membership_row(tx: &Tx<'_>, program: i64, registrant: i64) -> Result<Option<HeldMembership>> {
     Ok(tx
         .conn()
         .prepare_cached(
@@ -218,7 +217,7 @@ fn membership_row(tx: &Tx<'_>, program: i64, registrant: i64) -> Result<Option<H
 }
 
 /// Moves a `duplicated` membership back to where it was before.
-fn restore(tx: &mut Tx<'_>, p: &StoredProgram, registrant: i64) -> Result<bool> {
+pub(super) fn restore(tx: &mut Tx<'_>, p: &StoredProgram, registrant: i64) -> Result<bool> {
     let Some(m) = membership_row(tx, p.rowid, registrant)? else { return Ok(false) };
     if m.current.state != MembershipState::Duplicated {
         return Ok(false);
@@ -294,7 +293,7 @@ pub enum GroupStatus {
 }
 
 impl GroupStatus {
-    fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             GroupStatus::Open => "open",
             GroupStatus::Duplicates => "duplicates",
@@ -455,14 +454,14 @@ pub fn queue(store: &Store, session: &Session, q: &DuplicateQueueQuery) -> Resul
     })
 }
 
-fn group_rowid(c: &Connection, id: Uuid) -> Result<(i64, i64, GroupStatus)> {
+pub(super) fn group_rowid(c: &Connection, id: Uuid) -> Result<(i64, i64, GroupStatus)> {
     c.prepare_cached("SELECT rowid, scope, status FROM duplicate_groups WHERE id = ?1")?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, GroupStatus::parse(&r.get::<_, String>(2)?))))
         .optional()?
         .ok_or_else(|| CoreError::not_found("duplicate group"))
 }
 
-fn group_members(c: &Connection, rowid: i64) -> Result<Vec<i64>> {
+pub(super) fn group_members(c: &Connection, rowid: i64) -> Result<Vec<i64>> {
     Ok(c.prepare_cached("SELECT registrant FROM duplicate_members WHERE group_rowid = ?1 ORDER BY registrant")?
         .query_map([rowid], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?)
@@ -477,7 +476,7 @@ fn duplicated_in(tx: &Tx<'_>, registrant: i64) -> Result<Vec<i64>> {
         .collect::<rusqlite::Result<_>>()?)
 }
 
-fn program_by_rowid(tx: &Tx<'_>, rowid: i64) -> Result<StoredProgram> {
+pub(super) fn program_by_rowid(tx: &Tx<'_>, rowid: i64) -> Result<StoredProgram> {
     let id: Uuid = tx.conn().query_row("SELECT id FROM programs WHERE rowid = ?1", [rowid], |r| r.get(0))?;
     resolve_program(tx.conn(), &ProgramKey::Id(id))
 }
@@ -537,146 +536,5 @@ pub fn decide(
             serde_json::json!({ "decision": decision, "members": members.len(), "comment": comment }),
         ))?;
         load_group(tx.conn(), rowid)
-    })
-}
-
-/// What a merge did.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct MergeSummary {
-    pub kept: String,
-    pub merged: Vec<String>,
-    pub ids_moved: u64,
-    pub memberships_moved: u64,
-    pub memberships_exited: u64,
-}
-
-fn stored(tx: &Tx<'_>, rowid: i64) -> Result<StoredRow> {
-    let id: Uuid = tx.conn().query_row("SELECT id FROM registrants WHERE rowid = ?1", [rowid], |r| r.get(0))?;
-    resolve_registrant(tx.conn(), &RegistrantKey::Id(id))
-}
-
-/// Keeps one record of a group and merges the others into it: their IDs of types the survivor lacks and
-/// their program memberships move over, their household place too if the survivor has none; then they are
-/// disabled with a pointer to the survivor. Refused, with nothing changed, when two of them are in the
-/// same program in states that contradict each other.
-pub fn merge(store: &Store, session: &Session, group: Uuid, keep: &RegistrantKey) -> Result<MergeSummary> {
-    require(store, session, Permission::DuplicatesManage, "dedup.merge")?;
-    require(store, session, Permission::RegistrantWrite, "dedup.merge")?;
-    store.write_as(session.username(), |tx| {
-        let (rowid, _, status) = group_rowid(tx.conn(), group)?;
-        if !matches!(status, GroupStatus::Open | GroupStatus::Duplicates) {
-            return Err(CoreError::TransitionNotAllowed {
-                entity: "duplicate group".into(),
-                from: status.as_str().into(),
-                to: "merged".into(),
-            });
-        }
-        let members = group_members(tx.conn(), rowid)?;
-        let survivor = resolve_registrant(tx.conn(), keep)?;
-        if !members.contains(&survivor.rowid) {
-            return Err(CoreError::InvalidInput(format!("{} is not in this group", survivor.reference)));
-        }
-        let others: Vec<StoredRow> =
-            members.iter().filter(|&&m| m != survivor.rowid).map(|&m| stored(tx, m)).collect::<Result<_>>()?;
-        let mut summary = MergeSummary {
-            kept: survivor.reference.clone(),
-            merged: others.iter().map(|o| o.reference.clone()).collect(),
-            ids_moved: 0,
-            memberships_moved: 0,
-            memberships_exited: 0,
-        };
-        let settled = |s: MembershipState| matches!(s, MembershipState::Enrolled | MembershipState::Paused | MembershipState::Exited);
-        let effective = |tx: &Tx<'_>, program: i64, r: i64| -> Result<Option<MembershipState>> {
-            Ok(membership_row(tx, program, r)?.map(|m| m.effective()))
-        };
-        // Check every program first: a refusal changes nothing.
-        for o in &others {
-            let programs: Vec<(i64, String)> = tx
-                .conn()
-                .prepare("SELECT pm.program, p.code FROM program_memberships pm JOIN programs p ON p.rowid = pm.program WHERE pm.registrant = ?1")?
-                .query_map([o.rowid], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?;
-            for (program, code) in programs {
-                let (Some(a), Some(b)) = (effective(tx, program, survivor.rowid)?, effective(tx, program, o.rowid)?) else {
-                    continue;
-                };
-                if settled(a) && settled(b) && a != b {
-                    return Err(CoreError::MergeConflict(format!(
-                        "in program {code}, {} is {} and {} is {}; settle one of them first",
-                        survivor.reference,
-                        a.as_str(),
-                        o.reference,
-                        b.as_str()
-                    )));
-                }
-            }
-        }
-        for o in &others {
-            summary.ids_moved += write::move_id_documents(tx, o, &survivor)?;
-            let programs: Vec<i64> = tx
-                .conn()
-                .prepare("SELECT program FROM program_memberships WHERE registrant = ?1")?
-                .query_map([o.rowid], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
-            for program in programs {
-                let p = program_by_rowid(tx, program)?;
-                let reason = format!("merged into {}", survivor.reference);
-                match membership_row(tx, program, survivor.rowid)? {
-                    None => {
-                        // The survivor takes over the membership, in the state it had before any duplicate hold.
-                        let state = effective(tx, program, o.rowid)?.unwrap_or(MembershipState::Draft);
-                        transfer(tx, &p, o, &survivor, state)?;
-                        summary.memberships_moved += 1;
-                    }
-                    Some(_) => {
-                        restore(tx, &p, survivor.rowid)?;
-                        if let Some(cur) = existing(tx.conn(), program, o.rowid)? {
-                            let to_exit = matches!(cur.state, MembershipState::Enrolled | MembershipState::Paused | MembershipState::Duplicated);
-                            if to_exit {
-                                apply(
-                                    tx,
-                                    Some(&cur),
-                                    Move { program: &p, rowid: o.rowid, registrant_id: o.id, to: MembershipState::Exited, reason: Some(&reason), score: None, date: None },
-                                )?;
-                                summary.memberships_exited += 1;
-                            }
-                        }
-                    }
-                }
-            }
-            // The household place: taken over if the survivor has none, else ended.
-            let survivor_household: bool = tx.conn().query_row(
-                "SELECT EXISTS (SELECT 1 FROM memberships WHERE individual_rowid = ?1 AND end_date IS NULL)",
-                [survivor.rowid],
-                |r| r.get(0),
-            )?;
-            let places: Vec<(i64, Uuid)> = tx
-                .conn()
-                .prepare(
-                    "SELECT m.group_rowid, g.id FROM memberships m JOIN registrants g ON g.rowid = m.group_rowid
-                     WHERE m.individual_rowid = ?1 AND m.end_date IS NULL ORDER BY m.group_rowid",
-                )?
-                .query_map([o.rowid], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?;
-            for (k, place) in places.into_iter().enumerate() {
-                if survivor_household || k > 0 {
-                    write::end_membership(tx, place, o)?;
-                } else {
-                    write::replace_member(tx, place, o, &survivor)?;
-                }
-            }
-            if o.status == crate::registry::model::RegistrantStatus::Active {
-                write::set_disabled(tx, o, &format!("merged into {}", survivor.reference))?;
-            }
-            write::mark_merged(tx, o, &survivor)?;
-        }
-        super::decision::record(tx, rowid, &members, DuplicateOutcome::Merged, None)?;
-        tx.audit(AuditEvent::new(session, "registrant.merge").on("registrant", survivor.id.to_string()).details(
-            serde_json::json!({
-                "kept": summary.kept, "merged": summary.merged, "ids_moved": summary.ids_moved,
-                "memberships_moved": summary.memberships_moved, "memberships_exited": summary.memberships_exited,
-            }),
-        ))?;
-        Ok(summary)
     })
 }

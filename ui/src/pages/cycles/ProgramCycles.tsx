@@ -8,6 +8,7 @@ import type { ApprovalStage, DisbursementSettings, EntitlementKind, Period, Prog
 import { api } from "../../api/client";
 import { hrefOf, navigate } from "../../app/route";
 import { useSession } from "../../app/session";
+import { ConfirmButton } from "../../components/ConfirmButton";
 import { currencyDigits, formatMoney } from "../../components/Disbursement";
 import { ErrorNote } from "../../components/ErrorNote";
 import { RuleEditor } from "../../components/RuleEditor";
@@ -154,9 +155,9 @@ function Funds({ program, manage }: { program: ProgramSummary; manage: boolean }
   const [amount, setAmount] = useState<number | string>("");
   const [reference, setReference] = useState("");
   const [post, setPost] = useState(true);
-  const add = useAction();
   const money = (n: number) => formatMoney(n, program.currency, i18n.language);
   const digits = currencyDigits(program.currency);
+  const minor = (typed: number | string) => Math.round(Number(typed) * 10 ** digits);
   return (
     <Card withBorder>
       <Title order={3} size="h5" mb="sm">
@@ -172,23 +173,22 @@ function Funds({ program, manage }: { program: ProgramSummary; manage: boolean }
           <NumberInput label={t("cycle.fund_amount", { currency: program.currency })} value={amount} onChange={setAmount} min={0} decimalScale={digits} data-testid="fund-amount" />
           <TextInput label={t("cycle.fund_reference")} value={reference} onChange={(e) => setReference(e.currentTarget.value)} />
           <Switch label={t("cycle.fund_post")} checked={post} onChange={(e) => setPost(e.currentTarget.checked)} />
-          <Button
-            disabled={!amount || Number(amount) <= 0}
-            loading={add.busy}
-            data-testid="fund-add"
-            onClick={() =>
-              void add.run(async () => {
-                await api.call("funds.add", { program: { code: program.code }, amount: Math.round(Number(amount) * 10 ** digits), currency: program.currency, reference, post });
-                setAmount("");
-                setReference("");
-              })
-            }
-          >
-            {t("cycle.fund_add")}
-          </Button>
+          <ConfirmButton
+            label={t("cycle.fund_add")}
+            buttonProps={{ disabled: !amount || Number(amount) <= 0, "data-testid": "fund-add" }}
+            title={t("cycle.fund_add_title", { program: program.name })}
+            consequence={() => t(post ? "cycle.fund_add_posted_consequence" : "cycle.fund_add_draft_consequence", { amount: money(minor(amount)), program: program.name })}
+            confirmLabel={t("cycle.fund_add")}
+            run={async () => {
+              const added = minor(amount);
+              await api.call("funds.add", { program: { code: program.code }, amount: added, currency: program.currency, reference, post });
+              setAmount("");
+              setReference("");
+              return t(post ? "cycle.fund_added_posted" : "cycle.fund_added_draft", { amount: money(added), program: program.name });
+            }}
+          />
         </Group>
       )}
-      <ErrorNote error={add.error} />
       {(balance.data?.funds.length ?? 0) > 0 && (
         <Table mt="sm">
           <Table.Tbody>
@@ -201,9 +201,17 @@ function Funds({ program, manage }: { program: ProgramSummary; manage: boolean }
                 <Table.Td>{f.created_at.slice(0, 10)}</Table.Td>
                 <Table.Td>
                   {manage && f.state === "draft" && (
-                    <Button size="xs" variant="default" onClick={() => void add.run(() => api.call("funds.set_state", { fund: f.id, state: "posted" }))}>
-                      {t("cycle.fund_post")}
-                    </Button>
+                    <ConfirmButton
+                      label={t("cycle.fund_post")}
+                      buttonProps={{ size: "xs", variant: "default", "data-testid": "fund-post" }}
+                      title={t("cycle.fund_post_title", { amount: money(f.amount) })}
+                      consequence={() => t("cycle.fund_post_consequence", { amount: money(f.amount), program: program.name })}
+                      confirmLabel={t("cycle.fund_post")}
+                      run={async () => {
+                        await api.call("funds.set_state", { fund: f.id, state: "posted" });
+                        return t("cycle.fund_posted_message", { amount: money(f.amount), program: program.name });
+                      }}
+                    />
                   )}
                 </Table.Td>
               </Table.Tr>

@@ -9,6 +9,7 @@ import { api } from "../../api/client";
 import { hrefOf } from "../../app/route";
 import { useSession } from "../../app/session";
 import { CenteredLoader } from "../../components/CenteredLoader";
+import { ConfirmButton } from "../../components/ConfirmButton";
 import { ErrorNote } from "../../components/ErrorNote";
 import { MembershipBadge } from "../../components/MembershipBadge";
 import { RuleEditor } from "../../components/RuleEditor";
@@ -27,8 +28,7 @@ export function Program({ code }: { code: string }) {
   if (!program.data) return <ErrorNote error={program.error} />;
   const p = program.data;
   const manage = can("program_manage");
-  const setState = (body: { state?: "active" | "ended"; archived?: boolean }) =>
-    void stateChange.run(() => api.call("programs.set_state", { program: { code }, ...body }));
+  const setArchived = (archived: boolean) => void stateChange.run(() => api.call("programs.set_state", { program: { code }, archived }));
   const chart = STATES.map((s) => ({ state: t(`membership.${s}`), count: p.counts[s] }));
   return (
     <Stack>
@@ -44,9 +44,34 @@ export function Program({ code }: { code: string }) {
         </div>
         {manage && (
           <Group>
-            {p.state === "draft" && <Button onClick={() => setState({ state: "active" })} data-testid="program-activate">{t("programs.activate")}</Button>}
-            {p.state === "active" && <Button variant="default" onClick={() => setState({ state: "ended" })}>{t("programs.end")}</Button>}
-            {p.state !== "active" && <Button variant="subtle" onClick={() => setState({ archived: !p.archived })}>{p.archived ? t("programs.unarchive") : t("programs.archive")}</Button>}
+            {p.state === "draft" && (
+              <ConfirmButton
+                label={t("programs.activate")}
+                buttonProps={{ "data-testid": "program-activate" }}
+                title={t("programs.activate_title", { name: p.name })}
+                consequence={() => t("programs.activate_consequence", { name: p.name })}
+                confirmLabel={t("programs.activate")}
+                run={async () => {
+                  await api.call("programs.set_state", { program: { code }, state: "active" });
+                  return t("programs.activated", { name: p.name });
+                }}
+              />
+            )}
+            {p.state === "active" && (
+              <ConfirmButton
+                label={t("programs.end")}
+                color="red"
+                buttonProps={{ variant: "default", "data-testid": "program-end" }}
+                title={t("programs.end_title", { name: p.name })}
+                consequence={() => t("programs.end_consequence", { name: p.name })}
+                confirmLabel={t("programs.end")}
+                run={async () => {
+                  await api.call("programs.set_state", { program: { code }, state: "ended" });
+                  return t("programs.ended", { name: p.name });
+                }}
+              />
+            )}
+            {p.state !== "active" && <Button variant="subtle" onClick={() => setArchived(!p.archived)}>{p.archived ? t("programs.unarchive") : t("programs.archive")}</Button>}
           </Group>
         )}
       </Group>
@@ -134,7 +159,20 @@ function Members({ program, manage }: { program: ProgramSummary; manage: boolean
     <Stack>
       {manage && open && (
         <Group align="end">
-          <Button onClick={() => bulk("programs.enrol")} loading={work.busy && !!live} data-testid="enrol-all">{t("programs.enrol_all")}</Button>
+          <ConfirmButton
+            label={t("programs.enrol_all")}
+            buttonProps={{ loading: work.busy && !!live, "data-testid": "enrol-all" }}
+            title={t("programs.enrol_all_title", { name: program.name })}
+            consequence={async () => {
+              const preview = await api.call("programs.preview", { program: { code: program.code } });
+              return t("programs.enrol_all_consequence", { matches: preview.matches.toLocaleString(), name: program.name });
+            }}
+            confirmLabel={t("programs.enrol_all")}
+            run={async () => {
+              bulk("programs.enrol");
+              return null;
+            }}
+          />
           <Button variant="default" onClick={() => bulk("programs.verify")}>{t("programs.verify")}</Button>
           <TextInput label={t("programs.enrol_refs")} placeholder="ADD-0000042, ADD-0000043" value={refs} onChange={(e) => setRefs(e.currentTarget.value)} data-testid="enrol-refs" />
           <Button
