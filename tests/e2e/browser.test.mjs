@@ -402,20 +402,28 @@ test("a cycle: entitlements generated, approved by someone else once funds are p
   await page.getByTestId("cycle-submit").click();
   await page.getByTestId("cycle-state").getByText("To approve").waitFor();
 
-  // The approver: no funds are posted yet, so the approval is refused and says so.
+  // The approver's home says the cycle waits for her; no funds are posted yet, so the approval is refused,
+  // saying by how much, and the dialog keeps her comment.
   await relogin("amina");
-  await go(cycleHash);
+  await go("#/");
+  const waiting = page.getByTestId("work-approve_cycle");
+  await waiting.getByText(/^Stage 1, .* entitlements: [\d,]+ · ETB/).waitFor();
+  await screenshot(page, "13c-approver-home");
+  await waiting.getByRole("link", { name: /^Decide on / }).click();
   await page.getByTestId("approve-stage-1").click();
   await page.getByTestId("decision-comment").fill("Checked against the list");
   await page.getByTestId("decision-confirm").click();
-  await page.getByText("Not enough posted funds for this approval.", { exact: false }).waitFor();
+  await page.getByRole("dialog").getByText(/Not enough posted funds for this approval: ETB\s?[\d,.]+ short/).waitFor();
+  assert.equal(await page.getByTestId("decision-comment").inputValue(), "Checked against the list");
+  assert.equal(await page.getByTestId("add-funds-link").count(), 0, "an approver cannot add funds");
   assert.equal(await page.getByTestId("cycle-state").textContent(), "To approve");
   const finance = await appRequest(server.url, { action: "login", username: "fatou", password: "user-password-1" });
   const call = (command, payload) => appRequest(server.url, { action: "call", token: finance.token, command, payload });
+  const shortBy = (await call("work.queue", {})).items.find((i) => i.kind === "add_funds");
   const summary = await call("cycles.get", { cycle: cycleId });
-  await call("funds.add", { program: { code: "ELD" }, amount: summary.total_amount + summary.total_fee, currency: "ETB", reference: "Treasury transfer", post: true });
+  assert.equal(shortBy.amount, summary.total_amount + summary.total_fee, "finance is told what the cycle lacks");
+  await call("funds.add", { program: { code: "ELD" }, amount: shortBy.amount, currency: "ETB", reference: "Treasury transfer", post: true });
   await appRequest(server.url, { action: "logout", token: finance.token });
-  await page.getByTestId("approve-stage-1").click();
   await page.getByTestId("decision-confirm").click();
   await page.getByTestId("cycle-state").getByText("Approved").waitFor();
   await page.getByTestId("approval-record").getByText(/amina/).waitFor();
@@ -424,7 +432,8 @@ test("a cycle: entitlements generated, approved by someone else once funds are p
 
   // Finance prepares the payments, writes the provider's file, marks it sent and imports the report.
   await relogin("fatou");
-  await go(cycleHash);
+  await go("#/");
+  await page.getByTestId("work-prepare_payments").getByRole("link", { name: /^Prepare the payments of / }).click();
   await page.getByTestId("payments-prepare").click();
   await page.getByTestId("cycle-message").getByText(/payments in 1 batches/).waitFor();
   await page.getByTestId("batch-table").getByRole("button", { name: "Payment file" }).click();

@@ -148,6 +148,7 @@ operations!(
     sync::EngineStatusRequest,
     br_core::audit::AuditQuery,
     ops::DashboardRequest,
+    ops::WorkQueueRequest,
     ops::ImportPreviewRequest,
     ops::ListMappingsRequest,
     br_core::io::mapping::SavedMapping,

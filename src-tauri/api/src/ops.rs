@@ -412,6 +412,17 @@ impl Operation for DashboardRequest {
     }
 }
 
+/// What waits for the person signed in (the home page's list).
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+pub struct WorkQueueRequest {}
+impl Operation for WorkQueueRequest {
+    const NAME: &'static str = "work.queue";
+    type Response = br_core::work::WorkQueue;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<br_core::work::WorkQueue> {
+        br_core::work::queue(registry(ctx).store(), session)
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct ImportPreviewRequest {
     #[serde(flatten)]

@@ -28,6 +28,7 @@ mod session;
 pub mod store;
 pub mod sync;
 pub mod synth;
+pub mod work;
 
 // Storage-free parts live in br-model; their paths here stay as they were.
 pub use br_model::{clock, money, normalize, spelling, ModelError};

@@ -1274,6 +1274,26 @@ export type Users = { users: Array<User>, };
 
 export type VerifyMembersRequest = { program: ProgramKey, };
 
+export type WorkItem = { kind: WorkKind, program_code: string | null, program_name: string | null, cycle_id: string | null, cycle_name: string | null, 
+/**
+ * The approval stage (1-based) and its name.
+ */
+stage: number | null, stage_name: string | null, 
+/**
+ * Entitlements to decide or pay, cycles short of funds, batches to send, groups or conflicts to settle.
+ */
+count: number, 
+/**
+ * The amount with fees of what waits, or the funds missing (`add_funds`), in minor units of `currency`.
+ */
+amount: number | null, currency: string | null, };
+
+export type WorkKind = "approve_cycle" | "add_funds" | "prepare_payments" | "send_payments" | "review_duplicates" | "settle_conflicts";
+
+export type WorkQueue = { items: Array<WorkItem>, };
+
+export type WorkQueueRequest = Record<string, never>;
+
 export type WorkflowSummary = { 
 /**
  * Entitlements the step changed.
@@ -1332,6 +1352,7 @@ export type Operations = {
   "payments.engine_status": [EngineStatusRequest, DisburseStatus];
   "audit.list": [AuditQuery, AuditPage];
   "dashboard.stats": [DashboardRequest, DashboardStats];
+  "work.queue": [WorkQueueRequest, WorkQueue];
   "import.preview": [ImportPreviewRequest, ImportPreview];
   "import.mappings": [ListMappingsRequest, SavedMappings];
   "import.mapping_save": [SavedMapping, Done];

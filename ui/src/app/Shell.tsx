@@ -73,7 +73,7 @@ function Page({ route }: { route: Route }) {
     case "programs":
       return <Programs />;
     case "program":
-      return <Program code={route.code} />;
+      return <Program code={route.code} tab={route.tab} key={`${route.code}/${route.tab ?? ""}`} />;
     case "cycle":
       return <Cycle id={route.id} />;
     case "vouchers":

@@ -42,6 +42,8 @@ describe("routes", () => {
       { page: "audit", entityId: "abc" },
       { page: "cycle", id: "01a21d23-19b5-7670-bbd3-eed55f9dfbf7" },
       { page: "vouchers", cycle: "01a21d23-19b5-7670-bbd3-eed55f9dfbf7" },
+      { page: "program", code: "ELD" },
+      { page: "program", code: "ELD", tab: "cycles" },
     ];
     for (const r of routes) expect(parseRoute(hrefOf(r))).toEqual(r.page === "beneficiaries" ? r : { ...r });
   });

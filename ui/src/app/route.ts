@@ -9,7 +9,7 @@ export type Route =
   | { page: "households" }
   | { page: "import" }
   | { page: "programs" }
-  | { page: "program"; code: string }
+  | { page: "program"; code: string; tab?: string }
   | { page: "cycle"; id: string }
   | { page: "vouchers"; cycle: string }
   | { page: "duplicates"; program?: string }
@@ -28,8 +28,10 @@ export function parseRoute(hash: string): Route {
       return arg ? { page: "beneficiary", reference: arg } : { page: "households" };
     case "import":
       return { page: "import" };
-    case "programs":
-      return arg ? { page: "program", code: arg } : { page: "programs" };
+    case "programs": {
+      const tab = path.split("/")[2];
+      return arg ? { page: "program", code: arg, ...(tab ? { tab } : {}) } : { page: "programs" };
+    }
     case "cycles": {
       const rest = path.split("/")[2];
       if (arg && rest === "vouchers") return { page: "vouchers", cycle: arg };
@@ -63,7 +65,7 @@ export function hrefOf(route: Route): string {
     case "programs":
       return "#/programs";
     case "program":
-      return `#/programs/${encodeURIComponent(route.code)}`;
+      return `#/programs/${encodeURIComponent(route.code)}${route.tab ? `/${route.tab}` : ""}`;
     case "cycle":
       return `#/cycles/${encodeURIComponent(route.id)}`;
     case "vouchers":

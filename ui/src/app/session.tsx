@@ -57,6 +57,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     return api.subscribe((event: AppEvent) => {
       if (event.event === "changed") {
         for (const set of event.sets) queryClient.invalidateQueries({ queryKey: [set] });
+        // What waits for the person draws on cycles, funds, payments, duplicates and conflicts alike.
+        queryClient.invalidateQueries({ queryKey: ["work"] });
       } else if (event.event === "progress") {
         setProgress((p) => ({ ...p, [event.command]: event.progress }));
       } else if (event.event === "status") {

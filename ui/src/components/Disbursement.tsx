@@ -3,6 +3,7 @@
 import { Badge, Card, Table, Text } from "@mantine/core";
 import { useTranslation } from "react-i18next";
 import type { EntitlementState, EntitlementView, PaymentState, PaymentView } from "../api/bindings";
+import { formatMoney } from "../app/money";
 
 const ENTITLEMENT_COLOURS: Partial<Record<EntitlementState, string>> = {
   approved: "blue",
@@ -15,15 +16,6 @@ const ENTITLEMENT_COLOURS: Partial<Record<EntitlementState, string>> = {
 const PAYMENT_COLOURS: Partial<Record<PaymentState, string>> = { paid: "green", failed: "red", reversed: "orange", sent: "cyan" };
 
 /** Decimals of a currency's minor unit (ETB 2, XOF 0, KWD 3), as ISO 4217 and the browser know them. */
-export function currencyDigits(currency: string): number {
-  return new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
-}
-
-/** Minor units of a currency, in the user's language: 12345 ETB is "ETB 123.45" in English. */
-export function formatMoney(minor: number, currency: string, language: string): string {
-  return new Intl.NumberFormat(language, { style: "currency", currency }).format(minor / 10 ** currencyDigits(currency));
-}
-
 function what(e: EntitlementView, language: string): string {
   if (e.kind === "in_kind") return `${e.quantity ?? 0} ${e.unit ?? ""} ${e.product ?? ""}`.trim();
   const money = formatMoney(e.amount, e.currency, language);

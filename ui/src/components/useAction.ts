@@ -17,5 +17,6 @@ export function useAction() {
       setBusy(false);
     }
   }, []);
-  return { busy, error, run };
+  const clear = useCallback(() => setError(null), []);
+  return { busy, error, run, clear };
 }

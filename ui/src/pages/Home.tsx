@@ -8,6 +8,7 @@ import { api } from "../api/client";
 import { CenteredLoader } from "../components/CenteredLoader";
 import { ErrorNote } from "../components/ErrorNote";
 import { useListLabels } from "../components/lists";
+import { WorkQueue } from "../components/WorkQueue";
 
 const SEX_COLORS: Record<string, string> = { female: "grape.6", male: "blue.6", other: "teal.6" };
 
@@ -65,6 +66,7 @@ export function Home() {
   return (
     <Stack>
       <Title order={2}>{t("home.title")}</Title>
+      <WorkQueue />
       <SimpleGrid cols={{ base: 1, sm: 3 }}>
         <Stat label={t("home.individuals")} value={s.individuals} />
         <Stat label={t("home.households")} value={s.groups} />

@@ -163,6 +163,7 @@ pub fn office() -> Office {
         ("sync.rejections", json!({})),
         ("audit.list", json!({})),
         ("dashboard.stats", json!({})),
+        ("work.queue", json!({})),
         ("import.preview", json!({"mapping": null, "rows": 5, "path": people.display().to_string()})),
         ("import.mappings", json!({})),
         ("import.mapping_save", json!({"name": "m", "mapping": {"columns": {}, "values": {}, "date_format": null}})),

@@ -9,10 +9,11 @@ import { useTranslation } from "react-i18next";
 import type { CycleSummary, EntitlementState, EntitlementView, PaymentBatch } from "../../api/bindings";
 import { deliver, inputFile, outputFile, saveAskingToReplace } from "../../api/files";
 import { api } from "../../api/client";
+import { ApiFailure } from "../../api/transport";
 import { hrefOf } from "../../app/route";
 import { useSession } from "../../app/session";
 import { CenteredLoader } from "../../components/CenteredLoader";
-import { currencyDigits, formatMoney } from "../../components/Disbursement";
+import { currencyDigits, formatMoney } from "../../app/money";
 import { ErrorNote } from "../../components/ErrorNote";
 import { FileField, SaveField } from "../../components/PathField";
 import { useSyncStatus } from "../../components/SyncIndicator";
@@ -151,6 +152,7 @@ function Work({ summary: c }: { summary: CycleSummary }) {
   const { can, progress, login } = useSession();
   const session = login?.session;
   const work = useAction();
+  const deciding = useAction();
   const [message, setMessage] = useState<string | null>(null);
   const [decide, setDecide] = useState<{ stage: number; approve: boolean } | null>(null);
   const [comment, setComment] = useState("");
@@ -211,10 +213,10 @@ function Work({ summary: c }: { summary: CycleSummary }) {
             {c.stages.map((s, i) =>
               (c.pending_by_stage[i] ?? 0) > 0 && s.role === session?.role ? (
                 <Group key={i} gap="xs">
-                  <Button data-testid={`approve-stage-${i + 1}`} disabled={mine} onClick={() => { setComment(""); setDecide({ stage: i + 1, approve: true }); }}>
+                  <Button data-testid={`approve-stage-${i + 1}`} disabled={mine} onClick={() => { setComment(""); deciding.clear(); setDecide({ stage: i + 1, approve: true }); }}>
                     {t("cycle.approve_stage", { n: i + 1, pending: (c.pending_by_stage[i] ?? 0).toLocaleString() })}
                   </Button>
-                  <Button variant="light" color="red" disabled={mine} onClick={() => { setComment(""); setDecide({ stage: i + 1, approve: false }); }}>
+                  <Button variant="light" color="red" disabled={mine} onClick={() => { setComment(""); deciding.clear(); setDecide({ stage: i + 1, approve: false }); }}>
                     {t("cycle.reject_stage", { n: i + 1 })}
                   </Button>
                 </Group>
@@ -308,17 +310,25 @@ function Work({ summary: c }: { summary: CycleSummary }) {
       <Modal opened={decide !== null} onClose={() => setDecide(null)} title={decide?.approve ? t("cycle.approve_title", { n: decide.stage }) : t("cycle.reject_title", { n: decide?.stage ?? 1 })} closeButtonProps={{ "aria-label": t("common.cancel") }}>
         <Stack>
           <Textarea label={t("cycle.comment")} required={!decide?.approve} value={comment} onChange={(e) => setComment(e.currentTarget.value)} data-testid="decision-comment" />
+          {/* A refusal stays here with what was typed: the shortfall, and where funds are added. */}
+          <ErrorNote error={deciding.error} />
+          {deciding.error instanceof ApiFailure && deciding.error.code === "funds_insufficient" && can("fund_manage") && (
+            <Anchor href={hrefOf({ page: "program", code: c.program_code, tab: "cycles" })} data-testid="add-funds-link">
+              {t("cycle.add_funds_link")}
+            </Anchor>
+          )}
           <Group justify="flex-end">
             <Button
               color={decide?.approve ? undefined : "red"}
               disabled={!decide?.approve && !comment.trim()}
+              loading={deciding.busy}
               data-testid="decision-confirm"
               onClick={() => {
                 const d = decide;
-                setDecide(null);
                 if (d)
-                  void work.run(async () => {
+                  void deciding.run(async () => {
                     const r = await api.call("cycles.decide", { cycle: c.id, stage: d.stage, decision: d.approve ? "approve" : "reject", comment: comment || undefined });
+                    setDecide(null);
                     setMessage(t("cycle.decided", { n: r.changed.toLocaleString(), approved: r.approved.toLocaleString(), pending: r.pending.toLocaleString() }));
                   });
               }}

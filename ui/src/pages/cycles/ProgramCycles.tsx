@@ -9,7 +9,7 @@ import { api } from "../../api/client";
 import { hrefOf, navigate } from "../../app/route";
 import { useSession } from "../../app/session";
 import { ConfirmButton } from "../../components/ConfirmButton";
-import { currencyDigits, formatMoney } from "../../components/Disbursement";
+import { currencyDigits, formatMoney, toMinor } from "../../app/money";
 import { ErrorNote } from "../../components/ErrorNote";
 import { RuleEditor } from "../../components/RuleEditor";
 import { useAction } from "../../components/useAction";
@@ -157,7 +157,7 @@ function Funds({ program, manage }: { program: ProgramSummary; manage: boolean }
   const [post, setPost] = useState(true);
   const money = (n: number) => formatMoney(n, program.currency, i18n.language);
   const digits = currencyDigits(program.currency);
-  const minor = (typed: number | string) => Math.round(Number(typed) * 10 ** digits);
+  const minor = toMinor(amount, program.currency);
   return (
     <Card withBorder>
       <Title order={3} size="h5" mb="sm">
@@ -175,12 +175,12 @@ function Funds({ program, manage }: { program: ProgramSummary; manage: boolean }
           <Switch label={t("cycle.fund_post")} checked={post} onChange={(e) => setPost(e.currentTarget.checked)} />
           <ConfirmButton
             label={t("cycle.fund_add")}
-            buttonProps={{ disabled: !amount || Number(amount) <= 0, "data-testid": "fund-add" }}
+            buttonProps={{ disabled: minor === null || minor <= 0, "data-testid": "fund-add" }}
             title={t("cycle.fund_add_title", { program: program.name })}
-            consequence={() => t(post ? "cycle.fund_add_posted_consequence" : "cycle.fund_add_draft_consequence", { amount: money(minor(amount)), program: program.name })}
+            consequence={() => t(post ? "cycle.fund_add_posted_consequence" : "cycle.fund_add_draft_consequence", { amount: money(minor ?? 0), program: program.name })}
             confirmLabel={t("cycle.fund_add")}
             run={async () => {
-              const added = minor(amount);
+              const added = minor ?? 0;
               await api.call("funds.add", { program: { code: program.code }, amount: added, currency: program.currency, reference, post });
               setAmount("");
               setReference("");

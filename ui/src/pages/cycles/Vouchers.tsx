@@ -7,7 +7,7 @@ import { useTranslation } from "react-i18next";
 import { api } from "../../api/client";
 import { hrefOf } from "../../app/route";
 import { CenteredLoader } from "../../components/CenteredLoader";
-import { formatMoney } from "../../components/Disbursement";
+import { formatMoney } from "../../app/money";
 import { ErrorNote } from "../../components/ErrorNote";
 
 export function Vouchers({ cycle }: { cycle: string }) {

@@ -19,7 +19,7 @@ import { ProgramCycles } from "../cycles/ProgramCycles";
 
 const STATES: MembershipState[] = ["enrolled", "paused", "exited", "not_eligible", "duplicated", "draft"];
 
-export function Program({ code }: { code: string }) {
+export function Program({ code, tab }: { code: string; tab?: string }) {
   const { t } = useTranslation();
   const { can } = useSession();
   const program = useQuery({ queryKey: ["programs", "get", code], queryFn: () => api.call("programs.get", { program: { code } }) });
@@ -97,7 +97,7 @@ export function Program({ code }: { code: string }) {
           </ResponsiveContainer>
         </div>
       </Card>
-      <Tabs defaultValue="members" keepMounted={false}>
+      <Tabs defaultValue={tab ?? "members"} keepMounted={false}>
         <Tabs.List>
           <Tabs.Tab value="members">{t("programs.members")}</Tabs.Tab>
           <Tabs.Tab value="rule">{t("programs.rule")}</Tabs.Tab>
