@@ -319,6 +319,27 @@ test("a new program: wizard, a rule with an error, the live count, enrol, pause,
   await page.getByTestId("program-currency").fill("ETB");
   await page.getByTestId("program-name").fill("Elderly grant");
   await page.getByTestId("wizard-next").click();
+  // The builder writes the rule from lists: women aged 60 or more.
+  const builder = page.getByTestId("rule-builder");
+  await builder.getByTestId("builder-add").click();
+  await pick(builder.getByTestId("builder-condition-0").getByTestId("builder-field"), "Sex");
+  await pick(builder.getByTestId("builder-condition-0").getByTestId("builder-value"), "Female");
+  await builder.getByTestId("builder-add").click();
+  await pick(builder.getByTestId("builder-condition-1").getByTestId("builder-operator"), "is at least");
+  await builder.getByTestId("builder-condition-1").getByTestId("builder-value").fill("60");
+  await page.waitForFunction(() => document.querySelector('[data-testid="rule-editor"]').value === 'me.sex == "female" && me.age >= 60');
+  // The count follows: women of 60 or more are fewer than half the registry.
+  await page.waitForFunction(() => {
+    const n = Number(document.querySelector('[data-testid="rule-preview-count"]')?.textContent.split(" ")[0].replace(/[^0-9]/g, ""));
+    return n > 0 && n < 30000;
+  });
+  await screenshot(page, "10b-rule-builder");
+  // Typed by hand, the usual mistakes are named in plain words.
+  await page.getByTestId("rule-editor").fill("me.sex = female");
+  await page.getByTestId("rule-hint").getByText("`=` alone does not compare: write `==`").waitFor();
+  await page.getByTestId("rule-editor").fill('me.sex == "Female"');
+  await page.getByTestId("rule-warning").getByText('"Female" is not a sex code, so it selects nobody; the codes are: female, male, other').waitFor();
+  await page.getByTestId("builder-condition-0").getByTestId("builder-value").waitFor();
   await page.getByTestId("rule-editor").fill("me.birthdate <= '1960-01-01'");
   await page.getByTestId("rule-error").getByText("unknown field 'birthdate' of me").waitFor();
   await page.getByTestId("rule-error").getByText("birth_date", { exact: false }).first().waitFor();

@@ -1055,7 +1055,12 @@ export type RuleCheck = { ok: boolean, error: RuleError | null,
 /**
  * The parts of the rule the database narrows by before evaluating each registrant.
  */
-indexed_conditions: number, };
+indexed_conditions: number, 
+/**
+ * For a rule that is accepted but likely wrong: a value compared with a coded field that is none of its
+ * codes (it selects nobody), with the codes.
+ */
+warnings: Array<string>, };
 
 export type RuleError = { message: string, 
 /**
@@ -1065,7 +1070,11 @@ start: number | null, end: number | null,
 /**
  * For an unknown name: the names that exist there.
  */
-known: Array<string>, };
+known: Array<string>, 
+/**
+ * What the person most likely meant, in plain words (`=` for `==`, a field without `me.`).
+ */
+hint: string | null, };
 
 export type RuleKind = "condition" | "score";
 

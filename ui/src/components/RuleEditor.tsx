@@ -2,10 +2,11 @@
 // who the rule selects. The highlighted copy sits under a transparent textarea, so typing, selection and
 // screen readers work on a plain text field.
 import { useEffect, useMemo, useState } from "react";
-import { Alert, Box, Group, Loader, Text } from "@mantine/core";
+import { Alert, Box, Group, Loader, Stack, Text } from "@mantine/core";
 import { useTranslation } from "react-i18next";
 import type { Preview, RegistrantKind, RuleCheck, RuleKind } from "../api/bindings";
 import { api } from "../api/client";
+import { RuleBuilder } from "./RuleBuilder";
 
 const TOKEN = /(\s+)|("(?:[^"\\]|\\.)*"?|'(?:[^'\\]|\\.)*'?)|(\d+(?:\.\d+)?)|(&&|\|\||[=!<>]=?|[+\-*/%?:!])|([A-Za-z_][A-Za-z0-9_]*)|(.)/g;
 const KEYWORDS = new Set(["true", "false", "null", "in"]);
@@ -70,6 +71,12 @@ export function RuleEditor({ value, onChange, target, kind = "condition", label,
 
   useEffect(() => {
     let live = true;
+    // Nothing typed is nothing wrong yet: an empty eligibility rule selects everyone; an empty amount waits.
+    if (source.trim() === "" && kind === "score") {
+      setCheck(null);
+      onValidity?.(false);
+      return;
+    }
     void api.call("programs.check_rule", { rule: source, kind, target }).then((c) => {
       if (!live) return;
       setCheck(c);
@@ -122,8 +129,13 @@ export function RuleEditor({ value, onChange, target, kind = "condition", label,
   };
   return (
     <Box>
+      {kind === "condition" && (
+        <Box mb="xs">
+          <RuleBuilder value={value} onChange={onChange} target={target} />
+        </Box>
+      )}
       <Text component="label" htmlFor="rule-editor" fw={500} size="sm">
-        {label}
+        {kind === "condition" ? t("builder.as_cel", { label }) : label}
       </Text>
       <Box pos="relative" style={{ border: "1px solid var(--mantine-color-default-border)", borderRadius: 4 }} dir="ltr">
         <pre aria-hidden style={{ ...shared }}>
@@ -156,6 +168,11 @@ export function RuleEditor({ value, onChange, target, kind = "condition", label,
         {error ? (
           <Alert color="red" p="xs" data-testid="rule-error">
             {error.start != null ? t("rules.error_at", { message: error.message, position: error.start + 1 }) : error.message}
+            {error.hint && (
+              <Text size="sm" mt={4} fw={600} data-testid="rule-hint">
+                {error.hint}
+              </Text>
+            )}
             {error.known.length > 0 && (
               <Text size="sm" mt={4}>
                 {t("rules.known")} <code>{error.known.join(", ")}</code>
@@ -163,6 +180,12 @@ export function RuleEditor({ value, onChange, target, kind = "condition", label,
             )}
           </Alert>
         ) : (
+          <Stack gap={4}>
+          {(check?.warnings ?? []).map((w) => (
+            <Alert key={w} color="yellow" p="xs" data-testid="rule-warning">
+              {w}
+            </Alert>
+          ))}
           <Group gap="xs">
             {check?.ok && (
               <Text size="sm">{t("rules.valid")}</Text>
@@ -174,6 +197,7 @@ export function RuleEditor({ value, onChange, target, kind = "condition", label,
               </Text>
             )}
           </Group>
+          </Stack>
         )}
       </Box>
     </Box>

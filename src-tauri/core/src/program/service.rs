@@ -377,6 +377,9 @@ pub struct RuleCheck {
     pub error: Option<RuleError>,
     /// The parts of the rule the database narrows by before evaluating each registrant.
     pub indexed_conditions: usize,
+    /// For a rule that is accepted but likely wrong: a value compared with a coded field that is none of its
+    /// codes (it selects nobody), with the codes.
+    pub warnings: Vec<String>,
 }
 
 pub fn check_rule(
@@ -387,10 +390,30 @@ pub fn check_rule(
     target: RegistrantKind,
 ) -> Result<RuleCheck> {
     require(store, session, Permission::RegistryRead, "program.rule_check")?;
-    let custom = store.read(custom_field_names)?;
+    let (custom, lists) = store.read(|c| {
+        let mut st = c.prepare_cached("SELECT list, code FROM list_items WHERE active = 1 ORDER BY list, code")?;
+        let items = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        Ok((custom_field_names(c)?, items.collect::<rusqlite::Result<Vec<_>>>()?))
+    })?;
+    let codes = |list: &str| -> Option<Vec<String>> {
+        match list {
+            "status" => Some(vec!["active".into(), "disabled".into()]),
+            "kind" => Some(vec!["individual".into(), "group".into()]),
+            _ => {
+                let known: Vec<String> = lists.iter().filter(|(l, _)| l == list).map(|(_, c)| c.clone()).collect();
+                // An office that lists no areas or tags allows any.
+                (!known.is_empty()).then_some(known)
+            }
+        }
+    };
     Ok(match rules::compile(source, kind, target, &custom) {
-        Ok(rule) => RuleCheck { ok: true, error: None, indexed_conditions: rules::Prefilter::of(&rule).sql.len() },
-        Err(e) => RuleCheck { ok: false, error: Some(e), indexed_conditions: 0 },
+        Ok(rule) => RuleCheck {
+            ok: true,
+            error: None,
+            indexed_conditions: rules::Prefilter::of(&rule).sql.len(),
+            warnings: rules::hints::for_values(&rule, &codes),
+        },
+        Err(e) => RuleCheck { ok: false, error: Some(e), indexed_conditions: 0, warnings: Vec::new() },
     })
 }
 

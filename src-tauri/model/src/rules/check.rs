@@ -114,7 +114,7 @@ impl Checker<'_> {
             Some(&(s, e)) => (Some(s), Some(e.max(s + 1))),
             None => (None, None),
         };
-        RuleError { message, start, end, known }
+        RuleError { message, start, end, known, hint: None }
     }
 
     fn scoped(&self, name: &str) -> Option<bool> {

@@ -11,6 +11,7 @@
 mod check;
 mod evaluate;
 mod facts;
+pub mod hints;
 mod lazy;
 mod privacy;
 #[cfg(test)]
@@ -38,6 +39,8 @@ pub struct RuleError {
     pub end: Option<u32>,
     /// For an unknown name: the names that exist there.
     pub known: Vec<String>,
+    /// What the person most likely meant, in plain words (`=` for `==`, a field without `me.`).
+    pub hint: Option<String>,
 }
 
 impl std::fmt::Display for RuleError {
@@ -121,7 +124,7 @@ const OPERATOR_CHARS: &str = "+-*/%<>=!&|?:.,";
 
 /// Refuses, before anything parses it, a rule too long or too deep to be a person's rule.
 fn check_size(source: &str) -> Result<(), RuleError> {
-    let too = |message: String| Err(RuleError { message, start: None, end: None, known: vec![] });
+    let too = |message: String| Err(RuleError { message, start: None, end: None, known: vec![], hint: None });
     if source.chars().count() > MAX_RULE_CHARS {
         return too(format!("a rule has at most {MAX_RULE_CHARS} characters"));
     }
@@ -159,8 +162,21 @@ fn check_size(source: &str) -> Result<(), RuleError> {
     Ok(())
 }
 
-/// Checks and compiles a rule. `custom` lists the registry's custom fields.
+/// Checks and compiles a rule. `custom` lists the registry's custom fields. A refusal says, where it
+/// can, what the person most likely meant.
 pub fn compile(
+    source: &str,
+    kind: RuleKind,
+    target: RegistrantKind,
+    custom: &[String],
+) -> Result<CompiledRule, RuleError> {
+    compile_checked(source, kind, target, custom).map_err(|mut e| {
+        e.hint = hints::for_error(source, &e);
+        e
+    })
+}
+
+fn compile_checked(
     source: &str,
     kind: RuleKind,
     target: RegistrantKind,
@@ -178,6 +194,7 @@ pub fn compile(
             start: Some(start),
             end: Some(start + 1),
             known: vec![],
+            hint: None,
         }
     })?;
     let mut span = HashMap::new();
@@ -191,6 +208,7 @@ pub fn compile(
                 start: Some(0),
                 end: Some(effective.chars().count() as u32),
                 known: vec![],
+                hint: None,
             })
         }
         RuleKind::Score if ty.known() && !ty.numeric() => {
@@ -199,6 +217,7 @@ pub fn compile(
                 start: Some(0),
                 end: Some(effective.chars().count() as u32),
                 known: vec![],
+                hint: None,
             })
         }
         _ => {}
@@ -208,7 +227,13 @@ pub fn compile(
         let operator = f.starts_with('_') || f.starts_with('@') || f.ends_with('_');
         if !operator && !OUR_FUNCTIONS.contains(&f) && !CEL_FUNCTIONS.contains(&f) {
             let names: Vec<String> = OUR_FUNCTIONS.iter().chain(CEL_FUNCTIONS).map(|s| s.to_string()).collect();
-            return Err(RuleError { message: format!("unknown function '{f}'"), start: None, end: None, known: names });
+            return Err(RuleError {
+                message: format!("unknown function '{f}'"),
+                start: None,
+                end: None,
+                known: names,
+                hint: None,
+            });
         }
     }
     if target == RegistrantKind::Group {

@@ -159,3 +159,34 @@ fn fields_made_as_read_give_what_a_map_of_them_gives() {
     assert!(check("household != null").unwrap().needs.whole_maps);
     assert!(check("members.exists(m, m != null)").unwrap().needs.whole_maps);
 }
+
+#[test]
+fn a_refused_rule_says_what_was_most_likely_meant() {
+    let hint = |src: &str| check(src).unwrap_err().hint.unwrap_or_default();
+    assert!(hint("me.sex = \"female\"").contains("write `==`"), "{}", hint("me.sex = \"female\""));
+    assert!(hint("me.age >= 60 and me.sex == \"female\"").contains("&&"));
+    assert_eq!(hint("sex == \"female\""), "a person's fields are read through me: write me.sex.");
+    assert_eq!(hint("me.sex == female"), "text is written in quotes: \"female\".");
+    // `=` inside a text or as part of `>=`, `<=`, `!=` is not the mistake.
+    assert_eq!(hint("me.age >= 60 && me.sex != female"), "text is written in quotes: \"female\".");
+    assert!(check("me.age >= 60 && me.area != \"a=b\"").is_ok());
+}
+
+#[test]
+fn an_accepted_rule_is_warned_of_a_value_that_is_none_of_its_fields_codes() {
+    let codes = |list: &str| match list {
+        "sex" => Some(vec!["female".to_string(), "male".to_string()]),
+        "tag" => Some(vec!["disability".to_string()]),
+        _ => None,
+    };
+    let warnings = |src: &str| hints::for_values(&check(src).unwrap(), &codes);
+    assert_eq!(
+        warnings("me.sex == \"Female\""),
+        ["\"Female\" is not a sex code, so it selects nobody; the codes are: female, male"]
+    );
+    assert_eq!(warnings("me.sex in [\"female\", \"F\"]").len(), 1);
+    assert_eq!(warnings("\"disabled\" in me.tags").len(), 1);
+    assert!(warnings("me.sex == \"female\" && \"disability\" in me.tags && me.area == \"anything\"").is_empty());
+    assert!(warnings("members.exists(m, m.sex == \"female\")").is_empty());
+    assert_eq!(warnings("members.exists(m, m.sex == \"woman\")").len(), 1);
+}

@@ -1,6 +1,6 @@
 // A program's disbursement: its entitlement rule, approval stages and schedule, its funds, and its cycles.
-import { useState } from "react";
-import { ActionIcon, Anchor, Badge, Button, Card, Group, NumberInput, Select, Stack, Switch, Table, Text, TextInput, Title } from "@mantine/core";
+import { useEffect, useState } from "react";
+import { ActionIcon, Alert, Anchor, Badge, Button, Card, Group, NumberInput, Select, Stack, Switch, Table, Text, TextInput, Title } from "@mantine/core";
 import { IconTrash } from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
@@ -26,16 +26,17 @@ export const CYCLE_COLOURS: Record<string, string> = {
 
 export function ProgramCycles({ program }: { program: ProgramSummary }) {
   const { can } = useSession();
+  const [settingsUnsaved, setSettingsUnsaved] = useState(false);
   return (
     <Stack>
-      <Settings program={program} manage={can("cycle_manage") && program.state !== "ended"} />
+      <Settings program={program} manage={can("cycle_manage") && program.state !== "ended"} onUnsaved={setSettingsUnsaved} />
       <Funds program={program} manage={can("fund_manage")} />
-      <Cycles program={program} manage={can("cycle_manage") && program.state === "active"} />
+      <Cycles program={program} manage={can("cycle_manage") && program.state === "active"} settingsUnsaved={settingsUnsaved} />
     </Stack>
   );
 }
 
-function Settings({ program, manage }: { program: ProgramSummary; manage: boolean }) {
+function Settings({ program, manage, onUnsaved }: { program: ProgramSummary; manage: boolean; onUnsaved(unsaved: boolean): void }) {
   const { t } = useTranslation();
   const current = program.disbursement;
   const [kind, setKind] = useState<EntitlementKind>(current.entitlement?.kind ?? "cash");
@@ -51,22 +52,27 @@ function Settings({ program, manage }: { program: ProgramSummary; manage: boolea
   const [start, setStart] = useState(current.recurrence?.start ?? "");
   const save = useAction();
   const [saved, setSaved] = useState(false);
+  const typed: DisbursementSettings = {
+    entitlement: {
+      kind,
+      expression,
+      fee: kind !== "in_kind" && feePercent !== "" && Number(feePercent) > 0 ? { type: "percent", basis_points: Math.round(Number(feePercent) * 100) } : undefined,
+      product: kind === "in_kind" ? product : undefined,
+      unit: kind === "in_kind" ? unit : undefined,
+      validity_days: Number(validity) || 0,
+    },
+    stages,
+    recurrence: start ? { period, interval: 1, start } : undefined,
+  };
+  // What was last saved, as this form writes it: a cycle made while the form differs would not use what is typed.
+  const [savedAs, setSavedAs] = useState(() => JSON.stringify(typed));
+  const unsaved = manage && JSON.stringify(typed) !== savedAs;
+  useEffect(() => onUnsaved(unsaved), [unsaved, onUnsaved]);
   const submit = () =>
     void save.run(async () => {
       setSaved(false);
-      const settings: DisbursementSettings = {
-        entitlement: {
-          kind,
-          expression,
-          fee: kind !== "in_kind" && feePercent !== "" && Number(feePercent) > 0 ? { type: "percent", basis_points: Math.round(Number(feePercent) * 100) } : undefined,
-          product: kind === "in_kind" ? product : undefined,
-          unit: kind === "in_kind" ? unit : undefined,
-          validity_days: Number(validity) || 0,
-        },
-        stages,
-        recurrence: start ? { period, interval: 1, start } : undefined,
-      };
-      await api.call("programs.set_disbursement", { program: { code: program.code }, settings });
+      await api.call("programs.set_disbursement", { program: { code: program.code }, settings: typed });
+      setSavedAs(JSON.stringify(typed));
       setSaved(true);
     });
   return (
@@ -223,7 +229,7 @@ function Funds({ program, manage }: { program: ProgramSummary; manage: boolean }
   );
 }
 
-function Cycles({ program, manage }: { program: ProgramSummary; manage: boolean }) {
+function Cycles({ program, manage, settingsUnsaved }: { program: ProgramSummary; manage: boolean; settingsUnsaved: boolean }) {
   const { t } = useTranslation();
   const cycles = useQuery({ queryKey: ["cycles", "list", program.code], queryFn: () => api.call("cycles.list", { program: { code: program.code } }) });
   const create = useAction();
@@ -237,6 +243,7 @@ function Cycles({ program, manage }: { program: ProgramSummary; manage: boolean 
         {manage && (
           <Button
             loading={create.busy}
+            disabled={settingsUnsaved}
             data-testid="cycle-create"
             onClick={() =>
               void create.run(async () => {
@@ -249,6 +256,11 @@ function Cycles({ program, manage }: { program: ProgramSummary; manage: boolean 
           </Button>
         )}
       </Group>
+      {manage && settingsUnsaved && (
+        <Alert color="yellow" mb="sm" data-testid="settings-unsaved">
+          {t("cycle.settings_unsaved")}
+        </Alert>
+      )}
       <ErrorNote error={create.error} />
       {list.length === 0 ? (
         <Text c="dimmed">{t("cycle.none")}</Text>
