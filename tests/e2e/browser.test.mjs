@@ -410,7 +410,17 @@ test("a cycle: entitlements generated, approved by someone else once funds are p
   await page.getByRole("link", { name: "Programs" }).click();
   await page.getByRole("link", { name: "ELD" }).click();
   await page.getByTestId("tab-cycles").click();
+  // The amount is typed in birr; the expression is written from it, and what it gives is shown before saving.
+  await page.getByTestId("amount-base").fill("100");
+  await page.getByTestId("amount-per-member").fill("25");
+  await page.getByTestId("amount-cap").fill("300");
+  await page.waitForFunction(() => document.querySelector('[data-testid="rule-editor"]').value === "min(10000 + 2500 * household.size, 30000)");
+  await page.getByTestId("amount-preview").getByText(/^For the [\d,]+ people enrolled: ETB\s?[\d,]+\.\d\d in total/).waitFor();
+  await page.getByTestId("amount-preview").getByText(/^From ETB\s?1\d\d\.\d\d to ETB\s?300\.00 a person\.$/).waitFor();
+  assert.equal(await page.getByTestId("cycle-create").isDisabled(), true, "a cycle waits for the settings to be saved");
+  await screenshot(page, "13d-amount-preview");
   await page.getByTestId("rule-editor").fill("min(10000 + 2500 * size(members), 30000)");
+  await page.getByTestId("amount-by-hand").waitFor();
   await page.getByTestId("disbursement-save").click();
   await page.getByText("Saved.").waitFor();
   await page.getByTestId("cycle-create").click();

@@ -149,6 +149,7 @@ operations!(
     br_core::audit::AuditQuery,
     ops::DashboardRequest,
     ops::WorkQueueRequest,
+    br_core::disbursement::amount_preview::AmountPreviewRequest,
     ops::ImportPreviewRequest,
     ops::ListMappingsRequest,
     br_core::io::mapping::SavedMapping,

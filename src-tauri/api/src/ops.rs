@@ -784,6 +784,15 @@ impl Operation for SetDisbursementRequest {
     }
 }
 
+impl Operation for br_core::disbursement::amount_preview::AmountPreviewRequest {
+    const NAME: &'static str = "cycles.amount_preview";
+    const LONG_RUNNING: bool = true;
+    type Response = br_core::disbursement::amount_preview::AmountPreview;
+    fn run(self, ctx: &Context<'_>, session: &Session) -> br_core::Result<Self::Response> {
+        br_core::disbursement::amount_preview::preview(registry(ctx).store(), session, &self, ctx.cancel)
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct ListCyclesRequest {
     pub program: ProgramKey,

@@ -14,6 +14,32 @@ export type AddMemberRequest = { group: RegistrantKey, member: RegistrantKey, ki
 
 export type AddUserRequest = { username: string, display_name: string, role: Role, password: string, };
 
+export type AmountExample = { reference: string, 
+/**
+ * Minor units of the program's currency, or the quantity for in-kind.
+ */
+value: number, fee: number, };
+
+export type AmountPreview = { currency: string, 
+/**
+ * Enrolled members the rule gave a value.
+ */
+people: number, total: number, total_fee: number, smallest: number | null, largest: number | null, 
+/**
+ * Members with different values, the first of each.
+ */
+examples: Array<AmountExample>, 
+/**
+ * Members the rule failed for (a generation would refuse the cycle), and up to five of them with why.
+ */
+failed: number, failures: Array<[string, string]>, elapsed_ms: number, };
+
+export type AmountPreviewRequest = { program: ProgramKey, 
+/**
+ * The rule as typed (its expression, kind and fee).
+ */
+rule: EntitlementRule, };
+
 export type AnchorReport = { ok: boolean, anchored_seq: number, anchored_at: string, 
 /**
  * Entries in the log now.
@@ -1362,6 +1388,7 @@ export type Operations = {
   "audit.list": [AuditQuery, AuditPage];
   "dashboard.stats": [DashboardRequest, DashboardStats];
   "work.queue": [WorkQueueRequest, WorkQueue];
+  "cycles.amount_preview": [AmountPreviewRequest, AmountPreview];
   "import.preview": [ImportPreviewRequest, ImportPreview];
   "import.mappings": [ListMappingsRequest, SavedMappings];
   "import.mapping_save": [SavedMapping, Done];

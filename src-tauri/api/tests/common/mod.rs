@@ -164,6 +164,10 @@ pub fn office() -> Office {
         ("audit.list", json!({})),
         ("dashboard.stats", json!({})),
         ("work.queue", json!({})),
+        (
+            "cycles.amount_preview",
+            json!({"program": {"code": "CASH"}, "rule": {"kind": "cash", "expression": "1000", "validity_days": 0}}),
+        ),
         ("import.preview", json!({"mapping": null, "rows": 5, "path": people.display().to_string()})),
         ("import.mappings", json!({})),
         ("import.mapping_save", json!({"name": "m", "mapping": {"columns": {}, "values": {}, "date_format": null}})),

@@ -1,6 +1,7 @@
 //! Disbursement: cycles, entitlements, approvals, funds and payments (design §4), and the status a
 //! beneficiary and a cycle show.
 
+pub mod amount_preview;
 pub mod approval;
 pub mod cycle;
 pub mod entitlement;

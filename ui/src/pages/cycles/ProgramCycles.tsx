@@ -8,6 +8,7 @@ import type { ApprovalStage, DisbursementSettings, EntitlementKind, Period, Prog
 import { api } from "../../api/client";
 import { hrefOf, navigate } from "../../app/route";
 import { useSession } from "../../app/session";
+import { AmountPreviewLine, SimpleAmountFields } from "../../components/AmountEditor";
 import { ConfirmButton } from "../../components/ConfirmButton";
 import { currencyDigits, formatMoney, toMinor } from "../../app/money";
 import { ErrorNote } from "../../components/ErrorNote";
@@ -101,6 +102,7 @@ function Settings({ program, manage, onUnsaved }: { program: ProgramSummary; man
           )}
           <NumberInput label={t("cycle.validity_days")} value={validity} onChange={setValidity} min={0} disabled={!manage} w={160} />
         </Group>
+        {kind !== "in_kind" && <SimpleAmountFields program={program} value={expression} onChange={setExpression} disabled={!manage} />}
         <RuleEditor
           label={kind === "in_kind" ? t("cycle.quantity_expression") : t("cycle.amount_expression", { currency: program.currency })}
           value={expression}
@@ -111,6 +113,7 @@ function Settings({ program, manage, onUnsaved }: { program: ProgramSummary; man
           onValidity={setOk}
         />
         <Text size="sm" c="dimmed">{t("cycle.amount_help")}</Text>
+        {manage && typed.entitlement && <AmountPreviewLine program={program} rule={typed.entitlement} valid={ok} />}
         <Text fw={500}>{t("cycle.stages")}</Text>
         {stages.map((s, i) => (
           <Group key={i} align="end">
