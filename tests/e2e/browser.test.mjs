@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign } from "node:crypto";
-import { ROOT, appRequest, br, launchChromium, screenshot, seriousViolations, serve, startCentral, tempDir } from "./support.mjs";
+import { ROOT, appRequest, br, launchChromium, layoutProblems, screenshot, seriousViolations, serve, startCentral, tempDir } from "./support.mjs";
 
 const ADMIN = { username: "admin", password: "admin-password-1" };
 let server;
@@ -212,6 +212,10 @@ test("search by name and by ID, open a beneficiary, reveal the ID and find the r
     assert.ok(faces.length > 0, `${family} is loaded for ${text}`);
   }
   await screenshot(page, "06b-search-across-scripts");
+  // Opened from a list that shows personal data, the record shows it too.
+  await rows.first().getByRole("link").first().click();
+  await page.getByTestId("detail-name").getByText("Bilal Traoré").waitFor();
+  await page.goBack();
   await reveal.uncheck();
 
   // An ID's digits without its letters find its holder; Enter on a single match opens the record.
@@ -594,6 +598,10 @@ test("duplicates: found, compared side by side, one pair kept apart, one merged"
   await page.getByTestId("dedup-explanation").getByText("Birth date").first().waitFor();
   await screenshot(page, "13-duplicates");
   await checkAccessibility("duplicates");
+  // Side by side, the reviewer may show the records' personal data (each showing audited).
+  await page.getByTestId("dedup-review").getByText("•").first().waitFor();
+  await page.getByTestId("dedup-reveal").check();
+  await page.waitForFunction(() => !document.querySelector('[data-testid="dedup-review"]').textContent.includes("•"));
   await page.getByTestId("dedup-not-duplicates").click();
   await page.getByText(`To review: ${(before - 1).toLocaleString("en-US")}`).waitFor();
   await rows.first().click();
@@ -605,6 +613,37 @@ test("duplicates: found, compared side by side, one pair kept apart, one merged"
   await confirmDialog("nothing deleted");
   await page.getByRole("alert").filter({ hasText: /merged into/ }).first().waitFor();
   await page.getByText(`To review: ${(before - 2).toLocaleString("en-US")}`).waitFor();
+});
+
+test("every chart and table reads whole in English, French and Arabic: nothing cut, overlapping or turned around", async () => {
+  const pages = [
+    ["home", "#/", () => page.getByTestId("work-queue").waitFor()],
+    ["program", "#/programs/ELD", () => page.getByTestId("count-enrolled").waitFor()],
+    ["cycle", `#/cycles/${paidCycle}`, () => page.getByTestId("cycle-area-chart").locator("svg").waitFor()],
+    ["duplicates", "#/duplicates", async () => {
+      await page.getByTestId("dedup-queue").locator("tbody tr").first().click();
+      await page.getByTestId("dedup-review").waitFor();
+    }],
+    ["beneficiaries", "#/beneficiaries", () => page.getByTestId("registrant-row").first().waitFor()],
+    ["audit", "#/audit", () => page.getByTestId("audit-table").locator("tbody tr").first().waitFor()],
+  ];
+  const found = [];
+  for (const [language, option] of [["en", "English"], ["fr", "Français"], ["ar", "العربية"]]) {
+    await page.getByTestId("language-select").first().click();
+    await page.getByRole("option", { name: option }).click();
+    await page.waitForFunction((l) => document.documentElement.lang === l, language);
+    for (const [name, hash, ready] of pages) {
+      await go(hash);
+      await ready();
+      // Charts draw after their first measure: two frames.
+      await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+      for (const p of await layoutProblems(page)) found.push(`${language} ${name}: ${p}`);
+      await screenshot(page, `20-layout-${language}-${name}`);
+    }
+  }
+  await page.getByTestId("language-select").first().click();
+  await page.getByRole("option", { name: "English" }).click();
+  assert.deepEqual(found, []);
 });
 
 test("Arabic turns the page right-to-left; settings and households render", async () => {

@@ -84,6 +84,60 @@ export async function seriousViolations(page) {
     .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(" | ")}`);
 }
 
+/**
+ * What a reader would find wrong with the page's layout, measured in the browser: text cut by its box (an
+ * element that hides its overflow and holds more than it shows), chart labels that overlap each other or
+ * leave their chart, and dates or ISO-like codes (2027-01) whose digits a right-to-left page turned around.
+ */
+export async function layoutProblems(page) {
+  return page.evaluate(() => {
+    const problems = [];
+    const visible = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
+    const main = document.querySelector("main") ?? document.body;
+    for (const el of main.querySelectorAll("td, th, button, a, p, span, label, .mantine-Badge-label, .mantine-Button-label")) {
+      // Text for screen readers only is meant to be cut to nothing.
+      if (!visible(el) || !el.textContent.trim() || el.closest(".mantine-VisuallyHidden-root")) continue;
+      const cs = getComputedStyle(el);
+      const hides = ["hidden", "clip"].includes(cs.overflowX) || cs.textOverflow === "ellipsis";
+      if (hides && el.scrollWidth > el.clientWidth + 1) problems.push(`cut: "${el.textContent.trim().slice(0, 60)}"`);
+    }
+    const near = (a, b) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+    for (const svg of main.querySelectorAll("svg.recharts-surface")) {
+      if (!visible(svg)) continue;
+      const box = svg.getBoundingClientRect();
+      const labels = [...svg.querySelectorAll(".recharts-cartesian-axis-tick text, .recharts-pie-label-text, .recharts-label")]
+        .filter((t) => t.textContent.trim())
+        .map((t) => ({ text: t.textContent.trim(), r: t.getBoundingClientRect() }));
+      for (const l of labels) {
+        if (l.r.left < box.left - 1 || l.r.right > box.right + 1 || l.r.top < box.top - 1 || l.r.bottom > box.bottom + 1) {
+          problems.push(`leaves its chart: "${l.text}"`);
+        }
+      }
+      for (let i = 0; i < labels.length; i++) {
+        for (let j = i + 1; j < labels.length; j++) {
+          if (near(labels[i].r, labels[j].r)) problems.push(`overlap: "${labels[i].text}" and "${labels[j].text}"`);
+        }
+      }
+    }
+    // Digits read left to right in every language: the first digit of 2027-01 is drawn left of its last.
+    const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (!node.parentElement || !visible(node.parentElement)) continue;
+      for (const m of node.textContent.matchAll(/\d{4}-\d{2}(?:-\d{2})?/g)) {
+        const first = document.createRange();
+        first.setStart(node, m.index);
+        first.setEnd(node, m.index + 1);
+        const last = document.createRange();
+        last.setStart(node, m.index + m[0].length - 1);
+        last.setEnd(node, m.index + m[0].length);
+        const [a, b] = [first.getBoundingClientRect(), last.getBoundingClientRect()];
+        if (a.width && b.width && Math.abs(a.top - b.top) < 2 && a.left > b.left) problems.push(`digits turned around: "${m[0]}"`);
+      }
+    }
+    return [...new Set(problems)];
+  });
+}
+
 export const BR_SERVER = process.env.BR_SERVER_BIN ?? join(ROOT, "target/debug/br-server");
 
 function freePort() {

@@ -229,6 +229,11 @@ impl App {
     }
 
     fn set_registry(&self, registry: Registry) {
+        // For whoever runs the registry (br serve's terminal, the desktop's log): the login page says it on
+        // the desktop only, since a browser's user can do nothing about the serving computer's keyring.
+        if let Some(why) = registry.store().credential_store_note() {
+            tracing::warn!(why, "the credential store is not available: the recovery passphrase will be needed to open the registry next time");
+        }
         *self.registry.write().expect("registry lock") = Some(Arc::new(registry));
         *self.locked_reason.lock().expect("lock") = None;
     }

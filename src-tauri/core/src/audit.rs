@@ -242,6 +242,9 @@ pub struct AuditPage {
     /// Newest first.
     pub entries: Vec<AuditEntry>,
     pub next_before: Option<i64>,
+    /// What the entries' records are called where people see them, by entity id: a registrant's
+    /// reference, a program's code, a cycle's name, an import's file, a user's name. No personal data.
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 /// The columns `entry_from_row` reads, in its order.

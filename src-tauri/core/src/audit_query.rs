@@ -1,5 +1,10 @@
 //! Reading the audit log, for those who may (`audit_read`).
 
+use std::collections::BTreeMap;
+
+use rusqlite::OptionalExtension;
+use uuid::Uuid;
+
 use crate::audit::{entry_from_row, AuditPage, AuditQuery, ENTRY_COLUMNS};
 use crate::auth::{require, Permission, Session};
 use crate::error::Result;
@@ -46,6 +51,40 @@ pub fn list(store: &Store, session: &Session, query: &AuditQuery) -> Result<Audi
         } else {
             None
         };
-        Ok(AuditPage { entries, next_before })
+        let labels = labels(conn, &entries)?;
+        Ok(AuditPage { entries, next_before, labels })
     })
+}
+
+/// The name each entry's record goes by, for the records that still exist.
+fn labels(conn: &rusqlite::Connection, entries: &[crate::audit::AuditEntry]) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for e in entries {
+        let (Some(entity), Some(id)) = (e.entity.as_deref(), e.entity_id.as_deref()) else { continue };
+        if out.contains_key(id) {
+            continue;
+        }
+        let sql = match entity {
+            "registrant" => "SELECT reference FROM registrants WHERE id = ?1",
+            "program" => "SELECT code || ' · ' || name FROM programs WHERE id = ?1",
+            "cycle" => {
+                "SELECT p.code || ' · ' || c.name FROM cycles c JOIN programs p ON p.rowid = c.program WHERE c.id = ?1"
+            }
+            "user" => "SELECT username FROM users WHERE id = ?1",
+            "import_run" => {
+                let Ok(run) = id.parse::<i64>() else { continue };
+                let sql = "SELECT file_name FROM import_runs WHERE id = ?1";
+                if let Some(file) = conn.query_row(sql, [run], |r| r.get::<_, String>(0)).optional()? {
+                    out.insert(id.to_string(), file);
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        let Ok(uuid) = Uuid::parse_str(id) else { continue };
+        if let Some(label) = conn.query_row(sql, [uuid], |r| r.get::<_, String>(0)).optional()? {
+            out.insert(id.to_string(), label);
+        }
+    }
+    Ok(out)
 }

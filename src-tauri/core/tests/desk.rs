@@ -140,6 +140,11 @@ fn the_audit_log_filters_by_action_user_outcome_and_pages_newest_first() {
     )
     .unwrap();
     assert!(!imports.entries.is_empty() && imports.entries.iter().all(|e| e.action.starts_with("import.")));
+    // Each record is named as people know it: the import by its file, a user by their name.
+    let run = imports.entries.iter().find(|e| e.action == "import.run").expect("the import is audited");
+    assert_eq!(imports.labels.get(run.entity_id.as_deref().unwrap()).map(String::as_str), Some("people.csv"));
+    let user = all.entries.iter().find(|e| e.action == "user.add").expect("a user was added");
+    assert_eq!(all.labels.get(user.entity_id.as_deref().unwrap()).map(String::as_str), Some("visitor"));
     // A `%` in the filter is a literal character, not a wildcard.
     let literal = br_core::audit_query::list(
         f.registry.store(),

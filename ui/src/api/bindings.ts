@@ -92,7 +92,12 @@ export type AuditPage = {
 /**
  * Newest first.
  */
-entries: Array<AuditEntry>, next_before: number | null, };
+entries: Array<AuditEntry>, next_before: number | null, 
+/**
+ * What the entries' records are called where people see them, by entity id: a registrant's
+ * reference, a program's code, a cycle's name, an import's file, a user's name. No personal data.
+ */
+labels: { [key in string]?: string }, };
 
 export type AuditQuery = { 
 /**

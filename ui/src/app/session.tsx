@@ -1,4 +1,5 @@
 // Who is logged in, whether the app is locked, and the event stream that keeps the caches fresh.
+import { hidePersonalData } from "./reveal";
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import type { AppEvent, AppStatus, LoginResponse, Permission, Progress } from "../api/bindings";
@@ -44,6 +45,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       await api.logout().catch(() => undefined);
       // Nothing of the registry stays in memory or on screen once locked.
       queryClient.clear();
+      hidePersonalData();
       setProgress({});
       setLogin(null);
       setLockedByIdle(byIdle);

@@ -4,6 +4,7 @@ import { Badge, Card, Table, Text } from "@mantine/core";
 import { useTranslation } from "react-i18next";
 import type { EntitlementState, EntitlementView, PaymentState, PaymentView } from "../api/bindings";
 import { formatMoney } from "../app/money";
+import { formatDate } from "../app/format";
 
 const ENTITLEMENT_COLOURS: Partial<Record<EntitlementState, string>> = {
   approved: "blue",
@@ -62,7 +63,7 @@ export function EntitlementsOf({ entitlements }: { entitlements: EntitlementView
             <Table.Td>
               {e.approvals.map((a) => (
                 <Text size="xs" key={a.id}>
-                  {t("cycle.stage_n", { n: a.stage })}: {t(`cycle.decision_${a.decision}`)} · {a.actor} · {a.at.slice(0, 10)}
+                  {t("cycle.stage_n", { n: a.stage })}: {t(`cycle.decision_${a.decision}`)} · {a.actor} · {formatDate(a.at, i18n.language)}
                 </Text>
               ))}
             </Table.Td>
@@ -111,7 +112,7 @@ export function PaymentsOf({ payments }: { payments: PaymentView[] }) {
               {p.reason && <Text size="xs">{p.reason}</Text>}
             </Table.Td>
             <Table.Td>{p.external_ref ?? ""}</Table.Td>
-            <Table.Td>{p.updated_at.slice(0, 10)}</Table.Td>
+            <Table.Td>{formatDate(p.updated_at, i18n.language)}</Table.Td>
           </Table.Tr>
         ))}
       </Table.Tbody>

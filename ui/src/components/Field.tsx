@@ -7,7 +7,11 @@ export function Field({ label, value, testId }: { label: string; value: string |
       <Text size="xs" c="dimmed">
         {label}
       </Text>
-      <Text data-testid={testId}>{value || "—"}</Text>
+      {/* Isolated, so a right-to-left value keeps its order in a left-to-right page and the reverse. */}
+      {/* A long value without spaces (a financial address) wraps instead of running into the next field. */}
+      <Text data-testid={testId} style={{ overflowWrap: "anywhere" }}>
+        <bdi>{value || "—"}</bdi>
+      </Text>
     </div>
   );
 }

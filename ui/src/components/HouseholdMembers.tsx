@@ -14,11 +14,12 @@ import { notify } from "./attempt";
 import { ErrorNote } from "./ErrorNote";
 import { useList, useListLabels } from "./lists";
 import { useAction } from "./useAction";
+import { formatDate } from "../app/format";
 
 type Change = { type: "add" } | { type: "head" | "move" | "end"; link: MembershipLink };
 
 export function HouseholdMembers({ owner, links }: { owner: Registrant; links: MembershipLink[] }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const { can } = useSession();
   const kindLabel = useListLabels("membership_kind");
   const [change, setChange] = useState<Change | null>(null);
@@ -60,7 +61,7 @@ export function HouseholdMembers({ owner, links }: { owner: Registrant; links: M
                 <Table.Td>
                   {kindLabel(m.kind)} {m.is_head && <Badge size="xs">{t("detail.head")}</Badge>}
                 </Table.Td>
-                <Table.Td>{m.start_date}</Table.Td>
+                <Table.Td>{formatDate(m.start_date, i18n.language)}</Table.Td>
                 {editable && (
                   <Table.Td>
                     <Menu position="bottom-end">

@@ -13,6 +13,7 @@ export function LanguageSelect({ width, label }: { width?: number; label?: strin
       data={LANGUAGES.map((l) => ({ value: l.code, label: l.label }))}
       value={i18n.language}
       allowDeselect={false}
+      data-testid="language-select"
       onChange={(v) => {
         if (!v) return;
         prefs.setLanguage(v as Language);

@@ -35,6 +35,7 @@ import { hrefOf, navigate } from "../app/route";
 import { useSession } from "../app/session";
 import { ErrorNote } from "./ErrorNote";
 import { useList, useListLabels } from "./lists";
+import { useRevealed } from "../app/reveal";
 
 const PAGE = 100;
 const ROW_HEIGHT = 40;
@@ -52,7 +53,7 @@ export function RegistrantList({ kind, initialQuery }: { kind: RegistrantKind; i
   useEffect(() => prefs.setJson("filters", filters), [filters]);
   const [sort, setSort] = useState<SortKey>("reference");
   const [descending, setDescending] = useState(false);
-  const [reveal, setReveal] = useState(false);
+  const [reveal, setReveal] = useRevealed();
   const [columnVisibility, setColumnVisibility] = useState<VisibilityState>(() => prefs.json("columns", {}));
   useEffect(() => prefs.setJson("columns", columnVisibility), [columnVisibility]);
   const [selected, setSelected] = useState<Set<string>>(new Set());
@@ -136,13 +137,14 @@ export function RegistrantList({ kind, initialQuery }: { kind: RegistrantKind; i
         cell: ({ row }) =>
           similar.has(row.original.reference) ? (
             <>
-              {row.original.display_name}{" "}
+              <bdi>{row.original.display_name}</bdi>{" "}
               <Badge size="xs" variant="light" color="grape" title={t("list.similar_hint")}>
                 {t("list.similar")}
               </Badge>
             </>
           ) : (
-            row.original.display_name
+            // Isolated: a masked Arabic name (م••• ك•••) keeps its order inside a left-to-right page.
+            <bdi>{row.original.display_name}</bdi>
           ),
         size: 260,
       },

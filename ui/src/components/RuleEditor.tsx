@@ -63,7 +63,7 @@ interface Props {
 }
 
 export function RuleEditor({ value, onChange, target, kind = "condition", label, livePreview = true, onValidity }: Props) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const source = useDebounced(value, 300);
   const [check, setCheck] = useState<RuleCheck | null>(null);
   const [preview, setPreview] = useState<Preview | null>(null);
@@ -193,7 +193,7 @@ export function RuleEditor({ value, onChange, target, kind = "condition", label,
             {counting && <Loader size="xs" />}
             {preview && (
               <Text size="sm" data-testid="rule-preview-count">
-                {t("rules.matches", { matches: preview.matches.toLocaleString(), errors: preview.errors.toLocaleString(), ms: preview.elapsed_ms })}
+                {t("rules.matches", { matches: preview.matches.toLocaleString(i18n.language), errors: preview.errors.toLocaleString(i18n.language), ms: preview.elapsed_ms })}
               </Text>
             )}
           </Group>

@@ -6,7 +6,9 @@ import { useTranslation } from "react-i18next";
 import type { WorkItem } from "../api/bindings";
 import { api } from "../api/client";
 import { hrefOf, type Route } from "../app/route";
+import { isolate } from "../app/format";
 import { formatMoney } from "../app/money";
+import { stageName } from "./stages";
 import { ErrorNote } from "./ErrorNote";
 
 function routeOf(item: WorkItem): Route {
@@ -38,10 +40,10 @@ export function WorkQueue() {
       <Stack gap="xs">
         {items.map((item, i) => {
           const values = {
-            program: item.program_name ?? item.program_code ?? "",
-            cycle: item.cycle_name ?? "",
+            program: isolate(item.program_name ?? item.program_code ?? ""),
+            cycle: isolate(item.cycle_name ?? ""),
             stage: item.stage ?? "",
-            stage_name: item.stage_name ?? "",
+            stage_name: isolate(stageName(t, item.stage_name ?? "")),
             count: item.count.toLocaleString(i18n.language),
             amount: item.amount !== null && item.currency ? formatMoney(item.amount, item.currency, i18n.language) : "",
           };

@@ -1,7 +1,7 @@
 // Arabic, right-to-left. Counted messages carry all six Arabic plural forms (zero, one, two, few, many, other).
 export const ar = {
   app: { name: "سجل المستفيدين" },
-  common: { close: "إغلاق", back: "رجوع", next: "التالي", cancel: "إلغاء", loading: "جارٍ التحميل…", unknown: "غير مسجّل", error_title: "لم تنجح العملية" },
+  common: { close: "إغلاق", back: "رجوع", next: "التالي", cancel: "إلغاء", loading: "جارٍ التحميل…", unknown: "غير مسجّل", error_title: "لم تنجح العملية", yes: "نعم", no: "لا" },
   nav: {
     conflicts: "التعارضات",
     label: "التنقل الرئيسي",
@@ -517,6 +517,11 @@ export const ar = {
     examples: "مثلًا: {{examples}}",
     failed: "تعذّر حساب المبلغ لـ {{failed}}، فلا يمكن إنشاء دورة: {{examples}}",
   },
+  list_items: {
+    sex: { female: "أنثى", male: "ذكر", other: "آخر" },
+    membership_kind: { head: "رب الأسرة", spouse: "زوج أو زوجة", child: "ابن أو ابنة", parent: "أب أو أم", sibling: "أخ أو أخت", grandchild: "حفيد أو حفيدة", other_relative: "قريب آخر", non_relative: "بلا قرابة" },
+    id_type: { national_id: "بطاقة الهوية الوطنية", voter_card: "بطاقة الناخب", tax_number: "الرقم الضريبي", passport: "جواز السفر" },
+  },
   work: {
     title: "ما ينتظرك",
     nothing: "لا شيء ينتظرك.",
@@ -608,6 +613,8 @@ export const ar = {
     },
   },
   audit: {
+    entities: { registrant: "سجل", program: "برنامج", cycle: "دورة", user: "مستخدم", import_run: "استيراد", fund: "أموال", payment_batch: "دفعة مدفوعات", duplicate_group: "مجموعة تكرار", sync_conflict: "تعارض مزامنة", entitlement: "استحقاق" },
+    keys: { file: "الملف", status: "الحالة", rows_read: "الصفوف المقروءة", inserted: "جديدة", updated: "محدّثة", unchanged: "دون تغيير", rejected: "مرفوضة", households_created: "أسر أُنشئت", unmapped_columns: "أعمدة لم تُستورد", dropped: "لم يُحفظ", username: "اسم المستخدم", role: "الدور", permission: "الصلاحية", changed: "ما تغيّر", reason: "السبب", count: "العدد", total: "الإجمالي" },
     verify: "فحص السلسلة",
     chain_ok: "سلسلة التدقيق سليمة: تم فحص {{count}} قيدًا.",
     chain_broken: "سلسلة التدقيق مكسورة عند القيد {{seq}}: {{reason}}. أبلغ المسؤول.",
@@ -695,6 +702,7 @@ export const ar = {
     matches: "عدد المطابقين: {{matches}} (تعذر تقييم {{errors}}) · {{ms}} مللي ثانية",
   },
   programs: {
+    people: "الأشخاص",
     activate_title: "تفعيل {{name}}؟",
     activate_consequence: "يصبح {{name}} نشطًا: يمكن تسجيل الأشخاص فيه وإنشاء الدورات. لا يعود البرنامج إلى المسودة أبدًا.",
     activated: "{{name}} نشط الآن.",
@@ -755,6 +763,7 @@ export const ar = {
     save_rule: "حفظ القاعدة",
   },
   dedup: {
+    points_hint: "نقاط الدلالة على أن هذه السجلات لشخص واحد: كل نقطة تضاعف الاحتمال، كما في الشرح.",
     merge_title: "الإبقاء على {{kept}} ودمج الآخرين فيه",
     merge_consequence: "سيُدمج {{merged}} في {{kept}}: يُعطَّل كل منها مع إشارة إلى {{kept}}، ولا يُحذف شيء. وثائق الهوية المنقولة إلى {{kept}}: {{ids}}. عضويات البرامج المنقولة: {{moved}}؛ المنتهية: {{exited}}.",
     merge_confirm: "دمج",

@@ -1,7 +1,7 @@
 // English: the reference language; fr.ts and ar.ts have exactly the same keys (a test checks).
 export const en = {
   app: { name: "Beneficiary Registry" },
-  common: { close: "Close", back: "Back", next: "Next", cancel: "Cancel", loading: "Loading…", unknown: "Not recorded", error_title: "That did not work" },
+  common: { close: "Close", back: "Back", next: "Next", cancel: "Cancel", loading: "Loading…", unknown: "Not recorded", error_title: "That did not work", yes: "Yes", no: "No" },
   nav: {
     conflicts: "Conflicts",
     label: "Main navigation",
@@ -473,6 +473,11 @@ export const en = {
     examples: "For example: {{examples}}",
     failed: "The amount cannot be worked out for {{failed}}, so a cycle could not be generated: {{examples}}",
   },
+  list_items: {
+    sex: { female: "Female", male: "Male", other: "Other" },
+    membership_kind: { head: "Head", spouse: "Spouse", child: "Child", parent: "Parent", sibling: "Sibling", grandchild: "Grandchild", other_relative: "Other relative", non_relative: "Not related" },
+    id_type: { national_id: "National ID", voter_card: "Voter card", tax_number: "Tax number", passport: "Passport" },
+  },
   work: {
     title: "Waiting for you",
     nothing: "Nothing waits for you.",
@@ -565,6 +570,8 @@ export const en = {
     },
   },
   audit: {
+    entities: { registrant: "Record", program: "Program", cycle: "Cycle", user: "User", import_run: "Import", fund: "Fund", payment_batch: "Payment batch", duplicate_group: "Duplicate group", sync_conflict: "Sync conflict", entitlement: "Entitlement" },
+    keys: { file: "file", status: "status", rows_read: "rows read", inserted: "new", updated: "updated", unchanged: "unchanged", rejected: "rejected", households_created: "households created", unmapped_columns: "columns not imported", dropped: "not kept", username: "user name", role: "role", permission: "permission", changed: "changed", reason: "reason", count: "count", total: "total" },
     verify: "Check the chain",
     chain_ok: "The audit chain is intact: {{count}} entries checked.",
     chain_broken: "The audit chain is broken at entry {{seq}}: {{reason}}. Report this to your administrator.",
@@ -652,6 +659,7 @@ export const en = {
     matches: "{{matches}} registrants match ({{errors}} could not be evaluated) · {{ms}} ms",
   },
   programs: {
+    people: "People",
     activate_title: "Activate {{name}}?",
     activate_consequence: "{{name}} becomes active: people can be enrolled and cycles created. A program never returns to draft.",
     activated: "{{name}} is active.",
@@ -712,6 +720,7 @@ export const en = {
     save_rule: "Save rule",
   },
   dedup: {
+    points_hint: "Points of evidence that these records are one person: each point doubles the odds, as in the explanation.",
     merge_title: "Keep {{kept}} and merge the others into it",
     merge_consequence: "{{merged}} will be merged into {{kept}}: disabled, each pointing at {{kept}}, nothing deleted. ID documents moving to {{kept}}: {{ids}}. Program memberships moving: {{moved}}; ending: {{exited}}.",
     merge_confirm: "Merge",

@@ -2,7 +2,7 @@ import type { Messages } from "./en";
 
 export const fr: Messages = {
   app: { name: "Registre des bénéficiaires" },
-  common: { close: "Fermer", back: "Retour", next: "Suivant", cancel: "Annuler", loading: "Chargement…", unknown: "Non renseigné", error_title: "Cela n'a pas fonctionné" },
+  common: { close: "Fermer", back: "Retour", next: "Suivant", cancel: "Annuler", loading: "Chargement…", unknown: "Non renseigné", error_title: "Cela n'a pas fonctionné", yes: "Oui", no: "Non" },
   nav: {
     conflicts: "Conflits",
     label: "Navigation principale",
@@ -474,6 +474,11 @@ export const fr: Messages = {
     examples: "Par exemple : {{examples}}",
     failed: "Le montant ne peut pas être calculé pour {{failed}} ; aucun cycle ne pourrait être généré : {{examples}}",
   },
+  list_items: {
+    sex: { female: "Femme", male: "Homme", other: "Autre" },
+    membership_kind: { head: "Chef de ménage", spouse: "Conjoint", child: "Enfant", parent: "Parent", sibling: "Frère ou sœur", grandchild: "Petit-enfant", other_relative: "Autre parent", non_relative: "Sans lien de parenté" },
+    id_type: { national_id: "Carte nationale d'identité", voter_card: "Carte d'électeur", tax_number: "Numéro fiscal", passport: "Passeport" },
+  },
   work: {
     title: "Ce qui vous attend",
     nothing: "Rien ne vous attend.",
@@ -566,6 +571,8 @@ export const fr: Messages = {
     },
   },
   audit: {
+    entities: { registrant: "Fiche", program: "Programme", cycle: "Cycle", user: "Utilisateur", import_run: "Import", fund: "Fonds", payment_batch: "Lot de paiement", duplicate_group: "Groupe de doublons", sync_conflict: "Conflit de synchronisation", entitlement: "Droit" },
+    keys: { file: "fichier", status: "état", rows_read: "lignes lues", inserted: "nouvelles", updated: "mises à jour", unchanged: "inchangées", rejected: "rejetées", households_created: "ménages créés", unmapped_columns: "colonnes non importées", dropped: "non conservé", username: "nom d'utilisateur", role: "rôle", permission: "permission", changed: "modifié", reason: "motif", count: "nombre", total: "total" },
     verify: "Vérifier la chaîne",
     chain_ok: "La chaîne d'audit est intacte : {{count}} entrées vérifiées.",
     chain_broken: "La chaîne d'audit est rompue à l'entrée {{seq}} : {{reason}}. Signalez-le à votre administrateur.",
@@ -653,6 +660,7 @@ export const fr: Messages = {
     matches: "{{matches}} personnes correspondent ({{errors}} non évaluées) · {{ms}} ms",
   },
   programs: {
+    people: "Personnes",
     activate_title: "Activer {{name}} ?",
     activate_consequence: "{{name}} devient actif : on peut y inscrire des personnes et créer des cycles. Un programme ne revient jamais à l'état de brouillon.",
     activated: "{{name}} est actif.",
@@ -713,6 +721,7 @@ export const fr: Messages = {
     save_rule: "Enregistrer la règle",
   },
   dedup: {
+    points_hint: "Points d'indices que ces fiches sont une seule personne : chaque point double les chances, comme dans l'explication.",
     merge_title: "Garder {{kept}} et y fusionner les autres",
     merge_consequence: "{{merged}} sera fusionné dans {{kept}} : désactivé, chacun renvoyant à {{kept}}, rien n'est supprimé. Pièces d'identité transférées à {{kept}} : {{ids}}. Inscriptions aux programmes transférées : {{moved}} ; terminées : {{exited}}.",
     merge_confirm: "Fusionner",

@@ -18,6 +18,8 @@ import { DisableModal } from "../components/RegistrantList";
 import { EditRegistrant } from "../components/EditRegistrant";
 import { HouseholdMembers } from "../components/HouseholdMembers";
 import { EntitlementsOf, PaymentsOf } from "../components/Disbursement";
+import { formatDateTime } from "../app/format";
+import { useRevealed } from "../app/reveal";
 
 /** An audit entry's details as words: the fields an edit changed, what a membership change did. */
 function HistoryDetails({ action, details }: { action: string; details: Record<string, unknown> }) {
@@ -84,7 +86,7 @@ function History({ detail }: { detail: RegistrantDetail }) {
       <Table.Tbody>
         {detail.history.map((h) => (
           <Table.Tr key={h.seq}>
-            <Table.Td>{new Date(h.at).toLocaleString(i18n.language)}</Table.Td>
+            <Table.Td>{formatDateTime(h.at, i18n.language)}</Table.Td>
             <Table.Td>{h.username}</Table.Td>
             <Table.Td>{t(`history.actions.${h.action.replace(".", "_")}`, { defaultValue: h.action })}</Table.Td>
             <Table.Td>
@@ -101,7 +103,9 @@ export function Beneficiary({ reference }: { reference: string }) {
   const { t } = useTranslation();
   const { can } = useSession();
   const queryClient = useQueryClient();
-  const [reveal, setReveal] = useState(false);
+  // Opened from a list that shows personal data, the record shows it too; shown here, it stays with this record.
+  const [revealedInList] = useRevealed();
+  const [reveal, setReveal] = useState(revealedInList);
   const [disableOpen, setDisableOpen] = useState(false);
   const [editing, setEditing] = useState(false);
   const detail = useQuery({
@@ -124,7 +128,7 @@ export function Beneficiary({ reference }: { reference: string }) {
       <Group justify="space-between">
         <div>
           <Title order={2} data-testid="detail-name">
-            {name || r.reference}
+            <bdi>{name || r.reference}</bdi>
           </Title>
           <Group gap="xs">
             <Text c="dimmed">{r.reference}</Text>

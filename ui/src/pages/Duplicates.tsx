@@ -1,7 +1,7 @@
 // The duplicate review queue: groups found by a dedup run, highest score first, each shown side by side
 // so a person can decide "duplicates" or "not duplicates", or merge into the record to keep.
 import { useState } from "react";
-import { Anchor, Badge, Button, Card, Grid, Group, NumberInput, SimpleGrid, Stack, Table, Text, Textarea, Title } from "@mantine/core";
+import { Anchor, Badge, Button, Card, Grid, Group, NumberInput, SimpleGrid, Stack, Switch, Table, Text, Textarea, Title } from "@mantine/core";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import type { TFunction } from "i18next";
@@ -9,12 +9,14 @@ import type { DedupSummary, DedupThresholds, DuplicateGroup, GroupStatus, MergeS
 import { api } from "../api/client";
 import { hrefOf } from "../app/route";
 import { useSession } from "../app/session";
+import { evidencePoints } from "../app/format";
 import { ConfirmButton } from "../components/ConfirmButton";
+import { useListLabels } from "../components/lists";
 import { ErrorNote } from "../components/ErrorNote";
 import { useAction } from "../components/useAction";
 
 export function Duplicates({ program }: { program?: string }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const { can } = useSession();
   const [status, setStatus] = useState<GroupStatus>("open");
   const [current, setCurrent] = useState<DuplicateGroup | null>(null);
@@ -50,9 +52,9 @@ export function Duplicates({ program }: { program?: string }) {
       {summary && (
         <Text data-testid="dedup-summary">
           {t("dedup.summary", {
-            groups: summary.groups.toLocaleString(),
-            people: summary.stats.people.toLocaleString(),
-            households: summary.household_groups.toLocaleString(),
+            groups: summary.groups.toLocaleString(i18n.language),
+            people: summary.stats.people.toLocaleString(i18n.language),
+            households: summary.household_groups.toLocaleString(i18n.language),
             seconds: (summary.elapsed_ms / 1000).toFixed(1),
           })}
         </Text>
@@ -64,7 +66,7 @@ export function Duplicates({ program }: { program?: string }) {
             {t(`dedup.status_${s}`)}
           </Button>
         ))}
-        <Text size="sm">{t("dedup.open_count", { n: open.toLocaleString() })}</Text>
+        <Text size="sm">{t("dedup.open_count", { n: open.toLocaleString(i18n.language) })}</Text>
       </Group>
       <Grid>
         <Grid.Col span={{ base: 12, lg: 5 }}>
@@ -80,8 +82,14 @@ export function Duplicates({ program }: { program?: string }) {
             {groups.map((g) => (
               <Table.Tr key={g.id} onClick={() => setCurrent(g)} style={{ cursor: "pointer" }} aria-selected={current?.id === g.id} fw={current?.id === g.id ? 700 : undefined}>
                 <Table.Td>
-                  {g.score.toFixed(2)}
-                  {g.band === "very_likely" && <Badge ml={4} color="red.9" variant="filled" data-testid="dedup-band">{t("dedup.band_very_likely")}</Badge>}
+                  <Text size="sm" fw={600} title={t("dedup.points_hint")} data-testid="dedup-score" style={{ whiteSpace: "nowrap" }}>
+                    {evidencePoints(g.score, i18n.language)}
+                  </Text>
+                  {g.band === "very_likely" && (
+                    <Badge color="red.9" variant="filled" h="auto" styles={{ label: { whiteSpace: "normal", overflow: "visible" } }} data-testid="dedup-band">
+                      {t("dedup.band_very_likely")}
+                    </Badge>
+                  )}
                 </Table.Td>
                 <Table.Td>
                   <Anchor component="button" onClick={() => setCurrent(g)}>
@@ -90,7 +98,7 @@ export function Duplicates({ program }: { program?: string }) {
                 </Table.Td>
                 <Table.Td>
                   {g.reasons.map((r) => (
-                    <Badge key={r} mr={4}>{t(`dedup.field_${r}`)}</Badge>
+                    <Badge key={r} mr={4} h="auto" styles={{ label: { whiteSpace: "normal", overflow: "visible" } }}>{t(`dedup.field_${r}`)}</Badge>
                   ))}
                 </Table.Td>
               </Table.Tr>
@@ -111,9 +119,14 @@ export function Duplicates({ program }: { program?: string }) {
   );
 }
 
-function Record({ reference }: { reference: string }) {
+/** One record of a group, side by side with the others: masked unless the reviewer shows personal data
+ * (each showing audited by the registry), codes in words. */
+function Record({ reference, reveal }: { reference: string; reveal: boolean }) {
   const { t } = useTranslation();
-  const d = useQuery({ queryKey: ["registrants", "detail", reference, false], queryFn: () => api.call("registrants.get", { key: { reference }, reveal: false }) });
+  const sexLabel = useListLabels("sex");
+  const areaLabel = useListLabels("area");
+  const idLabel = useListLabels("id_type");
+  const d = useQuery({ queryKey: ["registrants", "detail", reference, reveal], queryFn: () => api.call("registrants.get", { key: { reference }, reveal }) });
   if (!d.data) return <ErrorNote error={d.error} />;
   const detail = d.data;
   const r = detail.registrant;
@@ -121,11 +134,11 @@ function Record({ reference }: { reference: string }) {
   const rows: [string, string | null | undefined][] = [
     [t("fields.given_name"), f.given_name],
     [t("fields.family_name"), f.family_name ?? f.group_name],
-    [t("fields.sex"), f.sex],
+    [t("fields.sex"), f.sex && sexLabel(f.sex)],
     [t("fields.birth_date"), f.birth_date],
     [t("fields.phone"), f.phone],
-    [t("fields.area"), f.area],
-    [t("detail.ids"), (f.ids ?? []).map((i) => `${i.id_type}: ${i.value}`).join(", ")],
+    [t("fields.area"), f.area && areaLabel(f.area)],
+    [t("detail.ids"), (f.ids ?? []).map((i) => `${idLabel(i.id_type)}: ${i.value}`).join(", ")],
     [t("detail.household"), detail.groups.map((g) => g.registrant.reference).join(", ")],
     [t("detail.programs"), detail.programs.map((p) => `${p.program_code} (${t(`membership.${p.state}`)})`).join(", ")],
   ];
@@ -135,7 +148,9 @@ function Record({ reference }: { reference: string }) {
         {rows.map(([k, v]) => (
           <Table.Tr key={k}>
             <Table.Td c="dimmed" w={130}>{k}</Table.Td>
-            <Table.Td>{v || "—"}</Table.Td>
+            <Table.Td style={{ overflowWrap: "anywhere" }}>
+              <bdi>{v || "—"}</bdi>
+            </Table.Td>
           </Table.Tr>
         ))}
       </Table.Tbody>
@@ -155,8 +170,12 @@ function Review({ group, onDone }: { group: DuplicateGroup; onDone: () => void }
   const [comment, setComment] = useState("");
   const act = useAction();
   const decidable = can("duplicates_manage") && (group.status === "open" || group.status === "duplicates");
+  const [reveal, setReveal] = useState(false);
   return (
     <Stack data-testid="dedup-review">
+      {can("personal_data_reveal") && (
+        <Switch label={t("list.reveal")} checked={reveal} onChange={(e) => setReveal(e.currentTarget.checked)} data-testid="dedup-reveal" />
+      )}
       <SimpleGrid cols={group.members.length > 2 ? 3 : 2}>
         {group.members.map((m) => (
           <Card key={m.id} withBorder padding="sm">
@@ -164,11 +183,11 @@ function Review({ group, onDone }: { group: DuplicateGroup; onDone: () => void }
               <Anchor href={hrefOf({ page: "beneficiary", reference: m.reference })} fw={700}>{m.reference}</Anchor>
               {m.status === "disabled" && <Badge color="gray">{t("status.disabled")}</Badge>}
             </Group>
-            <Record reference={m.reference} />
+            <Record reference={m.reference} reveal={reveal} />
             {decidable && group.kind === "individual" && (
               <ConfirmButton
                 label={t("dedup.keep_this")}
-                buttonProps={{ size: "xs", mt: "xs", variant: "light", "data-testid": `merge-keep-${m.reference}` }}
+                buttonProps={{ size: "xs", mt: "xs", variant: "light", h: "auto", py: 4, styles: { label: { whiteSpace: "normal" } }, "data-testid": `merge-keep-${m.reference}` }}
                 title={t("dedup.merge_title", { kept: m.reference })}
                 consequence={async () => mergeWords(t, await api.call("dedup.merge_preview", { group: group.id, keep: { reference: m.reference } }), "before")}
                 confirmLabel={t("dedup.merge_confirm")}

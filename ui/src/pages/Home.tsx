@@ -1,6 +1,6 @@
 // The dashboard: how many people the registry holds, where, who, and what the imports brought.
 import { BarChart, DonutChart, LineChart } from "@mantine/charts";
-import { Card, Group, SimpleGrid, Stack, Table, Text, Title, VisuallyHidden } from "@mantine/core";
+import { Card, ColorSwatch, Group, SimpleGrid, Stack, Table, Text, Title, VisuallyHidden } from "@mantine/core";
 import type { ReactNode } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
@@ -63,6 +63,7 @@ export function Home() {
   if (stats.error) return <ErrorNote error={stats.error} />;
   const s = stats.data;
   const unknown = t("common.unknown");
+  const sexes = s.by_sex.map((c) => ({ name: c.key ? sexLabel(c.key) : unknown, value: c.count, color: SEX_COLORS[c.key ?? ""] ?? "gray.5" }));
   return (
     <Stack>
       <Title order={2}>{t("home.title")}</Title>
@@ -79,27 +80,39 @@ export function Home() {
       ) : (
         <SimpleGrid cols={{ base: 1, lg: 2 }}>
           <ChartCard title={t("home.by_area")} rows={s.by_area.map((c) => [c.key ? areaLabel(c.key) : unknown, c.count])}>
+            {/* Areas down the side, one bar each: every name shows, none cut or overlapping. */}
             <BarChart
-              h={260}
+              h={Math.max(200, 28 * s.by_area.length + 40)}
+              orientation="vertical"
               data={s.by_area.map((c) => ({ area: c.key ? areaLabel(c.key) : unknown, count: c.count }))}
               dataKey="area"
               series={[{ name: "count", label: t("home.people"), color: "blue.6" }]}
               valueFormatter={(v) => v.toLocaleString(i18n.language)}
+              yAxisProps={{ width: 130, interval: 0, tick: { fontSize: 12 } }}
             />
           </ChartCard>
           <ChartCard title={t("home.by_sex")} rows={s.by_sex.map((c) => [c.key ? sexLabel(c.key) : unknown, c.count])}>
-            <Group justify="center">
+            <Group justify="center" gap="xl">
               <DonutChart
                 size={200}
                 thickness={30}
                 withLabelsLine
                 withLabels
-                data={s.by_sex.map((c) => ({
-                  name: c.key ? sexLabel(c.key) : unknown,
-                  value: c.count,
-                  color: SEX_COLORS[c.key ?? ""] ?? "gray.5",
-                }))}
+                labelsType="percent"
+                valueFormatter={(v) => v.toLocaleString(i18n.language)}
+                data={sexes}
               />
+              {/* The legend: which colour is whom, with the count. */}
+              <Stack gap={6} data-testid="sex-legend">
+                {sexes.map((d) => (
+                  <Group key={d.name} gap={8} wrap="nowrap">
+                    <ColorSwatch color={`var(--mantine-color-${d.color.replace(".", "-")})`} size={14} />
+                    <Text size="sm">
+                      {d.name}: {d.value.toLocaleString(i18n.language)}
+                    </Text>
+                  </Group>
+                ))}
+              </Stack>
             </Group>
           </ChartCard>
           <ChartCard title={t("home.by_age")} rows={s.by_age_band.map((c) => [c.key ?? unknown, c.count])}>
@@ -117,6 +130,7 @@ export function Home() {
             ) : (
               <LineChart
                 h={240}
+                valueFormatter={(v) => v.toLocaleString(i18n.language)}
                 data={s.imports.map((d) => ({ day: d.day, inserted: d.inserted, updated: d.updated, rejected: d.rejected }))}
                 dataKey="day"
                 series={[

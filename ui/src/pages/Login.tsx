@@ -3,6 +3,7 @@ import { Alert, Button, PasswordInput, TextInput } from "@mantine/core";
 import { IconLock } from "@tabler/icons-react";
 import { useTranslation } from "react-i18next";
 import type { AppStatus } from "../api/bindings";
+import { api } from "../api/client";
 import { useSession } from "../app/session";
 import { AuthFrame } from "../components/AuthFrame";
 import { ErrorNote } from "../components/ErrorNote";
@@ -21,7 +22,9 @@ export function Login({ status }: { status: Extract<AppStatus, { state: "ready" 
           {t("login.locked")}
         </Alert>
       )}
-      {status.credential_store_note && <Alert color="yellow">{t("login.no_credential_store")}</Alert>}
+      {/* It concerns the computer that holds the registry: said on the desktop, and in br serve's own terminal
+          for its operator, not to everyone who logs in from a browser. */}
+      {status.credential_store_note && api.transport.kind === "desktop" && <Alert color="yellow">{t("login.no_credential_store")}</Alert>}
       <form
         onSubmit={async (e) => {
           e.preventDefault();

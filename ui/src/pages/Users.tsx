@@ -10,6 +10,7 @@ import { api } from "../api/client";
 import { useSession } from "../app/session";
 import { attempt } from "../components/attempt";
 import { ErrorNote } from "../components/ErrorNote";
+import { formatDate } from "../app/format";
 
 const ROLES: Role[] = ["admin", "registrar", "program_manager", "approver", "finance", "auditor"];
 const MIN_PASSWORD = 10;
@@ -99,7 +100,7 @@ export function Users() {
               <Table.Td>
                 {t(`roles.${u.role}`)} {u.disabled && <Badge color="gray">{t("status.disabled")}</Badge>}
               </Table.Td>
-              <Table.Td>{new Date(u.created_at).toLocaleDateString(i18n.language)}</Table.Td>
+              <Table.Td>{formatDate(u.created_at, i18n.language)}</Table.Td>
               <Table.Td>
                 <Button size="xs" variant="light" onClick={() => setChanging(u)} aria-label={t("users.change_title", { username: u.username })}>
                   {u.username === login?.session.username ? t("users.change_mine") : t("users.change")}

@@ -20,17 +20,22 @@ import { useSyncStatus } from "../../components/SyncIndicator";
 import { useAction } from "../../components/useAction";
 import { EngineBatch } from "./EngineBatch";
 import { CYCLE_COLOURS } from "./ProgramCycles";
+import { formatDate, formatDateTime, isolate } from "../../app/format";
+import { useListLabels } from "../../components/lists";
+import { stageName } from "../../components/stages";
 
 const ENTITLEMENT_STATES: EntitlementState[] = ["draft", "pending", "approved", "in_payment", "paid", "failed", "rejected", "cancelled", "expired"];
 
 export function Cycle({ id }: { id: string }) {
   const { t, i18n } = useTranslation();
   const summary = useQuery({ queryKey: ["cycles", "get", id], queryFn: () => api.call("cycles.get", { cycle: id }) });
+  const areaLabel = useListLabels("area");
   if (summary.isPending) return <CenteredLoader />;
   if (!summary.data) return <ErrorNote error={summary.error} />;
   const c = summary.data;
   const money = (n: number) => formatMoney(n, c.currency, i18n.language);
   const digits = currencyDigits(c.currency);
+  const rtl = i18n.dir() === "rtl";
   const compact = (minor: number) => new Intl.NumberFormat(i18n.language, { notation: "compact" }).format(minor / 10 ** digits);
   const total = (s: string) => c.by_state.find((x) => x.state === s);
   return (
@@ -39,12 +44,12 @@ export function Cycle({ id }: { id: string }) {
         <div>
           <Anchor href={hrefOf({ page: "program", code: c.program_code })}>{c.program_code}</Anchor>
           <Title order={2}>
-            {t("cycle.title", { sequence: c.sequence, name: c.name })}
+            {t("cycle.title", { sequence: c.sequence, name: isolate(c.name) })}
           </Title>
           <Group gap="xs">
             <Badge color={CYCLE_COLOURS[c.state]} data-testid="cycle-state">{t(`cycle_state.${c.state}`)}</Badge>
             <Text size="sm">
-              {c.start_date} – {c.end_date} · {t("cycle.members_n", { n: c.members.toLocaleString() })}
+              {formatDate(c.start_date, i18n.language)} – {formatDate(c.end_date, i18n.language)} · {t("cycle.members_n", { n: c.members.toLocaleString(i18n.language) })}
               {c.prepared_by && ` · ${t("cycle.prepared_by", { user: c.prepared_by })}`}
               {c.submitted_by && ` · ${t("cycle.submitted_by", { user: c.submitted_by })}`}
             </Text>
@@ -66,7 +71,7 @@ export function Cycle({ id }: { id: string }) {
         <Card withBorder padding="sm">
           <Text size="sm">{t("cycle.total")}</Text>
           <Text fw={700} size="lg" data-testid="cycle-total">{money(c.total_amount)}</Text>
-          <Text size="xs">{t("cycle.fees", { fees: money(c.total_fee) })} · {c.total_count.toLocaleString()}</Text>
+          <Text size="xs">{t("cycle.fees", { fees: money(c.total_fee) })} · {c.total_count.toLocaleString(i18n.language)}</Text>
         </Card>
         <Card withBorder padding="sm">
           <Text size="sm">{t("cycle.funds_available")}</Text>
@@ -74,12 +79,12 @@ export function Cycle({ id }: { id: string }) {
         </Card>
         <Card withBorder padding="sm">
           <Text size="sm">{t("entitlement_state.paid")}</Text>
-          <Text fw={700} size="lg" data-testid="cycle-paid">{(total("paid")?.count ?? 0).toLocaleString()}</Text>
+          <Text fw={700} size="lg" data-testid="cycle-paid">{(total("paid")?.count ?? 0).toLocaleString(i18n.language)}</Text>
           <Text size="xs">{money(total("paid")?.amount ?? 0)}</Text>
         </Card>
         <Card withBorder padding="sm">
           <Text size="sm">{t("entitlement_state.failed")}</Text>
-          <Text fw={700} size="lg" data-testid="cycle-failed">{(total("failed")?.count ?? 0).toLocaleString()}</Text>
+          <Text fw={700} size="lg" data-testid="cycle-failed">{(total("failed")?.count ?? 0).toLocaleString(i18n.language)}</Text>
           <Text size="xs">{money(total("failed")?.amount ?? 0)}</Text>
         </Card>
       </SimpleGrid>
@@ -92,8 +97,8 @@ export function Cycle({ id }: { id: string }) {
               {c.by_state.map((s) => (
                 <Table.Tr key={s.state}>
                   <Table.Td>{t(`entitlement_state.${s.state}`)}</Table.Td>
-                  <Table.Td ta="end">{s.count.toLocaleString()}</Table.Td>
-                  <Table.Td ta="end">{s.quantity ? s.quantity.toLocaleString() : money(s.amount)}</Table.Td>
+                  <Table.Td ta="end">{s.count.toLocaleString(i18n.language)}</Table.Td>
+                  <Table.Td ta="end">{s.quantity ? s.quantity.toLocaleString(i18n.language) : money(s.amount)}</Table.Td>
                 </Table.Tr>
               ))}
             </Table.Tbody>
@@ -101,13 +106,14 @@ export function Cycle({ id }: { id: string }) {
         </Card>
         <Card withBorder>
           <Title order={3} size="h5" mb="sm">{t("cycle.by_area")}</Title>
-          <div style={{ height: 200 }} aria-hidden>
+          {/* Areas down the side, one bar each: their names neither overlap nor are cut, in any language. */}
+          <div style={{ height: Math.max(160, 30 * c.by_area.length + 40) }} aria-hidden data-testid="cycle-area-chart">
             <ResponsiveContainer>
-              <BarChart data={c.by_area.map((a) => ({ area: a.area || "—", amount: a.amount }))}>
-                <XAxis dataKey="area" />
-                <YAxis width={56} tickFormatter={(v) => compact(Number(v))} />
+              <BarChart data={c.by_area.map((a) => ({ area: a.area ? areaLabel(a.area) : t("common.unknown"), amount: a.amount }))} layout="vertical" margin={{ left: 4, right: 16 }}>
+                <XAxis type="number" tickFormatter={(v) => compact(Number(v))} reversed={rtl} tick={{ fontSize: 12 }} />
+                <YAxis type="category" dataKey="area" width={130} interval={0} orientation={rtl ? "right" : "left"} tick={{ fontSize: 12 }} />
                 <Tooltip formatter={(v) => money(Number(v))} />
-                <Bar dataKey="amount" fill="var(--mantine-color-blue-8)" />
+                <Bar dataKey="amount" name={t("cycle.amount")} fill="var(--mantine-color-blue-8)" />
               </BarChart>
             </ResponsiveContainer>
           </div>
@@ -117,14 +123,14 @@ export function Cycle({ id }: { id: string }) {
         <Title order={3} size="h5" mb="sm">{t("cycle.approvals")}</Title>
         {c.stages.map((s, i) => (
           <Text key={i} size="sm">
-            {t("cycle.stage_line", { n: i + 1, name: s.name, role: t(`roles.${s.role}`), pending: (c.pending_by_stage[i] ?? 0).toLocaleString() })}
+            {t("cycle.stage_line", { n: i + 1, name: isolate(stageName(t, s.name)), role: t(`roles.${s.role}`), pending: (c.pending_by_stage[i] ?? 0).toLocaleString(i18n.language) })}
             {s.above_amount != null && ` ${t("cycle.above", { amount: money(s.above_amount) })}`}
           </Text>
         ))}
         {c.approvals.map((a) => (
           <Text key={a.id} size="sm" data-testid="approval-record">
-            {a.at.slice(0, 16).replace("T", " ")} · {t("cycle.stage_n", { n: a.stage })} · {t(`cycle.decision_${a.decision}`)} · {a.actor} ({t(`roles.${a.role}`)}) ·{" "}
-            {a.count.toLocaleString()} / {money(a.total)}
+            {formatDateTime(a.at, i18n.language)} · {t("cycle.stage_n", { n: a.stage })} · {t(`cycle.decision_${a.decision}`)} · {a.actor} ({t(`roles.${a.role}`)}) ·{" "}
+            {a.count.toLocaleString(i18n.language)} / {money(a.total)}
             {a.comment && ` · “${a.comment}”`}
           </Text>
         ))}
@@ -176,7 +182,7 @@ function Work({ summary: c }: { summary: CycleSummary }) {
   const act = (action: "submit" | "send_back" | "cancel" | "end") =>
     void work.run(async () => {
       const r = await api.call("cycles.act", { cycle: c.id, action });
-      setMessage(t("cycle.changed", { n: r.changed.toLocaleString() }));
+      setMessage(t("cycle.changed", { n: r.changed.toLocaleString(i18n.language) }));
     });
   const prepared = c.batches.filter((b) => b.state === "prepared");
   return (
@@ -192,7 +198,7 @@ function Work({ summary: c }: { summary: CycleSummary }) {
                 onClick={() =>
                   void work.run(async () => {
                     const g = await api.call("cycles.generate", { cycle: c.id });
-                    setMessage(t("cycle.generated", { n: g.generated.toLocaleString(), amount: money(g.total_amount), fees: money(g.total_fee) }));
+                    setMessage(t("cycle.generated", { n: g.generated.toLocaleString(i18n.language), amount: money(g.total_amount), fees: money(g.total_fee) }));
                   })
                 }
               >
@@ -214,7 +220,7 @@ function Work({ summary: c }: { summary: CycleSummary }) {
               (c.pending_by_stage[i] ?? 0) > 0 && s.role === session?.role ? (
                 <Group key={i} gap="xs">
                   <Button data-testid={`approve-stage-${i + 1}`} disabled={mine} onClick={() => { setComment(""); deciding.clear(); setDecide({ stage: i + 1, approve: true }); }}>
-                    {t("cycle.approve_stage", { n: i + 1, pending: (c.pending_by_stage[i] ?? 0).toLocaleString() })}
+                    {t("cycle.approve_stage", { n: i + 1, pending: (c.pending_by_stage[i] ?? 0).toLocaleString(i18n.language) })}
                   </Button>
                   <Button variant="light" color="red" disabled={mine} onClick={() => { setComment(""); deciding.clear(); setDecide({ stage: i + 1, approve: false }); }}>
                     {t("cycle.reject_stage", { n: i + 1 })}
@@ -235,7 +241,7 @@ function Work({ summary: c }: { summary: CycleSummary }) {
                 onClick={() =>
                   void work.run(async () => {
                     const p = await api.call("payments.prepare", { cycle: c.id, batch_size: Number(batchSize) || undefined });
-                    setMessage(t("cycle.prepared", { payments: p.payments.toLocaleString(), batches: p.batches.length, total: money(p.total), retries: p.retries, missing: p.without_address, expired: p.expired }));
+                    setMessage(t("cycle.prepared", { payments: p.payments.toLocaleString(i18n.language), batches: p.batches.length, total: money(p.total), retries: p.retries, missing: p.without_address, expired: p.expired }));
                   })
                 }
               >
@@ -248,7 +254,7 @@ function Work({ summary: c }: { summary: CycleSummary }) {
                   {c.batches.map((b) => (
                     <Table.Tr key={b.id}>
                       <Table.Td>{t("cycle.batch_n", { n: b.sequence })}</Table.Td>
-                      <Table.Td>{b.count.toLocaleString()}</Table.Td>
+                      <Table.Td>{b.count.toLocaleString(i18n.language)}</Table.Td>
                       <Table.Td>{money(b.total)}</Table.Td>
                       <Table.Td>{t(`cycle.batch_${b.state}`)}</Table.Td>
                       <Table.Td>
@@ -300,7 +306,7 @@ function Work({ summary: c }: { summary: CycleSummary }) {
         {work.busy && live && "done" in live && (
           <Group>
             <Progress style={{ flex: 1 }} value={live.total ? (live.done * 100) / live.total : 5} animated aria-label={t("programs.progress")} />
-            <Text size="sm">{live.done.toLocaleString()}{live.total ? ` / ${live.total.toLocaleString()}` : ""}</Text>
+            <Text size="sm">{live.done.toLocaleString(i18n.language)}{live.total ? ` / ${live.total.toLocaleString(i18n.language)}` : ""}</Text>
             <Button size="xs" variant="default" onClick={() => void api.cancel()}>{t("common.cancel")}</Button>
           </Group>
         )}
@@ -329,7 +335,7 @@ function Work({ summary: c }: { summary: CycleSummary }) {
                   void deciding.run(async () => {
                     const r = await api.call("cycles.decide", { cycle: c.id, stage: d.stage, decision: d.approve ? "approve" : "reject", comment: comment || undefined });
                     setDecide(null);
-                    setMessage(t("cycle.decided", { n: r.changed.toLocaleString(), approved: r.approved.toLocaleString(), pending: r.pending.toLocaleString() }));
+                    setMessage(t("cycle.decided", { n: r.changed.toLocaleString(i18n.language), approved: r.approved.toLocaleString(i18n.language), pending: r.pending.toLocaleString(i18n.language) }));
                   });
               }}
             >
@@ -355,7 +361,7 @@ function Work({ summary: c }: { summary: CycleSummary }) {
                   );
                   deliver(downloads);
                   const where = downloads.length ? downloads.map((d) => d.name).join(", ") : r.path;
-                  setMessage(t(r.contains_personal_data ? "cycle.exported_personal" : "cycle.exported_list", { n: r.rows.toLocaleString(), path: where }));
+                  setMessage(t(r.contains_personal_data ? "cycle.exported_personal" : "cycle.exported_list", { n: r.rows.toLocaleString(i18n.language), path: where }));
                 });
               }}
             >
@@ -382,7 +388,7 @@ function Work({ summary: c }: { summary: CycleSummary }) {
                     );
                     deliver(downloads);
                     const where = downloads.length ? downloads.map((d) => d.name).join(", ") : f.path;
-                    setMessage(t("cycle.exported", { n: f.payments.toLocaleString(), path: where }));
+                    setMessage(t("cycle.exported", { n: f.payments.toLocaleString(i18n.language), path: where }));
                   });
               }}
             >

@@ -10,12 +10,13 @@ import { api } from "../../api/client";
 import { useSyncNow } from "../../components/SyncIndicator";
 import { ErrorNote } from "../../components/ErrorNote";
 import { useAction } from "../../components/useAction";
+import { formatDateTime } from "../../app/format";
 
 const REFRESH_MS = 2_000;
 const STATES = ["pending", "sending", "sent", "paid", "failed", "reversed"];
 
 export function EngineBatch({ batch, label, onClose }: { batch: PaymentBatch; label: string; onClose: () => void }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const [status, setStatus] = useState<DisburseStatus | null>(null);
   const work = useAction();
   const sync = useSyncNow();
@@ -62,7 +63,7 @@ export function EngineBatch({ batch, label, onClose }: { batch: PaymentBatch; la
               {STATES.filter((s) => (status.counts[s] ?? 0) > 0).map((s) => (
                 <Table.Tr key={s}>
                   <Table.Td>{t(`engine.state_${s}`)}</Table.Td>
-                  <Table.Td data-testid={`engine-count-${s}`}>{(status.counts[s] ?? 0).toLocaleString()}</Table.Td>
+                  <Table.Td data-testid={`engine-count-${s}`}>{(status.counts[s] ?? 0).toLocaleString(i18n.language)}</Table.Td>
                 </Table.Tr>
               ))}
             </Table.Tbody>
@@ -73,7 +74,7 @@ export function EngineBatch({ batch, label, onClose }: { batch: PaymentBatch; la
             <Table.Tbody>
               {status.events.map((e, i) => (
                 <Table.Tr key={i}>
-                  <Table.Td>{new Date(e.at).toLocaleString()}</Table.Td>
+                  <Table.Td>{formatDateTime(e.at, i18n.language)}</Table.Td>
                   <Table.Td>
                     <code>{e.kind}</code>
                   </Table.Td>

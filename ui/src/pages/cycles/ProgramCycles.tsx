@@ -14,6 +14,7 @@ import { currencyDigits, formatMoney, toMinor } from "../../app/money";
 import { ErrorNote } from "../../components/ErrorNote";
 import { RuleEditor } from "../../components/RuleEditor";
 import { useAction } from "../../components/useAction";
+import { formatDate } from "../../app/format";
 
 const ROLES: Role[] = ["approver", "admin", "program_manager", "finance", "registrar"];
 export const CYCLE_COLOURS: Record<string, string> = {
@@ -207,7 +208,7 @@ function Funds({ program, manage }: { program: ProgramSummary; manage: boolean }
                 <Table.Td>{t(`cycle.fund_${f.state}`)}</Table.Td>
                 <Table.Td>{f.reference}</Table.Td>
                 <Table.Td>{f.created_by}</Table.Td>
-                <Table.Td>{f.created_at.slice(0, 10)}</Table.Td>
+                <Table.Td>{formatDate(f.created_at, i18n.language)}</Table.Td>
                 <Table.Td>
                   {manage && f.state === "draft" && (
                     <ConfirmButton
@@ -233,7 +234,7 @@ function Funds({ program, manage }: { program: ProgramSummary; manage: boolean }
 }
 
 function Cycles({ program, manage, settingsUnsaved }: { program: ProgramSummary; manage: boolean; settingsUnsaved: boolean }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const cycles = useQuery({ queryKey: ["cycles", "list", program.code], queryFn: () => api.call("cycles.list", { program: { code: program.code } }) });
   const create = useAction();
   const list = cycles.data ?? [];
@@ -281,11 +282,11 @@ function Cycles({ program, manage, settingsUnsaved }: { program: ProgramSummary;
               <Table.Tr key={c.id}>
                 <Table.Td>
                   <Anchor href={hrefOf({ page: "cycle", id: c.id })}>
-                    {c.sequence}. {c.name}
+                    {c.sequence}. <bdi>{c.name}</bdi>
                   </Anchor>
                 </Table.Td>
                 <Table.Td>
-                  {c.start_date} – {c.end_date}
+                  {formatDate(c.start_date, i18n.language)} – {formatDate(c.end_date, i18n.language)}
                 </Table.Td>
                 <Table.Td>
                   <Badge color={CYCLE_COLOURS[c.state]}>{t(`cycle_state.${c.state}`)}</Badge>

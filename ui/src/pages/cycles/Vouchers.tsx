@@ -7,6 +7,7 @@ import { useTranslation } from "react-i18next";
 import { api } from "../../api/client";
 import { hrefOf } from "../../app/route";
 import { CenteredLoader } from "../../components/CenteredLoader";
+import { isolate } from "../../app/format";
 import { formatMoney } from "../../app/money";
 import { ErrorNote } from "../../components/ErrorNote";
 
@@ -27,9 +28,9 @@ export function Vouchers({ cycle }: { cycle: string }) {
     <Stack>
       <Group justify="space-between" className="no-print">
         <div>
-          <Anchor href={hrefOf({ page: "cycle", id: cycle })}>{t("cycle.title", { sequence: c.sequence, name: c.name })}</Anchor>
+          <Anchor href={hrefOf({ page: "cycle", id: cycle })}>{t("cycle.title", { sequence: c.sequence, name: isolate(c.name) })}</Anchor>
           <Title order={2}>{t("cycle.vouchers")}</Title>
-          <Text size="sm">{t("cycle.vouchers_hint", { n: vouchers.length.toLocaleString() })}</Text>
+          <Text size="sm">{t("cycle.vouchers_hint", { n: vouchers.length.toLocaleString(i18n.language) })}</Text>
         </div>
         <Group>
           {page.hasNextPage && (

@@ -20,7 +20,7 @@ import { ProgramCycles } from "../cycles/ProgramCycles";
 const STATES: MembershipState[] = ["enrolled", "paused", "exited", "not_eligible", "duplicated", "draft"];
 
 export function Program({ code, tab }: { code: string; tab?: string }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const { can } = useSession();
   const program = useQuery({ queryKey: ["programs", "get", code], queryFn: () => api.call("programs.get", { program: { code } }) });
   const stateChange = useAction();
@@ -81,18 +81,18 @@ export function Program({ code, tab }: { code: string; tab?: string }) {
         {STATES.map((s) => (
           <Card key={s} withBorder padding="sm">
             <Text size="sm">{t(`membership.${s}`)}</Text>
-            <Text fw={700} size="xl" data-testid={`count-${s}`}>{p.counts[s].toLocaleString()}</Text>
+            <Text fw={700} size="xl" data-testid={`count-${s}`}>{p.counts[s].toLocaleString(i18n.language)}</Text>
           </Card>
         ))}
       </SimpleGrid>
       <Card withBorder>
         <div style={{ height: 180 }} aria-hidden>
           <ResponsiveContainer>
-            <BarChart data={chart}>
-              <XAxis dataKey="state" />
-              <YAxis allowDecimals={false} />
-              <Tooltip />
-              <Bar dataKey="count" fill="var(--mantine-color-blue-8)" />
+            <BarChart data={chart} margin={{ top: 12, right: 12 }}>
+              <XAxis dataKey="state" interval={0} reversed={i18n.dir() === "rtl"} tick={{ fontSize: 12 }} />
+              <YAxis allowDecimals={false} interval={0} width={60} orientation={i18n.dir() === "rtl" ? "right" : "left"} tickFormatter={(v) => Number(v).toLocaleString(i18n.language)} tick={{ fontSize: 12 }} />
+              <Tooltip formatter={(v) => Number(v).toLocaleString(i18n.language)} />
+              <Bar dataKey="count" name={t("programs.people")} fill="var(--mantine-color-blue-8)" />
             </BarChart>
           </ResponsiveContainer>
         </div>
@@ -122,7 +122,7 @@ export function Program({ code, tab }: { code: string; tab?: string }) {
 }
 
 function Members({ program, manage }: { program: ProgramSummary; manage: boolean }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const { progress } = useSession();
   const queryClient = useQueryClient();
   const [state, setState] = useState<MembershipState | null>(null);
@@ -165,7 +165,7 @@ function Members({ program, manage }: { program: ProgramSummary; manage: boolean
             title={t("programs.enrol_all_title", { name: program.name })}
             consequence={async () => {
               const preview = await api.call("programs.preview", { program: { code: program.code } });
-              return t("programs.enrol_all_consequence", { matches: preview.matches.toLocaleString(), name: program.name });
+              return t("programs.enrol_all_consequence", { matches: preview.matches.toLocaleString(i18n.language), name: program.name });
             }}
             confirmLabel={t("programs.enrol_all")}
             run={async () => {
@@ -200,7 +200,7 @@ function Members({ program, manage }: { program: ProgramSummary; manage: boolean
             aria-label={t("programs.progress")}
             data-testid="enrol-progress"
           />
-          <Text size="sm">{t(`programs.phase_${live.phase}`)} {live.done.toLocaleString()}{live.total ? ` / ${live.total.toLocaleString()}` : ""}</Text>
+          <Text size="sm">{t(`programs.phase_${live.phase}`)} {live.done.toLocaleString(i18n.language)}{live.total ? ` / ${live.total.toLocaleString(i18n.language)}` : ""}</Text>
           <Button size="xs" variant="default" onClick={() => void api.cancel()}>{t("common.cancel")}</Button>
         </Group>
       )}
@@ -208,11 +208,11 @@ function Members({ program, manage }: { program: ProgramSummary; manage: boolean
       {summary && (
         <Text data-testid="enrol-summary">
           {t("programs.summary", {
-            evaluated: summary.evaluated.toLocaleString(),
-            enrolled: summary.enrolled.toLocaleString(),
-            not_eligible: summary.not_eligible.toLocaleString(),
-            already: summary.already_members.toLocaleString(),
-            errors: summary.errors.toLocaleString(),
+            evaluated: summary.evaluated.toLocaleString(i18n.language),
+            enrolled: summary.enrolled.toLocaleString(i18n.language),
+            not_eligible: summary.not_eligible.toLocaleString(i18n.language),
+            already: summary.already_members.toLocaleString(i18n.language),
+            errors: summary.errors.toLocaleString(i18n.language),
           })}
           {summary.cancelled && ` ${t("programs.cancelled")}`}
         </Text>
@@ -325,7 +325,7 @@ function RuleTab({ program, manage }: { program: ProgramSummary; manage: boolean
 }
 
 function ProgramDuplicates({ program }: { program: ProgramSummary }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const { can } = useSession();
   const run = useAction();
   const [found, setFound] = useState<number | null>(null);
@@ -340,7 +340,7 @@ function ProgramDuplicates({ program }: { program: ProgramSummary }) {
           <Anchor href={hrefOf({ page: "duplicates", program: program.code })}>{t("dedup.open_queue")}</Anchor>
         </Group>
       )}
-      {found !== null && <Text>{t("dedup.found", { groups: found.toLocaleString() })}</Text>}
+      {found !== null && <Text>{t("dedup.found", { groups: found.toLocaleString(i18n.language) })}</Text>}
       <ErrorNote error={run.error} />
     </Stack>
   );

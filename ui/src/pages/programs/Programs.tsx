@@ -13,7 +13,7 @@ import { ProgramWizard } from "./ProgramWizard";
 export const STATE_COLOURS: Record<string, string> = { draft: "gray", active: "green", ended: "dark" };
 
 export function Programs() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const { can } = useSession();
   const [archived, setArchived] = useState(false);
   const [wizard, setWizard] = useState(false);
@@ -55,10 +55,10 @@ export function Programs() {
                 {p.archived && <Badge color="gray" ml={4}>{t("programs.archived")}</Badge>}
               </Table.Td>
               <Table.Td>{p.target === "group" ? t("programs.target_group") : t("programs.target_individual")}</Table.Td>
-              <Table.Td ta="end">{p.counts.enrolled.toLocaleString()}</Table.Td>
-              <Table.Td ta="end">{p.counts.paused.toLocaleString()}</Table.Td>
-              <Table.Td ta="end">{p.counts.exited.toLocaleString()}</Table.Td>
-              <Table.Td ta="end">{p.counts.duplicated.toLocaleString()}</Table.Td>
+              <Table.Td ta="end">{p.counts.enrolled.toLocaleString(i18n.language)}</Table.Td>
+              <Table.Td ta="end">{p.counts.paused.toLocaleString(i18n.language)}</Table.Td>
+              <Table.Td ta="end">{p.counts.exited.toLocaleString(i18n.language)}</Table.Td>
+              <Table.Td ta="end">{p.counts.duplicated.toLocaleString(i18n.language)}</Table.Td>
             </Table.Tr>
           ))}
         </Table.Tbody>
