@@ -9,6 +9,7 @@ import { api } from "../api/client";
 import { fromExpression, type SimpleAmount, toExpression } from "../app/amountBuilder";
 import { formatMoney } from "../app/money";
 import { ErrorNote } from "./ErrorNote";
+import { useDebounced } from "./useDebounced";
 
 export function SimpleAmountFields({ program, value, onChange, disabled }: { program: ProgramSummary; value: string; onChange(expression: string): void; disabled: boolean }) {
   const { t } = useTranslation();
@@ -46,14 +47,6 @@ export function SimpleAmountFields({ program, value, onChange, disabled }: { pro
   );
 }
 
-function useDebounced<T>(value: T, ms: number): T {
-  const [v, setV] = useState(value);
-  useEffect(() => {
-    const id = setTimeout(() => setV(value), ms);
-    return () => clearTimeout(id);
-  }, [value, ms]);
-  return v;
-}
 
 /** What the rule being typed would give the enrolled members; quantities for in-kind. */
 export function AmountPreviewLine({ program, rule, valid }: { program: ProgramSummary; rule: EntitlementRule; valid: boolean }) {

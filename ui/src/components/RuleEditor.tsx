@@ -7,6 +7,7 @@ import { useTranslation } from "react-i18next";
 import type { Preview, RegistrantKind, RuleCheck, RuleKind } from "../api/bindings";
 import { api } from "../api/client";
 import { RuleBuilder } from "./RuleBuilder";
+import { useDebounced } from "./useDebounced";
 
 const TOKEN = /(\s+)|("(?:[^"\\]|\\.)*"?|'(?:[^'\\]|\\.)*'?)|(\d+(?:\.\d+)?)|(&&|\|\||[=!<>]=?|[+\-*/%?:!])|([A-Za-z_][A-Za-z0-9_]*)|(.)/g;
 const KEYWORDS = new Set(["true", "false", "null", "in"]);
@@ -42,14 +43,6 @@ const COLOURS: Record<string, string> = {
   plain: "var(--mantine-color-text)",
 };
 
-function useDebounced<T>(value: T, ms: number): T {
-  const [v, setV] = useState(value);
-  useEffect(() => {
-    const id = setTimeout(() => setV(value), ms);
-    return () => clearTimeout(id);
-  }, [value, ms]);
-  return v;
-}
 
 interface Props {
   value: string;
