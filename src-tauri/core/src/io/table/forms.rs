@@ -114,13 +114,20 @@ fn column(header: &[String], name: &str) -> Option<usize> {
 pub(crate) fn read(sheets: &mut dyn Sheets, kind: SourceKind, sheet: Option<&str>, out: &mut RowSender) -> Result<()> {
     let names = sheets.names();
     let chosen = match sheet {
-        Some(s) if names.iter().any(|n| n == s) => s.to_string(),
+        Some(s) if names.iter().any(|n| n == s) => Chosen::Named(s.to_string()),
         Some(s) => {
             return Err(CoreError::InvalidInput(format!("the file has no sheet {s:?}; it has: {}", names.join(", "))))
         }
         None => default_sheet(sheets, &names)?,
     };
-    let head = head(sheets, &chosen)?;
+    // The default was chosen by its header: read again only a sheet that was named.
+    let (chosen, head) = match chosen {
+        Chosen::Named(name) => {
+            let head = head(sheets, &name)?;
+            (name, head)
+        }
+        Chosen::Default(name, head) => (name, head),
+    };
     let mut info = TableInfo { kind, sheets: names.clone(), sheet: Some(chosen.clone()), joined_with: None };
     match dialect(&head.names) {
         None => {
@@ -146,17 +153,25 @@ pub(crate) fn read(sheets: &mut dyn Sheets, kind: SourceKind, sheet: Option<&str
     }
 }
 
+/// The sheet to read: the one named, or the default with the header it was chosen by.
+enum Chosen {
+    Named(String),
+    Default(String, Head),
+}
+
 /// A form's repeat group when there is one (its rows are people), otherwise the first sheet.
-fn default_sheet(sheets: &mut dyn Sheets, names: &[String]) -> Result<String> {
+fn default_sheet(sheets: &mut dyn Sheets, names: &[String]) -> Result<Chosen> {
     let first = names.first().ok_or_else(|| CoreError::ImportFileInvalid("the file has no sheets".into()))?;
+    let mut first_head = None;
     for name in names {
-        if let Ok(head) = head(sheets, name) {
-            if dialect(&head.names).is_some() {
-                return Ok(name.clone());
-            }
+        match head(sheets, name) {
+            Ok(h) if dialect(&h.names).is_some() => return Ok(Chosen::Default(name.clone(), h)),
+            read if first_head.is_none() => first_head = Some(read),
+            _ => {}
         }
     }
-    Ok(first.clone())
+    let head = first_head.expect("the first sheet's header was read")?;
+    Ok(Chosen::Default(first.clone(), head))
 }
 
 /// Kobo names the submissions' sheet in each repeat row (`_parent_table_name`); ODK's repeat file is named
