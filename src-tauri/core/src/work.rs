@@ -72,11 +72,14 @@ pub fn queue(store: &Store, session: &Session) -> Result<WorkQueue> {
     require(store, session, Permission::RegistryRead, "work.queue")?;
     store.read(|c| {
         let mut items = Vec::new();
-        if session.may(Permission::EntitlementApprove) {
-            items.extend(approvals(c, session)?);
+        let (approve, fund) = (session.may(Permission::EntitlementApprove), session.may(Permission::FundManage));
+        // Read once for both: the decisions waiting and the money they need.
+        let waiting = if approve || fund { awaiting(c)? } else { Vec::new() };
+        if approve {
+            items.extend(approvals(c, session, &waiting)?);
         }
-        if session.may(Permission::FundManage) {
-            items.extend(shortfalls(c)?);
+        if fund {
+            items.extend(shortfalls(c, &waiting)?);
         }
         if session.may(Permission::PaymentManage) {
             items.extend(payments(c)?);
@@ -110,6 +113,8 @@ struct Awaiting {
     stages: Option<String>,
     prepared_by: Option<String>,
     submitted_by: Option<String>,
+    /// Pending entitlements per stage: (stage, count, amount with fees).
+    pending: Vec<(u32, u64, i64)>,
 }
 
 fn awaiting(c: &Connection) -> Result<Vec<Awaiting>> {
@@ -129,9 +134,14 @@ fn awaiting(c: &Connection) -> Result<Vec<Awaiting>> {
             stages: r.get(7)?,
             prepared_by: r.get(8)?,
             submitted_by: r.get(9)?,
+            pending: Vec::new(),
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let mut cycles = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    for cycle in &mut cycles {
+        cycle.pending = pending_by_stage(c, cycle.rowid)?;
+    }
+    Ok(cycles)
 }
 
 /// Pending entitlements per stage of a cycle: (stage, count, amount with fees).
@@ -146,10 +156,10 @@ fn pending_by_stage(c: &Connection, cycle: i64) -> Result<Vec<(u32, u64, i64)>> 
 
 /// Stages of the cycle this person may decide: their role's, on a cycle they did not prepare or submit,
 /// and not after deciding another stage of it (two stages need two people).
-fn approvals(c: &Connection, session: &Session) -> Result<Vec<WorkItem>> {
+fn approvals(c: &Connection, session: &Session, waiting: &[Awaiting]) -> Result<Vec<WorkItem>> {
     let me = session.username();
     let mut items = Vec::new();
-    for cycle in awaiting(c)? {
+    for cycle in waiting {
         if cycle.prepared_by.as_deref() == Some(me) || cycle.submitted_by.as_deref() == Some(me) {
             continue;
         }
@@ -163,7 +173,7 @@ fn approvals(c: &Connection, session: &Session) -> Result<Vec<WorkItem>> {
             .prepare_cached("SELECT DISTINCT stage FROM approvals WHERE cycle = ?1 AND actor = ?2")?
             .query_map(params![cycle.rowid, me], |r| Ok(r.get::<_, i64>(0)? as u32))?
             .collect::<rusqlite::Result<_>>()?;
-        for (stage, count, amount) in pending_by_stage(c, cycle.rowid)? {
+        for &(stage, count, amount) in &cycle.pending {
             let Some(s) = stages.get(stage as usize - 1) else { continue };
             if s.role != session.role() || decided.iter().any(|&d| d != stage) {
                 continue;
@@ -185,10 +195,10 @@ fn approvals(c: &Connection, session: &Session) -> Result<Vec<WorkItem>> {
 }
 
 /// Programs whose cycles awaiting approval would commit more than their posted funds have left.
-fn shortfalls(c: &Connection) -> Result<Vec<WorkItem>> {
+fn shortfalls(c: &Connection, waiting: &[Awaiting]) -> Result<Vec<WorkItem>> {
     let mut items: Vec<(i64, WorkItem)> = Vec::new();
-    for cycle in awaiting(c)? {
-        let pending: i64 = pending_by_stage(c, cycle.rowid)?.iter().map(|(_, _, amount)| amount).sum();
+    for cycle in waiting {
+        let pending: i64 = cycle.pending.iter().map(|(_, _, amount)| amount).sum();
         match items.iter_mut().find(|(program, _)| *program == cycle.program) {
             Some((_, item)) => {
                 item.count += 1;
