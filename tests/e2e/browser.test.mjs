@@ -371,8 +371,11 @@ test("a new program: wizard, a rule with an error, the live count, enrol, pause,
   await screenshot(page, "12-program");
   await checkAccessibility("program");
 
-  await page.getByRole("textbox", { name: "State" }).click();
-  await page.getByRole("option", { name: "Paused" }).click();
+  // Each count opens the list of the people it counts.
+  await page.getByTestId("count-paused").click();
+  await page.waitForURL(/members\?state=paused/);
+  assert.equal(await page.getByRole("textbox", { name: "State" }).inputValue(), "Paused");
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="member-table"] tbody tr').length === 1);
   await page.getByTestId("member-table").getByRole("link").first().click();
   await page.getByTestId("detail-name").waitFor();
   await page.getByRole("tab", { name: "Programs" }).click();
@@ -471,6 +474,13 @@ test("a cycle: entitlements generated, approved by someone else once funds are p
   await page.getByTestId("work-prepare_payments").getByRole("link", { name: /^Prepare the payments of / }).click();
   await page.getByTestId("payments-prepare").click();
   await page.getByTestId("cycle-message").getByText(/payments in 1 batches/).waitFor();
+  // The count of those left unpaid for want of an address opens the list of who they are.
+  const missing = Number(/(\d+) without a financial address/.exec(await page.getByTestId("cycle-message").textContent())[1]);
+  assert.ok(missing > 0, "the demo has elderly people without a phone or an ID, so without an address");
+  await page.getByTestId("show-no-address").click();
+  await page.waitForURL(/show=no_address/);
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="entitlement-table"] tbody tr').length === n, Math.min(missing, 100));
+  assert.equal(await page.getByTestId("entitlement-table").locator("tbody tr").filter({ hasNotText: "Approved" }).count(), 0);
   await page.getByTestId("batch-table").getByRole("button", { name: "Payment file" }).click();
   // In a browser the files come down as downloads (the payment file, then its summary).
   await downloaded(() => page.getByTestId("payment-file-save").click(), join(work, "payments.csv"));
@@ -490,6 +500,11 @@ test("a cycle: entitlements generated, approved by someone else once funds are p
   await page.getByTestId("cycle-message").getByText(`${rows.length + 2} rows: ${rows.length - 1} paid, 1 failed, 0 reversed, 1 repeated, 1 unknown, 0 unreadable.`).waitFor();
   await page.getByTestId("cycle-paid").getByText((rows.length - 1).toLocaleString("en-US")).waitFor();
   await page.getByTestId("cycle-failed").getByText("1").waitFor();
+  // The failed count is a link to the one who failed.
+  await page.getByTestId("cycle-failed").click();
+  await page.waitForURL(/show=failed/);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="entitlement-table"] tbody tr').length === 1);
+  await page.getByTestId("entitlement-table").getByText("Failed").waitFor();
   await screenshot(page, "15-cycle-paid");
   // The list of approved entitlements, without personal columns (finance may not reveal them).
   await page.getByTestId("entitlements-export").click();
@@ -611,8 +626,14 @@ test("duplicates: found, compared side by side, one pair kept apart, one merged"
   await page.waitForFunction(() => [...document.querySelectorAll("[role=dialog]")].some((d) => getComputedStyle(d).opacity === "1"));
   await screenshot(page, "13b-merge-confirmation");
   await confirmDialog("nothing deleted");
-  await page.getByRole("alert").filter({ hasText: /merged into/ }).first().waitFor();
+  const done = page.getByRole("alert").filter({ hasText: /merged into/ }).first();
+  await done.waitFor();
   await page.getByText(`To review: ${(before - 2).toLocaleString("en-US")}`).waitFor();
+  // The merged record's own history says where it went.
+  const [, merged, kept] = /(\S+) merged into (\S+)\./.exec(await done.textContent());
+  await go(`#/beneficiaries/${encodeURIComponent(merged)}`);
+  await page.getByRole("tab", { name: "History" }).click();
+  await page.getByTestId("history").getByText(`Merged into ${kept}`).waitFor();
 });
 
 test("every chart and table reads whole in English, French and Arabic: nothing cut, overlapping or turned around", async () => {

@@ -190,6 +190,12 @@ fn a_person_decides_and_merges_and_nothing_is_deleted() {
     );
     assert_eq!(count(&fx, "SELECT count(*) FROM registrants"), 7, "nothing deleted");
     assert_eq!(count(&fx, "SELECT count(*) FROM audit_log WHERE action = 'registrant.merge'"), 1);
+    // The merged record's own history says where it went.
+    let history = br_core::beneficiary::get_detail(store, &fx.admin, &RegistrantKey::Reference(p5.clone()), false)
+        .unwrap()
+        .history;
+    let merged_into: Vec<_> = history.iter().filter(|h| h.action == "registrant.merged").map(|h| &h.details).collect();
+    assert_eq!(merged_into, vec![&serde_json::json!({ "into": p4 })]);
     let merged_again =
         merge::merge(store, &fx.admin, in_program.groups[0].id, &RegistrantKey::Reference(p4)).unwrap_err();
     assert_eq!(merged_again.code(), ErrorCode::TransitionNotAllowed);

@@ -510,7 +510,12 @@ export type EntitlementsExport = { rows: number, contains_personal_data: boolean
 
 export type EntitlementsPage = { entitlements: Array<EntitlementView>, cursor: string | null, };
 
-export type EntitlementsQuery = { cycle: string, state?: EntitlementState, after?: string, limit?: number, };
+export type EntitlementsQuery = { cycle: string, state?: EntitlementState, 
+/**
+ * Only cash entitlements, approved or failed, whose payee has no financial address: payment
+ * preparation leaves them out until one is recorded.
+ */
+without_address?: boolean, after?: string, limit?: number, };
 
 export type ErrorCode = "invalid_input" | "not_found" | "already_exists" | "permission_denied" | "authentication_failed" | "session_invalid" | "wrong_passphrase" | "key_file_missing" | "key_file_invalid" | "key_unavailable" | "database_corrupt" | "schema_too_new" | "registry_not_found" | "registry_exists" | "import_file_invalid" | "mapping_invalid" | "cancelled" | "audit_chain_broken" | "busy" | "io" | "rule_invalid" | "transition_not_allowed" | "merge_conflict" | "funds_insufficient" | "entitlement_invalid" | "self_approval" | "rate_limited" | "request_refused" | "not_enrolled" | "server_unreachable" | "server_refused" | "upgrade_required" | "internal";
 

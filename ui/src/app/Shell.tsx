@@ -73,9 +73,9 @@ function Page({ route }: { route: Route }) {
     case "programs":
       return <Programs />;
     case "program":
-      return <Program code={route.code} tab={route.tab} key={`${route.code}/${route.tab ?? ""}`} />;
+      return <Program code={route.code} tab={route.tab} state={route.state} key={`${route.code}/${route.tab ?? ""}/${route.state ?? ""}`} />;
     case "cycle":
-      return <Cycle id={route.id} />;
+      return <Cycle id={route.id} show={route.show} />;
     case "vouchers":
       return <Vouchers cycle={route.cycle} />;
     case "duplicates":

@@ -44,6 +44,8 @@ describe("routes", () => {
       { page: "vouchers", cycle: "01a21d23-19b5-7670-bbd3-eed55f9dfbf7" },
       { page: "program", code: "ELD" },
       { page: "program", code: "ELD", tab: "cycles" },
+      { page: "program", code: "ELD", tab: "members", state: "paused" },
+      { page: "cycle", id: "01a21d23-19b5-7670-bbd3-eed55f9dfbf7", show: "no_address" },
     ];
     for (const r of routes) expect(parseRoute(hrefOf(r))).toEqual(r.page === "beneficiaries" ? r : { ...r });
   });

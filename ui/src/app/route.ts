@@ -9,8 +9,9 @@ export type Route =
   | { page: "households" }
   | { page: "import" }
   | { page: "programs" }
-  | { page: "program"; code: string; tab?: string }
-  | { page: "cycle"; id: string }
+  | { page: "program"; code: string; tab?: string; state?: string }
+  // `show`: the entitlements listed first, an entitlement state or `no_address` (cash nobody can be paid).
+  | { page: "cycle"; id: string; show?: string }
   | { page: "vouchers"; cycle: string }
   | { page: "duplicates"; program?: string }
   | { page: "settings"; tab?: string }
@@ -30,12 +31,14 @@ export function parseRoute(hash: string): Route {
       return { page: "import" };
     case "programs": {
       const tab = path.split("/")[2];
-      return arg ? { page: "program", code: arg, ...(tab ? { tab } : {}) } : { page: "programs" };
+      const state = params.get("state");
+      return arg ? { page: "program", code: arg, ...(tab ? { tab } : {}), ...(state ? { state } : {}) } : { page: "programs" };
     }
     case "cycles": {
       const rest = path.split("/")[2];
       if (arg && rest === "vouchers") return { page: "vouchers", cycle: arg };
-      return arg ? { page: "cycle", id: arg } : { page: "programs" };
+      const show = params.get("show");
+      return arg ? { page: "cycle", id: arg, ...(show ? { show } : {}) } : { page: "programs" };
     }
     case "duplicates":
       return { page: "duplicates", program: params.get("program") ?? undefined };
@@ -65,9 +68,9 @@ export function hrefOf(route: Route): string {
     case "programs":
       return "#/programs";
     case "program":
-      return `#/programs/${encodeURIComponent(route.code)}${route.tab ? `/${route.tab}` : ""}`;
+      return `#/programs/${encodeURIComponent(route.code)}${route.tab ? `/${route.tab}` : ""}${route.state ? `?state=${encodeURIComponent(route.state)}` : ""}`;
     case "cycle":
-      return `#/cycles/${encodeURIComponent(route.id)}`;
+      return `#/cycles/${encodeURIComponent(route.id)}${route.show ? `?show=${encodeURIComponent(route.show)}` : ""}`;
     case "vouchers":
       return `#/cycles/${encodeURIComponent(route.cycle)}/vouchers`;
     case "duplicates":

@@ -313,7 +313,9 @@ export const ar = {
     edit: "تصحيح",
     edit_title: "تصحيح استحقاق {{reference}}",
     quantity: "الكمية",
-    amount_minor: "المبلغ ({{currency}}، وحدات صغرى)",
+    amount_in: "المبلغ ({{currency}})",
+    show_who: "عرض الأسماء",
+    no_address: "نقد بلا عنوان مالي",
     cycle: "الدورة",
     entitled_to: "الاستحقاق",
     valid: "الصلاحية",
@@ -449,6 +451,8 @@ export const ar = {
     moved: "نُقل إلى الأسرة {{to}} بصفة {{kind}}",
     new_head: "أصبح {{head}} ربَّ الأسرة، ويبقى {{former}} بصفة {{kind}}",
     first_head: "أصبح {{head}} ربَّ الأسرة",
+    merged_into: "دُمج في {{into}}",
+    merged_in: "دُمج {{merged}} في هذا السجل",
     actions: {
       registrant_create: "سُجّل",
       registrant_update: "عُدّل",
@@ -458,6 +462,8 @@ export const ar = {
       membership_end: "غادر عضو",
       membership_move: "نُقل",
       membership_set_head: "رب أسرة جديد",
+      registrant_merge: "دمج السجلات المكررة",
+      registrant_merged: "مدموج",
     },
   },
   detail: {

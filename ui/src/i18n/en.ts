@@ -285,7 +285,9 @@ export const en = {
     edit: "Correct",
     edit_title: "Correct the entitlement of {{reference}}",
     quantity: "Quantity",
-    amount_minor: "Amount ({{currency}} minor units)",
+    amount_in: "Amount ({{currency}})",
+    show_who: "Show who",
+    no_address: "Cash without a financial address",
     cycle: "Cycle",
     entitled_to: "Entitled to",
     valid: "Valid",
@@ -405,6 +407,8 @@ export const en = {
     moved: "Moved to household {{to}} as {{kind}}",
     new_head: "{{head}} became head; {{former}} stays as {{kind}}",
     first_head: "{{head}} became head",
+    merged_into: "Merged into {{into}}",
+    merged_in: "{{merged}} merged into this record",
     actions: {
       registrant_create: "Registered",
       registrant_update: "Edited",
@@ -414,6 +418,8 @@ export const en = {
       membership_end: "Member left",
       membership_move: "Moved",
       membership_set_head: "New head",
+      registrant_merge: "Duplicates merged",
+      registrant_merged: "Merged",
     },
   },
   detail: {

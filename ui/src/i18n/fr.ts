@@ -286,7 +286,9 @@ export const fr: Messages = {
     edit: "Corriger",
     edit_title: "Corriger le droit de {{reference}}",
     quantity: "Quantité",
-    amount_minor: "Montant ({{currency}}, unités mineures)",
+    amount_in: "Montant ({{currency}})",
+    show_who: "Voir qui",
+    no_address: "Espèces sans adresse financière",
     cycle: "Cycle",
     entitled_to: "Droit",
     valid: "Validité",
@@ -406,6 +408,8 @@ export const fr: Messages = {
     moved: "Déplacé vers le ménage {{to}} ({{kind}})",
     new_head: "{{head}} est devenu chef ; {{former}} reste ({{kind}})",
     first_head: "{{head}} est devenu chef",
+    merged_into: "Fusionné dans {{into}}",
+    merged_in: "{{merged}} fusionné dans cette fiche",
     actions: {
       registrant_create: "Enregistré",
       registrant_update: "Modifié",
@@ -415,6 +419,8 @@ export const fr: Messages = {
       membership_end: "Membre parti",
       membership_move: "Déplacé",
       membership_set_head: "Nouveau chef",
+      registrant_merge: "Doublons fusionnés",
+      registrant_merged: "Fusionné",
     },
   },
   detail: {

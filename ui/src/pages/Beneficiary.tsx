@@ -58,6 +58,10 @@ function HistoryDetails({ action, details }: { action: string; details: Record<s
             : t("history.first_head", { head: text(d.head) })}
         </Text>
       );
+    case "registrant.merged":
+      return <Text size="sm">{t("history.merged_into", { into: text(d.into) })}</Text>;
+    case "registrant.merge":
+      return <Text size="sm">{t("history.merged_in", { merged: Array.isArray(d.merged) ? d.merged.join(", ") : text(d.merged) })}</Text>;
     default:
       return (
         <Stack gap={2}>

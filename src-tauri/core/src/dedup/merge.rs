@@ -172,6 +172,12 @@ fn merge_in(tx: &mut Tx<'_>, session: &Session, group: Uuid, keep: &RegistrantKe
             write::set_disabled(tx, o, &format!("merged into {}", survivor.reference))?;
         }
         write::mark_merged(tx, o, &survivor)?;
+        // On the merged record too, so its own history says where it went.
+        tx.audit(
+            AuditEvent::new(session, "registrant.merged")
+                .on("registrant", o.id.to_string())
+                .details(serde_json::json!({ "into": survivor.reference })),
+        )?;
     }
     super::decision::record(tx, rowid, &members, DuplicateOutcome::Merged, None)?;
     tx.audit(AuditEvent::new(session, "registrant.merge").on("registrant", survivor.id.to_string()).details(

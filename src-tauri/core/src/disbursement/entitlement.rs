@@ -29,6 +29,9 @@ use crate::registry::settings::parse_date;
 use crate::store::Store;
 use br_model::op::{GeneratedEntitlement, GeneratedEntitlements, Op};
 
+mod list;
+pub use list::{list, EntitlementsPage, EntitlementsQuery};
+
 /// Entitlements per change-log op and per progress report.
 pub(crate) const BATCH: usize = 10_000;
 
@@ -469,50 +472,4 @@ pub fn of_registrant_in(conn: &Connection, key: &RegistrantKey) -> Result<Vec<En
             Ok(v)
         })
         .collect()
-}
-
-/// A page of a cycle's entitlements in registrant order, optionally of one state.
-#[derive(Debug, Clone, Deserialize, TS)]
-pub struct EntitlementsQuery {
-    pub cycle: Uuid,
-    #[serde(default)]
-    #[ts(optional)]
-    pub state: Option<EntitlementState>,
-    #[serde(default)]
-    #[ts(optional)]
-    pub after: Option<String>,
-    #[serde(default)]
-    #[ts(optional)]
-    pub limit: Option<u32>,
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct EntitlementsPage {
-    pub entitlements: Vec<EntitlementView>,
-    pub cursor: Option<String>,
-}
-
-pub fn list(store: &Store, session: &Session, q: &EntitlementsQuery) -> Result<EntitlementsPage> {
-    require(store, session, Permission::RegistryRead, "cycle.entitlements")?;
-    let limit = crate::paging::limit(q.limit);
-    let after = crate::paging::after(q.after.as_deref())?;
-    store.read(|conn| {
-        let c = cycle::resolve(conn, q.cycle)?;
-        let mut sql =
-            format!("SELECT {VIEW_COLUMNS}, e.registrant {VIEW_FROM} WHERE e.cycle = ?1 AND e.registrant > ?2");
-        if q.state.is_some() {
-            sql.push_str(" AND e.state = ?4");
-        }
-        sql.push_str(" ORDER BY e.registrant LIMIT ?3");
-        let mut st = conn.prepare_cached(&sql)?;
-        let map = |r: &rusqlite::Row<'_>| Ok((view_from_row(r)?.0, r.get::<_, i64>(24)?));
-        let rows: Vec<(EntitlementView, i64)> = match q.state {
-            Some(s) => {
-                st.query_map(params![c.rowid, after, limit + 1, s.as_str()], map)?.collect::<rusqlite::Result<_>>()?
-            }
-            None => st.query_map(params![c.rowid, after, limit + 1], map)?.collect::<rusqlite::Result<_>>()?,
-        };
-        let (entitlements, cursor) = crate::paging::page(rows, limit);
-        Ok(EntitlementsPage { entitlements, cursor })
-    })
 }

@@ -6,6 +6,7 @@ pub mod approval;
 pub mod cycle;
 pub mod entitlement;
 pub mod funds;
+mod payee;
 pub use br_model::disbursement as model;
 pub mod payment;
 pub(crate) mod remote;

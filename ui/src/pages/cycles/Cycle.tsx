@@ -1,7 +1,7 @@
 // One cycle: its numbers (by state and by area, funds, stages), the work its state allows for the user's
 // role (generate, send for approval, approve or reject, prepare payments, export, reconcile), its
 // entitlements, and a printable summary.
-import { useState } from "react";
+import { useEffect, useRef, useState, type ReactNode } from "react";
 import { Alert, Anchor, Badge, Button, Card, Checkbox, Group, Modal, NumberInput, Progress, Select, SimpleGrid, Stack, Table, Text, TextInput, Textarea, Title } from "@mantine/core";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { Bar, BarChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
@@ -10,10 +10,10 @@ import type { CycleSummary, EntitlementState, EntitlementView, PaymentBatch } fr
 import { deliver, inputFile, outputFile, saveAskingToReplace } from "../../api/files";
 import { api } from "../../api/client";
 import { ApiFailure } from "../../api/transport";
-import { hrefOf } from "../../app/route";
+import { hrefOf, navigate } from "../../app/route";
 import { useSession } from "../../app/session";
 import { CenteredLoader } from "../../components/CenteredLoader";
-import { currencyDigits, formatMoney } from "../../app/money";
+import { currencyDigits, formatMoney, toMinor } from "../../app/money";
 import { ErrorNote } from "../../components/ErrorNote";
 import { FileField, SaveField } from "../../components/PathField";
 import { useSyncStatus } from "../../components/SyncIndicator";
@@ -25,8 +25,12 @@ import { useListLabels } from "../../components/lists";
 import { stageName } from "../../components/stages";
 
 const ENTITLEMENT_STATES: EntitlementState[] = ["draft", "pending", "approved", "in_payment", "paid", "failed", "rejected", "cancelled", "expired"];
+/** The list of cash nobody can pay yet: approved or failed, and no financial address for the payee. */
+const NO_ADDRESS = "no_address";
 
-export function Cycle({ id }: { id: string }) {
+/** `show` (from the URL) chooses the entitlements listed: a state, or `no_address`. Every count on the page
+ * links to the people behind it. */
+export function Cycle({ id, show }: { id: string; show?: string }) {
   const { t, i18n } = useTranslation();
   const summary = useQuery({ queryKey: ["cycles", "get", id], queryFn: () => api.call("cycles.get", { cycle: id }) });
   const areaLabel = useListLabels("area");
@@ -79,12 +83,12 @@ export function Cycle({ id }: { id: string }) {
         </Card>
         <Card withBorder padding="sm">
           <Text size="sm">{t("entitlement_state.paid")}</Text>
-          <Text fw={700} size="lg" data-testid="cycle-paid">{(total("paid")?.count ?? 0).toLocaleString(i18n.language)}</Text>
+          <Anchor fw={700} size="lg" href={hrefOf({ page: "cycle", id, show: "paid" })} data-testid="cycle-paid">{(total("paid")?.count ?? 0).toLocaleString(i18n.language)}</Anchor>
           <Text size="xs">{money(total("paid")?.amount ?? 0)}</Text>
         </Card>
         <Card withBorder padding="sm">
           <Text size="sm">{t("entitlement_state.failed")}</Text>
-          <Text fw={700} size="lg" data-testid="cycle-failed">{(total("failed")?.count ?? 0).toLocaleString(i18n.language)}</Text>
+          <Anchor fw={700} size="lg" href={hrefOf({ page: "cycle", id, show: "failed" })} data-testid="cycle-failed">{(total("failed")?.count ?? 0).toLocaleString(i18n.language)}</Anchor>
           <Text size="xs">{money(total("failed")?.amount ?? 0)}</Text>
         </Card>
       </SimpleGrid>
@@ -97,7 +101,9 @@ export function Cycle({ id }: { id: string }) {
               {c.by_state.map((s) => (
                 <Table.Tr key={s.state}>
                   <Table.Td>{t(`entitlement_state.${s.state}`)}</Table.Td>
-                  <Table.Td ta="end">{s.count.toLocaleString(i18n.language)}</Table.Td>
+                  <Table.Td ta="end">
+                    <Anchor href={hrefOf({ page: "cycle", id, show: s.state })}>{s.count.toLocaleString(i18n.language)}</Anchor>
+                  </Table.Td>
                   <Table.Td ta="end">{s.quantity ? s.quantity.toLocaleString(i18n.language) : money(s.amount)}</Table.Td>
                 </Table.Tr>
               ))}
@@ -147,7 +153,7 @@ export function Cycle({ id }: { id: string }) {
           </Group>
         </Card>
       )}
-      <Entitlements summary={c} />
+      <Entitlements summary={c} show={show} />
     </Stack>
   );
 }
@@ -159,7 +165,7 @@ function Work({ summary: c }: { summary: CycleSummary }) {
   const session = login?.session;
   const work = useAction();
   const deciding = useAction();
-  const [message, setMessage] = useState<string | null>(null);
+  const [message, setMessage] = useState<ReactNode>(null);
   const [decide, setDecide] = useState<{ stage: number; approve: boolean } | null>(null);
   const [comment, setComment] = useState("");
   const [batchSize, setBatchSize] = useState<number | string>(10000);
@@ -241,7 +247,12 @@ function Work({ summary: c }: { summary: CycleSummary }) {
                 onClick={() =>
                   void work.run(async () => {
                     const p = await api.call("payments.prepare", { cycle: c.id, batch_size: Number(batchSize) || undefined });
-                    setMessage(t("cycle.prepared", { payments: p.payments.toLocaleString(i18n.language), batches: p.batches.length, total: money(p.total), retries: p.retries, missing: p.without_address, expired: p.expired }));
+                    setMessage(
+                      <>
+                        {t("cycle.prepared", { payments: p.payments.toLocaleString(i18n.language), batches: p.batches.length, total: money(p.total), retries: p.retries, missing: p.without_address, expired: p.expired })}{" "}
+                        {p.without_address > 0 && <Anchor href={hrefOf({ page: "cycle", id: c.id, show: "no_address" })} data-testid="show-no-address">{t("cycle.show_who")}</Anchor>}
+                      </>,
+                    );
                   })
                 }
               >
@@ -286,7 +297,12 @@ function Work({ summary: c }: { summary: CycleSummary }) {
                   onClick={() =>
                     void work.run(async () => {
                       const r = await api.call("payments.reconcile", inputFile(reportPath));
-                      setMessage(t("cycle.reconciled", { rows: r.rows, paid: r.paid, failed: r.failed, reversed: r.reversed, repeated: r.repeated, unknown: r.unknown, invalid: r.invalid }));
+                      setMessage(
+                        <>
+                          {t("cycle.reconciled", { rows: r.rows, paid: r.paid, failed: r.failed, reversed: r.reversed, repeated: r.repeated, unknown: r.unknown, invalid: r.invalid })}{" "}
+                          {r.failed > 0 && <Anchor href={hrefOf({ page: "cycle", id: c.id, show: "failed" })}>{t("cycle.show_who")}</Anchor>}
+                        </>,
+                      );
                     })
                   }
                 >
@@ -402,10 +418,16 @@ function Work({ summary: c }: { summary: CycleSummary }) {
 }
 
 /** The cycle's entitlements a page at a time; drafts can be corrected, pending ones decided one by one. */
-function Entitlements({ summary: c }: { summary: CycleSummary }) {
+function Entitlements({ summary: c, show }: { summary: CycleSummary; show?: string }) {
   const { t, i18n } = useTranslation();
   const { can } = useSession();
-  const [state, setState] = useState<EntitlementState | null>(null);
+  const state = ENTITLEMENT_STATES.find((s) => s === show) ?? null;
+  const withoutAddress = show === NO_ADDRESS;
+  const card = useRef<HTMLDivElement>(null);
+  // Opened from a count, the list it names comes into view.
+  useEffect(() => {
+    if (show) card.current?.scrollIntoView({ block: "start" });
+  }, [show]);
   const [editing, setEditing] = useState<EntitlementView | null>(null);
   const [value, setValue] = useState<number | string>("");
   const [reason, setReason] = useState("");
@@ -414,14 +436,16 @@ function Entitlements({ summary: c }: { summary: CycleSummary }) {
   const [comment, setComment] = useState("");
   const work = useAction();
   const page = useInfiniteQuery({
-    queryKey: ["entitlements", c.id, state],
+    queryKey: ["entitlements", c.id, state, withoutAddress],
     initialPageParam: null as string | null,
-    queryFn: ({ pageParam }) => api.call("cycles.entitlements", { cycle: c.id, state: state ?? undefined, after: pageParam ?? undefined, limit: 100 }),
+    queryFn: ({ pageParam }) =>
+      api.call("cycles.entitlements", { cycle: c.id, state: state ?? undefined, without_address: withoutAddress || undefined, after: pageParam ?? undefined, limit: 100 }),
     getNextPageParam: (last) => last.cursor,
   });
   const rows = page.data?.pages.flatMap((p) => p.entitlements) ?? [];
   const money = (n: number) => formatMoney(n, c.currency, i18n.language);
   const chosen = rows.filter((e) => selected.has(e.id));
+  const newValue = value === "" ? null : editing?.kind === "in_kind" ? Number(value) : toMinor(value, c.currency);
   const stage = chosen[0]?.stage ?? null;
   const sameStage = chosen.length > 0 && chosen.every((e) => e.state === "pending" && e.stage === stage);
   const decideChosen = (approve: boolean) =>
@@ -431,7 +455,7 @@ function Entitlements({ summary: c }: { summary: CycleSummary }) {
       setRejecting(false);
     });
   return (
-    <Card withBorder>
+    <Card withBorder ref={card} data-testid="entitlements">
       <Group justify="space-between" mb="sm">
         <Title order={3} size="h5">{t("cycle.entitlements")}</Title>
         <Group>
@@ -447,9 +471,10 @@ function Entitlements({ summary: c }: { summary: CycleSummary }) {
             placeholder={t("programs.state")}
             aria-label={t("programs.state")}
             clearable
-            value={state}
-            onChange={(v) => setState(v as EntitlementState | null)}
-            data={ENTITLEMENT_STATES.map((s) => ({ value: s, label: t(`entitlement_state.${s}`) }))}
+            value={withoutAddress ? NO_ADDRESS : state}
+            onChange={(v) => navigate({ page: "cycle", id: c.id, ...(v ? { show: v } : {}) }, { replace: true })}
+            data={[...ENTITLEMENT_STATES.map((s) => ({ value: s, label: t(`entitlement_state.${s}`) })), { value: NO_ADDRESS, label: t("cycle.no_address") }]}
+            data-testid="entitlement-filter"
           />
         </Group>
       </Group>
@@ -495,7 +520,7 @@ function Entitlements({ summary: c }: { summary: CycleSummary }) {
               <Table.Td>
                 {e.reason}
                 {can("cycle_manage") && e.state === "draft" && c.state === "draft" && (
-                  <Button size="xs" variant="subtle" className="no-print" onClick={() => { setEditing(e); setValue(e.kind === "in_kind" ? (e.quantity ?? 0) : e.amount); setReason(""); }}>
+                  <Button size="xs" variant="subtle" className="no-print" onClick={() => { setEditing(e); setValue(e.kind === "in_kind" ? (e.quantity ?? 0) : (e.amount / 10 ** currencyDigits(c.currency)).toFixed(currencyDigits(c.currency))); setReason(""); }}>
                     {t("cycle.edit")}
                   </Button>
                 )}
@@ -512,15 +537,24 @@ function Entitlements({ summary: c }: { summary: CycleSummary }) {
       )}
       <Modal opened={editing !== null} onClose={() => setEditing(null)} title={t("cycle.edit_title", { reference: editing?.reference ?? "" })} closeButtonProps={{ "aria-label": t("common.cancel") }}>
         <Stack>
-          <NumberInput label={editing?.kind === "in_kind" ? t("cycle.quantity") : t("cycle.amount_minor", { currency: c.currency })} value={value} onChange={setValue} min={0} allowDecimal={false} />
+          {/* Cash is typed in the currency (ETB 150.50), never in minor units. */}
+          <NumberInput
+            label={editing?.kind === "in_kind" ? t("cycle.quantity") : t("cycle.amount_in", { currency: c.currency })}
+            value={value}
+            onChange={setValue}
+            min={0}
+            allowDecimal={editing?.kind !== "in_kind" && currencyDigits(c.currency) > 0}
+            decimalScale={editing?.kind === "in_kind" ? 0 : currencyDigits(c.currency)}
+            data-testid="entitlement-value"
+          />
           <TextInput label={t("membership.reason")} required value={reason} onChange={(ev) => setReason(ev.currentTarget.value)} />
           <Group justify="flex-end">
             <Button
-              disabled={!reason.trim() || value === ""}
+              disabled={!reason.trim() || newValue === null}
               onClick={() => {
                 const e = editing;
                 setEditing(null);
-                if (e) void work.run(() => api.call("entitlements.edit", { entitlement: e.id, value: Number(value), reason }));
+                if (e && newValue !== null) void work.run(() => api.call("entitlements.edit", { entitlement: e.id, value: newValue, reason }));
               }}
             >
               {t("cycle.save")}

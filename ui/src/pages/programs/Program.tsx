@@ -19,7 +19,8 @@ import { ProgramCycles } from "../cycles/ProgramCycles";
 
 const STATES: MembershipState[] = ["enrolled", "paused", "exited", "not_eligible", "duplicated", "draft"];
 
-export function Program({ code, tab }: { code: string; tab?: string }) {
+/** `state` (from the URL) lists the members in that state first: each count on the page links to them. */
+export function Program({ code, tab, state }: { code: string; tab?: string; state?: string }) {
   const { t, i18n } = useTranslation();
   const { can } = useSession();
   const program = useQuery({ queryKey: ["programs", "get", code], queryFn: () => api.call("programs.get", { program: { code } }) });
@@ -79,9 +80,9 @@ export function Program({ code, tab }: { code: string; tab?: string }) {
       {p.description && <Text>{p.description}</Text>}
       <SimpleGrid cols={{ base: 2, sm: 3, lg: 6 }}>
         {STATES.map((s) => (
-          <Card key={s} withBorder padding="sm">
+          <Card key={s} withBorder padding="sm" component="a" href={hrefOf({ page: "program", code, tab: "members", state: s })} style={{ color: "inherit", textDecoration: "none" }}>
             <Text size="sm">{t(`membership.${s}`)}</Text>
-            <Text fw={700} size="xl" data-testid={`count-${s}`}>{p.counts[s].toLocaleString(i18n.language)}</Text>
+            <Text fw={700} size="xl" c="var(--mantine-color-anchor)" data-testid={`count-${s}`}>{p.counts[s].toLocaleString(i18n.language)}</Text>
           </Card>
         ))}
       </SimpleGrid>
@@ -105,7 +106,7 @@ export function Program({ code, tab }: { code: string; tab?: string }) {
           <Tabs.Tab value="duplicates">{t("nav.duplicates")}</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="members" pt="md">
-          <Members program={p} manage={manage} />
+          <Members program={p} manage={manage} initialState={STATES.find((s) => s === state) ?? null} />
         </Tabs.Panel>
         <Tabs.Panel value="rule" pt="md">
           <RuleTab program={p} manage={manage} />
@@ -121,11 +122,11 @@ export function Program({ code, tab }: { code: string; tab?: string }) {
   );
 }
 
-function Members({ program, manage }: { program: ProgramSummary; manage: boolean }) {
+function Members({ program, manage, initialState }: { program: ProgramSummary; manage: boolean; initialState: MembershipState | null }) {
   const { t, i18n } = useTranslation();
   const { progress } = useSession();
   const queryClient = useQueryClient();
-  const [state, setState] = useState<MembershipState | null>(null);
+  const [state, setState] = useState<MembershipState | null>(initialState);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [refs, setRefs] = useState("");
   const [exit, setExit] = useState(false);

@@ -14,6 +14,7 @@ use crate::auth::{require, Permission, Session};
 use crate::clock::{now_rfc3339, today};
 use crate::disbursement::cycle::{self, StoredCycle};
 use crate::disbursement::model::{CycleState, PaymentBatch};
+use crate::disbursement::payee::PAYEE_ADDRESS;
 use crate::error::{CoreError, Result};
 use crate::store::{Store, Tx};
 use br_model::op::{Op, PreparedBatch, PreparedPayment};
@@ -142,22 +143,13 @@ fn read_due(store: &Store, cycle: i64, on: &str, size: usize, send: SyncSender<V
     store.read(|conn| {
         // Registrant order is the order of the (cycle, registrant) index the query walks: in entitlement
         // order SQLite sorted a million rows first (0.4 s). Cash needs somewhere to go; in-kind and
-        // vouchers are handed over, so their "payment" is a delivery. The payee: the registrant's own
-        // financial address, else their household head's (a child's grant goes to the caregiver; a
-        // household's to its head).
-        let mut st = conn.prepare(
-            "SELECT e.rowid, e.id, e.state = 'failed', e.kind = 'cash',
-                    coalesce(r.financial_address, (
-                        SELECT h.financial_address FROM memberships mh JOIN registrants h ON h.rowid = mh.individual_rowid
-                        WHERE mh.is_head = 1 AND mh.end_date IS NULL AND mh.group_rowid = CASE WHEN r.kind = 'group'
-                            THEN r.rowid
-                            ELSE (SELECT m.group_rowid FROM memberships m WHERE m.individual_rowid = r.rowid AND m.end_date IS NULL LIMIT 1)
-                        END)),
-                    e.amount, e.currency
+        // vouchers are handed over, so their "payment" is a delivery.
+        let mut st = conn.prepare(&format!(
+            "SELECT e.rowid, e.id, e.state = 'failed', e.kind = 'cash', {PAYEE_ADDRESS}, e.amount, e.currency
              FROM entitlements e JOIN registrants r ON r.rowid = e.registrant
              WHERE e.cycle = ?1 AND (e.state = 'failed' OR e.state = 'approved' AND e.valid_until >= ?2)
-             ORDER BY e.registrant",
-        )?;
+             ORDER BY e.registrant"
+        ))?;
         let mut rows = st.query(params![cycle, on])?;
         let mut without_address = 0;
         let mut chunk = Vec::with_capacity(size.min(10_000));
