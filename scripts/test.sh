@@ -64,7 +64,7 @@ stage rust-fmt count_none cargo fmt --all -- --check
 stage rust-clippy count_none cargo clippy --workspace --all-targets --locked -- -D warnings
 # With this set, a missing Secret Service fails the credential-store test instead of skipping it.
 export BR_TEST_CREDENTIAL_STORE=1
-stage rust-tests count_cargo dbus-run-session -- bash scripts/lib/with-keyring.sh cargo test --workspace --locked
+stage rust-tests count_cargo dbus-run-session -- bash scripts/lib/with-keyring.sh cargo test --workspace --locked --no-fail-fast
 stage browser count_node node --test --test-concurrency=1 tests/e2e/browser.test.mjs
 stage window count_node xvfb-run -a -s "-screen 0 1366x900x24" node --test tests/e2e/window.test.mjs
 stage installers count_node bash scripts/installers.sh

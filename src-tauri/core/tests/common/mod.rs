@@ -13,6 +13,9 @@ use br_core::{CreateRegistry, Registry};
 pub const PASSPHRASE: &str = "correct horse battery staple";
 pub const ADMIN_PASSWORD: &str = "admin-password-1";
 
+/// The audit chain's head, kept beside the office: it moves with every audited refusal.
+const AUDIT_HEAD: &[(&str, &str)] = &[("office", "audit_head_seq"), ("office", "audit_head_mac")];
+
 pub struct Fixture {
     pub dir: tempfile::TempDir,
     pub registry: Registry,
@@ -71,27 +74,50 @@ impl Fixture {
         import_file(self.registry.store(), session, path, options, &|_| {}, &AtomicBool::new(false))
     }
 
-    /// Counts and content of everything a person would call "the registry": a fingerprint to compare.
+    /// Every row of every table but the audit log and its head (a refusal is audited, by design), one line
+    /// per table with its name, row count and a hash of its rows: a refused or previewed operation leaves it
+    /// equal, and a difference names the table that changed.
     pub fn fingerprint(&self) -> String {
         self.registry
             .store()
             .read(|c| {
+                let tables: Vec<String> = c
+                    .prepare(
+                        "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+                         AND name <> 'audit_log' ORDER BY name",
+                    )?
+                    .query_map([], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?;
                 let mut out = String::new();
-                for sql in [
-                    "SELECT count(*) || ':' || ifnull(sum(length(content_hash)), 0) || ':' || ifnull(group_concat(hex(content_hash)), '') FROM registrants",
-                    "SELECT count(*) FROM memberships",
-                    "SELECT count(*) FROM id_documents",
-                    "SELECT count(*) || ':' || ifnull(max(seq), 0) FROM outbox",
-                    "SELECT count(*) FROM users",
-                    "SELECT count(*) FROM list_items",
-                ] {
-                    let v: rusqlite::types::Value = c.query_row(sql, [], |r| r.get(0))?;
-                    out.push_str(&format!("{v:?}"));
-                    out.push('|');
+                for table in tables {
+                    let mut hash = ring::digest::Context::new(&ring::digest::SHA256);
+                    let mut stmt = c.prepare(&format!("SELECT * FROM \"{table}\""))?;
+                    let columns = stmt.column_count();
+                    let stmt_names: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
+                    let mut rows = stmt.query([])?;
+                    let mut n = 0u64;
+                    while let Some(row) = rows.next()? {
+                        for i in
+                            (0..columns).filter(|&i| !AUDIT_HEAD.contains(&(table.as_str(), stmt_names[i].as_str())))
+                        {
+                            // Debug form keeps the type, so 1 and '1' differ; the length prefix keeps cells apart.
+                            let cell = format!("{:?}", row.get_ref(i)?);
+                            hash.update(&(cell.len() as u64).to_le_bytes());
+                            hash.update(cell.as_bytes());
+                        }
+                        n += 1;
+                    }
+                    let digest: String = hash.finish().as_ref().iter().map(|b| format!("{b:02x}")).collect();
+                    out.push_str(&format!("{table}: {n} rows {digest}\n"));
                 }
                 Ok(out)
             })
             .unwrap()
+    }
+
+    /// The fingerprint without the named tables: for an operation that rightly writes to them alone.
+    pub fn fingerprint_except(&self, tables: &[&str]) -> String {
+        except(&self.fingerprint(), tables)
     }
 
     /// Asserts the change log is gapless from 1.
@@ -169,4 +195,13 @@ pub fn rust_sources(dir: &Path, out: &mut Vec<PathBuf>) {
             out.push(path);
         }
     }
+}
+
+/// `fingerprint` without the lines of the named tables.
+pub fn except(fingerprint: &str, tables: &[&str]) -> String {
+    fingerprint
+        .lines()
+        .filter(|l| !tables.iter().any(|t| l.starts_with(&format!("{t}: "))))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
