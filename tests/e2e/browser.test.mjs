@@ -46,7 +46,8 @@ before(async () => {
   );
   // The same people in a workbook's second sheet (dates as serials, a formula) and in CSV.
   for (const name of ["people.xlsx", "people.csv"]) copyFileSync(join(ROOT, "tests/data/import", name), join(work, name));
-  server = await serve(join(work, "registry"));
+  // An import holds after each batch while `hold` exists, so the test sees its progress bar mid-way.
+  server = await serve(join(work, "registry"), { BR_TEST_HOLD_AFTER_BATCH: join(work, "hold") });
   browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1366, height: 850 } });
   page = await context.newPage();
@@ -109,8 +110,10 @@ test("Monday import: preview, progress bar, summary", async () => {
   await page.getByTestId("preview-verdict").waitFor();
   assert.match(await page.getByTestId("preview-verdict").textContent(), /First 20 rows: 0 would be rejected/);
   await screenshot(page, "03-import-preview");
+  // The bar moves: held after its first batch, the import shows it between 0 and 100%; released, it ends
+  // and the summary replaces the bar.
+  writeFileSync(join(work, "hold"), "");
   await page.getByTestId("import-run").click();
-  // The bar moves: it is seen below 100% while the import runs, then the summary replaces it.
   const bar = page.getByTestId("import-progress");
   await bar.waitFor();
   await page.waitForFunction(() => {
@@ -119,6 +122,7 @@ test("Monday import: preview, progress bar, summary", async () => {
     return v > 0 && v < 100;
   });
   await screenshot(page, "04-import-progress");
+  rmSync(join(work, "hold"));
   await page.getByTestId("import-summary").waitFor({ timeout: 120_000 });
   assert.equal(await page.getByTestId("summary-rows_read").textContent(), "60,000");
   await screenshot(page, "05-import-summary");

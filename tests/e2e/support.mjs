@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, copyFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createServer } from "node:net";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const BR = process.env.BR_BIN ?? join(ROOT, "target/debug/br");
@@ -140,16 +141,15 @@ export async function layoutProblems(page) {
 
 export const BR_SERVER = process.env.BR_SERVER_BIN ?? join(ROOT, "target/debug/br-server");
 
-function freePort() {
+/** A TCP port nobody listens on now: the system picks it, so two runs never fight over a fixed one. */
+export function freePort() {
   return new Promise((done, fail) => {
-    import("node:net").then(({ createServer }) => {
-      const s = createServer();
-      s.listen(0, "127.0.0.1", () => {
-        const { port } = s.address();
-        s.close(() => done(port));
-      });
-      s.once("error", fail);
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => done(port));
     });
+    s.once("error", fail);
   });
 }
 

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
 import { copyFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, OUTPUT, SCREENSHOTS, br, startCentral, tempDir } from "./support.mjs";
+import { ROOT, OUTPUT, SCREENSHOTS, br, freePort, startCentral, tempDir } from "./support.mjs";
 
 const APP = process.env.BR_APP ?? join(ROOT, "target/debug/beneficiary-registry");
 const PASSPHRASE = "window test recovery passphrase";
@@ -49,8 +49,10 @@ before(async () => {
   br(["cycle", "approve", "CASH:1", "--stage", "1"], { ...env, BR_USER: "approver", BR_PASSWORD: "approver-password-1" });
   central = await startCentral([["WIN", true]]);
 
-  const port = 4444;
-  driver = spawn(process.env.TAURI_DRIVER ?? "tauri-driver", ["--port", String(port)], {
+  // Free ports for tauri-driver and the WebKitWebDriver behind it (their defaults, 4444 and 4445, may be
+  // held by another run or one not yet gone).
+  const [port, nativePort] = [await freePort(), await freePort()];
+  driver = spawn(process.env.TAURI_DRIVER ?? "tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
     // The app inherits this environment: the registry folder, and no credential store.
     env: { ...process.env, BR_REGISTRY: registry, BR_KEYRING: "off" },
     stdio: ["ignore", "inherit", "inherit"],

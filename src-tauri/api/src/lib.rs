@@ -5,6 +5,7 @@ pub mod app;
 pub mod change_log;
 mod error;
 pub mod files;
+mod hold;
 pub mod households;
 pub mod ops;
 pub mod sync;

@@ -303,7 +303,11 @@ impl Operation for ImportRequest {
             let name = name.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             options.rejects_path = Some(ctx.files.output(&DOWNLOAD, &name)?.0.display().to_string());
         }
-        let emit = |p: &br_core::io::import::ImportProgress| (ctx.progress)(crate::Progress::Import(p.clone()));
+        let hold = crate::hold::HoldAfterBatch::from_env();
+        let emit = |p: &br_core::io::import::ImportProgress| {
+            (ctx.progress)(crate::Progress::Import(p.clone()));
+            hold.wait(p);
+        };
         let mut result =
             br_core::io::import::import_file(registry(ctx).store(), session, &path, &options, &emit, ctx.cancel)?;
         let mut downloads = Vec::new();

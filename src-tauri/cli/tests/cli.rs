@@ -176,35 +176,64 @@ fn ctrl_c_cancels_an_import_after_its_batch_and_a_second_import_completes_it() {
     ok(br(&reg, "admin", "admin-password-1", &["gen", "--individuals", "60000", "--out", data.to_str().unwrap()]));
     ok(br(&reg, "admin", "admin-password-1", &["init", "--office-code", "ADD", "--office-name", "Addis"]));
     let file = data.join("registrants.csv");
-    let child = br_command(
+    // The import holds after each batch while this file exists: Ctrl-C lands between the first two batches
+    // however fast or loaded the machine is.
+    let hold = tmp.path().join("hold");
+    std::fs::write(&hold, b"").unwrap();
+    let mut child = br_command(
         &reg,
         "admin",
         "admin-password-1",
         &["--json", "import", file.to_str().unwrap(), "--batch-rows", "1000"],
     )
+    .env("BR_TEST_HOLD_AFTER_BATCH", &hold)
     .stdout(std::process::Stdio::piped())
     .stderr(std::process::Stdio::piped())
     .spawn()
     .unwrap();
-    // Wait until the import has committed something, then press Ctrl-C once.
+    // Counted straight from the registry file, as a second reader beside the import.
+    let individuals = || -> u64 {
+        let unlock = br_core::store::keys::Unlock {
+            use_credential_store: false,
+            passphrase: Some(br_core::secret::Secret::new(PASSPHRASE)),
+            prompt: None,
+        };
+        let registry = br_core::Registry::open(&reg, &unlock).unwrap();
+        registry
+            .store()
+            .read(|c| Ok(c.query_row("SELECT count(*) FROM registrants WHERE kind = 'individual'", [], |r| r.get(0))?))
+            .unwrap()
+    };
     let started = std::time::Instant::now();
-    loop {
-        let rows =
-            ok(br(&reg, "admin", "admin-password-1", &["--json", "search", "--kind", "individual", "--limit", "1"]));
-        if !rows["items"].as_array().unwrap().is_empty() {
-            break;
+    let first_batch = loop {
+        let n = individuals();
+        if n > 0 {
+            break n;
         }
         assert!(started.elapsed().as_secs() < 120, "the import never committed a batch");
         std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    };
     assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    // Released only once br says it is cancelling, so the flag is set before the next batch is read.
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut said = String::new();
+    while !said.contains("cancelling after the current batch") {
+        let mut line = String::new();
+        assert!(std::io::BufRead::read_line(&mut stderr, &mut line).unwrap() > 0, "br ended first: {said}");
+        said.push_str(&line);
+    }
+    std::fs::remove_file(&hold).unwrap();
     let out = child.wait_with_output().unwrap();
-    let summary = ok(out);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["status"], "cancelled", "{summary}");
-    let inserted = summary["inserted"].as_u64().unwrap();
-    assert!(inserted > 0 && inserted < 60_000, "{summary}");
+    assert_eq!(summary["inserted"].as_u64(), Some(first_batch), "exactly the first batch is kept: {summary}");
+    assert_eq!(individuals(), first_batch);
     let rest = ok(br(&reg, "admin", "admin-password-1", &["--json", "import", file.to_str().unwrap()]));
-    assert_eq!(rest["inserted"].as_u64().unwrap() + rest["unchanged"].as_u64().unwrap(), 60_000);
+    assert_eq!(
+        (rest["inserted"].as_u64(), rest["unchanged"].as_u64()),
+        (Some(60_000 - first_batch), Some(first_batch))
+    );
     assert_eq!(ok(br(&reg, "admin", "admin-password-1", &["--json", "audit", "verify"]))["ok"], true);
 }
 

@@ -110,15 +110,21 @@ fn serves_the_ui_and_the_api_with_errors_in_their_shape_and_stops_cleanly() {
     let mut events = TcpStream::connect(&addr).unwrap();
     write!(events, "GET /api/events?token={token} HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
     events.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    std::thread::sleep(Duration::from_millis(200));
+    // The server subscribes before it answers, so once the answer's head is here no event can be missed.
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    while !seen.contains("\r\n\r\n") {
+        let n = events.read(&mut buf).expect("the stream's head within 10 s");
+        assert!(n > 0, "stream closed: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    assert!(seen.starts_with("HTTP/1.1 200"), "{seen}");
     let (status, done) = api(
         &addr,
         serde_json::json!({"action": "call", "token": token, "command": "lists.upsert",
         "payload": {"list": "area", "item": {"code": "D01", "label": "North", "parent": null, "active": true}}}),
     );
     assert_eq!((status, done["ok"].as_bool()), (200, Some(true)));
-    let mut seen = String::new();
-    let mut buf = [0u8; 4096];
     while !seen.contains("\"changed\"") {
         let n = events.read(&mut buf).expect("an event within 10 s");
         assert!(n > 0, "stream closed: {seen}");
