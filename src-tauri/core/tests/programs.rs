@@ -272,12 +272,27 @@ fn a_program_enrols_verifies_pauses_resumes_and_exits_with_every_move_checked() 
         count(&fx, "SELECT count(*) FROM program_memberships WHERE state = 'not_eligible' AND reason LIKE '%rule%'");
     assert_eq!(reasons as u64, after.not_eligible);
     assert!(after.enrolled <= still);
+    // Everyone enrolled at first is in exactly one state now: one paused, one exited, the rest by the rule.
+    assert_eq!(after.enrolled + after.paused + after.exited + after.not_eligible, expected);
+    assert_eq!((after.paused, after.exited), (1, 1));
 
     // Every move is in the change log (gapless) and the audit log.
     fx.assert_outbox_gapless();
     let ops = count(&fx, "SELECT count(*) FROM outbox WHERE entity = 'program_membership'");
     assert_eq!(ops as u64, expected + 2 + 1 + 1 + v.not_eligible);
-    assert!(count(&fx, "SELECT count(*) FROM audit_log WHERE action = 'program.member_change'") >= 4);
+    // One entry per member moved: two paused, one resumed, one exited. The refused exit and resume were
+    // refused on their input before anything moved, so they add none.
+    let moves = |to: &str| {
+        count(
+            &fx,
+            &format!(
+                "SELECT count(*) FROM audit_log WHERE action = 'program.member_change' AND outcome = 'ok'
+                 AND json_extract(details, '$.to') = '{to}'"
+            ),
+        )
+    };
+    assert_eq!((moves("paused"), moves("enrolled"), moves("exited")), (2, 1, 1));
+    assert_eq!(count(&fx, "SELECT count(*) FROM audit_log WHERE action = 'program.member_change'"), 4);
 }
 
 #[test]
