@@ -179,7 +179,7 @@ pub fn office() -> Office {
         ),
         ("programs.update", json!({"program": program, "fields": fields})),
         ("programs.set_state", json!({"program": {"code": "OTHER"}, "archived": false})),
-        ("programs.check_rule", json!({"rule": "me.age >= 60", "kind": "eligibility", "target": "individual"})),
+        ("programs.check_rule", json!({"rule": "me.age >= 60", "kind": "condition", "target": "individual"})),
         ("programs.preview", json!({"program": program})),
         ("programs.enrol", json!({"program": program})),
         ("programs.verify", json!({"program": program})),
