@@ -435,6 +435,7 @@ fn check(o: &Office, seen: &mut Seen, op: &str, payload: &Value, r: Result<Value
                 (v["cycle_state"].as_str(), v["changed"].clone(), v["total"].clone()),
                 (Some("to_approve"), json!(2), json!(22000))
             );
+            assert_eq!((v["pending"].clone(), v["approved"].clone()), (json!(2), json!(0)), "both wait for stage 1");
         }
         "cycles.decide" => {
             // The stage is the approver's; the approver is refused until funds are posted.

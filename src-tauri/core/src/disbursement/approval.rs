@@ -140,13 +140,15 @@ pub fn act(
                 }
                 let (program, stages) = stages_of(tx.conn(), &c)?;
                 let next = next_stage_sql(&stages, 0);
-                let (count, total, straight): (i64, i64, i64) = tx.conn().query_row(
+                // Those no stage applies to are approved at once, and need their funds now.
+                let (count, total, straight, straight_count): (i64, i64, i64, i64) = tx.conn().query_row(
                     &format!(
-                        "SELECT count(*), ifnull(sum(amount + fee), 0), ifnull(sum(CASE WHEN {next} IS NULL THEN amount + fee END), 0)
+                        "SELECT count(*), ifnull(sum(amount + fee), 0), ifnull(sum(CASE WHEN {next} IS NULL THEN amount + fee END), 0),
+                                count(CASE WHEN {next} IS NULL THEN 1 END)
                          FROM entitlements WHERE cycle = ?1 AND state = 'draft'"
                     ),
                     [c.rowid],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
                 )?;
                 if count == 0 {
                     return Err(CoreError::InvalidInput("the cycle has no entitlements; generate them first".into()));
@@ -176,6 +178,8 @@ pub fn act(
                 let c = cycle::set_state(tx, &c, CycleState::ToApprove)?;
                 out.changed = count as u64;
                 out.total = total;
+                out.approved = straight_count as u64;
+                out.pending = (count - straight_count) as u64;
                 out.cycle_state = Some(settle(tx, session, &c)?);
                 "cycle.submit"
             }
