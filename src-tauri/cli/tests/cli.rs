@@ -238,6 +238,39 @@ fn ctrl_c_cancels_an_import_after_its_batch_and_a_second_import_completes_it() {
 }
 
 #[test]
+fn audit_verify_fails_with_audit_chain_broken_naming_the_altered_entry() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reg = tmp.path().join("reg");
+    ok(br(&reg, "admin", "admin-password-1", &["init", "--office-code", "ADD", "--office-name", "Addis"]));
+    ok(br(&reg, "admin", "admin-password-1", &["list", "add", "area", "D01", "North"]));
+    // Someone with the key edits the database behind the application's back.
+    let unlock = br_core::store::keys::Unlock {
+        use_credential_store: false,
+        passphrase: Some(br_core::secret::Secret::new(PASSPHRASE)),
+        prompt: None,
+    };
+    let registry = br_core::Registry::open(&reg, &unlock).unwrap();
+    registry
+        .store()
+        .write(|tx| {
+            tx.conn().execute_batch(
+                "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET username = 'someone-else' WHERE seq = 2;",
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    drop(registry);
+    let out = br(&reg, "admin", "admin-password-1", &["--json", "audit", "verify"]);
+    assert!(!out.status.success());
+    // The report, then the error, one JSON value after the other.
+    let lines: Vec<serde_json::Value> =
+        serde_json::Deserializer::from_slice(&out.stdout).into_iter().map(Result::unwrap).collect();
+    assert_eq!((lines[0]["ok"].as_bool(), lines[0]["first_broken_seq"].as_i64()), (Some(false), Some(2)), "{lines:?}");
+    assert_eq!((lines[1]["code"].as_str(), lines[1]["details"]["seq"].as_i64()), (Some("audit_chain_broken"), Some(2)));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error [audit_chain_broken]"));
+}
+
+#[test]
 fn a_reader_that_closes_the_pipe_ends_br_quietly() {
     // `br search … | head`: the reader is gone before br writes. br must end without a panic's backtrace.
     let tmp = tempfile::tempdir().unwrap();

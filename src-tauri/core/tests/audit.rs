@@ -37,8 +37,14 @@ fn an_untouched_chain_verifies() {
 #[test]
 fn the_log_refuses_updates_and_deletes_through_sql() {
     let f = with_activity();
-    let err = f.registry.store().write(|tx| Ok(tx.conn().execute("DELETE FROM audit_log WHERE seq = 1", [])?));
-    assert!(err.is_err());
+    let before = verify(f.registry.store()).unwrap();
+    for sql in ["DELETE FROM audit_log WHERE seq = 1", "UPDATE audit_log SET username = 'someone-else' WHERE seq = 1"] {
+        let err = f.registry.store().write(|tx| Ok(tx.conn().execute(sql, [])?)).unwrap_err();
+        // The trigger's abort: a constraint the application never breaks, so an internal error.
+        assert!(err.to_string().contains("ConstraintViolation"), "{sql}: {err}");
+    }
+    let after = verify(f.registry.store()).unwrap();
+    assert!(after.ok && after.entries_checked == before.entries_checked, "{after:?}");
 }
 
 #[test]

@@ -11,6 +11,7 @@ use br_core::disbursement::cycle::{self, CreateCycle, CycleAction, MembersFrom};
 use br_core::disbursement::entitlement;
 use br_core::disbursement::funds::{self, AddFund};
 use br_core::disbursement::model::*;
+use br_core::disbursement::payment::{self, PreparePayments};
 use br_core::disbursement::settings;
 use br_core::io::import::ImportOptions;
 use br_core::program::model::ProgramState;
@@ -246,4 +247,43 @@ fn an_ended_program_changes_nothing() {
         assert_eq!(r.unwrap_err().code(), ErrorCode::TransitionNotAllowed);
     }
     assert_eq!(o.fx.fingerprint(), before);
+}
+
+#[test]
+fn a_provider_report_reads_success_and_succeeded_as_paid_failure_and_rejected_as_failed() {
+    let o = office(None);
+    let store = o.fx.registry.store();
+    let c = o.cycle();
+    o.fund(100_000, true).unwrap();
+    o.act(c, CycleAction::Submit).unwrap();
+    o.approve(c, None).unwrap();
+    let never = AtomicBool::new(false);
+    let prepared =
+        payment::prepare(store, &o.finance, &PreparePayments { cycle: c, batch_size: None }, &|_| {}).unwrap();
+    assert_eq!(prepared.payments, 3);
+    let file = o.fx.dir.path().join("batch.csv");
+    payment::export_file(store, &o.finance, prepared.batches[0].id, &file, false).unwrap();
+    payment::mark_sent(store, &o.finance, prepared.batches[0].id).unwrap();
+    let ids: Vec<String> = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().to_string())
+        .collect();
+    let report = o.fx.file(
+        "report.csv",
+        format!(
+            "payment_id,status,external_ref,reason\n{},success,TX-1,\n{},failure,,closed\n{},rejected,,wrong name\n",
+            ids[0], ids[1], ids[2]
+        )
+        .as_bytes(),
+    );
+    let r = payment::reconcile(store, &o.finance, &report, &|_| {}, &never).unwrap();
+    assert_eq!((r.rows, r.paid, r.failed, r.invalid), (3, 1, 2, 0), "{r:?}");
+    let mut states = o.states(c);
+    states.sort_by_key(|s| s.as_str());
+    assert_eq!(states, [EntitlementState::Failed, EntitlementState::Failed, EntitlementState::Paid]);
+    let again = o.fx.file("again.csv", format!("payment_id,status\n{},succeeded\n", ids[0]).as_bytes());
+    let r = payment::reconcile(store, &o.finance, &again, &|_| {}, &never).unwrap();
+    assert_eq!((r.paid, r.repeated), (0, 1), "`succeeded` is paid too, already recorded");
 }
