@@ -307,3 +307,51 @@ fn exact_and_fuzzy_choose_which_pairs_are_compared() {
     assert_eq!(fuzzy.individual_groups, 2);
     assert_eq!(run(false, false).stats.comparisons, 0);
 }
+
+/// One person twice: the survivor alone with a national ID; the other copy in a household, with a voter
+/// card, and enrolled in a program the survivor is not in.
+const TWICE: &str =
+    "external_id,given_name,family_name,sex,birth_date,phone,household_ref,relationship,id:national_id,id:voter_card
+K1,Hassan,Musa,male,1970-01-01,+251911000002,,,NID2,
+K2,Hassan,Musa,male,1970-01-01,+251911000002,H9,head,,VC-7
+K3,Zeyneb,Musa,female,1975-02-02,,H9,spouse,,
+";
+
+#[test]
+fn a_merge_moves_id_documents_program_memberships_and_the_household_place_to_the_survivor() {
+    let fx = Fixture::new();
+    let store = fx.registry.store();
+    fx.import(&fx.admin, &fx.file("twice.csv", TWICE.as_bytes()), &ImportOptions::default()).unwrap();
+    let (k1, k2) = (reference(&fx, "K1"), reference(&fx, "K2"));
+    let key = common::active_program(&fx, "ALL", "All");
+    membership::enrol_selected(store, &fx.admin, &key, &[RegistrantKey::Reference(k2.clone())]).unwrap();
+    review::run(store, &fx.admin, &everything(), &AtomicBool::new(false)).unwrap();
+    let group = queue(&fx, None).groups.into_iter().find(|g| g.members.iter().any(|m| m.reference == k1)).unwrap();
+
+    let m = merge::merge(store, &fx.admin, group.id, &RegistrantKey::Reference(k1.clone())).unwrap();
+    assert_eq!((m.ids_moved, m.memberships_moved, m.memberships_exited), (1, 1, 0));
+    let rows = |sql: &str, reference: &str| -> Vec<String> {
+        store
+            .read(|c| {
+                let mut st = c.prepare(sql)?;
+                let found = st.query_map([reference], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+                Ok(found)
+            })
+            .unwrap()
+    };
+    let ids_of = "SELECT d.id_type || '=' || d.value FROM id_documents d JOIN registrants r ON r.rowid = d.registrant
+                  WHERE r.reference = ?1 ORDER BY 1";
+    assert_eq!(rows(ids_of, &k1), ["national_id=NID2", "voter_card=VC-7"], "the voter card moved");
+    assert!(rows(ids_of, &k2).is_empty());
+    let programs_of =
+        "SELECT p.code || ':' || m.state FROM program_memberships m JOIN programs p ON p.rowid = m.program
+                       JOIN registrants r ON r.rowid = m.registrant WHERE r.reference = ?1";
+    assert_eq!(rows(programs_of, &k1), ["ALL:enrolled"], "the membership moved");
+    assert!(rows(programs_of, &k2).is_empty());
+    let places_of = "SELECT g.external_id || ':' || m.kind || ':' || m.is_head FROM memberships m
+                     JOIN registrants g ON g.rowid = m.group_rowid JOIN registrants r ON r.rowid = m.individual_rowid
+                     WHERE r.reference = ?1 AND m.end_date IS NULL";
+    assert_eq!(rows(places_of, &k1), ["H9:head:1"], "the survivor heads the household now");
+    assert!(rows(places_of, &k2).is_empty());
+    fx.assert_outbox_gapless();
+}

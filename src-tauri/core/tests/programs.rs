@@ -338,3 +338,49 @@ fn new_registrants_are_auto_enrolled_when_they_match() {
     assert_eq!(s.auto_enrolled, 1);
     assert_eq!(count(&fx, "SELECT count(*) FROM program_memberships WHERE state = 'enrolled'"), 1);
 }
+
+#[test]
+fn people_selected_for_enrolment_who_do_not_match_the_rule_become_not_eligible_with_the_reason() {
+    let fx = Fixture::new();
+    let store = fx.registry.store();
+    let people = fx.file(
+        "people.csv",
+        b"external_id,given_name,family_name,sex,birth_date\nOLD,Amina,Diallo,female,1940-01-01\nYOUNG,Awa,Diallo,female,2000-01-01\n",
+    );
+    fx.import(&fx.admin, &people, &ImportOptions::default()).unwrap();
+    let key = ProgramKey::Code("ELD".into());
+    service::create(store, &fx.admin, fields("ELD", "age(me.birth_date) >= 60", RegistrantKind::Individual)).unwrap();
+    service::set_state(store, &fx.admin, &key, ProgramState::Active).unwrap();
+    let reference = |external: &str| -> String {
+        store
+            .read(|c| {
+                Ok(c.query_row("SELECT reference FROM registrants WHERE external_id = ?1", [external], |r| r.get(0))?)
+            })
+            .unwrap()
+    };
+    let (old, young) = (RegistrantKey::Reference(reference("OLD")), RegistrantKey::Reference(reference("YOUNG")));
+    let s = membership::enrol_selected(store, &fx.admin, &key, &[old.clone(), young.clone()]).unwrap();
+    assert_eq!((s.evaluated, s.enrolled, s.not_eligible), (2, 1, 1));
+    let state = |who: &RegistrantKey| membership::of_registrant(store, &fx.admin, who).unwrap().remove(0);
+    assert_eq!(state(&old).state, MembershipState::Enrolled);
+    let refused = state(&young);
+    assert_eq!(refused.state, MembershipState::NotEligible);
+    assert!(refused.reason.as_deref().is_some_and(|r| r.contains("rule")), "{:?}", refused.reason);
+
+    // An exit is dated today or earlier: tomorrow is refused and changes nothing.
+    let tomorrow = br_core::clock::today().next_day().unwrap().to_string();
+    let before = fx.fingerprint();
+    let e = membership::change_members(
+        store,
+        &fx.admin,
+        &key,
+        std::slice::from_ref(&old),
+        MemberAction::Exit,
+        Some("moved"),
+        Some(&tomorrow),
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidInput);
+    assert!(e.to_string().contains("future"), "{e}");
+    assert_eq!(fx.fingerprint(), before);
+}
