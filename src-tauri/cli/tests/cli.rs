@@ -20,6 +20,16 @@ fn br_command(registry: &Path, user: &str, password: &str, args: &[&str]) -> Com
     command
 }
 
+/// The registry opened in this process, beside any `br` running on it, as a test reads or tampers with it.
+fn open_directly(registry: &Path) -> br_core::Registry {
+    let unlock = br_core::store::keys::Unlock {
+        use_credential_store: false,
+        passphrase: Some(br_core::secret::Secret::new(PASSPHRASE)),
+        prompt: None,
+    };
+    br_core::Registry::open(registry, &unlock).unwrap()
+}
+
 fn br(registry: &Path, user: &str, password: &str, args: &[&str]) -> Output {
     br_command(registry, user, password, args).output().unwrap()
 }
@@ -193,13 +203,7 @@ fn ctrl_c_cancels_an_import_after_its_batch_and_a_second_import_completes_it() {
     .unwrap();
     // Counted straight from the registry file, as a second reader beside the import.
     let individuals = || -> u64 {
-        let unlock = br_core::store::keys::Unlock {
-            use_credential_store: false,
-            passphrase: Some(br_core::secret::Secret::new(PASSPHRASE)),
-            prompt: None,
-        };
-        let registry = br_core::Registry::open(&reg, &unlock).unwrap();
-        registry
+        open_directly(&reg)
             .store()
             .read(|c| Ok(c.query_row("SELECT count(*) FROM registrants WHERE kind = 'individual'", [], |r| r.get(0))?))
             .unwrap()
@@ -244,12 +248,7 @@ fn audit_verify_fails_with_audit_chain_broken_naming_the_altered_entry() {
     ok(br(&reg, "admin", "admin-password-1", &["init", "--office-code", "ADD", "--office-name", "Addis"]));
     ok(br(&reg, "admin", "admin-password-1", &["list", "add", "area", "D01", "North"]));
     // Someone with the key edits the database behind the application's back.
-    let unlock = br_core::store::keys::Unlock {
-        use_credential_store: false,
-        passphrase: Some(br_core::secret::Secret::new(PASSPHRASE)),
-        prompt: None,
-    };
-    let registry = br_core::Registry::open(&reg, &unlock).unwrap();
+    let registry = open_directly(&reg);
     registry
         .store()
         .write(|tx| {

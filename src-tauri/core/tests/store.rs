@@ -276,3 +276,27 @@ fn closing_a_registry_leaves_one_self_contained_file() {
     let n: i64 = reg.store().read(|c| Ok(c.query_row("SELECT count(*) FROM registrants", [], |r| r.get(0))?)).unwrap();
     assert_eq!(n, 2);
 }
+
+#[test]
+fn a_writer_held_up_by_another_longer_than_the_busy_timeout_answers_busy_and_writes_nothing() {
+    let f = Fixture::new();
+    // Another program with the key holds the write lock (as a second `br` would in its transaction).
+    let key_file = br_core::store::keys::KeyFile::read(&f.reg_dir().join("registry.key")).unwrap();
+    let key = key_file.unwrap_key(&Secret::new(PASSPHRASE)).unwrap();
+    let other = rusqlite::Connection::open(f.reg_dir().join("registry.db")).unwrap();
+    other.pragma_update(None, "key", format!("x'{}'", hex::encode(key.as_bytes()))).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let before = f.fingerprint();
+    let started = std::time::Instant::now();
+    let e = br_core::registry::service::upsert_list_item(
+        f.registry.store(),
+        &f.admin,
+        br_core::registry::model::ListName::Area,
+        br_core::registry::model::ListItem { code: "D01".into(), label: "North".into(), parent: None, active: true },
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Busy, "{e}");
+    assert!(started.elapsed().as_millis() as u64 >= br_core::store::pragmas::BUSY_TIMEOUT_MS, "it waited first");
+    other.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(f.fingerprint(), before);
+}
