@@ -300,6 +300,9 @@ fn check(o: &Office, seen: &mut Seen, op: &str, payload: &Value, r: Result<Value
                 (list(false), list(true)),
                 (vec!["CASH".to_string()], vec!["CASH".to_string(), "OTHER".to_string()])
             );
+            // Unarchived, it is listed again.
+            must(app, admin, "programs.set_state", json!({"program": {"code": "OTHER"}, "archived": false}));
+            assert_eq!(list(false), ["CASH", "OTHER"]);
         }
         "programs.check_rule" => {
             assert_eq!(ok(r), json!({"ok": true, "error": null, "indexed_conditions": 1, "warnings": []}));

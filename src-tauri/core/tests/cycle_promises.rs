@@ -95,14 +95,14 @@ impl Office {
         approval::decide(self.fx.registry.store(), &self.approver, &decide)
     }
 
+    /// The cycle's entitlements in registrant order (one page holds all three).
+    fn entitlements(&self, cycle: Uuid) -> Vec<EntitlementView> {
+        let query = entitlement::EntitlementsQuery { cycle, ..Default::default() };
+        entitlement::list(self.fx.registry.store(), &self.fx.admin, &query).unwrap().entitlements
+    }
+
     fn states(&self, cycle: Uuid) -> Vec<EntitlementState> {
-        let page = entitlement::list(
-            self.fx.registry.store(),
-            &self.fx.admin,
-            &entitlement::EntitlementsQuery { cycle, ..Default::default() },
-        )
-        .unwrap();
-        page.entitlements.iter().map(|e| e.state).collect()
+        self.entitlements(cycle).iter().map(|e| e.state).collect()
     }
 
     fn cycle_state(&self, cycle: Uuid) -> CycleState {
@@ -128,14 +128,7 @@ fn send_back_is_refused_once_any_entitlement_is_approved() {
     let c = o.cycle();
     o.fund(100_000, true).unwrap();
     o.act(c, CycleAction::Submit).unwrap();
-    let first = entitlement::list(
-        o.fx.registry.store(),
-        &o.fx.admin,
-        &entitlement::EntitlementsQuery { cycle: c, ..Default::default() },
-    )
-    .unwrap()
-    .entitlements[0]
-        .id;
+    let first = o.entitlements(c)[0].id;
     let partly = o.approve(c, Some(vec![first])).unwrap();
     assert_eq!((partly.approved, partly.cycle_state), (1, Some(CycleState::ToApprove)));
     let before = o.fx.fingerprint();
@@ -219,13 +212,7 @@ fn a_disabled_registrant_gets_no_entitlement() {
         .unwrap();
     registry::disable(store, &o.fx.admin, &RegistrantKey::Reference(fatou.clone()), "moved away").unwrap();
     let c = o.cycle();
-    let refs: Vec<String> =
-        entitlement::list(store, &o.fx.admin, &entitlement::EntitlementsQuery { cycle: c, ..Default::default() })
-            .unwrap()
-            .entitlements
-            .into_iter()
-            .map(|e| e.reference)
-            .collect();
+    let refs: Vec<String> = o.entitlements(c).into_iter().map(|e| e.reference).collect();
     assert_eq!(refs.len(), 2);
     assert!(!refs.contains(&fatou), "{refs:?}");
 }
