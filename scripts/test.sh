@@ -61,7 +61,12 @@ stage ui-build count_none npm run build
 stage ui-types count_none npm run typecheck
 stage ui-unit count_vitest npm run test:unit
 stage rust-fmt count_none cargo fmt --all -- --check
-stage rust-clippy count_none cargo clippy --workspace --all-targets --locked -- -D warnings
+# Clippy lints our crates inside the test build (clippy-driver as the workspace's rustc, dependencies built
+# by plain rustc): one compile of the workspace instead of a `cargo clippy` and a `cargo test` that share
+# nothing, a quarter of an hour less on two cores. Exported so that every later `cargo` in these stages
+# finds the artifacts built here.
+export RUSTC_WORKSPACE_WRAPPER=clippy-driver
+stage rust-clippy count_none bash scripts/lib/build-linted.sh
 # With this set, a missing Secret Service fails the credential-store test instead of skipping it.
 export BR_TEST_CREDENTIAL_STORE=1
 stage rust-tests count_cargo dbus-run-session -- bash scripts/lib/with-keyring.sh cargo test --workspace --locked --no-fail-fast
