@@ -21,7 +21,8 @@ rounds() {
     shift
     local passed=0
     for round in $(seq "$ROUNDS"); do
-        if "$@" >"target/test-output/stress-$name.log" 2>&1; then
+        # A round that hangs counts as failed (timeout ends its whole process group) instead of stopping the run.
+        if timeout --kill-after=30 600 "$@" >"target/test-output/stress-$name.log" 2>&1; then
             passed=$((passed + 1))
             echo "  $name round $round passed ($(date -u +%H:%M:%S))"
         else

@@ -72,9 +72,21 @@ stage rust-clippy count_none bash scripts/lib/build-linted.sh
 # With this set, a missing Secret Service fails the credential-store test instead of skipping it.
 export BR_TEST_CREDENTIAL_STORE=1
 stage rust-tests count_cargo dbus-run-session -- bash scripts/lib/with-keyring.sh cargo test --workspace --locked --no-fail-fast
-stage browser count_node node --test --test-concurrency=1 tests/e2e/browser.test.mjs
-stage window count_node xvfb-run -a -s "-screen 0 1366x900x24" node --test tests/e2e/window.test.mjs
-stage installers count_node bash scripts/installers.sh
+# A hung end-to-end run (a process left holding its output open once kept the window stage from ending)
+# fails its stage after this long instead of spending CI's whole time limit; each takes minutes here.
+within() {
+    local limit=$1
+    shift
+    timeout --kill-after=30 "$limit" "$@"
+    local status=$?
+    if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+        echo "timed out after $limit s: $*"
+    fi
+    return "$status"
+}
+stage browser count_node within 1200 node --test --test-concurrency=1 tests/e2e/browser.test.mjs
+stage window count_node within 600 xvfb-run -a -s "-screen 0 1366x900x24" node --test tests/e2e/window.test.mjs
+stage installers count_node within 900 bash scripts/installers.sh
 stage bench-smoke count_none bash scripts/bench-smoke.sh
 
 echo

@@ -56,6 +56,8 @@ before(async () => {
     // The app inherits this environment: the registry folder, and no credential store.
     env: { ...process.env, BR_REGISTRY: registry, BR_KEYRING: "off" },
     stdio: ["ignore", "inherit", "inherit"],
+    // Its own process group, which WebKitWebDriver and the app join: `after` ends them all together.
+    detached: true,
   });
   await waitForPort(port, 15_000);
   const { remote } = await import("webdriverio");
@@ -77,15 +79,44 @@ before(async () => {
   startupMs = Date.now() - started;
 });
 
-after(async () => {
-  await browser?.deleteSession().catch(() => {});
-  // The driver is gone before the next stage needs its port.
-  if (driver && driver.exitCode === null) {
-    await new Promise((done) => {
-      driver.once("exit", done);
-      driver.kill();
-    });
+/** Whether any process of the group `pgid` is left. */
+function groupAlive(pgid) {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
   }
+}
+
+/**
+ * Ends the driver's whole process group and waits until none of it is left: SIGTERM, then SIGKILL after
+ * `graceMs`. A closed session normally ends the app, but under load it was once left running after the
+ * driver was gone, holding this test's output open, and the run hung (1 round in 20 under stress-ng).
+ */
+async function endProcessGroup(child, graceMs) {
+  const signal = (name) => {
+    try {
+      process.kill(-child.pid, name);
+    } catch {
+      // the group is already gone
+    }
+  };
+  signal("SIGTERM");
+  const deadline = Date.now() + graceMs;
+  while (groupAlive(child.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (groupAlive(child.pid)) {
+    console.error(`the window's processes outlived SIGTERM by ${graceMs} ms; killing them`);
+    signal("SIGKILL");
+    while (groupAlive(child.pid)) await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+after(async () => {
+  await browser?.deleteSession().catch((e) => console.error(`closing the WebDriver session failed: ${e.message}`));
+  // The driver, WebKitWebDriver and the app are gone before the next stage needs the port, the display or
+  // this run's output.
+  if (driver) await endProcessGroup(driver, 10_000);
   await central?.stop();
   if (work) rmSync(work, { recursive: true, force: true });
 });
