@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
 import { copyFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { ROOT, OUTPUT, SCREENSHOTS, br, freePort, startCentral, tempDir } from "./support.mjs";
 
 const APP = process.env.BR_APP ?? join(ROOT, "target/debug/beneficiary-registry");
@@ -91,8 +92,8 @@ function groupAlive(pgid) {
 
 /**
  * Ends the driver's whole process group and waits until none of it is left: SIGTERM, then SIGKILL after
- * `graceMs`. A closed session normally ends the app, but under load it was once left running after the
- * driver was gone, holding this test's output open, and the run hung (1 round in 20 under stress-ng).
+ * `graceMs`. A closed session normally ends the app, but under load it was sometimes left running after the
+ * driver was gone, holding this test's output open, and the run hung (2 rounds in 20 under stress-ng).
  */
 async function endProcessGroup(child, graceMs) {
   const signal = (name) => {
@@ -104,11 +105,11 @@ async function endProcessGroup(child, graceMs) {
   };
   signal("SIGTERM");
   const deadline = Date.now() + graceMs;
-  while (groupAlive(child.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  while (groupAlive(child.pid) && Date.now() < deadline) await sleep(100);
   if (groupAlive(child.pid)) {
     console.error(`the window's processes outlived SIGTERM by ${graceMs} ms; killing them`);
     signal("SIGKILL");
-    while (groupAlive(child.pid)) await new Promise((r) => setTimeout(r, 100));
+    while (groupAlive(child.pid)) await sleep(100);
   }
 }
 
