@@ -92,24 +92,21 @@ function groupAlive(pgid) {
 
 /**
  * Ends the driver's whole process group and waits until none of it is left: SIGTERM, then SIGKILL after
- * `graceMs`. A closed session normally ends the app, but under load it was sometimes left running after the
- * driver was gone, holding this test's output open, and the run hung (2 rounds in 20 under stress-ng).
+ * `graceMs`, then at most 5 s more (what outlives SIGKILL is a zombie, which holds nothing open).
+ * A closed session normally ends the app, but under load it was sometimes left running after the driver
+ * was gone, holding this test's output open, and the run hung (2 rounds in 20 under stress-ng).
  */
 async function endProcessGroup(child, graceMs) {
-  const signal = (name) => {
+  for (const [signal, waitMs] of [["SIGTERM", graceMs], ["SIGKILL", 5_000]]) {
     try {
-      process.kill(-child.pid, name);
+      process.kill(-child.pid, signal);
     } catch {
-      // the group is already gone
+      return; // the group is already gone
     }
-  };
-  signal("SIGTERM");
-  const deadline = Date.now() + graceMs;
-  while (groupAlive(child.pid) && Date.now() < deadline) await sleep(100);
-  if (groupAlive(child.pid)) {
-    console.error(`the window's processes outlived SIGTERM by ${graceMs} ms; killing them`);
-    signal("SIGKILL");
-    while (groupAlive(child.pid)) await sleep(100);
+    const deadline = Date.now() + waitMs;
+    while (groupAlive(child.pid) && Date.now() < deadline) await sleep(100);
+    if (!groupAlive(child.pid)) return;
+    console.error(`the window's processes outlived ${signal} by ${waitMs} ms`);
   }
 }
 
