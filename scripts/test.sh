@@ -72,8 +72,8 @@ stage rust-clippy count_none bash scripts/lib/build-linted.sh
 # With this set, a missing Secret Service fails the credential-store test instead of skipping it.
 export BR_TEST_CREDENTIAL_STORE=1
 stage rust-tests count_cargo dbus-run-session -- bash scripts/lib/with-keyring.sh cargo test --workspace --locked --no-fail-fast
-# A hung end-to-end run (a process left holding its output open once kept the window stage from ending)
-# fails its stage after this long instead of spending CI's whole time limit; each takes minutes here.
+# A hung end-to-end run (a process left holding its output open kept the window test from ending in 2 of 20
+# stress rounds) fails its stage after this long instead of spending CI's whole time limit; each takes minutes.
 within() {
     local limit=$1
     shift
